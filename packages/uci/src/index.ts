@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * @meshwan/uci: placeholder until issue #4 lands.
+ */
+export const packageName = '@meshwan/uci';

@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * @meshwan/wan-dns: placeholder until issue #8 lands.
+ */
+export const packageName = '@meshwan/wan-dns';

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// Runs every test suite (each workspace package's test/, then the cross-package suites in test/) with tap,
+// one suite after another, and ends with the one line CI reads: "N passed, N failed[, N skipped]".
+// Each package's coverage is checked against its own threshold (package.json "meshwan": {"coverageLines": N}),
+// computed over that package's src/ only: a package below its threshold fails, coverage is never switched off.
+// Usage: node test/run-suites.mjs [SUITE_DIR...]   (default: all suites)
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+const root = resolve(new URL('..', import.meta.url).pathname);
+const tapBin = join(root, 'node_modules', '.bin', 'tap');
+const logDir = join(root, 'out', 'test');
+mkdirSync(logDir, { recursive: true });
+
+function testFiles(dir) {
+  if (!existsSync(dir)) return [];
+  const found = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (name === 'fixtures' || name === 'lib' || name === 'node_modules') continue;
+    if (statSync(path).isDirectory()) found.push(...testFiles(path));
+    else if (/\.test\.(ts|mjs|js)$/.test(name)) found.push(path);
+  }
+  return found.sort();
+}
+
+function discoverSuites() {
+  const suites = [];
+  const packageDirs = readdirSync(join(root, 'packages'))
+    .map((name) => join(root, 'packages', name))
+    .concat([join(root, 'upgrade-scripts')]);
+  for (const dir of packageDirs) {
+    if (testFiles(join(dir, 'test')).length > 0) suites.push(dir);
+  }
+  if (testFiles(join(root, 'test')).length > 0) suites.push(join(root, 'test'));
+  return suites;
+}
+
+function runTap(dir, files, logFile) {
+  return new Promise((done) => {
+    const args = [
+      '--reporter=tap',
+      '--allow-incomplete-coverage',
+      '--coverage-report=json-summary',
+      // The cross-package suite drives built commands end to end; coverage is gated per package, not here.
+      ...(dir === join(root, 'test') ? ['--disable-coverage'] : []),
+      ...files.map((f) => relative(dir, f)),
+    ];
+    const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TERM: 'dumb' };
+    // The root tsconfig.json only lists project references; the cross-package suite has its own.
+    if (dir === join(root, 'test')) env.TAP_TSCONFIG = 'test/tsconfig.json';
+    const child = spawn(tapBin, args, { cwd: dir, env });
+    const chunks = [];
+    child.stdout.on('data', (c) => chunks.push(c));
+    child.stderr.on('data', (c) => chunks.push(c));
+    child.on('close', (code, signal) => {
+      const output = Buffer.concat(chunks).toString('utf8');
+      writeFileSync(logFile, output);
+      done({ code: code ?? (signal ? 128 : 1), output });
+    });
+  });
+}
+
+function parseSummary(output) {
+  // tap's last summary line: "# { total: 78, pass: 77, fail: 1, skip: 2, todo: 0 }"
+  const lines = output
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('# { total:'));
+  const last = lines[lines.length - 1];
+  const count = (key) => {
+    const m = last ? new RegExp(`\\b${key}: (\\d+)`).exec(last) : null;
+    return m ? Number(m[1]) : 0;
+  };
+  return { found: Boolean(last), pass: count('pass'), fail: count('fail'), skip: count('skip') + count('todo') };
+}
+
+function coverageOf(dir) {
+  const reportFile = join(dir, '.tap', 'report', 'coverage-summary.json');
+  if (!existsSync(reportFile)) return undefined;
+  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  const srcDir = `${join(dir, 'src')}/`;
+  let total = 0;
+  let covered = 0;
+  for (const [file, entry] of Object.entries(report)) {
+    if (!file.startsWith(srcDir)) continue;
+    total += entry.lines.total;
+    covered += entry.lines.covered;
+  }
+  return total === 0 ? undefined : (100 * covered) / total;
+}
+
+const requested = process.argv.slice(2).map((d) => resolve(d));
+const suites = requested.length > 0 ? requested : discoverSuites();
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const problems = [];
+for (const dir of suites) {
+  const name = relative(root, dir) || '.';
+  const files = testFiles(join(dir, dir === join(root, 'test') ? '' : 'test'));
+  const logFile = join(logDir, `${name.replaceAll('/', '_')}.log`);
+  const started = Date.now();
+  const { code, output } = await runTap(dir, files, logFile);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const summary = parseSummary(output);
+  passed += summary.pass;
+  failed += summary.fail;
+  skipped += summary.skip;
+  let status = code === 0 && summary.fail === 0 ? 'ok' : 'FAIL';
+  if (!summary.found) {
+    failed += 1;
+    status = 'FAIL';
+    problems.push(`${name}: tap printed no summary (exit ${code})`);
+  } else if (code !== 0 && summary.fail === 0) {
+    failed += 1;
+    problems.push(`${name}: tap exited ${code} with no failed assertion (a crash or timeout?)`);
+  }
+  let coverageNote = '';
+  const manifest = join(dir, 'package.json');
+  if (dir !== join(root, 'test') && existsSync(manifest)) {
+    const threshold = JSON.parse(readFileSync(manifest, 'utf8')).meshwan?.coverageLines;
+    const lines = coverageOf(dir);
+    if (typeof threshold === 'number') {
+      coverageNote = lines === undefined ? ' coverage: none measured' : ` lines ${lines.toFixed(1)}% (min ${threshold}%)`;
+      if (lines === undefined || lines < threshold) {
+        failed += 1;
+        status = 'FAIL';
+        problems.push(
+          `${name}: line coverage ${lines === undefined ? 'not measured' : `${lines.toFixed(1)}%`} is below its threshold ${threshold}%`,
+        );
+      }
+    }
+  }
+  console.log(
+    `${status.padEnd(4)} ${name.padEnd(28)} ${String(summary.pass).padStart(5)} passed ${String(summary.fail).padStart(3)} failed ${String(summary.skip).padStart(3)} skipped ${seconds.padStart(6)}s${coverageNote}`,
+  );
+  if (status !== 'ok') {
+    const tail = output.split('\n').slice(-80).join('\n');
+    console.log(`---- ${name}: last lines of ${relative(root, logFile)} ----\n${tail}\n---- end ${name} ----`);
+  }
+}
+for (const p of problems) console.log(`problem: ${p}`);
+console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
