@@ -111,7 +111,7 @@ if (existsSync(join(root, 'lib-packetmark/Makefile'))) {
   console.error('stage: note: lib-packetmark is not built yet (no lib-packetmark/Makefile)');
 }
 
-// 5. The rootfs overlay, as it is.
-cpSync(join(root, 'files'), dest, { recursive: true, preserveTimestamps: true });
+// 5. The rootfs overlay, as it is (git keeps no empty directories, so it may be absent in a fresh clone).
+if (existsSync(join(root, 'files'))) cpSync(join(root, 'files'), dest, { recursive: true, preserveTimestamps: true });
 
 console.log(`staged into ${dest}:\n  /lib/gluon/site.ini\n${staged.map((s) => `  ${s}`).join('\n')}\n  files/ overlay`);
