@@ -3,6 +3,7 @@
 // one suite after another, and ends with the one line CI reads: "N passed, N failed[, N skipped]".
 // Each package's coverage is checked against its own threshold (package.json "meshwan": {"coverageLines": N}),
 // computed over that package's src/ only: a package below its threshold fails, coverage is never switched off.
+// lib-packetmark is C: its suite drives the built library, and has no TypeScript src/ to gate.
 // Usage: node test/run-suites.mjs [SUITE_DIR...]   (default: all suites)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ function discoverSuites() {
   const suites = [];
   const packageDirs = readdirSync(join(root, 'packages'))
     .map((name) => join(root, 'packages', name))
-    .concat([join(root, 'upgrade-scripts')]);
+    .concat([join(root, 'upgrade-scripts'), join(root, 'lib-packetmark')]);
   for (const dir of packageDirs) {
     if (testFiles(join(dir, 'test')).length > 0) suites.push(dir);
   }
