@@ -43,7 +43,7 @@ format: $(NPM_STAMP) ## biome: rewrite files to the project's format
 	$(BIN)/biome check --write .
 
 typecheck: build ## tsc --noEmit over sources and tests of every package
-	@for f in packages/*/tsconfig.test.json upgrade-scripts/tsconfig.test.json test/tsconfig.json; do \
+	@for f in packages/*/tsconfig.test.json upgrade-scripts/tsconfig.test.json lib-packetmark/tsconfig.test.json test/tsconfig.json; do \
 	  [ -f $$f ] || continue; echo "tsc -p $$f"; $(BIN)/tsc -p $$f || exit 1; done
 
 need-root:
