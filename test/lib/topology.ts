@@ -1,0 +1,306 @@
+/**
+ * A whole meshwan node's surroundings in network namespaces, shared by test/e2e and `make sim`:
+ *
+ *   mesh ns (meshp0) ───── mesh0 [ node ns ] wan0 ───── isp0 (isp ns)
+ *   198.51.100.1/28          main: default via mesh      192.0.2.1/24, 2001:db8:1::1/64, fe80::1
+ *   fd00:1::1/64             table 1: WAN routes          DHCPv4 + RA (dnsmasq) or static
+ *   NSD "mesh" on lo:                                    NSD "wan-a" on lo: 203.0.113.53, 2001:db8:2::53
+ *   198.51.100.53, fd00:53::53                           NSD "wan-b" on lo: 203.0.113.54, 2001:db8:2::54
+ *
+ * Every DNS server answers `*.meshwan.test` differently (TXT wan-a / wan-b / mesh), so an answer names the path
+ * a lookup took. The DNS servers sit on the routers' loopbacks, off-link for the node: only a route (main's mesh
+ * default, or table 1's WAN default) reaches them, never a connected prefix.
+ * Nothing here installs the fwmark rule, the unreachable route or the redirect: that is meshwan's job (or the
+ * test's). Teardown (namespaces, veths, processes by PID) is registered before anything is created.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addAddress, connect, createNamespace, type Namespace, run, type Teardowns } from './netns.js';
+import { type Capture, startCapture } from './topo-capture.js';
+import { type DhcpServer, startDhcpServer } from './topo-isp.js';
+import { type NsdServer, startNsd, testZone } from './topo-nsd.js';
+import { createWanClient, type WanClient } from './topo-wan.js';
+
+export { type Capture, startCapture } from './topo-capture.js';
+export { testZone, zoneText } from './topo-nsd.js';
+export { parseRdisc6 } from './topo-wan.js';
+
+/** Fixed addresses of the topology (documentation and ULA ranges only). */
+export const addr = {
+  ispRouter4: '192.0.2.1',
+  ispRouter6: '2001:db8:1::1',
+  ispRouterLL: 'fe80::1',
+  wanDnsA4: '203.0.113.53',
+  wanDnsA6: '2001:db8:2::53',
+  wanDnsB4: '203.0.113.54',
+  wanDnsB6: '2001:db8:2::54',
+  meshRouter4: '198.51.100.1',
+  meshRouter6: 'fd00:1::1',
+  node4: '198.51.100.2',
+  node6: 'fd00:1::2',
+  meshDns4: '198.51.100.53',
+  meshDns6: 'fd00:53::53',
+} as const;
+
+/** What each DNS server answers, so a test can tell which one did. */
+export const answers = {
+  wanA: { txt: 'wan-a', a: '203.0.113.80', aaaa: '2001:db8:2::80' },
+  wanB: { txt: 'wan-b', a: '203.0.113.81', aaaa: '2001:db8:2::81' },
+  mesh: { txt: 'mesh', a: '198.51.100.80', aaaa: 'fd00:53::80' },
+} as const;
+
+export interface TopologyOptions {
+  /** IPv4 on the WAN (default true). */
+  wan4?: boolean;
+  /** IPv6 on the WAN (default true). */
+  wan6?: boolean;
+  /** 'static' (fast, for tests) or 'dhcp' (DHCPv4 and RA from dnsmasq, as a real ISP router). Default 'static'. */
+  wanMode?: 'static' | 'dhcp';
+  /** Table for the WAN's IPv4 routes (netifd ip4table); null: main. Default 1. */
+  table4?: number | null;
+  /** Table for the WAN's IPv6 routes (netifd ip6table); null: main. Default 1. */
+  table6?: number | null;
+  /** Where the WAN DNS servers are written (default: a temp file). */
+  resolvFile?: string;
+  /** The WAN mark and mask the leak witness counts against (default 0x1/0x1). */
+  mark?: number;
+  mask?: number;
+}
+
+export interface DigResult {
+  /** dig's status: NOERROR, SERVFAIL, NXDOMAIN, REFUSED, or TIMEOUT when no answer came. */
+  status: string;
+  /** The answer section's data fields (TXT strings without quotes). */
+  answers: string[];
+  output: string;
+}
+
+export interface DigOptions {
+  type?: string;
+  /** Run dig with this real and effective gid and no supplementary groups (setpriv), e.g. the VPN group's 800. */
+  gid?: number;
+  uid?: number;
+  tcp?: boolean;
+  port?: number;
+  timeoutSeconds?: number;
+}
+
+export interface Topology {
+  readonly node: Namespace;
+  readonly isp: Namespace;
+  readonly mesh: Namespace;
+  readonly wan: WanClient;
+  readonly dhcp: DhcpServer | undefined;
+  readonly nsd: { readonly wanA: NsdServer; readonly wanB: NsdServer; readonly mesh: NsdServer };
+  readonly resolvFile: string;
+  readonly options: Required<Omit<TopologyOptions, 'resolvFile'>>;
+  /** dig from the node namespace. */
+  dig(server: string, name: string, options?: DigOptions): DigResult;
+  /** Starts a capture on a node interface (wan0 or mesh0) or any namespace's. */
+  capture(dev: string, ns?: Namespace): Promise<Capture>;
+  /** Sets wan0 down (the kernel drops its routes) or up again and re-configures it, as netifd's ifup would. */
+  setWanLink(up: boolean): Promise<void>;
+  /** Packets that left wan0 without the WAN mark (ND and DHCP excepted), counted by an nft rule in the node. */
+  unmarkedOnWan(): number;
+  /** Packets that left wan0 with the WAN mark. */
+  markedOnWan(): number;
+  /** A name under the test zone unique to this call, to find one step's queries in a capture. */
+  probeName(label: string): string;
+}
+
+let probeCounter = 0;
+
+/** Parses `dig +noall +comments +answer` output. */
+export function parseDig(output: string, exitStatus: number | null): DigResult {
+  const status =
+    /status: ([A-Z]+)/.exec(output)?.[1] ??
+    (exitStatus === 9 || /timed out|no servers could be reached/.test(output) ? 'TIMEOUT' : 'ERROR');
+  const answers = output
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith(';'))
+    .map((l) =>
+      l
+        .split(/\s+/)
+        .slice(4)
+        .join(' ')
+        .replace(/^"(.*)"$/, '$1'),
+    )
+    .filter((a) => a !== '');
+  return { status, answers, output };
+}
+
+function witnessRuleset(dev: string, mark: number, mask: number): string {
+  // Counts every packet leaving `dev` with or without the WAN mark. Router solicitations and neighbour discovery
+  // (ICMPv6) and DHCP (udp 67/68) are sent unmarked by design and are not a leak.
+  return [
+    'table inet mwwitness {',
+    '  counter marked { }',
+    '  counter unmarked { }',
+    '  chain post {',
+    '    type filter hook postrouting priority 300; policy accept;',
+    `    oifname != "${dev}" return`,
+    `    meta mark & 0x${mask.toString(16)} == 0x${mark.toString(16)} counter name "marked" return`,
+    '    meta l4proto icmpv6 return',
+    '    udp dport { 67, 68 } return',
+    '    counter name "unmarked"',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+function readCounter(ns: Namespace, name: string): number {
+  const json = JSON.parse(ns.exec('nft', '-j', 'list', 'counter', 'inet', 'mwwitness', name)) as {
+    nftables: { counter?: { packets: number } }[];
+  };
+  return json.nftables.find((o) => o.counter)?.counter?.packets ?? 0;
+}
+
+/** Builds the topology; resolves once every server answers. */
+export async function createTopology(t: Teardowns, options: TopologyOptions = {}): Promise<Topology> {
+  const o = {
+    wan4: options.wan4 ?? true,
+    wan6: options.wan6 ?? true,
+    wanMode: options.wanMode ?? 'static',
+    table4: options.table4 === undefined ? 1 : options.table4,
+    table6: options.table6 === undefined ? 1 : options.table6,
+    mark: options.mark ?? 0x1,
+    mask: options.mask ?? 0x1,
+  };
+  const stateDir = mkdtempSync(join(tmpdir(), 'meshwan-topo-'));
+  const resolvFile = options.resolvFile ?? join(stateDir, 'resolv.conf');
+  const node = createNamespace(t, 'node');
+  const isp = createNamespace(t, 'isp');
+  const mesh = createNamespace(t, 'mesh');
+  connect(node, 'wan0', isp, 'isp0');
+  connect(node, 'mesh0', mesh, 'meshp0');
+
+  // ISP router: link addresses (fe80::1 is the RA source and IPv6 gateway), DNS on its loopback.
+  if (o.wan4) addAddress(isp, 'isp0', '192.0.2.1/24');
+  if (o.wan6) {
+    addAddress(isp, 'isp0', '2001:db8:1::1/64');
+    addAddress(isp, 'isp0', 'fe80::1/64');
+  }
+  for (const a of ['203.0.113.53/32', '203.0.113.54/32', '2001:db8:2::53/128', '2001:db8:2::54/128']) addAddress(isp, 'lo', a);
+
+  // Mesh: the node's default routes for everything but the WAN.
+  addAddress(mesh, 'meshp0', '198.51.100.1/28');
+  addAddress(mesh, 'meshp0', 'fd00:1::1/64');
+  for (const a of ['198.51.100.53/32', 'fd00:53::53/128']) addAddress(mesh, 'lo', a);
+  addAddress(node, 'mesh0', '198.51.100.2/28');
+  addAddress(node, 'mesh0', 'fd00:1::2/64');
+  node.ip('route', 'add', 'default', 'via', addr.meshRouter4, 'dev', 'mesh0', 'metric', '100');
+  node.ip('-6', 'route', 'add', 'default', 'via', addr.meshRouter6, 'dev', 'mesh0', 'metric', '100');
+
+  const nsd = {
+    wanA: await startNsd(t, isp, [addr.wanDnsA4, addr.wanDnsA6], answers.wanA),
+    wanB: await startNsd(t, isp, [addr.wanDnsB4, addr.wanDnsB6], answers.wanB),
+    mesh: await startNsd(t, mesh, [addr.meshDns4, addr.meshDns6], answers.mesh),
+  };
+  const dns4 = o.wan4 ? [addr.wanDnsA4] : [];
+  const dns6 = o.wan6 ? [addr.wanDnsA6] : [];
+  const dhcp = o.wanMode === 'dhcp' ? await startDhcpServer(t, isp, { dev: 'isp0', v4: o.wan4, v6: o.wan6, dns4, dns6 }) : undefined;
+
+  run('ip', ['netns', 'exec', node.name, 'nft', '-f', '-'], witnessRuleset('wan0', o.mark, o.mask));
+
+  const wan = createWanClient(t, node, {
+    dev: 'wan0',
+    mode: o.wanMode,
+    v4: o.wan4,
+    v6: o.wan6,
+    table4: o.table4 ?? undefined,
+    table6: o.table6 ?? undefined,
+    resolvFile,
+    staticDns: [...dns4, ...dns6],
+    stateDir,
+  });
+  t.teardown(() => wan.stop());
+  await wan.up();
+
+  const topology: Topology = {
+    node,
+    isp,
+    mesh,
+    wan,
+    dhcp,
+    nsd,
+    resolvFile,
+    options: o,
+    dig(server, name, d = {}) {
+      const args = [
+        '+noall',
+        '+comments',
+        '+answer',
+        `+time=${d.timeoutSeconds ?? 2}`,
+        '+tries=1',
+        ...(d.tcp ? ['+tcp'] : []),
+        ...(d.port === undefined ? [] : ['-p', String(d.port)]),
+        `@${server}`,
+        name,
+        d.type ?? 'TXT',
+      ];
+      const priv =
+        d.gid === undefined && d.uid === undefined
+          ? []
+          : [
+              'setpriv',
+              ...(d.gid === undefined ? [] : [`--regid=${d.gid}`, '--clear-groups']),
+              ...(d.uid === undefined ? [] : [`--reuid=${d.uid}`]),
+              '--',
+            ];
+      const r = spawnSync('ip', ['netns', 'exec', node.name, ...priv, 'dig', ...args], { encoding: 'utf8' });
+      return parseDig(`${r.stdout}${r.stderr}`, r.status);
+    },
+    capture: (dev, ns = node) => startCapture(t, ns, dev),
+    async setWanLink(up) {
+      node.ip('link', 'set', 'wan0', up ? 'up' : 'down');
+      if (up) await wan.up();
+    },
+    unmarkedOnWan: () => readCounter(node, 'unmarked'),
+    markedOnWan: () => readCounter(node, 'marked'),
+    probeName: (label) => `${label}-${process.pid}-${probeCounter++}.${testZone}`,
+  };
+  return topology;
+}
+
+/**
+ * Teardowns for plain scripts (make sim): runs them last-registered first, once, on `run()`, on SIGINT and SIGTERM
+ * (then exits 130 or 143), so a Ctrl-C never leaves a namespace or a process behind.
+ */
+export class TeardownStack implements Teardowns {
+  private readonly fns: (() => void | Promise<void>)[] = [];
+  private running: Promise<void> | undefined;
+
+  teardown(fn: () => void | Promise<void>): void {
+    this.fns.push(fn);
+  }
+
+  /** Runs every teardown (errors are reported, not thrown: the rest must still run). */
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (let fn = this.fns.pop(); fn !== undefined; fn = this.fns.pop()) {
+        try {
+          await fn();
+        } catch (err: unknown) {
+          process.stderr.write(`teardown: ${err instanceof Error ? err.message : String(err)}\n`);
+        }
+      }
+    })();
+    return this.running;
+  }
+
+  /** Installs SIGINT/SIGTERM handlers that tear down and exit. */
+  onSignals(): void {
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      process.once(signal, () => {
+        process.stderr.write(`\n${signal}: tearing down\n`);
+        void this.run().then(() => process.exit(code));
+      });
+    }
+  }
+}
