@@ -1,0 +1,65 @@
+// SO_MARK needs CAP_NET_ADMIN (or CAP_NET_RAW since Linux 5.17). Gluon's library dropped the setsockopt error, so
+// an unprivileged process sent unmarked packets through the main table (gluon #3613). Here it warns, and
+// LIBPACKETMARK_STRICT=1 makes socket() fail instead. Runs the probe as nobody via setpriv, with no capabilities.
+import { release } from 'node:os';
+import t from 'tap';
+import { commandExists, isRoot } from '../../test/lib/netns.js';
+import { childEnv, probe, warnings } from './lib/probe.js';
+
+const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+const specs = ['inet:udp', 'inet:tcp', 'inet6:udp', 'inet6:tcp:nb'];
+const skip = !isRoot()
+  ? 'needs root to switch to an unprivileged user'
+  : !commandExists('setpriv')
+    ? 'setpriv (util-linux) is missing'
+    : false;
+
+t.test('without CAP_NET_ADMIN the default warns once and leaves sockets open but unmarked', { skip }, async (t) => {
+  const r = probe(childEnv({ LIBPACKETMARK_MARK: '0x1' }), [...specs, 'unix:stream'], nobody);
+  t.equal(r.status, 0, 'exit 0');
+  t.same(
+    r.probes.map((p) => [p.fd >= 0, p.mark, p.errno]),
+    [...specs, 'unix:stream'].map(() => [true, 0, 'EDOM']),
+    'open, unmarked, errno untouched',
+  );
+  t.same(warnings(r.stderr), [
+    'libpacketmark: cannot set SO_MARK 0x1: Operation not permitted (needs CAP_NET_ADMIN or CAP_NET_RAW), sockets are not marked',
+  ]);
+});
+
+t.test('strict mode: socket() fails with EPERM, closes the new fd, and AF_UNIX still works', { skip }, async (t) => {
+  const r = probe(childEnv({ LIBPACKETMARK_MARK: '0x1', LIBPACKETMARK_STRICT: '1' }), [...specs, 'unix:stream'], nobody);
+  t.equal(r.status, 0, 'exit 0');
+  t.same(
+    r.probes.slice(0, specs.length).map((p) => [p.fd, p.errno]),
+    specs.map(() => [-1, 'EPERM']),
+  );
+  // fds 0-2 are stdio: the unix socket getting fd 3 shows that each refused socket was closed, not leaked.
+  t.same(r.probes.at(-1), { spec: 'unix:stream', fd: 3, mark: 0, errno: 'EDOM' });
+  t.same(warnings(r.stderr), [
+    'libpacketmark: cannot set SO_MARK 0x1: Operation not permitted (needs CAP_NET_ADMIN or CAP_NET_RAW), IPv4 and IPv6 sockets fail with EPERM (LIBPACKETMARK_STRICT=1)',
+  ]);
+});
+
+const [major = 0, minor = 0] = release().split('.').map(Number);
+const oldKernel = major < 5 || (major === 5 && minor < 17) ? `CAP_NET_RAW allows SO_MARK from Linux 5.17; this is ${release()}` : false;
+
+t.test('the same user with only CAP_NET_RAW (ambient) marks, as Linux 5.17+ allows', { skip: skip || oldKernel }, async (t) => {
+  const raw = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all,+net_raw', '--ambient-caps=+net_raw'];
+  const r = probe(childEnv({ LIBPACKETMARK_MARK: '0x1', LIBPACKETMARK_STRICT: '1' }), specs, raw);
+  t.same(
+    r.probes.map((p) => p.mark),
+    specs.map(() => 1),
+  );
+  t.same(warnings(r.stderr), []);
+});
+
+t.test('root with CAP_NET_ADMIN and CAP_NET_RAW dropped is refused like nobody', { skip }, async (t) => {
+  const drop = ['setpriv', '--inh-caps=-all', '--bounding-set=-net_admin,-net_raw'];
+  const r = probe(childEnv({ LIBPACKETMARK_MARK: '7', LIBPACKETMARK_STRICT: '1' }), ['inet6:udp'], drop);
+  t.same(
+    r.probes.map((p) => p.errno),
+    ['EPERM'],
+  );
+  t.equal(warnings(r.stderr).length, 1);
+});
