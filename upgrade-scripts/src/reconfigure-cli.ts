@@ -1,3 +1,4 @@
-// Placeholder until issue #9 lands: say so clearly rather than pretend to work.
-process.stderr.write('meshwan-reconfigure: not yet implemented (issue #9)\n');
-process.exitCode = 2;
+/** Entry of the meshwan-reconfigure command (bin/meshwan-reconfigure.js); the logic is in cli.ts. */
+import { runReconfigureCli } from './cli.js';
+
+process.exitCode = runReconfigureCli(process.argv.slice(2));

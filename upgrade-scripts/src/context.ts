@@ -1,0 +1,40 @@
+/**
+ * Where a script works: the root (MESHWAN_ROOT, set by meshwan-reconfigure --root; `/` on a node), the site file
+ * under that root, and the uci config and save directories under it. Scripts never look at the real / when
+ * given a root, so tests and image builds can run them on a staged tree.
+ */
+import { join } from 'node:path';
+import { defaultSite, loadSite, type Site } from '@meshwan/site';
+import { fileExists } from './files.js';
+
+export interface Context {
+  readonly root: string;
+  readonly site: Site;
+  /** /etc/config under the root. */
+  readonly confdir: string;
+  /** libuci's save directory (/tmp/.uci) under the root: changes are staged here and committed by 990. */
+  readonly savedir: string;
+  /** Resolves an absolute path of the node (/etc/group) to the path under the root. */
+  path(absolute: string): string;
+}
+
+/** MESHWAN_SITE wins (as in loadSite); else the root's /lib/gluon/site.ini; else Gluon's defaults. */
+export function siteFor(root: string, env: NodeJS.ProcessEnv = process.env): Site {
+  if (env.MESHWAN_SITE !== undefined && env.MESHWAN_SITE !== '') return loadSite(env.MESHWAN_SITE);
+  const file = join(root, 'lib/gluon/site.ini');
+  return fileExists(file) ? loadSite(file) : defaultSite();
+}
+
+export function contextFor(root: string, env: NodeJS.ProcessEnv = process.env): Context {
+  return {
+    root,
+    site: siteFor(root, env),
+    confdir: join(root, 'etc/config'),
+    savedir: join(root, 'tmp/.uci'),
+    path: (absolute: string) => join(root, absolute),
+  };
+}
+
+export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): Context {
+  return contextFor(env.MESHWAN_ROOT !== undefined && env.MESHWAN_ROOT !== '' ? env.MESHWAN_ROOT : '/', env);
+}
