@@ -1,0 +1,185 @@
+/**
+ * Config + observed links, addresses and main-table routes → the rules and routes that must exist. Two sources:
+ * (1) exactly what netifd derives from the same sections (so that on OpenWrt the two agree rule for rule), and
+ * (2) meshwan's gate, which closes gluon #520: netifd's `from WANADDR lookup T` (pref 10000) is consulted for any
+ * packet whose source is a WAN address, and the kernel retries an IPv6 lookup that failed in main with the source
+ * it picked (ip6_dst_lookup_tail), which is often the WAN address. The gate sits between netifd's ordered rules
+ * (1, 2, …) and its address rules (10000): unmarked packets may use main and nothing after it.
+ */
+import { type Family, isLinkLocal6, network } from './ip.js';
+import { type Route, RT_TABLE_MAIN, RTPROT_MESHWAN, RTPROT_STATIC, type Rule, ruleKey } from './model.js';
+import type { InterfaceConfig, NetworkConfig } from './network.js';
+import type { Address, Link, SplitParams } from './state.js';
+
+/** netifd iprule.h. */
+export const IPRULE_PRIORITY_ADDR = 10000;
+export const IPRULE_PRIORITY_ADDR_MASK = 20000;
+export const IPRULE_PRIORITY_NW = 90000;
+export const IPRULE_PRIORITY_REJECT = 4200000000;
+
+/**
+ * The gate: `not fwmark M/M lookup main` then `not fwmark M/M unreachable`, then `fwmark M/M unreachable`.
+ * 9000 is above any realistic count of unprioritised uci rules (netifd numbers them 1, 2, …, so Gluon's
+ * wan6_lookup is pref 1 and stays first) and below netifd's address rules at 10000, which are what leak.
+ * The third rule catches a marked packet that table T did not resolve (its unreachable default deleted): it must
+ * fail, not fall through to main and into the mesh.
+ */
+export const GATE_PRIORITY = 9000;
+
+export interface Desired {
+  readonly rules: readonly Rule[];
+  /** Routes that must exist (config sections, and WAN routes moved into table T). */
+  readonly routes: readonly Route[];
+  /** Routes that must not exist: the WAN device's routes in main. */
+  readonly unwantedRoutes: readonly Route[];
+  /** The tables whose lookup rules meshwan (like netifd) owns: T and every ip6table/ip4table. */
+  readonly ownedTables: ReadonlySet<number>;
+  /** The families the gate covers: IPv6 always, IPv4 when an interface has ip4table. */
+  readonly gatedFamilies: readonly Family[];
+}
+
+export interface Observed {
+  readonly links: readonly Link[];
+  readonly addresses: readonly Address[];
+  /** The current routes (main is what is read: WAN routes to move). */
+  readonly routes: readonly Route[];
+}
+
+function gateRules(family: Family, split: SplitParams): Rule[] {
+  const base = { family, fwmark: split.mark, fwmask: split.mask, protocol: RTPROT_MESHWAN } as const;
+  return [
+    { ...base, priority: GATE_PRIORITY, action: 'lookup', table: RT_TABLE_MAIN, invert: true },
+    { ...base, priority: GATE_PRIORITY + 1, action: 'unreachable', invert: true },
+    { ...base, priority: GATE_PRIORITY + 2, action: 'unreachable', invert: false },
+  ];
+}
+
+/** A device is usable when it exists and is up: netifd brings an interface up only then. */
+function upLink(links: readonly Link[], dev: string | undefined): Link | undefined {
+  return dev === undefined ? undefined : links.find((l) => l.name === dev && l.up);
+}
+
+function policyRules(iface: InterfaceConfig, link: Link, addresses: readonly Address[]): Rule[] {
+  const rules: Rule[] = [];
+  const base = { invert: false, protocol: RTPROT_STATIC } as const;
+  for (const family of [6, 4] as const) {
+    const table = family === 6 ? iface.ip6table : iface.ip4table;
+    if (table === undefined) continue;
+    for (const a of addresses) {
+      // netifd adds these for the interface's own (proto) addresses; the kernel's link-local is not one of them.
+      if (a.dev !== link.name || a.family !== family || (family === 6 && isLinkLocal6(a.addr))) continue;
+      const bits = family === 6 ? 128 : 32;
+      // interface_add_addr_rules: `from ADDR lookup T` and `to ADDR/LEN lookup T` (host bits kept, as netifd sends them).
+      rules.push({ ...base, family, priority: IPRULE_PRIORITY_ADDR, action: 'lookup', table, src: { family, addr: a.addr, len: bits } });
+      rules.push({
+        ...base,
+        family,
+        priority: IPRULE_PRIORITY_ADDR_MASK,
+        action: 'lookup',
+        table,
+        dst: { family, addr: a.addr, len: a.len },
+      });
+    }
+    // set_ip_lo_policy: locally generated traffic that main did not route may use T.
+    rules.push({ ...base, family, priority: IPRULE_PRIORITY_NW + link.ifindex, action: 'lookup', table, iif: 'lo' });
+  }
+  return rules;
+}
+
+function configRules(config: NetworkConfig, links: readonly Link[]): Rule[] {
+  const rules: Rule[] = [];
+  for (const r of config.rules) {
+    // Interface-bound rules exist only while the interface is up (rule_in_cb / rule_out_cb).
+    const iif = r.in === undefined ? undefined : upLink(links, config.interfaces.get(r.in)?.device)?.name;
+    const oif = r.out === undefined ? undefined : upLink(links, config.interfaces.get(r.out)?.device)?.name;
+    if ((r.in !== undefined && iif === undefined) || (r.out !== undefined && oif === undefined)) continue;
+    const { section: _section, in: _in, out: _out, ...rest } = r;
+    rules.push({ ...rest, ...(iif !== undefined ? { iif } : {}), ...(oif !== undefined ? { oif } : {}), protocol: RTPROT_STATIC });
+  }
+  return rules;
+}
+
+function configRoutes(config: NetworkConfig, links: readonly Link[]): Route[] {
+  const routes: Route[] = [];
+  for (const r of config.routes) {
+    const iface = config.interfaces.get(r.interface);
+    if (!iface || iface.disabled) continue;
+    const link = upLink(links, iface.device);
+    if (!link) continue;
+    const type = r.type ?? 'unicast';
+    // system_rt: a route of a non-forwarding type has no device; so has a section without `interface`.
+    const dev = r.noDevice || !['unicast', 'local', 'broadcast', 'anycast', 'multicast'].includes(type) ? undefined : link.name;
+    // interface_set_route_info: no table → the interface's ip6table/ip4table; no metric → the interface's.
+    const table = r.table ?? (r.family === 6 ? iface.ip6table : iface.ip4table) ?? RT_TABLE_MAIN;
+    const metric = r.metric ?? iface.metric;
+    routes.push({
+      family: r.family,
+      table,
+      dst: r.target,
+      type,
+      // IP6_RT_PRIO_USER: the kernel stores an IPv6 route sent without RTA_PRIORITY at 1024.
+      metric: metric === 0 && r.family === 6 ? 1024 : metric,
+      protocol: r.proto ?? RTPROT_STATIC,
+      ...(dev !== undefined ? { dev } : {}),
+      ...(r.gateway !== undefined ? { gateway: r.gateway } : {}),
+      ...(r.source !== undefined ? { src: network(r.source) } : {}),
+      ...(r.mtu !== undefined ? { mtu: r.mtu } : {}),
+    });
+  }
+  return routes;
+}
+
+/** Derives everything that must (and must not) be in the kernel. */
+export function deriveDesired(config: NetworkConfig, split: SplitParams, observed: Observed): Desired {
+  const rules: Rule[] = [];
+  const routes: Route[] = [];
+  const unwantedRoutes: Route[] = [];
+  const ownedTables = new Set<number>([split.table]);
+  const gatedFamilies: Family[] = [6];
+  for (const iface of config.interfaces.values()) {
+    if (iface.ip6table !== undefined) ownedTables.add(iface.ip6table);
+    if (iface.ip4table !== undefined) {
+      ownedTables.add(iface.ip4table);
+      if (!gatedFamilies.includes(4)) gatedFamilies.push(4);
+    }
+  }
+  for (const family of gatedFamilies) rules.push(...gateRules(family, split));
+  rules.push(...configRules(config, observed.links));
+  routes.push(...configRoutes(config, observed.links));
+  for (const iface of config.interfaces.values()) {
+    if (iface.disabled) continue;
+    const link = upLink(observed.links, iface.device);
+    if (!link) continue;
+    rules.push(...policyRules(iface, link, observed.addresses));
+    // interface_ip_set_enabled: every IPv6 interface gets `iif DEV failed_policy` at the very end, so a packet
+    // that came in on it and matched no table is dropped rather than sent back anywhere.
+    rules.push({
+      family: 6,
+      priority: IPRULE_PRIORITY_REJECT + link.ifindex,
+      action: 'failed_policy',
+      invert: false,
+      iif: link.name,
+      protocol: RTPROT_STATIC,
+    });
+    for (const route of observed.routes) {
+      const table = route.family === 6 ? iface.ip6table : iface.ip4table;
+      if (table === undefined || route.table !== RT_TABLE_MAIN || route.dev !== link.name) continue;
+      // The WAN device's routes (kernel prefix and link-local routes, RA and DHCP defaults) belong in T only.
+      unwantedRoutes.push(route);
+      routes.push({ ...route, table });
+    }
+  }
+  const ruleKeys = new Set<string>();
+  const uniqueRules = rules.filter((r) => !ruleKeys.has(ruleKey(r)) && Boolean(ruleKeys.add(ruleKey(r))));
+  return { rules: uniqueRules, routes: dedupe(routes), unwantedRoutes, ownedTables, gatedFamilies };
+}
+
+function dedupe(routes: Route[]): Route[] {
+  const seen = new Set<string>();
+  return routes.filter((r) => {
+    const key = `${r.family}|${r.table}|${r.dst.addr}/${r.dst.len}|${r.metric}|${r.dev ?? ''}|${r.gateway ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,200 @@
+/**
+ * The kernel objects policy reasons about, in policy's own terms: a routing rule (RTM_NEWRULE, struct fib_rule_hdr
+ * plus FRA_* attributes, linux/fib_rules.h) and a route (RTM_NEWROUTE, struct rtmsg plus RTA_*, linux/rtnetlink.h).
+ * Both the desired state (derived from uci) and the actual state (dumped through @meshwan/netlink) use these types,
+ * so the diff is a plain comparison of keys.
+ */
+import { bitsOf, type Family, formatAddress, formatPrefix, type Prefix } from './ip.js';
+
+/** FR_ACT_* (linux/fib_rules.h); the numbers equal RTN_* for the ones netifd resolves with system_rtn_aton. */
+export type RuleAction = 'lookup' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit' | 'failed_policy';
+
+export const ruleActionCodes: Readonly<Record<RuleAction, number>> = {
+  lookup: 1, // FR_ACT_TO_TBL
+  goto: 2, // FR_ACT_GOTO
+  nop: 3, // FR_ACT_NOP
+  blackhole: 6, // FR_ACT_BLACKHOLE
+  unreachable: 7, // FR_ACT_UNREACHABLE
+  prohibit: 8, // FR_ACT_PROHIBIT
+  // RTN_FAILED_POLICY: netifd's per-device catch-all (4200000000+ifindex); the kernel accepts it and, having no
+  // case for it in fib6_rule_action, discards like a blackhole (EINVAL).
+  failed_policy: 12,
+};
+
+/** RTPROT_STATIC (linux/rtnetlink.h): what netifd puts on every rule and route it adds. */
+export const RTPROT_STATIC = 4;
+/** RTPROT_KERNEL: routes the kernel adds for addresses and link-local. */
+export const RTPROT_KERNEL = 2;
+/**
+ * The protocol meshwan puts on the rules only it adds (the gate). Unassigned in /etc/iproute2/rt_protos; it makes
+ * ownership visible (`ip rule` prints `proto 77`) and means a deletion can never hit a rule someone else added.
+ */
+export const RTPROT_MESHWAN = 77;
+
+export const RT_TABLE_MAIN = 254;
+export const RT_TABLE_LOCAL = 255;
+export const RT_TABLE_DEFAULT = 253;
+
+export interface Rule {
+  readonly family: Family;
+  /** FRA_PRIORITY: the rule's pref. */
+  readonly priority: number;
+  readonly action: RuleAction;
+  /** FRA_TABLE / rtm_table; set when action is 'lookup'. */
+  readonly table?: number;
+  /** FRA_GOTO target priority. */
+  readonly goto?: number;
+  /** FIB_RULE_INVERT: `not`. */
+  readonly invert: boolean;
+  readonly src?: Prefix;
+  readonly dst?: Prefix;
+  /** FRA_IFNAME (`iif`) and FRA_OIFNAME (`oif`). */
+  readonly iif?: string;
+  readonly oif?: string;
+  readonly tos?: number;
+  /** FRA_FWMARK / FRA_FWMASK; the kernel treats a mark without mask as mask 0xffffffff. */
+  readonly fwmark?: number;
+  readonly fwmask?: number;
+  readonly suppressPrefixlen?: number;
+  readonly uidrange?: readonly [number, number];
+  readonly ipproto?: number;
+  readonly sport?: readonly [number, number];
+  readonly dport?: readonly [number, number];
+  /** FRA_PROTOCOL (Linux 4.17+). */
+  readonly protocol: number;
+}
+
+/** rtm_type values (RTN_*) a route may carry. */
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+
+export interface Route {
+  readonly family: Family;
+  readonly table: number;
+  /** RTA_DST with rtm_dst_len; host bits cleared. */
+  readonly dst: Prefix;
+  /** RTA_SRC (IPv6 source-specific routes). */
+  readonly src?: Prefix;
+  readonly type: RouteType;
+  /** RTA_OIF as a name. */
+  readonly dev?: string;
+  /** RTA_GATEWAY as canonical text. */
+  readonly gateway?: string;
+  /** RTA_PRIORITY; IPv6 routes added with 0 get 1024 (IP6_RT_PRIO_USER), so desired routes say 1024. */
+  readonly metric: number;
+  readonly protocol: number;
+  /** RTA_PREFSRC as canonical text. */
+  readonly prefsrc?: string;
+  /** RTAX_MTU. */
+  readonly mtu?: number;
+  /** RTA_EXPIRES in seconds (IPv6 RA routes); kept when a route is moved so that it still ages out. */
+  readonly expiresSeconds?: number;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** The rule as `ip rule` prints it (without the pref): used in logs, plans and check output. */
+export function formatRule(r: Rule): string {
+  const parts: string[] = [];
+  if (r.invert) parts.push('not');
+  parts.push('from', r.src ? formatRulePrefix(r.src) : 'all');
+  if (r.dst) parts.push('to', formatRulePrefix(r.dst));
+  if (r.tos !== undefined && r.tos !== 0) parts.push('tos', hex(r.tos));
+  if (r.fwmark !== undefined) parts.push('fwmark', r.fwmask !== undefined ? `${hex(r.fwmark)}/${hex(r.fwmask)}` : hex(r.fwmark));
+  if (r.iif !== undefined) parts.push('iif', r.iif);
+  if (r.oif !== undefined) parts.push('oif', r.oif);
+  if (r.uidrange) parts.push('uidrange', `${r.uidrange[0]}-${r.uidrange[1]}`);
+  if (r.ipproto !== undefined) parts.push('ipproto', String(r.ipproto));
+  if (r.sport) parts.push('sport', `${r.sport[0]}-${r.sport[1]}`);
+  if (r.dport) parts.push('dport', `${r.dport[0]}-${r.dport[1]}`);
+  if (r.action === 'lookup') parts.push('lookup', tableName(r.table ?? 0));
+  else if (r.action === 'goto') parts.push('goto', String(r.goto ?? 0));
+  else parts.push(r.action);
+  if (r.suppressPrefixlen !== undefined) parts.push('suppress_prefixlength', String(r.suppressPrefixlen));
+  if (r.protocol !== 0) parts.push('proto', protocolName(r.protocol));
+  return `${r.priority}: ${parts.join(' ')}`;
+}
+
+/** iproute2 prints a host prefix in a rule without its length. */
+function formatRulePrefix(p: Prefix): string {
+  return p.len === bitsOf(p.family) ? formatAddress(p.family, p.addr) : formatPrefix(p);
+}
+
+export function tableName(table: number): string {
+  if (table === RT_TABLE_MAIN) return 'main';
+  if (table === RT_TABLE_LOCAL) return 'local';
+  if (table === RT_TABLE_DEFAULT) return 'default';
+  return String(table);
+}
+
+export function protocolName(protocol: number): string {
+  switch (protocol) {
+    case RTPROT_KERNEL:
+      return 'kernel';
+    case 3:
+      return 'boot';
+    case RTPROT_STATIC:
+      return 'static';
+    case 9:
+      return 'ra';
+    case 16:
+      return 'dhcp';
+    case RTPROT_MESHWAN:
+      return 'meshwan';
+    default:
+      return String(protocol);
+  }
+}
+
+/** The route as `ip route` prints it, with its table. */
+export function formatRoute(r: Route): string {
+  const parts: string[] = [];
+  if (r.type !== 'unicast') parts.push(r.type);
+  parts.push(r.dst.len === 0 ? 'default' : formatPrefix(r.dst));
+  if (r.src) parts.push('from', formatPrefix(r.src));
+  if (r.gateway !== undefined) parts.push('via', r.gateway);
+  if (r.dev !== undefined) parts.push('dev', r.dev);
+  parts.push('table', tableName(r.table), 'proto', protocolName(r.protocol), 'metric', String(r.metric));
+  if (r.prefsrc !== undefined) parts.push('src', r.prefsrc);
+  if (r.mtu !== undefined) parts.push('mtu', String(r.mtu));
+  return parts.join(' ');
+}
+
+/**
+ * Identity of a rule for the diff: every field the kernel compares in rule_exists() (net/core/fib_rules.c),
+ * so "same key" means "the kernel considers it the same rule".
+ */
+export function ruleKey(r: Rule): string {
+  return [
+    r.family,
+    r.priority,
+    r.action,
+    r.action === 'lookup' ? (r.table ?? 0) : '',
+    r.goto ?? '',
+    r.invert ? 1 : 0,
+    r.src ? formatPrefix(r.src) : '',
+    r.dst ? formatPrefix(r.dst) : '',
+    r.iif ?? '',
+    r.oif ?? '',
+    r.tos ?? 0,
+    r.fwmark ?? '',
+    r.fwmark !== undefined ? (r.fwmask ?? 0xffffffff) : '',
+    r.suppressPrefixlen ?? '',
+    r.uidrange?.join('-') ?? '',
+    r.ipproto ?? '',
+    r.sport?.join('-') ?? '',
+    r.dport?.join('-') ?? '',
+    r.protocol,
+  ].join('|');
+}
+
+/**
+ * Identity of a route for the diff: what the kernel uses to find a route (family, table, dst, src, metric) plus
+ * where it points (type, dev, gateway), so a route that moved to another device counts as a different route.
+ */
+export function routeKey(r: Route): string {
+  return [r.family, r.table, formatPrefix(r.dst), r.src ? formatPrefix(r.src) : '', r.metric, r.type, r.dev ?? '', r.gateway ?? ''].join(
+    '|',
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * Desired vs actual → a plan of adds and deletes that touches only what meshwan owns: its own gate rules
+ * (proto meshwan), rules with proto static that look up an owned table (netifd's and meshwan's, identical on
+ * purpose), and the WAN device's routes in main. Anything else in the kernel is left alone.
+ * Order is make-before-break: rules and table-T routes are added before anything is deleted, so a repair never
+ * opens a window in which an unmarked packet could reach the WAN.
+ */
+
+import type { Desired } from './desired.js';
+import { type Route, RTPROT_MESHWAN, RTPROT_STATIC, type Rule, routeKey, ruleKey } from './model.js';
+
+export type Step =
+  | { readonly op: 'addRule'; readonly rule: Rule }
+  | { readonly op: 'deleteRule'; readonly rule: Rule }
+  | { readonly op: 'addRoute'; readonly route: Route }
+  | { readonly op: 'deleteRoute'; readonly route: Route };
+
+export interface Plan {
+  readonly steps: readonly Step[];
+}
+
+/** Whether meshwan may delete this rule when it is not desired. */
+export function ownsRule(rule: Rule, ownedTables: ReadonlySet<number>): boolean {
+  if (rule.protocol === RTPROT_MESHWAN) return true;
+  return rule.protocol === RTPROT_STATIC && rule.action === 'lookup' && rule.table !== undefined && ownedTables.has(rule.table);
+}
+
+/** Route identity as the kernel finds it for replace/delete, ignoring protocol and expiry. */
+function routeMatch(a: Route, b: Route): boolean {
+  return routeKey(a) === routeKey(b);
+}
+
+export function planChanges(desired: Desired, actualRules: readonly Rule[], actualRoutes: readonly Route[]): Plan {
+  const steps: Step[] = [];
+  const actualKeys = new Map<string, number>();
+  for (const r of actualRules) actualKeys.set(ruleKey(r), (actualKeys.get(ruleKey(r)) ?? 0) + 1);
+  const desiredKeys = new Set<string>();
+  for (const rule of desired.rules) {
+    const key = ruleKey(rule);
+    if (desiredKeys.has(key)) continue;
+    desiredKeys.add(key);
+    if (!actualKeys.has(key)) steps.push({ op: 'addRule', rule });
+  }
+  for (const route of desired.routes) {
+    if (!actualRoutes.some((a) => routeMatch(a, route))) steps.push({ op: 'addRoute', route });
+  }
+  for (const route of desired.unwantedRoutes) {
+    if (actualRoutes.some((a) => routeMatch(a, route))) steps.push({ op: 'deleteRoute', route });
+  }
+  const seen = new Set<string>();
+  for (const rule of actualRules) {
+    if (!ownsRule(rule, desired.ownedTables)) continue;
+    const key = ruleKey(rule);
+    // A duplicate of a wanted rule (the kernel adds one without NLM_F_EXCL) is surplus too.
+    if (desiredKeys.has(key) && !seen.has(key)) {
+      seen.add(key);
+      continue;
+    }
+    steps.push({ op: 'deleteRule', rule });
+  }
+  return { steps };
+}

@@ -1,0 +1,31 @@
+/** What policy observes in the kernel (through @meshwan/netlink) and wants there. */
+import type { Family } from './ip.js';
+import type { Route, Rule } from './model.js';
+
+export interface Link {
+  readonly name: string;
+  readonly ifindex: number;
+  /** IFF_UP. */
+  readonly up: boolean;
+}
+
+export interface Address {
+  readonly dev: string;
+  readonly family: Family;
+  readonly addr: bigint;
+  readonly len: number;
+}
+
+export interface KernelState {
+  readonly links: readonly Link[];
+  readonly addresses: readonly Address[];
+  readonly rules: readonly Rule[];
+  readonly routes: readonly Route[];
+}
+
+/** The site values the split depends on (from @meshwan/site). */
+export interface SplitParams {
+  readonly mark: number;
+  readonly mask: number;
+  readonly table: number;
+}

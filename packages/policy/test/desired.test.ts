@@ -1,0 +1,181 @@
+import t from 'tap';
+import { deriveDesired, GATE_PRIORITY } from '../src/desired.js';
+import { type Prefix, parseAddress, parsePrefix } from '../src/ip.js';
+import { formatRoute, formatRule, type Route, RTPROT_MESHWAN, RTPROT_STATIC, type Rule } from '../src/model.js';
+import { parseNetwork } from '../src/network.js';
+import { ownsRule, planChanges } from '../src/plan.js';
+import type { Address, Link } from '../src/state.js';
+import { gluonNetwork, split } from './lib/fixtures.js';
+
+const links: Link[] = [
+  { name: 'lo', ifindex: 1, up: true },
+  { name: 'br-wan', ifindex: 5, up: true },
+  { name: 'bat0', ifindex: 7, up: true },
+];
+function addr(dev: string, text: string): Address {
+  const p = parsePrefix(text) as Prefix;
+  return { dev, family: p.family, addr: p.addr, len: p.len };
+}
+function prefix(text: string): Prefix {
+  return parsePrefix(text) as Prefix;
+}
+const addresses = [addr('br-wan', '2001:db8:1::5/64'), addr('br-wan', 'fe80::5/64'), addr('br-wan', '192.0.2.5/24')];
+const wanDefault: Route = {
+  family: 6,
+  table: 254,
+  dst: prefix('::/0'),
+  type: 'unicast',
+  dev: 'br-wan',
+  gateway: 'fe80::1',
+  metric: 1024,
+  protocol: 9,
+  expiresSeconds: 1800,
+};
+const meshDefault: Route = {
+  family: 6,
+  table: 254,
+  dst: prefix('::/0'),
+  type: 'unicast',
+  dev: 'bat0',
+  gateway: 'fe80::99',
+  metric: 512,
+  protocol: 4,
+};
+const wanV4: Route = {
+  family: 4,
+  table: 254,
+  dst: prefix('0.0.0.0/0'),
+  type: 'unicast',
+  dev: 'br-wan',
+  gateway: '192.0.2.1',
+  metric: 0,
+  protocol: 16,
+};
+
+t.test('a Gluon node: netifd rules, the gate, the unreachable route, WAN routes moved to table 1', async (t) => {
+  const config = parseNetwork(gluonNetwork);
+  const desired = deriveDesired(config, split, { links, addresses, routes: [wanDefault, meshDefault, wanV4] });
+  t.same(
+    desired.rules.map(formatRule).sort(),
+    [
+      '1: from all fwmark 0x1/0x1 lookup 1 proto static',
+      `${GATE_PRIORITY}: not from all fwmark 0x1/0x1 lookup main proto meshwan`,
+      `${GATE_PRIORITY + 1}: not from all fwmark 0x1/0x1 unreachable proto meshwan`,
+      `${GATE_PRIORITY + 2}: from all fwmark 0x1/0x1 unreachable proto meshwan`,
+      '10000: from 2001:db8:1::5 lookup 1 proto static',
+      '20000: from all to 2001:db8:1::5/64 lookup 1 proto static',
+      '4200000001: from all iif lo failed_policy proto static',
+      '4200000005: from all iif br-wan failed_policy proto static',
+      '4200000007: from all iif bat0 failed_policy proto static',
+      '90005: from all iif lo lookup 1 proto static',
+    ].sort(),
+  );
+  t.same(desired.routes.map(formatRoute), [
+    'unreachable default table 1 proto static metric 65535',
+    'default via fe80::1 dev br-wan table 1 proto ra metric 1024',
+  ]);
+  t.equal(desired.routes[1]?.expiresSeconds, 1800, 'a moved RA route keeps its lifetime');
+  t.same(desired.unwantedRoutes, [wanDefault], 'IPv4 stays in main without ip4table');
+  t.same(desired.gatedFamilies, [6]);
+});
+
+t.test('ip4table gates IPv4 too and moves the WAN IPv4 routes', async (t) => {
+  const config = parseNetwork([
+    ...gluonNetwork.map((s) => (s.name === 'wan' ? { ...s, options: { ...s.options, ip4table: '1' } } : s)),
+    { type: 'rule', name: 'wan_lookup', options: { mark: '0x1/0x1', lookup: '1' } },
+    {
+      type: 'route',
+      name: 'wan_unreachable',
+      options: { type: 'unreachable', interface: 'loopback', target: '0.0.0.0/0', table: '1', metric: '65535' },
+    },
+  ]);
+  const desired = deriveDesired(config, split, { links, addresses, routes: [wanV4] });
+  t.same(desired.gatedFamilies, [6, 4]);
+  const v4 = desired.rules.filter((r) => r.family === 4).map(formatRule);
+  t.ok(v4.includes('1: from all fwmark 0x1/0x1 lookup 1 proto static'));
+  t.ok(v4.includes('10000: from 192.0.2.5 lookup 1 proto static'));
+  t.ok(v4.includes('20000: from all to 192.0.2.5/24 lookup 1 proto static'));
+  t.ok(v4.includes('90005: from all iif lo lookup 1 proto static'));
+  t.ok(v4.includes(`${GATE_PRIORITY + 1}: not from all fwmark 0x1/0x1 unreachable proto meshwan`));
+  t.same(desired.unwantedRoutes, [wanV4]);
+  t.ok(desired.routes.some((r) => r.family === 4 && r.table === 1 && r.type === 'unreachable' && r.metric === 65535));
+});
+
+t.test('WAN down: no address rules, no moves, but the gate and table-1 routes stay', async (t) => {
+  const config = parseNetwork(gluonNetwork);
+  const down = links.map((l) => (l.name === 'br-wan' ? { ...l, up: false } : l));
+  const desired = deriveDesired(config, split, { links: down, addresses, routes: [wanDefault] });
+  t.notOk(desired.rules.some((r) => r.priority === 10000 || r.priority === 90005));
+  t.ok(desired.rules.some((r) => r.priority === GATE_PRIORITY + 1));
+  t.same(desired.unwantedRoutes, []);
+  t.equal(desired.routes.length, 1);
+});
+
+t.test('interface-bound rules exist only while their interface is up; route details follow netifd', async (t) => {
+  const config = parseNetwork([
+    ...gluonNetwork,
+    { type: 'interface', name: 'lan', options: { device: 'br-lan', metric: '7' } },
+    { type: 'rule6', name: 'fromlan', options: { in: 'lan', lookup: '100' } },
+    { type: 'rule6', name: 'tomesh', options: { out: 'mesh', lookup: '100' } },
+    { type: 'route6', name: 'lanroute', options: { interface: 'lan', target: '2001:db8:9::/48', source: '2001:db8:1::/64', mtu: '1280' } },
+    { type: 'route6', name: 'meshroute', options: { interface: 'mesh', target: '2001:db8:8::/48', gateway: 'fe80::2' } },
+    { type: 'route6', name: 'nodev', options: { target: '2001:db8:7::/48', table: '1', type: 'blackhole' } },
+    { type: 'route6', name: 'ghost', options: { interface: 'nosuch', target: '2001:db8:6::/48' } },
+  ]);
+  const desired = deriveDesired(config, split, { links, addresses: [], routes: [] });
+  t.notOk(
+    desired.rules.some((r) => r.table === 100 && r.iif !== undefined),
+    'br-lan does not exist',
+  );
+  t.ok(desired.rules.some((r) => r.table === 100 && r.oif === 'bat0'));
+  t.same(
+    desired.routes.map(formatRoute).sort(),
+    [
+      '2001:db8:8::/48 via fe80::2 dev bat0 table main proto static metric 1024',
+      'blackhole 2001:db8:7::/48 table 1 proto static metric 1024',
+      'unreachable default table 1 proto static metric 65535',
+    ].sort(),
+  );
+});
+
+t.test('plan: adds what is missing, deletes only what meshwan owns, make-before-break order', async (t) => {
+  const config = parseNetwork(gluonNetwork);
+  const observed = { links, addresses, routes: [wanDefault, meshDefault] };
+  const desired = deriveDesired(config, split, observed);
+  const foreign: Rule = { family: 6, priority: 500, action: 'lookup', table: 100, invert: false, protocol: RTPROT_STATIC };
+  const staleAddr: Rule = {
+    family: 6,
+    priority: 10000,
+    action: 'lookup',
+    table: 1,
+    invert: false,
+    protocol: RTPROT_STATIC,
+    src: { family: 6, addr: parseAddress('2001:db8:1::99')?.addr ?? 0n, len: 128 },
+  };
+  const oldGate: Rule = { family: 6, priority: 8000, action: 'unreachable', invert: true, fwmark: 1, fwmask: 1, protocol: RTPROT_MESHWAN };
+  const first = planChanges(desired, [foreign, staleAddr, oldGate], observed.routes);
+  const ops = first.steps.map((s) => s.op);
+  t.ok(ops.lastIndexOf('addRule') < ops.indexOf('deleteRoute'), 'adds first');
+  t.ok(ops.lastIndexOf('addRoute') < ops.indexOf('deleteRoute'));
+  t.same(
+    first.steps.filter((s) => s.op === 'deleteRule').map((s) => (s.op === 'deleteRule' ? formatRule(s.rule) : '')),
+    ['10000: from 2001:db8:1::99 lookup 1 proto static', '8000: not from all fwmark 0x1/0x1 unreachable proto meshwan'],
+  );
+  t.same(
+    first.steps.filter((s) => s.op === 'deleteRoute').map((s) => (s.op === 'deleteRoute' ? formatRoute(s.route) : '')),
+    ['default via fe80::1 dev br-wan table main proto ra metric 1024'],
+  );
+  t.notOk(ownsRule(foreign, desired.ownedTables));
+
+  // Applying the plan yields a state for which the plan is empty: apply twice = no change.
+  const rules = [foreign, ...desired.rules];
+  const routes = [meshDefault, ...desired.routes];
+  const again = deriveDesired(config, split, { links, addresses, routes });
+  t.same(planChanges(again, rules, routes).steps, []);
+  // A duplicate of an owned rule is surplus.
+  const dup = planChanges(again, [...rules, desired.rules[0] as Rule], routes);
+  t.same(
+    dup.steps.map((s) => s.op),
+    ['deleteRule'],
+  );
+});
