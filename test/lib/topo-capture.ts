@@ -3,7 +3,7 @@
  * with `tcpdump -r` and a filter, or searched for a DNS name. Captures prove what reached the wire, independently of
  * anything meshwan reports about itself.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Namespace, run, stopProcess, type Teardowns, waitFor } from './netns.js';
@@ -25,6 +25,7 @@ export interface Capture {
 /** Starts `tcpdump -i dev -w` in `ns`; resolves when tcpdump reports it is listening. */
 export async function startCapture(t: Teardowns, ns: Namespace, dev: string): Promise<Capture> {
   const dir = mkdtempSync(join(tmpdir(), 'meshwan-pcap-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, `${dev}.pcap`);
   // -Z root: tcpdump would otherwise drop to its own user, which cannot write into our 0700 temp dir.
   const child = ns.spawn(t, 'tcpdump', ['-i', dev, '-nn', '-U', '--immediate-mode', '-Z', 'root', '-s', '512', '-w', file], {

@@ -6,7 +6,7 @@
  */
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Namespace, stopProcess, type Teardowns, waitFor } from './netns.js';
@@ -25,6 +25,8 @@ export interface DhcpServer {
   /** Restarts dnsmasq announcing other DNS servers; clients see them on their next renew or solicitation. */
   setDnsServers(dns4: readonly string[], dns6: readonly string[]): Promise<void>;
   stop(): Promise<void>;
+  /** The running dnsmasq's PID (for --keep's cleanup line). */
+  pid(): number | undefined;
 }
 
 export function dnsmasqArgs(dir: string, o: DhcpServerOptions): string[] {
@@ -38,7 +40,7 @@ export function dnsmasqArgs(dir: string, o: DhcpServerOptions): string[] {
     `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`,
     `--interface=${o.dev}`,
     '--bind-interfaces',
-    '--log-facility=-',
+    `--log-facility=${join(dir, 'dnsmasq.log')}`,
   ];
   if (o.v4) {
     args.push('--dhcp-range=192.0.2.100,192.0.2.200,255.255.255.0,1h', '--dhcp-option=option:router,192.0.2.1');
@@ -54,19 +56,19 @@ export function dnsmasqArgs(dir: string, o: DhcpServerOptions): string[] {
 
 export async function startDhcpServer(t: Teardowns, ns: Namespace, options: DhcpServerOptions): Promise<DhcpServer> {
   const dir = mkdtempSync(join(tmpdir(), 'meshwan-dnsmasq-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   let current = options;
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    const c = ns.spawn(t, 'dnsmasq', dnsmasqArgs(dir, current), { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    c.stderr?.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
+    // Logs go to a file, not a pipe: a kept simulation (make sim ARGS=--keep) outlives this process.
+    const log = join(dir, 'dnsmasq.log');
+    writeFileSync(log, '');
+    const c = ns.spawn(t, 'dnsmasq', dnsmasqArgs(dir, current), { stdio: 'ignore' });
     child = c;
     // dnsmasq logs "started" once its sockets are bound; a bad option makes it exit at once.
     await waitFor(`dnsmasq in ${ns.name}`, () => {
-      if (c.exitCode !== null) throw new Error(`dnsmasq exited with ${c.exitCode}: ${stderr.trim()}`);
-      return stderr.includes('started');
+      if (c.exitCode !== null) throw new Error(`dnsmasq exited with ${c.exitCode}: ${readFileSync(log, 'utf8').trim()}`);
+      return readFileSync(log, 'utf8').includes('started');
     });
   };
   await start();
@@ -79,5 +81,6 @@ export async function startDhcpServer(t: Teardowns, ns: Namespace, options: Dhcp
     async stop() {
       if (child) await stopProcess(child);
     },
+    pid: () => child?.pid,
   };
 }

@@ -4,7 +4,7 @@
  * Each instance has its own config, zone, pid file and state in a temp dir; it runs in the foreground (-d) and is
  * stopped by PID at teardown.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Namespace, stopProcess, type Teardowns, waitFor } from './netns.js';
@@ -52,6 +52,7 @@ export function zoneText(answers: ZoneAnswers): string {
  */
 export async function startNsd(t: Teardowns, ns: Namespace, addresses: readonly string[], answers: ZoneAnswers): Promise<NsdServer> {
   const dir = mkdtempSync(join(tmpdir(), 'meshwan-nsd-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'xfr'));
   writeFileSync(join(dir, 'zone'), zoneText(answers));
   const conf = [
@@ -67,7 +68,7 @@ export async function startNsd(t: Teardowns, ns: Namespace, addresses: readonly 
     `  xfrdfile: "${join(dir, 'xfrd.state')}"`,
     `  xfrdir: "${join(dir, 'xfr')}"`,
     '  database: ""',
-    '  logfile: "/dev/stderr"',
+    `  logfile: "${join(dir, 'nsd.log')}"`,
     '  verbosity: 0',
     '  hide-version: yes',
     '  refuse-any: no',
@@ -79,15 +80,19 @@ export async function startNsd(t: Teardowns, ns: Namespace, addresses: readonly 
     '',
   ].join('\n');
   writeFileSync(join(dir, 'nsd.conf'), conf);
-  const child = ns.spawn(t, 'nsd', ['-d', '-c', join(dir, 'nsd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
+  // Logs go to a file, not a pipe: a kept simulation (make sim ARGS=--keep) outlives this process.
+  const child = ns.spawn(t, 'nsd', ['-d', '-c', join(dir, 'nsd.conf')], { stdio: 'ignore' });
+  const stderr = (): string => {
+    try {
+      return readFileSync(join(dir, 'nsd.log'), 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
   const first = addresses[0];
   if (first === undefined) throw new Error('startNsd: no address given');
-  await waitFor(`nsd on ${first} in ${ns.name} (stderr: ${stderr.trim()})`, () => {
-    if (child.exitCode !== null) throw new Error(`nsd exited with ${child.exitCode}: ${stderr.trim()}`);
+  await waitFor(`nsd on ${first} in ${ns.name} `, () => {
+    if (child.exitCode !== null) throw new Error(`nsd exited with ${child.exitCode}: ${stderr()}`);
     return ns.try('dig', '+time=1', '+tries=1', '+short', `@${first}`, `probe.${testZone}`, 'TXT').stdout.includes(answers.txt);
   });
   const pid = child.pid;

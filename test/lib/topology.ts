@@ -13,8 +13,8 @@
  * Nothing here installs the fwmark rule, the unreachable route or the redirect: that is meshwan's job (or the
  * test's). Teardown (namespaces, veths, processes by PID) is registered before anything is created.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addAddress, connect, createNamespace, type Namespace, run, type Teardowns } from './netns.js';
@@ -98,6 +98,8 @@ export interface Topology {
   readonly options: Required<Omit<TopologyOptions, 'resolvFile'>>;
   /** dig from the node namespace. */
   dig(server: string, name: string, options?: DigOptions): DigResult;
+  /** The same, without blocking the event loop (for lookups under load while something else changes). */
+  digAsync(server: string, name: string, options?: DigOptions): Promise<DigResult>;
   /** Starts a capture on a node interface (wan0 or mesh0) or any namespace's. */
   capture(dev: string, ns?: Namespace): Promise<Capture>;
   /** Sets wan0 down (the kernel drops its routes) or up again and re-configures it, as netifd's ifup would. */
@@ -129,6 +131,32 @@ export function parseDig(output: string, exitStatus: number | null): DigResult {
     )
     .filter((a) => a !== '');
   return { status, answers, output };
+}
+
+/** `ip netns exec NODE [setpriv ...] dig ...` as an argv for `ip`. */
+function digArgv(node: Namespace, server: string, name: string, d: DigOptions): string[] {
+  const args = [
+    '+noall',
+    '+comments',
+    '+answer',
+    `+time=${d.timeoutSeconds ?? 2}`,
+    '+tries=1',
+    ...(d.tcp ? ['+tcp'] : []),
+    ...(d.port === undefined ? [] : ['-p', String(d.port)]),
+    `@${server}`,
+    name,
+    d.type ?? 'TXT',
+  ];
+  const priv =
+    d.gid === undefined && d.uid === undefined
+      ? []
+      : [
+          'setpriv',
+          ...(d.gid === undefined ? [] : [`--regid=${d.gid}`, '--clear-groups']),
+          ...(d.uid === undefined ? [] : [`--reuid=${d.uid}`]),
+          '--',
+        ];
+  return ['netns', 'exec', node.name, ...priv, 'dig', ...args];
 }
 
 function witnessRuleset(dev: string, mark: number, mask: number): string {
@@ -170,6 +198,7 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
     mask: options.mask ?? 0x1,
   };
   const stateDir = mkdtempSync(join(tmpdir(), 'meshwan-topo-'));
+  t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
   const resolvFile = options.resolvFile ?? join(stateDir, 'resolv.conf');
   const node = createNamespace(t, 'node');
   const isp = createNamespace(t, 'isp');
@@ -229,29 +258,16 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
     resolvFile,
     options: o,
     dig(server, name, d = {}) {
-      const args = [
-        '+noall',
-        '+comments',
-        '+answer',
-        `+time=${d.timeoutSeconds ?? 2}`,
-        '+tries=1',
-        ...(d.tcp ? ['+tcp'] : []),
-        ...(d.port === undefined ? [] : ['-p', String(d.port)]),
-        `@${server}`,
-        name,
-        d.type ?? 'TXT',
-      ];
-      const priv =
-        d.gid === undefined && d.uid === undefined
-          ? []
-          : [
-              'setpriv',
-              ...(d.gid === undefined ? [] : [`--regid=${d.gid}`, '--clear-groups']),
-              ...(d.uid === undefined ? [] : [`--reuid=${d.uid}`]),
-              '--',
-            ];
-      const r = spawnSync('ip', ['netns', 'exec', node.name, ...priv, 'dig', ...args], { encoding: 'utf8' });
+      const r = spawnSync('ip', digArgv(node, server, name, d), { encoding: 'utf8' });
       return parseDig(`${r.stdout}${r.stderr}`, r.status);
+    },
+    digAsync(server, name, d = {}) {
+      return new Promise((done) => {
+        execFile('ip', digArgv(node, server, name, d), { encoding: 'utf8' }, (err, stdout, stderr) => {
+          const status = err && typeof err.code === 'number' ? err.code : err ? null : 0;
+          done(parseDig(`${stdout}${stderr}`, status));
+        });
+      });
     },
     capture: (dev, ns = node) => startCapture(t, ns, dev),
     async setWanLink(up) {

@@ -1,0 +1,165 @@
+/**
+ * A whole meshwan node in namespaces, for `make sim` and test/e2e: the staged firmware, its upgrade scripts run,
+ * the topology around it (WAN tables and resolv file as the staged config says), and `meshwan daemon` and `wan-dns`
+ * running in the node namespace from the staged files, as their init scripts would start them.
+ * Each step is reported through `report` (PASS, FAIL or SKIP with the part it needs), so the simulation can
+ * narrate it and the tests can skip by name.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Teardowns } from '../lib/netns.js';
+import { waitFor } from '../lib/netns.js';
+import { createTopology, type Topology, type TopologyOptions } from '../lib/topology.js';
+import { type Firmware, needs, type Part, reconfigure, stageFirmware, wanTables } from './firmware.js';
+import { type Service, serviceSpec, startService } from './services.js';
+
+export type Outcome = 'PASS' | 'FAIL' | 'SKIP';
+export interface StepResult {
+  name: string;
+  outcome: Outcome;
+  detail: string;
+  ms: number;
+}
+export type Report = (step: StepResult) => void;
+
+/** Runs one step: SKIP when a needed part is missing, FAIL when `fn` throws, else PASS with what it returned. */
+export async function step(
+  report: Report,
+  fw: Firmware | undefined,
+  name: string,
+  requires: readonly Part[],
+  fn: () => Promise<string | undefined> | string | undefined,
+): Promise<boolean> {
+  const missing = requires.filter((p) => !fw?.has(p));
+  const started = Date.now();
+  if (missing.length > 0) {
+    report({ name, outcome: 'SKIP', detail: missing.map(needs).join('; '), ms: 0 });
+    return false;
+  }
+  try {
+    const detail = (await fn()) ?? '';
+    report({ name, outcome: 'PASS', detail, ms: Date.now() - started });
+    return true;
+  } catch (err: unknown) {
+    report({ name, outcome: 'FAIL', detail: err instanceof Error ? err.message : String(err), ms: Date.now() - started });
+    return false;
+  }
+}
+
+export interface MeshwanNode {
+  readonly fw: Firmware;
+  readonly topo: Topology;
+  /** The VPN group's gid from the staged site file. */
+  readonly gid: number;
+  readonly daemon: Service | undefined;
+  readonly wanDns: Service | undefined;
+  /** Whether the node is complete enough for the leak steps (daemon and forwarder both running). */
+  readonly complete: boolean;
+}
+
+export interface NodeOptions extends Pick<TopologyOptions, 'wan4' | 'wan6' | 'wanMode'> {}
+
+function gidOf(fw: Firmware): number {
+  const site = readFileSync(join(fw.root, 'lib/gluon/site.ini'), 'utf8');
+  const m = /^\s*gid\s*=\s*(\S+)/m.exec(site.slice(site.indexOf('[mesh_vpn]')));
+  return m?.[1] === undefined ? 800 : Number(m[1]);
+}
+
+function tail(file: string, lines = 6): string {
+  if (!existsSync(file)) return '';
+  return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join(' | ');
+}
+
+/** Whether something in the node listens on UDP `addr:port` (ss, the independent witness). */
+export function listening(topo: Topology, addr: string, port: number): boolean {
+  const out = topo.node.try('ss', '-Hlun').stdout;
+  return out.split('\n').some((l) => l.includes(`${addr}:${port} `));
+}
+
+/** Brings the node up; steps are reported as they happen. Returns undefined when staging itself failed. */
+export async function startNode(t: Teardowns, report: Report, options: NodeOptions = {}): Promise<MeshwanNode | undefined> {
+  let fw: Firmware | undefined;
+  await step(report, undefined, 'firmware staged (make install DESTDIR=, mk/stage.mjs)', [], () => {
+    const staged = stageFirmware();
+    fw = staged.firmware;
+    t.teardown(() => {
+      spawnSync('rm', ['-rf', staged.firmware.root]);
+    });
+    if (!staged.ok) throw new Error(staged.output.trim().split('\n').slice(-4).join(' | '));
+    const missing = staged.firmware.missing();
+    return `${staged.firmware.root}${missing.length > 0 ? `; not landed yet: ${missing.join(', ')}` : ''}`;
+  });
+  if (fw === undefined) return undefined;
+  const firmware: Firmware = fw;
+
+  let reconfigured = false;
+  reconfigured = await step(report, firmware, 'upgrade scripts ran (meshwan-reconfigure --root)', ['upgrade-scripts'], () => {
+    const r = reconfigure(firmware);
+    if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.output.trim().split('\n').slice(-4).join(' | ')}`);
+    return `${r.output.trim().split('\n').length} lines of output`;
+  });
+
+  // netifd would configure the WAN from the staged config; before the upgrade scripts exist, Gluon's tables (1).
+  const tables = reconfigured ? wanTables(firmware) : { table4: 1, table6: 1 };
+  const resolvFile = join(firmware.root, 'var/gluon/wan-dnsmasq/resolv.conf');
+  mkdirSync(join(resolvFile, '..'), { recursive: true });
+  let topo: Topology | undefined;
+  await step(report, firmware, `namespaces up: node, isp (${options.wanMode ?? 'static'} WAN), mesh; NSD on both sides`, [], async () => {
+    topo = await createTopology(t, {
+      ...options,
+      table4: tables.table4 ?? null,
+      table6: tables.table6 ?? null,
+      resolvFile,
+    });
+    const w = topo.wan.addresses;
+    return `wan0 ${[w.v4, w.v6].filter(Boolean).join(' ')}; WAN DNS ${topo.wan.dnsServers().join(' ')}; IPv4 WAN routes in ${
+      tables.table4 ?? 'main'
+    }, IPv6 in ${tables.table6 ?? 'main'}`;
+  });
+  if (topo === undefined) return undefined;
+  const tp: Topology = topo;
+
+  let daemon: Service | undefined;
+  const daemonUp = await step(report, firmware, 'meshwan daemon running in the node (fwmark rule in place)', ['policy'], async () => {
+    const spec = serviceSpec(firmware, 'meshwan', ['/usr/sbin/meshwan', 'daemon']);
+    daemon = startService(t, tp.node, firmware, spec, { '--root': firmware.root });
+    const d = daemon;
+    await waitFor(
+      'the fwmark rule',
+      () => {
+        if (d.pid() === undefined && d.respawns() === 0) throw new Error(`meshwan daemon exited: ${tail(d.log)}`);
+        return /fwmark/.test(tp.node.ip('-6', 'rule', 'show'));
+      },
+      10_000,
+    );
+    return `${spec.source}; pid ${d.pid()}`;
+  });
+
+  let wanDns: Service | undefined;
+  const dnsUp = await step(
+    report,
+    firmware,
+    'wan-dns running in the node (listening on 127.0.0.1:54 and [::1]:54)',
+    ['wan-dns'],
+    async () => {
+      const spec = serviceSpec(firmware, 'wan-dns', ['/usr/sbin/wan-dns']);
+      wanDns = startService(t, tp.node, firmware, spec, {
+        '--config': join(firmware.root, 'etc/config/gluon-wan-dnsmasq'),
+        '--resolv-file': resolvFile,
+      });
+      const s = wanDns;
+      await waitFor(
+        'wan-dns listening',
+        () => {
+          if (s.pid() === undefined && s.respawns() === 0) throw new Error(`wan-dns exited: ${tail(s.log)}`);
+          return listening(tp, '127.0.0.1', 54) && listening(tp, '[::1]', 54);
+        },
+        10_000,
+      );
+      return `${spec.source}; pid ${s.pid()}`;
+    },
+  );
+
+  return { fw: firmware, topo: tp, gid: gidOf(firmware), daemon, wanDns, complete: daemonUp && dnsUp };
+}
