@@ -1,0 +1,149 @@
+/**
+ * The routing half of `meshwan check`: enumerates packets (unmarked and marked, every source the node could
+ * pick, locally generated and forwarded) against the dumped rules and routes with walk.ts and reports every path
+ * that breaks the split. Pure: the I/O half (forwarder sockets, firewall) lives in check.ts.
+ */
+import { bitsOf, type Family, formatAddress, isLinkLocal6, maskOf } from './ip.js';
+import { formatRoute, formatRule, type Route, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './model.js';
+import type { KernelState, SplitParams } from './state.js';
+import { type Outcome, type Packet, walk, walkOutput } from './walk.js';
+
+export type FindingCode =
+  | 'unmarked-reaches-wan-table'
+  | 'marked-reaches-main'
+  | 'marked-not-routed'
+  | 'unreachable-route-missing'
+  | 'wan-route-in-main'
+  | 'redirect-missing'
+  | 'forwarder-not-listening'
+  | 'forwarder-socket-unmarked'
+  | 'config-error';
+
+export interface Finding {
+  readonly code: FindingCode;
+  /** What is wrong, with the packet, rule and route that prove it. */
+  readonly what: string;
+  /** How to fix it. */
+  readonly fix: string;
+}
+
+export interface RoutingContext {
+  readonly split: SplitParams;
+  /** IPv6 always; IPv4 when an interface has ip4table. */
+  readonly families: readonly Family[];
+  /** The WAN tables (T and every ip6table/ip4table). */
+  readonly wanTables: ReadonlySet<number>;
+  /** The WAN devices (interfaces with a policy table). */
+  readonly wanDevices: readonly string[];
+}
+
+/** Destinations worth trying: one inside every route and rule prefix, plus one covered only by defaults. */
+export function probeDestinations(state: KernelState, family: Family): bigint[] {
+  const probes = new Set<bigint>();
+  const bits = BigInt(bitsOf(family));
+  for (const r of state.routes) {
+    if (r.family !== family || r.table === RT_TABLE_LOCAL || r.dst.len === 0) continue;
+    probes.add((r.dst.addr & maskOf(family, r.dst.len)) | (r.dst.len < bitsOf(family) ? 1n : 0n));
+  }
+  for (const r of state.rules) if (r.family === family && r.dst) probes.add(r.dst.addr);
+  // An address under no specific route: 2001:db8:ffff:…:fffe or 203.0.113.254 moved down until free.
+  let far = family === 6 ? (0x20010db8n << (bits - 32n)) | ((1n << (bits - 32n)) - 2n) : 0xcb0071fen;
+  const covered = (a: bigint) =>
+    state.routes.some(
+      (r) =>
+        r.family === family &&
+        r.table !== RT_TABLE_LOCAL &&
+        r.dst.len > 0 &&
+        (a & maskOf(family, r.dst.len)) === (r.dst.addr & maskOf(family, r.dst.len)),
+    );
+  for (let i = 0; i < 64 && covered(far); i++) far -= 1n << BigInt(i * 2);
+  probes.add(far);
+  return [...probes];
+}
+
+function describe(p: Packet, src: bigint | undefined, outcome: Outcome): string {
+  const from = src === undefined ? 'no source' : `from ${formatAddress(p.family, src)}`;
+  const how = outcome.kind === 'route' ? `via rule "${formatRule(outcome.rule)}" and route "${formatRoute(outcome.route)}"` : '';
+  return `${p.mark === 0 ? 'unmarked' : `mark 0x${p.mark.toString(16)}`} IPv${p.family} packet ${from} to ${formatAddress(p.family, p.dst)} (iif ${p.iif}) ${how}`;
+}
+
+/** Every routing finding for the state. */
+export function routingFindings(state: KernelState, ctx: RoutingContext): Finding[] {
+  const findings = new Map<string, Finding>();
+  const add = (key: string, f: Finding) => {
+    if (!findings.has(key)) findings.set(key, f);
+  };
+  const { split } = ctx;
+  for (const family of ctx.families) {
+    const sources = state.addresses.filter((a) => a.family === family && !(family === 6 && isLinkLocal6(a.addr))).map((a) => a.addr);
+    const inputs = ['lo', ...state.links.filter((l) => l.up && l.name !== 'lo' && !ctx.wanDevices.includes(l.name)).map((l) => l.name)];
+    for (const dst of probeDestinations(state, family)) {
+      for (const iif of inputs) {
+        // Forwarded packets carry their own source; try every one of ours as the worst case too.
+        const base: Packet = { family, dst, mark: 0, iif };
+        const neutral = family === 6 ? 0xfd00000000000000000000000000beefn : 0xc6336477n;
+        const results =
+          iif === 'lo'
+            ? walkOutput(state.rules, state.routes, base, sources)
+            : [neutral, ...sources].map((src) => ({ src, ...walk(state.rules, state.routes, { ...base, src }) }));
+        for (const r of results) {
+          const o = r.outcome;
+          if (o.kind === 'route' && ctx.wanTables.has(o.route.table) && o.route.table !== RT_TABLE_MAIN) {
+            add(`u|${formatRule(o.rule)}|${formatRoute(o.route)}`, {
+              code: 'unmarked-reaches-wan-table',
+              what: `${describe(base, r.src, o)} reaches the WAN table (gluon #520)`,
+              fix: `run \`meshwan apply\`: the gate rules (pref 9000-9002, \`not fwmark 0x${split.mark.toString(16)}/0x${split.mask.toString(16)}\`) must come before rule ${o.rule.priority}`,
+            });
+          }
+        }
+      }
+      const marked: Packet = { family, dst, mark: split.mark, iif: 'lo' };
+      for (const r of walkOutput(state.rules, state.routes, marked, sources)) {
+        const o = r.outcome;
+        if (o.kind === 'route' && !ctx.wanTables.has(o.route.table) && o.route.table !== RT_TABLE_LOCAL) {
+          add(`m|${formatRule(o.rule)}|${formatRoute(o.route)}`, {
+            code: 'marked-reaches-main',
+            what: `${describe(marked, r.src, o)} does not use the WAN table`,
+            fix: `run \`meshwan apply\`: rule \`fwmark 0x${split.mark.toString(16)}/0x${split.mask.toString(16)} lookup ${split.table}\` and the unreachable default in table ${split.table} must exist`,
+          });
+        }
+      }
+    }
+    const unreachable = state.routes.some(
+      (r: Route) =>
+        r.family === family && r.table === split.table && r.dst.len === 0 && ['unreachable', 'prohibit', 'blackhole'].includes(r.type),
+    );
+    if (!unreachable) {
+      add(`ur|${family}`, {
+        code: 'unreachable-route-missing',
+        what: `table ${split.table} has no unreachable IPv${family} default: with the WAN down, marked packets are not failed by table ${split.table}`,
+        fix: `run \`meshwan apply\` (network.wan6_unreachable: \`unreachable ${family === 6 ? '::/0' : '0.0.0.0/0'} table ${split.table} metric 65535\`)`,
+      });
+    }
+    const fwmarkRule = state.rules.some(
+      (r) =>
+        r.family === family &&
+        !r.invert &&
+        r.fwmark === split.mark &&
+        (r.fwmask ?? 0xffffffff) === split.mask &&
+        r.action === 'lookup' &&
+        r.table === split.table,
+    );
+    if (!fwmarkRule) {
+      add(`fr|${family}`, {
+        code: 'marked-not-routed',
+        what: `no IPv${family} rule \`fwmark 0x${split.mark.toString(16)}/0x${split.mask.toString(16)} lookup ${split.table}\`: marked packets (the VPN, WAN DNS) cannot use the WAN`,
+        fix: `check network.wan6_lookup in /etc/config/network (meshwan-reconfigure writes it), then run \`meshwan apply\``,
+      });
+    }
+    for (const r of state.routes) {
+      if (r.family !== family || r.table !== RT_TABLE_MAIN || r.dev === undefined || !ctx.wanDevices.includes(r.dev)) continue;
+      add(`wm|${formatRoute(r)}`, {
+        code: 'wan-route-in-main',
+        what: `WAN route in main: ${formatRoute(r)}`,
+        fix: `run \`meshwan apply\` (or keep \`meshwan daemon\` running): WAN routes belong in table ${split.table}`,
+      });
+    }
+  }
+  return [...findings.values()];
+}
