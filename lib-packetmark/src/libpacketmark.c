@@ -14,8 +14,8 @@
  * Warnings are one line on stderr, each at most once per process, written with write(2) so the program's stdio
  * buffers are not touched.
  *
- * Thread safety: the real socket() and the settings are resolved once, under pthread_once; the warnings use
- * atomic flags. What it cannot see: statically linked programs, raw syscall(SYS_socket) (Go), and sockets libc
+ * Thread safety: the real socket() and the settings are resolved once, under pthread_once (from the constructor,
+ * or the first socket() if that comes earlier); the warnings use atomic flags. What it cannot see: statically linked programs, raw syscall(SYS_socket) (Go), and sockets libc
  * opens through its internal __socket (glibc's res_send behind getaddrinfo/gethostbyname/res_query): see README.
  */
 #define _GNU_SOURCE
@@ -149,6 +149,16 @@ static void init(void)
 		escape(shown_strict, sizeof(shown_strict), s);
 	}
 	errno = saved;
+}
+
+/*
+ * Read the environment at load time, as Gluon's library did: a daemon may clear or rewrite its environment before
+ * it opens its first socket. socket() also calls pthread_once, for a socket() made by another library's
+ * constructor before this one ran.
+ */
+__attribute__((constructor)) static void load(void)
+{
+	pthread_once(&once, init);
 }
 
 /* The configuration warnings, once per process, at the first AF_INET/AF_INET6 socket. */

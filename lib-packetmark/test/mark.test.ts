@@ -1,7 +1,7 @@
 // The mark read back with getsockopt(SO_MARK) by markprobe, for each family and type and for each way of writing a
 // value; bad values warn once and mark nothing. Needs no privileges beyond root's CAP_NET_ADMIN.
 import t from 'tap';
-import { childEnv, library, markprobe, probe, runWith, warnings } from './lib/probe.js';
+import { childEnv, library, markprobe, parseProbes, probe, runWith, warnings } from './lib/probe.js';
 
 const inetSpecs = ['inet:udp', 'inet:tcp', 'inet6:udp', 'inet6:tcp', 'inet:udp:nb', 'inet6:tcp:nb'];
 
@@ -166,4 +166,18 @@ t.test('the library exports socket() and nothing else', async (t) => {
       .map((l) => l.split(' ').slice(1).join(' ')),
     ['T socket'],
   );
+});
+
+t.test('the environment is read at load time: a program that clears it before its first socket() is still marked', async (t) => {
+  const r = runWith(childEnv({ LIBPACKETMARK_MARK: '0x3' }), markprobe, ['clearenv', 'inet:udp', 'inet6:tcp']);
+  t.same(
+    parseProbes(r.stdout).map((p) => p.mark),
+    [3, 3],
+  );
+  t.same(warnings(r.stderr), []);
+});
+
+t.test('bench mode of the helper reports the setsockopt cost (smoke run, no timing asserted)', async (t) => {
+  const r = runWith(childEnv({ LIBPACKETMARK_MARK: '1' }), markprobe, ['bench', '50']);
+  t.match(r.stdout, /^bench n=50 inet_udp_ns=[\d.]+ inet6_tcp_ns=[\d.]+ unix_ns=[\d.]+ setsockopt_mark_ns=[\d.]+\n$/);
 });
