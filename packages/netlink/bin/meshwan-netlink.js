@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../dist/cli.js';
+import { runNetlinkCli } from '../dist/cli.js';
+
+process.exitCode = await runNetlinkCli(process.argv.slice(2));

@@ -1,3 +1,5 @@
-// Placeholder until issue #6 lands: say so clearly rather than pretend to work.
-process.stderr.write('meshwan-netlink: not yet implemented (issue #6)\n');
-process.exitCode = 2;
+/** meshwan-netlink command line (filled in with the route cache and monitor). */
+export function runNetlinkCli(_args: readonly string[]): number {
+  process.stderr.write('meshwan-netlink: not yet implemented\n');
+  return 2;
+}

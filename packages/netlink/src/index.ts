@@ -1,5 +1,17 @@
 /**
  * @packageDocumentation
- * @meshwan/netlink: placeholder until issue #6 lands.
+ * @meshwan/netlink: typed rtnetlink (links, addresses, routes, rules), a route cache that answers like the
+ * kernel, and a monitor that keeps it in step. The only package in meshwan that speaks rtnetlink.
  */
-export const packageName = '@meshwan/netlink';
+
+export { type AddressRequest, type Dev, Netlink, type RouteQueryRequest, type RouteRequest } from './client.js';
+export { type Address, type AddressSpec, FOREVER } from './codec/address.js';
+export type { RouteType, RuleAction } from './codec/constants.js';
+export { type Family, formatIp, parseIp, parsePrefix } from './codec/ip.js';
+export type { Link } from './codec/link.js';
+export type { RawAttribute } from './codec/message.js';
+export type { Nexthop, NexthopSpec, Route, RouteQuery, RouteSpec } from './codec/route.js';
+export type { Rule, RuleSpec } from './codec/rule.js';
+export { AddonError, DecodeError, errnoName, NetlinkError, RequestError } from './errors.js';
+export type { RouteFilter } from './routes.js';
+export { NetlinkSocket, type SocketOptions } from './socket.js';

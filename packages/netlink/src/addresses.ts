@@ -1,0 +1,49 @@
+/** Addresses: dump, add, replace, delete (RTM_GETADDR/NEWADDR/DELADDR). */
+import { type Address, type AddressSpec, decodeAddress, encodeAddress } from './codec/address.js';
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNSPEC,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  NLM_F_REPLACE,
+  RTM_DELADDR,
+  RTM_GETADDR,
+  RTM_NEWADDR,
+} from './codec/constants.js';
+import type { Family } from './codec/ip.js';
+import { MessageWriter } from './codec/message.js';
+import type { NetlinkSocket } from './socket.js';
+
+export function listAddresses(sock: NetlinkSocket, family?: Family): Address[] {
+  let out: Address[] = [];
+  const af = family === 'inet' ? AF_INET : family === 'inet6' ? AF_INET6 : AF_UNSPEC;
+  sock.dump(
+    () => new MessageWriter(RTM_GETADDR, 0).u8(af).u8(0).u8(0).u8(0).u32(0),
+    'listAddresses',
+    family ?? '',
+    (buf, h, off, end) => {
+      if (h.type === RTM_NEWADDR) out.push(decodeAddress(buf, off, end));
+    },
+    () => {
+      out = [];
+    },
+  );
+  return out;
+}
+
+export function describeAddress(spec: AddressSpec): string {
+  return `${spec.address} dev ${spec.index}`;
+}
+
+export function addAddress(sock: NetlinkSocket, spec: AddressSpec): void {
+  sock.ack(encodeAddress(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, spec), 'addAddress', describeAddress(spec));
+}
+
+export function replaceAddress(sock: NetlinkSocket, spec: AddressSpec): void {
+  sock.ack(encodeAddress(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, spec), 'replaceAddress', describeAddress(spec));
+}
+
+export function deleteAddress(sock: NetlinkSocket, spec: AddressSpec): void {
+  sock.ack(encodeAddress(RTM_DELADDR, 0, spec), 'deleteAddress', describeAddress(spec));
+}

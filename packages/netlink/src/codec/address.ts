@@ -1,0 +1,149 @@
+/** RTM_NEWADDR/RTM_DELADDR bodies: struct ifaddrmsg (8 bytes) + IFA_* attributes (linux/if_addr.h). */
+import { DecodeError } from '../errors.js';
+import {
+  AF_INET,
+  AF_INET6,
+  addressFlagNames,
+  IFA_ADDRESS,
+  IFA_BROADCAST,
+  IFA_CACHEINFO,
+  IFA_F_NODAD,
+  IFA_FLAGS,
+  IFA_LABEL,
+  IFA_LOCAL,
+  IFA_RT_PRIORITY,
+  scopeNames,
+} from './constants.js';
+import { type Family, formatIp, parsePrefix, requireIp } from './ip.js';
+import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readStringAttr, readU32Attr } from './message.js';
+
+export interface Address {
+  family: Family;
+  /** interface index (ifa_index) */
+  index: number;
+  /** the interface's own address (IFA_LOCAL, or IFA_ADDRESS when there is no IFA_LOCAL) */
+  address: string;
+  prefixLength: number;
+  /** IFA_ADDRESS when it differs from IFA_LOCAL (the peer of a point-to-point link) */
+  peer?: string;
+  broadcast?: string;
+  label?: string;
+  scope: string;
+  /** IFA_FLAGS (or ifa_flags): raw bits and names ('tentative', 'dadfailed', 'deprecated', 'permanent', ...) */
+  flags: number;
+  flagNames: string[];
+  /** IFA_CACHEINFO lifetimes in seconds; 0xffffffff means forever */
+  preferredLifetimeSeconds: number;
+  validLifetimeSeconds: number;
+  metric?: number;
+  unknown: RawAttribute[];
+}
+
+export const FOREVER = 0xffffffff;
+
+export function decodeAddress(buf: Buffer, offset: number, end: number): Address {
+  const body = offset + NLMSG_HDRLEN;
+  if (end - body < 8) throw new DecodeError(body, `ifaddrmsg needs 8 bytes, have ${end - body}`);
+  const af = buf[body];
+  if (af !== AF_INET && af !== AF_INET6) throw new DecodeError(body, `ifaddrmsg: unknown family ${af}`);
+  const family: Family = af === AF_INET ? 'inet' : 'inet6';
+  const alen = af === AF_INET ? 4 : 16;
+  let local: string | undefined;
+  let addr: string | undefined;
+  let flags = buf[body + 2] ?? 0;
+  const scope = buf[body + 3] ?? 0;
+  const a: Address = {
+    family,
+    index: buf.readUInt32LE(body + 4),
+    address: '',
+    prefixLength: buf[body + 1] ?? 0,
+    scope: scopeNames[scope] ?? String(scope),
+    flags: 0,
+    flagNames: [],
+    preferredLifetimeSeconds: FOREVER,
+    validLifetimeSeconds: FOREVER,
+    unknown: [],
+  };
+  const ip = (name: string, s: number, e: number) => {
+    if (e - s !== alen) throw new DecodeError(s, `${name}: ${e - s} bytes, expected ${alen}`);
+    return formatIp(buf, s, alen);
+  };
+  forEachAttribute(buf, body + 8, end, (type, s, e) => {
+    switch (type) {
+      case IFA_ADDRESS:
+        addr = ip('IFA_ADDRESS', s, e);
+        break;
+      case IFA_LOCAL:
+        local = ip('IFA_LOCAL', s, e);
+        break;
+      case IFA_BROADCAST:
+        a.broadcast = ip('IFA_BROADCAST', s, e);
+        break;
+      case IFA_LABEL:
+        a.label = readStringAttr(buf, s, e);
+        break;
+      case IFA_FLAGS:
+        flags = readU32Attr(buf, 'IFA_FLAGS', s, e);
+        break;
+      case IFA_RT_PRIORITY:
+        a.metric = readU32Attr(buf, 'IFA_RT_PRIORITY', s, e);
+        break;
+      case IFA_CACHEINFO:
+        if (e - s !== 16) throw new DecodeError(s, 'IFA_CACHEINFO: expected 16 bytes');
+        a.preferredLifetimeSeconds = buf.readUInt32LE(s);
+        a.validLifetimeSeconds = buf.readUInt32LE(s + 4);
+        break;
+      default:
+        a.unknown.push({ type, bytes: copyBytes(buf, s, e) });
+    }
+  });
+  a.address = local ?? addr ?? '';
+  if (local !== undefined && addr !== undefined && addr !== local) a.peer = addr;
+  a.flags = flags;
+  for (const [bit, name] of addressFlagNames) {
+    if (flags & bit) a.flagNames.push(bit === 1 ? (family === 'inet' ? 'secondary' : 'temporary') : name);
+  }
+  return a;
+}
+
+export interface AddressSpec {
+  /** `2001:db8::1/64` or `192.0.2.1/24` */
+  address: string;
+  /** interface index */
+  index: number;
+  peer?: string;
+  broadcast?: string;
+  label?: string;
+  /** skip duplicate address detection (IFA_F_NODAD), IPv6 only */
+  nodad?: boolean;
+  scope?: number;
+  metric?: number;
+  validLifetimeSeconds?: number;
+  preferredLifetimeSeconds?: number;
+}
+
+/** Encodes an RTM_NEWADDR/RTM_DELADDR request. */
+export function encodeAddress(type: number, flags: number, spec: AddressSpec): MessageWriter {
+  const p = parsePrefix(spec.address, 'address');
+  const w = new MessageWriter(type, flags);
+  let ifaFlags = spec.nodad ? IFA_F_NODAD : 0;
+  w.u8(p.family === 'inet' ? AF_INET : AF_INET6)
+    .u8(p.length)
+    .u8(ifaFlags & 0xff)
+    .u8(spec.scope ?? 0)
+    .u32(spec.index);
+  w.attr(IFA_LOCAL, p.bytes);
+  w.attr(IFA_ADDRESS, spec.peer ? requireIp(spec.peer, 'peer', p.family) : p.bytes);
+  if (spec.broadcast) w.attr(IFA_BROADCAST, requireIp(spec.broadcast, 'broadcast', 'inet'));
+  if (spec.label) w.attrString(IFA_LABEL, spec.label);
+  if (spec.metric !== undefined) w.attrU32(IFA_RT_PRIORITY, spec.metric);
+  if (spec.validLifetimeSeconds !== undefined || spec.preferredLifetimeSeconds !== undefined) {
+    const ci = Buffer.alloc(16);
+    ci.writeUInt32LE(spec.preferredLifetimeSeconds ?? spec.validLifetimeSeconds ?? FOREVER, 0);
+    ci.writeUInt32LE(spec.validLifetimeSeconds ?? FOREVER, 4);
+    w.attr(IFA_CACHEINFO, ci);
+  }
+  ifaFlags |= 0;
+  if (ifaFlags > 0xff) w.attrU32(IFA_FLAGS, ifaFlags);
+  return w;
+}

@@ -1,0 +1,140 @@
+/**
+ * IP addresses and prefixes between text and bytes. Formatting follows inet_ntop (RFC 5952 zero compression,
+ * glibc's embedded-IPv4 forms), so our output matches iproute2's.
+ */
+import { RequestError } from '../errors.js';
+
+export type Family = 'inet' | 'inet6';
+
+export function familyOf(address: string): Family | undefined {
+  if (address.includes(':')) return 'inet6';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(address)) return 'inet';
+  return undefined;
+}
+
+function parse4(text: string): Uint8Array | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i] ?? '';
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    out[i] = n;
+  }
+  return out;
+}
+
+function parse6(text: string): Uint8Array | undefined {
+  let head = text;
+  let tail4: Uint8Array | undefined;
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.', lastColon)) {
+    tail4 = parse4(text.slice(lastColon + 1));
+    if (!tail4) return undefined;
+    head = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (s: string) => (s === '' ? [] : s.split(':'));
+  const left = groups(halves[0] ?? '');
+  const right = halves.length === 2 ? groups(halves[1] ?? '') : [];
+  const missing = 8 - left.length - right.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...left, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...right];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    const g = all[i] ?? '';
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+    const n = Number.parseInt(g, 16);
+    out[i * 2] = n >> 8;
+    out[i * 2 + 1] = n & 0xff;
+  }
+  if (tail4) out.set(tail4, 12);
+  return out;
+}
+
+/** Parses an IPv4 or IPv6 address (no prefix); undefined when it is not one. */
+export function parseIp(text: string): Uint8Array | undefined {
+  return text.includes(':') ? parse6(text) : parse4(text);
+}
+
+/** Like parseIp, but throws RequestError naming the field. */
+export function requireIp(text: string, field: string, family?: Family): Uint8Array {
+  const bytes = parseIp(text);
+  if (!bytes || (family && (family === 'inet') !== (bytes.length === 4)))
+    throw new RequestError(field, text, family === 'inet' ? 'an IPv4 address' : family === 'inet6' ? 'an IPv6 address' : 'an IP address');
+  return bytes;
+}
+
+export interface Prefix {
+  bytes: Uint8Array;
+  length: number;
+  family: Family;
+}
+
+/** Parses `2001:db8::/32`, `192.0.2.0/24`, a bare address (full length) or `default` (needs the family). */
+export function parsePrefix(text: string, field: string, family?: Family): Prefix {
+  if (text === 'default' || text === 'all') {
+    if (!family) throw new RequestError(field, text, 'a prefix with an address (the family is unknown)');
+    return { bytes: new Uint8Array(family === 'inet' ? 4 : 16), length: 0, family };
+  }
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const bytes = requireIp(addr, field, family);
+  const max = bytes.length * 8;
+  const lenText = slash < 0 ? String(max) : text.slice(slash + 1);
+  const length = /^\d{1,3}$/.test(lenText) ? Number(lenText) : Number.NaN;
+  if (!(length >= 0 && length <= max)) throw new RequestError(field, text, `a prefix length 0..${max}`);
+  return { bytes, length, family: bytes.length === 4 ? 'inet' : 'inet6' };
+}
+
+/** Formats 4 or 16 bytes at `offset` the way inet_ntop does. */
+export function formatIp(buf: Uint8Array, offset = 0, length = buf.length - offset): string {
+  if (length === 4) return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
+  const words: number[] = [];
+  for (let i = 0; i < 8; i++) words.push(((buf[offset + i * 2] ?? 0) << 8) | (buf[offset + i * 2 + 1] ?? 0));
+  let bestBase = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestBase = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestLen < 2) bestBase = -1;
+  // glibc prints ::a.b.c.d and ::ffff:a.b.c.d (deprecated compatible and mapped forms)
+  if (
+    bestBase === 0 &&
+    (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff)) &&
+    !(bestLen === 6 && words[6] === 0 && (words[7] ?? 0) <= 1)
+  ) {
+    const v4 = `${buf[offset + 12]}.${buf[offset + 13]}.${buf[offset + 14]}.${buf[offset + 15]}`;
+    return bestLen === 6 ? `::${v4}` : `::ffff:${v4}`;
+  }
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestBase) {
+      out += i === 0 ? '::' : ':';
+      i += bestLen - 1;
+      continue;
+    }
+    out += (words[i] ?? 0).toString(16);
+    if (i < 7) out += ':';
+  }
+  return out;
+}
+
+/** `addr/len`, with `default` for a zero-length prefix as iproute2 prints it. */
+export function formatPrefix(address: string, length: number, family: Family): string {
+  if (length === 0) return 'default';
+  return length === (family === 'inet' ? 32 : 128) ? address : `${address}/${length}`;
+}

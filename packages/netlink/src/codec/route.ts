@@ -1,0 +1,335 @@
+/**
+ * RTM_NEWROUTE/RTM_DELROUTE/RTM_GETROUTE bodies: struct rtmsg (12 bytes) + RTA_* attributes (linux/rtnetlink.h).
+ * The table id is RTA_TABLE when present (ids above 255 do not fit rtm_table, which then reads RT_TABLE_UNSPEC).
+ */
+import { DecodeError, RequestError } from '../errors.js';
+import {
+  AF_INET,
+  AF_INET6,
+  prefNames,
+  protocolNames,
+  type RouteType,
+  RT_TABLE_MAIN,
+  RTA_CACHEINFO,
+  RTA_DST,
+  RTA_EXPIRES,
+  RTA_GATEWAY,
+  RTA_IIF,
+  RTA_MARK,
+  RTA_MULTIPATH,
+  RTA_OIF,
+  RTA_PREF,
+  RTA_PREFSRC,
+  RTA_PRIORITY,
+  RTA_SRC,
+  RTA_TABLE,
+  RTA_UID,
+  RTM_F_FIB_MATCH,
+  RTM_F_LOOKUP_TABLE,
+  routeTypes,
+} from './constants.js';
+import { type Family, formatIp, parsePrefix, requireIp } from './ip.js';
+import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readU32Attr } from './message.js';
+
+export interface Nexthop {
+  gateway?: string;
+  /** output interface index (rtnh_ifindex) */
+  oif: number;
+  /** rtnh_hops + 1, as iproute2 prints `weight` */
+  weight: number;
+  /** RTNH_F_* (dead, onlink, linkdown) */
+  flags: number;
+}
+
+export interface Route {
+  family: Family;
+  /** routing table id (RTA_TABLE, so ids above 255 are kept) */
+  table: number;
+  type: RouteType;
+  /** destination network address ('::' or '0.0.0.0' for default) and prefix length */
+  dst: string;
+  dstLength: number;
+  /** source prefix of a source-specific route (RTA_SRC, IPv6 `from`) */
+  src?: string;
+  srcLength: number;
+  tos: number;
+  gateway?: string;
+  /** output interface index (RTA_OIF) */
+  oif?: number;
+  iif?: number;
+  /** RTA_PRIORITY; IPv4 routes without it have metric 0 */
+  metric: number;
+  /** rtm_protocol (RTPROT_*), e.g. 2 kernel, 3 boot, 4 static */
+  protocol: number;
+  /** rtm_scope (RT_SCOPE_*): 0 universe, 253 link, 254 host */
+  scope: number;
+  /** preferred source address (RTA_PREFSRC) */
+  prefsrc?: string;
+  /** router preference (RTA_PREF, RFC 4191), IPv6 */
+  pref?: 'medium' | 'high' | 'low';
+  /** multipath nexthops (RTA_MULTIPATH); absent for single-path routes */
+  nexthops?: Nexthop[];
+  /** rtm_flags (RTNH_F_* of a single nexthop and RTM_F_*) */
+  flags: number;
+  mark?: number;
+  /** seconds left (RTA_EXPIRES), for expiring IPv6 routes */
+  expiresSeconds?: number;
+  unknown: RawAttribute[];
+}
+
+function familyOfByte(af: number | undefined, at: number): Family {
+  if (af === AF_INET) return 'inet';
+  if (af === AF_INET6) return 'inet6';
+  throw new DecodeError(at, `rtmsg: unknown family ${af}`);
+}
+
+function decodeNexthops(buf: Buffer, start: number, end: number, alen: number): Nexthop[] {
+  const out: Nexthop[] = [];
+  let at = start;
+  while (at + 8 <= end) {
+    const len = buf.readUInt16LE(at);
+    if (len < 8 || at + len > end) throw new DecodeError(at, `rtnexthop length ${len} outside 8..${end - at}`);
+    const nh: Nexthop = { oif: buf.readInt32LE(at + 4), weight: (buf[at + 3] ?? 0) + 1, flags: buf[at + 2] ?? 0 };
+    forEachAttribute(buf, at + 8, at + len, (type, s, e) => {
+      if (type === RTA_GATEWAY) {
+        if (e - s !== alen) throw new DecodeError(s, `RTA_GATEWAY in nexthop: ${e - s} bytes, expected ${alen}`);
+        nh.gateway = formatIp(buf, s, alen);
+      }
+    });
+    out.push(nh);
+    at += (len + 3) & ~3;
+  }
+  if (at !== end) throw new DecodeError(at, `${end - at} trailing bytes in RTA_MULTIPATH`);
+  return out;
+}
+
+/** Decodes an RTM_NEWROUTE/RTM_DELROUTE message whose nlmsghdr starts at `offset`. */
+export function decodeRoute(buf: Buffer, offset: number, end: number): Route {
+  const body = offset + NLMSG_HDRLEN;
+  if (end - body < 12) throw new DecodeError(body, `rtmsg needs 12 bytes, have ${end - body}`);
+  const family = familyOfByte(buf[body], body);
+  const alen = family === 'inet' ? 4 : 16;
+  const r: Route = {
+    family,
+    table: buf[body + 4] ?? 0,
+    type: routeTypes[buf[body + 7] ?? 0] ?? 'unspec',
+    dst: family === 'inet' ? '0.0.0.0' : '::',
+    dstLength: buf[body + 1] ?? 0,
+    srcLength: buf[body + 2] ?? 0,
+    tos: buf[body + 3] ?? 0,
+    metric: 0,
+    protocol: buf[body + 5] ?? 0,
+    scope: buf[body + 6] ?? 0,
+    flags: buf.readUInt32LE(body + 8),
+    unknown: [],
+  };
+  const ip = (name: string, s: number, e: number) => {
+    if (e - s !== alen) throw new DecodeError(s, `${name}: ${e - s} bytes, expected ${alen}`);
+    return formatIp(buf, s, alen);
+  };
+  forEachAttribute(buf, body + 12, end, (type, s, e) => {
+    switch (type) {
+      case RTA_DST:
+        r.dst = ip('RTA_DST', s, e);
+        break;
+      case RTA_SRC:
+        r.src = ip('RTA_SRC', s, e);
+        break;
+      case RTA_GATEWAY:
+        r.gateway = ip('RTA_GATEWAY', s, e);
+        break;
+      case RTA_PREFSRC:
+        r.prefsrc = ip('RTA_PREFSRC', s, e);
+        break;
+      case RTA_OIF:
+        r.oif = readU32Attr(buf, 'RTA_OIF', s, e);
+        break;
+      case RTA_IIF:
+        r.iif = readU32Attr(buf, 'RTA_IIF', s, e);
+        break;
+      case RTA_PRIORITY:
+        r.metric = readU32Attr(buf, 'RTA_PRIORITY', s, e);
+        break;
+      case RTA_TABLE:
+        r.table = readU32Attr(buf, 'RTA_TABLE', s, e);
+        break;
+      case RTA_MARK:
+        r.mark = readU32Attr(buf, 'RTA_MARK', s, e);
+        break;
+      case RTA_PREF:
+        if (e - s !== 1) throw new DecodeError(s, 'RTA_PREF: expected 1 byte');
+        r.pref = prefNames[buf[s] ?? 0] ?? 'medium';
+        break;
+      case RTA_EXPIRES:
+        r.expiresSeconds = Math.round(readU32Attr(buf, 'RTA_EXPIRES', s, e) / 100); // clock_t at USER_HZ=100
+        break;
+      case RTA_MULTIPATH:
+        r.nexthops = decodeNexthops(buf, s, e, alen);
+        break;
+      case RTA_CACHEINFO:
+      case RTA_UID:
+        r.unknown.push({ type, bytes: copyBytes(buf, s, e) });
+        break;
+      default:
+        r.unknown.push({ type, bytes: copyBytes(buf, s, e) });
+    }
+  });
+  return r;
+}
+
+export interface NexthopSpec {
+  gateway?: string;
+  /** output interface index */
+  dev?: number;
+  /** 1..256 */
+  weight?: number;
+  onlink?: boolean;
+}
+
+/** What to add, replace or delete. Unset fields get iproute2's defaults (table main, protocol boot on add). */
+export interface RouteSpec {
+  /** `2001:db8::/32`, `192.0.2.0/24`, or `default` with `family` */
+  dst: string;
+  family?: Family;
+  table?: number;
+  type?: RouteType;
+  metric?: number;
+  /** RTPROT_* number or name ('static', 'boot', 'kernel') */
+  protocol?: number | string;
+  /** RT_SCOPE_* number; defaults as iproute2 (link for a gatewayless unicast add, host for local) */
+  scope?: number;
+  /** output interface index (RTA_OIF) */
+  dev?: number;
+  gateway?: string;
+  /** source prefix (RTA_SRC; IPv6 source-specific routing) */
+  from?: string;
+  /** preferred source address (RTA_PREFSRC; iproute2 `src`) */
+  prefsrc?: string;
+  pref?: 'medium' | 'high' | 'low';
+  tos?: number;
+  onlink?: boolean;
+  nexthops?: NexthopSpec[];
+}
+
+export function protocolNumber(p: number | string | undefined, fallback: number): number {
+  if (p === undefined) return fallback;
+  if (typeof p === 'number') return p;
+  if (/^\d+$/.test(p)) return Number(p);
+  for (const [n, name] of Object.entries(protocolNames)) if (name === p) return Number(n);
+  throw new RequestError('protocol', p, 'a number or one of kernel, boot, static, ra, dhcp, ...');
+}
+
+function familyByte(f: Family): number {
+  return f === 'inet' ? AF_INET : AF_INET6;
+}
+
+/** Encodes an RTM_NEWROUTE or RTM_DELROUTE request (`isDelete` picks iproute2's defaults for a delete). */
+export function encodeRoute(type: number, flags: number, spec: RouteSpec, isDelete: boolean): MessageWriter {
+  const dst = parsePrefix(spec.dst, 'dst', spec.family);
+  const family = dst.family;
+  const table = spec.table ?? RT_TABLE_MAIN;
+  const rtype = spec.type ?? (isDelete ? 'unspec' : 'unicast');
+  const typeNo = routeTypes.indexOf(rtype);
+  if (typeNo < 0) throw new RequestError('type', String(rtype), routeTypes.join(', '));
+  if (!Number.isInteger(table) || table < 0 || table > 0xffffffff)
+    throw new RequestError('table', String(table), 'a table id 0..4294967295');
+  const hasGateway = spec.gateway !== undefined || (spec.nexthops?.length ?? 0) > 0;
+  let scope = spec.scope;
+  if (scope === undefined) {
+    if (rtype === 'local' || rtype === 'nat') scope = 254;
+    else if (rtype === 'broadcast' || rtype === 'multicast' || rtype === 'anycast') scope = 253;
+    else if (rtype === 'unicast' || rtype === 'unspec') scope = isDelete ? 255 : hasGateway ? 0 : 253;
+    else scope = 0;
+  }
+  const w = new MessageWriter(type, flags);
+  let src: ReturnType<typeof parsePrefix> | undefined;
+  if (spec.from !== undefined) src = parsePrefix(spec.from, 'from', family);
+  w.u8(familyByte(family))
+    .u8(dst.length)
+    .u8(src?.length ?? 0)
+    .u8(spec.tos ?? 0)
+    .u8(table < 256 ? table : 0)
+    .u8(protocolNumber(spec.protocol, isDelete ? 0 : 3))
+    .u8(scope)
+    .u8(typeNo)
+    .u32(spec.onlink ? 4 : 0);
+  w.attrU32(RTA_TABLE, table);
+  if (dst.length > 0) w.attr(RTA_DST, dst.bytes);
+  if (src && src.length > 0) w.attr(RTA_SRC, src.bytes);
+  if (spec.metric !== undefined) w.attrU32(RTA_PRIORITY, spec.metric);
+  if (spec.gateway !== undefined) w.attr(RTA_GATEWAY, requireIp(spec.gateway, 'gateway', family));
+  if (spec.dev !== undefined) w.attrU32(RTA_OIF, spec.dev);
+  if (spec.prefsrc !== undefined) w.attr(RTA_PREFSRC, requireIp(spec.prefsrc, 'prefsrc', family));
+  if (spec.pref !== undefined) w.attrU8(RTA_PREF, spec.pref === 'high' ? 1 : spec.pref === 'low' ? 3 : 0);
+  if (spec.nexthops && spec.nexthops.length > 0) {
+    w.begin(RTA_MULTIPATH);
+    for (const [i, nh] of spec.nexthops.entries()) {
+      const weight = nh.weight ?? 1;
+      if (!Number.isInteger(weight) || weight < 1 || weight > 256)
+        throw new RequestError(`nexthops[${i}].weight`, String(weight), '1..256');
+      w.beginRaw();
+      w.u16(0)
+        .u8(nh.onlink ? 4 : 0)
+        .u8(weight - 1)
+        .i32(nh.dev ?? 0);
+      if (nh.gateway !== undefined) w.attr(RTA_GATEWAY, requireIp(nh.gateway, `nexthops[${i}].gateway`, family));
+      w.end();
+    }
+    w.end();
+  }
+  return w;
+}
+
+export interface RouteQuery {
+  dst: string;
+  /** source address (`from`) */
+  from?: string;
+  mark?: number;
+  /** input interface index: asks for the route of a packet arriving there (`iif`) */
+  iif?: number;
+  /** output interface index (`oif`) */
+  oif?: number;
+  /** return the FIB entry that matched instead of the resulting dst (RTM_F_FIB_MATCH, `ip route get fibmatch`) */
+  fibMatch?: boolean;
+}
+
+/** Encodes RTM_GETROUTE for one destination (what `ip route get` sends), asking for the table that answered. */
+export function encodeRouteQuery(type: number, flags: number, q: RouteQuery): MessageWriter {
+  const dst = requireIp(q.dst, 'dst');
+  const family: Family = dst.length === 4 ? 'inet' : 'inet6';
+  const src = q.from !== undefined ? requireIp(q.from, 'from', family) : undefined;
+  const w = new MessageWriter(type, flags);
+  w.u8(familyByte(family))
+    .u8(dst.length * 8)
+    .u8(src ? src.length * 8 : 0)
+    .u8(0)
+    .u8(0)
+    .u8(0)
+    .u8(0)
+    .u8(0)
+    // IPv4 reports the table that answered only with RTM_F_LOOKUP_TABLE; IPv6 always does and, with strict
+    // checking, refuses any flag but RTM_F_FIB_MATCH.
+    .u32((family === 'inet' ? RTM_F_LOOKUP_TABLE : 0) | (q.fibMatch ? RTM_F_FIB_MATCH : 0));
+  w.attr(RTA_DST, dst);
+  if (src) w.attr(RTA_SRC, src);
+  if (q.mark !== undefined) w.attrU32(RTA_MARK, q.mark);
+  if (q.iif !== undefined) w.attrU32(RTA_IIF, q.iif);
+  if (q.oif !== undefined) w.attrU32(RTA_OIF, q.oif);
+  return w;
+}
+
+/** Encodes a dump request for routes of one family (or all), with the table as a strict-check filter. */
+export function encodeRouteDump(type: number, flags: number, family: Family | undefined, table?: number): MessageWriter {
+  const w = new MessageWriter(type, flags);
+  w.u8(family === undefined ? 0 : familyByte(family))
+    .u8(0)
+    .u8(0)
+    .u8(0)
+    .u8(table !== undefined && table < 256 ? table : 0)
+    .u8(0)
+    .u8(0)
+    .u8(0)
+    .u32(0);
+  if (table !== undefined) w.attrU32(RTA_TABLE, table);
+  return w;
+}

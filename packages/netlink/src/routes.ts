@@ -1,0 +1,99 @@
+/** Routes: dump (all tables, ids above 255 included), get (RTM_GETROUTE), add, replace, delete. */
+
+import {
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  NLM_F_REPLACE,
+  RTM_DELROUTE,
+  RTM_F_CLONED,
+  RTM_GETROUTE,
+  RTM_NEWROUTE,
+  tableNames,
+} from './codec/constants.js';
+import type { Family } from './codec/ip.js';
+import { decodeRoute, encodeRoute, encodeRouteDump, encodeRouteQuery, type Route, type RouteQuery, type RouteSpec } from './codec/route.js';
+import { NetlinkError } from './errors.js';
+import type { NetlinkSocket } from './socket.js';
+
+export interface RouteFilter {
+  family?: Family;
+  /** only this table (applied by the kernel with strict checking, and again here) */
+  table?: number;
+}
+
+export function listRoutes(sock: NetlinkSocket, filter: RouteFilter = {}): Route[] {
+  let out: Route[] = [];
+  const visit = (buf: Buffer, h: { type: number }, off: number, end: number) => {
+    if (h.type !== RTM_NEWROUTE) return;
+    const r = decodeRoute(buf, off, end);
+    // cached clones (PMTU exceptions) are not FIB entries
+    if (r.flags & RTM_F_CLONED) return;
+    if (filter.table !== undefined && r.table !== filter.table) return;
+    out.push(r);
+  };
+  const families: (Family | undefined)[] = filter.family ? [filter.family] : ['inet', 'inet6'];
+  for (const family of families) {
+    const before = out.length;
+    try {
+      sock.dump(
+        () => encodeRouteDump(RTM_GETROUTE, 0, family, filter.table),
+        'listRoutes',
+        `${family ?? ''}${filter.table !== undefined ? ` table ${filter.table}` : ''}`,
+        visit,
+        () => {
+          out.length = before;
+        },
+      );
+    } catch (err: unknown) {
+      // a table that was never created: the kernel says ENOENT; that is an empty table
+      if (!(err instanceof NetlinkError && err.code === 'ENOENT' && filter.table !== undefined)) throw err;
+      out.length = before;
+    }
+  }
+  if (!filter.family) out = out.slice();
+  return out;
+}
+
+export function tableName(table: number): string {
+  return tableNames[table] ?? String(table);
+}
+
+/** `2001:db8::/32 table 1 (inet6)`: what an error message says was asked. */
+export function describeRoute(spec: RouteSpec): string {
+  const parts = [spec.type && spec.type !== 'unicast' ? `${spec.type} ${spec.dst}` : spec.dst];
+  if (spec.gateway) parts.push(`via ${spec.gateway}`);
+  if (spec.dev !== undefined) parts.push(`dev ${spec.dev}`);
+  if (spec.table !== undefined) parts.push(`table ${tableName(spec.table)}`);
+  if (spec.metric !== undefined) parts.push(`metric ${spec.metric}`);
+  const family = spec.family ?? (spec.dst.includes(':') ? 'inet6' : spec.dst.includes('.') ? 'inet' : '');
+  return `${parts.join(' ')}${family ? ` (${family})` : ''}`;
+}
+
+export function addRoute(sock: NetlinkSocket, spec: RouteSpec): void {
+  sock.ack(encodeRoute(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, spec, false), 'addRoute', describeRoute(spec));
+}
+
+/** `ip route replace`: creates the route or replaces the one with the same key (dst, table, metric/tos). */
+export function replaceRoute(sock: NetlinkSocket, spec: RouteSpec): void {
+  sock.ack(encodeRoute(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, spec, false), 'replaceRoute', describeRoute(spec));
+}
+
+/** `ip route append`: adds another route with the same key (IPv6 ECMP sibling, IPv4 alias). */
+export function appendRoute(sock: NetlinkSocket, spec: RouteSpec): void {
+  sock.ack(encodeRoute(RTM_NEWROUTE, NLM_F_CREATE | 0x800, spec, false), 'appendRoute', describeRoute(spec));
+}
+
+export function deleteRoute(sock: NetlinkSocket, spec: RouteSpec): void {
+  sock.ack(encodeRoute(RTM_DELROUTE, 0, spec, true), 'deleteRoute', describeRoute(spec));
+}
+
+/** Asks the kernel which route a packet would take (`ip route get`). The reply's table is the one that answered. */
+export function getRoute(sock: NetlinkSocket, query: RouteQuery): Route {
+  let route: Route | undefined;
+  const desc = `${query.dst}${query.from ? ` from ${query.from}` : ''}${query.mark !== undefined ? ` mark 0x${query.mark.toString(16)}` : ''}`;
+  sock.get(encodeRouteQuery(RTM_GETROUTE, 0, query), 'getRoute', desc, (buf, h, off, end) => {
+    if (h.type === RTM_NEWROUTE) route = decodeRoute(buf, off, end);
+  });
+  if (!route) throw new Error(`getRoute ${desc}: no reply`);
+  return route;
+}
