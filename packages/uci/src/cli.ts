@@ -1,3 +1,3 @@
-// Placeholder until issue #4 lands: say so clearly rather than pretend to work.
-process.stderr.write('uci: not yet implemented (issue #4)\n');
+// Temporary until the uci command lands in the next commit: say so rather than pretend to work.
+process.stderr.write('uci: command not yet implemented (issue #4)\n');
 process.exitCode = 2;

@@ -1,0 +1,236 @@
+/**
+ * libuci's line reader and tokenizer (file.c uci_getln, parse_str, next_arg), reproduced on a byte buffer so
+ * that quoting, escapes, multi-line values, comments, ';' separators and error positions behave exactly as
+ * OpenWrt's. libuci reads with fgets into a buffer that starts at 32 bytes and doubles; positions it reports
+ * are offsets in that buffer, and a NUL byte in the input cuts the rest of its fgets chunk. Both matter for
+ * byte-identical errors, so the buffer is modelled, not just the text.
+ */
+
+import { Buffer } from 'node:buffer';
+
+/** Thrown inside the parser; the caller turns it into a UciParseError with line and byte. */
+export class ParseFail extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** C isspace in the "C" locale. */
+export function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+export class LineReader {
+  buf: Uint8Array = new Uint8Array(0);
+  /** libuci pctx->bufsz: 0 until the first read. */
+  bufsz = 0;
+  pos = 0;
+  /** Newline-terminated lines read so far (libuci pctx->line). */
+  line = 0;
+  /** libuci pctx->buf_filled. */
+  filled = 0;
+  /** The position of the last parse error (libuci pctx->byte). */
+  byte = 0;
+  reason: string | null = null;
+  private fpos = 0;
+  /** The stream's end-of-file indicator (C feof), set when a read hits the end. */
+  eof = false;
+
+  constructor(private readonly src: Uint8Array) {}
+
+  private grow(size: number): void {
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, Math.min(this.buf.length, size)));
+    this.buf = next;
+    this.bufsz = size;
+  }
+
+  at(i: number): number {
+    return this.buf[i] ?? 0;
+  }
+
+  cur(): number {
+    return this.buf[this.pos] ?? 0;
+  }
+
+  set(i: number, c: number): void {
+    this.buf[i] = c;
+  }
+
+  /** uci_getln: read one more line into the buffer at `offset`. */
+  getln(offset: number): void {
+    if (this.bufsz === 0) this.grow(32);
+    if (offset >= this.bufsz - 1) this.grow(this.bufsz * 2);
+    let ofs = offset;
+    for (;;) {
+      this.buf[ofs] = 0;
+      // fgets(p, bufsz - ofs): at most bufsz - ofs - 1 bytes, stopping after '\n'.
+      if (this.fpos >= this.src.length) {
+        this.eof = true;
+        return;
+      }
+      const max = this.bufsz - ofs - 1;
+      const src = this.src;
+      let end = src.indexOf(10, this.fpos);
+      let hitEof = false;
+      if (end < 0) {
+        end = src.length;
+        hitEof = true;
+      } else {
+        end += 1;
+      }
+      if (end - this.fpos >= max) {
+        end = this.fpos + max;
+        hitEof = false;
+      }
+      const n = end - this.fpos;
+      this.buf.set(src.subarray(this.fpos, end), ofs);
+      this.fpos = end;
+      if (hitEof) this.eof = true;
+      this.buf[ofs + n] = 0;
+      if (this.buf[ofs] === 0) return;
+      // strlen: a NUL byte ends the C string early.
+      ofs = this.buf.indexOf(0, ofs);
+      this.filled = ofs;
+      if (this.buf[ofs - 1] === 10) {
+        this.line++;
+        return;
+      }
+      this.grow(this.bufsz * 2);
+    }
+  }
+
+  /** A C string starting at `i`, as a byte string. */
+  str(i: number): string {
+    let end = this.buf.indexOf(0, i);
+    if (end < 0) end = this.buf.length;
+    return latin1(this.buf, i, end);
+  }
+
+  /** strlen from `i`. */
+  strlen(i: number): number {
+    const end = this.buf.indexOf(0, i);
+    return (end < 0 ? this.buf.length : end) - i;
+  }
+
+  error(reason: string): never {
+    this.reason = reason;
+    this.byte = this.pos;
+    throw new ParseFail(reason);
+  }
+
+  skipWhitespace(): void {
+    while (this.cur() !== 0 && isSpace(this.cur())) this.pos++;
+  }
+
+  /** parse_backslash: true when the escaped byte is to be taken; a backslash before the line end joins lines. */
+  private backslash(): boolean {
+    this.pos++;
+    const c = this.cur();
+    if (c === 0 || c === 10 || (c === 13 && this.at(this.pos + 1) === 10 && this.at(this.pos + 2) === 0)) {
+      this.getln(this.pos);
+      return false;
+    }
+    return true;
+  }
+
+  private addc(target: { t: number }): void {
+    this.buf[target.t] = this.buf[this.pos] ?? 0;
+    target.t++;
+    this.pos++;
+  }
+
+  private doubleQuote(target: { t: number }): void {
+    this.pos++;
+    for (;;) {
+      const c = this.cur();
+      if (c === 34) {
+        this.pos++;
+        return;
+      }
+      if (c === 0) {
+        this.getln(this.pos);
+        if (this.cur() === 0) this.error('EOF with unterminated "');
+        continue;
+      }
+      if (c === 92 && !this.backslash()) continue;
+      this.addc(target);
+    }
+  }
+
+  private singleQuote(target: { t: number }): void {
+    this.pos++;
+    for (;;) {
+      const c = this.cur();
+      if (c === 39) {
+        this.pos++;
+        return;
+      }
+      if (c === 0) {
+        this.getln(this.pos);
+        if (this.cur() === 0) this.error("EOF with unterminated '");
+        continue;
+      }
+      this.addc(target);
+    }
+  }
+
+  /** parse_str: one word, with quotes concatenated ('a'"b"c), '#' starting a comment and ';' ending a command. */
+  private parseStr(target: { t: number }): void {
+    let next = true;
+    loop: do {
+      const c = this.cur();
+      switch (c) {
+        case 39:
+          this.singleQuote(target);
+          break;
+        case 34:
+          this.doubleQuote(target);
+          break;
+        case 35:
+          this.buf[this.pos] = 0;
+          break loop;
+        case 0:
+          break loop;
+        case 59:
+          next = false;
+          break loop;
+        case 92:
+          if (!this.backslash()) continue;
+          this.addc(target);
+          break;
+        default:
+          this.addc(target);
+      }
+    } while (this.cur() !== 0 && !isSpace(this.cur()));
+    if (this.cur() !== 0 && next) this.pos++;
+    this.buf[target.t] = 0;
+  }
+
+  /** next_arg: the next word's start offset; `validate` checks it (names) and throws libuci's messages. */
+  nextArg(required: boolean, validate?: (s: string) => boolean): number {
+    this.skipWhitespace();
+    const val = this.pos;
+    if (this.cur() === 59) {
+      this.buf[this.pos] = 0;
+      this.pos++;
+    } else {
+      this.parseStr({ t: val });
+    }
+    if (this.at(val) === 0) {
+      if (required) this.error('insufficient arguments');
+      return val;
+    }
+    if (validate && !validate(this.str(val))) this.error('invalid character in name field');
+    return val;
+  }
+}
+
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  if (end - start < 64) {
+    let s = '';
+    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i] ?? 0);
+    return s;
+  }
+  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
+}
