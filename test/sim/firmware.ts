@@ -7,11 +7,16 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// Two levels up both from test/sim/*.ts and from the bundle make sim runs (out/sim/sim.mjs).
-export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** The checkout: the first directory up from this module (test/sim/*.ts, or the bundle in out/sim/) with mk/stage.mjs. */
+export const repoRoot = ((): string => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== '/'; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'mk/stage.mjs'))) return dir;
+  }
+  return process.cwd();
+})();
 
 /** The parts a simulation step may need, with the issue that delivers each. */
 export const parts = {

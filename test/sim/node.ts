@@ -58,7 +58,10 @@ export interface MeshwanNode {
   readonly complete: boolean;
 }
 
-export interface NodeOptions extends Pick<TopologyOptions, 'wan4' | 'wan6' | 'wanMode'> {}
+export interface NodeOptions extends Pick<TopologyOptions, 'wan4' | 'wan6' | 'wanMode'> {
+  /** An already staged firmware (tests stage once per file); staged afresh when absent. */
+  firmware?: Firmware;
+}
 
 function gidOf(fw: Firmware): number {
   const site = readFileSync(join(fw.root, 'lib/gluon/site.ini'), 'utf8');
@@ -79,17 +82,18 @@ export function listening(topo: Topology, addr: string, port: number): boolean {
 
 /** Brings the node up; steps are reported as they happen. Returns undefined when staging itself failed. */
 export async function startNode(t: Teardowns, report: Report, options: NodeOptions = {}): Promise<MeshwanNode | undefined> {
-  let fw: Firmware | undefined;
-  await step(report, undefined, 'firmware staged (make install DESTDIR=, mk/stage.mjs)', [], () => {
-    const staged = stageFirmware();
-    fw = staged.firmware;
-    t.teardown(() => {
-      spawnSync('rm', ['-rf', staged.firmware.root]);
+  let fw: Firmware | undefined = options.firmware;
+  if (fw === undefined)
+    await step(report, undefined, 'firmware staged (make install DESTDIR=, mk/stage.mjs)', [], () => {
+      const staged = stageFirmware();
+      fw = staged.firmware;
+      t.teardown(() => {
+        spawnSync('rm', ['-rf', staged.firmware.root, `${staged.firmware.root}.sim`]);
+      });
+      if (!staged.ok) throw new Error(staged.output.trim().split('\n').slice(-4).join(' | '));
+      const missing = staged.firmware.missing();
+      return `${staged.firmware.root}${missing.length > 0 ? `; not landed yet: ${missing.join(', ')}` : ''}`;
     });
-    if (!staged.ok) throw new Error(staged.output.trim().split('\n').slice(-4).join(' | '));
-    const missing = staged.firmware.missing();
-    return `${staged.firmware.root}${missing.length > 0 ? `; not landed yet: ${missing.join(', ')}` : ''}`;
-  });
   if (fw === undefined) return undefined;
   const firmware: Firmware = fw;
 
@@ -107,7 +111,9 @@ export async function startNode(t: Teardowns, report: Report, options: NodeOptio
   let topo: Topology | undefined;
   await step(report, firmware, `namespaces up: node, isp (${options.wanMode ?? 'static'} WAN), mesh; NSD on both sides`, [], async () => {
     topo = await createTopology(t, {
-      ...options,
+      wan4: options.wan4,
+      wan6: options.wan6,
+      wanMode: options.wanMode,
       table4: tables.table4 ?? null,
       table6: tables.table6 ?? null,
       resolvFile,
@@ -162,4 +168,45 @@ export async function startNode(t: Teardowns, report: Report, options: NodeOptio
   );
 
   return { fw: firmware, topo: tp, gid: gidOf(firmware), daemon, wanDns, complete: daemonUp && dnsUp };
+}
+
+export interface LoadResult {
+  total: number;
+  failures: number;
+  /** Failed lookups' statuses, e.g. ["SERVFAIL", "TIMEOUT"]. */
+  failed: string[];
+  /** The last answer's first data field (which server answered). */
+  last: string;
+}
+
+/**
+ * Lookups back to back (one at a time, as a resolver would) until stop() is called. Names are
+ * `LABEL-PID-N.meshwan.test`, so a capture can tell this load's queries from others'.
+ */
+export function lookupLoad(
+  topo: Topology,
+  server: string,
+  gid: number | undefined,
+  label = gid === undefined ? 'otherload' : 'vpnload',
+): { stop(): Promise<LoadResult>; current(): LoadResult } {
+  const result: LoadResult = { total: 0, failures: 0, failed: [], last: '' };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const r = await topo.digAsync(server, topo.probeName(label), { gid, timeoutSeconds: 2 });
+      result.total++;
+      if (r.status !== 'NOERROR' || r.answers.length === 0) {
+        result.failures++;
+        result.failed.push(r.status);
+      } else result.last = r.answers[0] ?? '';
+    }
+  })();
+  return {
+    current: () => result,
+    stop: async () => {
+      running = false;
+      await loop;
+      return result;
+    },
+  };
 }

@@ -6,7 +6,7 @@
  * service says so in `source`.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Namespace, Teardowns } from '../lib/netns.js';
 import type { Firmware } from './firmware.js';
@@ -65,11 +65,38 @@ export function parseProcdOutput(name: string, source: string, output: string): 
   return spec.command.length > 0 ? spec : undefined;
 }
 
+/**
+ * The init script's text with the firmware's absolute paths moved into the staged root, so sourcing it here
+ * touches nothing of the host (its `mkdir -p /var/...` lands in the root), and with staged commands
+ * (/usr/sbin/X) pointed at wrappers in `simBin` that run the bundles with node.
+ */
+export function rootedScript(fw: Firmware, text: string, simBin: string): string {
+  return text
+    .replace(/^#!.*\n/, '')
+    .replace(/(^|[\s"'=:(`])(\/(?:usr|etc|var|lib|sbin|bin|tmp)\/[^\s"';)|&]*)/gm, (_m, pre: string, path: string) => {
+      const command = /^\/usr\/s?bin\/([\w.-]+)$/.exec(path)?.[1];
+      return `${pre}${command !== undefined && existsSync(fw.bundle(command)) ? join(simBin, command) : `${fw.root}${path}`}`;
+    });
+}
+
+/** Wrappers in `simBin` for every staged bundle: `exec node ROOT/usr/lib/meshwan/X.mjs "$@"`. */
+function writeSimBin(fw: Firmware, simBin: string): void {
+  mkdirSync(simBin, { recursive: true });
+  const dir = join(fw.root, 'usr/lib/meshwan');
+  for (const f of existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.mjs')) : []) {
+    writeFileSync(join(simBin, f.slice(0, -4)), `#!/bin/sh\nexec ${process.execPath} ${join(dir, f)} "$@"\n`, { mode: 0o755 });
+  }
+}
+
 /** The spec of service `name` from the staged /etc/init.d/NAME, else `fallback`. */
 export function serviceSpec(fw: Firmware, name: string, fallback: string[]): ServiceSpec {
   const script = join(fw.root, 'etc/init.d', name);
   if (existsSync(script)) {
-    const r = spawnSync('sh', ['-c', procdShim, 'procd-shim', script], { encoding: 'utf8', cwd: fw.root, timeout: 10_000 });
+    const simDir = `${fw.root}.sim`;
+    writeSimBin(fw, join(simDir, 'bin'));
+    const rooted = join(simDir, `init.${name}`);
+    writeFileSync(rooted, rootedScript(fw, readFileSync(script, 'utf8'), join(simDir, 'bin')));
+    const r = spawnSync('sh', ['-c', procdShim, 'procd-shim', rooted], { encoding: 'utf8', cwd: fw.root, timeout: 10_000 });
     const spec = parseProcdOutput(name, `/etc/init.d/${name}`, r.stdout);
     if (spec) return spec;
   }
@@ -109,7 +136,11 @@ export interface Service {
 export function startService(t: Teardowns, ns: Namespace, fw: Firmware, spec: ServiceSpec, extra: Record<string, string>): Service {
   const argv = localCommand(fw, spec.command, extra);
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const [k, v] of Object.entries(spec.env)) env[k] = v.startsWith('/') && existsSync(join(fw.root, v)) ? join(fw.root, v) : v;
+  for (const [k, v] of Object.entries(spec.env)) {
+    // LD_PRELOAD=libpacketmark.so relies on the firmware's /usr/lib being in ld.so's path: give the staged one.
+    const bare = k === 'LD_PRELOAD' && !v.includes('/') && existsSync(join(fw.root, 'usr/lib', v));
+    env[k] = bare ? join(fw.root, 'usr/lib', v) : v.startsWith('/') && existsSync(join(fw.root, v)) ? join(fw.root, v) : v;
+  }
   const log = join(fw.root, 'tmp', `${spec.name}.log`);
   spawnSync('mkdir', ['-p', join(fw.root, 'tmp')]);
   let child: ChildProcess | undefined;

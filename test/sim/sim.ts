@@ -5,7 +5,7 @@
  * Run through test/sim/run.mjs, which bundles this file with esbuild (node runs no TypeScript by itself).
  */
 import { addr, answers, type Capture, TeardownStack } from '../lib/topology.js';
-import { type MeshwanNode, type StepResult, startNode, step } from './node.js';
+import { lookupLoad, type MeshwanNode, type StepResult, startNode, step } from './node.js';
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -114,18 +114,7 @@ async function narrate(node: MeshwanNode, report: (r: StepResult) => void): Prom
 
   await step(report, fw, "the WAN's DNS server changes (DHCP renew naming a new one): lookups keep working", both, async () => {
     const server = servers[0] ?? addr.meshDns6;
-    let failures = 0;
-    let total = 0;
-    let last = '';
-    let switching = true;
-    const load = (async () => {
-      while (switching) {
-        const r = await topo.digAsync(server, topo.probeName('load'), { gid, timeoutSeconds: 2 });
-        total++;
-        if (r.status !== 'NOERROR') failures++;
-        else last = r.answers[0] ?? '';
-      }
-    })();
+    const load = lookupLoad(topo, server, gid);
     const newDns = { dns4: topo.options.wan4 ? [addr.wanDnsB4] : [], dns6: topo.options.wan6 ? [addr.wanDnsB6] : [] };
     if (topo.dhcp) await topo.dhcp.setDnsServers(newDns.dns4, newDns.dns6);
     await topo.wan.renew();
@@ -133,11 +122,10 @@ async function narrate(node: MeshwanNode, report: (r: StepResult) => void): Prom
     // Gluon's hotplug hook tells the forwarder after rewriting the file; procd's reload sends SIGHUP.
     node.wanDns?.kill('SIGHUP');
     const deadline = Date.now() + 5000;
-    while (last !== answers.wanB.txt && Date.now() < deadline) await sleep(100);
+    while (load.current().last !== answers.wanB.txt && Date.now() < deadline) await sleep(100);
     await sleep(300);
-    switching = false;
-    await load;
-    const text = `${total} lookups during the change, ${failures} failed; now answered by "${last}" (servers: ${topo.wan.dnsServers().join(' ')})`;
+    const { total, failures, failed, last } = await load.stop();
+    const text = `${total} lookups during the change, ${failures} failed${failed.length > 0 ? ` (${[...new Set(failed)].join(', ')})` : ''}; now answered by "${last}" (servers: ${topo.wan.dnsServers().join(' ')})`;
     if (failures > 0 || last !== answers.wanB.txt) throw new Error(text);
     return text;
   });
