@@ -212,8 +212,8 @@ EXPORT int socket(int domain, int type, int protocol)
 	/* Gluon dropped this error (#3613). SO_MARK needs CAP_NET_ADMIN (or CAP_NET_RAW since Linux 5.17). */
 	int err = errno;
 	if (first(&warned_setsockopt)) {
-		char buf[128];
-		const char *reason = strerror_r(err, buf, sizeof(buf));
+		/* strerror, not strerror_r: glibc's and musl's differ in type; both return static text for known errnos. */
+		const char *reason = strerror(err);
 		warn("libpacketmark: cannot set SO_MARK 0x%x: %s%s, %s", mark, reason,
 		     err == EPERM ? " (needs CAP_NET_ADMIN or CAP_NET_RAW)" : "",
 		     strict ? "IPv4 and IPv6 sockets fail with EPERM (LIBPACKETMARK_STRICT=1)" : "sockets are not marked");
