@@ -1,0 +1,58 @@
+/**
+ * Picks the backend for this node: the site's `firewall.backend` when it is not `auto`; else nft when fw4 is
+ * installed (OpenWrt 22.03+, whose own rules are nftables) or when nft is the only tool; else iptables, in the
+ * variant `iptables -V` reports ("(nf_tables)" or "(legacy)").
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { FirewallError } from './errors.js';
+import type { Firewall } from './firewall.js';
+import { IptablesBackend } from './iptables.js';
+import { NftBackend } from './nft.js';
+
+/** What the system has; injectable so detection is testable without changing the machine. */
+export interface Probe {
+  commandExists(name: string): boolean;
+  fileExists(path: string): boolean;
+  /** `iptables -V` output, or undefined when it cannot run. */
+  iptablesVersion(): string | undefined;
+}
+
+export const systemProbe: Probe = {
+  commandExists: (name) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore' }).status === 0,
+  fileExists: (path) => existsSync(path),
+  iptablesVersion: () => {
+    const r = spawnSync('iptables', ['-V'], { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout.trim() : undefined;
+  },
+};
+
+export interface DetectOptions {
+  /** site.ini `[firewall] backend`: auto, iptables or nft. */
+  readonly override?: 'auto' | 'iptables' | 'nft';
+  readonly netns?: string;
+  readonly probe?: Probe;
+}
+
+/** fw4's program and its ruleset template (openwrt/firewall4). */
+export const fw4Paths = ['/sbin/fw4', '/usr/share/firewall4'];
+
+function iptablesBackend(probe: Probe, netns: string | undefined): IptablesBackend {
+  const version = probe.iptablesVersion() ?? '';
+  const variant = /nf_tables/.test(version) ? 'nft' : 'legacy';
+  return new IptablesBackend({ variant, plainNames: true, ...(netns === undefined ? {} : { netns }) });
+}
+
+/** Thrown (as FirewallError with backend 'nft', exit null) when neither nft nor iptables-restore exists. */
+export function detectBackend(options: DetectOptions = {}): Firewall {
+  const probe = options.probe ?? systemProbe;
+  const netns = options.netns === undefined ? {} : { netns: options.netns };
+  const override = options.override ?? 'auto';
+  if (override === 'nft') return new NftBackend(netns);
+  if (override === 'iptables') return iptablesBackend(probe, options.netns);
+  const hasNft = probe.commandExists('nft');
+  const hasIptables = probe.commandExists('iptables-restore') && probe.commandExists('ip6tables-restore');
+  if (hasNft && (fw4Paths.some((p) => probe.fileExists(p)) || !hasIptables)) return new NftBackend(netns);
+  if (hasIptables) return iptablesBackend(probe, options.netns);
+  throw new FirewallError('nft', ['detectBackend'], null, 0, '', 'neither nft nor iptables-restore/ip6tables-restore found in PATH');
+}

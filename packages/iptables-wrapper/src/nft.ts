@@ -1,0 +1,77 @@
+/**
+ * NftBackend: native nftables, `table inet meshwan`, written as one `nft -f` transaction that replaces the whole
+ * table (so it never touches fw4's `table inet fw4` or anything else) and read back with `nft -j`.
+ */
+import type { DriftReport } from './drift.js';
+import { FirewallError } from './errors.js';
+import { failedLine, inNetns, runTool, serialized } from './exec.js';
+import type { ApplyResult, BackendOptions, Firewall } from './firewall.js';
+import { type NftState, nftDrift, nftScript, nftTable, parseNftJson } from './nft-rules.js';
+import type { Ruleset } from './types.js';
+import { validate } from './validate.js';
+
+export class NftBackend implements Firewall {
+  readonly name = 'nft' as const;
+
+  constructor(readonly options: BackendOptions = {}) {}
+
+  private key(): string {
+    return `nft:${this.options.netns ?? ''}`;
+  }
+
+  private async read(): Promise<NftState> {
+    const argv = inNetns(this.options.netns, ['nft', '-j', 'list', 'table', 'inet', nftTable]);
+    const result = await runTool(argv);
+    // No table yet: nft says "No such file or directory"; that is an empty state, not an error.
+    if (result.code !== 0 && /No such file or directory/.test(result.stderr)) return { chains: new Map() };
+    if (result.code !== 0) throw new FirewallError(this.name, argv, result.code, 0, '', result.stderr);
+    try {
+      return parseNftJson(result.stdout);
+    } catch (err: unknown) {
+      throw new FirewallError(
+        this.name,
+        argv,
+        result.code,
+        0,
+        '',
+        `cannot read nft's JSON: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+
+  private async write(script: string): Promise<void> {
+    const argv = inNetns(this.options.netns, ['nft', '-f', '/dev/stdin']);
+    const result = await runTool(argv, script);
+    if (result.code !== 0) {
+      const line = failedLine(result.stderr);
+      throw new FirewallError(this.name, argv, result.code, line, script.split('\n')[line - 1]?.trim() ?? '', result.stderr);
+    }
+  }
+
+  async apply(ruleset: Ruleset): Promise<ApplyResult> {
+    validate(ruleset, 'nft');
+    return serialized(this.key(), async () => {
+      const drift = nftDrift(await this.read(), ruleset.rules);
+      if (drift.length > 0) await this.write(nftScript(ruleset.rules));
+      return { changed: drift.length > 0, repaired: drift };
+    });
+  }
+
+  remove(): Promise<void> {
+    return serialized(this.key(), () => this.write(nftScript([])));
+  }
+
+  async status(ruleset: Ruleset): Promise<DriftReport> {
+    validate(ruleset, 'nft');
+    return serialized(this.key(), async () => {
+      const drift = nftDrift(await this.read(), ruleset.rules);
+      return { inSync: drift.length === 0, drift };
+    });
+  }
+
+  /** The transaction apply() would run; for the debugging CLI. */
+  plan(ruleset: Ruleset): string {
+    validate(ruleset, 'nft');
+    return nftScript(ruleset.rules);
+  }
+}
