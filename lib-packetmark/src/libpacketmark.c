@@ -23,6 +23,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -61,8 +62,42 @@ static int first(atomic_bool *flag)
 	return !atomic_load_explicit(flag, memory_order_relaxed) && !atomic_exchange(flag, 1);
 }
 
-/* One line to stderr with write(2): no stdio buffers, no locks, errno kept. */
-static void warn(const char *fmt, ...)
+/*
+ * Writes one line to stderr with write(2): no stdio buffers, no locks, errno kept. Two hazards of a daemon that
+ * closed its stdio: the socket just created may itself be fd 2 (`skip_fd`: then nothing is written), and fd 2 may
+ * be an unconnected TCP socket, where write(2) raises SIGPIPE and would kill the program. So SIGPIPE is blocked
+ * for the write and a SIGPIPE it caused is consumed, as libraries that write to descriptors they do not own do.
+ */
+static void write_stderr(const char *line, size_t n, int skip_fd)
+{
+	if (skip_fd == STDERR_FILENO)
+		return;
+	sigset_t pipe_set, old, pending;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	sigpending(&pending);
+	int was_pending = sigismember(&pending, SIGPIPE);
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(STDERR_FILENO, line + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (!was_pending) {
+		sigpending(&pending);
+		if (sigismember(&pending, SIGPIPE)) {
+			const struct timespec zero = {0, 0};
+			sigtimedwait(&pipe_set, NULL, &zero);
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Formats one warning line and writes it (see write_stderr); errno is kept. */
+__attribute__((format(printf, 2, 3))) static void warn(int skip_fd, const char *fmt, ...)
 {
 	int saved = errno;
 	char line[512];
@@ -70,20 +105,11 @@ static void warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		errno = saved;
-		return;
-	}
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	for (int off = 0; off < n;) {
-		ssize_t w = write(STDERR_FILENO, line + off, (size_t)(n - off));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (int)w;
+	if (n >= 0) {
+		if ((size_t)n > sizeof(line) - 2)
+			n = sizeof(line) - 2;
+		line[n++] = '\n';
+		write_stderr(line, (size_t)n, skip_fd);
 	}
 	errno = saved;
 }
@@ -167,12 +193,12 @@ static void warn_config(void)
 	if ((state == MARK_OK && !strict_invalid) || !first(&warned_config))
 		return;
 	if (strict_invalid)
-		warn("libpacketmark: invalid LIBPACKETMARK_STRICT='%s' (expected 1 or 0), strict mode is on", shown_strict);
+		warn(-1, "libpacketmark: invalid LIBPACKETMARK_STRICT='%s' (expected 1 or 0), strict mode is on", shown_strict);
 	const char *outcome = strict ? "IPv4 and IPv6 sockets fail with EPERM (LIBPACKETMARK_STRICT=1)" : "sockets are not marked";
 	if (state == MARK_UNSET)
-		warn("libpacketmark: LIBPACKETMARK_MARK is not set, %s", outcome);
+		warn(-1, "libpacketmark: LIBPACKETMARK_MARK is not set, %s", outcome);
 	else if (state == MARK_INVALID)
-		warn("libpacketmark: invalid LIBPACKETMARK_MARK='%s', %s", shown_mark, outcome);
+		warn(-1, "libpacketmark: invalid LIBPACKETMARK_MARK='%s', %s", shown_mark, outcome);
 }
 
 EXPORT int socket(int domain, int type, int protocol)
@@ -180,7 +206,7 @@ EXPORT int socket(int domain, int type, int protocol)
 	pthread_once(&once, init);
 	if (real_socket == NULL) {
 		if (first(&warned_resolve))
-			warn("libpacketmark: cannot find the real socket(): %s", dlerror());
+			warn(-1, "libpacketmark: cannot find the real socket(): %s", dlerror());
 		errno = ENOSYS;
 		return -1;
 	}
@@ -211,15 +237,17 @@ EXPORT int socket(int domain, int type, int protocol)
 
 	/* Gluon dropped this error (#3613). SO_MARK needs CAP_NET_ADMIN (or CAP_NET_RAW since Linux 5.17). */
 	int err = errno;
-	if (first(&warned_setsockopt)) {
+	if (strict)
+		close(fd); /* first, so the warning below can never land in it */
+	/* If the unmarked socket took fd 2 (stdio closed), the warning waits for a later socket rather than go into it. */
+	if (!(!strict && fd == STDERR_FILENO) && first(&warned_setsockopt)) {
 		/* strerror, not strerror_r: glibc's and musl's differ in type; both return static text for known errnos. */
 		const char *reason = strerror(err);
-		warn("libpacketmark: cannot set SO_MARK 0x%x: %s%s, %s", mark, reason,
+		warn(strict ? -1 : fd, "libpacketmark: cannot set SO_MARK 0x%x: %s%s, %s", mark, reason,
 		     err == EPERM ? " (needs CAP_NET_ADMIN or CAP_NET_RAW)" : "",
 		     strict ? "IPv4 and IPv6 sockets fail with EPERM (LIBPACKETMARK_STRICT=1)" : "sockets are not marked");
 	}
 	if (strict) {
-		close(fd);
 		errno = EPERM;
 		return -1;
 	}

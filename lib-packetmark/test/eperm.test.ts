@@ -4,7 +4,7 @@
 import { release } from 'node:os';
 import t from 'tap';
 import { commandExists, isRoot } from '../../test/lib/netns.js';
-import { childEnv, probe, warnings } from './lib/probe.js';
+import { childEnv, markprobe, parseProbes, probe, runWith, warnings } from './lib/probe.js';
 
 const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
 const specs = ['inet:udp', 'inet:tcp', 'inet6:udp', 'inet6:tcp:nb'];
@@ -62,4 +62,25 @@ t.test('root with CAP_NET_ADMIN and CAP_NET_RAW dropped is refused like nobody',
     ['EPERM'],
   );
   t.equal(warnings(r.stderr).length, 1);
+});
+
+t.test('stderr closed: the warning never goes into the new socket, and writing it cannot kill with SIGPIPE', { skip }, async (t) => {
+  // With fd 2 closed the first socket becomes fd 2. Writing the warning there (an unconnected TCP socket) would raise
+  // SIGPIPE and kill the program (exit 141); the library skips its own new fd, and blocks and consumes SIGPIPE when it
+  // writes to a fd 2 it does not own (the second socket's warning goes to the first, still unconnected).
+  const r = runWith(childEnv({ LIBPACKETMARK_MARK: '0x1' }), nobody[0] ?? 'setpriv', [
+    ...nobody.slice(1),
+    'sh',
+    '-c',
+    `exec 2>&-; exec ${markprobe} inet:tcp inet6:tcp inet:udp`,
+  ]);
+  t.equal(r.status, 0, 'markprobe exited normally');
+  t.same(
+    parseProbes(r.stdout).map((p) => [p.fd, p.mark, p.errno]),
+    [
+      [2, 0, 'EDOM'],
+      [3, 0, 'EDOM'],
+      [4, 0, 'EDOM'],
+    ],
+  );
 });
