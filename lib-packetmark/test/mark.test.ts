@@ -80,6 +80,7 @@ t.test('invalid values: one warning line per process, no mark', async (t) => {
     ['4294967296', '4294967296'],
     ['0x100000000', '0x100000000'],
     ['99999999999999999999999', '99999999999999999999999'],
+    ['%s%n%x', '%s%n%x'],
     ["it's\n", 'it\\x27s\\x0a'],
   ] as const) {
     const r = probe(childEnv({ LIBPACKETMARK_MARK: text }), inetSpecs);
