@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../dist/cli.js';
+import { runUci } from '../dist/cli.js';
+
+process.exitCode = runUci(process.argv.slice(2));

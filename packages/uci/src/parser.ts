@@ -4,10 +4,10 @@
  * several commands per line separated by ';', comments. Duplicate named sections merge into the first one.
  */
 import { Buffer } from 'node:buffer';
-import { UciParseError } from './errors.js';
+import { UciError, UciParseError } from './errors.js';
 import { findOption, findSection, newPackage, type UciPackage, type UciSection } from './model.js';
 import { addListItem, addSection, type DeltaSink, setValue } from './ops.js';
-import { LineReader, ParseFail } from './reader.js';
+import { type ByteStream, LineReader, ParseFail } from './reader.js';
 import { validateName, validatePackage, validateStr, validateType } from './validate.js';
 
 export interface ParseOptions {
@@ -24,9 +24,6 @@ export interface ParseOptions {
   /** Parse a single package (libuci `single`): a `package` line only checks its name. */
   single?: boolean | undefined;
 }
-
-/** Thrown (internally) when a second package of the same name appears: libuci UCI_ERR_DUPLICATE. */
-export class DuplicatePackage extends Error {}
 
 interface State {
   r: LineReader;
@@ -45,7 +42,7 @@ function switchConfig(st: State): void {
     st.section = null;
   }
   if (st.name === null) return;
-  if (st.done.some((p) => p.name === st.name)) throw new DuplicatePackage(st.name);
+  if (st.done.some((p) => p.name === st.name)) throw new UciError('DUPLICATE', 'import', st.name);
   st.pkg = newPackage(st.name);
 }
 
@@ -167,7 +164,7 @@ function parseLine(st: State, single: boolean): void {
  * libuci uci_import: parse every package in `input`. With a `package` option the text needs no `package`
  * line. Throws UciParseError (strict) with libuci's reason, line and byte.
  */
-export function importUci(input: Uint8Array, opts: ParseOptions = {}): UciPackage[] {
+export function importUci(input: Uint8Array | ByteStream, opts: ParseOptions = {}): UciPackage[] {
   const r = new LineReader(input);
   const merge = opts.merge ?? null;
   const single = opts.single ?? merge !== null;

@@ -20,6 +20,46 @@ export function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 
+/**
+ * A byte source read like a C FILE: the whole input at once, or pulled on demand (stdin in `uci batch`, so
+ * commands run as their lines arrive). Several readers can take turns on one stream, as libuci's parse
+ * contexts share the CLI's input FILE.
+ */
+export class ByteStream {
+  data: Uint8Array;
+  fpos = 0;
+  /** C feof: set when a read hits the end. */
+  eof = false;
+  private ended: boolean;
+
+  constructor(
+    data: Uint8Array,
+    private readonly pull?: () => Uint8Array | null,
+  ) {
+    this.data = data;
+    this.ended = pull === undefined;
+  }
+
+  /** Make sure a '\n' at or after `from` is available, or the input ended. Returns the newline's index or -1. */
+  findNewline(from: number): number {
+    for (;;) {
+      const i = this.data.indexOf(10, from);
+      if (i >= 0 || this.ended || !this.pull) return i;
+      const more = this.pull();
+      if (more === null || more.length === 0) {
+        this.ended = true;
+        return -1;
+      }
+      const next = new Uint8Array(this.data.length - this.fpos + more.length);
+      next.set(this.data.subarray(this.fpos));
+      next.set(more, this.data.length - this.fpos);
+      from -= this.fpos;
+      this.data = next;
+      this.fpos = 0;
+    }
+  }
+}
+
 export class LineReader {
   buf: Uint8Array = new Uint8Array(0);
   /** libuci pctx->bufsz: 0 until the first read. */
@@ -32,11 +72,16 @@ export class LineReader {
   /** The position of the last parse error (libuci pctx->byte). */
   byte = 0;
   reason: string | null = null;
-  private fpos = 0;
-  /** The stream's end-of-file indicator (C feof), set when a read hits the end. */
-  eof = false;
+  readonly stream: ByteStream;
 
-  constructor(private readonly src: Uint8Array) {}
+  constructor(src: Uint8Array | ByteStream) {
+    this.stream = src instanceof ByteStream ? src : new ByteStream(src);
+  }
+
+  /** The stream's end-of-file indicator (C feof). */
+  get eof(): boolean {
+    return this.stream.eof;
+  }
 
   private grow(size: number): void {
     const next = new Uint8Array(size);
@@ -65,13 +110,14 @@ export class LineReader {
     for (;;) {
       this.buf[ofs] = 0;
       // fgets(p, bufsz - ofs): at most bufsz - ofs - 1 bytes, stopping after '\n'.
-      if (this.fpos >= this.src.length) {
-        this.eof = true;
+      const st = this.stream;
+      let end = st.findNewline(st.fpos);
+      const src = st.data;
+      if (st.fpos >= src.length) {
+        st.eof = true;
         return;
       }
       const max = this.bufsz - ofs - 1;
-      const src = this.src;
-      let end = src.indexOf(10, this.fpos);
       let hitEof = false;
       if (end < 0) {
         end = src.length;
@@ -79,14 +125,14 @@ export class LineReader {
       } else {
         end += 1;
       }
-      if (end - this.fpos >= max) {
-        end = this.fpos + max;
+      if (end - st.fpos >= max) {
+        end = st.fpos + max;
         hitEof = false;
       }
-      const n = end - this.fpos;
-      this.buf.set(src.subarray(this.fpos, end), ofs);
-      this.fpos = end;
-      if (hitEof) this.eof = true;
+      const n = end - st.fpos;
+      this.buf.set(src.subarray(st.fpos, end), ofs);
+      st.fpos = end;
+      if (hitEof) st.eof = true;
       this.buf[ofs + n] = 0;
       if (this.buf[ofs] === 0) return;
       // strlen: a NUL byte ends the C string early.
