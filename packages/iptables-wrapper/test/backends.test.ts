@@ -6,6 +6,9 @@ import t from 'tap';
 import { dnsRedirectRuleset, FirewallError, type Rule, type Ruleset } from '../src/index.js';
 import { backendCases, namespace, skipReason } from './lib.js';
 
+// Real tools in namespaces: slower than tap's 30 s default on 2 busy cores.
+t.setTimeout(240_000);
+
 const A: Ruleset = dnsRedirectRuleset({ gid: 800 });
 const B: Ruleset = {
   rules: [

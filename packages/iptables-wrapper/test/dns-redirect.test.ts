@@ -9,6 +9,9 @@ import { dnsRedirectRuleset } from '../src/index.js';
 import { backendCases, namespace, skipReason } from './lib.js';
 import { dig, startNsd } from './nsd.js';
 
+// Real tools in namespaces: slower than tap's 30 s default on 2 busy cores.
+t.setTimeout(240_000);
+
 const asGid = (gid: number) => ['--regid', String(gid), '--clear-groups'];
 const forwarder = '192.0.2.54';
 const direct = '192.0.2.53';
