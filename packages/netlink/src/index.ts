@@ -4,6 +4,7 @@
  * kernel, and a monitor that keeps it in step. The only package in meshwan that speaks rtnetlink.
  */
 
+export { addressKey, type ChangeType, type ObjectEvent, RouteCache, routeKey, ruleKey, type Snapshot } from './cache.js';
 export { type AddressRequest, type Dev, Netlink, type RouteQueryRequest, type RouteRequest } from './client.js';
 export { type Address, type AddressSpec, FOREVER } from './codec/address.js';
 export type { RouteType, RuleAction } from './codec/constants.js';
@@ -13,5 +14,6 @@ export type { RawAttribute } from './codec/message.js';
 export type { Nexthop, NexthopSpec, Route, RouteQuery, RouteSpec } from './codec/route.js';
 export type { Rule, RuleSpec } from './codec/rule.js';
 export { AddonError, DecodeError, errnoName, NetlinkError, RequestError } from './errors.js';
+export type { LookupOptions, LookupResult, Verdict } from './lookup.js';
 export type { RouteFilter } from './routes.js';
 export { NetlinkSocket, type SocketOptions } from './socket.js';

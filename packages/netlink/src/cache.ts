@@ -1,0 +1,221 @@
+/**
+ * RouteCache: links, addresses, routes (per family and table) and rules (per family, in the kernel's order) as
+ * the kernel holds them, kept in step by the Monitor, and answering lookups as the kernel would (lookup.ts).
+ */
+import type { Address } from './codec/address.js';
+import type { Family } from './codec/ip.js';
+import type { Link } from './codec/link.js';
+import type { Route } from './codec/route.js';
+import type { Rule } from './codec/rule.js';
+import { type LookupOptions, type LookupResult, lookupRoute } from './lookup.js';
+import { type Entry, TableIndex } from './table.js';
+
+export type ChangeType = 'new' | 'del';
+export type ObjectEvent =
+  | { type: ChangeType; kind: 'link'; link: Link }
+  | { type: ChangeType; kind: 'address'; address: Address }
+  | { type: ChangeType; kind: 'route'; route: Route }
+  | { type: ChangeType; kind: 'rule'; rule: Rule };
+
+export interface Snapshot {
+  links: Link[];
+  addresses: Address[];
+  routes: Route[];
+  rules: Rule[];
+}
+
+/** The identity the kernel uses: IPv4 (table, dst, tos, metric), IPv6 (table, dst, src, metric). */
+export function routeKey(r: Route): string {
+  return `${r.family}|${r.table}|${r.dst}/${r.dstLength}|${r.src ?? ''}/${r.srcLength}|${r.tos}|${r.metric}`;
+}
+
+export function ruleKey(r: Rule): string {
+  return [
+    r.family,
+    r.priority,
+    r.action,
+    r.table,
+    r.goto ?? '',
+    `${r.src ?? ''}/${r.srcLength}`,
+    `${r.dst ?? ''}/${r.dstLength}`,
+    r.fwmark ?? '',
+    r.fwmask ?? '',
+    r.iif ?? '',
+    r.oif ?? '',
+    r.suppressPrefixLength ?? '',
+    r.invert,
+    r.tos,
+  ].join('|');
+}
+
+export function addressKey(a: Address): string {
+  return `${a.family}|${a.index}|${a.address}/${a.prefixLength}`;
+}
+
+/** What must be equal for two dumps of an object to be "the same": counters, lifetimes and raw extras are not. */
+function signature(e: ObjectEvent): string {
+  switch (e.kind) {
+    case 'link':
+      return JSON.stringify({ ...e.link, unknown: undefined });
+    case 'address':
+      return JSON.stringify({ ...e.address, unknown: undefined, preferredLifetimeSeconds: undefined, validLifetimeSeconds: undefined });
+    case 'route':
+      return JSON.stringify({ ...e.route, unknown: undefined, expiresSeconds: undefined });
+    case 'rule':
+      return JSON.stringify({ ...e.rule, unknown: undefined });
+  }
+}
+
+export class RouteCache {
+  private readonly linkMap = new Map<number, Link>();
+  private readonly linkNames = new Map<string, Link>();
+  private readonly addressMap = new Map<string, Address>();
+  private readonly routeEntries = new Map<string, { entry: Entry; table: TableIndex }>();
+  private readonly tableMap: Record<Family, Map<number, TableIndex>> = { inet: new Map(), inet6: new Map() };
+  private readonly ruleLists: Record<Family, Rule[]> = { inet: [], inet6: [] };
+
+  /** Applies one change; returns the object it replaced or removed (undefined when there was none). */
+  apply(e: ObjectEvent): ObjectEvent | undefined {
+    switch (e.kind) {
+      case 'link': {
+        const prev = this.linkMap.get(e.link.index);
+        if (prev) this.linkNames.delete(prev.name);
+        if (e.type === 'new') {
+          this.linkMap.set(e.link.index, e.link);
+          this.linkNames.set(e.link.name, e.link);
+        } else this.linkMap.delete(e.link.index);
+        return prev && { type: 'new', kind: 'link', link: prev };
+      }
+      case 'address': {
+        const key = addressKey(e.address);
+        const prev = this.addressMap.get(key);
+        if (e.type === 'new') this.addressMap.set(key, e.address);
+        else this.addressMap.delete(key);
+        return prev && { type: 'new', kind: 'address', address: prev };
+      }
+      case 'route': {
+        const key = routeKey(e.route);
+        const prev = this.routeEntries.get(key);
+        if (prev) {
+          prev.table.remove(prev.entry);
+          this.routeEntries.delete(key);
+        }
+        if (e.type === 'new') {
+          const tables = this.tableMap[e.route.family];
+          let table = tables.get(e.route.table);
+          if (!table) {
+            table = new TableIndex();
+            tables.set(e.route.table, table);
+          }
+          this.routeEntries.set(key, { entry: table.add(e.route), table });
+        }
+        return prev && { type: 'new', kind: 'route', route: prev.entry.route };
+      }
+      case 'rule': {
+        const list = this.ruleLists[e.rule.family];
+        const key = ruleKey(e.rule);
+        const i = list.findIndex((r) => ruleKey(r) === key);
+        const prev = i >= 0 ? list[i] : undefined;
+        if (i >= 0) list.splice(i, 1);
+        if (e.type === 'new') {
+          // the kernel inserts after the last rule whose priority is not higher (fib_nl_newrule)
+          let at = list.length;
+          while (at > 0 && (list[at - 1]?.priority ?? 0) > e.rule.priority) at--;
+          list.splice(at, 0, e.rule);
+        }
+        return prev && { type: 'new', kind: 'rule', rule: prev };
+      }
+    }
+  }
+
+  /** Everything as events (for a diff against a fresh dump). */
+  events(): ObjectEvent[] {
+    const out: ObjectEvent[] = [];
+    for (const link of this.linkMap.values()) out.push({ type: 'new', kind: 'link', link });
+    for (const address of this.addressMap.values()) out.push({ type: 'new', kind: 'address', address });
+    for (const { entry } of this.routeEntries.values()) out.push({ type: 'new', kind: 'route', route: entry.route });
+    for (const rule of [...this.ruleLists.inet, ...this.ruleLists.inet6]) out.push({ type: 'new', kind: 'rule', rule });
+    return out;
+  }
+
+  /**
+   * Makes the cache equal to `snapshot` (or just the kinds/families it is limited to) and returns the changes
+   * as events: dels for what vanished, news for what appeared or changed. Rules are replaced as a list so their
+   * order is the dump's.
+   */
+  load(snapshot: Partial<Snapshot>, only?: (e: ObjectEvent) => boolean): ObjectEvent[] {
+    const fresh: ObjectEvent[] = [];
+    for (const link of snapshot.links ?? []) fresh.push({ type: 'new', kind: 'link', link });
+    for (const address of snapshot.addresses ?? []) fresh.push({ type: 'new', kind: 'address', address });
+    for (const route of snapshot.routes ?? []) fresh.push({ type: 'new', kind: 'route', route });
+    for (const rule of snapshot.rules ?? []) fresh.push({ type: 'new', kind: 'rule', rule });
+    const keyOf = (e: ObjectEvent) =>
+      e.kind === 'link'
+        ? `L${e.link.index}`
+        : e.kind === 'address'
+          ? `A${addressKey(e.address)}`
+          : e.kind === 'route'
+            ? `R${routeKey(e.route)}`
+            : `U${ruleKey(e.rule)}`;
+    const inScope = (e: ObjectEvent) =>
+      (e.kind === 'link'
+        ? snapshot.links
+        : e.kind === 'address'
+          ? snapshot.addresses
+          : e.kind === 'route'
+            ? snapshot.routes
+            : snapshot.rules) !== undefined && (only ? only(e) : true);
+    const freshKeys = new Map(fresh.map((e) => [keyOf(e), e]));
+    const changes: ObjectEvent[] = [];
+    for (const old of this.events()) {
+      if (!inScope(old)) continue;
+      const now = freshKeys.get(keyOf(old));
+      if (!now) changes.push({ ...old, type: 'del' });
+      else if (signature(now) !== signature(old)) changes.push(now);
+      if (now) freshKeys.delete(keyOf(old));
+    }
+    for (const e of freshKeys.values()) if (inScope(e)) changes.push(e);
+    for (const e of changes) if (e.kind !== 'rule') this.apply(e);
+    if (snapshot.rules) {
+      const rules = snapshot.rules.filter((rule) => inScope({ type: 'new', kind: 'rule', rule }));
+      for (const family of ['inet', 'inet6'] as const) this.ruleLists[family] = rules.filter((r) => r.family === family);
+    }
+    return changes;
+  }
+
+  listLinks(): Link[] {
+    return [...this.linkMap.values()].sort((a, b) => a.index - b.index);
+  }
+  link(dev: number | string): Link | undefined {
+    return typeof dev === 'number' ? this.linkMap.get(dev) : this.linkNames.get(dev);
+  }
+  listAddresses(family?: Family): Address[] {
+    return [...this.addressMap.values()].filter((a) => !family || a.family === family);
+  }
+  listRoutes(filter: { family?: Family; table?: number } = {}): Route[] {
+    const out: Route[] = [];
+    for (const family of filter.family ? [filter.family] : (['inet', 'inet6'] as const))
+      for (const [id, table] of [...this.tableMap[family].entries()].sort((a, b) => a[0] - b[0])) {
+        if (filter.table !== undefined && id !== filter.table) continue;
+        for (const len of table.lengths)
+          for (const bucket of table.byLength.get(len)?.values() ?? []) for (const e of bucket) out.push(e.route);
+      }
+    return out;
+  }
+  listRules(family?: Family): Rule[] {
+    return family ? [...this.ruleLists[family]] : [...this.ruleLists.inet, ...this.ruleLists.inet6];
+  }
+  get routeCount(): number {
+    return this.routeEntries.size;
+  }
+
+  /** Which rule, table and route the kernel would use for `dst` (see lookup.ts). */
+  lookup(dst: string, options: LookupOptions = {}): LookupResult {
+    return lookupRoute(dst, options, {
+      rules: (f) => this.ruleLists[f],
+      table: (f, id) => this.tableMap[f].get(id),
+      linkExists: (name) => this.linkNames.size === 0 || this.linkNames.has(name),
+      linkName: (index) => this.linkMap.get(index)?.name,
+    });
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Property test: random tables, rules and routes in a namespace; thousands of random lookups answered by our
+ * RouteCache and by the kernel (RTM_GETROUTE, what `ip route get` sends); a sample is also run through `ip route get`.
+ */
+import t from 'tap';
+import type { Namespace } from '../../../test/lib/netns.js';
+import { type Family, type Netlink, NetlinkError, type Route, RouteCache, type RouteRequest, type RuleSpec } from '../src/index.js';
+import { fixture, skipReason } from './helpers.js';
+import { prng } from './random.js';
+
+const seed = Number(process.env.NETLINK_SEED ?? Date.now() % 1_000_000);
+const rnd = prng(seed);
+const TABLES = [254, 1, 2, 3, 1000, 100000];
+const hex4 = () => rnd.int(0x10000).toString(16);
+
+function v6Address(): string {
+  // a small address space so prefixes nest and overlap: 2001:db8:X:Y::Z
+  return `2001:db8:${rnd.pick(['0', '1', '2', 'a', 'b', hex4()])}:${rnd.pick(['0', '1', hex4()])}::${rnd.pick(['1', '2', hex4()])}`;
+}
+function v4Address(): string {
+  return `${rnd.pick(['192.0.2', '198.51.100', '203.0.113'])}.${rnd.pick([0, 1, 2, 64, 128, 200, rnd.int(256)])}`;
+}
+function randomPrefix(family: Family): string {
+  if (family === 'inet6') return `${v6Address()}/${rnd.pick([0, 16, 32, 33, 40, 48, 52, 56, 64, 65, 96, 128])}`;
+  return `${v4Address()}/${rnd.pick([0, 8, 16, 23, 24, 25, 26, 28, 30, 32])}`;
+}
+
+function setUp(ns: Namespace, nl: Netlink, family: Family): void {
+  const gw = family === 'inet6' ? ['2001:db8:a::2', '2001:db8:a::3', '2001:db8:c::2'] : ['192.0.2.2', '192.0.2.3', '198.51.100.2'];
+  const seen = new Set<string>();
+  for (let i = 0; i < 150; i++) {
+    const dst = randomPrefix(family);
+    const table = rnd.pick(TABLES);
+    const type = rnd.pick(['unicast', 'unicast', 'unicast', 'unreachable', 'prohibit', 'blackhole', 'throw'] as const);
+    const req: RouteRequest = { dst, family, table, type, metric: rnd.pick([1, 5, 100, 1024]) };
+    if (type === 'unicast') {
+      if (rnd.chance(0.15)) req.nexthops = [{ gateway: gw[0] }, { gateway: gw[2] }];
+      else if (rnd.chance(0.6)) req.gateway = rnd.pick(gw);
+      else req.dev = rnd.pick(['va', 'vc']);
+    }
+    // one route per prefix and table: same-metric routes through different devices are picked round-robin by IPv6
+    const canonical = `${table}|${dst}`;
+    if (seen.has(canonical)) continue;
+    seen.add(canonical);
+    try {
+      nl.addRoute(req);
+    } catch (err: unknown) {
+      if (!(err instanceof NetlinkError)) throw err;
+    }
+  }
+  const priorities = new Set<number>();
+  for (let i = 0; i < 20; i++) {
+    let priority = 1 + rnd.int(32000);
+    while (priorities.has(priority)) priority++;
+    priorities.add(priority);
+    const spec: RuleSpec = { family, priority };
+    if (rnd.chance(0.3)) {
+      spec.fwmark = rnd.pick([1, 2, 4, 6]);
+      if (rnd.chance(0.6)) spec.fwmask = rnd.pick([1, 3, 0xff]);
+    }
+    if (rnd.chance(0.25)) spec.to = randomPrefix(family);
+    if (rnd.chance(0.2))
+      spec.from =
+        family === 'inet6'
+          ? rnd.pick(['2001:db8:a::/48', '2001:db8:b::1/128', '2001:db8::/32'])
+          : rnd.pick(['192.0.2.0/24', '198.51.100.1/32']);
+    if (rnd.chance(0.15)) spec.iif = rnd.pick(['lo', 'va', 'ghost0']);
+    // most rules select something, so lookups walk past several of them
+    if (spec.fwmark === undefined && spec.to === undefined && spec.from === undefined && spec.iif === undefined && rnd.chance(0.8)) {
+      if (rnd.chance(0.5)) spec.to = randomPrefix(family).replace(/\/(0|8|16)$/, family === 'inet6' ? '/48' : '/24');
+      else spec.fwmark = rnd.pick([1, 2, 4, 6]);
+    }
+    if (rnd.chance(0.1)) spec.invert = true;
+    const action = rnd.int(20);
+    if (action < 12) {
+      spec.table = rnd.pick(TABLES);
+      if (rnd.chance(0.25)) spec.suppressPrefixLength = rnd.pick([0, 24, 32, 48, 64]);
+    } else if (action < 15) spec.goto = priority + 1 + rnd.int(32766 - priority - 1);
+    else spec.action = rnd.pick(['unreachable', 'prohibit', 'blackhole', 'nop'] as const);
+    if (spec.goto !== undefined && spec.goto <= priority) continue;
+    try {
+      nl.addRule(spec);
+    } catch (err: unknown) {
+      if (!(err instanceof NetlinkError)) throw err;
+    }
+  }
+  void ns;
+}
+
+function describe(r: Route): string {
+  return `${r.type} table ${r.table} gw ${r.gateway ?? '-'} oif ${r.oif ?? '-'}`;
+}
+
+t.test(`RouteCache.lookup agrees with the kernel on random setups (seed ${seed})`, { skip: skipReason }, async (t) => {
+  const { ns, nl } = fixture(t, 'prop');
+  ns.ip('link', 'add', 'vc', 'type', 'veth', 'peer', 'name', 'vd');
+  ns.ip('link', 'set', 'vc', 'up');
+  ns.ip('link', 'set', 'vd', 'up');
+  ns.ip('-6', 'addr', 'add', '2001:db8:a::1/64', 'dev', 'va', 'nodad');
+  ns.ip('-6', 'addr', 'add', '2001:db8:b::1/64', 'dev', 'vb', 'nodad');
+  ns.ip('-6', 'addr', 'add', '2001:db8:c::1/64', 'dev', 'vc', 'nodad');
+  ns.ip('addr', 'add', '198.51.100.1/24', 'dev', 'vc');
+  const locals: Record<Family, string[]> = {
+    inet6: ['2001:db8::1', '2001:db8:a::1', '2001:db8:b::1', '2001:db8:c::1'],
+    inet: ['192.0.2.1', '198.51.100.1'],
+  };
+  for (const family of ['inet', 'inet6'] as const) setUp(ns, nl, family);
+
+  const cache = new RouteCache();
+  cache.load({ links: nl.listLinks(), addresses: nl.listAddresses(), routes: nl.listRoutes(), rules: nl.listRules() });
+  let compared = 0;
+  let mismatches = 0;
+  const verdicts: Record<string, number> = {};
+  const samples: { argv: string[]; expect: string }[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const family = rnd.chance(0.5) ? 'inet6' : 'inet';
+    const dst = family === 'inet6' ? v6Address() : v4Address();
+    const mark = rnd.pick([0, 0, 1, 2, 3, 4, 6, 0xff]);
+    const src = rnd.chance(0.3) ? rnd.pick(locals[family]) : undefined;
+    const ours = cache.lookup(dst, { mark, src });
+    let theirs: Route | NetlinkError;
+    try {
+      theirs = nl.getRoute({ dst, mark, from: src });
+    } catch (err: unknown) {
+      if (!(err instanceof NetlinkError)) throw err;
+      theirs = err;
+    }
+    compared++;
+    const v = `${ours.verdict}${ours.code ? `/${ours.code}` : ''}${ours.table !== undefined ? `@${ours.table}` : ''}`;
+    verdicts[v] = (verdicts[v] ?? 0) + 1;
+    let ok: boolean;
+    let expect: string;
+    if (theirs instanceof NetlinkError) {
+      ok = ours.code === theirs.code;
+      expect = theirs.code;
+    } else {
+      const r = ours.route;
+      expect = `table ${theirs.table}`;
+      ok = ours.verdict === 'route' && r !== undefined && ours.table === theirs.table && r.type === theirs.type;
+      if (ok && r && theirs.type === 'unicast') {
+        const hops = r.nexthops ?? [{ gateway: r.gateway, oif: r.oif ?? 0 }];
+        ok = hops.some((h) => h.gateway === theirs.gateway && h.oif === theirs.oif);
+      }
+    }
+    if (!ok) {
+      mismatches++;
+      if (mismatches <= 10)
+        t.fail(
+          `${dst} mark ${mark} from ${src ?? '-'}: kernel ${theirs instanceof NetlinkError ? theirs.code : describe(theirs)}, cache ${ours.verdict} ${ours.code ?? ''} rule ${ours.rule?.priority} ${ours.route ? describe(ours.route) : ''}`,
+        );
+    }
+    if (samples.length < 40 && i % 50 === 0)
+      samples.push({
+        argv: ['route', 'get', dst, 'mark', String(mark), ...(src ? ['from', src] : [])],
+        expect: ours.code ?? `table ${ours.table}`,
+      });
+    void expect;
+  }
+  t.comment(`verdicts: ${JSON.stringify(verdicts)}`);
+  t.ok(Object.keys(verdicts).length >= 5, 'the random setups exercise several outcomes');
+  t.equal(mismatches, 0, `${compared} lookups, ${mismatches} differ from the kernel (seed ${seed})`);
+  // the same answers from iproute2 itself
+  const errorText: Record<string, RegExp> = {
+    ENETUNREACH: /Network is unreachable/,
+    EHOSTUNREACH: /No route to host/,
+    EACCES: /Permission denied/,
+    EINVAL: /Invalid argument/,
+  };
+  for (const s of samples) {
+    const family = s.argv[2]?.includes(':') ? '-6' : '-4';
+    const res = ns.try('ip', family, ...s.argv);
+    if (s.expect.startsWith('table')) {
+      t.equal(res.status, 0, `ip ${s.argv.join(' ')}`);
+      const table = s.expect.slice(6);
+      const named = table === '254' ? '' : table === '255' ? 'table local' : `table ${table}`;
+      if (named) t.match(res.stdout, named, `ip ${s.argv.join(' ')} answers from ${named}`);
+    } else t.match(res.stderr, errorText[s.expect] ?? /./, `ip ${s.argv.join(' ')}: ${s.expect}`);
+  }
+});
