@@ -1,3 +1,210 @@
-// Placeholder until issue #8 lands: say so clearly rather than pretend to work.
-process.stderr.write('wan-dns: not yet implemented (issue #8)\n');
-process.exitCode = 2;
+/**
+ * wan-dns: the WAN DNS forwarder. `wan-dns [flags]` runs it; `wan-dns --status [--json]` asks a running one.
+ * A bad flag or config file is a message naming the flag or file:line and exit status 2 (flags) or 1 (files).
+ */
+import { createConnection } from 'node:net';
+import { type Endpoint, loadSite, parseEndpoint, SiteErrors } from '@meshwan/site';
+import { DEFAULT_CONFIG, DEFAULT_RESOLV } from './config.js';
+import { checkGroup, Daemon, type DaemonOptions } from './daemon.js';
+import { ConfigError, StartError } from './errors.js';
+import { type Logger, stderrLogger } from './log.js';
+import { formatStatus, type StatusReport } from './stats.js';
+
+export const DEFAULT_CONTROL = '/var/run/wan-dns.sock';
+
+export const usage = `usage: wan-dns [--listen ADDR:PORT]... [--server ADDR[:PORT]]... [--config FILE] [--resolv-file FILE]
+               [--mark M] [--cache-size N] [--site FILE] [--allow-remote] [--control PATH]
+               [--max-inflight N] [--max-tcp N] [--pool-size N]
+       wan-dns --status [--json] [--control PATH]`;
+
+/** Thrown when a flag is unknown, lacks its value or has a bad one. */
+export class FlagError extends Error {
+  override readonly name = 'FlagError';
+  constructor(
+    readonly flag: string,
+    readonly reason: string,
+  ) {
+    super(`${flag}: ${reason}`);
+  }
+}
+
+export interface CliArgs {
+  status: boolean;
+  json: boolean;
+  listen: Endpoint[];
+  servers: Endpoint[];
+  config?: string;
+  resolvFile?: string;
+  mark?: number;
+  cacheSize?: number;
+  site?: string;
+  allowRemote: boolean;
+  control?: string;
+  maxInflight?: number;
+  maxTcp?: number;
+  poolSize?: number;
+  help: boolean;
+}
+
+/** strtoul base 0, as the site file and netifd read marks: 0x.. hex, 0.. octal, else decimal. */
+export function parseNumber(flag: string, text: string, min: number, max: number): number {
+  let value: number;
+  if (/^0x[0-9a-f]+$/i.test(text)) value = Number.parseInt(text.slice(2), 16);
+  else if (/^0[0-7]+$/.test(text)) value = Number.parseInt(text.slice(1), 8);
+  else if (/^\d+$/.test(text)) value = Number(text);
+  else throw new FlagError(flag, `expected a number, got ${JSON.stringify(text)}`);
+  if (value < min || value > max) throw new FlagError(flag, `expected ${min}..${max}, got ${text}`);
+  return value;
+}
+
+function endpoint(flag: string, text: string, defaultPort: number): Endpoint {
+  const parsed = parseEndpoint(text, defaultPort);
+  if (!parsed.ok) throw new FlagError(flag, parsed.reason);
+  return parsed.value;
+}
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  const args: CliArgs = { status: false, json: false, listen: [], servers: [], allowRemote: false, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i] as string;
+    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
+    const flag = eq > 0 ? raw.slice(0, eq) : raw;
+    const value = (): string => {
+      if (eq > 0) return raw.slice(eq + 1);
+      const next = argv[++i];
+      if (next === undefined) throw new FlagError(flag, 'needs a value');
+      return next;
+    };
+    switch (flag) {
+      case '--status':
+        args.status = true;
+        break;
+      case '--json':
+        args.json = true;
+        break;
+      case '--allow-remote':
+        args.allowRemote = true;
+        break;
+      case '-h':
+      case '--help':
+        args.help = true;
+        break;
+      case '--listen':
+        args.listen.push(endpoint(flag, value(), 54));
+        break;
+      case '--server':
+        args.servers.push(endpoint(flag, value(), 53));
+        break;
+      case '--config':
+        args.config = value();
+        break;
+      case '--resolv-file':
+        args.resolvFile = value();
+        break;
+      case '--site':
+        args.site = value();
+        break;
+      case '--control':
+        args.control = value();
+        break;
+      case '--mark':
+        args.mark = parseNumber(flag, value(), 1, 0xffffffff);
+        break;
+      case '--cache-size':
+        args.cacheSize = parseNumber(flag, value(), 0, 1_000_000);
+        break;
+      case '--max-inflight':
+        args.maxInflight = parseNumber(flag, value(), 1, 65_536);
+        break;
+      case '--max-tcp':
+        args.maxTcp = parseNumber(flag, value(), 1, 10_000);
+        break;
+      case '--pool-size':
+        args.poolSize = parseNumber(flag, value(), 1, 1024);
+        break;
+      default:
+        throw new FlagError(flag, 'unknown flag');
+    }
+  }
+  if (args.listen.some((e) => e.scope !== undefined)) throw new FlagError('--listen', 'a listen address takes no %interface');
+  return args;
+}
+
+/** Builds the daemon's options from flags over the site file's defaults. */
+export function daemonOptions(args: CliArgs, log: Logger): DaemonOptions {
+  const site = loadSite(args.site);
+  return {
+    listen: args.listen.length > 0 ? args.listen : site.wanDns.listen,
+    sources: { servers: args.servers, configFile: args.config ?? DEFAULT_CONFIG, resolvFile: args.resolvFile ?? DEFAULT_RESOLV },
+    mark: args.mark ?? site.wan.mark,
+    cacheSize: args.cacheSize ?? site.wanDns.cacheSize,
+    allowRemote: args.allowRemote,
+    poolSize: args.poolSize ?? 64,
+    maxInflight: args.maxInflight ?? 1024,
+    deadlineMs: 2500,
+    tcp: { maxConnections: args.maxTcp ?? 64, idleTimeoutMs: 10_000, maxPipelined: 64 },
+    controlPath: args.control ?? DEFAULT_CONTROL,
+    vpnGid: site.meshVpn.gid,
+    log,
+  };
+}
+
+/** `--status`: reads the running daemon's status from its control socket. */
+export function queryStatus(path: string): Promise<StatusReport> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      reject(new StartError(`control socket ${path}`, `${err.code ?? err.message} (is wan-dns running?)`)),
+    );
+    socket.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as StatusReport);
+      } catch (err: unknown) {
+        reject(new StartError(`control socket ${path}`, `bad status: ${String(err)}`));
+      }
+    });
+  });
+}
+
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const log = stderrLogger();
+  let args: CliArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (err: unknown) {
+    if (!(err instanceof FlagError)) throw err;
+    process.stderr.write(`wan-dns: ${err.message}\n${usage}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  try {
+    if (args.status) {
+      const report = await queryStatus(args.control ?? DEFAULT_CONTROL);
+      process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+      return 0;
+    }
+    const options = daemonOptions(args, log);
+    checkGroup(options.vpnGid, [process.getgid?.() ?? -1, process.getegid?.() ?? -1, ...(process.getgroups?.() ?? [])]);
+    const daemon = new Daemon(options);
+    await daemon.start();
+    process.on('SIGHUP', () => daemon.reload());
+    process.on('SIGUSR1', () => daemon.logStatus());
+    const stop = (): void => {
+      void daemon.close().then(() => process.exit(0));
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    return -1;
+  } catch (err: unknown) {
+    if (err instanceof SiteErrors || err instanceof ConfigError || err instanceof StartError) {
+      log.log('err', err.message);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,5 +1,23 @@
 /**
  * @packageDocumentation
- * @meshwan/wan-dns: placeholder until issue #8 lands.
+ * @meshwan/wan-dns: the WAN DNS forwarder on :54 that sends upstream queries only on sockets verified to carry
+ * the WAN mark (replacing gluon-wan-dnsmasq).
  */
-export const packageName = '@meshwan/wan-dns';
+export { Cache } from './cache.js';
+export {
+  DEFAULT_CONFIG,
+  DEFAULT_RESOLV,
+  parseResolv,
+  parseStaticServers,
+  readUpstreams,
+  type UpstreamList,
+  type UpstreamSources,
+} from './config.js';
+export { checkGroup, Daemon, type DaemonOptions } from './daemon.js';
+export { ConfigError, DecodeError, MarkError, StartError } from './errors.js';
+export { Forwarder, type ForwarderOptions, type Reply, truncate } from './forwarder.js';
+export { type Level, type Logger, stderrLogger } from './log.js';
+export { dgramFd, loadAddon, markSocket, type SockmarkAddon } from './mark.js';
+export { type Counters, formatStatus, type StatusReport } from './stats.js';
+export { endpointKey, Server, type ServerStats, Upstreams } from './upstreams.js';
+export * from './wire.js';

@@ -1,0 +1,109 @@
+/**
+ * The optional answer cache (`--cache-size N`, 0 = off as in Gluon). Whole answers are kept per question, with
+ * the offsets of their TTL fields, so a hit is one copy and a few 32-bit writes with the TTLs decremented.
+ * Negative answers (NXDOMAIN, NODATA) are cached per RFC 2308 §5 for min(SOA TTL, SOA MINIMUM) and only when
+ * the SOA is there; SERVFAIL is never cached. Insertion fully decodes the answer with dns-packet as validation.
+ * Eviction is oldest-inserted first (Map order); memory is bounded by entries x 64 KiB at most.
+ */
+import dnsPacket from 'dns-packet';
+import { FLAG_TC, type MessageInfo, RCODE_NOERROR, RCODE_NXDOMAIN, ttlOffsets } from './wire.js';
+
+interface Entry {
+  data: Buffer;
+  offsets: number[];
+  ttls: number[];
+  storedMs: number;
+  expiresMs: number;
+  negative: boolean;
+}
+
+/** RFC 8767 and common practice: cap positive TTLs at a day; RFC 2308 §5: negative at 3 hours. */
+export const MAX_TTL_SECONDS = 86_400;
+export const MAX_NEGATIVE_TTL_SECONDS = 10_800;
+
+export class Cache {
+  private readonly entries = new Map<string, Entry>();
+  hits = 0;
+  misses = 0;
+  inserts = 0;
+
+  constructor(readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The cached answer with ID 0 and TTLs decremented, or undefined when absent or expired. */
+  get(key: string, nowMs: number): Buffer | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    if (nowMs >= entry.expiresMs) {
+      this.entries.delete(key);
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    const elapsed = Math.floor((nowMs - entry.storedMs) / 1000);
+    const remaining = Math.ceil((entry.expiresMs - nowMs) / 1000);
+    const out = Buffer.allocUnsafe(entry.data.length);
+    entry.data.copy(out);
+    const { offsets, ttls } = entry;
+    for (let i = 0; i < offsets.length; i++) {
+      let ttl = (ttls[i] as number) - elapsed;
+      // RFC 2308 §5: a negative answer's SOA TTL counts down the negative TTL.
+      if (entry.negative && ttl > remaining) ttl = remaining;
+      out.writeUInt32BE(ttl < 0 ? 0 : ttl, offsets[i] as number);
+    }
+    return out;
+  }
+
+  /** Stores `msg` (a validated answer to the question in `key`) when it is cacheable. Returns its TTL or 0. */
+  put(key: string, msg: Buffer, info: MessageInfo, nowMs: number): number {
+    if (this.maxEntries <= 0 || info.flags & FLAG_TC) return 0;
+    if (info.rcode !== RCODE_NOERROR && info.rcode !== RCODE_NXDOMAIN) return 0;
+    let packet: dnsPacket.Packet;
+    try {
+      packet = dnsPacket.decode(msg);
+    } catch {
+      return 0;
+    }
+    const negative = info.rcode === RCODE_NXDOMAIN || info.ancount === 0;
+    let ttlSeconds: number;
+    if (negative) {
+      const soa = (packet.authorities ?? []).find((r) => (r as { type?: string }).type === 'SOA') as dnsPacket.SoaAnswer | undefined;
+      // RFC 2308 §5: no SOA, no negative caching.
+      if (soa === undefined || soa.ttl === undefined) return 0;
+      ttlSeconds = Math.min(soa.ttl, soa.data.minimum ?? 0, MAX_NEGATIVE_TTL_SECONDS);
+    } else {
+      ttlSeconds = MAX_TTL_SECONDS;
+      for (const section of [packet.answers, packet.authorities, packet.additionals]) {
+        for (const r of section ?? []) {
+          if ((r as { type?: string }).type === 'OPT') continue;
+          const ttl = (r as { ttl?: number }).ttl ?? 0;
+          if (ttl < ttlSeconds) ttlSeconds = ttl;
+        }
+      }
+    }
+    if (ttlSeconds <= 0) return 0;
+    const data = Buffer.from(msg.subarray(0, info.end));
+    data.writeUInt16BE(0, 0);
+    const offsets = ttlOffsets(data, info);
+    const ttls = offsets.map((o) => Math.min(data.readUInt32BE(o), negative ? MAX_NEGATIVE_TTL_SECONDS : MAX_TTL_SECONDS));
+    this.entries.delete(key);
+    this.entries.set(key, { data, offsets, ttls, storedMs: nowMs, expiresMs: nowMs + ttlSeconds * 1000, negative });
+    this.inserts++;
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+    return ttlSeconds;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

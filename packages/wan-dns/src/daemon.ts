@@ -1,0 +1,226 @@
+/**
+ * The daemon wires the parts together and holds no protocol logic: listeners -> forwarder -> marked pools;
+ * upstream list from config.ts, reloaded on file change and SIGHUP (in-flight queries keep the servers they
+ * were sent to); status on SIGUSR1 and on the control socket used by `wan-dns --status`.
+ */
+import type { Socket as DgramSocket } from 'node:dgram';
+import { type FSWatcher, unlinkSync, unwatchFile, watch, watchFile } from 'node:fs';
+import { createServer, type Server as NetServer } from 'node:net';
+import { basename, dirname } from 'node:path';
+import type { Endpoint } from '@meshwan/site';
+import { Cache } from './cache.js';
+import { readUpstreams, type UpstreamSources } from './config.js';
+import { ConfigError, type MarkError, StartError } from './errors.js';
+import { Forwarder } from './forwarder.js';
+import type { Logger } from './log.js';
+import { loadAddon, type SockmarkAddon } from './mark.js';
+import { SocketPool } from './pool.js';
+import { type Counters, formatStatus, newCounters, type StatusReport } from './stats.js';
+import { listenTcp, type TcpLimits } from './tcp.js';
+import { listenUdp } from './udp.js';
+import { endpointKey, Upstreams } from './upstreams.js';
+
+export interface DaemonOptions {
+  listen: readonly Endpoint[];
+  sources: UpstreamSources;
+  mark: number;
+  cacheSize: number;
+  allowRemote: boolean;
+  /** Upstream UDP sockets per address family (at least 64 for spoofing resistance). */
+  poolSize: number;
+  maxInflight: number;
+  deadlineMs: number;
+  tcp: TcpLimits;
+  /** Unix socket for `wan-dns --status`; undefined: none. */
+  controlPath: string | undefined;
+  /** gid of the mesh-VPN group (Gluon: 800): the forwarder must not run in it, or its queries loop back to it. */
+  vpnGid: number;
+  log: Logger;
+  /** For tests: another addon (or a load failure) instead of build/sockmark.node. */
+  addon?: SockmarkAddon | MarkError;
+}
+
+/** Throws StartError when this process is in the mesh-VPN group (the firewall would redirect our own queries). */
+export function checkGroup(vpnGid: number, gids: readonly number[]): void {
+  if (gids.includes(vpnGid))
+    throw new StartError('group', `running in the mesh-VPN group (gid ${vpnGid}): its DNS is redirected to this forwarder, a loop`);
+}
+
+export class Daemon {
+  readonly counters: Counters = newCounters();
+  readonly upstreams = new Upstreams();
+  readonly forwarder: Forwarder;
+  readonly pools: { 4: SocketPool; 6: SocketPool };
+  readonly cache: Cache | undefined;
+  private readonly startedMs = Date.now();
+  private upstreamSource = '';
+  private udp: DgramSocket[] = [];
+  private tcp: NetServer[] = [];
+  private control: NetServer | undefined;
+  private watchers: FSWatcher[] = [];
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private readonly addon: SockmarkAddon | MarkError;
+
+  constructor(readonly options: DaemonOptions) {
+    this.addon = options.addon ?? loadAddon();
+    const onMarkError = (err: MarkError): void => {
+      this.options.log.once(`mark-${err.op}-${err.code}`, 'err', `${err.message}: such sockets never send; queries get SERVFAIL`);
+    };
+    const pool = (family: 4 | 6): SocketPool =>
+      new SocketPool({
+        family,
+        size: options.poolSize,
+        mark: options.mark,
+        addon: this.addon,
+        rotateMs: 1000,
+        onMarkError,
+        onStray: () => this.counters.strayAnswers++,
+      });
+    this.pools = { 4: pool(4), 6: pool(6) };
+    this.cache = options.cacheSize > 0 ? new Cache(options.cacheSize) : undefined;
+    this.forwarder = new Forwarder({
+      upstreams: this.upstreams,
+      pools: this.pools,
+      cache: this.cache,
+      counters: this.counters,
+      log: options.log,
+      addon: this.addon,
+      mark: options.mark,
+      maxInflight: options.maxInflight,
+      deadlineMs: options.deadlineMs,
+    });
+  }
+
+  /** Reads the upstreams (a bad file is a ConfigError: fatal at start), opens pools, then the listeners. */
+  async start(): Promise<void> {
+    this.applyUpstreams(true);
+    await Promise.all([this.pools[4].start(), this.pools[6].start()]);
+    try {
+      for (const e of this.options.listen) {
+        this.udp.push(await listenUdp(e, this.forwarder, this.counters, this.options.allowRemote));
+        this.tcp.push(await listenTcp(e, this.forwarder, this.counters, this.options.allowRemote, this.options.tcp));
+      }
+    } catch (err: unknown) {
+      await this.close();
+      throw err;
+    }
+    if (this.options.controlPath !== undefined) {
+      // Without the control socket only --status is lost; answering DNS matters more.
+      await this.listenControl(this.options.controlPath).catch((err: unknown) => {
+        this.options.log.log('err', `${err instanceof Error ? err.message : String(err)}: wan-dns --status will not work`);
+      });
+    }
+    this.watchSources();
+    this.options.log.log(
+      'info',
+      `listening on ${this.options.listen.map(endpointKey).join(' ')}; mark 0x${this.options.mark.toString(16)}; ${this.pools[4].markedCount() + this.pools[6].markedCount()} marked upstream sockets; cache ${this.options.cacheSize}`,
+    );
+  }
+
+  /** Re-reads the upstream sources. A bad file at a reload is logged and the old list kept. */
+  reload(): void {
+    this.counters.reloads++;
+    try {
+      this.applyUpstreams(false);
+    } catch (err: unknown) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.counters.reloadErrors++;
+      this.options.log.log('err', `reload: ${err.message}; keeping ${this.upstreams.list().length} servers`);
+    }
+  }
+
+  private applyUpstreams(initial: boolean): void {
+    const { servers, source } = readUpstreams(this.options.sources);
+    const before = this.upstreams
+      .list()
+      .map((s) => s.key)
+      .join(' ');
+    this.upstreams.set(servers);
+    this.upstreamSource = source;
+    const after = this.upstreams
+      .list()
+      .map((s) => s.key)
+      .join(' ');
+    if (initial || before !== after) this.options.log.log('info', `upstream servers from ${source}: ${after || '(none)'}`);
+  }
+
+  private watchSources(): void {
+    const files = this.options.sources.servers.length > 0 ? [] : [this.options.sources.configFile, this.options.sources.resolvFile];
+    const schedule = (): void => {
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => this.reload(), 50);
+    };
+    for (const file of files) {
+      // The directory, not the file: update.lua replaces resolv.conf by rename, which ends a watch on the file.
+      try {
+        const w = watch(dirname(file), (_event, name) => {
+          if (name === null || name === basename(file)) schedule();
+        });
+        w.on('error', () => {});
+        this.watchers.push(w);
+      } catch {
+        // The directory may appear later (/var/gluon/wan-dnsmasq is made by the first update): poll below.
+      }
+      watchFile(file, { interval: 1000, persistent: false }, schedule);
+    }
+  }
+
+  status(): StatusReport {
+    const now = performance.now();
+    return {
+      pid: process.pid,
+      uptimeSeconds: Math.round((Date.now() - this.startedMs) / 1000),
+      mark: `0x${this.options.mark.toString(16)}`,
+      markedSockets: this.pools[4].markedCount() + this.pools[6].markedCount(),
+      poolSockets: this.pools[4].sockets.length + this.pools[6].sockets.length,
+      inflight: this.forwarder.inflight,
+      cacheSize: this.options.cacheSize,
+      cacheEntries: this.cache?.size ?? 0,
+      upstreamSource: this.upstreamSource,
+      counters: { ...this.counters },
+      servers: this.upstreams.list().map((s) => s.snapshot(now)),
+    };
+  }
+
+  /** SIGUSR1: the status to the log, one line each (as dnsmasq dumps its statistics to syslog). */
+  logStatus(): void {
+    for (const line of formatStatus(this.status()).trimEnd().split('\n')) this.options.log.log('info', line);
+  }
+
+  private async listenControl(path: string): Promise<void> {
+    try {
+      unlinkSync(path);
+    } catch {
+      // not there: fine
+    }
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.end(`${JSON.stringify(this.status())}\n`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new StartError(`control socket ${path}`, err.code ?? err.message)));
+      server.listen(path, () => resolve());
+    });
+    this.control = server;
+  }
+
+  /** Stops listening and closes every socket; in-flight queries are abandoned. */
+  async close(): Promise<void> {
+    clearTimeout(this.reloadTimer);
+    for (const w of this.watchers) w.close();
+    for (const file of [this.options.sources.configFile, this.options.sources.resolvFile]) unwatchFile(file);
+    for (const s of this.udp) s.close();
+    // Not awaited: open client connections would hold close() until their idle timeout.
+    for (const s of this.tcp) s.close();
+    if (this.control) {
+      await new Promise<void>((resolve) => this.control?.close(() => resolve()));
+      try {
+        if (this.options.controlPath) unlinkSync(this.options.controlPath);
+      } catch {
+        // already gone
+      }
+    }
+    this.pools[4].close();
+    this.pools[6].close();
+  }
+}

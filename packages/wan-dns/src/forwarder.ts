@@ -1,0 +1,346 @@
+/**
+ * The forwarder: takes a client's query (from udp.ts or tcp.ts), answers it from the cache or sends it on a
+ * marked pool socket to the best upstream, accepts an answer only from the server asked with the random ID
+ * used and the same question (RFC 5452 §4.1), fails over on timeout/SERVFAIL/REFUSED within the client's
+ * patience, retries truncated answers over TCP, and answers SERVFAIL itself when nothing can be sent.
+ * Hot path: one walk over the message, the ID rewritten in place, no full decode.
+ */
+import type { RemoteInfo } from 'node:dgram';
+import type { Cache } from './cache.js';
+import { DecodeError, type MarkError } from './errors.js';
+import type { Logger } from './log.js';
+import type { SockmarkAddon } from './mark.js';
+import type { PendingAttempt, PoolSocket, SocketPool } from './pool.js';
+import type { Counters } from './stats.js';
+import { tcpExchange } from './tcp-upstream.js';
+import type { Server, Upstreams } from './upstreams.js';
+import {
+  cacheKey,
+  clampUdpSize,
+  clientUdpLimit,
+  errorAnswer,
+  FLAG_QR,
+  FLAG_TC,
+  HEADER_BYTES,
+  type MessageInfo,
+  RCODE_FORMERR,
+  RCODE_NOTIMP,
+  RCODE_REFUSED,
+  RCODE_SERVFAIL,
+  sameQuestion,
+  walkMessage,
+} from './wire.js';
+
+export type Reply = (answer: Buffer) => void;
+
+export interface ForwarderOptions {
+  upstreams: Upstreams;
+  pools: { 4: SocketPool | undefined; 6: SocketPool | undefined };
+  cache: Cache | undefined;
+  counters: Counters;
+  log: Logger;
+  addon: SockmarkAddon | MarkError;
+  mark: number;
+  /** Queries waiting for upstreams at once; more are dropped (dnsmasq --dns-forward-max, default 150). */
+  maxInflight: number;
+  /** After this long a query is answered SERVFAIL: before the usual 5 s resolver timeout (resolv.conf(5)). */
+  deadlineMs: number;
+}
+
+class Query {
+  done = false;
+  outstanding = 0;
+  next = 0;
+  sends = 0;
+  tcpTried = false;
+  /** RCODE of the last SERVFAIL/REFUSED answer: what the client gets when every server refused. */
+  lastRcode = RCODE_SERVFAIL;
+  readonly asked = new Set<Server>();
+  readonly attempts: Attempt[] = [];
+  constructor(
+    readonly buf: Buffer,
+    readonly info: MessageInfo,
+    readonly clientId: number,
+    readonly limit: number,
+    readonly reply: Reply,
+    readonly servers: readonly Server[],
+    readonly deadlineMs: number,
+    readonly key: string | undefined,
+  ) {}
+}
+
+class Attempt implements PendingAttempt {
+  timer: NodeJS.Timeout | undefined;
+  active = true;
+  constructor(
+    readonly fwd: Forwarder,
+    readonly query: Query,
+    readonly server: Server,
+    readonly socket: PoolSocket,
+    readonly id: number,
+    readonly sentMs: number,
+  ) {}
+  onAnswer(msg: Buffer, rinfo: RemoteInfo): void {
+    this.fwd.onAnswer(this, msg, rinfo);
+  }
+}
+
+function nowMs(): number {
+  return performance.now();
+}
+
+export class Forwarder {
+  inflight = 0;
+  constructor(readonly options: ForwarderOptions) {}
+
+  /** Handles one client message; `udp` decides the answer size limit. `reply` is called at most once. */
+  handle(msg: Buffer, udp: boolean, reply: Reply): boolean {
+    const c = this.options.counters;
+    c.queries++;
+    let info: MessageInfo;
+    try {
+      info = walkMessage(msg, msg.length, true);
+    } catch (err: unknown) {
+      if (!(err instanceof DecodeError)) throw err;
+      c.malformed++;
+      // No header, or a response (QR) sent to us: answering could feed a loop or a reflection; drop it.
+      if (msg.length < HEADER_BYTES || msg.readUInt16BE(2) & FLAG_QR) return false;
+      c.formerr++;
+      this.send(reply, errorAnswer(msg, HEADER_BYTES, RCODE_FORMERR));
+      return true;
+    }
+    if (info.flags & FLAG_QR) {
+      c.malformed++;
+      return false;
+    }
+    if (info.opcode !== 0) {
+      c.notimp++;
+      this.send(reply, errorAnswer(msg, info.questionEnd, RCODE_NOTIMP));
+      return true;
+    }
+    if (info.qdcount !== 1) {
+      c.malformed++;
+      c.formerr++;
+      this.send(reply, errorAnswer(msg, info.questionEnd, RCODE_FORMERR));
+      return true;
+    }
+    const limit = udp ? clientUdpLimit(info) : 0xffff;
+    const now = nowMs();
+    const cache = this.options.cache;
+    let key: string | undefined;
+    if (cache !== undefined) {
+      key = cacheKey(msg, info);
+      const hit = cache.get(key, now);
+      if (hit !== undefined) {
+        c.cacheHits++;
+        hit.writeUInt16BE(info.id, 0);
+        this.send(reply, hit.length > limit ? truncate(hit, info.questionEnd) : hit);
+        return true;
+      }
+      c.cacheMisses++;
+    }
+    if (this.inflight >= this.options.maxInflight) {
+      c.droppedInflight++;
+      return false;
+    }
+    const servers = this.options.upstreams.ordered(now);
+    const first = servers[0];
+    if (first === undefined) {
+      this.options.log.once('no-upstream', 'warning', 'no upstream DNS server configured: answering SERVFAIL');
+      this.servfail(reply, msg, info);
+      return true;
+    }
+    this.options.log.clear('no-upstream');
+    clampUdpSize(msg, info);
+    const q = new Query(msg, info, info.id, limit, reply, servers, now + this.options.deadlineMs, key);
+    this.inflight++;
+    q.next = 1;
+    if (!this.sendTo(q, first, now)) {
+      this.sendNext(q, now);
+      return true;
+    }
+    for (const probe of this.options.upstreams.probes(now, first)) this.sendTo(q, probe, now);
+    return true;
+  }
+
+  private send(reply: Reply, answer: Buffer): void {
+    this.options.counters.answers++;
+    reply(answer);
+  }
+
+  private servfail(reply: Reply, msg: Buffer, info: MessageInfo, clientId = info.id, rcode = RCODE_SERVFAIL): void {
+    if (rcode === RCODE_SERVFAIL) this.options.counters.servfail++;
+    const out = errorAnswer(msg, info.questionEnd, rcode);
+    out.writeUInt16BE(clientId, 0);
+    this.send(reply, out);
+  }
+
+  /** Sends `q` to `server` on a marked socket; false when no marked socket exists (then nothing is sent). */
+  private sendTo(q: Query, server: Server, now: number): boolean {
+    const pool = this.options.pools[server.endpoint.family];
+    const socket = pool?.pick();
+    if (socket === undefined) {
+      this.options.counters.refusedUnmarked++;
+      this.options.log.once(
+        `unmarked-${server.endpoint.family}`,
+        'err',
+        `no IPv${server.endpoint.family} upstream socket carries the WAN mark 0x${this.options.mark.toString(16)}: sending nothing, answering SERVFAIL`,
+      );
+      return false;
+    }
+    const id = socket.freeId();
+    // The first send rewrites the client's buffer in place; later (parallel or failover) sends get their own copy,
+    // since a queued send may still read the buffer.
+    const buf = q.sends++ === 0 ? q.buf : Buffer.from(q.buf);
+    buf.writeUInt16BE(id, 0);
+    const attempt = new Attempt(this, q, server, socket, id, now);
+    socket.pending.set(id, attempt);
+    q.attempts.push(attempt);
+    q.asked.add(server);
+    q.outstanding++;
+    server.stats.queries++;
+    const wait = Math.max(1, Math.min(server.attemptTimeoutMs(), q.deadlineMs - now));
+    attempt.timer = setTimeout(() => this.onTimeout(attempt), wait);
+    socket.sent++;
+    socket.socket.send(buf, 0, buf.length, server.endpoint.port, server.sendAddress);
+    return true;
+  }
+
+  /** Asks the next server not yet asked; answers SERVFAIL when none is left and nothing is outstanding. */
+  private sendNext(q: Query, now: number): void {
+    if (q.done) return;
+    if (now < q.deadlineMs) {
+      while (q.next < q.servers.length) {
+        const server = q.servers[q.next++] as Server;
+        if (q.asked.has(server)) continue;
+        if (this.sendTo(q, server, now)) return;
+      }
+    }
+    if (q.outstanding === 0) this.fail(q);
+  }
+
+  private retire(a: Attempt): void {
+    if (!a.active) return;
+    a.active = false;
+    clearTimeout(a.timer);
+    if (a.socket.pending.get(a.id) === a) a.socket.pending.delete(a.id);
+    a.query.outstanding--;
+  }
+
+  private finish(q: Query): void {
+    q.done = true;
+    this.inflight--;
+    for (const a of q.attempts) this.retire(a);
+  }
+
+  private fail(q: Query): void {
+    if (q.done) return;
+    this.finish(q);
+    this.servfail(q.reply, q.buf, q.info, q.clientId, q.lastRcode);
+  }
+
+  private onTimeout(a: Attempt): void {
+    this.retire(a);
+    const now = nowMs();
+    a.server.stats.timeouts++;
+    a.server.failed(now);
+    this.options.upstreams.invalidate();
+    this.sendNext(a.query, now);
+  }
+
+  /** An upstream packet carrying the ID of `a`; checked before it is believed. */
+  onAnswer(a: Attempt, msg: Buffer, rinfo: RemoteInfo): void {
+    const c = this.options.counters;
+    if (!a.server.matches(rinfo.address, rinfo.port)) {
+      c.strayAnswers++;
+      return;
+    }
+    const info = this.checkAnswer(a.query, msg);
+    if (info === undefined) return;
+    this.retire(a);
+    this.accept(a.query, a.server, msg, info, a.sentMs, false);
+  }
+
+  /** Validates an upstream answer to `q`: QR, well-formed, same question. Undefined (and counted) when not. */
+  private checkAnswer(q: Query, msg: Buffer): MessageInfo | undefined {
+    let info: MessageInfo;
+    try {
+      info = walkMessage(msg, msg.length, false);
+    } catch {
+      this.options.counters.badAnswers++;
+      return undefined;
+    }
+    const errorWithoutQuestion =
+      info.qdcount === 0 &&
+      (info.rcode === RCODE_SERVFAIL || info.rcode === RCODE_REFUSED || info.rcode === RCODE_FORMERR || info.rcode === RCODE_NOTIMP);
+    if (!(info.flags & FLAG_QR) || !(errorWithoutQuestion || sameQuestion(msg, info.questionEnd, q.buf, q.info.questionEnd))) {
+      this.options.counters.strayAnswers++;
+      return undefined;
+    }
+    return info;
+  }
+
+  private accept(q: Query, server: Server, msg: Buffer, info: MessageInfo, sentMs: number, viaTcp: boolean): void {
+    const now = nowMs();
+    if (info.rcode === RCODE_SERVFAIL || info.rcode === RCODE_REFUSED) {
+      if (info.rcode === RCODE_SERVFAIL) server.stats.servfail++;
+      else server.stats.refused++;
+      q.lastRcode = info.rcode;
+      server.failed(now);
+      this.options.upstreams.invalidate();
+      if (!q.done && q.outstanding === 0) this.sendNext(q, now);
+      return;
+    }
+    server.answered(now - sentMs);
+    if (q.done) return;
+    if (info.flags & FLAG_TC && !viaTcp) {
+      server.stats.truncated++;
+      if (!q.tcpTried) this.retryTcp(q, server, now);
+      return;
+    }
+    this.finish(q);
+    if (q.key !== undefined) this.options.cache?.put(q.key, msg, info, now);
+    msg.writeUInt16BE(q.clientId, 0);
+    const answer = info.end < msg.length ? msg.subarray(0, info.end) : msg;
+    this.send(q.reply, answer.length > q.limit ? truncate(answer, info.questionEnd) : answer);
+  }
+
+  /** RFC 7766 §5: a truncated UDP answer is asked again over TCP, on a marked connection to the same server. */
+  private retryTcp(q: Query, server: Server, now: number): void {
+    q.tcpTried = true;
+    q.outstanding++;
+    this.options.counters.tcpRetries++;
+    server.stats.tcp++;
+    const query = Buffer.from(q.buf);
+    const id = (Math.random() * 0x10000) | 0;
+    query.writeUInt16BE(id, 0);
+    const wait = Math.max(1, q.deadlineMs - now);
+    tcpExchange(this.options.addon, server, this.options.mark, query, wait).then(
+      (answer) => {
+        q.outstanding--;
+        const info = answer.length >= HEADER_BYTES && answer.readUInt16BE(0) === id ? this.checkAnswer(q, answer) : undefined;
+        if (info === undefined) return this.sendNext(q, nowMs());
+        this.accept(q, server, answer, info, now, true);
+      },
+      (err: unknown) => {
+        q.outstanding--;
+        if (err instanceof Error && err.name === 'MarkError') {
+          this.options.counters.refusedUnmarked++;
+          this.options.log.once('unmarked-tcp', 'err', `TCP upstream socket: ${err.message}: sending nothing`);
+        }
+        server.failed(nowMs());
+        this.sendNext(q, nowMs());
+      },
+    );
+  }
+}
+
+/** The header and question of `answer` with TC set: what a UDP client gets when the answer is too big for it. */
+export function truncate(answer: Buffer, questionEnd: number): Buffer {
+  const out = Buffer.from(answer.subarray(0, questionEnd));
+  out.writeUInt16BE(out.readUInt16BE(2) | FLAG_TC, 2);
+  out.writeUInt16BE(questionEnd > HEADER_BYTES ? 1 : 0, 4);
+  out.writeUInt32BE(0, 6);
+  out.writeUInt16BE(0, 10);
+  return out;
+}

@@ -1,0 +1,150 @@
+/**
+ * The rotating pool of upstream UDP sockets: at least 64 per address family, each bound to a kernel-chosen
+ * random port and marked with the WAN mark, which is read back before the socket may send (gluon #3613).
+ * With a random 16-bit ID per query this gives dnsmasq's spoofing resistance (RFC 5452 §9.2). One socket is
+ * replaced now and then, when it has nothing in flight, so the set of ports keeps moving.
+ */
+
+import { randomInt } from 'node:crypto';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { MarkError } from './errors.js';
+import { dgramFd, markSocket, type SockmarkAddon } from './mark.js';
+
+/** A query sent on a pool socket and waiting for its answer (keyed by its random ID). */
+export interface PendingAttempt {
+  onAnswer(msg: Buffer, rinfo: RemoteInfo, socket: PoolSocket): void;
+}
+
+export class PoolSocket {
+  /** Set only after getsockopt(SO_MARK) read back the mark; an unmarked socket never sends. */
+  marked = false;
+  markError: MarkError | undefined;
+  readonly pending = new Map<number, PendingAttempt>();
+  sent = 0;
+  constructor(readonly socket: Socket) {}
+
+  /** A random ID not in flight on this socket. */
+  freeId(): number {
+    for (;;) {
+      const id = randomInt(0x10000);
+      if (!this.pending.has(id)) return id;
+    }
+  }
+}
+
+export interface PoolOptions {
+  family: 4 | 6;
+  size: number;
+  mark: number;
+  addon: SockmarkAddon | MarkError;
+  /** Replace one idle socket every this many ms (0: never). */
+  rotateMs: number;
+  /** Called once for each socket that could not be marked. */
+  onMarkError(err: MarkError): void;
+  /** An answer whose ID no pending query holds: counted, dropped. */
+  onStray(): void;
+}
+
+export class SocketPool {
+  readonly sockets: PoolSocket[] = [];
+  private rotateTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: PoolOptions) {}
+
+  /** Opens every socket; resolves when each is bound and its mark checked (marked or not). */
+  async start(): Promise<void> {
+    const opened = await Promise.all(Array.from({ length: this.options.size }, () => this.open()));
+    for (const s of opened) if (s) this.sockets.push(s);
+    if (this.options.rotateMs > 0) {
+      this.rotateTimer = setInterval(() => this.rotate(), this.options.rotateMs);
+      this.rotateTimer.unref();
+    }
+  }
+
+  private open(): Promise<PoolSocket | undefined> {
+    return new Promise((resolve) => {
+      const socket = createSocket({ type: this.options.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.options.family === 6 });
+      const entry = new PoolSocket(socket);
+      socket.on('error', () => {
+        // A send error (no route: the WAN table is unreachable) surfaces here; the attempt times out and fails over.
+      });
+      socket.on('message', (msg, rinfo) => {
+        if (msg.length < 2) return this.options.onStray();
+        const pending = entry.pending.get(msg.readUInt16BE(0));
+        if (pending === undefined) return this.options.onStray();
+        pending.onAnswer(msg, rinfo, entry);
+      });
+      socket.once('listening', () => {
+        const err = markSocket(this.options.addon, dgramFd(socket), this.options.mark);
+        entry.marked = err === undefined;
+        entry.markError = err;
+        if (err) this.options.onMarkError(err);
+        resolve(entry);
+      });
+      try {
+        socket.bind({ port: 0, address: this.options.family === 6 ? '::' : '0.0.0.0', exclusive: true });
+      } catch {
+        resolve(undefined);
+      }
+    });
+  }
+
+  /** A random marked socket, or undefined when none could be marked (then nothing may be sent). */
+  pick(): PoolSocket | undefined {
+    const n = this.sockets.length;
+    if (n === 0) return undefined;
+    const start = randomInt(n);
+    for (let i = 0; i < n; i++) {
+      const s = this.sockets[(start + i) % n] as PoolSocket;
+      if (s.marked) return s;
+    }
+    return undefined;
+  }
+
+  markedCount(): number {
+    let n = 0;
+    for (const s of this.sockets) if (s.marked) n++;
+    return n;
+  }
+
+  /** Replaces one random idle socket with a fresh one on a new random port. */
+  private rotate(): void {
+    if (this.closed || this.sockets.length === 0) return;
+    const index = randomInt(this.sockets.length);
+    const old = this.sockets[index] as PoolSocket;
+    if (old.pending.size > 0) return;
+    void this.open().then((fresh) => {
+      if (this.closed || fresh === undefined) {
+        fresh?.socket.close();
+        return;
+      }
+      // Keep a marked socket rather than swap it for one that could not be marked.
+      if (!fresh.marked && old.marked) {
+        fresh.socket.close();
+        return;
+      }
+      const at = this.sockets.indexOf(old);
+      if (at < 0 || old.pending.size > 0) {
+        fresh.socket.close();
+        return;
+      }
+      this.sockets[at] = fresh;
+      old.socket.close();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.rotateTimer) clearInterval(this.rotateTimer);
+    for (const s of this.sockets) {
+      s.pending.clear();
+      try {
+        s.socket.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.sockets.length = 0;
+  }
+}

@@ -1,0 +1,92 @@
+/** Counters of the forwarder, printed on SIGUSR1 and by `wan-dns --status`. */
+import type { ServerStats } from './upstreams.js';
+
+export interface Counters {
+  /** Client queries received (UDP and TCP), malformed ones included. */
+  queries: number;
+  udpQueries: number;
+  tcpQueries: number;
+  /** Answers sent to clients. */
+  answers: number;
+  cacheHits: number;
+  cacheMisses: number;
+  /** Queries answered SERVFAIL by us (no upstream, all failed, deadline, unmarked). */
+  servfail: number;
+  /** Malformed client packets: dropped (no header) or answered FORMERR. */
+  malformed: number;
+  formerr: number;
+  notimp: number;
+  /** Clients outside loopback that were ignored. */
+  refusedClients: number;
+  /** Sends refused because no upstream socket carried the WAN mark (gluon #3613). */
+  refusedUnmarked: number;
+  /** Queries dropped because the in-flight limit was reached. */
+  droppedInflight: number;
+  /** Upstream packets with an unknown ID or from another address or with another question. */
+  strayAnswers: number;
+  badAnswers: number;
+  tcpRetries: number;
+  tcpConnections: number;
+  tcpRefused: number;
+  reloads: number;
+  reloadErrors: number;
+}
+
+export function newCounters(): Counters {
+  return {
+    queries: 0,
+    udpQueries: 0,
+    tcpQueries: 0,
+    answers: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    servfail: 0,
+    malformed: 0,
+    formerr: 0,
+    notimp: 0,
+    refusedClients: 0,
+    refusedUnmarked: 0,
+    droppedInflight: 0,
+    strayAnswers: 0,
+    badAnswers: 0,
+    tcpRetries: 0,
+    tcpConnections: 0,
+    tcpRefused: 0,
+    reloads: 0,
+    reloadErrors: 0,
+  };
+}
+
+export interface StatusReport {
+  pid: number;
+  uptimeSeconds: number;
+  mark: string;
+  markedSockets: number;
+  poolSockets: number;
+  inflight: number;
+  cacheSize: number;
+  cacheEntries: number;
+  upstreamSource: string;
+  counters: Counters;
+  servers: ServerStats[];
+}
+
+/** The status as text: `key value` lines, then one line per server. */
+export function formatStatus(s: StatusReport): string {
+  const lines = [
+    `pid ${s.pid}`,
+    `uptime ${s.uptimeSeconds}s`,
+    `mark ${s.mark}`,
+    `upstream-sockets ${s.markedSockets}/${s.poolSockets} marked`,
+    `inflight ${s.inflight}`,
+    `cache ${s.cacheEntries}/${s.cacheSize}`,
+    `upstreams from ${s.upstreamSource}`,
+  ];
+  for (const [k, v] of Object.entries(s.counters)) lines.push(`${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${v}`);
+  for (const sv of s.servers) {
+    lines.push(
+      `server ${sv.server} ${sv.down ? 'down' : 'up'} srtt ${sv.srttMs === null ? '-' : `${sv.srttMs}ms`} queries ${sv.queries} answers ${sv.answers} timeouts ${sv.timeouts} servfail ${sv.servfail} refused ${sv.refused} truncated ${sv.truncated} tcp ${sv.tcp}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

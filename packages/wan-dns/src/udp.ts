@@ -1,0 +1,36 @@
+/** The UDP listeners: one dgram socket per --listen address, handing each datagram to the forwarder. */
+import { createSocket, type Socket } from 'node:dgram';
+import type { Endpoint } from '@meshwan/site';
+import { isLoopback } from './clients.js';
+import { StartError } from './errors.js';
+import type { Forwarder } from './forwarder.js';
+import type { Counters } from './stats.js';
+import { endpointKey } from './upstreams.js';
+
+export async function listenUdp(endpoint: Endpoint, forwarder: Forwarder, counters: Counters, allowRemote: boolean): Promise<Socket> {
+  const socket = createSocket({ type: endpoint.family === 6 ? 'udp6' : 'udp4', ipv6Only: endpoint.family === 6 });
+  socket.on('message', (msg, rinfo) => {
+    if (!allowRemote && !isLoopback(rinfo.address)) {
+      counters.refusedClients++;
+      return;
+    }
+    counters.udpQueries++;
+    forwarder.handle(msg, true, (answer) => {
+      socket.send(answer, 0, answer.length, rinfo.port, rinfo.address);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => reject(new StartError(`udp ${endpointKey(endpoint)}`, err.code ?? err.message));
+    socket.once('error', onError);
+    socket.bind(
+      { port: endpoint.port, address: endpoint.scope ? `${endpoint.address}%${endpoint.scope}` : endpoint.address, exclusive: true },
+      () => {
+        socket.off('error', onError);
+        // A send error to one client (e.g. ICMP unreachable reported on the socket) must not end the listener.
+        socket.on('error', () => {});
+        resolve();
+      },
+    );
+  });
+  return socket;
+}

@@ -1,0 +1,212 @@
+/**
+ * The fast path's DNS wire codec (RFC 1035 §4.1): header, question and a bounds-checked walk over the records,
+ * without building objects for them. Pure: no sockets, no clock. Every length is checked before it is read;
+ * a malformed message gives a DecodeError naming the offset, never an exception from Buffer.
+ * The full decode (dns-packet) is used only where whole records matter (cache insertion).
+ */
+import { DecodeError } from './errors.js';
+
+export const HEADER_BYTES = 12;
+export const TYPE_OPT = 41; // RFC 6891
+export const TYPE_SOA = 6;
+export const RCODE_NOERROR = 0;
+export const RCODE_FORMERR = 1;
+export const RCODE_SERVFAIL = 2;
+export const RCODE_NXDOMAIN = 3;
+export const RCODE_NOTIMP = 4;
+export const RCODE_REFUSED = 5;
+export const FLAG_QR = 0x8000;
+export const FLAG_TC = 0x0200;
+export const FLAG_RD = 0x0100;
+export const FLAG_RA = 0x0080;
+export const FLAG_CD = 0x0010;
+/** RFC 6891 §6.2.5: below 512 is treated as 512. DNS flag day 2020: 1232 avoids IP fragmentation. */
+export const MIN_UDP_SIZE = 512;
+export const MAX_UDP_SIZE = 1232;
+
+/** What the fast path knows about a message after walking it. */
+export interface MessageInfo {
+  id: number;
+  flags: number;
+  opcode: number;
+  rcode: number;
+  qdcount: number;
+  ancount: number;
+  nscount: number;
+  arcount: number;
+  /** End of the question section (12 when qdcount is 0). */
+  questionEnd: number;
+  qtype: number;
+  qclass: number;
+  /** Offset of the OPT record's first byte (its root name), -1 when absent. */
+  optOffset: number;
+  /** The OPT record's UDP payload size (its CLASS field), 0 when there is no OPT. */
+  udpSize: number;
+  /** DNSSEC OK bit of the OPT record (RFC 3225). */
+  dnssecOk: boolean;
+  /** End of the last record; bytes after it are ignored. */
+  end: number;
+}
+
+/**
+ * Skips a domain name starting at `offset`, following no pointer but accepting one as the name's end.
+ * `allowPointer` false rejects compression (a question in a query has nothing before it to point at).
+ * Returns the offset after the name.
+ */
+export function skipName(buf: Uint8Array, offset: number, end: number, allowPointer: boolean): number {
+  let pos = offset;
+  let total = 0;
+  for (;;) {
+    if (pos >= end) throw new DecodeError(pos, 'name runs past the end');
+    const len = buf[pos] as number;
+    if (len === 0) return pos + 1;
+    if ((len & 0xc0) === 0xc0) {
+      if (!allowPointer) throw new DecodeError(pos, 'compression pointer in question');
+      if (pos + 2 > end) throw new DecodeError(pos, 'pointer runs past the end');
+      return pos + 2;
+    }
+    // RFC 6891 §5 retired extended label types (0x40, 0x80).
+    if (len > 63) throw new DecodeError(pos, `bad label type 0x${len.toString(16)}`);
+    total += len + 1;
+    if (total > 254) throw new DecodeError(pos, 'name longer than 255 bytes');
+    pos += len + 1;
+  }
+}
+
+function u16(buf: Uint8Array, offset: number): number {
+  return ((buf[offset] as number) << 8) | (buf[offset + 1] as number);
+}
+
+/**
+ * Walks a whole message: header, one question at most, then every record's bounds. Throws DecodeError.
+ * `isQuery` forbids compression in the question (queries) and more than one question.
+ */
+export function walkMessage(buf: Uint8Array, length: number, isQuery: boolean): MessageInfo {
+  if (length < HEADER_BYTES) throw new DecodeError(0, `message of ${length} bytes is shorter than the 12-byte header`);
+  const flags = u16(buf, 2);
+  const info: MessageInfo = {
+    id: u16(buf, 0),
+    flags,
+    opcode: (flags >> 11) & 0xf,
+    rcode: flags & 0xf,
+    qdcount: u16(buf, 4),
+    ancount: u16(buf, 6),
+    nscount: u16(buf, 8),
+    arcount: u16(buf, 10),
+    questionEnd: HEADER_BYTES,
+    qtype: 0,
+    qclass: 0,
+    optOffset: -1,
+    udpSize: 0,
+    dnssecOk: false,
+    end: HEADER_BYTES,
+  };
+  // One question is all anyone implements (RFC 9619 makes it a rule for QUERY).
+  if (info.qdcount > 1) throw new DecodeError(4, `${info.qdcount} questions`);
+  let pos = HEADER_BYTES;
+  if (info.qdcount === 1) {
+    pos = skipName(buf, pos, length, !isQuery);
+    if (pos + 4 > length) throw new DecodeError(pos, 'question runs past the end');
+    info.qtype = u16(buf, pos);
+    info.qclass = u16(buf, pos + 2);
+    pos += 4;
+    info.questionEnd = pos;
+  }
+  const records = info.ancount + info.nscount + info.arcount;
+  const firstAdditional = info.ancount + info.nscount;
+  for (let i = 0; i < records; i++) {
+    const start = pos;
+    pos = skipName(buf, pos, length, true);
+    if (pos + 10 > length) throw new DecodeError(pos, 'record header runs past the end');
+    const type = u16(buf, pos);
+    const rdlength = u16(buf, pos + 8);
+    if (type === TYPE_OPT) {
+      // RFC 6891 §6.1.1: one OPT, in the additional section, with the root name.
+      if (i < firstAdditional) throw new DecodeError(start, 'OPT record outside the additional section');
+      if (info.optOffset >= 0) throw new DecodeError(start, 'second OPT record');
+      if (pos !== start + 1) throw new DecodeError(start, 'OPT record with a non-root name');
+      info.optOffset = start;
+      info.udpSize = u16(buf, pos + 2);
+      info.dnssecOk = ((buf[pos + 6] as number) & 0x80) !== 0;
+    }
+    pos += 10;
+    if (pos + rdlength > length) throw new DecodeError(pos, 'record data runs past the end');
+    pos += rdlength;
+  }
+  info.end = pos;
+  return info;
+}
+
+/** The largest UDP answer a client can take: its EDNS0 size (at least 512), or 512 without OPT (RFC 1035 §4.2.1). */
+export function clientUdpLimit(info: MessageInfo): number {
+  if (info.optOffset < 0) return MIN_UDP_SIZE;
+  return info.udpSize < MIN_UDP_SIZE ? MIN_UDP_SIZE : info.udpSize;
+}
+
+/** Rewrites, in place, an OPT record's UDP size to a sane value for the upstream query (512..1232). */
+export function clampUdpSize(buf: Uint8Array, info: MessageInfo): void {
+  if (info.optOffset < 0) return;
+  const size = info.udpSize < MIN_UDP_SIZE ? MIN_UDP_SIZE : info.udpSize > MAX_UDP_SIZE ? MAX_UDP_SIZE : info.udpSize;
+  if (size === info.udpSize) return;
+  const at = info.optOffset + 3;
+  buf[at] = size >> 8;
+  buf[at + 1] = size & 0xff;
+}
+
+function lower(byte: number): number {
+  return byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte;
+}
+
+/**
+ * True when two messages carry the same question: name compared case-insensitively (RFC 4343), then type and
+ * class. Both question sections must end at the given offsets.
+ */
+export function sameQuestion(a: Uint8Array, aEnd: number, b: Uint8Array, bEnd: number): boolean {
+  if (aEnd !== bEnd) return false;
+  for (let i = HEADER_BYTES; i < aEnd; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    if (x !== y && lower(x) !== lower(y)) return false;
+  }
+  return true;
+}
+
+const keyScratch = Buffer.allocUnsafe(260 + 8);
+
+/** A cache key: the question lowercased, plus the DO and CD bits, which change what an upstream returns. */
+export function cacheKey(buf: Uint8Array, info: MessageInfo): string {
+  const n = info.questionEnd - HEADER_BYTES;
+  for (let i = 0; i < n; i++) keyScratch[i] = lower(buf[HEADER_BYTES + i] as number);
+  keyScratch[n] = (info.dnssecOk ? 1 : 0) | (info.flags & FLAG_CD ? 2 : 0);
+  return keyScratch.toString('latin1', 0, n + 1);
+}
+
+/**
+ * Builds an error answer to `query`: same ID, opcode and RD, QR set, the given RCODE, and the question echoed
+ * when it was parsed (`questionEnd` > 12), else no question (FORMERR for an unreadable one).
+ */
+export function errorAnswer(query: Uint8Array, questionEnd: number, rcode: number, truncated = false): Buffer {
+  const out = Buffer.allocUnsafe(questionEnd);
+  out.set(query.subarray(0, questionEnd));
+  const flags = u16(query, 2);
+  const answerFlags = FLAG_QR | (flags & 0x7900) | FLAG_RA | (truncated ? FLAG_TC : 0) | (flags & FLAG_CD) | rcode;
+  out.writeUInt16BE(answerFlags, 2);
+  out.writeUInt16BE(questionEnd > HEADER_BYTES ? 1 : 0, 4);
+  out.writeUInt32BE(0, 6);
+  out.writeUInt16BE(0, 10);
+  return out;
+}
+
+/** Offsets of every TTL field in a walked message, OPT excluded (its TTL field holds flags, RFC 6891 §6.1.3). */
+export function ttlOffsets(buf: Uint8Array, info: MessageInfo): number[] {
+  const offsets: number[] = [];
+  let pos = info.questionEnd;
+  const records = info.ancount + info.nscount + info.arcount;
+  for (let i = 0; i < records; i++) {
+    const start = pos;
+    pos = skipName(buf, pos, info.end, true);
+    if (start !== info.optOffset) offsets.push(pos + 4);
+    pos += 10 + u16(buf, pos + 8);
+  }
+  return offsets;
+}
