@@ -107,3 +107,22 @@ t.test('Node: a dgram socket and a net socket are marked (libuv uses SOCK_NONBLO
     t.same([off.a.udp7000, off.a.tcp8080, off.b.udp7000, off.b.tcp8080], [1, 1, 0, 0]);
   }
 });
+
+t.test('gluon #3613 in small: without CAP_NET_ADMIN the default leaks to main (loudly), strict mode sends nothing', { skip }, async (t) => {
+  const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+  for (const target of targets) {
+    const soft = runInClient(topology(), childEnv({ LIBPACKETMARK_MARK: '0x1' }), 'setpriv', [
+      ...nobody,
+      markprobe,
+      'send-udp',
+      target,
+      '7000',
+    ]);
+    t.equal(soft.stdout, 'send-udp mark=0x0 sent=9\n', `${target}: sent unmarked`);
+    t.same([soft.a.udp7000, soft.b.udp7000], [1, 0], `${target}: the datagram took the main table, as in #3613`);
+    t.match(soft.stderr, /^libpacketmark: cannot set SO_MARK 0x1: Operation not permitted/m, 'but not silently');
+    const strict = runInClient(topology(), marked, 'setpriv', [...nobody, markprobe, 'send-udp', target, '7000']);
+    t.equal(strict.stdout, 'send-udp fd=-1 errno=EPERM\n', `${target}: strict: socket() failed`);
+    t.same([strict.a.udp7000, strict.b.udp7000], [0, 0], `${target}: strict: no packet reached either peer`);
+  }
+});
