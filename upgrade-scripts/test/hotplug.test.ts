@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 
 const filesDir = new URL('../../files', import.meta.url).pathname;
 const shell = existsSync('/usr/bin/busybox') ? ['/usr/bin/busybox', 'sh'] : ['/bin/sh'];
@@ -17,20 +17,24 @@ f="$STUB_DIR/$2.json"
 cat "$f"
 `;
 
-const jsonfilterStub = `const args = process.argv.slice(2);
-const expr = args[args.indexOf('-e') + 1];
-const data = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
-const paths = {
-  '@.l3_device': (d) => d.l3_device,
-  '@.device': (d) => d.device,
-  '@["dns-server"][*]': (d) => d['dns-server'],
-  '@.inactive["dns-server"][*]': (d) => d.inactive && d.inactive['dns-server'],
-};
-const get = paths[expr];
-if (!get) { process.stderr.write('stub jsonfilter: unknown expression ' + expr + '\\n'); process.exit(2); }
-const v = get(data);
-if (v === undefined || (Array.isArray(v) && v.length === 0)) process.exit(1);
-process.stdout.write((Array.isArray(v) ? v : [v]).join('\\n') + '\\n');
+// jsonfilter in python3 (starts in a fraction of node's time): only the expressions the updater uses.
+const jsonfilterStub = `import json, sys
+args = sys.argv[1:]
+expr = args[args.index('-e') + 1]
+data = json.load(sys.stdin)
+paths = {
+    '@.l3_device': lambda d: d.get('l3_device'),
+    '@.device': lambda d: d.get('device'),
+    '@["dns-server"][*]': lambda d: d.get('dns-server'),
+    '@.inactive["dns-server"][*]': lambda d: (d.get('inactive') or {}).get('dns-server'),
+}
+if expr not in paths:
+    sys.stderr.write('stub jsonfilter: unknown expression %s\\n' % expr)
+    sys.exit(2)
+v = paths[expr](data)
+if v is None or v == []:
+    sys.exit(1)
+print('\\n'.join(v if isinstance(v, list) else [v]))
 `;
 
 interface Node {
@@ -42,16 +46,16 @@ interface Node {
   status: (iface: string, value: object | undefined) => void;
 }
 
-function node(): Node {
+function node(t: Test): Node {
   const root = mkdtempSync(join(tmpdir(), 'meshwan-hotplug-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
   for (const path of ['etc/hotplug.d', 'lib/gluon/wan-dnsmasq']) cpSync(join(filesDir, path), join(root, path), { recursive: true });
   const stubs = join(root, 'stubs');
   const bin = join(stubs, 'bin');
   mkdirSync(bin, { recursive: true });
   writeFileSync(join(bin, 'ubus'), ubusStub);
-  // The stub is CommonJS (require), so it runs as a .cjs file behind a sh wrapper.
-  writeFileSync(join(bin, 'jsonfilter.cjs'), jsonfilterStub);
-  writeFileSync(join(bin, 'jsonfilter'), `#!/bin/sh\nexec ${process.execPath} ${join(bin, 'jsonfilter.cjs')} "$@"\n`);
+  writeFileSync(join(bin, 'jsonfilter.py'), jsonfilterStub);
+  writeFileSync(join(bin, 'jsonfilter'), `#!/bin/sh\nexec python3 ${join(bin, 'jsonfilter.py')} "$@"\n`);
   chmodSync(join(bin, 'ubus'), 0o755);
   chmodSync(join(bin, 'jsonfilter'), 0o755);
   mkdirSync(join(root, 'etc/init.d'), { recursive: true });
@@ -79,6 +83,9 @@ function node(): Node {
   };
 }
 
+// Dozens of short sh and python processes: generous for a loaded 2-core machine.
+t.setTimeout(120_000);
+
 const wanStatus = {
   up: true,
   device: 'eth1',
@@ -95,7 +102,7 @@ const wan6Status = {
 };
 
 t.test("ifup of wan writes every listed interface's servers, link-local ones scoped, and reloads once", async (t) => {
-  const n = node();
+  const n = node(t);
   n.status('wan', wanStatus);
   n.status('wan6', wan6Status);
   const run = n.hook('ifup', 'wan');
@@ -121,7 +128,7 @@ t.test("ifup of wan writes every listed interface's servers, link-local ones sco
 });
 
 t.test('other interfaces and other actions do nothing', async (t) => {
-  const n = node();
+  const n = node(t);
   n.status('wan', wanStatus);
   t.equal(n.hook('ifup', 'lan').stdout, 'sourced-ok\n');
   t.equal(n.hook('ifup', 'wan_extra').stdout, 'sourced-ok\n', 'names match whole lines only');
@@ -131,7 +138,7 @@ t.test('other interfaces and other actions do nothing', async (t) => {
 });
 
 t.test('no servers anywhere: an empty resolv file, so wan-dns answers SERVFAIL instead of guessing', async (t) => {
-  const n = node();
+  const n = node(t);
   n.status('cellular', { up: false, device: 'wwan0', inactive: {} });
   n.hook('ifup', 'cellular');
   t.equal(readFileSync(n.resolv, 'utf8'), '');

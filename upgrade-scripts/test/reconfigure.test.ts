@@ -1,16 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { parseReconfigureArgs } from '../src/cli.js';
 import { UsageError } from '../src/errors.js';
 import { listScripts } from '../src/reconfigure.js';
 
 const bin = new URL('../bin/meshwan-reconfigure.js', import.meta.url).pathname;
 
-function stagedRoot(scripts: Record<string, string>): string {
+function stagedRoot(t: Test, scripts: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'meshwan-reconf-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const dir = join(root, 'lib/gluon/upgrade');
   mkdirSync(dir, { recursive: true });
   for (const [name, body] of Object.entries(scripts)) {
@@ -23,7 +24,7 @@ function stagedRoot(scripts: Record<string, string>): string {
 const log = (name: string) => `#!/bin/sh\necho "${name} root=$MESHWAN_ROOT" >> "$MESHWAN_ROOT/log"\n`;
 
 t.test('runs every script in numeric order with MESHWAN_ROOT, and names the failures', async (t) => {
-  const root = stagedRoot({
+  const root = stagedRoot(t, {
     '990-commit': log('990'),
     '110-network': `${log('110')}exit 3\n`,
     '99-early': log('99'),
@@ -42,7 +43,7 @@ t.test('runs every script in numeric order with MESHWAN_ROOT, and names the fail
 });
 
 t.test('all good: exit 0, quiet stderr', async (t) => {
-  const root = stagedRoot({ '001-a': log('1'), '002-b': log('2') });
+  const root = stagedRoot(t, { '001-a': log('1'), '002-b': log('2') });
   const run = spawnSync(process.execPath, [bin, `--root=${root}`], { encoding: 'utf8' });
   t.equal(run.status, 0);
   t.equal(run.stderr, '');

@@ -1,0 +1,125 @@
+// The scripts as a node runs them: meshwan-reconfigure --root on a staged tree, each script its own process,
+// first from dist (thin wrappers), then bundled by esbuild exactly as mk/stage.mjs bundles them.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
+import t from 'tap';
+import { fixtures, makeRoot, read, snapshot, upgrade } from './lib.js';
+
+const bin = new URL('../bin/meshwan-reconfigure.js', import.meta.url).pathname;
+const distUpgrade = new URL('../dist/upgrade', import.meta.url).pathname;
+const scripts = readdirSync(distUpgrade)
+  .filter((f) => /^\d{3}-[a-z0-9-]+\.js$/.test(f))
+  .map((f) => f.slice(0, -3));
+
+// Each script is a node process (about 30 of them here): generous for a loaded 2-core machine.
+t.setTimeout(240_000);
+
+/**
+ * A clean environment, as on a node. tap's process tracking puts its loaders into every child's environment
+ * (even a given env), which would hook the bundles' own module loading and slow every start: `env -i` drops it.
+ */
+function reconfigure(root: string): { status: number | null; stdout: string; stderr: string } {
+  const path = `PATH=${dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`;
+  return spawnSync('/usr/bin/env', ['-i', path, process.execPath, bin, '--root', root], { encoding: 'utf8' });
+}
+
+function etc(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [path, state] of snapshot(root)) if (path.startsWith('etc/')) out.set(path, state.text);
+  return out;
+}
+
+function wrappers(root: string): void {
+  const dir = join(root, 'lib/gluon/upgrade');
+  mkdirSync(dir, { recursive: true });
+  for (const name of scripts) {
+    writeFileSync(join(dir, name), `#!/bin/sh\nexec "${process.execPath}" "${join(distUpgrade, `${name}.js`)}"\n`);
+    chmodSync(join(dir, name), 0o755);
+  }
+}
+
+const gluonNode = {
+  'etc/config/network': join(fixtures, 'gluon/network-old-style'),
+  'etc/config/network_gluon-old': join(fixtures, 'gluon/network_gluon-old'),
+  'etc/config/firewall': join(fixtures, 'gluon/firewall'),
+  'etc/group': join(fixtures, 'gluon/group'),
+  'etc/passwd': join(fixtures, 'gluon/passwd'),
+};
+
+t.test('the four scripts exist, in Gluon ranges', async (t) => {
+  t.same(scripts, ['111-meshwan-network', '160-meshwan-wan-dns', '410-meshwan-mesh-vpn', '990-meshwan-commit']);
+});
+
+t.test('from dist: the same end state as the steps in-process, and a second run changes nothing', async (t) => {
+  const viaRunner = makeRoot(t, gluonNode);
+  const inProcess = makeRoot(t, gluonNode);
+  wrappers(viaRunner);
+  const run = reconfigure(viaRunner);
+  t.equal(run.stderr, '');
+  t.equal(run.status, 0);
+  t.equal(run.stdout, scripts.map((s) => `Configuring: ${s}\n`).join(''));
+  upgrade(inProcess);
+  t.same(etc(viaRunner), etc(inProcess));
+  const first = snapshot(viaRunner);
+  t.equal(reconfigure(viaRunner).status, 0);
+  t.same(snapshot(viaRunner), first);
+});
+
+t.test('a broken config fails its script only; the runner names it and exits 1', async (t) => {
+  const root = makeRoot(t);
+  wrappers(root);
+  mkdirSync(join(root, 'etc/config'), { recursive: true });
+  writeFileSync(join(root, 'etc/config/network'), "config interface 'wan'\n\toption proto 'dhcp\n");
+  const run = reconfigure(root);
+  t.equal(run.status, 1);
+  t.match(run.stderr, /^111-meshwan-network: .*Parse error/m);
+  t.match(run.stderr, /1 of 4 upgrade scripts failed: 111-meshwan-network \(exit 1\)/);
+  t.match(read(root, 'etc/group'), /^gluon-mesh-vpn:x:800:$/m, 'the other scripts still ran');
+  t.match(read(root, 'etc/config/firewall'), /meshwan_dns/);
+});
+
+t.test('a bad site file fails every script that reads it, naming file:line', async (t) => {
+  const root = makeRoot(t);
+  wrappers(root);
+  writeFileSync(join(root, 'lib/gluon/site.ini'), '[wan]\nmark = one\n');
+  const run = reconfigure(root);
+  t.equal(run.status, 1);
+  t.match(run.stderr, /111-meshwan-network: .*site\.ini:2: wan\.mark: expected a number like 0x1, got "one"/);
+  t.match(run.stderr, /4 of 4 upgrade scripts failed/);
+});
+
+t.test('bundled as mk/stage.mjs does: /lib/gluon/upgrade/NNN-name with the site from the root', async (t) => {
+  const root = makeRoot(t, gluonNode);
+  const dir = join(root, 'lib/gluon/upgrade');
+  mkdirSync(dir, { recursive: true });
+  for (const name of scripts) {
+    const tmp = join(dir, `${name}.tmp.mjs`);
+    await build({
+      entryPoints: [join(distUpgrade, `${name}.js`)],
+      outfile: tmp,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      banner: {
+        js: "import { createRequire as __meshwanCreateRequire } from 'node:module';\nconst require = __meshwanCreateRequire(import.meta.url);",
+      },
+      external: ['*.node'],
+      logLevel: 'error',
+    });
+    writeFileSync(join(dir, name), `#!/usr/bin/env node\n${readFileSync(tmp, 'utf8')}`);
+    chmodSync(join(dir, name), 0o755);
+    rmSync(tmp);
+  }
+  writeFileSync(join(root, 'lib/gluon/site.ini'), '[wan]\nmark = 0x10\nmask = 0x10\ntable = 3\n[mesh_vpn]\ngid = 801\n');
+  const run = reconfigure(root);
+  t.equal(run.stderr, '');
+  t.equal(run.status, 0);
+  t.match(read(root, 'etc/config/network'), /config rule6 'wan6_lookup'\n\toption mark '0x10\/0x10'\n\toption lookup '3'\n/);
+  t.match(read(root, 'etc/group'), /^gluon-mesh-vpn:x:801:$/m);
+  const first = snapshot(root);
+  t.equal(reconfigure(root).status, 0);
+  t.same(snapshot(root), first);
+});
