@@ -9,6 +9,7 @@ import { FirewallError } from './errors.js';
 import { failedLine, inNetns, runTool, serialized } from './exec.js';
 import type { ApplyResult, BackendOptions, Firewall } from './firewall.js';
 import { parseSave, planIptables, type SavedState } from './iptables-plan.js';
+import { lockPath, withFileLock } from './lock.js';
 import type { Family, Rule, Ruleset } from './types.js';
 import { validate } from './validate.js';
 
@@ -38,6 +39,11 @@ export class IptablesBackend implements Firewall {
 
   private key(): string {
     return `${this.name}:${this.options.netns ?? ''}`;
+  }
+
+  /** One writer at a time per namespace: in this process (queue) and across processes (file lock). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return serialized(this.key(), () => withFileLock(lockPath(`iptables-${this.options.netns ?? 'host'}`), fn));
   }
 
   private fail(argv: readonly string[], code: number | null, stderr: string, script = ''): FirewallError {
@@ -77,14 +83,14 @@ export class IptablesBackend implements Firewall {
 
   async apply(ruleset: Ruleset): Promise<ApplyResult> {
     validate(ruleset, 'iptables');
-    return serialized(this.key(), async () => {
+    return this.exclusive(async () => {
       const { drift } = await this.sync(ruleset.rules, true);
       return { changed: drift.length > 0, repaired: drift };
     });
   }
 
   async remove(): Promise<void> {
-    await serialized(this.key(), async () => {
+    await this.exclusive(async () => {
       const { states } = await this.sync([], true);
       if (this.options.variant === 'nft') for (const [family, state] of states) await this.dropEmptyBuiltins(family, state);
     });

@@ -1,0 +1,46 @@
+import t from 'tap';
+import { failedLine } from '../src/exec.js';
+import { detectBackend, FirewallError, IptablesBackend, type Probe } from '../src/index.js';
+import { lockPath } from '../src/lock.js';
+
+function probe(commands: string[], files: string[] = [], version?: string): Probe {
+  return { commandExists: (n) => commands.includes(n), fileExists: (p) => files.includes(p), iptablesVersion: () => version };
+}
+const both = ['nft', 'iptables-restore', 'ip6tables-restore'];
+
+t.test('auto: nft with fw4 or when nft is the only tool, else iptables in the variant iptables -V names', async (t) => {
+  t.equal(detectBackend({ probe: probe(both, ['/sbin/fw4']) }).name, 'nft');
+  t.equal(detectBackend({ probe: probe(both, ['/usr/share/firewall4']) }).name, 'nft');
+  t.equal(detectBackend({ probe: probe(['nft']) }).name, 'nft');
+  t.equal(detectBackend({ probe: probe(both, [], 'iptables v1.8.9 (nf_tables)') }).name, 'iptables-nft');
+  t.equal(detectBackend({ probe: probe(both, [], 'iptables v1.8.9 (legacy)') }).name, 'iptables-legacy');
+  t.equal(
+    detectBackend({ probe: probe(['iptables-restore', 'ip6tables-restore'], ['/sbin/fw4'], 'iptables v1.8.7 (legacy)') }).name,
+    'iptables-legacy',
+  );
+  t.throws(() => detectBackend({ probe: probe([]) }), FirewallError);
+  t.throws(() => detectBackend({ probe: probe(['iptables-restore']) }), /neither nft nor iptables-restore\/ip6tables-restore/);
+});
+
+t.test('the site override wins', async (t) => {
+  t.equal(detectBackend({ override: 'nft', probe: probe([]) }).name, 'nft');
+  const fw = detectBackend({ override: 'iptables', netns: 'ns1', probe: probe(both, ['/sbin/fw4'], 'iptables v1.8.9 (nf_tables)') });
+  t.equal(fw.name, 'iptables-nft');
+  t.ok(
+    fw instanceof IptablesBackend && fw.options.netns === 'ns1' && fw.tool('ipv6', 'restore') === 'ip6tables-restore',
+    'plain tool names',
+  );
+  t.equal(new IptablesBackend({ variant: 'legacy' }).tool('ipv4', 'save'), 'iptables-legacy-save');
+  t.ok(['iptables-nft', 'iptables-legacy', 'nft'].includes(detectBackend().name), 'this machine has a backend');
+});
+
+t.test('the tools name the failing line in different ways', async (t) => {
+  t.equal(failedLine('iptables-restore: line 3 failed'), 3);
+  t.equal(failedLine('iptables-restore v1.8.9 (legacy): unknown option\nError occurred at line: 7\n'), 7);
+  t.equal(failedLine('/dev/stdin:4:3-9: Error: Could not process rule: No such file or directory'), 4);
+  t.equal(failedLine('something else'), 0);
+});
+
+t.test('the lock file lives in /var/lock, one per namespace', async (t) => {
+  t.match(lockPath('iptables-ns/1'), /meshwan-firewall-iptables-ns_1\.lock$/);
+});
