@@ -26,7 +26,7 @@ paths = {
     '@.l3_device': lambda d: d.get('l3_device'),
     '@.device': lambda d: d.get('device'),
     '@["dns-server"][*]': lambda d: d.get('dns-server'),
-    '@.inactive["dns-server"][*]': lambda d: (d.get('inactive') or {}).get('dns-server'),
+    '@["inactive"]["dns-server"][*]': lambda d: (d.get('inactive') or {}).get('dns-server'),
 }
 if expr not in paths:
     sys.stderr.write('stub jsonfilter: unknown expression %s\\n' % expr)
