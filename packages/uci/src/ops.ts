@@ -90,7 +90,13 @@ export function deleteEntry(p: UciPackage, ptr: UciPtr, rec: DeltaSink, op = 'de
 /** uci_add_list: append to a list, turning a single value into a list first. */
 export function addListItem(p: UciPackage, ptr: UciPtr, rec: DeltaSink, op = 'add_list'): void {
   const s = ptr.s;
-  if (!s || ptr.value === undefined || ptr.option === undefined) throw new UciError('INVAL', op, target(p, ptr));
+  if (!s || ptr.value === undefined) throw new UciError('INVAL', op, target(p, ptr));
+  if (ptr.option === undefined) {
+    // libuci accepts `add_list pkg.section=value`: it records the delta (which no later load can apply) and
+    // hangs a nameless list on the section; the nameless list is never visible, so only the delta is kept.
+    rec?.push({ cmd: 'list_add', section: ptr.section ?? s.name, option: null, value: ptr.value });
+    return;
+  }
   if (!ptr.o) {
     ptr.o = { name: ptr.option, value: [] };
     s.options.push(ptr.o);
