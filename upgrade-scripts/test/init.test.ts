@@ -33,6 +33,7 @@ t.test('every shell file in files/ parses', async (t) => {
     'etc/hotplug.d/iface/50-gluon-wan-dnsmasq',
     'lib/gluon/wan-dnsmasq/update',
     'usr/lib/meshwan/firewall.include',
+    'etc/uci-defaults/zzz-meshwan-upgrade',
   ]) {
     const run = spawnSync(shell[0] ?? 'sh', [...shell.slice(1), '-n', join(filesDir, f)], { encoding: 'utf8' });
     t.equal(run.status, 0, `${f} ${run.stderr}`);
