@@ -43,6 +43,8 @@ function runTap(dir, files, logFile) {
     const args = [
       '--reporter=tap',
       '--allow-incomplete-coverage',
+      // netns suites start real daemons and tools; on a loaded 2-core machine a file can legitimately need minutes.
+      '--timeout=300',
       '--coverage-report=json-summary',
       // The cross-package suite drives built commands end to end; coverage is gated per package, not here.
       ...(dir === join(root, 'test') ? ['--disable-coverage'] : []),
