@@ -151,16 +151,9 @@ export function deriveDesired(config: NetworkConfig, split: SplitParams, observe
     const link = upLink(observed.links, iface.device);
     if (!link) continue;
     rules.push(...policyRules(iface, link, observed.addresses));
-    // interface_ip_set_enabled: every IPv6 interface gets `iif DEV failed_policy` at the very end, so a packet
-    // that came in on it and matched no table is dropped rather than sent back anywhere.
-    rules.push({
-      family: 6,
-      priority: IPRULE_PRIORITY_REJECT + link.ifindex,
-      action: 'failed_policy',
-      invert: false,
-      iif: link.name,
-      protocol: RTPROT_STATIC,
-    });
+    // netifd also adds `iif DEV failed_policy` (pref 4200000000+ifindex) for every IPv6 interface; that action
+    // (RTN_FAILED_POLICY) cannot be sent through @meshwan/netlink yet, and it only matters after main, so it is
+    // left to netifd. See README "Not done".
     for (const route of observed.routes) {
       const table = route.family === 6 ? iface.ip6table : iface.ip4table;
       if (table === undefined || route.table !== RT_TABLE_MAIN || route.dev !== link.name) continue;

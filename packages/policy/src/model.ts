@@ -147,6 +147,11 @@ export function protocolName(protocol: number): string {
   }
 }
 
+/** Route types that send packets somewhere (the others end the lookup with an error, or throw). */
+export function isForwardingType(type: RouteType): boolean {
+  return type === 'unicast' || type === 'local' || type === 'broadcast' || type === 'anycast' || type === 'multicast';
+}
+
 /** The route as `ip route` prints it, with its table. */
 export function formatRoute(r: Route): string {
   const parts: string[] = [];
@@ -154,7 +159,7 @@ export function formatRoute(r: Route): string {
   parts.push(r.dst.len === 0 ? 'default' : formatPrefix(r.dst));
   if (r.src) parts.push('from', formatPrefix(r.src));
   if (r.gateway !== undefined) parts.push('via', r.gateway);
-  if (r.dev !== undefined) parts.push('dev', r.dev);
+  if (r.dev !== undefined && isForwardingType(r.type)) parts.push('dev', r.dev);
   parts.push('table', tableName(r.table), 'proto', protocolName(r.protocol), 'metric', String(r.metric));
   if (r.prefsrc !== undefined) parts.push('src', r.prefsrc);
   if (r.mtu !== undefined) parts.push('mtu', String(r.mtu));
@@ -194,7 +199,7 @@ export function ruleKey(r: Rule): string {
  * where it points (type, dev, gateway), so a route that moved to another device counts as a different route.
  */
 export function routeKey(r: Route): string {
-  return [r.family, r.table, formatPrefix(r.dst), r.src ? formatPrefix(r.src) : '', r.metric, r.type, r.dev ?? '', r.gateway ?? ''].join(
-    '|',
-  );
+  // The kernel hangs reject routes (unreachable, blackhole, prohibit, throw) on lo whatever was asked: no device.
+  const dev = isForwardingType(r.type) ? (r.dev ?? '') : '';
+  return [r.family, r.table, formatPrefix(r.dst), r.src ? formatPrefix(r.src) : '', r.metric, r.type, dev, r.gateway ?? ''].join('|');
 }

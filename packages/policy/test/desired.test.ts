@@ -64,9 +64,6 @@ t.test('a Gluon node: netifd rules, the gate, the unreachable route, WAN routes 
       `${GATE_PRIORITY + 2}: from all fwmark 0x1/0x1 unreachable proto meshwan`,
       '10000: from 2001:db8:1::5 lookup 1 proto static',
       '20000: from all to 2001:db8:1::5/64 lookup 1 proto static',
-      '4200000001: from all iif lo failed_policy proto static',
-      '4200000005: from all iif br-wan failed_policy proto static',
-      '4200000007: from all iif bat0 failed_policy proto static',
       '90005: from all iif lo lookup 1 proto static',
     ].sort(),
   );

@@ -53,7 +53,7 @@ t.test('#520: with netifd rules alone an unmarked packet from the WAN address re
   // Without that rule, the kernel's retry with the source it picked matches `from WANADDR lookup 1` (pref 10000).
   const noLo = state.rules.filter((r) => r.priority !== 90005);
   const results = walkOutput(noLo, state.routes, { family: 6, dst, mark: 0, iif: 'lo' }, [a('2001:db8:1::5')]);
-  t.match(results[0]?.outcome, { kind: 'reject', reason: 'failed_policy' }, 'first lookup without a source fails');
+  t.equal(results[0]?.outcome.kind, 'none', 'first lookup without a source fails');
   t.match(results[1]?.outcome, { kind: 'route', rule: { priority: 10000 }, route: { table: 1 } });
   const codes = routingFindings(state, ctx).map((f) => f.code);
   t.ok(codes.includes('unmarked-reaches-wan-table'));

@@ -1,0 +1,76 @@
+/**
+ * One reconciliation pass: dump the kernel, derive what must be there, run the plan (through netlink), apply the
+ * firewall ruleset (through iptables-wrapper). Every step is tried even when an earlier one failed; every failure
+ * is reported, none is merged away.
+ */
+import type { Firewall } from '@meshwan/iptables-wrapper';
+import type { Netlink } from '@meshwan/netlink';
+import type { Context } from './config.js';
+import { deriveDesired } from './desired.js';
+import { ApplyError } from './errors.js';
+import { firewallRuleset } from './firewall.js';
+import { describeStep, readKernel, runStep } from './kernel.js';
+import { planChanges } from './plan.js';
+
+export interface ApplyReport {
+  /** Each change made, as a log line (`add rule 9000: …`). */
+  readonly changes: readonly string[];
+  readonly errors: readonly ApplyError[];
+}
+
+export interface ApplyScope {
+  readonly routing: boolean;
+  readonly firewall: boolean;
+}
+
+/** Makes the kernel's rules and routes match the context. */
+export function applyRouting(nl: Netlink, ctx: Context): ApplyReport {
+  const state = readKernel(nl);
+  const desired = deriveDesired(ctx.network, ctx.split, state);
+  const plan = planChanges(desired, state.rules, state.routes);
+  const changes: string[] = [];
+  const errors: ApplyError[] = [];
+  for (const step of plan.steps) {
+    try {
+      runStep(nl, step);
+      changes.push(describeStep(step));
+    } catch (err: unknown) {
+      if (!(err instanceof ApplyError)) throw err;
+      errors.push(err);
+    }
+  }
+  return { changes, errors };
+}
+
+/** Makes the firewall hold exactly meshwan's ruleset. */
+export async function applyFirewall(firewall: Firewall, ctx: Context): Promise<ApplyReport> {
+  try {
+    const result = await firewall.apply(firewallRuleset(ctx.network, ctx.site));
+    const changes = result.repaired.map((d) => `firewall ${firewall.name}: repair ${d.kind} ${d.family} ${d.table} ${d.chain} ${d.detail}`);
+    if (result.changed && changes.length === 0) changes.push(`firewall ${firewall.name}: ruleset written`);
+    return { changes, errors: [] };
+  } catch (err: unknown) {
+    return { changes: [], errors: [new ApplyError('firewall', firewall.name, err)] };
+  }
+}
+
+export async function applyAll(
+  nl: Netlink | undefined,
+  firewall: Firewall | undefined,
+  ctx: Context,
+  scope: ApplyScope,
+): Promise<ApplyReport> {
+  const changes: string[] = [];
+  const errors: ApplyError[] = [];
+  if (scope.routing && nl) {
+    const r = applyRouting(nl, ctx);
+    changes.push(...r.changes);
+    errors.push(...r.errors);
+  }
+  if (scope.firewall && firewall) {
+    const f = await applyFirewall(firewall, ctx);
+    changes.push(...f.changes);
+    errors.push(...f.errors);
+  }
+  return { changes, errors };
+}

@@ -1,0 +1,76 @@
+/**
+ * Finds and reads what policy needs from a root directory: the site (through @meshwan/site), /etc/config/network
+ * (through @meshwan/uci, committed state only, as netifd reads it) and /etc/iproute2/rt_tables. `--root` (or
+ * $MESHWAN_ROOT) lets tests use a staged tree.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSite, type Site } from '@meshwan/site';
+import { parseUci, type UciPackage } from '@meshwan/uci';
+import { ConfigError } from './errors.js';
+import { type NetworkConfig, parseNetwork, parseTableNames, type TableNames } from './network.js';
+import type { SplitParams } from './state.js';
+import type { UciSectionInput } from './uci-input.js';
+
+export interface Paths {
+  readonly root: string;
+  readonly network: string;
+  readonly rtTables: string;
+  /** Where the daemon records its last repairs for `meshwan status`. */
+  readonly stateDir: string;
+  readonly site?: string;
+}
+
+export function resolvePaths(root = process.env.MESHWAN_ROOT ?? '/'): Paths {
+  const siteInRoot = join(root, 'lib/gluon/site.ini');
+  const site = process.env.MESHWAN_SITE ?? (existsSync(siteInRoot) ? siteInRoot : undefined);
+  return {
+    root,
+    network: join(root, 'etc/config/network'),
+    rtTables: join(root, 'etc/iproute2/rt_tables'),
+    stateDir: process.env.MESHWAN_STATE_DIR ?? join(root, 'var/run/meshwan'),
+    ...(site !== undefined ? { site } : {}),
+  };
+}
+
+export interface Context {
+  readonly paths: Paths;
+  readonly site: Site;
+  readonly split: SplitParams;
+  readonly network: NetworkConfig;
+}
+
+/** uci sections as policy's input; anonymous ones named `@type[n]` as `uci show` does. */
+export function sectionsOf(pkg: UciPackage): UciSectionInput[] {
+  const counts = new Map<string, number>();
+  return pkg.sections.map((s) => {
+    const n = counts.get(s.type) ?? 0;
+    counts.set(s.type, n + 1);
+    const options: Record<string, string | readonly string[]> = {};
+    for (const o of s.options) options[o.name] = o.value;
+    return { type: s.type, name: s.anonymous ? `@${s.type}[${n}]` : s.name, options };
+  });
+}
+
+function readTables(path: string): TableNames {
+  try {
+    return parseTableNames(readFileSync(path, 'utf8'));
+  } catch {
+    return new Map(); // no rt_tables: numbers and main/local/default still resolve
+  }
+}
+
+/** Reads the site and the network config. Throws SiteErrors, UciParseError or ConfigError (unreadable file). */
+export function loadContext(paths: Paths): Context {
+  const site = loadSite(paths.site);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(paths.network);
+  } catch (err: unknown) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError(paths.network, '', '', `cannot read: ${code}`);
+  }
+  const pkg = parseUci(bytes, { file: paths.network, package: 'network' });
+  const network = parseNetwork(sectionsOf(pkg), paths.network, readTables(paths.rtTables));
+  return { paths, site, split: { mark: site.wan.mark, mask: site.wan.mask, table: site.wan.table }, network };
+}

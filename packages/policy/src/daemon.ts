@@ -1,0 +1,118 @@
+/**
+ * `meshwan daemon`: wires config, netlink and the firewall together; no protocol logic lives here. It applies
+ * once, then re-checks the kernel every `pollMs` (the netlink monitor will replace the routing poll when it lands;
+ * the firewall has no events, so it is always polled) and repairs what drifted, logging each repair.
+ * SIGHUP re-reads the config; SIGTERM/SIGINT stop it after the current pass, leaving the split in place (fail closed).
+ */
+import { statSync } from 'node:fs';
+import type { Firewall } from '@meshwan/iptables-wrapper';
+import type { Netlink } from '@meshwan/netlink';
+import { applyFirewall, applyRouting } from './apply.js';
+import { type Context, loadContext, type Paths } from './config.js';
+import { KEEP_REPAIRS, type Repair, readRepairs, writeRepairs } from './repairs.js';
+
+export interface DaemonOptions {
+  readonly paths: Paths;
+  readonly nl: Netlink;
+  readonly firewall: Firewall | undefined;
+  readonly pollMs: number;
+  readonly firewallPollMs: number;
+  readonly log: (line: string) => void;
+}
+
+export class Daemon {
+  private ctx: Context;
+  private stopping = false;
+  private reloadWanted = false;
+  private networkMtimeMs: number;
+  private repairs: Repair[];
+  private lastFirewallMs = 0;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.ctx = loadContext(opts.paths);
+    this.networkMtimeMs = this.mtime();
+    this.repairs = readRepairs(opts.paths.stateDir);
+  }
+
+  private mtime(): number {
+    try {
+      return statSync(this.opts.paths.network).mtimeMs;
+    } catch {
+      return 0;
+    }
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  reload(): void {
+    this.reloadWanted = true;
+    this.wake?.();
+  }
+
+  private record(changes: readonly string[], initial: boolean): void {
+    if (changes.length === 0) return;
+    const at = new Date().toISOString();
+    for (const change of changes) {
+      this.opts.log(`${initial ? 'apply' : 'repair'}: ${change}`);
+      if (!initial) this.repairs.push({ at, change });
+    }
+    if (initial) return;
+    this.repairs = this.repairs.slice(-KEEP_REPAIRS);
+    try {
+      writeRepairs(this.opts.paths.stateDir, this.repairs);
+    } catch (err: unknown) {
+      this.opts.log(`cannot record repairs in ${this.opts.paths.stateDir}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** One pass; `initial` is the start-up apply (logged as apply, not as a repair). */
+  async pass(initial: boolean): Promise<void> {
+    const mtime = this.mtime();
+    if (this.reloadWanted || mtime !== this.networkMtimeMs) {
+      this.reloadWanted = false;
+      this.networkMtimeMs = mtime;
+      try {
+        this.ctx = loadContext(this.opts.paths);
+        this.opts.log(`config reloaded from ${this.opts.paths.network}`);
+      } catch (err: unknown) {
+        // Keep enforcing the last good config: a typo must not open the split.
+        this.opts.log(`config not reloaded, keeping the last good one: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    const routing = applyRouting(this.opts.nl, this.ctx);
+    this.record(routing.changes, initial);
+    for (const e of routing.errors) this.opts.log(`error: ${e.message}`);
+    const now = Date.now();
+    if (this.opts.firewall && (initial || now - this.lastFirewallMs >= this.opts.firewallPollMs)) {
+      this.lastFirewallMs = now;
+      const fw = await applyFirewall(this.opts.firewall, this.ctx);
+      this.record(fw.changes, initial);
+      for (const e of fw.errors) this.opts.log(`error: ${e.message}`);
+    }
+  }
+
+  async run(): Promise<void> {
+    for (const e of this.ctx.network.errors) this.opts.log(`config: ${e.message} (skipped)`);
+    await this.pass(true);
+    this.opts.log('watching');
+    while (!this.stopping) {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, this.opts.pollMs);
+      });
+      this.wake = undefined;
+      if (this.stopping) break;
+      try {
+        await this.pass(false);
+      } catch (err: unknown) {
+        // A failed dump (ENOBUFS, a netlink timeout) is retried on the next pass rather than ending the daemon.
+        this.opts.log(`pass failed, retrying: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    this.opts.log('stopped');
+  }
+}

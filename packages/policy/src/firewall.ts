@@ -1,0 +1,87 @@
+/**
+ * What meshwan wants in the firewall, as @meshwan/iptables-wrapper data: the VPN group's DNS redirect (UDP and
+ * TCP, IPv4 and IPv6, any destination) and the connmark rules that keep replies on the path their connection
+ * came in on. Pure.
+ */
+import { dnsRedirectRules, type Rule as FwRule, type Ruleset } from '@meshwan/iptables-wrapper';
+import type { Site } from '@meshwan/site';
+import type { NetworkConfig } from './network.js';
+
+/** The WAN devices and the families whose WAN table is configured (ip6table → IPv6, ip4table → IPv4). */
+export function wanDevices(network: NetworkConfig): { dev: string; family: 'ipv4' | 'ipv6' }[] {
+  const out: { dev: string; family: 'ipv4' | 'ipv6' }[] = [];
+  for (const iface of network.interfaces.values()) {
+    if (iface.disabled || iface.device === undefined) continue;
+    for (const [family, table] of [
+      ['ipv6', iface.ip6table],
+      ['ipv4', iface.ip4table],
+    ] as const) {
+      if (table !== undefined && !out.some((o) => o.dev === iface.device && o.family === family)) out.push({ dev: iface.device, family });
+    }
+  }
+  return out;
+}
+
+/**
+ * A connection that came in over the WAN must answer over it: its replies are generated unmarked (an ssh
+ * server's socket has no mark), so the mark is kept in conntrack and restored onto them (mangle OUTPUT runs
+ * before the reroute, net/ipv6/netfilter.c ip6_route_me_harder). A marked socket's packets save their mark
+ * first, so that the restore cannot clear it on a connection meshwan never saw come in.
+ */
+export function connmarkRules(network: NetworkConfig, site: Site): FwRule[] {
+  const { mark, mask } = site.wan;
+  const rules: FwRule[] = [];
+  const devices = wanDevices(network);
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const devs = devices.filter((d) => d.family === family).map((d) => d.dev);
+    if (devs.length === 0) continue;
+    for (const dev of devs) {
+      rules.push({
+        family,
+        table: 'mangle',
+        chain: 'PREROUTING',
+        match: { inInterface: dev, ctState: ['NEW'] },
+        target: { type: 'CONNMARK', op: 'set', value: mark, mask },
+        comment: 'wan-connmark-set',
+      });
+      rules.push({
+        family,
+        table: 'mangle',
+        chain: 'PREROUTING',
+        match: { inInterface: dev },
+        target: { type: 'CONNMARK', op: 'restore', mask },
+        comment: 'wan-connmark-restore-in',
+      });
+    }
+    rules.push({
+      family,
+      table: 'mangle',
+      chain: 'OUTPUT',
+      match: { mark: { value: mark, mask } },
+      target: { type: 'CONNMARK', op: 'save', mask },
+      comment: 'wan-connmark-save',
+    });
+    rules.push({
+      family,
+      table: 'mangle',
+      chain: 'OUTPUT',
+      target: { type: 'CONNMARK', op: 'restore', mask },
+      comment: 'wan-connmark-restore',
+    });
+  }
+  return rules;
+}
+
+/** The whole ruleset meshwan owns. */
+export function firewallRuleset(network: NetworkConfig, site: Site): Ruleset {
+  const v4 = site.wanDns.listen.find((e) => e.family === 4);
+  const v6 = site.wanDns.listen.find((e) => e.family === 6);
+  const port = (v4 ?? v6)?.port ?? 54;
+  const redirect = dnsRedirectRules({
+    gid: site.meshVpn.gid,
+    port,
+    ...(v4 ? { ipv4: v4.address } : {}),
+    ...(v6 ? { ipv6: v6.address } : {}),
+  });
+  return { rules: [...redirect, ...connmarkRules(network, site)] };
+}

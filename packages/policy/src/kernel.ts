@@ -1,0 +1,177 @@
+/**
+ * The I/O shell over @meshwan/netlink (the only package that speaks rtnetlink): dumps links, addresses, rules and
+ * routes into policy's model, and turns plan steps into netlink requests. Needs CAP_NET_ADMIN for changes.
+ */
+import { type Netlink, NetlinkError, type Route as NlRoute, type Rule as NlRule, type RouteRequest, type RuleSpec } from '@meshwan/netlink';
+import { ApplyError } from './errors.js';
+import { type Family, formatPrefix, network, type Prefix, parseAddress } from './ip.js';
+import { formatRoute, formatRule, type Route, type RouteType, type Rule, type RuleAction } from './model.js';
+import type { Step } from './plan.js';
+import type { Address, KernelState, Link } from './state.js';
+
+const fam = (f: 'inet' | 'inet6'): Family => (f === 'inet' ? 4 : 6);
+const nlFam = (f: Family): 'inet' | 'inet6' => (f === 4 ? 'inet' : 'inet6');
+
+function prefixOf(text: string | undefined, len: number, family: Family): Prefix | undefined {
+  if (text === undefined) return undefined;
+  const a = parseAddress(text);
+  return a ? { family, addr: a.addr, len } : undefined;
+}
+
+/** Canonical gateway text, so that a dumped route and a desired one compare equal. */
+function canonical(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const a = parseAddress(text);
+  if (!a) return text;
+  return formatPrefix({ ...a, len: 0 }).replace(/\/0$/, '');
+}
+
+const knownActions: readonly string[] = ['lookup', 'goto', 'nop', 'blackhole', 'unreachable', 'prohibit'];
+
+export function fromNetlinkRule(r: NlRule): Rule {
+  const family = fam(r.family);
+  // netifd's failed_policy (12) and any other action fib6_rule_action has no case for discard like a blackhole.
+  const action: RuleAction = knownActions.includes(r.action) ? (r.action as RuleAction) : 'failed_policy';
+  const rule: Record<string, unknown> = { family, priority: r.priority, action, invert: r.invert, protocol: r.protocol };
+  const optional: Record<string, unknown> = {
+    table: action === 'lookup' ? r.table : undefined,
+    goto: r.goto,
+    src: r.srcLength > 0 ? prefixOf(r.src, r.srcLength, family) : undefined,
+    dst: r.dstLength > 0 ? prefixOf(r.dst, r.dstLength, family) : undefined,
+    iif: r.iif,
+    oif: r.oif,
+    tos: r.tos !== 0 ? r.tos : undefined,
+    fwmark: r.fwmark,
+    fwmask: r.fwmark !== undefined ? (r.fwmask ?? 0xffffffff) : undefined,
+    suppressPrefixlen: r.suppressPrefixLength,
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) rule[k] = v;
+  return rule as unknown as Rule;
+}
+
+export function fromNetlinkRoute(r: NlRoute, names: ReadonlyMap<number, string>): Route | undefined {
+  const family = fam(r.family);
+  const dst = prefixOf(r.dst, r.dstLength, family);
+  if (!dst || r.nexthops) return undefined; // multipath routes are never ours; leave them alone
+  const route: Record<string, unknown> = {
+    family,
+    table: r.table,
+    dst: network(dst),
+    type: r.type as RouteType,
+    metric: r.metric,
+    protocol: r.protocol,
+  };
+  const optional: Record<string, unknown> = {
+    src: r.srcLength > 0 ? prefixOf(r.src, r.srcLength, family) : undefined,
+    dev: r.oif !== undefined ? (names.get(r.oif) ?? `if${r.oif}`) : undefined,
+    gateway: canonical(r.gateway),
+    prefsrc: canonical(r.prefsrc),
+    expiresSeconds: r.expiresSeconds,
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) route[k] = v;
+  return route as unknown as Route;
+}
+
+/** Dumps everything policy reasons about. */
+export function readKernel(nl: Netlink): KernelState {
+  const nlLinks = nl.listLinks();
+  const names = new Map(nlLinks.map((l) => [l.index, l.name]));
+  const links: Link[] = nlLinks.map((l) => ({ name: l.name, ifindex: l.index, up: l.adminUp }));
+  const addresses: Address[] = [];
+  for (const a of nl.listAddresses()) {
+    const parsed = parseAddress(a.address);
+    const dev = names.get(a.index);
+    if (parsed && dev !== undefined) addresses.push({ dev, family: parsed.family, addr: parsed.addr, len: a.prefixLength });
+  }
+  const rules = nl.listRules().map(fromNetlinkRule);
+  const routes: Route[] = [];
+  for (const r of nl.listRoutes()) {
+    const route = fromNetlinkRoute(r, names);
+    if (route) routes.push(route);
+  }
+  return { links, addresses, rules, routes };
+}
+
+export function toRuleSpec(rule: Rule): RuleSpec {
+  if (rule.action === 'failed_policy' || rule.uidrange || rule.ipproto !== undefined || rule.sport || rule.dport) {
+    throw new ApplyError('rule', formatRule(rule), new Error('needs a selector or action @meshwan/netlink cannot send yet'));
+  }
+  const spec: RuleSpec = {
+    family: nlFam(rule.family),
+    priority: rule.priority,
+    action: rule.action,
+    invert: rule.invert,
+    protocol: rule.protocol,
+  };
+  if (rule.table !== undefined) spec.table = rule.table;
+  if (rule.goto !== undefined) spec.goto = rule.goto;
+  if (rule.src) spec.from = formatPrefix(rule.src);
+  if (rule.dst) spec.to = formatPrefix(rule.dst);
+  if (rule.iif !== undefined) spec.iif = rule.iif;
+  if (rule.oif !== undefined) spec.oif = rule.oif;
+  if (rule.tos !== undefined) spec.tos = rule.tos;
+  if (rule.fwmark !== undefined) spec.fwmark = rule.fwmark;
+  if (rule.fwmask !== undefined) spec.fwmask = rule.fwmask;
+  if (rule.suppressPrefixlen !== undefined) spec.suppressPrefixLength = rule.suppressPrefixlen;
+  return spec;
+}
+
+export function toRouteRequest(route: Route): RouteRequest {
+  const req: RouteRequest = {
+    dst: formatPrefix(route.dst),
+    family: nlFam(route.family),
+    table: route.table,
+    type: route.type,
+    metric: route.metric,
+    protocol: route.protocol,
+  };
+  if (route.dev !== undefined) req.dev = route.dev;
+  if (route.gateway !== undefined) req.gateway = route.gateway;
+  if (route.src) req.from = formatPrefix(route.src);
+  if (route.prefsrc !== undefined) req.prefsrc = route.prefsrc;
+  return req;
+}
+
+/** Describes a step as a log line: `add rule 9000: not from all fwmark 0x1/0x1 lookup main proto meshwan`. */
+export function describeStep(step: Step): string {
+  switch (step.op) {
+    case 'addRule':
+      return `add rule ${formatRule(step.rule)}`;
+    case 'deleteRule':
+      return `delete rule ${formatRule(step.rule)}`;
+    case 'addRoute':
+      return `add route ${formatRoute(step.route)}`;
+    case 'deleteRoute':
+      return `delete route ${formatRoute(step.route)}`;
+  }
+}
+
+/**
+ * Runs one step. Losing a race is success: EEXIST on an add (netifd, or the kernel, was quicker) and ENOENT/ESRCH
+ * on a delete (the object is already gone) leave the kernel as wanted.
+ */
+export function runStep(nl: Netlink, step: Step): void {
+  try {
+    switch (step.op) {
+      case 'addRule':
+        nl.addRule(toRuleSpec(step.rule));
+        return;
+      case 'deleteRule':
+        nl.deleteRule(toRuleSpec(step.rule));
+        return;
+      case 'addRoute':
+        nl.addRoute(toRouteRequest(step.route));
+        return;
+      case 'deleteRoute':
+        nl.deleteRoute(toRouteRequest(step.route));
+        return;
+    }
+  } catch (err: unknown) {
+    if (err instanceof NetlinkError) {
+      if (step.op.startsWith('add') && err.code === 'EEXIST') return;
+      if (step.op.startsWith('delete') && (err.code === 'ENOENT' || err.code === 'ESRCH')) return;
+    }
+    if (err instanceof ApplyError) throw err;
+    throw new ApplyError(step.op, describeStep(step).replace(/^\w+ \w+ /, ''), err);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * A Gluon-like node in network namespaces for the CLI tests: `node` has br-wan (a veth to `uplink`, the
+ * volunteer's home network, 2001:db8:1::/64 and 192.0.2.0/24) and mesh0 (a veth to `mesh`, fd00:1::/64 and
+ * 198.51.100.0/24), and a staged root with the network config 110-network writes. The built CLI runs inside
+ * `node` through `ip netns exec`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addAddress, connect, createNamespace, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
+
+export const meshwanBin = new URL('../../bin/meshwan.js', import.meta.url).pathname;
+export const meshwanWanBin = new URL('../../bin/meshwan-wan.js', import.meta.url).pathname;
+
+export const gluonNetworkText = `config interface 'loopback'
+	option ifname 'lo'
+	option proto 'static'
+	option ipaddr '127.0.0.1'
+	option netmask '255.0.0.0'
+
+config interface 'wan'
+	option ifname 'wan0'
+	option type 'bridge'
+	option proto 'dhcp'
+	option peerdns '0'
+
+config interface 'wan6'
+	option ifname 'br-wan'
+	option proto 'dhcpv6'
+	option peerdns '0'
+	option ip6table '1'
+	option sourcefilter '0'
+	option reqprefix 'no'
+
+config interface 'mesh'
+	option device 'mesh0'
+	option proto 'static'
+
+config rule6 'wan6_lookup'
+	option mark '0x01/0x01'
+	option lookup '1'
+
+config route6 'wan6_unreachable'
+	option type 'unreachable'
+	option interface 'loopback'
+	option target '::/0'
+	option gateway '::'
+	option table '1'
+	option metric '65535'
+`;
+
+export interface TestNode {
+  readonly node: Namespace;
+  readonly uplink: Namespace;
+  readonly mesh: Namespace;
+  readonly root: string;
+}
+
+export function createNode(t: Teardowns, networkText = gluonNetworkText): TestNode {
+  const root = mkdtempSync(join(tmpdir(), 'meshwan-policy-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'etc/config'), { recursive: true });
+  writeFileSync(join(root, 'etc/config/network'), networkText);
+  const node = createNamespace(t, 'node');
+  const uplink = createNamespace(t, 'up');
+  const mesh = createNamespace(t, 'mesh');
+  connect(node, 'br-wan', uplink, 'home0');
+  connect(node, 'mesh0', mesh, 'peer0');
+  addAddress(node, 'br-wan', '2001:db8:1::5/64');
+  addAddress(uplink, 'home0', '2001:db8:1::1/64');
+  addAddress(node, 'br-wan', '192.0.2.5/24');
+  addAddress(uplink, 'home0', '192.0.2.1/24');
+  addAddress(node, 'mesh0', 'fd00:1::5/64');
+  addAddress(mesh, 'peer0', 'fd00:1::1/64');
+  addAddress(node, 'mesh0', '198.51.100.5/24');
+  addAddress(mesh, 'peer0', '198.51.100.1/24');
+  // What DHCPv6/RA would give the WAN: a default route in main, which meshwan must move to table 1.
+  node.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:1::1', 'dev', 'br-wan');
+  node.ip('route', 'add', 'default', 'via', '192.0.2.1', 'dev', 'br-wan');
+  return { node, uplink, mesh, root };
+}
+
+/** Environment for the CLI: no site file (Gluon's defaults) unless the test gives one. */
+export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  if (!('MESHWAN_SITE' in extra)) delete env.MESHWAN_SITE;
+  delete env.NODE_OPTIONS_UNUSED;
+  return env;
+}
+
+export function meshwan(n: TestNode, args: readonly string[], env: Record<string, string> = {}) {
+  const r = spawnSync('ip', ['netns', 'exec', n.node.name, process.execPath, meshwanBin, ...args, '--root', n.root], {
+    encoding: 'utf8',
+    env: cliEnv(env),
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `ip -6 route get` in the node; the route line, or the error text when the kernel refuses. */
+export function routeGet(n: TestNode, ...args: string[]): string {
+  const r = n.node.try('ip', ...args.slice(0, 1), 'route', 'get', ...args.slice(1));
+  return r.status === 0 ? r.stdout.trim() : r.stderr.trim();
+}
