@@ -174,7 +174,11 @@ t.test("a user's static WAN on a VLAN with a fixed MAC and own DNS servers survi
 });
 
 t.test('the site servers seed an empty static list; OpenWrt default network gains wan', async (t) => {
-  const root = makeRoot(t, { 'etc/config/network': join(sharedConfigs, 'ow_network') });
+  const root = makeRoot(t, {
+    'etc/config/network': join(sharedConfigs, 'ow_network'),
+    'etc/config/firewall': join(sharedConfigs, 'ow_firewall'),
+  });
+  const owFirewall = new Uci({ confdir: join(sharedConfigs), savedir: join(root, 'nonexistent'), conf2dir: null }).sections('ow_firewall');
   upgrade(root, { MESHWAN_SITE: join(fixtures, 'site-servers.ini') });
   t.equal(
     read(root, 'etc/config/gluon-wan-dnsmasq'),
@@ -187,6 +191,9 @@ t.test('the site servers seed an empty static list; OpenWrt default network gain
   );
   t.equal(uci.get('network', 'wan6', 'ifname'), '@wan');
   t.equal(uci.get('network', 'lan', 'ipaddr'), '192.168.1.1');
+  const firewall = uci.sections('firewall');
+  t.same(firewall.slice(0, -1), owFirewall, "OpenWrt's firewall sections stay as they were");
+  t.same(firewall.at(-1)?.name, 'meshwan_dns', 'our include is appended');
   const first = snapshot(root);
   upgrade(root, { MESHWAN_SITE: join(fixtures, 'site-servers.ini') });
   t.same(snapshot(root), first);
