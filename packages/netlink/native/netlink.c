@@ -181,10 +181,12 @@ typedef struct {
 static void on_closed(uv_handle_t *h) { free(h->data); }
 
 static void on_readable(uv_poll_t *p, int status, int events) {
-  (void)status;
   (void)events;
   watcher_t *w = p->data;
   if (w->closing) return;
+  /* A socket error (ENOBUFS after an overrun) shows as POLLERR, and libuv then stops the handle and reports
+   * UV_EBADF. Restart it: JS reads the error with recv() and the socket stays usable. */
+  if (status < 0) uv_poll_start(&w->poll, UV_READABLE, on_readable);
   napi_env env = w->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;

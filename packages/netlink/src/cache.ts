@@ -24,9 +24,17 @@ export interface Snapshot {
   rules: Rule[];
 }
 
-/** The identity the kernel uses: IPv4 (table, dst, tos, metric), IPv6 (table, dst, src, metric). */
-export function routeKey(r: Route): string {
+/** Where `ip route replace` replaces: IPv4 (table, dst, tos, metric), IPv6 (table, dst, src, metric). */
+export function routeBaseKey(r: Route): string {
   return `${r.family}|${r.table}|${r.dst}/${r.dstLength}|${r.src ?? ''}/${r.srcLength}|${r.tos}|${r.metric}`;
+}
+
+/**
+ * One route's identity: the base key plus its nexthop, because several routes may share a base key (IPv6 fe80::/64
+ * on every link, `ip route append`). A multipath route is one object at its base key (ECMP siblings are merged).
+ */
+export function routeKey(r: Route): string {
+  return r.nexthops ? `${routeBaseKey(r)}|*` : `${routeBaseKey(r)}|${r.oif ?? ''}|${r.gateway ?? ''}|${r.type}`;
 }
 
 export function ruleKey(r: Rule): string {
@@ -52,6 +60,24 @@ export function addressKey(a: Address): string {
   return `${a.family}|${a.index}|${a.address}/${a.prefixLength}`;
 }
 
+/** Two dumps of one route (same key) are the same route unless one of these differs; counters and expiry may. */
+function sameRoute(a: Route, b: Route): boolean {
+  return (
+    a.type === b.type &&
+    a.gateway === b.gateway &&
+    a.oif === b.oif &&
+    a.iif === b.iif &&
+    a.prefsrc === b.prefsrc &&
+    a.protocol === b.protocol &&
+    a.scope === b.scope &&
+    a.flags === b.flags &&
+    a.pref === b.pref &&
+    a.mark === b.mark &&
+    (a.nexthops === undefined) === (b.nexthops === undefined) &&
+    (a.nexthops === undefined || JSON.stringify(a.nexthops) === JSON.stringify(b.nexthops))
+  );
+}
+
 /** What must be equal for two dumps of an object to be "the same": counters, lifetimes and raw extras are not. */
 function signature(e: ObjectEvent): string {
   switch (e.kind) {
@@ -71,11 +97,28 @@ export class RouteCache {
   private readonly linkNames = new Map<string, Link>();
   private readonly addressMap = new Map<string, Address>();
   private readonly routeEntries = new Map<string, { entry: Entry; table: TableIndex }>();
+  /** base key -> route keys, for replace */
+  private readonly routeBases = new Map<string, Set<string>>();
   private readonly tableMap: Record<Family, Map<number, TableIndex>> = { inet: new Map(), inet6: new Map() };
   private readonly ruleLists: Record<Family, Rule[]> = { inet: [], inet6: [] };
 
-  /** Applies one change; returns the object it replaced or removed (undefined when there was none). */
-  apply(e: ObjectEvent): ObjectEvent | undefined {
+  private removeRoute(key: string): Route | undefined {
+    const prev = this.routeEntries.get(key);
+    if (!prev) return undefined;
+    prev.table.remove(prev.entry);
+    this.routeEntries.delete(key);
+    const base = routeBaseKey(prev.entry.route);
+    const keys = this.routeBases.get(base);
+    keys?.delete(key);
+    if (keys?.size === 0) this.routeBases.delete(base);
+    return prev.entry.route;
+  }
+
+  /**
+   * Applies one change; returns the object it replaced or removed (undefined when there was none). `replace`
+   * (NLM_F_REPLACE on RTM_NEWROUTE) first removes every route with the same base key, as the kernel did.
+   */
+  apply(e: ObjectEvent, replace = false): ObjectEvent | undefined {
     switch (e.kind) {
       case 'link': {
         const prev = this.linkMap.get(e.link.index);
@@ -95,11 +138,9 @@ export class RouteCache {
       }
       case 'route': {
         const key = routeKey(e.route);
-        const prev = this.routeEntries.get(key);
-        if (prev) {
-          prev.table.remove(prev.entry);
-          this.routeEntries.delete(key);
-        }
+        let prev = this.removeRoute(key);
+        if (e.type === 'new' && (replace || e.route.nexthops))
+          for (const other of [...(this.routeBases.get(routeBaseKey(e.route)) ?? [])]) prev = this.removeRoute(other) ?? prev;
         if (e.type === 'new') {
           const tables = this.tableMap[e.route.family];
           let table = tables.get(e.route.table);
@@ -108,8 +149,15 @@ export class RouteCache {
             tables.set(e.route.table, table);
           }
           this.routeEntries.set(key, { entry: table.add(e.route), table });
+          const base = routeBaseKey(e.route);
+          let keys = this.routeBases.get(base);
+          if (!keys) {
+            keys = new Set();
+            this.routeBases.set(base, keys);
+          }
+          keys.add(key);
         }
-        return prev && { type: 'new', kind: 'route', route: prev.entry.route };
+        return prev && { type: 'new', kind: 'route', route: prev };
       }
       case 'rule': {
         const list = this.ruleLists[e.rule.family];
@@ -139,47 +187,48 @@ export class RouteCache {
   }
 
   /**
-   * Makes the cache equal to `snapshot` (or just the kinds/families it is limited to) and returns the changes
-   * as events: dels for what vanished, news for what appeared or changed. Rules are replaced as a list so their
-   * order is the dump's.
+   * Makes the cache equal to `snapshot` for the kinds it contains and returns the changes as events: dels for
+   * what vanished, news for what appeared or changed. Rules are replaced as a list so their order is the dump's.
    */
-  load(snapshot: Partial<Snapshot>, only?: (e: ObjectEvent) => boolean): ObjectEvent[] {
-    const fresh: ObjectEvent[] = [];
-    for (const link of snapshot.links ?? []) fresh.push({ type: 'new', kind: 'link', link });
-    for (const address of snapshot.addresses ?? []) fresh.push({ type: 'new', kind: 'address', address });
-    for (const route of snapshot.routes ?? []) fresh.push({ type: 'new', kind: 'route', route });
-    for (const rule of snapshot.rules ?? []) fresh.push({ type: 'new', kind: 'rule', rule });
-    const keyOf = (e: ObjectEvent) =>
-      e.kind === 'link'
-        ? `L${e.link.index}`
-        : e.kind === 'address'
-          ? `A${addressKey(e.address)}`
-          : e.kind === 'route'
-            ? `R${routeKey(e.route)}`
-            : `U${ruleKey(e.rule)}`;
-    const inScope = (e: ObjectEvent) =>
-      (e.kind === 'link'
-        ? snapshot.links
-        : e.kind === 'address'
-          ? snapshot.addresses
-          : e.kind === 'route'
-            ? snapshot.routes
-            : snapshot.rules) !== undefined && (only ? only(e) : true);
-    const freshKeys = new Map(fresh.map((e) => [keyOf(e), e]));
+  load(snapshot: Partial<Snapshot>): ObjectEvent[] {
     const changes: ObjectEvent[] = [];
-    for (const old of this.events()) {
-      if (!inScope(old)) continue;
-      const now = freshKeys.get(keyOf(old));
-      if (!now) changes.push({ ...old, type: 'del' });
-      else if (signature(now) !== signature(old)) changes.push(now);
-      if (now) freshKeys.delete(keyOf(old));
+    if (snapshot.links) {
+      const fresh = new Map(snapshot.links.map((l) => [l.index, l]));
+      for (const old of this.linkMap.values()) if (!fresh.has(old.index)) changes.push({ type: 'del', kind: 'link', link: old });
+      for (const link of fresh.values()) {
+        const old = this.linkMap.get(link.index);
+        if (!old || signature({ type: 'new', kind: 'link', link }) !== signature({ type: 'new', kind: 'link', link: old }))
+          changes.push({ type: 'new', kind: 'link', link });
+      }
     }
-    for (const e of freshKeys.values()) if (inScope(e)) changes.push(e);
-    for (const e of changes) if (e.kind !== 'rule') this.apply(e);
+    if (snapshot.addresses) {
+      const fresh = new Map(snapshot.addresses.map((a) => [addressKey(a), a]));
+      for (const [key, old] of this.addressMap) if (!fresh.has(key)) changes.push({ type: 'del', kind: 'address', address: old });
+      for (const [key, address] of fresh) {
+        const old = this.addressMap.get(key);
+        if (!old || signature({ type: 'new', kind: 'address', address }) !== signature({ type: 'new', kind: 'address', address: old }))
+          changes.push({ type: 'new', kind: 'address', address });
+      }
+    }
+    if (snapshot.routes) {
+      const fresh = new Map<string, Route>();
+      for (const r of snapshot.routes) fresh.set(routeKey(r), r);
+      for (const [key, { entry }] of this.routeEntries)
+        if (!fresh.has(key)) changes.push({ type: 'del', kind: 'route', route: entry.route });
+      for (const [key, route] of fresh) {
+        const old = this.routeEntries.get(key)?.entry.route;
+        if (!old || !sameRoute(old, route)) changes.push({ type: 'new', kind: 'route', route });
+      }
+    }
     if (snapshot.rules) {
-      const rules = snapshot.rules.filter((rule) => inScope({ type: 'new', kind: 'rule', rule }));
-      for (const family of ['inet', 'inet6'] as const) this.ruleLists[family] = rules.filter((r) => r.family === family);
+      const fresh = new Map(snapshot.rules.map((r) => [ruleKey(r), r]));
+      const current = [...this.ruleLists.inet, ...this.ruleLists.inet6];
+      const known = new Set(current.map(ruleKey));
+      for (const old of current) if (!fresh.has(ruleKey(old))) changes.push({ type: 'del', kind: 'rule', rule: old });
+      for (const [key, rule] of fresh) if (!known.has(key)) changes.push({ type: 'new', kind: 'rule', rule });
+      for (const family of ['inet', 'inet6'] as const) this.ruleLists[family] = snapshot.rules.filter((r) => r.family === family);
     }
+    for (const e of changes) if (e.kind !== 'rule') this.apply(e);
     return changes;
   }
 

@@ -15,5 +15,7 @@ export type { Nexthop, NexthopSpec, Route, RouteQuery, RouteSpec } from './codec
 export type { Rule, RuleSpec } from './codec/rule.js';
 export { AddonError, DecodeError, errnoName, NetlinkError, RequestError } from './errors.js';
 export type { LookupOptions, LookupResult, Verdict } from './lookup.js';
+export { MONITOR_GROUPS, Monitor, type MonitorEvent, type MonitorOptions } from './monitor.js';
 export type { RouteFilter } from './routes.js';
+export { dumpAll } from './snapshot.js';
 export { NetlinkSocket, type SocketOptions } from './socket.js';
