@@ -158,3 +158,39 @@ function planTable(family: Family, table: Table, saved: SavedTable, rules: reado
     ...inserts,
   ];
 }
+
+/**
+ * The script that puts our part of `old` back, given `current`: used when the other family's commit failed after
+ * this one's succeeded. Our chains get their old rules verbatim, jumps into them return to their old positions;
+ * foreign rules are untouched (their positions did not change, as we only ever add or delete our own jumps).
+ */
+export function rollbackScript(current: SavedState, old: SavedState): string {
+  const parts: string[] = [];
+  for (const table of ['nat', 'mangle', 'filter'] as const) {
+    const now = current.get(table) ?? { chains: [], rules: [] };
+    const before = old.get(table) ?? { chains: [], rules: [] };
+    const oursNow = now.chains.filter((c) => c.startsWith('meshwan_'));
+    const oursBefore = before.chains.filter((c) => c.startsWith('meshwan_'));
+    const isJump = (r: SavedRule) => !r.chain.startsWith('meshwan_') && (argAfter(r.args, '-j') ?? '').startsWith('meshwan_');
+    const line = (verb: string, r: SavedRule, position = '') =>
+      [verb, r.chain, ...(position ? [position] : []), ...r.args].map(quote).join(' ');
+    const jumpsNow = now.rules.filter(isJump);
+    const jumpsBefore: string[] = [];
+    for (const chain of new Set(before.rules.filter(isJump).map((r) => r.chain))) {
+      before.rules
+        .filter((r) => r.chain === chain)
+        .forEach((r, i) => {
+          if (isJump(r)) jumpsBefore.push(line('-I', r, String(i + 1)));
+        });
+    }
+    const lines = [
+      ...[...new Set([...oursNow, ...oursBefore])].map((c) => `:${c} - [0:0]`),
+      ...jumpsNow.map((r) => line('-D', r)),
+      ...oursNow.filter((c) => !oursBefore.includes(c)).map((c) => `-X ${c}`),
+      ...before.rules.filter((r) => r.chain.startsWith('meshwan_')).map((r) => line('-A', r)),
+      ...jumpsBefore,
+    ];
+    if (oursNow.length + oursBefore.length + jumpsNow.length > 0) parts.push(`*${table}`, ...lines, 'COMMIT');
+  }
+  return parts.length > 0 ? `${parts.join('\n')}\n` : '';
+}

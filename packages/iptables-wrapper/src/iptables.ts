@@ -8,7 +8,7 @@ import type { DriftReport } from './drift.js';
 import { FirewallError } from './errors.js';
 import { failedLine, inNetns, runTool, serialized } from './exec.js';
 import type { ApplyResult, BackendOptions, Firewall } from './firewall.js';
-import { parseSave, planIptables, type SavedState } from './iptables-plan.js';
+import { parseSave, planIptables, rollbackScript, type SavedState } from './iptables-plan.js';
 import { lockPath, withFileLock } from './lock.js';
 import type { Family, Rule, Ruleset } from './types.js';
 import { validate } from './validate.js';
@@ -76,7 +76,22 @@ export class IptablesBackend implements Firewall {
     const scripts = plans.filter(([, p]) => p.script !== '').map(([family, p]) => [family, p.script] as [Family, string]);
     if (write) {
       for (const [family, script] of scripts) await this.restore(family, script, true);
-      for (const [family, script] of scripts) await this.restore(family, script, false);
+      const committed: Family[] = [];
+      for (const [family, script] of scripts) {
+        try {
+          await this.restore(family, script, false);
+          committed.push(family);
+        } catch (err: unknown) {
+          // The kernel refused this family after the other one was committed: put the other one back.
+          for (const done of committed) {
+            const old = states.find(([f]) => f === done)?.[1] ?? new Map();
+            const current = parseSave(await this.save(done));
+            await this.restore(done, rollbackScript(current, old), false);
+            if (this.options.variant === 'nft') await this.dropEmptyBuiltins(done, current);
+          }
+          throw err;
+        }
+      }
     }
     return { drift: plans.flatMap(([, p]) => p.drift), scripts, states };
   }

@@ -207,6 +207,34 @@ for (const c of backendCases) {
       t.same(await fw.status(A), { inSync: true, drift: [] });
     });
 
+    t.test('a family the kernel refuses rolls back the family already committed', async (t) => {
+      const ns = namespace(t, 'fw');
+      const fw = c.make(ns.name);
+      await fw.apply(A);
+      const before = c.dump(ns);
+      const half: Ruleset = {
+        rules: [
+          ...(B.rules.filter((r) => r.family === 'ipv4') as Rule[]),
+          ...refused.rules.map((r) => ({
+            ...r,
+            family: 'ipv6' as const,
+            target: r.target.type === 'DNAT' ? { ...r.target, address: '2001:db8::1' } : r.target,
+          })),
+        ],
+      };
+      await t.rejects(fw.apply(half), FirewallError);
+      // Legacy x_tables tables, once used, stay (empty); the other backends leave not even that.
+      const normalize = (s: string) =>
+        c.name === 'iptables-legacy'
+          ? s
+              .split('\n')
+              .filter((l) => l.startsWith('-A') || (l.startsWith(':') && !/^:[A-Z]+ ACCEPT/.test(l)))
+              .join('\n')
+          : s;
+      t.equal(normalize(c.dump(ns)), normalize(before), 'IPv4 and IPv6 both still have A');
+      t.same(await fw.status(A), { inSync: true, drift: [] });
+    });
+
     t.test('concurrent applies end in one consistent ruleset', async (t) => {
       const ns = namespace(t, 'fw');
       const one = c.make(ns.name);
