@@ -1,8 +1,11 @@
 // The upgrade steps on staged roots, through the real @meshwan/uci: fresh, twice, Gluon-era, user-edited.
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Uci } from '@meshwan/uci';
 import t, { type Test } from 'tap';
+import { contextFor } from '../src/context.js';
+import { upgradeMeshVpn, upgradeNetwork, upgradeWanDns } from '../src/steps.js';
+import { openStore } from '../src/uci-store.js';
 import { fixtures, makeRoot, read, sharedConfigs, snapshot, upgrade } from './lib.js';
 
 const freshNetwork = `
@@ -198,3 +201,45 @@ t.test('the site servers seed an empty static list; OpenWrt default network gain
   upgrade(root, { MESHWAN_SITE: join(fixtures, 'site-servers.ini') });
   t.same(snapshot(root), first);
 });
+
+t.test('staged, not committed: no config file changes before 990, and an interrupted upgrade resumes', async (t) => {
+  const files = {
+    'etc/config/network': join(fixtures, 'gluon/network-old-style'),
+    'etc/config/network_gluon-old': join(fixtures, 'gluon/network_gluon-old'),
+    'etc/config/firewall': join(fixtures, 'gluon/firewall'),
+  };
+  const clean = makeRoot(t, files);
+  upgrade(clean);
+
+  // Interrupted after the scripts staged their changes: nothing in /etc/config changed yet, and uci sees them.
+  const resumed = makeRoot(t, files);
+  const before = snapshot(resumed);
+  for (const step of [upgradeNetwork, upgradeWanDns, upgradeMeshVpn]) {
+    const ctx = contextFor(resumed, {});
+    step(ctx, openStore(ctx));
+  }
+  for (const path of ['etc/config/network', 'etc/config/network_gluon-old', 'etc/config/firewall']) {
+    t.same(snapshot(resumed).get(path), before.get(path), `${path} untouched before the commit`);
+  }
+  const uci = new Uci({ confdir: join(resumed, 'etc/config'), savedir: join(resumed, 'tmp/.uci'), conf2dir: null });
+  t.ok(uci.changes('network').length > 0, "OpenWrt's uci sees the staged network changes");
+  // Resume with the staged changes still there (no reboot)...
+  upgrade(resumed);
+  t.same(texts(resumed), texts(clean));
+
+  // ...and after a reboot, which empties /tmp/.uci (tmpfs): the saved copy is still there, so nothing is lost.
+  const rebooted = makeRoot(t, files);
+  for (const step of [upgradeNetwork, upgradeWanDns, upgradeMeshVpn]) {
+    const ctx = contextFor(rebooted, {});
+    step(ctx, openStore(ctx));
+  }
+  rmSync(join(rebooted, 'tmp/.uci'), { recursive: true, force: true });
+  upgrade(rebooted);
+  t.same(texts(rebooted), texts(clean));
+});
+
+function texts(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [path, state] of snapshot(root)) if (!path.startsWith('tmp/')) out.set(path, state.text);
+  return out;
+}
