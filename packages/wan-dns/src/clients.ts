@@ -1,4 +1,41 @@
-/** Which clients may ask: loopback only unless --allow-remote (the forwarder serves the node itself, gluon-wan-dnsmasq binds 127.0.0.1/::1). */
+/**
+ * Which clients may ask: this node only, unless --allow-remote. That is loopback, and also the node's own
+ * addresses: the firewall's redirect of the mesh-VPN group's DNS (nat OUTPUT, REDIRECT to :54) keeps the
+ * source address the route chose (e.g. the mesh interface's), so such a query arrives from a local address
+ * that is not 127.0.0.1. The set of local addresses is re-read at most once a second, on a miss.
+ */
+import { networkInterfaces } from 'node:os';
+
 export function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
+}
+
+export class LocalClients {
+  private local = new Set<string>();
+  private readAtMs = -Infinity;
+
+  constructor(readonly allowRemote: boolean) {}
+
+  /** True when a query from `address` may be answered. */
+  allowed(address: string): boolean {
+    if (this.allowRemote || isLoopback(address) || this.local.has(address)) return true;
+    const now = performance.now();
+    if (now - this.readAtMs < 1000) return false;
+    this.readAtMs = now;
+    this.local = localAddresses();
+    return this.local.has(address);
+  }
+}
+
+/** Every address of this host's interfaces, as dgram and net report senders (IPv4 also v4-mapped, link-local with %dev). */
+export function localAddresses(): Set<string> {
+  const out = new Set<string>();
+  for (const [name, list] of Object.entries(networkInterfaces())) {
+    for (const a of list ?? []) {
+      out.add(a.address);
+      if (a.family === 'IPv4') out.add(`::ffff:${a.address}`);
+      else if (a.address.startsWith('fe80:')) out.add(`${a.address}%${name}`);
+    }
+  }
+  return out;
 }

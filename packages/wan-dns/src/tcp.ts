@@ -4,7 +4,7 @@
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Endpoint } from '@meshwan/site';
-import { isLoopback } from './clients.js';
+import { LocalClients } from './clients.js';
 import { StartError } from './errors.js';
 import type { Forwarder } from './forwarder.js';
 import type { Counters } from './stats.js';
@@ -65,9 +65,10 @@ export async function listenTcp(
   allowRemote: boolean,
   limits: TcpLimits,
 ): Promise<NetServer> {
+  const clients = new LocalClients(allowRemote);
   const server = createServer({ pauseOnConnect: false }, (socket) => {
     counters.tcpConnections++;
-    if (!allowRemote && !isLoopback(socket.remoteAddress ?? '')) {
+    if (!clients.allowed(socket.remoteAddress ?? '')) {
       counters.refusedClients++;
       socket.destroy();
       return;

@@ -1,7 +1,7 @@
 /** The UDP listeners: one dgram socket per --listen address, handing each datagram to the forwarder. */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Endpoint } from '@meshwan/site';
-import { isLoopback } from './clients.js';
+import { LocalClients } from './clients.js';
 import { StartError } from './errors.js';
 import type { Forwarder } from './forwarder.js';
 import type { Counters } from './stats.js';
@@ -9,8 +9,9 @@ import { endpointKey } from './upstreams.js';
 
 export async function listenUdp(endpoint: Endpoint, forwarder: Forwarder, counters: Counters, allowRemote: boolean): Promise<Socket> {
   const socket = createSocket({ type: endpoint.family === 6 ? 'udp6' : 'udp4', ipv6Only: endpoint.family === 6 });
+  const clients = new LocalClients(allowRemote);
   socket.on('message', (msg, rinfo) => {
-    if (!allowRemote && !isLoopback(rinfo.address)) {
+    if (!clients.allowed(rinfo.address)) {
       counters.refusedClients++;
       return;
     }

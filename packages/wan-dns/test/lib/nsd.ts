@@ -24,6 +24,7 @@ export function zoneText(name: string): string {
     'short 5 IN A 192.0.2.5',
     `who 0 IN TXT "${name}"`,
     '* 0 IN A 192.0.2.99',
+    `* 0 IN TXT "${name}"`,
     ...big,
     '',
   ].join('\n');

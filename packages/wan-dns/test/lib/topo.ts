@@ -5,11 +5,21 @@
  * on the same resolver addresses (198.51.100.53, 2001:db8:53::53), answering TXT "wan" and "mesh", so every
  * answer shows which way the query went.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addAddress, connect, createNamespace, type Namespace, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
+import {
+  addAddress,
+  commandExists,
+  connect,
+  createNamespace,
+  isRoot,
+  type Namespace,
+  stopProcess,
+  type Teardowns,
+  waitFor,
+} from '../../../../test/lib/netns.js';
 import { startNsd } from './nsd.js';
 
 export const resolverV4 = '198.51.100.53';
@@ -86,3 +96,33 @@ export async function startWanDns(t: Teardowns, topo: Topo, args: readonly strin
   if (child.exitCode !== null) throw new Error(`wan-dns exited ${child.exitCode}: ${out}`);
   return { child, output: () => out };
 }
+
+/** tcpdump of DNS packets on `dev` in `ns` into `file`. */
+export function capture(t: Teardowns, ns: { name: string }, dev: string, file: string) {
+  const child = spawn('ip', ['netns', 'exec', ns.name, 'tcpdump', '-n', '-U', '--immediate-mode', '-i', dev, '-w', file, 'port 53'], {
+    stdio: 'pipe',
+  });
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  t.teardown(() => stopProcess(child));
+  return { child, ready: () => waitFor('tcpdump', () => /listening on/.test(err)), stop: () => stopProcess(child) };
+}
+
+/** The packets of a capture as tcpdump prints them (the independent witness). */
+export function capturedLines(ns: { name: string }, file: string): string[] {
+  const r = spawnSync('ip', ['netns', 'exec', ns.name, 'tcpdump', '-n', '-r', file], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter((l) => l.trim() !== '');
+}
+
+const missing = ['nsd', 'dig', 'tcpdump', 'setpriv'].filter((c) => !commandExists(c));
+/** Why namespace tests cannot run here, or false. */
+export const skipReason: string | false = !isRoot()
+  ? 'needs root for namespaces'
+  : missing.length > 0
+    ? `missing ${missing.join(', ')}`
+    : false;
+
+export const status = (topo: Topo, control: string): string =>
+  topo.node.exec(process.execPath, bin, '--status', '--json', '--control', control);
