@@ -56,7 +56,9 @@ t.test('usage errors exit 2; a root without upgrade scripts exits 1', async (t) 
   const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
   t.equal(help.status, 0);
   t.match(help.stdout, /usage: meshwan-reconfigure/);
-  const empty = spawnSync(process.execPath, [bin, '--root', mkdtempSync(join(tmpdir(), 'meshwan-reconf-'))], { encoding: 'utf8' });
+  const emptyRoot = mkdtempSync(join(tmpdir(), 'meshwan-reconf-'));
+  t.teardown(() => rmSync(emptyRoot, { recursive: true, force: true }));
+  const empty = spawnSync(process.execPath, [bin, '--root', emptyRoot], { encoding: 'utf8' });
   t.equal(empty.status, 1);
   t.match(empty.stderr, /ENOENT/);
   t.same(parseReconfigureArgs([]), { root: '/' });
