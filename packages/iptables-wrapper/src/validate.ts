@@ -6,6 +6,7 @@
  */
 import { checkCidr, checkHost } from './addresses.js';
 import { RuleError, RulesetError } from './errors.js';
+import { findLoops } from './loops.js';
 import {
   type AddrType,
   type BuiltinChain,
@@ -228,12 +229,14 @@ export function checkRuleset(ruleset: Ruleset, backend: ValidateFor = 'any'): Ru
   if (typeof ruleset !== 'object' || ruleset === null || !Array.isArray(ruleset.rules)) {
     return [new RuleError(-1, '', 'expected a ruleset { rules: Rule[] }')];
   }
-  return ruleset.rules.flatMap((rule, index) => {
+  const errors = ruleset.rules.flatMap((rule, index) => {
     if (typeof rule !== 'object' || rule === null || typeof rule.target !== 'object' || rule.target === null) {
       return [new RuleError(index, '', 'expected a rule object with family, table, chain and target')];
     }
     return checkRule(rule, index, backend);
   });
+  // Loops only make sense to look for between chains that are themselves valid.
+  return errors.length > 0 ? errors : findLoops(ruleset.rules);
 }
 
 /** Throws RulesetError listing every problem; returns the ruleset unchanged when it is valid. */

@@ -140,3 +140,22 @@ t.test('malformed input is an error, not a crash', async (t) => {
     ],
   );
 });
+
+t.test('jump loops are named before the kernel refuses them', async (t) => {
+  const jump = (chain: string, to: string, family: 'ipv4' | 'ipv6' = 'ipv4'): Rule => ({
+    ...base,
+    family,
+    chain,
+    target: { type: 'jump', chain: to },
+  });
+  t.same(
+    messages([jump('OUTPUT', 'meshwan_a'), jump('meshwan_a', 'meshwan_b'), jump('meshwan_b', 'meshwan_c'), jump('meshwan_c', 'meshwan_a')]),
+    ['rules[3].target.chain: jumping here makes a loop: meshwan_a -> meshwan_b -> meshwan_c -> meshwan_a'],
+  );
+  t.same(messages([jump('meshwan_a', 'meshwan_b'), jump('meshwan_b', 'meshwan_a', 'ipv6')]), [], 'different families are different chains');
+  t.same(
+    messages([jump('OUTPUT', 'meshwan_a'), jump('OUTPUT', 'meshwan_b'), jump('meshwan_a', 'meshwan_c'), jump('meshwan_b', 'meshwan_c')]),
+    [],
+    'a diamond is no loop',
+  );
+});
