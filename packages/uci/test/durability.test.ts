@@ -1,0 +1,107 @@
+// Crash safety (SIGKILL at random moments of a commit loop) and multi-process commits to one package.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { parseUci, UciParseError } from '../src/index.js';
+
+// Child processes start slowly on a loaded machine; this file needs more than tap's default 30 s.
+t.setTimeout(150_000);
+
+const child = new URL('./lib/child.mjs', import.meta.url).pathname;
+// The children run the built package, as a node runs it: `make test` builds first.
+const built = existsSync(new URL('../dist/index.js', import.meta.url));
+const skip = built ? false : 'needs the built package: npx tsc -b packages/uci';
+
+function dirs(t: { teardown(fn: () => void): void }): { conf: string; save: string } {
+  const root = mkdtempSync(join(tmpdir(), 'uci-dur-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const conf = join(root, 'conf');
+  mkdirSync(conf);
+  writeFileSync(join(conf, 'p'), "config t 'x'\n\toption v 'v0;'\n\toption n '0'\n");
+  return { conf, save: join(root, 'save') };
+}
+
+function run(args: string[]) {
+  return spawn(process.execPath, [child, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Problems with a committed file: it must parse and hold one whole version (`v<i>;` repeated, n = i). */
+function problems(text: string): string[] {
+  let p: ReturnType<typeof parseUci>;
+  try {
+    p = parseUci(text, { package: 'p' });
+  } catch (err: unknown) {
+    return [`does not parse: ${err instanceof UciParseError ? err.message : String(err)}`];
+  }
+  const x = p.sections.find((s) => s.name === 'x');
+  const v = x?.options.find((o) => o.name === 'v')?.value;
+  const n = x?.options.find((o) => o.name === 'n')?.value;
+  if (typeof v !== 'string' || typeof n !== 'string') return ['option v or n missing'];
+  const unit = `v${n};`;
+  return v.length % unit.length === 0 && v === unit.repeat(v.length / unit.length) ? [] : [`value is not whole version ${n}`];
+}
+
+t.test('SIGKILL at any moment of a commit leaves the old file or the new one', { skip }, async (t) => {
+  const { conf, save } = dirs(t);
+  let seed = 12345;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const versions = new Set<string>();
+  for (let round = 0; round < 15; round++) {
+    const c = run(['crash', conf, save, '0', '0']);
+    // Wait for its first commit, then let it commit for a random while and kill it wherever it is.
+    await new Promise((r) => c.stdout?.once('data', r));
+    await new Promise((r) => setTimeout(r, Math.floor(rnd() * 150)));
+    c.kill('SIGKILL');
+    await new Promise((r) => c.on('exit', r));
+    const text = readFileSync(join(conf, 'p'), 'latin1');
+    t.same(problems(text), [], `round ${round}: old or new file, whole`);
+    versions.add(/option n '(\d+)'/.exec(text)?.[1] ?? '');
+  }
+  t.ok(versions.size > 3, `killed at many different points (${versions.size} distinct versions)`);
+  const leftovers = readdirSync(conf).filter((f) => f !== 'p');
+  t.ok(
+    leftovers.every((f) => /^\.p\.uci-/.test(f)),
+    'only temp files may be left behind',
+  );
+});
+
+t.test('several processes committing to one package lose no change', { skip }, async (t) => {
+  const { conf, save } = dirs(t);
+  const procs = 4;
+  const count = 25;
+  const children = Array.from({ length: procs }, (_, id) => run(['concurrent', conf, save, String(id), String(count)]));
+  const codes = await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<number | null>((r) => {
+          let err = '';
+          c.stderr?.on('data', (d: Buffer) => {
+            err += d.toString();
+          });
+          c.on('exit', (code) => {
+            if (code !== 0) t.comment(err);
+            r(code);
+          });
+        }),
+    ),
+  );
+  t.same(codes, Array(procs).fill(0), 'all children succeed');
+  const p = parseUci(readFileSync(join(conf, 'p')), { package: 'p' });
+  const x = p.sections.find((s) => s.name === 'x');
+  const names = new Set(x?.options.map((o) => o.name));
+  const items = x?.options.find((o) => o.name === 'items')?.value;
+  for (let id = 0; id < procs; id++) {
+    for (let i = 0; i < count; i++) t.ok(names.has(`o${id}_${i}`), `option o${id}_${i} committed`);
+  }
+  t.ok(Array.isArray(items));
+  if (Array.isArray(items)) {
+    t.equal(items.length, procs * count, 'every list item once');
+    t.equal(new Set(items).size, procs * count);
+  }
+  t.equal(readFileSync(join(save, 'p'), 'utf8'), '', 'nothing left staged');
+});
