@@ -37,22 +37,32 @@ export interface DetectOptions {
 /** fw4's program and its ruleset template (openwrt/firewall4). */
 export const fw4Paths = ['/sbin/fw4', '/usr/share/firewall4'];
 
-function iptablesBackend(probe: Probe, netns: string | undefined): IptablesBackend {
-  const version = probe.iptablesVersion() ?? '';
-  const variant = /nf_tables/.test(version) ? 'nft' : 'legacy';
-  return new IptablesBackend({ variant, plainNames: true, ...(netns === undefined ? {} : { netns }) });
+/** Which iptables tools exist: the plain names (variant from `iptables -V`), else one variant's own names. */
+function iptablesTools(probe: Probe): { variant: 'nft' | 'legacy'; plainNames: boolean } | undefined {
+  const has = (variant: string) => probe.commandExists(`iptables${variant}-restore`) && probe.commandExists(`ip6tables${variant}-restore`);
+  if (has('')) return { variant: /nf_tables/.test(probe.iptablesVersion() ?? '') ? 'nft' : 'legacy', plainNames: true };
+  if (has('-nft')) return { variant: 'nft', plainNames: false };
+  if (has('-legacy')) return { variant: 'legacy', plainNames: false };
+  return undefined;
 }
 
-/** Thrown (as FirewallError with backend 'nft', exit null) when neither nft nor iptables-restore exists. */
+function noBackend(what: string): FirewallError {
+  return new FirewallError('nft', ['detectBackend'], null, 0, '', `${what} found in PATH`);
+}
+
+/** Thrown (as FirewallError with backend 'nft', exit null) when the tools the choice needs are not installed. */
 export function detectBackend(options: DetectOptions = {}): Firewall {
   const probe = options.probe ?? systemProbe;
   const netns = options.netns === undefined ? {} : { netns: options.netns };
   const override = options.override ?? 'auto';
   if (override === 'nft') return new NftBackend(netns);
-  if (override === 'iptables') return iptablesBackend(probe, options.netns);
+  const tools = iptablesTools(probe);
+  if (override === 'iptables') {
+    if (!tools) throw noBackend('backend iptables: no iptables-restore/ip6tables-restore (plain, -nft or -legacy)');
+    return new IptablesBackend({ ...tools, ...netns });
+  }
   const hasNft = probe.commandExists('nft');
-  const hasIptables = probe.commandExists('iptables-restore') && probe.commandExists('ip6tables-restore');
-  if (hasNft && (fw4Paths.some((p) => probe.fileExists(p)) || !hasIptables)) return new NftBackend(netns);
-  if (hasIptables) return iptablesBackend(probe, options.netns);
-  throw new FirewallError('nft', ['detectBackend'], null, 0, '', 'neither nft nor iptables-restore/ip6tables-restore found in PATH');
+  if (hasNft && (fw4Paths.some((p) => probe.fileExists(p)) || !tools)) return new NftBackend(netns);
+  if (tools) return new IptablesBackend({ ...tools, ...netns });
+  throw noBackend('neither nft nor iptables-restore/ip6tables-restore');
 }

@@ -19,6 +19,10 @@ t.test('auto: nft with fw4 or when nft is the only tool, else iptables in the va
     'iptables-legacy',
   );
   t.throws(() => detectBackend({ probe: probe([]) }), FirewallError);
+  const nftOnly = detectBackend({ probe: probe(['iptables-nft-restore', 'ip6tables-nft-restore']) });
+  t.ok(nftOnly instanceof IptablesBackend && nftOnly.tool('ipv4', 'save') === 'iptables-nft-save', 'only the -nft names');
+  t.equal(detectBackend({ probe: probe(['iptables-legacy-restore', 'ip6tables-legacy-restore']) }).name, 'iptables-legacy');
+  t.throws(() => detectBackend({ override: 'iptables', probe: probe(['nft']) }), /backend iptables: no iptables-restore/);
   t.throws(() => detectBackend({ probe: probe(['iptables-restore']) }), /neither nft nor iptables-restore\/ip6tables-restore/);
 });
 
