@@ -11,6 +11,7 @@ import { ApplyError } from './errors.js';
 import { firewallRuleset } from './firewall.js';
 import { describeStep, readKernel, runStep } from './kernel.js';
 import { planChanges } from './plan.js';
+import { ensureFwmarkAccept } from './sysctl.js';
 
 export interface ApplyReport {
   /** Each change made, as a log line (`add rule 9000: …`). */
@@ -38,6 +39,12 @@ export function applyRouting(nl: Netlink, ctx: Context): ApplyReport {
       if (!(err instanceof ApplyError)) throw err;
       errors.push(err);
     }
+  }
+  try {
+    const change = ensureFwmarkAccept();
+    if (change) changes.push(change);
+  } catch (err: unknown) {
+    errors.push(new ApplyError('sysctl', 'net.ipv4.tcp_fwmark_accept=1', err));
   }
   return { changes, errors };
 }

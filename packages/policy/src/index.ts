@@ -6,9 +6,11 @@
 export const packageName = '@meshwan/policy';
 export { type Desired, deriveDesired, GATE_PRIORITY, type Observed } from './desired.js';
 export { ApplyError, ConfigError, UsageError } from './errors.js';
+export { type Finding, type FindingCode, routingFindings } from './findings.js';
 export { type Family, formatAddress, formatPrefix, type Prefix, parseAddress, parsePrefix } from './ip.js';
 export { formatRoute, formatRule, type Route, RTPROT_MESHWAN, type Rule, routeKey, ruleKey } from './model.js';
 export { type NetworkConfig, parseNetwork, parseTableNames } from './network.js';
 export { ownsRule, type Plan, planChanges, type Step } from './plan.js';
 export type { Address, KernelState, Link, SplitParams } from './state.js';
 export type { UciSectionInput } from './uci-input.js';
+export { lookupTable, type Outcome, type Packet, ruleMatches, walk, walkOutput } from './walk.js';

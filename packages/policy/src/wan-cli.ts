@@ -5,6 +5,7 @@
  * would deliver to a foreground job are passed on, and the exit code (or the signal) is passed back.
  */
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { loadSite } from '@meshwan/site';
 
 const LIBPACKETMARK = process.env.MESHWAN_LIBPACKETMARK ?? '/usr/lib/libpacketmark.so';
@@ -61,6 +62,8 @@ function main(argv: readonly string[]): void {
     if (signal) {
       // Die of the same signal, so the caller sees what a real exec would have shown.
       process.kill(process.pid, signal);
+      // Should a handler someone else installed (a coverage hook) swallow it, exit as a shell reports a signal.
+      setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 200);
       return;
     }
     process.exitCode = code ?? 1;
