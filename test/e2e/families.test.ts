@@ -4,6 +4,9 @@ import t from 'tap';
 import { addr, answers } from '../lib/topology.js';
 import { removeFirmware, skipUnless, testNode, wholeNode } from './lib/harness.js';
 
+// A whole node costs several node.js starts; tap's 30 s default per file is too short on 2 cores.
+t.setTimeout(240_000);
+
 t.teardown(removeFirmware);
 
 for (const [label, options] of [

@@ -4,6 +4,9 @@ import t from 'tap';
 import { isRoot, namespacesOfThisRun } from '../lib/netns.js';
 import { addr, createTopology, parseDig, parseRdisc6 } from '../lib/topology.js';
 
+// A whole node costs several node.js starts; tap's 30 s default per file is too short on 2 cores.
+t.setTimeout(240_000);
+
 t.test('parseDig reads status and answers', async (t) => {
   const out = ';; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\nprobe.meshwan.test. 0 IN TXT "wan-a"\n';
   t.same(parseDig(out, 0), { status: 'NOERROR', answers: ['wan-a'], output: out });

@@ -40,6 +40,8 @@ export function dnsmasqArgs(dir: string, o: DhcpServerOptions): string[] {
     `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`,
     `--interface=${o.dev}`,
     '--bind-interfaces',
+    // dnsmasq pings an address before offering it and waits 3 s for silence; on a fresh veth nobody can answer.
+    '--no-ping',
     `--log-facility=${join(dir, 'dnsmasq.log')}`,
   ];
   if (o.v4) {

@@ -55,10 +55,11 @@ bound|renew)
   if [ -n "$MW_TABLE4" ]; then
     ip -4 addr replace "$ip/$mask" dev "$interface" noprefixroute
     ip -4 route replace "$MW_NET4" dev "$interface" proto kernel scope link src "$ip" table "$MW_TABLE4"
-    ip -4 route replace default via "$router" dev "$interface" table "$MW_TABLE4"
+    ip -4 route replace default via "$router" dev "$interface" onlink table "$MW_TABLE4"
   else
     ip -4 addr replace "$ip/$mask" dev "$interface"
-    ip -4 route replace default via "$router" dev "$interface" metric 10
+    ip -4 route replace "$MW_NET4" dev "$interface" proto kernel scope link src "$ip"
+    ip -4 route replace default via "$router" dev "$interface" onlink metric 10
   fi
   printf 'ip=%s\\nrouter=%s\\ndns=%s\\nserial=%s\\n' "$ip" "$router" "$dns" "$(date +%s%N)" > "$MW_STATE/dhcp4.tmp"
   mv "$MW_STATE/dhcp4.tmp" "$MW_STATE/dhcp4"
@@ -66,6 +67,9 @@ bound|renew)
 esac
 exit 0
 `;
+
+// Default routes carry `onlink`: whoever moves WAN routes between tables (meshwan daemon) may have moved the
+// prefix route a moment earlier, and the gateway must not need it.
 
 /** Parses `rdisc6` output: the first prefix, the RDNSS servers and the router's address. */
 export function parseRdisc6(text: string): { prefix?: string; rdnss: string[]; router?: string } {
@@ -121,7 +125,7 @@ export function createWanClient(t: Teardowns, node: Namespace, o: WanClientOptio
     const [net, len] = ra.prefix.split('/');
     addresses.v6 = `${net}100`;
     node.ip('-6', 'addr', 'replace', `${addresses.v6}/${len}`, 'dev', o.dev, 'nodad', ...(o.table6 === undefined ? [] : ['noprefixroute']));
-    if (o.table6 !== undefined) node.ip('-6', 'route', 'replace', ra.prefix, 'dev', o.dev, 'proto', 'kernel', ...table(o.table6));
+    node.ip('-6', 'route', 'replace', ra.prefix, 'dev', o.dev, 'proto', 'kernel', ...table(o.table6));
     node.ip('-6', 'route', 'replace', 'default', 'via', ra.router, 'dev', o.dev, 'proto', 'ra', ...table(o.table6));
     dns6 = ra.rdnss;
   };
@@ -154,7 +158,9 @@ export function createWanClient(t: Teardowns, node: Namespace, o: WanClientOptio
       addresses.v4 = '192.0.2.2';
       if (o.table4 === undefined) {
         node.ip('addr', 'replace', '192.0.2.2/24', 'dev', o.dev);
-        node.ip('route', 'replace', 'default', 'via', '192.0.2.1', 'dev', o.dev, 'metric', '10');
+        // The prefix route explicitly too: `addr replace` of an existing address does not bring back a deleted one.
+        node.ip('route', 'replace', '192.0.2.0/24', 'dev', o.dev, 'proto', 'kernel', 'scope', 'link', 'src', '192.0.2.2');
+        node.ip('route', 'replace', 'default', 'via', '192.0.2.1', 'dev', o.dev, 'onlink', 'metric', '10');
       } else {
         node.ip('addr', 'replace', '192.0.2.2/24', 'dev', o.dev, 'noprefixroute');
         node.ip(
@@ -171,13 +177,13 @@ export function createWanClient(t: Teardowns, node: Namespace, o: WanClientOptio
           '192.0.2.2',
           ...table(o.table4),
         );
-        node.ip('route', 'replace', 'default', 'via', '192.0.2.1', 'dev', o.dev, ...table(o.table4));
+        node.ip('route', 'replace', 'default', 'via', '192.0.2.1', 'dev', o.dev, 'onlink', ...table(o.table4));
       }
     }
     if (o.v6) {
       addresses.v6 = '2001:db8:1::2';
       node.ip('-6', 'addr', 'replace', '2001:db8:1::2/64', 'dev', o.dev, 'nodad', ...(o.table6 === undefined ? [] : ['noprefixroute']));
-      if (o.table6 !== undefined) node.ip('-6', 'route', 'replace', '2001:db8:1::/64', 'dev', o.dev, 'proto', 'kernel', ...table(o.table6));
+      node.ip('-6', 'route', 'replace', '2001:db8:1::/64', 'dev', o.dev, 'proto', 'kernel', ...table(o.table6));
       node.ip('-6', 'route', 'replace', 'default', 'via', 'fe80::1', 'dev', o.dev, ...table(o.table6));
     }
   };

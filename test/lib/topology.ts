@@ -203,6 +203,8 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
   const node = createNamespace(t, 'node');
   const isp = createNamespace(t, 'isp');
   const mesh = createNamespace(t, 'mesh');
+  // No duplicate address detection on links created from here on: link-local addresses usable at once (RS, RA).
+  for (const ns of [node, isp, mesh]) ns.sysctl('net.ipv6.conf.default.accept_dad', '0');
   connect(node, 'wan0', isp, 'isp0');
   connect(node, 'mesh0', mesh, 'meshp0');
 
@@ -223,11 +225,12 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
   node.ip('route', 'add', 'default', 'via', addr.meshRouter4, 'dev', 'mesh0', 'metric', '100');
   node.ip('-6', 'route', 'add', 'default', 'via', addr.meshRouter6, 'dev', 'mesh0', 'metric', '100');
 
-  const nsd = {
-    wanA: await startNsd(t, isp, [addr.wanDnsA4, addr.wanDnsA6], answers.wanA),
-    wanB: await startNsd(t, isp, [addr.wanDnsB4, addr.wanDnsB6], answers.wanB),
-    mesh: await startNsd(t, mesh, [addr.meshDns4, addr.meshDns6], answers.mesh),
-  };
+  const [wanA, wanB, meshNsd] = await Promise.all([
+    startNsd(t, isp, [addr.wanDnsA4, addr.wanDnsA6], answers.wanA),
+    startNsd(t, isp, [addr.wanDnsB4, addr.wanDnsB6], answers.wanB),
+    startNsd(t, mesh, [addr.meshDns4, addr.meshDns6], answers.mesh),
+  ]);
+  const nsd = { wanA, wanB, mesh: meshNsd };
   const dns4 = o.wan4 ? [addr.wanDnsA4] : [];
   const dns6 = o.wan6 ? [addr.wanDnsA6] : [];
   const dhcp = o.wanMode === 'dhcp' ? await startDhcpServer(t, isp, { dev: 'isp0', v4: o.wan4, v6: o.wan6, dns4, dns6 }) : undefined;

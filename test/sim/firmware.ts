@@ -58,10 +58,18 @@ export interface StageResult {
 
 /**
  * Stages the firmware: what `make install DESTDIR=` runs after `make all` (which `make sim` has just run), so
- * the build is not repeated.
+ * the build is not repeated. MESHWAN_SIM_ROOT=DIR copies a tree staged (and perhaps edited) beforehand instead.
  */
-export function stageFirmware(root = mkdtempSync(join(tmpdir(), 'meshwan-sim-root-'))): StageResult {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'mk/stage.mjs'), '--destdir', root], { encoding: 'utf8', cwd: repoRoot });
+export function stageFirmware(): StageResult {
+  const given = process.env.MESHWAN_SIM_ROOT;
+  const root = mkdtempSync(join(tmpdir(), 'meshwan-sim-root-'));
+  // A given tree is copied, never used in place: every run and test file gets its own root to configure.
+  const r =
+    given === undefined
+      ? spawnSync(process.execPath, [join(repoRoot, 'mk/stage.mjs'), '--destdir', root], { encoding: 'utf8', cwd: repoRoot })
+      : existsSync(join(given, 'lib/gluon/site.ini'))
+        ? spawnSync('cp', ['-a', `${given}/.`, root], { encoding: 'utf8' })
+        : { status: 1, stdout: '', stderr: `MESHWAN_SIM_ROOT=${given}: not a staged tree (no lib/gluon/site.ini)` };
   const bundle = (command: string): string => join(root, 'usr/lib/meshwan', `${command}.mjs`);
   const has = (part: Part): boolean => {
     switch (part) {
@@ -93,15 +101,44 @@ export interface CommandResult {
   output: string;
 }
 
+/**
+ * The environment firmware processes get: ours without a test runner's hooks (tap puts its loaders and coverage
+ * into NODE_OPTIONS, NODE_V8_COVERAGE, TS_NODE_* and _TAPJS_*; a firmware command must run as on a node).
+ */
+export function firmwareEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k === 'NODE_OPTIONS' || /^(NODE_V8_|TS_NODE_|_?TAP)/i.test(k) || k === 'MESHWAN_SIM_ROOT') continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/**
+ * `env -i K=V... ARGV`: the command with exactly `env`. Passing `env` to spawn is not enough under tap: its
+ * processinfo hook wraps child_process and puts NODE_OPTIONS (its --import loader) back into every child.
+ */
+export function cleanArgv(argv: readonly string[], env: Record<string, string> = firmwareEnv()): string[] {
+  return ['env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv];
+}
+
 /** Runs a staged command with node (as its /usr/sbin wrapper would), outside any namespace (config work only). */
-export function runStaged(fw: Firmware, command: string, args: readonly string[]): CommandResult {
-  const r = spawnSync(process.execPath, [fw.bundle(command), ...args], { encoding: 'utf8', cwd: fw.root, timeout: 60_000 });
+export function runStaged(fw: Firmware, command: string, args: readonly string[], input?: string): CommandResult {
+  const [cmd = 'env', ...argv] = cleanArgv([process.execPath, fw.bundle(command), ...args]);
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', cwd: fw.root, timeout: 60_000, input });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
-/** `meshwan-reconfigure --root ROOT`: the upgrade scripts, as on first boot. */
+const reconfigured = new Map<string, CommandResult>();
+
+/** `meshwan-reconfigure --root ROOT`: the upgrade scripts, as on first boot (once per root: nodes of one test file share it). */
 export function reconfigure(fw: Firmware): CommandResult {
-  return runStaged(fw, 'meshwan-reconfigure', ['--root', fw.root]);
+  let r = reconfigured.get(fw.root);
+  if (r === undefined) {
+    r = runStaged(fw, 'meshwan-reconfigure', ['--root', fw.root]);
+    reconfigured.set(fw.root, r);
+  }
+  return r;
 }
 
 /**
@@ -116,4 +153,29 @@ export function wanTables(fw: Firmware): { table4: number | undefined; table6: n
     return r.status === 0 && Number.isInteger(n) && n > 0 ? n : undefined;
   };
   return { table4: get('network.wan.ip4table'), table6: get('network.wan6.ip6table') };
+}
+
+/**
+ * The simulated mesh carries IPv4 too (198.51.100.0/24 with a default route), which Gluon's IPv6-only mesh does
+ * not: so the node's IPv4 WAN is split the OpenWrt way, as a community with an IPv4 mesh would configure it
+ * (netifd's ip4table plus `config rule` and `config route` sections naming table 1, which meshwan apply honours).
+ * Written with the staged `uci`, like a person at the node's shell.
+ */
+export const ipv4SplitBatch = [
+  "set network.wan.ip4table='1'",
+  'set network.wan4_lookup=rule',
+  "set network.wan4_lookup.mark='0x01/0x01'",
+  "set network.wan4_lookup.lookup='1'",
+  'set network.wan4_unreachable=route',
+  "set network.wan4_unreachable.type='unreachable'",
+  "set network.wan4_unreachable.interface='loopback'",
+  "set network.wan4_unreachable.target='0.0.0.0/0'",
+  "set network.wan4_unreachable.table='1'",
+  "set network.wan4_unreachable.metric='65535'",
+  'commit network',
+  '',
+].join('\n');
+
+export function configureIpv4Split(fw: Firmware): CommandResult {
+  return runStaged(fw, 'uci', ['-c', join(fw.root, 'etc/config'), 'batch'], ipv4SplitBatch);
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Teardowns } from '../lib/netns.js';
 import { waitFor } from '../lib/netns.js';
 import { createTopology, type Topology, type TopologyOptions } from '../lib/topology.js';
-import { type Firmware, needs, type Part, reconfigure, stageFirmware, wanTables } from './firmware.js';
+import { cleanArgv, configureIpv4Split, type Firmware, needs, type Part, reconfigure, stageFirmware, wanTables } from './firmware.js';
 import { type Service, serviceSpec, startService } from './services.js';
 
 export type Outcome = 'PASS' | 'FAIL' | 'SKIP';
@@ -104,6 +104,14 @@ export async function startNode(t: Teardowns, report: Report, options: NodeOptio
     return `${r.output.trim().split('\n').length} lines of output`;
   });
 
+  if (reconfigured) {
+    await step(report, firmware, 'IPv4 split the OpenWrt way (uci: wan.ip4table 1, rule wan4_lookup, route wan4_unreachable)', [], () => {
+      const r = configureIpv4Split(firmware);
+      if (r.status !== 0) throw new Error(`uci batch: exit ${r.status}: ${r.output.trim()}`);
+      return "the simulated mesh has IPv4, so the WAN's IPv4 goes to table 1 as well";
+    });
+  }
+
   // netifd would configure the WAN from the staged config; before the upgrade scripts exist, Gluon's tables (1).
   const tables = reconfigured ? wanTables(firmware) : { table4: 1, table6: 1 };
   const resolvFile = join(firmware.root, 'var/gluon/wan-dnsmasq/resolv.conf');
@@ -184,6 +192,7 @@ export interface LoadResult {
  * `LABEL-PID-N.meshwan.test`, so a capture can tell this load's queries from others'.
  */
 export function lookupLoad(
+  t: Teardowns,
   topo: Topology,
   server: string,
   gid: number | undefined,
@@ -191,6 +200,10 @@ export function lookupLoad(
 ): { stop(): Promise<LoadResult>; current(): LoadResult } {
   const result: LoadResult = { total: 0, failures: 0, failed: [], last: '' };
   let running = true;
+  // A scenario that throws never calls stop(): the loop must not outlive the namespaces (it would spin).
+  t.teardown(() => {
+    running = false;
+  });
   const loop = (async () => {
     while (running) {
       const r = await topo.digAsync(server, topo.probeName(label), { gid, timeoutSeconds: 2 });
@@ -209,4 +222,11 @@ export function lookupLoad(
       return result;
     },
   };
+}
+
+/** Runs a firmware command inside the node namespace with the firmware's environment; status and output. */
+export function runInNode(node: MeshwanNode, command: string, args: readonly string[]): { status: number | null; output: string } {
+  const argv = ['netns', 'exec', node.topo.node.name, ...cleanArgv([process.execPath, node.fw.bundle(command), ...args])];
+  const r = spawnSync('ip', argv, { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }

@@ -9,7 +9,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Namespace, Teardowns } from '../lib/netns.js';
-import type { Firmware } from './firmware.js';
+import { cleanArgv, type Firmware, firmwareEnv } from './firmware.js';
 
 export interface ServiceSpec {
   name: string;
@@ -96,7 +96,8 @@ export function serviceSpec(fw: Firmware, name: string, fallback: string[]): Ser
     writeSimBin(fw, join(simDir, 'bin'));
     const rooted = join(simDir, `init.${name}`);
     writeFileSync(rooted, rootedScript(fw, readFileSync(script, 'utf8'), join(simDir, 'bin')));
-    const r = spawnSync('sh', ['-c', procdShim, 'procd-shim', rooted], { encoding: 'utf8', cwd: fw.root, timeout: 10_000 });
+    const [cmd = 'env', ...argv] = cleanArgv(['sh', '-c', procdShim, 'procd-shim', rooted]);
+    const r = spawnSync(cmd, argv, { encoding: 'utf8', cwd: fw.root, timeout: 10_000 });
     const spec = parseProcdOutput(name, `/etc/init.d/${name}`, r.stdout);
     if (spec) return spec;
   }
@@ -135,7 +136,7 @@ export interface Service {
 /** Starts a service in `ns` and keeps it running as procd would. */
 export function startService(t: Teardowns, ns: Namespace, fw: Firmware, spec: ServiceSpec, extra: Record<string, string>): Service {
   const argv = localCommand(fw, spec.command, extra);
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env = firmwareEnv();
   for (const [k, v] of Object.entries(spec.env)) {
     // LD_PRELOAD=libpacketmark.so relies on the firmware's /usr/lib being in ld.so's path: give the staged one.
     const bare = k === 'LD_PRELOAD' && !v.includes('/') && existsSync(join(fw.root, 'usr/lib', v));
@@ -150,7 +151,7 @@ export function startService(t: Teardowns, ns: Namespace, fw: Firmware, spec: Se
   const launch = (): void => {
     const fd = openSync(log, 'a');
     // detached: its own process group, so a Ctrl-C reaches only the simulation, which then stops it by PID.
-    const c = spawn('ip', ['netns', 'exec', ns.name, ...argv], { stdio: ['ignore', fd, fd], env, detached: true, cwd: fw.root });
+    const c = spawn('ip', ['netns', 'exec', ns.name, ...cleanArgv(argv, env)], { stdio: ['ignore', fd, fd], detached: true, cwd: fw.root });
     child = c;
     c.on('exit', () => {
       if (stopped) return;

@@ -4,8 +4,9 @@
  * failed but some could not run yet. `--keep` leaves everything running and prints how to enter and remove it.
  * Run through test/sim/run.mjs, which bundles this file with esbuild (node runs no TypeScript by itself).
  */
+import type { Teardowns } from '../lib/netns.js';
 import { addr, answers, type Capture, TeardownStack } from '../lib/topology.js';
-import { lookupLoad, type MeshwanNode, type StepResult, startNode, step } from './node.js';
+import { lookupLoad, type MeshwanNode, runInNode, type StepResult, startNode, step } from './node.js';
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -20,7 +21,7 @@ function print(r: StepResult): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The lookup steps of the issue, in order, on a running node. */
-async function narrate(node: MeshwanNode, report: (r: StepResult) => void): Promise<void> {
+async function narrate(t: Teardowns, node: MeshwanNode, report: (r: StepResult) => void): Promise<void> {
   const { topo, fw, gid } = node;
   const both = ['policy', 'wan-dns'] as const;
   // The mesh DNS over each family the WAN has (the VPN group's lookups are redirected whatever their destination).
@@ -76,8 +77,8 @@ async function narrate(node: MeshwanNode, report: (r: StepResult) => void): Prom
   });
 
   await step(report, fw, '`meshwan check` passes', ['policy'], () => {
-    const r = topo.node.try(process.execPath, fw.bundle('meshwan'), 'check', '--root', fw.root);
-    const out = `${r.stdout}${r.stderr}`.trim();
+    const r = runInNode(node, 'meshwan', ['check', '--root', fw.root]);
+    const out = r.output.trim();
     if (r.status !== 0) throw new Error(`exit ${r.status}: ${out.split('\n').slice(0, 6).join(' | ')}`);
     return out.split('\n')[0] ?? '';
   });
@@ -114,7 +115,7 @@ async function narrate(node: MeshwanNode, report: (r: StepResult) => void): Prom
 
   await step(report, fw, "the WAN's DNS server changes (DHCP renew naming a new one): lookups keep working", both, async () => {
     const server = servers[0] ?? addr.meshDns6;
-    const load = lookupLoad(topo, server, gid);
+    const load = lookupLoad(t, topo, server, gid);
     const newDns = { dns4: topo.options.wan4 ? [addr.wanDnsB4] : [], dns6: topo.options.wan6 ? [addr.wanDnsB6] : [] };
     if (topo.dhcp) await topo.dhcp.setDnsServers(newDns.dns4, newDns.dns6);
     await topo.wan.renew();
@@ -169,7 +170,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     process.stdout.write('meshwan sim: a node (wan0, mesh0), its ISP (DHCPv4, RA, NSD) and its mesh (NSD) in namespaces\n\n');
     node = await startNode(cleanup, report, { wanMode: 'dhcp' });
-    if (node) await narrate(node, report);
+    if (node) await narrate(cleanup, node, report);
   } catch (err: unknown) {
     report({ name: 'simulation', outcome: 'FAIL', detail: err instanceof Error ? (err.stack ?? err.message) : String(err), ms: 0 });
   }
