@@ -43,7 +43,7 @@ export class IptablesBackend implements Firewall {
 
   /** One writer at a time per namespace: in this process (queue) and across processes (file lock). */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return serialized(this.key(), () => withFileLock(lockPath(`iptables-${this.options.netns ?? 'host'}`), fn));
+    return serialized(this.key(), () => withFileLock(lockPath(`iptables-${this.options.netns ?? 'host'}`), this.name, fn));
   }
 
   private fail(argv: readonly string[], code: number | null, stderr: string, script = ''): FirewallError {

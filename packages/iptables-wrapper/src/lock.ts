@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type BackendName, FirewallError } from './errors.js';
 
 let flockAvailable: boolean | undefined;
 
@@ -24,15 +25,26 @@ export function lockPath(name: string): string {
   return join(dir, `meshwan-firewall-${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.lock`);
 }
 
-/** Runs `fn` while holding the file lock at `path`. */
-export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` while holding the file lock at `path`. Throws FirewallError (backend `backend`) when the lock is not
+ * free within `timeoutSeconds`: a writer that hangs must not block every later apply forever.
+ */
+export async function withFileLock<T>(path: string, backend: BackendName, fn: () => Promise<T>, timeoutSeconds = 60): Promise<T> {
   if (!hasFlock()) return fn();
-  const holder = spawn('flock', ['-x', path, 'sh', '-c', 'echo; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const argv = ['flock', '-x', '-w', String(timeoutSeconds), path, 'sh', '-c', 'echo; exec cat >/dev/null'];
+  const [command = 'flock', ...args] = argv;
+  const holder = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  holder.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       holder.stdout.once('data', () => resolve());
-      holder.once('error', reject);
-      holder.once('exit', (code) => reject(new Error(`flock ${path} exited with ${code} before taking the lock`)));
+      holder.once('error', (err) => reject(new FirewallError(backend, argv, null, 0, '', err.message)));
+      holder.once('exit', (code) =>
+        reject(new FirewallError(backend, argv, code, 0, '', stderr || `the lock ${path} was not free within ${timeoutSeconds} s`)),
+      );
     });
     return await fn();
   } finally {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { failedLine } from '../src/exec.js';
 import { detectBackend, FirewallError, IptablesBackend, type Probe } from '../src/index.js';
-import { lockPath } from '../src/lock.js';
+import { lockPath, withFileLock } from '../src/lock.js';
 
 function probe(commands: string[], files: string[] = [], version?: string): Probe {
   return { commandExists: (n) => commands.includes(n), fileExists: (p) => files.includes(p), iptablesVersion: () => version };
@@ -47,4 +47,31 @@ t.test('the tools name the failing line in different ways', async (t) => {
 
 t.test('the lock file lives in /var/lock, one per namespace', async (t) => {
   t.match(lockPath('iptables-ns/1'), /meshwan-firewall-iptables-ns_1\.lock$/);
+});
+
+t.test('a lock that stays taken is a FirewallError, not a hang', async (t) => {
+  const dir = t.testdir({});
+  const path = `${dir}/x.lock`;
+  let release: () => void = () => {};
+  let taken: () => void = () => {};
+  const isTaken = new Promise<void>((resolve) => {
+    taken = resolve;
+  });
+  const held = withFileLock(
+    path,
+    'iptables-nft',
+    () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+        taken();
+      }),
+  );
+  await isTaken;
+  await t.rejects(
+    withFileLock(path, 'iptables-nft', async () => 'never', 1),
+    { name: 'FirewallError', backend: 'iptables-nft', message: /was not free within 1 s/ },
+  );
+  release();
+  await held;
+  t.equal(await withFileLock(path, 'iptables-nft', async () => 'taken'), 'taken', 'free again once released');
 });
