@@ -4,7 +4,7 @@
  * what and how to fix it), 2 bad usage.
  */
 import { detectBackend, type Firewall } from '@meshwan/iptables-wrapper';
-import { Netlink } from '@meshwan/netlink';
+import { Monitor, Netlink } from '@meshwan/netlink';
 import { applyAll } from './apply.js';
 import { runCheck } from './check.js';
 import { type Context, loadContext, resolvePaths } from './config.js';
@@ -86,11 +86,20 @@ async function run(args: Args): Promise<number> {
     }
     case 'daemon': {
       const nl = Netlink.open();
+      let monitor: Monitor | undefined;
+      if (process.env.MESHWAN_MONITOR !== 'off') {
+        try {
+          monitor = Monitor.start();
+        } catch (e: unknown) {
+          err(`no netlink monitor, polling instead: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
       const daemon = new Daemon({
         paths,
         nl,
+        ...(monitor ? { monitor } : {}),
         firewall: firewallFor(ctx, err),
-        pollMs: envMs('MESHWAN_POLL_MS', 250),
+        pollMs: envMs('MESHWAN_POLL_MS', monitor ? 2000 : 250),
         firewallPollMs: envMs('MESHWAN_FIREWALL_POLL_MS', 500),
         log: err,
       });
@@ -101,6 +110,7 @@ async function run(args: Args): Promise<number> {
       try {
         await daemon.run();
       } finally {
+        monitor?.close();
         nl.close();
       }
       return 0;

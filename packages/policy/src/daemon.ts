@@ -1,7 +1,8 @@
 /**
  * `meshwan daemon`: wires config, netlink and the firewall together; no protocol logic lives here. It applies
- * once, then re-checks the kernel every `pollMs` (the netlink monitor will replace the routing poll when it lands;
- * the firewall has no events, so it is always polled) and repairs what drifted, logging each repair.
+ * once, then runs a pass whenever the netlink Monitor reports a link, address, route or rule change (and at the
+ * latest every `pollMs`; the firewall has no events, so it is polled every `firewallPollMs`), repairing what
+ * drifted and logging each repair.
  * SIGHUP re-reads the config; SIGTERM/SIGINT stop it after the current pass, leaving the split in place (fail closed).
  */
 import { statSync } from 'node:fs';
@@ -15,6 +16,8 @@ export interface DaemonOptions {
   readonly paths: Paths;
   readonly nl: Netlink;
   readonly firewall: Firewall | undefined;
+  /** Events from the netlink Monitor wake a pass at once; without it, the kernel is polled every pollMs. */
+  readonly monitor?: { on(listener: (e: { type: string }) => void): () => void; close(): void };
   readonly pollMs: number;
   readonly firewallPollMs: number;
   readonly log: (line: string) => void;
@@ -28,6 +31,8 @@ export class Daemon {
   private repairs: Repair[];
   private lastFirewallMs = 0;
   private wake: (() => void) | undefined;
+  /** An event arrived since the last pass started. */
+  private dirty = false;
 
   constructor(private readonly opts: DaemonOptions) {
     this.ctx = loadContext(opts.paths);
@@ -97,14 +102,24 @@ export class Daemon {
 
   async run(): Promise<void> {
     for (const e of this.ctx.network.errors) this.opts.log(`config: ${e.message} (skipped)`);
+    const unsubscribe = this.opts.monitor?.on((e) => {
+      if (e.type === 'synced') return;
+      if (e.type === 'error') this.opts.log(`monitor: ${(e as { error?: Error }).error?.message ?? 'error'}`);
+      this.dirty = true;
+      this.wake?.();
+    });
     await this.pass(true);
-    this.opts.log('watching');
+    this.opts.log(this.opts.monitor ? 'watching (netlink monitor)' : 'watching (polling)');
+    const sleepMs = this.opts.firewall ? Math.min(this.opts.pollMs, this.opts.firewallPollMs) : this.opts.pollMs;
     while (!this.stopping) {
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, this.opts.pollMs);
-      });
-      this.wake = undefined;
+      if (!this.dirty) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, sleepMs);
+        });
+        this.wake = undefined;
+      }
+      this.dirty = false;
       if (this.stopping) break;
       try {
         await this.pass(false);
@@ -113,6 +128,7 @@ export class Daemon {
         this.opts.log(`pass failed, retrying: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
+    unsubscribe?.();
     this.opts.log('stopped');
   }
 }

@@ -68,6 +68,8 @@ t.test('apply makes the split, a second apply changes nothing', { skip }, async 
   t.match(routeGet(n, '-6', '2001:db8:ffff::1', 'from', '2001:db8:1::5'), /via fd00:1::1 dev mesh0/);
   t.match(routeGet(n, '-6', '2001:db8:ffff::1', 'mark', '1'), /dev br-wan table 1/);
 
+  t.equal(n.node.exec('sysctl', '-n', 'net.ipv4.tcp_fwmark_accept').trim(), '1');
+
   // WAN down: marked traffic is unreachable, never main (and so never the mesh).
   n.node.ip('link', 'set', 'br-wan', 'down');
   t.match(routeGet(n, '-6', '2001:db8:ffff::1', 'mark', '1'), /unreachable|No route to host/i);

@@ -7,12 +7,13 @@ const skip = isRoot() ? false : 'needs root for network namespaces';
 
 t.test('daemon: applies, repairs each kind of drift, logs it, stops cleanly on SIGTERM', { skip }, async (t) => {
   const n = createNode(t);
-  const child = n.node.spawn(t, process.execPath, [meshwanBin, 'daemon', '--root', n.root], { env: cliEnv({ MESHWAN_POLL_MS: '100' }) });
+  const child = n.node.spawn(t, process.execPath, [meshwanBin, 'daemon', '--root', n.root], { env: cliEnv() });
   let log = '';
   child.stderr?.on('data', (d: Buffer) => {
     log += d.toString();
   });
   await waitFor('the daemon to watch', () => log.includes('meshwan: watching'), 60_000);
+  t.match(log, /watching \(netlink monitor\)/);
   t.match(log, /meshwan: apply: add rule 9001: not from all fwmark 0x1\/0x1 unreachable proto meshwan/);
   const rules = () => n.node.ip('-6', 'rule');
   const table1 = () => n.node.ip('-6', 'route', 'show', 'table', '1');
