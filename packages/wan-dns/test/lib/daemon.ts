@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Endpoint } from '@meshwan/site';
 import type { Teardowns } from '../../../../test/lib/netns.js';
 import { Daemon, type DaemonOptions } from '../../src/daemon.js';
+import { StartError } from '../../src/errors.js';
 import { stderrLogger } from '../../src/log.js';
 import { deadPort } from './client.js';
 
@@ -18,6 +19,17 @@ export interface TestDaemon {
 export const v4 = (address: string, port: number): Endpoint => ({ address, port, family: 4 });
 
 export async function startDaemon(t: Teardowns, overrides: Partial<DaemonOptions> = {}): Promise<TestDaemon> {
+  // A port free for UDP may be taken for TCP (or by a parallel test): try a few.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startOnce(t, overrides);
+    } catch (err: unknown) {
+      if (attempt >= 5 || !(err instanceof StartError) || err.reason !== 'EADDRINUSE') throw err;
+    }
+  }
+}
+
+async function startOnce(t: Teardowns, overrides: Partial<DaemonOptions>): Promise<TestDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'wan-dns-test-'));
   const port = await deadPort();
   const lines: string[] = [];
