@@ -5,7 +5,8 @@
  * custom chains table_name (nat_meshwan_dns), because nft chain names are per table, not per iptables table.
  */
 import { compareChain, type Drift } from './drift.js';
-import { idFromComment, ruleComment, ruleId } from './identity.js';
+import { ruleComment, ruleId } from './identity.js';
+import type { NftState } from './nft-state.js';
 import type { BuiltinChain, IdSpec, MarkSpec, Match, Negatable, PortSpec, Rule, Table, Target } from './types.js';
 import { isBuiltinChain, unwrap } from './validate.js';
 
@@ -155,46 +156,6 @@ export function nftScript(rules: readonly Rule[]): string {
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;
-}
-
-/** What we read back from `nft -j list table inet meshwan`. */
-export interface NftState {
-  readonly chains: Map<string, { base?: BaseChain; rules: { id: string | undefined; text: string }[] }>;
-}
-
-interface NftJsonChain {
-  name: string;
-  type?: string;
-  hook?: string;
-  prio?: number;
-}
-interface NftJsonRule {
-  chain: string;
-  handle: number;
-  comment?: string;
-}
-
-/** Parses nft's JSON listing; throws Error with the reason if it is not what nft 1.0 prints. */
-export function parseNftJson(text: string): NftState {
-  const doc = JSON.parse(text) as { nftables?: Record<string, unknown>[] };
-  if (!Array.isArray(doc.nftables)) throw new Error('expected {"nftables": [...]}');
-  const chains: NftState['chains'] = new Map();
-  for (const item of doc.nftables) {
-    if ('chain' in item) {
-      const c = item.chain as NftJsonChain;
-      const base = c.hook !== undefined ? { type: c.type as BaseChain['type'], hook: c.hook, prio: c.prio ?? 0 } : undefined;
-      chains.set(c.name, { ...(base ? { base } : {}), rules: [] });
-    }
-  }
-  for (const item of doc.nftables) {
-    if ('rule' in item) {
-      const r = item.rule as NftJsonRule;
-      chains
-        .get(r.chain)
-        ?.rules.push({ id: idFromComment(r.comment), text: `handle ${r.handle}${r.comment ? ` comment "${r.comment}"` : ''}` });
-    }
-  }
-  return { chains };
 }
 
 /** Drift between the kernel's table and the ruleset. */

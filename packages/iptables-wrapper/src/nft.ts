@@ -4,9 +4,10 @@
  */
 import type { DriftReport } from './drift.js';
 import { FirewallError } from './errors.js';
-import { failedLine, inNetns, runTool, serialized } from './exec.js';
+import { failedLine, inNetns, runTool, serialized, type ToolResult } from './exec.js';
 import type { ApplyResult, BackendOptions, Firewall } from './firewall.js';
-import { type NftState, nftDrift, nftScript, nftTable, parseNftJson } from './nft-rules.js';
+import { nftDrift, nftScript, nftTable } from './nft-rules.js';
+import { type NftState, parseNftJson, parseNftText } from './nft-state.js';
 import type { Ruleset } from './types.js';
 import { validate } from './validate.js';
 
@@ -20,21 +21,38 @@ export class NftBackend implements Firewall {
   }
 
   private async read(): Promise<NftState> {
-    const argv = inNetns(this.options.netns, ['nft', '-j', 'list', 'table', 'inet', nftTable]);
-    const result = await runTool(argv);
-    // No table yet: nft says "No such file or directory"; that is an empty state, not an error.
-    if (result.code !== 0 && /No such file or directory/.test(result.stderr)) return { chains: new Map() };
-    if (result.code !== 0) throw new FirewallError(this.name, argv, result.code, 0, '', result.stderr);
+    const json = await this.list(['-j']);
+    if (json.code === 0) return this.parse(json, parseNftJson);
+    // nft without JSON support (OpenWrt's nftables-nojson) says so; then read the text listing.
+    if (/JSON support not compiled-in/i.test(json.stderr)) {
+      const text = await this.list(['-a']);
+      if (text.code === 0) return this.parse(text, parseNftText);
+      return this.absentOrFail(text);
+    }
+    return this.absentOrFail(json);
+  }
+
+  private list(flags: string[]): Promise<ToolResult> {
+    return runTool(inNetns(this.options.netns, ['nft', ...flags, 'list', 'table', 'inet', nftTable]));
+  }
+
+  /** No table yet: nft says "No such file or directory"; that is an empty state, not an error. */
+  private absentOrFail(result: ToolResult): NftState {
+    if (/No such file or directory/.test(result.stderr)) return { chains: new Map() };
+    throw new FirewallError(this.name, result.command, result.code, 0, '', result.stderr);
+  }
+
+  private parse(result: ToolResult, parser: (text: string) => NftState): NftState {
     try {
-      return parseNftJson(result.stdout);
+      return parser(result.stdout);
     } catch (err: unknown) {
       throw new FirewallError(
         this.name,
-        argv,
+        result.command,
         result.code,
         0,
         '',
-        `cannot read nft's JSON: ${err instanceof Error ? err.message : String(err)}`,
+        `cannot read nft's listing: ${err instanceof Error ? err.message : String(err)}`,
       );
     }
   }

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { DryRunBackend, dnsRedirectRuleset, nftRule, nftScript, type Rule, ruleCommand, ruleLine } from '../src/index.js';
 import { parseSave, planIptables, tokenize } from '../src/iptables-plan.js';
+import { nftDrift } from '../src/nft-rules.js';
+import { parseNftText, parsePriority } from '../src/nft-state.js';
 
 const full: Rule = {
   family: 'ipv4',
@@ -155,4 +158,34 @@ t.test('the dry run prints what a fresh firewall would get and remembers it', as
     await fw.remove();
     t.match(out, flavor === 'nft' ? /delete table inet meshwan/ : /-D OUTPUT -j meshwan_OUTPUT\n-X meshwan_OUTPUT/);
   }
+});
+
+t.test('the nft text listing reads like the JSON one (for nft built without JSON)', async (t) => {
+  const text = readFileSync(new URL('./fixtures/nft-list.txt', import.meta.url), 'utf8');
+  const rules: Rule[] = [
+    ...dnsRedirectRuleset({ gid: 800 }).rules,
+    { family: 'ipv4', table: 'nat', chain: 'PREROUTING', target: { type: 'jump', chain: 'meshwan_x' } },
+    { family: 'ipv4', table: 'nat', chain: 'POSTROUTING', target: { type: 'ACCEPT' } },
+    { family: 'ipv6', table: 'mangle', chain: 'PREROUTING', target: { type: 'ACCEPT' } },
+    { family: 'ipv6', table: 'mangle', chain: 'OUTPUT', target: { type: 'ACCEPT' } },
+    { family: 'ipv6', table: 'filter', chain: 'INPUT', target: { type: 'ACCEPT' }, comment: 'a quoted one' },
+  ];
+  const state = parseNftText(text);
+  t.same(nftDrift(state, rules), [], 'captured listing of exactly these rules: no drift');
+  t.same(state.chains.get('nat_prerouting')?.base, { type: 'nat', hook: 'prerouting', prio: -100 });
+  t.same(state.chains.get('mangle_output')?.base, { type: 'route', hook: 'output', prio: -150 });
+  t.same(state.chains.get('nat_meshwan_x'), { rules: [] });
+  t.same(
+    nftDrift(
+      parseNftText(
+        text.replace('priority srcnat', 'priority filter').replace(/\t\tmeta nfproto ipv4 accept comment "mw:\w+" # handle 13\n/, ''),
+      ),
+      rules,
+    ).map((d) => d.kind),
+    ['missing-jump', 'missing-rule'],
+  );
+  t.equal(parsePriority('filter - 10'), -10);
+  t.equal(parsePriority('mangle + 5'), -145);
+  t.ok(Number.isNaN(parsePriority('nonsense')));
+  t.throws(() => parseNftText('\tmeta mark 1\n'), /line 1: expected a chain/);
 });
