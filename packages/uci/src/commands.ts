@@ -7,12 +7,13 @@ import { byteBuffer } from './bytes.js';
 import { type Loaded, UciContext } from './context.js';
 import { strtoulInt } from './delta.js';
 import { UCI_ERRSTR, UciError, type UciErrorCode, UciParseError } from './errors.js';
-import { exportPackage, formatChange, showOption, showPackage, showSection, showValue } from './format.js';
+import { formatChange, showOption, showSection, showValue, writeExport, writeShowPackage } from './format.js';
 import { addListItem, addSection, deleteEntry, delListItem, renameEntry, reorderSection, scanInt, setValue } from './ops.js';
 import { importUci } from './parser.js';
 import type { UciPtr } from './ptr.js';
 import { ByteStream, LineReader, ParseFail } from './reader.js';
 import { usage } from './usage.js';
+import { ByteWriter } from './writer.js';
 
 /** libuci error numbers (uci.h), which `uci add` returns as its exit code. */
 const ERRNO: Readonly<Record<UciErrorCode, number>> = { MEM: 1, INVAL: 2, NOTFOUND: 3, IO: 4, PARSE: 5, DUPLICATE: 6, UNKNOWN: 7 };
@@ -80,6 +81,14 @@ export class Cli {
 
   write(fd: 1 | 2, text: string): void {
     if (text.length > 0) this.out(fd, byteBuffer(text));
+  }
+
+  /** Big outputs (show, export of a whole package) go through a byte buffer, not one huge string. */
+  private writeWith(fill: (w: ByteWriter) => void): void {
+    const w = new ByteWriter();
+    fill(w);
+    const bytes = w.bytes();
+    if (bytes.length > 0) this.out(1, bytes);
   }
 
   error(text: string): void {
@@ -192,7 +201,7 @@ export class Cli {
           }
           return 0;
         case 'export':
-          this.write(1, exportPackage(l.pkg, { header: true, exportNames: this.exportNames }));
+          this.writeWith((w) => writeExport(w, l.pkg, { header: true, exportNames: this.exportNames }));
           return 0;
         case 'show':
           if (!ptr.complete) {
@@ -201,7 +210,7 @@ export class Cli {
           }
           if (ptr.o && ptr.s) this.write(1, showOption(l.pkg, ptr.s.name, ptr.o, this.delimiter));
           else if (ptr.s) this.write(1, showSection(l.pkg, ptr.s, ptr.s.name, this.delimiter));
-          else this.write(1, showPackage(l.pkg, this.showExt, this.delimiter));
+          else this.writeWith((w) => writeShowPackage(w, l.pkg, this.showExt, this.delimiter));
           return 0;
       }
     } finally {

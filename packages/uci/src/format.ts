@@ -4,6 +4,7 @@
  * Inputs and outputs are byte strings (bytes.ts).
  */
 import type { UciDelta, UciOption, UciPackage, UciSection } from './model.js';
+import { ByteWriter } from './writer.js';
 
 /** uci_escape: a single quote becomes '\'' (close, escaped quote, reopen). */
 export function escapeQuote(s: string): string {
@@ -24,24 +25,27 @@ export interface ExportOptions {
 
 /** uci_export_package: the package in uci file syntax. */
 export function exportPackage(p: UciPackage, opts: ExportOptions = {}): string {
-  const out: string[] = [];
-  if (opts.header) out.push(`package ${escapeQuote(p.name)}\n`);
+  const w = new ByteWriter();
+  writeExport(w, p, opts);
+  return w.text();
+}
+
+/** exportPackage into a ByteWriter. */
+export function writeExport(w: ByteWriter, p: UciPackage, opts: ExportOptions = {}): void {
+  if (opts.header) w.put(`package ${escapeQuote(p.name)}\n`);
   const names = opts.exportNames ?? false;
   for (const s of p.sections) {
-    out.push(`\nconfig ${escapeQuote(s.type)}`);
-    if (!s.anonymous || names) out.push(` '${escapeQuote(s.name)}'`);
-    out.push('\n');
+    w.put(!s.anonymous || names ? `\nconfig ${escapeQuote(s.type)} '${escapeQuote(s.name)}'\n` : `\nconfig ${escapeQuote(s.type)}\n`);
     for (const o of s.options) {
       const name = escapeQuote(o.name);
       if (typeof o.value === 'string') {
-        out.push(`\toption ${name} '${escapeQuote(o.value)}'\n`);
+        w.put(`\toption ${name} '${escapeQuote(o.value)}'\n`);
       } else {
-        for (const item of o.value) out.push(`\tlist ${name} '${escapeQuote(item)}'\n`);
+        for (const item of o.value) w.put(`\tlist ${name} '${escapeQuote(item)}'\n`);
       }
     }
   }
-  out.push('\n');
-  return out.join('');
+  w.put('\n');
 }
 
 const BLANK = /[ \t\r\n]/;
@@ -70,8 +74,15 @@ export function showSection(p: UciPackage, s: UciSection, sectionRef = s.name, d
  * shown as `@type[N]`, N counting all sections of that type, named ones included.
  */
 export function showPackage(p: UciPackage, extended = true, delimiter = ' '): string {
+  const w = new ByteWriter();
+  writeShowPackage(w, p, extended, delimiter);
+  return w.text();
+}
+
+/** showPackage into a ByteWriter (the command writes the bytes without building one big string). */
+export function writeShowPackage(w: ByteWriter, p: UciPackage, extended = true, delimiter = ' '): void {
   const counts = new Map<string, number>();
-  const out: string[] = [];
+  const pkg = p.name;
   for (const s of p.sections) {
     let ref = s.name;
     if (extended) {
@@ -79,9 +90,12 @@ export function showPackage(p: UciPackage, extended = true, delimiter = ' '): st
       counts.set(s.type, n + 1);
       if (s.anonymous) ref = `@${s.type}[${n}]`;
     }
-    out.push(showSection(p, s, ref, delimiter));
+    const prefix = `${pkg}.${ref}`;
+    w.put(`${prefix}=${s.type}\n`);
+    for (const o of s.options) {
+      w.put(`${prefix}.${o.name}=${typeof o.value === 'string' ? `'${escapeQuote(o.value)}'\n` : showValue(o, true, delimiter)}`);
+    }
   }
-  return out.join('');
 }
 
 const DELTA_PREFIX: Readonly<Record<UciDelta['cmd'], string>> = {

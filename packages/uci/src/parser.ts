@@ -108,6 +108,19 @@ function parseOption(st: State, list: boolean): void {
   const value = r.str(vv);
   const pkg = st.pkg as UciPackage;
   const rec = st.merge ? st.merge.rec : null;
+  if (rec === null) {
+    // The common case, without delta bookkeeping: the same outcome as uci_set/uci_add_list below.
+    const o = findOption(s, name);
+    if (list) {
+      if (!o) s.options.push({ name, value: [value] });
+      else if (typeof o.value === 'string') o.value = [o.value, value];
+      else o.value.push(value);
+    } else if (value !== '') {
+      if (o) o.value = value;
+      else s.options.push({ name, value });
+    }
+    return;
+  }
   const ptr = { package: pkg.name, section: s.name, option: name, value, extended: false, s, o: findOption(s, name), complete: false };
   if (list) addListItem(pkg, ptr, rec);
   else setValue(pkg, ptr, rec);
@@ -124,9 +137,11 @@ function strtok(r: LineReader): number {
   return start;
 }
 
+/** The word at `w` is the keyword or its first letter (`c`/`config`), compared in place without a string. */
 function isKeyword(r: LineReader, w: number, rest: string): boolean {
   if (r.at(w + 1) === 0) return true;
-  return r.str(w + 1) === rest;
+  for (let i = 0; i < rest.length; i++) if (r.at(w + 1 + i) !== rest.charCodeAt(i)) return false;
+  return r.at(w + 1 + rest.length) === 0;
 }
 
 function parseLine(st: State, single: boolean): void {

@@ -61,7 +61,7 @@ export class ByteStream {
 }
 
 export class LineReader {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Buffer = Buffer.alloc(0);
   /** libuci pctx->bufsz: 0 until the first read. */
   bufsz = 0;
   pos = 0;
@@ -84,8 +84,10 @@ export class LineReader {
   }
 
   private grow(size: number): void {
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, Math.min(this.buf.length, size)));
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, Math.min(this.buf.length, size));
+    // Bytes past what libuci has read are never looked at before being written; zero them anyway.
+    next.fill(0, this.buf.length);
     this.buf = next;
     this.bufsz = size;
   }
@@ -130,7 +132,10 @@ export class LineReader {
         hitEof = false;
       }
       const n = end - st.fpos;
-      this.buf.set(src.subarray(st.fpos, end), ofs);
+      // A plain loop: lines are short, and Buffer#copy/subarray allocate a view per call (GC pressure).
+      const buf = this.buf;
+      const from = st.fpos;
+      for (let k = 0; k < n; k++) buf[ofs + k] = src[from + k] as number;
       st.fpos = end;
       if (hitEof) st.eof = true;
       this.buf[ofs + n] = 0;
@@ -150,7 +155,7 @@ export class LineReader {
   str(i: number): string {
     let end = this.buf.indexOf(0, i);
     if (end < 0) end = this.buf.length;
-    return latin1(this.buf, i, end);
+    return this.buf.latin1Slice(i, end);
   }
 
   /** strlen from `i`. */
@@ -180,14 +185,28 @@ export class LineReader {
     return true;
   }
 
-  private addc(target: { t: number }): void {
-    this.buf[target.t] = this.buf[this.pos] ?? 0;
-    target.t++;
+  /** Where parse_str writes the unquoted word (libuci's target pointer; always at or behind pos). */
+  private target = 0;
+
+  private addc(): void {
+    this.buf[this.target] = this.buf[this.pos] ?? 0;
+    this.target++;
     this.pos++;
   }
 
-  private doubleQuote(target: { t: number }): void {
+  private doubleQuote(): void {
     this.pos++;
+    // Fast path: closing quote on this line and no backslash before it.
+    const close = this.buf.indexOf(34, this.pos);
+    if (close >= 0 && close < this.filled && this.buf.indexOf(0, this.pos) > close) {
+      const bs = this.buf.indexOf(92, this.pos);
+      if (bs < 0 || bs > close) {
+        this.buf.copyWithin(this.target, this.pos, close);
+        this.target += close - this.pos;
+        this.pos = close + 1;
+        return;
+      }
+    }
     for (;;) {
       const c = this.cur();
       if (c === 34) {
@@ -200,12 +219,20 @@ export class LineReader {
         continue;
       }
       if (c === 92 && !this.backslash()) continue;
-      this.addc(target);
+      this.addc();
     }
   }
 
-  private singleQuote(target: { t: number }): void {
+  private singleQuote(): void {
     this.pos++;
+    // Fast path: the closing quote is on this line (the usual case): move the bytes in one native copy.
+    const close = this.buf.indexOf(39, this.pos);
+    if (close >= 0 && close < this.filled && this.buf.indexOf(0, this.pos) > close) {
+      this.buf.copyWithin(this.target, this.pos, close);
+      this.target += close - this.pos;
+      this.pos = close + 1;
+      return;
+    }
     for (;;) {
       const c = this.cur();
       if (c === 39) {
@@ -217,21 +244,21 @@ export class LineReader {
         if (this.cur() === 0) this.error("EOF with unterminated '");
         continue;
       }
-      this.addc(target);
+      this.addc();
     }
   }
 
   /** parse_str: one word, with quotes concatenated ('a'"b"c), '#' starting a comment and ';' ending a command. */
-  private parseStr(target: { t: number }): void {
+  private parseStr(): void {
     let next = true;
     loop: do {
       const c = this.cur();
       switch (c) {
         case 39:
-          this.singleQuote(target);
+          this.singleQuote();
           break;
         case 34:
-          this.doubleQuote(target);
+          this.doubleQuote();
           break;
         case 35:
           this.buf[this.pos] = 0;
@@ -243,14 +270,14 @@ export class LineReader {
           break loop;
         case 92:
           if (!this.backslash()) continue;
-          this.addc(target);
+          this.addc();
           break;
         default:
-          this.addc(target);
+          this.addc();
       }
     } while (this.cur() !== 0 && !isSpace(this.cur()));
     if (this.cur() !== 0 && next) this.pos++;
-    this.buf[target.t] = 0;
+    this.buf[this.target] = 0;
   }
 
   /** next_arg: the next word's start offset; `validate` checks it (names) and throws libuci's messages. */
@@ -261,7 +288,8 @@ export class LineReader {
       this.buf[this.pos] = 0;
       this.pos++;
     } else {
-      this.parseStr({ t: val });
+      this.target = val;
+      this.parseStr();
     }
     if (this.at(val) === 0) {
       if (required) this.error('insufficient arguments');
@@ -272,11 +300,9 @@ export class LineReader {
   }
 }
 
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  if (end - start < 64) {
-    let s = '';
-    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i] ?? 0);
-    return s;
+declare module 'node:buffer' {
+  interface Buffer {
+    /** Node's native latin1 decoder behind buf.toString('latin1', start, end), without its argument checks. */
+    latin1Slice(start: number, end: number): string;
   }
-  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
 }
