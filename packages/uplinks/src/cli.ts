@@ -1,0 +1,155 @@
+/**
+ * meshwan-uplinks: `daemon` keeps the WAN table's default on the best healthy uplink(s); `once` probes every
+ * uplink once and reconciles; `restore` only does the boot restore; `status [--json]` shows each uplink's health,
+ * probes, the chosen default and why. Exit codes: 0 ok, 1 failing closed / not restored / no status, 2 usage or config.
+ */
+import { readFileSync } from 'node:fs';
+import { Netlink } from '@meshwan/netlink';
+import { loadSite, SiteErrors } from '@meshwan/site';
+import { loadConfig, type UplinksConfig } from './config.js';
+import { startDaemon } from './daemon.js';
+import { Engine, type Status } from './engine.js';
+import { ProbeError, StateFileError, UplinksConfigError } from './errors.js';
+import { writeFileAtomic } from './lastgood.js';
+
+const usage = `usage: meshwan-uplinks daemon|once|restore|status [--json] [--confdir DIR] [--site FILE] [--state-file FILE] [--status-file FILE]`;
+export const defaultStatusFile = '/var/run/meshwan-uplinks.json';
+
+interface Options {
+  command: string;
+  json: boolean;
+  confdir: string;
+  site: string | undefined;
+  stateFile: string | undefined;
+  statusFile: string;
+}
+
+function parseArgs(args: readonly string[]): Options | string {
+  const o: Options = {
+    command: '',
+    json: false,
+    confdir: '/etc/config',
+    site: undefined,
+    stateFile: undefined,
+    statusFile: defaultStatusFile,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    const value = (): string | undefined => args[++i];
+    switch (a) {
+      case '--json':
+        o.json = true;
+        break;
+      case '--confdir':
+      case '--site':
+      case '--state-file':
+      case '--status-file': {
+        const v = value();
+        if (v === undefined) return `${a} needs a value`;
+        if (a === '--confdir') o.confdir = v;
+        else if (a === '--site') o.site = v;
+        else if (a === '--state-file') o.stateFile = v;
+        else o.statusFile = v;
+        break;
+      }
+      default:
+        if (a.startsWith('-')) return `unknown option ${a}`;
+        if (o.command !== '') return `unexpected argument ${a}`;
+        o.command = a;
+    }
+  }
+  if (!['daemon', 'once', 'restore', 'status'].includes(o.command))
+    return o.command === '' ? 'missing command' : `unknown command ${o.command}`;
+  return o;
+}
+
+/** Renders a Status as text (pure). */
+export function renderStatus(s: Status): string {
+  const lines = [`table ${s.table}`];
+  for (const u of s.uplinks) {
+    const gw = u.gateway ? `via ${u.gateway} (${u.gatewaySource})` : 'no gateway';
+    lines.push(
+      `uplink ${u.name} (${u.family}, dev ${u.device}, metric ${u.metric}, weight ${u.weight}, probe mark ${u.probeMark}): ${u.enabled ? u.health.state : 'disabled'}, ${gw}`,
+    );
+    lines.push(`  why: ${u.health.reason}; ${u.health.rounds} rounds, ${u.health.lost} lost`);
+    for (const p of u.lastProbe) lines.push(`  probe ${p.target}: ${p.ok ? 'answered' : 'lost'}, ${p.detail}`);
+  }
+  for (const c of s.choices) {
+    lines.push(
+      `default (${c.family}): ${c.members.length === 0 ? 'none of ours' : c.members.map((m) => `${m.name}${c.members.length > 1 ? ` weight ${m.weight}` : ''}`).join(' + ')}`,
+    );
+    lines.push(`  why: ${c.reason}`);
+  }
+  for (const r of s.routes) lines.push(`route ${r}`);
+  for (const r of s.restore) lines.push(`restore ${r.uplink}: ${r.reason}`);
+  for (const e of s.errors) lines.push(`error: ${e}`);
+  lines.push(`updated ${s.updatedAt}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function wanTable(config: UplinksConfig, site: string | undefined): number {
+  return config.globals.table ?? loadSite(site).wan.table;
+}
+
+function hasDefault(s: Status): boolean {
+  return s.choices.length > 0 && s.choices.every((c) => c.members.length > 0);
+}
+
+export async function runUplinksCli(args: readonly string[]): Promise<number> {
+  const o = parseArgs(args);
+  if (typeof o === 'string') {
+    process.stderr.write(`meshwan-uplinks: ${o}\n${usage}\n`);
+    return 2;
+  }
+  const log = (line: string) => process.stderr.write(`meshwan-uplinks: ${line}\n`);
+  try {
+    if (o.command === 'status') {
+      let text: string;
+      try {
+        text = readFileSync(o.statusFile, 'utf8');
+      } catch {
+        process.stderr.write(
+          `meshwan-uplinks: no status at ${o.statusFile}: is the daemon running? (meshwan-uplinks once shows a one-off status)\n`,
+        );
+        return 1;
+      }
+      const s = JSON.parse(text) as Status;
+      process.stdout.write(o.json ? text : renderStatus(s));
+      return 0;
+    }
+    const config = loadConfig(o.confdir);
+    const table = wanTable(config, o.site);
+    const nl = Netlink.open();
+    if (o.command === 'daemon') {
+      const d = await startDaemon(nl, { config, table, statusFile: o.statusFile, stateFile: o.stateFile, log });
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      d.stop();
+      nl.close();
+      return 0;
+    }
+    const engine = new Engine(nl, { config, table, stateFile: o.stateFile, log });
+    const reports = await engine.restore();
+    if (o.command === 'once') {
+      // One round, no hysteresis: a one-shot has nothing to smooth over.
+      await Promise.all(config.uplinks.filter((u) => u.enabled).map((u) => engine.probe(u, false)));
+      engine.refresh();
+      engine.reconcile();
+    }
+    const s = engine.status();
+    nl.close();
+    writeFileAtomic(o.statusFile, `${JSON.stringify(s, null, 2)}\n`);
+    process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : renderStatus(s));
+    if (o.command === 'restore') return reports.some((r) => r.restored) ? 0 : 1;
+    return hasDefault(s) ? 0 : 1;
+  } catch (err: unknown) {
+    if (err instanceof UplinksConfigError || err instanceof SiteErrors || err instanceof StateFileError || err instanceof ProbeError) {
+      process.stderr.write(`meshwan-uplinks: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * @packageDocumentation
+ * @meshwan/uplinks: route-aware WAN. Health per uplink from carrier and marked probes with hysteresis, a chooser
+ * (best healthy uplink or weighted multipath), and a reconciler that keeps the WAN table's default, the WAN DNS
+ * host routes and the last-good default in step.
+ */
+export { type Candidate, type Choice, type ChosenMember, choose, type Family, sameChoice } from './chooser.js';
+export {
+  CONFIG_PACKAGE,
+  defaultGlobals,
+  type GlobalsConfig,
+  loadConfig,
+  parseConfig,
+  probeMark,
+  RTPROT_UPLINKS,
+  type SectionLike,
+  type UplinkConfig,
+  type UplinksConfig,
+} from './config.js';
+export { type DaemonOptions, type RunningDaemon, startDaemon } from './daemon.js';
+export {
+  type Desired,
+  type DesiredInput,
+  desiredState,
+  probeTable,
+  type UplinkRuntime,
+  type WantedRoute,
+  type WantedRule,
+} from './desired.js';
+export { assignDns, parseResolv } from './dns.js';
+export { Engine, type EngineOptions, learnGateway, type RestoreReport, type Status, type UplinkStatus } from './engine.js';
+export { ProbeError, StateFileError, UplinksConfigError } from './errors.js';
+export {
+  applyCarrier,
+  applyProbe,
+  applyRestored,
+  type Health,
+  type HealthState,
+  type Hysteresis,
+  initialHealth,
+  roundOk,
+} from './health.js';
+export { type ApplyResult, applyDesired, describeRoute } from './kernel.js';
+export { decodeLastGood, type LastGood, type LastGoodMember, readLastGood, writeFileAtomic, writeLastGood } from './lastgood.js';
+export { type ProbeRequest, type ProbeResult, parsePingOutput, probeCommand, runProbe } from './probe.js';

@@ -1,0 +1,102 @@
+/**
+ * The last good WAN default (gateway and device per uplink in use), persisted so a reboot can bring the WAN back
+ * before netifd and the probes have caught up. Written atomically (temp file, fsync, rename, fsync of the
+ * directory) and only when it changes, to spare flash. Unlike Althea's Rita, which reinstalls a saved route
+ * blindly, a restore happens only after the gateway has answered on that device (see engine.ts).
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Family } from './chooser.js';
+import { StateFileError } from './errors.js';
+
+export interface LastGoodMember {
+  readonly uplink: string;
+  readonly family: Family;
+  readonly device: string;
+  readonly gateway: string;
+}
+
+export interface LastGood {
+  readonly version: 1;
+  readonly members: readonly LastGoodMember[];
+  readonly savedAt: string;
+}
+
+function isMember(v: unknown): v is LastGoodMember {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  return (
+    typeof m.uplink === 'string' &&
+    (m.family === 'inet' || m.family === 'inet6') &&
+    typeof m.device === 'string' &&
+    typeof m.gateway === 'string' &&
+    /^[0-9a-fA-F:.]+$/.test(m.gateway)
+  );
+}
+
+/** Decodes the file's text; throws StateFileError naming what is wrong (pure). */
+export function decodeLastGood(text: string, path: string): LastGood {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err: unknown) {
+    throw new StateFileError(path, `not JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (typeof v !== 'object' || v === null) throw new StateFileError(path, 'expected an object');
+  const o = v as Record<string, unknown>;
+  if (o.version !== 1) throw new StateFileError(path, `expected version 1, got ${JSON.stringify(o.version)}`);
+  if (!Array.isArray(o.members) || !o.members.every(isMember))
+    throw new StateFileError(path, 'members: expected [{uplink, family, device, gateway}]');
+  return { version: 1, members: o.members, savedAt: typeof o.savedAt === 'string' ? o.savedAt : '' };
+}
+
+/** Reads the last-good file; undefined when there is none. */
+export function readLastGood(path: string): LastGood | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err: unknown) {
+    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return undefined;
+    throw new StateFileError(path, `cannot read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return decodeLastGood(text, path);
+}
+
+/** Writes `data` to `path` atomically and durably: temp, fsync, rename, fsync dir. */
+export function writeFileAtomic(path: string, data: string): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+/** Persists the members in use. Members without a gateway (point-to-point) cannot be checked, so are not saved. */
+export function writeLastGood(path: string, members: readonly LastGoodMember[], now = new Date()): void {
+  const data: LastGood = { version: 1, members, savedAt: now.toISOString() };
+  try {
+    writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
+  } catch (err: unknown) {
+    throw new StateFileError(path, `cannot write: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Same members regardless of order (so an unchanged state is not rewritten). */
+export function sameMembers(a: readonly LastGoodMember[], b: readonly LastGoodMember[]): boolean {
+  const key = (m: LastGoodMember) => `${m.uplink}|${m.family}|${m.device}|${m.gateway}`;
+  const sa = a.map(key).sort();
+  const sb = b.map(key).sort();
+  return sa.length === sb.length && sa.every((k, i) => k === sb[i]);
+}

@@ -1,0 +1,128 @@
+/**
+ * Two uplinks in namespaces: the node has `wa` (to router A, gateway fe80::a1, link-local) and `wb` (to router B,
+ * gateway 2001:db8:b::1, global, so on-link handling is exercised). Each router answers its own track address
+ * (2001:db8:fa::1 / 2001:db8:fb::1) and the shared "internet" address 2001:db8:ee::1. The node gets what the policy
+ * package would add: `fwmark 0x1/0x1 lookup 1` and the `unreachable ::/0 metric 65535` floor in table 1.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addAddress, connect, createNamespace, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
+
+export interface Topology {
+  readonly node: Namespace;
+  readonly ra: Namespace;
+  readonly rb: Namespace;
+  readonly dir: string;
+}
+
+export function buildTopology(t: Teardowns): Topology {
+  const node = createNamespace(t, 'upn');
+  const ra = createNamespace(t, 'upa');
+  const rb = createNamespace(t, 'upb');
+  connect(node, 'wa', ra, 'ua');
+  connect(node, 'wb', rb, 'ub');
+  // Taking a router's port down must cut carrier, not wipe its addresses (IPv6 drops them on admin down otherwise).
+  ra.sysctl('net.ipv6.conf.ua.keep_addr_on_down', '1');
+  rb.sysctl('net.ipv6.conf.ub.keep_addr_on_down', '1');
+  addAddress(node, 'wa', '2001:db8:a::2/64');
+  addAddress(node, 'wb', '2001:db8:b::2/64');
+  addAddress(ra, 'ua', '2001:db8:a::1/64');
+  addAddress(ra, 'ua', 'fe80::a1/64');
+  addAddress(rb, 'ub', '2001:db8:b::1/64');
+  addAddress(ra, 'lo', '2001:db8:fa::1/128');
+  addAddress(rb, 'lo', '2001:db8:fb::1/128');
+  addAddress(ra, 'lo', '2001:db8:ee::1/128');
+  addAddress(rb, 'lo', '2001:db8:ee::1/128');
+  node.ip('-6', 'rule', 'add', 'pref', '1', 'fwmark', '0x1/0x1', 'lookup', '1');
+  node.ip('-6', 'route', 'add', 'unreachable', 'default', 'table', '1', 'metric', '65535');
+  const dir = mkdtempSync(join(tmpdir(), 'uplinks-netns-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return { node, ra, rb, dir };
+}
+
+export interface UplinkOptions {
+  readonly metricA?: number;
+  readonly metricB?: number;
+  readonly weightA?: number;
+  readonly weightB?: number;
+  readonly gatewayA?: string | null;
+  readonly extra?: string;
+}
+
+/** Writes DIR/config/meshwan-uplinks for the topology; returns the confdir. */
+export function writeConfig(topo: Topology, o: UplinkOptions = {}): string {
+  const confdir = join(topo.dir, 'config');
+  const gatewayA = o.gatewayA === undefined ? 'fe80::a1' : o.gatewayA;
+  const text = `
+config globals 'globals'
+	option table '1'
+	option state_file '${join(topo.dir, 'last-good.json')}'
+	option resolv_file '${join(topo.dir, 'resolv.conf')}'
+
+config interface 'wana'
+	option device 'wa'
+	option family 'ipv6'
+${gatewayA === null ? '' : `	option gateway '${gatewayA}'\n`}	list track_ip '2001:db8:fa::1'
+	option interval '0.2'
+	option timeout '0.3'
+	option up '2'
+	option down '2'
+	option metric '${o.metricA ?? 1}'
+	option weight '${o.weightA ?? 1}'
+	list dns_server '2001:db8:fa::53'
+
+config interface 'wanb'
+	option device 'wb'
+	option family 'ipv6'
+	option gateway '2001:db8:b::1'
+	list track_ip '2001:db8:fb::1'
+	option interval '0.2'
+	option timeout '0.3'
+	option up '2'
+	option down '2'
+	option metric '${o.metricB ?? 2}'
+	option weight '${o.weightB ?? 1}'
+${o.extra ?? ''}`;
+  mkdirSync(confdir, { recursive: true });
+  writeFileSync(join(confdir, 'meshwan-uplinks'), text);
+  return confdir;
+}
+
+export interface RouteJson {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  type?: string;
+  metric?: number;
+  protocol?: string;
+  nexthops?: { gateway?: string; dev: string; weight?: number }[];
+}
+
+/** Table 1 as `ip -j -6 route show table 1` prints it: the independent witness. */
+export function table1(node: Namespace): RouteJson[] {
+  return node.ipJson<RouteJson[]>('-6', 'route', 'show', 'table', '1');
+}
+
+/** The device(s) of our default in table 1 (proto 78), or [] when only the floor is left. */
+export function defaultDevices(node: Namespace): string[] {
+  const ours = table1(node).find((r) => r.dst === 'default' && r.protocol === '78');
+  if (!ours) return [];
+  if (ours.nexthops) return ours.nexthops.map((h) => h.dev).sort();
+  return ours.dev ? [ours.dev] : [];
+}
+
+export const bin = new URL('../../bin/meshwan-uplinks.js', import.meta.url).pathname;
+
+/** Cuts router A's or B's port (carrier loss on the node's wa/wb). */
+export function portDown(topo: Topology, which: 'a' | 'b'): void {
+  (which === 'a' ? topo.ra : topo.rb).ip('link', 'set', which === 'a' ? 'ua' : 'ub', 'down');
+}
+
+/** Restores the port; the kernel drops link-local addresses on admin down even with keep_addr_on_down, so A's fe80::a1 is put back. */
+export function portUp(topo: Topology, which: 'a' | 'b'): void {
+  const ns = which === 'a' ? topo.ra : topo.rb;
+  const dev = which === 'a' ? 'ua' : 'ub';
+  ns.ip('link', 'set', dev, 'up');
+  if (which === 'a') ns.ip('-6', 'addr', 'replace', 'fe80::a1/64', 'dev', dev, 'nodad');
+}
