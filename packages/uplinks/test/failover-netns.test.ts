@@ -63,10 +63,11 @@ t.test('the table-1 default follows the healthy uplink: link down, silent drop, 
   topo.ra.exec('nft', 'add', 'chain', 'inet', 'cut', 'in', '{ type filter hook input priority 0 ; policy accept ; }');
   topo.ra.exec('nft', 'add', 'rule', 'inet', 'cut', 'in', 'ip6', 'saddr', '2001:db8:a::2', 'drop');
   await waitFor('default moves to wb after a silent drop', onDev(['wb']), 20_000);
-  const status = JSON.parse(readFileSync(statusFile, 'utf8')) as {
-    uplinks: { name: string; health: { state: string; reason: string } }[];
-    choices: { reason: string }[];
-  };
+  type StatusJson = { uplinks: { name: string; health: { state: string; reason: string } }[]; choices: { reason: string }[] };
+  const readStatus = () => JSON.parse(readFileSync(statusFile, 'utf8')) as StatusJson;
+  // The status file is written just after the routes; wait for it rather than racing it.
+  await waitFor('status shows wana down', () => readStatus().uplinks.find((u) => u.name === 'wana')?.health.state === 'down');
+  const status = readStatus();
   t.match(status.uplinks.find((u) => u.name === 'wana')?.health, { state: 'down', reason: /probe rounds lost in a row/ });
   t.match(status.choices[0]?.reason, /wanb \(metric 2, weight 1\) is the healthy uplink with the lowest metric; wana is down/);
   topo.ra.exec('nft', 'delete', 'table', 'inet', 'cut');
