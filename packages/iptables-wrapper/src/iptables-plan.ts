@@ -78,6 +78,9 @@ const argAfter = (args: readonly string[], flag: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 
+/** Where a rule jumps (-j) or goes (-g); a goto into our chain holds it just like a jump. */
+const jumpTarget = (args: readonly string[]) => argAfter(args, '-j') ?? argAfter(args, '-g');
+
 export interface Plan {
   readonly drift: Drift[];
   /** iptables-restore --noflush input; empty when nothing needs to change. */
@@ -132,7 +135,7 @@ function planTable(family: Family, table: Table, saved: SavedTable, rules: reado
   const deletes: string[] = [];
   const kept = new Set<string>();
   for (const r of saved.rules) {
-    const target = argAfter(r.args, '-j');
+    const target = jumpTarget(r.args);
     if (ours.has(r.chain) || !target?.startsWith('meshwan_')) continue;
     const wanted = isBuiltinChain(r.chain) && builtins.has(r.chain) && target === hookChain(r.chain) && r.args.length === 2;
     if (wanted && !kept.has(r.chain)) {
@@ -171,7 +174,7 @@ export function rollbackScript(current: SavedState, old: SavedState): string {
     const before = old.get(table) ?? { chains: [], rules: [] };
     const oursNow = now.chains.filter((c) => c.startsWith('meshwan_'));
     const oursBefore = before.chains.filter((c) => c.startsWith('meshwan_'));
-    const isJump = (r: SavedRule) => !r.chain.startsWith('meshwan_') && (argAfter(r.args, '-j') ?? '').startsWith('meshwan_');
+    const isJump = (r: SavedRule) => !r.chain.startsWith('meshwan_') && (jumpTarget(r.args) ?? '').startsWith('meshwan_');
     const line = (verb: string, r: SavedRule, position = '') =>
       [verb, r.chain, ...(position ? [position] : []), ...r.args].map(quote).join(' ');
     const jumpsNow = now.rules.filter(isJump);

@@ -119,13 +119,16 @@ t.test('the iptables plan keeps foreign rules and repairs ours', async (t) => {
   );
   // What the kernel would then hold, plus a foreign rule, a duplicate jump and a stale chain of ours.
   const installed = fresh.script.replace('-I OUTPUT 1 ', '-A OUTPUT ');
-  const saved = `${installed.replace('COMMIT\n', '')}-A OUTPUT -p tcp -j ACCEPT\n-A OUTPUT -j meshwan_OUTPUT\n:meshwan_old - [0:0]\n-A POSTROUTING -j meshwan_old\nCOMMIT\n*raw\n:x - [0:0]\nCOMMIT\n`;
+  const saved = `${installed.replace('COMMIT\n', '')}-A OUTPUT -p tcp -j ACCEPT\n-A OUTPUT -j meshwan_OUTPUT\n:meshwan_old - [0:0]\n-A POSTROUTING -j meshwan_old\n-A PREROUTING -p udp -g meshwan_old\nCOMMIT\n*raw\n:x - [0:0]\nCOMMIT\n`;
   const plan = planIptables('ipv4', parseSave(saved), rules);
   t.same(
     plan.drift.map((d) => `${d.kind} ${d.chain}`),
-    ['extra-chain meshwan_old', 'extra-jump OUTPUT', 'extra-jump POSTROUTING'],
+    ['extra-chain meshwan_old', 'extra-jump OUTPUT', 'extra-jump POSTROUTING', 'extra-jump PREROUTING'],
   );
-  t.equal(plan.script, '*nat\n:meshwan_old - [0:0]\n-D OUTPUT -j meshwan_OUTPUT\n-D POSTROUTING -j meshwan_old\n-X meshwan_old\nCOMMIT\n');
+  t.equal(
+    plan.script,
+    '*nat\n:meshwan_old - [0:0]\n-D OUTPUT -j meshwan_OUTPUT\n-D POSTROUTING -j meshwan_old\n-D PREROUTING -p udp -g meshwan_old\n-X meshwan_old\nCOMMIT\n',
+  );
   t.equal(planIptables('ipv4', parseSave(installed), rules).script, '', 'in sync: nothing to write');
   const reordered = planIptables('ipv4', parseSave(installed), [rules[1] as Rule, rules[0] as Rule]);
   t.same(
