@@ -7,7 +7,7 @@ import type { Family } from './codec/ip.js';
 import type { Link } from './codec/link.js';
 import type { Route } from './codec/route.js';
 import type { Rule } from './codec/rule.js';
-import { type LookupOptions, type LookupResult, lookupRoute } from './lookup.js';
+import { type CompiledRule, compileRules, type LookupOptions, type LookupResult, type LookupState, lookupRoute } from './lookup.js';
 import { type Entry, TableIndex } from './table.js';
 
 export type ChangeType = 'new' | 'del';
@@ -101,6 +101,8 @@ export class RouteCache {
   private readonly routeBases = new Map<string, Set<string>>();
   private readonly tableMap: Record<Family, Map<number, TableIndex>> = { inet: new Map(), inet6: new Map() };
   private readonly ruleLists: Record<Family, Rule[]> = { inet: [], inet6: [] };
+  /** compiled rule lists for lookup, rebuilt after a rule change */
+  private compiled: Partial<Record<Family, CompiledRule[]>> = {};
 
   private removeRoute(key: string): Route | undefined {
     const prev = this.routeEntries.get(key);
@@ -160,6 +162,7 @@ export class RouteCache {
         return prev && { type: 'new', kind: 'route', route: prev };
       }
       case 'rule': {
+        this.compiled = {};
         const list = this.ruleLists[e.rule.family];
         const key = ruleKey(e.rule);
         const i = list.findIndex((r) => ruleKey(r) === key);
@@ -227,6 +230,7 @@ export class RouteCache {
       for (const old of current) if (!fresh.has(ruleKey(old))) changes.push({ type: 'del', kind: 'rule', rule: old });
       for (const [key, rule] of fresh) if (!known.has(key)) changes.push({ type: 'new', kind: 'rule', rule });
       for (const family of ['inet', 'inet6'] as const) this.ruleLists[family] = snapshot.rules.filter((r) => r.family === family);
+      this.compiled = {};
     }
     for (const e of changes) if (e.kind !== 'rule') this.apply(e);
     return changes;
@@ -246,8 +250,7 @@ export class RouteCache {
     for (const family of filter.family ? [filter.family] : (['inet', 'inet6'] as const))
       for (const [id, table] of [...this.tableMap[family].entries()].sort((a, b) => a[0] - b[0])) {
         if (filter.table !== undefined && id !== filter.table) continue;
-        for (const len of table.lengths)
-          for (const bucket of table.byLength.get(len)?.values() ?? []) for (const e of bucket) out.push(e.route);
+        for (const e of table.entries()) out.push(e.route);
       }
     return out;
   }
@@ -258,13 +261,23 @@ export class RouteCache {
     return this.routeEntries.size;
   }
 
+  /** What lookup.ts reads, made once (a lookup allocates as little as possible). */
+  private readonly state: LookupState = {
+    rules: (f) => {
+      let c = this.compiled[f];
+      if (!c) {
+        c = compileRules(this.ruleLists[f]);
+        this.compiled[f] = c;
+      }
+      return c;
+    },
+    table: (f, id) => this.tableMap[f].get(id),
+    linkExists: (name) => this.linkNames.size === 0 || this.linkNames.has(name),
+    linkName: (index) => this.linkMap.get(index)?.name,
+  };
+
   /** Which rule, table and route the kernel would use for `dst` (see lookup.ts). */
   lookup(dst: string, options: LookupOptions = {}): LookupResult {
-    return lookupRoute(dst, options, {
-      rules: (f) => this.ruleLists[f],
-      table: (f, id) => this.tableMap[f].get(id),
-      linkExists: (name) => this.linkNames.size === 0 || this.linkNames.has(name),
-      linkName: (index) => this.linkMap.get(index)?.name,
-    });
+    return lookupRoute(dst, options, this.state);
   }
 }

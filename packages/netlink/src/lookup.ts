@@ -11,7 +11,7 @@ import { type Family, familyOf } from './codec/ip.js';
 import type { Route } from './codec/route.js';
 import type { Rule } from './codec/rule.js';
 import { RequestError } from './errors.js';
-import { addressHex, prefixKey } from './prefix.js';
+import { addressWords, samePrefix } from './prefix.js';
 import type { TableIndex } from './table.js';
 
 export interface LookupOptions {
@@ -44,7 +44,8 @@ export interface LookupResult {
 }
 
 export interface LookupState {
-  rules(family: Family): readonly Rule[];
+  /** the family's rules in walk order, compiled (compileRules) */
+  rules(family: Family): readonly CompiledRule[];
   table(family: Family, id: number): TableIndex | undefined;
   linkExists(name: string): boolean;
   linkName(index: number): string | undefined;
@@ -52,47 +53,76 @@ export interface LookupState {
 
 interface Flow {
   family: Family;
-  dstHex: string;
-  srcHex: string | undefined;
+  dst: number[];
+  src: number[] | undefined;
   mark: number;
   iif: string;
   oif: string | undefined;
   tos: number;
 }
 
-/** Rule prefixes as keys, computed once per rule object (rules are replaced, never mutated). */
-const ruleKeys = new WeakMap<Rule, { src: string; dst: string }>();
-
-function keysOf(rule: Rule): { src: string; dst: string } {
-  let k = ruleKeys.get(rule);
-  if (!k) {
-    const key = (addr: string | undefined, length: number) =>
-      addr === undefined || length === 0 ? '' : prefixKey(addressHex(addr) ?? '', length);
-    k = { src: key(rule.src, rule.srcLength), dst: key(rule.dst, rule.dstLength) };
-    ruleKeys.set(rule, k);
-  }
-  return k;
+/**
+ * A rule flattened for the walk: every field present in one fixed shape (decoded rules differ in which optional
+ * fields they carry, which would make each property read in the hot loop megamorphic), prefixes as words, and
+ * the goto target resolved.
+ */
+export interface CompiledRule {
+  rule: Rule;
+  iif: string | undefined;
+  oif: string | undefined;
+  iifDetached: boolean;
+  oifDetached: boolean;
+  fwmark: number;
+  fwmask: number;
+  src: number[];
+  srcLength: number;
+  dst: number[];
+  dstLength: number;
+  tos: number;
+  invert: boolean;
+  action: string;
+  table: number;
+  /** -1 when unset */
+  suppressPrefixLength: number;
+  /** index of the first rule at the goto priority, -1 when there is none (an unresolved goto is skipped) */
+  target: number;
 }
 
-function prefixMatches(hex: string | undefined, key: string, length: number): boolean {
-  if (length === 0) return true;
-  return hex !== undefined && prefixKey(hex, length) === key;
+export function compileRules(rules: readonly Rule[]): CompiledRule[] {
+  return rules.map((rule) => ({
+    rule,
+    iif: rule.iif,
+    oif: rule.oif,
+    iifDetached: (rule.flags & FIB_RULE_IIF_DETACHED) !== 0,
+    oifDetached: (rule.flags & FIB_RULE_OIF_DETACHED) !== 0,
+    fwmark: rule.fwmark ?? 0,
+    fwmask: rule.fwmask ?? 0,
+    src: (rule.src !== undefined && addressWords(rule.src)) || [],
+    srcLength: rule.srcLength,
+    dst: (rule.dst !== undefined && addressWords(rule.dst)) || [],
+    dstLength: rule.dstLength,
+    tos: rule.tos,
+    invert: rule.invert,
+    action: rule.action,
+    table: rule.table,
+    suppressPrefixLength: rule.suppressPrefixLength ?? -1,
+    target: rule.action === 'goto' ? rules.findIndex((r) => r.priority === rule.goto) : -1,
+  }));
 }
 
-function ruleMatches(rule: Rule, flow: Flow, state: LookupState): boolean {
+function ruleMatches(r: CompiledRule, flow: Flow, state: LookupState): boolean {
   let ok = true;
-  if (rule.iif !== undefined && (rule.flags & FIB_RULE_IIF_DETACHED || !state.linkExists(rule.iif) || rule.iif !== flow.iif)) ok = false;
-  else if (rule.oif !== undefined && (rule.flags & FIB_RULE_OIF_DETACHED || !state.linkExists(rule.oif) || rule.oif !== flow.oif))
-    ok = false;
-  else if (((rule.fwmark ?? 0) ^ flow.mark) & (rule.fwmask ?? 0)) ok = false;
-  else if (rule.dstLength > 0 && !prefixMatches(flow.dstHex, keysOf(rule).dst, rule.dstLength)) ok = false;
-  else if (rule.srcLength > 0) {
+  if (r.iif !== undefined && (r.iifDetached || r.iif !== flow.iif || !state.linkExists(r.iif))) ok = false;
+  else if (r.oif !== undefined && (r.oifDetached || r.oif !== flow.oif || !state.linkExists(r.oif))) ok = false;
+  else if ((r.fwmark ^ flow.mark) & r.fwmask) ok = false;
+  else if (r.dstLength > 0 && !samePrefix(flow.dst, r.dst, r.dstLength)) ok = false;
+  else if (r.srcLength > 0) {
     // IPv4 compares the flow's saddr (0.0.0.0 when unset); IPv6 cannot match a source it does not have
-    const src = flow.srcHex ?? (flow.family === 'inet' ? '00000000' : undefined);
-    if (!prefixMatches(src, keysOf(rule).src, rule.srcLength)) ok = false;
+    const src = flow.src ?? (flow.family === 'inet' ? [0] : undefined);
+    if (src === undefined || !samePrefix(src, r.src, r.srcLength)) ok = false;
   }
-  if (ok && rule.tos && rule.tos !== flow.tos) ok = false;
-  return rule.invert ? !ok : ok;
+  if (ok && r.tos && r.tos !== flow.tos) ok = false;
+  return r.invert ? !ok : ok;
 }
 
 function usable(route: Route, flow: Flow, state: LookupState): boolean {
@@ -113,14 +143,17 @@ function usable(route: Route, flow: Flow, state: LookupState): boolean {
 
 /** Longest prefix, then the kernel's order within the prefix; undefined when nothing matches. */
 export function lookupTable(table: TableIndex, flow: Flow, state: LookupState): Route | undefined {
-  for (const length of table.lengths) {
-    const bucket = table.byLength.get(length)?.get(prefixKey(flow.dstHex, length));
+  const lengths = table.lengths;
+  for (let li = 0; li < lengths.length; li++) {
+    const length = lengths[li] as number;
+    const bucket = table.find(flow.dst, length);
     if (!bucket) continue;
     let fallback: Route | undefined;
-    for (const entry of bucket) {
+    for (let bi = 0; bi < bucket.length; bi++) {
+      const entry = bucket[bi] as (typeof bucket)[number];
       const r = entry.route;
       if (flow.family === 'inet' && r.tos && r.tos !== flow.tos) continue;
-      if (entry.srcKey && (flow.srcHex === undefined || prefixKey(flow.srcHex, r.srcLength) !== entry.srcKey)) continue;
+      if (entry.srcWords && (flow.src === undefined || !samePrefix(flow.src, entry.srcWords, r.srcLength))) continue;
       if (!usable(r, flow, state)) continue;
       // IPv6 prefers, among routes of the lowest metric, one through the requested output device (rt6_check_dev)
       if (flow.family === 'inet6' && flow.oif !== undefined && r.oif !== undefined && state.linkName(r.oif) !== flow.oif) {
@@ -143,38 +176,48 @@ const routeErrors = {
 
 export function lookupRoute(dst: string, options: LookupOptions, state: LookupState): LookupResult {
   const family = familyOf(dst);
-  const dstHex = addressHex(dst);
-  if (!family || dstHex === undefined) throw new RequestError('dst', dst, 'an IP address');
-  let srcHex: string | undefined;
+  const dstWords = addressWords(dst);
+  if (!family || dstWords === undefined) throw new RequestError('dst', dst, 'an IP address');
+  let srcWords: number[] | undefined;
   if (options.src !== undefined) {
-    srcHex = addressHex(options.src);
-    if (srcHex === undefined || familyOf(options.src) !== family)
+    srcWords = addressWords(options.src);
+    if (srcWords === undefined || familyOf(options.src) !== family)
       throw new RequestError('src', options.src, `an address of family ${family}`);
-    if (/^0+$/.test(srcHex)) srcHex = undefined;
+    if (srcWords.every((w) => w === 0)) srcWords = undefined;
   }
-  const flow: Flow = { family, dstHex, srcHex, mark: options.mark ?? 0, iif: options.iif ?? 'lo', oif: options.oif, tos: options.tos ?? 0 };
+  const flow: Flow = {
+    family,
+    dst: dstWords,
+    src: srcWords,
+    mark: options.mark ?? 0,
+    iif: options.iif ?? 'lo',
+    oif: options.oif,
+    tos: options.tos ?? 0,
+  };
   const rules = state.rules(family);
   let result: LookupResult | undefined;
   for (let i = 0; i < rules.length; i++) {
-    const rule = rules[i] as Rule;
-    if (!ruleMatches(rule, flow, state)) continue;
-    if (rule.action === 'goto') {
-      const target = rules.findIndex((r) => r.priority === rule.goto);
+    const compiled = rules[i] as CompiledRule;
+    const rule = compiled.rule;
+    if (!ruleMatches(compiled, flow, state)) continue;
+    const action = compiled.action;
+    if (action === 'goto') {
+      const target = compiled.target;
       // an unresolved goto (no rule at the target priority) is skipped, as FIB_RULE_UNRESOLVED
       if (target > i) i = target - 1;
       continue;
     }
-    if (rule.action === 'nop') continue;
-    if (rule.action === 'unreachable') {
+    if (action === 'nop') continue;
+    if (action === 'unreachable') {
       result = { family, verdict: 'unreachable', code: 'ENETUNREACH', rule };
       break;
     }
-    if (rule.action === 'prohibit' || rule.action === 'blackhole') {
-      result = { family, verdict: rule.action, code: routeErrors[rule.action], rule };
+    if (action === 'prohibit' || action === 'blackhole') {
+      result = { family, verdict: action, code: routeErrors[action], rule };
       break;
     }
-    if (rule.action !== 'lookup') continue;
-    const table = state.table(family, rule.table);
+    if (action !== 'lookup') continue;
+    const table = state.table(family, compiled.table);
     const route = table && lookupTable(table, flow, state);
     if (!route || route.type === 'throw') continue;
     if (route.type === 'unreachable' || route.type === 'prohibit' || route.type === 'blackhole') {
@@ -182,7 +225,7 @@ export function lookupRoute(dst: string, options: LookupOptions, state: LookupSt
       break;
     }
     // fib4_rule_suppress / fib6_rule_suppress: a route no more specific than suppress_prefixlength is ignored
-    if (rule.suppressPrefixLength !== undefined && route.dstLength <= rule.suppressPrefixLength) continue;
+    if (compiled.suppressPrefixLength >= 0 && route.dstLength <= compiled.suppressPrefixLength) continue;
     result = { family, verdict: 'route', rule, table: rule.table, route };
     break;
   }

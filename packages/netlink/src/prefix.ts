@@ -1,19 +1,14 @@
 /**
- * Prefix keys for longest-prefix matching: an address as lowercase hex, and a prefix of length L as the first
- * ceil(L/4) hex digits with the last digit masked. Two addresses share an L-prefix iff their L-keys are equal,
- * so a table level is a Map lookup.
+ * Addresses as 32-bit words for longest-prefix matching: IPv4 is one word, IPv6 four. A prefix of length L is
+ * matched word by word (the last one shifted), so table levels are Maps keyed by numbers, which V8 hashes
+ * without touching a string.
  */
 import { parseIp } from './codec/ip.js';
 
-const HEX = '0123456789abcdef';
-const NIBBLE_MASK = [0xf, 0x8, 0xc, 0xe];
-
-const BYTE_HEX: string[] = [];
-for (let i = 0; i < 256; i++) BYTE_HEX.push(i.toString(16).padStart(2, '0'));
 const groups = new Uint16Array(8);
 
-/** The common IPv6 forms without an embedded IPv4 part, parsed without allocating; undefined means "use parseIp". */
-function fastHex6(text: string): string | undefined {
+/** The common IPv6 forms (no embedded IPv4), parsed without allocating strings; undefined means "use parseIp". */
+function fastWords6(text: string): number[] | undefined {
   let n = 0;
   let gap = -1;
   let value = 0;
@@ -46,29 +41,38 @@ function fastHex6(text: string): string | undefined {
     value = (value << 4) | d;
   }
   if (gap < 0 ? n !== 8 : n > 7) return undefined;
-  let hex = '';
   const zeros = 8 - n;
+  const words = [0, 0, 0, 0];
   for (let i = 0, g = 0; i < 8; i++) {
     const word = gap >= 0 && i >= gap && i < gap + zeros ? 0 : (groups[g++] ?? 0);
-    hex += (BYTE_HEX[word >> 8] ?? '') + (BYTE_HEX[word & 0xff] ?? '');
+    words[i >> 1] = i & 1 ? ((words[i >> 1] ?? 0) | word) >>> 0 : word * 65536;
   }
-  return hex;
+  return words;
 }
 
-/** Lowercase hex of an address given as text, or undefined when it is not an address. */
-export function addressHex(text: string): string | undefined {
+/** An address as words (1 for IPv4, 4 for IPv6), or undefined when it is not an address. */
+export function addressWords(text: string): number[] | undefined {
   if (text.indexOf(':') >= 0 && text.indexOf('.') < 0) {
-    const fast = fastHex6(text);
+    const fast = fastWords6(text);
     if (fast !== undefined) return fast;
   }
   const bytes = parseIp(text);
-  return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex') : undefined;
+  if (!bytes) return undefined;
+  const words: number[] = [];
+  for (let i = 0; i < bytes.length; i += 4)
+    words.push((((bytes[i] ?? 0) << 24) | ((bytes[i + 1] ?? 0) << 16) | ((bytes[i + 2] ?? 0) << 8) | (bytes[i + 3] ?? 0)) >>> 0);
+  return words;
 }
 
-export function prefixKey(hex: string, length: number): string {
-  const full = length >> 2;
-  const rem = length & 3;
-  if (rem === 0) return hex.slice(0, full);
-  const nibble = HEX.indexOf(hex.charAt(full)) & (NIBBLE_MASK[rem] ?? 0xf);
-  return hex.slice(0, full) + HEX.charAt(nibble);
+/** Word k of a prefix of `length` bits: the word itself, or its top bits for the last, partial word. */
+export function levelKey(words: readonly number[], k: number, length: number): number {
+  const bits = length - 32 * k;
+  const w = words[k] ?? 0;
+  return bits >= 32 ? w : w >>> (32 - bits);
+}
+
+/** Whether two addresses share their first `length` bits. */
+export function samePrefix(a: readonly number[], b: readonly number[], length: number): boolean {
+  for (let k = 0; 32 * k < length; k++) if (levelKey(a, k, length) !== levelKey(b, k, length)) return false;
+  return true;
 }
