@@ -83,18 +83,23 @@ export function listening(topo: Topology, addr: string, port: number): boolean {
 /** Brings the node up; steps are reported as they happen. Returns undefined when staging itself failed. */
 export async function startNode(t: Teardowns, report: Report, options: NodeOptions = {}): Promise<MeshwanNode | undefined> {
   let fw: Firmware | undefined = options.firmware;
+  let stagedOk = fw !== undefined;
   if (fw === undefined)
-    await step(report, undefined, 'firmware staged (make install DESTDIR=, mk/stage.mjs)', [], () => {
+    stagedOk = await step(report, undefined, 'firmware staged (make install DESTDIR=, mk/stage.mjs)', [], () => {
       const staged = stageFirmware();
       fw = staged.firmware;
       t.teardown(() => {
         spawnSync('rm', ['-rf', staged.firmware.root, `${staged.firmware.root}.sim`]);
       });
-      if (!staged.ok) throw new Error(staged.output.trim().split('\n').slice(-4).join(' | '));
+      if (!staged.ok) {
+        const lines = staged.output.trim().split('\n');
+        const errors = lines.filter((l) => /error/i.test(l));
+        throw new Error((errors.length > 0 ? errors : lines).slice(0, 4).join(' | '));
+      }
       const missing = staged.firmware.missing();
       return `${staged.firmware.root}${missing.length > 0 ? `; not landed yet: ${missing.join(', ')}` : ''}`;
     });
-  if (fw === undefined) return undefined;
+  if (fw === undefined || !stagedOk) return undefined;
   const firmware: Firmware = fw;
 
   let reconfigured = false;
