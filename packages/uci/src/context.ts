@@ -34,7 +34,7 @@ export interface ContextOptions {
   confdir?: string | undefined;
   /** Override config dir (uci -C), default /var/run/uci; '' or null disables it. */
   conf2dir?: string | null | undefined;
-  /** Save dir for new deltas (uci -t/-P), default /tmp/.uci. It is also read. */
+  /** Save dir for new deltas, default /tmp/.uci. It is also read (last). */
   savedir?: string | undefined;
   /** Extra dirs whose deltas are read, before the save dir (uci -p). */
   deltaPaths?: readonly string[] | undefined;
@@ -69,9 +69,9 @@ export class UciContext {
     this.confdir = opts.confdir ?? UCI_CONFDIR;
     this.conf2dir = opts.conf2dir === undefined ? UCI_CONF2DIR : opts.conf2dir || null;
     this.savedir = opts.savedir ?? UCI_SAVEDIR;
-    this.deltaPaths = [...(opts.deltaPaths ?? [])];
-    if (opts.savedir !== undefined && opts.savedir !== UCI_SAVEDIR) this.deltaPaths.push(UCI_SAVEDIR);
-    this.deltaPaths = this.deltaPaths.filter((d) => d !== this.savedir);
+    // Only the dirs asked for: libuci's uci_set_savedir keeps reading /tmp/.uci too (the `uci` command gets that
+    // through setSavedir), but a program staging under another root must not pick up the host's changes.
+    this.deltaPaths = [...(opts.deltaPaths ?? [])].filter((d) => d !== this.savedir);
     this.deltaPaths.push(this.savedir);
     this.strict = opts.strict ?? true;
     this.onParseError = opts.onParseError;

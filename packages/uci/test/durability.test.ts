@@ -51,7 +51,7 @@ t.test('SIGKILL at any moment of a commit leaves the old file or the new one', {
     return seed / 0x7fffffff;
   };
   const versions = new Set<string>();
-  for (let round = 0; round < 15; round++) {
+  for (let round = 0; round < 10; round++) {
     const c = run(['crash', conf, save, '0', '0']);
     // Wait for its first commit, then let it commit for a random while and kill it wherever it is.
     await new Promise((r) => c.stdout?.once('data', r));
@@ -73,7 +73,7 @@ t.test('SIGKILL at any moment of a commit leaves the old file or the new one', {
 t.test('several processes committing to one package lose no change', { skip }, async (t) => {
   const { conf, save } = dirs(t);
   const procs = 4;
-  const count = 25;
+  const count = 15;
   const children = Array.from({ length: procs }, (_, id) => run(['concurrent', conf, save, String(id), String(count)]));
   const codes = await Promise.all(
     children.map(

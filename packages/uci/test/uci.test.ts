@@ -144,3 +144,24 @@ t.test('UTF-8 values round-trip; empty value deletes; errors are typed', async (
   writeFileSync(join(conf, 'broken'), 'config a x\n\tbogus\n');
   t.throws(() => uci.load('broken'), UciParseError);
 });
+
+t.test('extra delta dirs are read before the save dir; changes() lists every package', async (t) => {
+  const { uci, dir, conf, save } = setup(t, { network: NETWORK, system: 'config system\n' });
+  mkdirSync(join(dir, 'extra'));
+  writeFileSync(join(dir, 'extra', 'network'), "network.lan.proto='from_extra'\nnetwork.lan.mtu='1280'\n");
+  const u = new Uci({ confdir: conf, savedir: save, conf2dir: null, deltaPaths: [join(dir, 'extra')] });
+  t.equal(u.get('network', 'lan', 'proto'), 'from_extra');
+  u.set('network', 'lan', 'proto', 'dhcp');
+  t.equal(
+    new Uci({ confdir: conf, savedir: save, conf2dir: null, deltaPaths: [join(dir, 'extra')] }).get('network', 'lan', 'proto'),
+    'dhcp',
+  );
+  t.same(
+    u.changes().map((c) => `${c.package}.${c.section}.${c.option}=${c.value}`),
+    ['network.lan.proto=from_extra', 'network.lan.mtu=1280', 'network.lan.proto=dhcp'],
+  );
+  t.equal(uci.get('network', 'lan', 'mtu'), undefined, 'a context without that dir does not see them');
+  u.commit('network');
+  t.match(readFileSync(join(conf, 'network'), 'utf8'), /option proto 'dhcp'\n\tlist dns '2001:db8::1'\n\toption mtu '1280'/);
+  t.equal(readFileSync(join(dir, 'extra', 'network'), 'utf8').length > 0, true, 'only the save dir is emptied');
+});
