@@ -36,6 +36,8 @@ t.test('daemon: applies, repairs each kind of drift, logs it, stops cleanly on S
     n.node.exec('ip6tables', '-t', 'nat', '-S', 'OUTPUT').includes('-j meshwan_OUTPUT'),
   );
 
+  // The log line follows the kernel change through a pipe: wait for it rather than race it.
+  await waitFor('the firewall repair to be logged', () => /meshwan: repair: firewall /.test(log));
   t.match(log, /repair: add rule 9001:/);
   t.match(log, /repair: delete route 2001:db8:77::\/64 via fe80::1 dev br-wan table main/);
   t.match(log, /repair: add route unreachable default table 1/);
