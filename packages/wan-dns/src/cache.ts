@@ -21,6 +21,12 @@ interface Entry {
 export const MAX_TTL_SECONDS = 86_400;
 export const MAX_NEGATIVE_TTL_SECONDS = 10_800;
 
+/** A record's TTL; RFC 2181 §8: one with the top bit set is treated as zero. */
+function ttlAt(buf: Buffer, offset: number): number {
+  const ttl = buf.readUInt32BE(offset);
+  return ttl > 0x7fffffff ? 0 : ttl;
+}
+
 export class Cache {
   private readonly entries = new Map<string, Entry>();
   hits = 0;
@@ -64,34 +70,33 @@ export class Cache {
   put(key: string, msg: Buffer, info: MessageInfo, nowMs: number): number {
     if (this.maxEntries <= 0 || info.flags & FLAG_TC) return 0;
     if (info.rcode !== RCODE_NOERROR && info.rcode !== RCODE_NXDOMAIN) return 0;
+    const negative = info.rcode === RCODE_NXDOMAIN || info.ancount === 0;
+    // TTLs from the fast walk first: most uncacheable answers (TTL 0) never pay for the full decode.
+    const offsets = ttlOffsets(msg, info);
+    let ttlSeconds = MAX_TTL_SECONDS;
+    for (const o of offsets) {
+      const ttl = ttlAt(msg, o);
+      if (ttl < ttlSeconds) ttlSeconds = ttl;
+    }
+    if (ttlSeconds <= 0 && !negative) return 0;
     let packet: dnsPacket.Packet;
     try {
+      // The full decode validates every record before an answer is kept and served again and again.
       packet = dnsPacket.decode(msg);
     } catch {
       return 0;
     }
-    const negative = info.rcode === RCODE_NXDOMAIN || info.ancount === 0;
-    let ttlSeconds: number;
     if (negative) {
       const soa = (packet.authorities ?? []).find((r) => (r as { type?: string }).type === 'SOA') as dnsPacket.SoaAnswer | undefined;
-      // RFC 2308 §5: no SOA, no negative caching.
+      // RFC 2308 §5: no SOA, no negative caching; its TTL is min(SOA TTL, SOA MINIMUM).
       if (soa === undefined || soa.ttl === undefined) return 0;
       ttlSeconds = Math.min(soa.ttl, soa.data.minimum ?? 0, MAX_NEGATIVE_TTL_SECONDS);
-    } else {
-      ttlSeconds = MAX_TTL_SECONDS;
-      for (const section of [packet.answers, packet.authorities, packet.additionals]) {
-        for (const r of section ?? []) {
-          if ((r as { type?: string }).type === 'OPT') continue;
-          const ttl = (r as { ttl?: number }).ttl ?? 0;
-          if (ttl < ttlSeconds) ttlSeconds = ttl;
-        }
-      }
     }
     if (ttlSeconds <= 0) return 0;
     const data = Buffer.from(msg.subarray(0, info.end));
     data.writeUInt16BE(0, 0);
-    const offsets = ttlOffsets(data, info);
-    const ttls = offsets.map((o) => Math.min(data.readUInt32BE(o), negative ? MAX_NEGATIVE_TTL_SECONDS : MAX_TTL_SECONDS));
+    const cap = negative ? MAX_NEGATIVE_TTL_SECONDS : MAX_TTL_SECONDS;
+    const ttls = offsets.map((o) => Math.min(ttlAt(data, o), cap));
     this.entries.delete(key);
     this.entries.set(key, { data, offsets, ttls, storedMs: nowMs, expiresMs: nowMs + ttlSeconds * 1000, negative });
     this.inserts++;

@@ -10,7 +10,7 @@ import type { Cache } from './cache.js';
 import { DecodeError, type MarkError } from './errors.js';
 import type { Logger } from './log.js';
 import type { SockmarkAddon } from './mark.js';
-import type { PendingAttempt, PoolSocket, SocketPool } from './pool.js';
+import { type PendingAttempt, type PoolSocket, random16, type SocketPool } from './pool.js';
 import type { Counters } from './stats.js';
 import { tcpExchange } from './tcp-upstream.js';
 import type { Server, Upstreams } from './upstreams.js';
@@ -53,6 +53,8 @@ class Query {
   next = 0;
   sends = 0;
   tcpTried = false;
+  retried = false;
+  refusedUnmarked = false;
   /** RCODE of the last SERVFAIL/REFUSED answer: what the client gets when every server refused. */
   lastRcode = RCODE_SERVFAIL;
   readonly asked = new Set<Server>();
@@ -180,7 +182,9 @@ export class Forwarder {
     const pool = this.options.pools[server.endpoint.family];
     const socket = pool?.pick();
     if (socket === undefined) {
-      this.options.counters.refusedUnmarked++;
+      // Counted once per query, however many servers it could have gone to.
+      if (!q.refusedUnmarked) this.options.counters.refusedUnmarked++;
+      q.refusedUnmarked = true;
       this.options.log.once(
         `unmarked-${server.endpoint.family}`,
         'err',
@@ -202,7 +206,7 @@ export class Forwarder {
     const wait = Math.max(1, Math.min(server.attemptTimeoutMs(), q.deadlineMs - now));
     attempt.timer = setTimeout(() => this.onTimeout(attempt), wait);
     socket.sent++;
-    socket.socket.send(buf, 0, buf.length, server.endpoint.port, server.sendAddress);
+    socket.socket.send(buf, server.endpoint.port, server.sendAddress);
     return true;
   }
 
@@ -215,6 +219,13 @@ export class Forwarder {
         if (q.asked.has(server)) continue;
         if (this.sendTo(q, server, now)) return;
       }
+    }
+    // Every server asked and none answered: ask the best one once more (new socket, new ID) if time is left,
+    // so one lost datagram does not become a SERVFAIL when there is a single upstream.
+    if (q.outstanding === 0 && !q.retried && now < q.deadlineMs) {
+      q.retried = true;
+      const best = this.options.upstreams.ordered(now)[0];
+      if (best !== undefined && this.sendTo(q, best, now)) return;
     }
     if (q.outstanding === 0) this.fail(q);
   }
@@ -312,7 +323,7 @@ export class Forwarder {
     this.options.counters.tcpRetries++;
     server.stats.tcp++;
     const query = Buffer.from(q.buf);
-    const id = (Math.random() * 0x10000) | 0;
+    const id = random16();
     query.writeUInt16BE(id, 0);
     const wait = Math.max(1, q.deadlineMs - now);
     tcpExchange(this.options.addon, server, this.options.mark, query, wait).then(

@@ -5,7 +5,7 @@
  * replaced now and then, when it has nothing in flight, so the set of ports keeps moving.
  */
 
-import { randomInt } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { MarkError } from './errors.js';
 import { dgramFd, markSocket, type SockmarkAddon } from './mark.js';
@@ -13,6 +13,31 @@ import { dgramFd, markSocket, type SockmarkAddon } from './mark.js';
 /** A query sent on a pool socket and waiting for its answer (keyed by its random ID). */
 export interface PendingAttempt {
   onAnswer(msg: Buffer, rinfo: RemoteInfo, socket: PoolSocket): void;
+}
+
+// IDs and socket choices come from the CSPRNG, drawn from a refilled pool: one randomInt() call per query
+// costs more than the rest of the ID handling.
+const randomPool = Buffer.allocUnsafe(4096);
+let randomAt = randomPool.length;
+
+/** A uniformly random integer in [0, 65536) from the CSPRNG. */
+export function random16(): number {
+  if (randomAt + 2 > randomPool.length) {
+    randomFillSync(randomPool);
+    randomAt = 0;
+  }
+  const v = randomPool.readUInt16BE(randomAt);
+  randomAt += 2;
+  return v;
+}
+
+/** A random integer in [0, n) for n <= 65536 (rejection sampling keeps it uniform). */
+export function randomBelow(n: number): number {
+  const limit = 65536 - (65536 % n);
+  for (;;) {
+    const v = random16();
+    if (v < limit) return v % n;
+  }
 }
 
 export class PoolSocket {
@@ -26,7 +51,7 @@ export class PoolSocket {
   /** A random ID not in flight on this socket. */
   freeId(): number {
     for (;;) {
-      const id = randomInt(0x10000);
+      const id = random16();
       if (!this.pending.has(id)) return id;
     }
   }
@@ -94,7 +119,7 @@ export class SocketPool {
   pick(): PoolSocket | undefined {
     const n = this.sockets.length;
     if (n === 0) return undefined;
-    const start = randomInt(n);
+    const start = randomBelow(n);
     for (let i = 0; i < n; i++) {
       const s = this.sockets[(start + i) % n] as PoolSocket;
       if (s.marked) return s;
@@ -111,7 +136,7 @@ export class SocketPool {
   /** Replaces one random idle socket with a fresh one on a new random port. */
   private rotate(): void {
     if (this.closed || this.sockets.length === 0) return;
-    const index = randomInt(this.sockets.length);
+    const index = randomBelow(this.sockets.length);
     const old = this.sockets[index] as PoolSocket;
     if (old.pending.size > 0) return;
     void this.open().then((fresh) => {

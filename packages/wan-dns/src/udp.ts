@@ -17,7 +17,7 @@ export async function listenUdp(endpoint: Endpoint, forwarder: Forwarder, counte
     }
     counters.udpQueries++;
     forwarder.handle(msg, true, (answer) => {
-      socket.send(answer, 0, answer.length, rinfo.port, rinfo.address);
+      socket.send(answer, rinfo.port, rinfo.address);
     });
   });
   await new Promise<void>((resolve, reject) => {
