@@ -23,8 +23,18 @@ function dirs(t: { teardown(fn: () => void): void }): { conf: string; save: stri
   return { conf, save: join(root, 'save') };
 }
 
-function run(args: string[]) {
-  return spawn(process.execPath, [child, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawn(process.execPath, [child, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+}
+
+function exited(c: ReturnType<typeof run>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((r) => {
+    let stderr = '';
+    c.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    c.on('exit', (code) => r({ code, stderr }));
+  });
 }
 
 /** Problems with a committed file: it must parse and hold one whole version (`v<i>;` repeated, n = i). */
@@ -104,4 +114,18 @@ t.test('several processes committing to one package lose no change', { skip }, a
     t.equal(new Set(items).size, procs * count);
   }
   t.equal(readFileSync(join(save, 'p'), 'utf8'), '', 'nothing left staged');
+});
+
+t.test('without the addon, flock(1) on an inherited descriptor serializes commits too', { skip }, async (t) => {
+  const { conf, save } = dirs(t);
+  const env = { ...process.env, MESHWAN_UCI_NO_ADDON: '1' };
+  const results = await Promise.all([0, 1].map((id) => exited(run(['concurrent', conf, save, String(id), '4'], env))));
+  t.same(
+    results.map((r) => r.code),
+    [0, 0],
+    results.map((r) => r.stderr).join(''),
+  );
+  const x = parseUci(readFileSync(join(conf, 'p')), { package: 'p' }).sections.find((s) => s.name === 'x');
+  const items = x?.options.find((o) => o.name === 'items')?.value;
+  t.same(Array.isArray(items) ? [...items].sort() : items, ['0-0', '0-1', '0-2', '0-3', '1-0', '1-1', '1-2', '1-3']);
 });
