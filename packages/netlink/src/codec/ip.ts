@@ -90,11 +90,14 @@ export function parsePrefix(text: string, field: string, family?: Family): Prefi
   return { bytes, length, family: bytes.length === 4 ? 'inet' : 'inet6' };
 }
 
-/** Formats 4 or 16 bytes at `offset` the way inet_ntop does. */
+const words = new Uint16Array(8);
+const HEX16: string[] = [];
+for (let i = 0; i < 65536; i++) HEX16.push(i.toString(16));
+
+/** Formats 4 or 16 bytes at `offset` the way inet_ntop does (called once per address in a dump: no allocation but the result). */
 export function formatIp(buf: Uint8Array, offset = 0, length = buf.length - offset): string {
   if (length === 4) return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push(((buf[offset + i * 2] ?? 0) << 8) | (buf[offset + i * 2 + 1] ?? 0));
+  for (let i = 0; i < 8; i++) words[i] = ((buf[offset + i * 2] ?? 0) << 8) | (buf[offset + i * 2 + 1] ?? 0);
   let bestBase = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
@@ -127,7 +130,7 @@ export function formatIp(buf: Uint8Array, offset = 0, length = buf.length - offs
       i += bestLen - 1;
       continue;
     }
-    out += (words[i] ?? 0).toString(16);
+    out += HEX16[words[i] ?? 0] ?? '';
     if (i < 7) out += ':';
   }
   return out;
