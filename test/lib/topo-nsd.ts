@@ -72,6 +72,8 @@ export async function startNsd(t: Teardowns, ns: Namespace, addresses: readonly 
     '  verbosity: 0',
     '  hide-version: yes',
     '  refuse-any: no',
+    // NSD's response rate limiting (200 answers/s per source by default) would drop load tests' answers.
+    '  rrl-ratelimit: 0',
     'remote-control:',
     '  control-enable: no',
     'zone:',
