@@ -37,12 +37,19 @@ export interface RoutingContext {
   readonly wanDevices: readonly string[];
 }
 
-/** Destinations worth trying: one inside every route and rule prefix, plus one covered only by defaults. */
-export function probeDestinations(state: KernelState, family: Family): bigint[] {
+/**
+ * Destinations worth trying: one inside every route and rule prefix, plus one covered only by defaults. When the
+ * WAN tables have a default route, a destination under a main-only route behaves like the default probe (every
+ * marked lookup ends in the WAN table, and the rules do not look at main's routes), so main is not probed then:
+ * that keeps the walk small on a node with thousands of mesh routes.
+ */
+export function probeDestinations(state: KernelState, family: Family, wanTables: ReadonlySet<number> = new Set()): bigint[] {
   const probes = new Set<bigint>();
   const bits = BigInt(bitsOf(family));
+  const wanDefault = state.routes.some((r) => r.family === family && wanTables.has(r.table) && r.dst.len === 0);
   for (const r of state.routes) {
     if (r.family !== family || r.table === RT_TABLE_LOCAL || r.dst.len === 0) continue;
+    if (wanDefault && !wanTables.has(r.table)) continue;
     probes.add((r.dst.addr & maskOf(family, r.dst.len)) | (r.dst.len < bitsOf(family) ? 1n : 0n));
   }
   for (const r of state.rules) if (r.family === family && r.dst) probes.add(r.dst.addr);
@@ -77,7 +84,7 @@ export function routingFindings(state: KernelState, ctx: RoutingContext): Findin
   for (const family of ctx.families) {
     const sources = state.addresses.filter((a) => a.family === family && !(family === 6 && isLinkLocal6(a.addr))).map((a) => a.addr);
     const inputs = ['lo', ...state.links.filter((l) => l.up && l.name !== 'lo' && !ctx.wanDevices.includes(l.name)).map((l) => l.name)];
-    for (const dst of probeDestinations(state, family)) {
+    for (const dst of probeDestinations(state, family, ctx.wanTables)) {
       for (const iif of inputs) {
         // Forwarded packets carry their own source; try every one of ours as the worst case too.
         const base: Packet = { family, dst, mark: 0, iif };

@@ -25,11 +25,6 @@ export function ownsRule(rule: Rule, ownedTables: ReadonlySet<number>): boolean 
   return rule.protocol === RTPROT_STATIC && rule.action === 'lookup' && rule.table !== undefined && ownedTables.has(rule.table);
 }
 
-/** Route identity as the kernel finds it for replace/delete, ignoring protocol and expiry. */
-function routeMatch(a: Route, b: Route): boolean {
-  return routeKey(a) === routeKey(b);
-}
-
 export function planChanges(desired: Desired, actualRules: readonly Rule[], actualRoutes: readonly Route[]): Plan {
   const steps: Step[] = [];
   const actualKeys = new Map<string, number>();
@@ -41,11 +36,13 @@ export function planChanges(desired: Desired, actualRules: readonly Rule[], actu
     desiredKeys.add(key);
     if (!actualKeys.has(key)) steps.push({ op: 'addRule', rule });
   }
+  // Keys computed once: a node's main table can hold thousands of mesh routes.
+  const actualRouteKeys = new Set(actualRoutes.map(routeKey));
   for (const route of desired.routes) {
-    if (!actualRoutes.some((a) => routeMatch(a, route))) steps.push({ op: 'addRoute', route });
+    if (!actualRouteKeys.has(routeKey(route))) steps.push({ op: 'addRoute', route });
   }
   for (const route of desired.unwantedRoutes) {
-    if (actualRoutes.some((a) => routeMatch(a, route))) steps.push({ op: 'deleteRoute', route });
+    if (actualRouteKeys.has(routeKey(route))) steps.push({ op: 'deleteRoute', route });
   }
   const seen = new Set<string>();
   for (const rule of actualRules) {
