@@ -1,0 +1,174 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
+import { daemonOptions, FlagError, parseArgs, parseNumber, runCli } from '../src/cli.js';
+import { checkGroup } from '../src/daemon.js';
+import { stderrLogger } from '../src/log.js';
+import { formatStatus } from '../src/stats.js';
+import { deadPort } from './lib/client.js';
+import { startDaemon, v4 } from './lib/daemon.js';
+import { bin } from './lib/topo.js';
+
+// An empty site file: every default (whatever MESHWAN_SITE the caller's environment holds).
+const emptySite = join(mkdtempSync(join(tmpdir(), 'wan-dns-site-')), 'site.ini');
+writeFileSync(emptySite, '');
+const env = { ...process.env, MESHWAN_SITE: emptySite };
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env });
+
+// Each run of the command starts a Node process: slow on a busy machine.
+t.setTimeout(120_000);
+
+t.test('flags: values, repeats, --flag=value, numbers in hex, octal and decimal', async (t) => {
+  const a = parseArgs([
+    '--listen',
+    '127.0.0.1:5353',
+    '--listen=[::1]:5353',
+    '--server',
+    '192.0.2.1',
+    '--server',
+    '[2001:db8::1]:5300',
+    '--mark',
+    '0x10',
+    '--cache-size=150',
+    '--allow-remote',
+    '--pool-size',
+    '64',
+  ]);
+  t.same(
+    a.listen.map((e) => `${e.address}:${e.port}`),
+    ['127.0.0.1:5353', '::1:5353'],
+  );
+  t.same(
+    a.servers.map((e) => `${e.address}:${e.port}`),
+    ['192.0.2.1:53', '2001:db8::1:5300'],
+  );
+  t.equal(a.mark, 16);
+  t.equal(a.cacheSize, 150);
+  t.equal(a.allowRemote, true);
+  t.equal(parseNumber('--x', '010', 0, 100), 8);
+  t.equal(parseArgs(['--listen', '127.0.0.1']).listen[0]?.port, 54, 'listen port defaults to 54');
+  const cases: [string[], RegExp][] = [
+    [['--mark', 'banana'], /^--mark: expected a number, got "banana"$/],
+    [['--mark', '0'], /^--mark: expected 1\.\.4294967295, got 0$/],
+    [['--cache-size'], /^--cache-size: needs a value$/],
+    [['--server', 'nope'], /^--server: expected an IPv4 or IPv6 address/],
+    [['--listen', '[fe80::1%lo]:54'], /^--listen: a listen address takes no %interface$/],
+    [['--frobnicate'], /^--frobnicate: unknown flag$/],
+    [['--max-inflight', '0'], /^--max-inflight: expected 1\.\.65536/],
+  ];
+  for (const [argv, message] of cases) {
+    const err = t.throws(() => parseArgs(argv), message);
+    t.ok(err instanceof FlagError, argv.join(' '));
+  }
+});
+
+t.test('a bad flag exits 2 naming it; --help exits 0', async (t) => {
+  const bad = run('--mark', 'banana');
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, /^wan-dns: --mark: expected a number, got "banana"\nusage: wan-dns/);
+  const help = run('--help');
+  t.equal(help.status, 0);
+  t.match(help.stdout, /usage: wan-dns/);
+  t.equal(await runCli(['--nope']), 2);
+});
+
+t.test('a bad config or resolv file exits 1 naming file:line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wan-dns-cli-'));
+  const config = join(dir, 'gluon-wan-dnsmasq');
+  writeFileSync(config, "config static\n\tlist server '192.0.2.1'\n\tlist server '192.0.2.300'\n");
+  const r1 = run('--config', config, '--resolv-file', join(dir, 'none'), '--listen', '127.0.0.1:1', '--control', join(dir, 'c'));
+  t.equal(r1.status, 1);
+  t.match(r1.stderr, new RegExp(`err: ${config}:3: static\\.server: expected an IPv4 or IPv6 address`));
+  const resolv = join(dir, 'resolv.conf');
+  writeFileSync(resolv, 'nameserver 192.0.2.1\nnameserver fe80::1%\n');
+  const r2 = run('--config', join(dir, 'none'), '--resolv-file', resolv, '--listen', '127.0.0.1:1', '--control', join(dir, 'c'));
+  t.equal(r2.status, 1);
+  t.match(r2.stderr, new RegExp(`err: ${resolv}:2: nameserver: `));
+  const site = join(dir, 'site.ini');
+  writeFileSync(site, '[wan]\nmark = one\n');
+  const r3 = run('--site', site);
+  t.equal(r3.status, 1);
+  t.match(r3.stderr, /site\.ini:2: wan\.mark: expected a number/);
+});
+
+t.test('--status without a running daemon says so and exits 1', async (t) => {
+  const r = run('--status', '--control', '/nonexistent/wan-dns.sock');
+  t.equal(r.status, 1);
+  t.match(r.stderr, /control socket \/nonexistent\/wan-dns\.sock: ENOENT \(is wan-dns running\?\)/);
+  t.equal(await runCli(['--status', '--control', '/nonexistent/x.sock']), 1);
+});
+
+t.test('the daemon refuses to run in the mesh-VPN group', async (t) => {
+  t.throws(() => checkGroup(800, [0, 800]), /group: running in the mesh-VPN group \(gid 800\)/);
+  t.doesNotThrow(() => checkGroup(800, [0, 0]));
+});
+
+t.test('options come from the site file unless flags say otherwise', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wan-dns-cli-'));
+  const site = join(dir, 'site.ini');
+  writeFileSync(site, '[wan]\nmark = 0x4\nmask = 0x4\n[wan_dns]\ncache_size = 33\nlisten[] = 127.0.0.1:5454\n[mesh_vpn]\ngid = 900\n');
+  const log = stderrLogger('t', () => {});
+  const o = daemonOptions(parseArgs(['--site', site]), log);
+  t.equal(o.mark, 4);
+  t.equal(o.cacheSize, 33);
+  t.equal(o.vpnGid, 900);
+  t.same(o.listen, [v4('127.0.0.1', 5454)]);
+  t.equal(o.controlPath, '/var/run/wan-dns.sock');
+  const f = daemonOptions(parseArgs(['--site', site, '--mark', '0x1', '--cache-size', '0', '--control', '/tmp/x']), log);
+  t.equal(f.mark, 1);
+  t.equal(f.cacheSize, 0);
+  t.equal(f.controlPath, '/tmp/x');
+});
+
+t.test('SIGUSR1 logs the stats; --status prints them as text and JSON; SIGTERM exits 0', { skip: !isRoot() && 'needs root' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wan-dns-cli-'));
+  const control = join(dir, 'control');
+  const port = await deadPort();
+  const child = spawn(process.execPath, [bin, '--listen', `127.0.0.1:${port}`, '--server', '192.0.2.1', '--control', control], {
+    stdio: 'pipe',
+  });
+  t.teardown(() => stopProcess(child));
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  await waitFor('listening', () => /listening on/.test(err));
+  t.match(err, new RegExp(`^wan-dns\\[${child.pid}\\]: info: upstream servers from --server: 192\\.0\\.2\\.1:53\\n`));
+  child.kill('SIGUSR1');
+  await waitFor('stats in the log', () => /info: server 192\.0\.2\.1:53 up/.test(err));
+  t.match(err, /info: queries 0\n/);
+  t.match(err, /info: upstream-sockets 128\/128 marked\n/);
+  const text = run('--status', '--control', control);
+  t.equal(text.status, 0);
+  t.match(text.stdout, /^pid \d+\nuptime \d+s\nmark 0x1\n/);
+  t.match(text.stdout, /\nrefused-unmarked 0\n/);
+  const json = JSON.parse(run('--status', '--json', '--control', control).stdout) as { pid: number; servers: { server: string }[] };
+  t.equal(json.pid, child.pid);
+  t.equal(json.servers[0]?.server, '192.0.2.1:53');
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  t.equal(await exited, 0);
+});
+
+t.test('a reload with a bad file keeps the old servers and says why', { skip: !isRoot() && 'needs root' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wan-dns-cli-'));
+  const resolvFile = join(dir, 'resolv.conf');
+  writeFileSync(resolvFile, 'nameserver 192.0.2.1\n');
+  const d = await startDaemon(t, { sources: { servers: [], configFile: join(dir, 'none'), resolvFile } });
+  writeFileSync(resolvFile, 'nameserver 192.0.2.1\nnameserver bad\n');
+  d.daemon.reload();
+  t.same(
+    d.daemon.upstreams.list().map((s) => s.key),
+    ['192.0.2.1:53'],
+  );
+  t.match(d.lines.join(''), new RegExp(`err: reload: ${resolvFile}:2: nameserver: .*; keeping 1 servers`));
+  t.equal(d.daemon.status().counters.reloadErrors, 1);
+  writeFileSync(resolvFile, 'nameserver 192.0.2.2\n');
+  await waitFor('the file watch to reload', () => d.daemon.upstreams.list()[0]?.key === '192.0.2.2:53');
+  d.daemon.logStatus();
+  t.match(d.lines.join(''), /info: server 192\.0\.2\.2:53 up srtt - queries 0/);
+  t.match(formatStatus(d.daemon.status()), /^upstreams from .*resolv\.conf$/m);
+});
