@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { commandExists, isRoot } from '../../../test/lib/netns.js';
+import { commandExists, isRoot, run } from '../../../test/lib/netns.js';
 import { bin, buildTopology, defaultDevices, portDown, table1, writeConfig } from './lib/topology.js';
 
 const skip = !isRoot() ? 'needs root for network namespaces' : !commandExists('ping') ? 'needs iputils ping' : false;
@@ -26,6 +26,21 @@ t.test('equal metrics: weighted multipath in table 1, then single path when one 
   t.match(status.choices[0]?.reason, /weighted multipath: wana \(metric 1, weight 3\) and wanb \(metric 1, weight 1\)/);
   const saved = JSON.parse(readFileSync(join(topo.dir, 'last-good.json'), 'utf8')) as { members: unknown[] };
   t.equal(saved.members.length, 2, 'both members persisted as last good');
+
+  // Flows spread by weight: with the L4 hash, 400 UDP flows' kernel lookups land about 3:1 on wa:wb.
+  topo.node.sysctl('net.ipv6.fib_multipath_hash_policy', '1');
+  const count: Record<string, number> = {};
+  // One `ip -batch` for all 400 lookups: one process instead of 400.
+  const batch = Array.from({ length: 400 }, (_, i) => `route get 2001:db8:ee::1 mark 1 ipproto udp sport ${10000 + i} dport 53`).join('\n');
+  const answers = run('ip', ['-n', topo.node.name, '-6', '-j', '-batch', '-'], `${batch}\n`).trim().split('\n');
+  for (const line of answers) {
+    const [hop] = JSON.parse(line) as { dev: string }[];
+    if (hop) count[hop.dev] = (count[hop.dev] ?? 0) + 1;
+  }
+  const wa = count.wa ?? 0;
+  const wb = count.wb ?? 0;
+  t.equal(wa + wb, 400, 'every flow routed through one of the two uplinks');
+  t.ok(wb > 40 && wa > 2 * wb, `flows spread about 3:1 (wa ${wa}, wb ${wb})`);
 
   const again = once();
   t.equal(again.status, 0);

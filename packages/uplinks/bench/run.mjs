@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// Bench for @meshwan/uplinks: time from losing an uplink to (a) table 1's default on the other uplink and
+// (b) marked traffic flowing again, for carrier loss and for a silent drop (only probes notice), with the
+// shipped probe defaults (interval 0.5 s, timeout 0.5 s, down 2, up 3). Two uplinks in network namespaces, the
+// daemon running in the node namespace. Prints Markdown for BENCHMARKS.md. Needs root and a build. --quick: 2 runs.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+const quick = process.argv.includes('--quick');
+const runs = quick ? 2 : 7;
+const prefix = `mwu${randomBytes(3).toString('hex')}`;
+const bin = new URL('../bin/meshwan-uplinks.js', import.meta.url).pathname;
+const N = `${prefix}-n`;
+const A = `${prefix}-a`;
+const B = `${prefix}-b`;
+
+function run(...argv) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+const ip = (ns, ...args) => run('ip', '-n', ns, ...args);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function defaultDev() {
+  const routes = JSON.parse(run('ip', '-j', '-n', N, '-6', 'route', 'show', 'table', '1') || '[]');
+  const ours = routes.find((r) => r.dst === 'default' && r.protocol === '78');
+  return ours?.dev ?? (ours?.nexthops ? 'multipath' : 'none');
+}
+
+function marked() {
+  return (
+    spawnSync('ip', ['netns', 'exec', N, 'ping', '-6', '-n', '-c1', '-W0.1', '-m', '1', '2001:db8:ee::1'], { stdio: 'ignore' }).status === 0
+  );
+}
+
+async function until(what, check, timeoutMs = 30_000) {
+  const start = performance.now();
+  while (!check()) {
+    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+function setup(dir) {
+  for (const ns of [N, A, B]) {
+    run('ip', 'netns', 'add', ns);
+    ip(ns, 'link', 'set', 'lo', 'up');
+  }
+  ip(N, 'link', 'add', 'wa', 'type', 'veth', 'peer', 'name', 'ua', 'netns', A);
+  ip(N, 'link', 'add', 'wb', 'type', 'veth', 'peer', 'name', 'ub', 'netns', B);
+  run('ip', 'netns', 'exec', A, 'sysctl', '-qw', 'net.ipv6.conf.ua.keep_addr_on_down=1');
+  run('ip', 'netns', 'exec', B, 'sysctl', '-qw', 'net.ipv6.conf.ub.keep_addr_on_down=1');
+  for (const [ns, dev, addr] of [
+    [N, 'wa', '2001:db8:a::2/64'],
+    [N, 'wb', '2001:db8:b::2/64'],
+    [A, 'ua', '2001:db8:a::1/64'],
+    [B, 'ub', '2001:db8:b::1/64'],
+    [A, 'lo', '2001:db8:fa::1/128'],
+    [B, 'lo', '2001:db8:fb::1/128'],
+    [A, 'lo', '2001:db8:ee::1/128'],
+    [B, 'lo', '2001:db8:ee::1/128'],
+  ]) {
+    ip(ns, 'link', 'set', dev, 'up');
+    ip(ns, '-6', 'addr', 'add', addr, 'dev', dev, 'nodad');
+  }
+  ip(N, '-6', 'rule', 'add', 'pref', '1', 'fwmark', '0x1/0x1', 'lookup', '1');
+  ip(N, '-6', 'route', 'add', 'unreachable', 'default', 'table', '1', 'metric', '65535');
+  const confdir = join(dir, 'config');
+  mkdirSync(confdir);
+  const uplink = (name, dev, gw, track, metric) =>
+    `config interface '${name}'\n\toption device '${dev}'\n\toption gateway '${gw}'\n\tlist track_ip '${track}'\n\toption metric '${metric}'\n\n`;
+  writeFileSync(
+    join(confdir, 'meshwan-uplinks'),
+    `config globals 'g'\n\toption table '1'\n\toption state_file '${join(dir, 'lg.json')}'\n\toption resolv_file '${join(dir, 'resolv')}'\n\n` +
+      uplink('wana', 'wa', '2001:db8:a::1', '2001:db8:fa::1', 1) +
+      uplink('wanb', 'wb', '2001:db8:b::1', '2001:db8:fb::1', 2),
+  );
+  return confdir;
+}
+
+const cuts = {
+  'link down (carrier)': {
+    cut: () => ip(A, 'link', 'set', 'ua', 'down'),
+    heal: () => ip(A, 'link', 'set', 'ua', 'up'),
+  },
+  'silent drop (nft in the router)': {
+    cut: () => {
+      run(
+        'ip',
+        'netns',
+        'exec',
+        A,
+        'nft',
+        'add table inet cut; add chain inet cut in { type filter hook input priority 0 ; } ; add rule inet cut in ip6 saddr 2001:db8:a::2 drop',
+      );
+    },
+    heal: () => run('ip', 'netns', 'exec', A, 'nft', 'delete', 'table', 'inet', 'cut'),
+  },
+};
+
+function stats(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const median = s[Math.floor(s.length / 2)] ?? Number.NaN;
+  return `${median.toFixed(0)} | ${(s[s.length - 1] ?? Number.NaN).toFixed(0)}`;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'uplinks-bench-'));
+let daemon;
+const rows = [];
+try {
+  const confdir = setup(dir);
+  daemon = spawn(
+    'ip',
+    ['netns', 'exec', N, process.execPath, bin, 'daemon', '--confdir', confdir, '--status-file', join(dir, 'status.json')],
+    {
+      stdio: 'ignore',
+    },
+  );
+  await until('default on wa', () => defaultDev() === 'wa');
+  for (const [name, c] of Object.entries(cuts)) {
+    const toRoute = [];
+    const toTraffic = [];
+    for (let i = 0; i < runs; i++) {
+      await until('default on wa', () => defaultDev() === 'wa');
+      await sleep(300 + Math.random() * 500); // cut at a random phase of the probe interval
+      const t0 = performance.now();
+      c.cut();
+      let routeAt;
+      let trafficAt;
+      while (routeAt === undefined || trafficAt === undefined) {
+        const now = performance.now();
+        if (now - t0 > 30_000) throw new Error(`${name}: no failover within 30 s`);
+        if (routeAt === undefined && defaultDev() === 'wb') routeAt = performance.now() - t0;
+        if (trafficAt === undefined && routeAt !== undefined && marked()) trafficAt = performance.now() - t0;
+        await sleep(5);
+      }
+      toRoute.push(routeAt);
+      toTraffic.push(trafficAt);
+      c.heal();
+    }
+    rows.push(`| ${name} | ${runs} | ${stats(toRoute)} | ${stats(toTraffic)} |`);
+  }
+} finally {
+  if (daemon?.pid) {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.once('exit', r));
+  }
+  for (const ns of [N, A, B]) spawnSync('ip', ['netns', 'del', ns]);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+console.log(`Failover from uplink A to uplink B with the default probe settings (interval 0.5 s, timeout 0.5 s, down 2):
+time from the cut to table 1's default on B, and to the first marked ping answered through B (polled every 5 ms).
+${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}.
+
+| cut | runs | to default on B, median ms | max ms | to traffic on B, median ms | max ms |
+|---|---|---|---|---|---|
+${rows.join('\n')}
+
+\`node packages/uplinks/bench/run.mjs${quick ? ' --quick' : ''}\``);

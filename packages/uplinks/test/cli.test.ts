@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { renderStatus, runUplinksCli } from '../src/cli.js';
+import type { Status } from '../src/engine.js';
+import { initialHealth } from '../src/health.js';
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => {
+    out += s;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => {
+    err += s;
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await runUplinksCli(args), out, err };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+t.test('usage errors exit 2 and name the problem', async (t) => {
+  for (const [args, re] of [
+    [[], /missing command/],
+    [['frobnicate'], /unknown command frobnicate/],
+    [['status', '--bogus'], /unknown option --bogus/],
+    [['status', 'extra'], /unexpected argument extra/],
+    [['status', '--confdir'], /--confdir needs a value/],
+  ] as const) {
+    const r = await cli([...args]);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.err, re);
+    t.match(r.err, /usage: meshwan-uplinks daemon\|once\|restore\|status/);
+  }
+});
+
+t.test('a bad config exits 2 with file, section and option', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'uplinks-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'meshwan-uplinks'), "config interface 'wan'\n\toption device 'eth1'\n\toption weight '0'\n");
+  const r = await cli(['once', '--confdir', dir, '--status-file', join(dir, 's.json')]);
+  t.equal(r.code, 2);
+  t.match(r.err, new RegExp(`${dir}/meshwan-uplinks: wan\\.weight: expected an integer 1\\.\\.256, got "0"`));
+});
+
+t.test('status without a daemon exits 1 and says why; with a file it renders it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'uplinks-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const missing = await cli(['status', '--status-file', join(dir, 'none.json')]);
+  t.equal(missing.code, 1);
+  t.match(missing.err, /no status at .*none\.json: is the daemon running\?/);
+  const s: Status = {
+    table: 1,
+    uplinks: [
+      {
+        name: 'wan6',
+        family: 'inet6',
+        device: 'eth1',
+        enabled: true,
+        health: { ...initialHealth(), carrier: true, state: 'up', reason: 'up: 3 probe rounds answered in a row (up=3)', rounds: 3 },
+        gateway: 'fe80::1',
+        gatewaySource: 'route',
+        metric: 1,
+        weight: 3,
+        probeMark: '0x100',
+        lastProbe: [{ target: '2001:db8::1', ok: true, rttMs: 0.5, detail: 'rtt 0.5 ms' }],
+      },
+    ],
+    choices: [{ family: 'inet6', members: [{ name: 'wan6', device: 'eth1', gateway: 'fe80::1', weight: 3 }], reason: 'wan6 is best' }],
+    routes: ['default table 1 metric 10 via fe80::1 dev eth1'],
+    restore: [{ uplink: 'wan6', device: 'eth1', gateway: 'fe80::1', restored: true, reason: 'restored: gateway fe80::1 answered on eth1' }],
+    errors: ['netlink: something'],
+    updatedAt: '2026-12-01T00:00:00.000Z',
+  };
+  const file = join(dir, 's.json');
+  writeFileSync(file, JSON.stringify(s));
+  const text = await cli(['status', '--status-file', file]);
+  t.equal(text.code, 0);
+  t.equal(text.out, renderStatus(s));
+  t.match(text.out, /uplink wan6 \(inet6, dev eth1, metric 1, weight 3, probe mark 0x100\): up, via fe80::1 \(route\)/);
+  t.match(text.out, /probe 2001:db8::1: answered, rtt 0\.5 ms/);
+  t.match(text.out, /default \(inet6\): wan6\n {2}why: wan6 is best/);
+  t.match(text.out, /restore wan6: restored/);
+  t.match(text.out, /error: netlink: something/);
+  const json = await cli(['status', '--json', '--status-file', file]);
+  t.same(JSON.parse(json.out), s);
+});
