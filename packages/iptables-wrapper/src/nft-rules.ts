@@ -105,14 +105,42 @@ function targetExpr(rule: Rule, t: Target): string {
       return setMark('meta mark', t.set, t.mask);
     case 'CONNMARK':
       if (t.op === 'set') return setMark('ct mark', t.value, t.mask);
-      // validate('nft') refuses a partial mask here: nft cannot combine both registers under a mask.
       return t.op === 'save' ? 'ct mark set meta mark' : 'meta mark set ct mark';
   }
 }
 
-/** One rule as an nft statement line. */
+/** The single bits of a mask, lowest first. */
+function bits(mask: number): number[] {
+  return Array.from({ length: 32 }, (_, i) => (1 << i) >>> 0).filter((b) => (mask & b) !== 0);
+}
+
+/**
+ * CONNMARK save/restore under a partial mask. nft 1.0.6 cannot OR two registers ("Right hand side of binary
+ * operation (|) must be constant"), so `ct mark = (ct mark & ~m) | (meta mark & m)` becomes two rules per bit of
+ * m: copy a 1, copy a 0. The source register is never written, so the rules do not disturb each other
+ * (validate('nft') refuses the one case where they could: restore with a packet mark match and several bits).
+ */
+function maskedCopy(t: Extract<Target, { type: 'CONNMARK' }>): string[] | undefined {
+  const mask = t.mask ?? full;
+  if (t.op === 'set' || mask === full) return undefined;
+  const [from, to] = t.op === 'save' ? (['meta mark', 'ct mark'] as const) : (['ct mark', 'meta mark'] as const);
+  return bits(mask).flatMap((b) => [
+    `${from} & ${hex(b)} == ${hex(b)} ${to} set ${to} | ${hex(b)}`,
+    `${from} & ${hex(b)} == 0x0 ${to} set ${to} & ${hex(~b >>> 0)}`,
+  ]);
+}
+
+/** A rule as nft statement lines: one, or two per mask bit for a masked CONNMARK save/restore. */
+export function nftRules(rule: Rule): string[] {
+  const matches = matchExprs(rule, rule.match ?? {});
+  const comment = `comment "${ruleComment(rule)}"`;
+  const targets = (rule.target.type === 'CONNMARK' ? maskedCopy(rule.target) : undefined) ?? [targetExpr(rule, rule.target)];
+  return targets.map((target) => [...matches, target, comment].join(' '));
+}
+
+/** A rule as nft statements, one per line. */
 export function nftRule(rule: Rule): string {
-  return [...matchExprs(rule, rule.match ?? {}), targetExpr(rule, rule.target), `comment "${ruleComment(rule)}"`].join(' ');
+  return nftRules(rule).join('\n');
 }
 
 interface WantChain {
@@ -151,7 +179,7 @@ export function nftScript(rules: readonly Rule[]): string {
   for (const [name, c] of chains) {
     lines.push(`\tchain ${name} {`);
     if (c.base) lines.push(`\t\ttype ${c.base.type} hook ${c.base.hook} priority ${c.base.prio}; policy accept;`);
-    for (const r of c.rules) lines.push(`\t\t${nftRule(r)}`);
+    for (const r of c.rules) for (const line of nftRules(r)) lines.push(`\t\t${line}`);
     lines.push('\t}');
   }
   lines.push('}');
@@ -181,7 +209,8 @@ export function nftDrift(state: NftState, rules: readonly Rule[]): Drift[] {
     drift.push(
       ...compareChain(
         at,
-        w.rules.map((r) => ({ id: ruleId(r), text: ruleComment(r) })),
+        // A masked CONNMARK save/restore is several kernel rules with the same id.
+        w.rules.flatMap((r) => nftRules(r).map(() => ({ id: ruleId(r), text: ruleComment(r) }))),
         have.rules,
       ),
     );

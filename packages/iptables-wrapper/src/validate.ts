@@ -208,10 +208,11 @@ function checkTarget(
         if (!isU32(t.value)) fail('target.value', `expected a 32-bit number, got ${JSON.stringify(t.value)}`);
         else if ((t.value & ~(t.mask ?? 0xffffffff)) !== 0) fail('target', 'value has bits outside mask');
       } else if (t.op === 'save' || t.op === 'restore') {
-        if (backend === 'nft' && t.mask !== undefined && t.mask !== 0xffffffff) {
+        const several = t.mask !== undefined && t.mask !== 0xffffffff && (t.mask & (t.mask - 1)) !== 0;
+        if (backend === 'nft' && t.op === 'restore' && several && rule.match?.mark !== undefined) {
           fail(
             'target.mask',
-            `nft cannot ${t.op} a mark under a mask (it cannot combine ct mark and meta mark); use the iptables backend or no mask`,
+            'nft restores a masked mark bit by bit, which a packet mark match in the same rule would see change; use one bit or no mark match',
           );
         }
       } else fail('target.op', `expected set, save or restore, got ${JSON.stringify((t as { op: unknown }).op)}`);

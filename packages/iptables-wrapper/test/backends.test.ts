@@ -38,7 +38,14 @@ const B: Ruleset = {
       table: 'mangle',
       chain: 'PREROUTING',
       match: { mark: { value: 1, mask: 1 } },
-      target: { type: 'CONNMARK', op: 'save' },
+      target: { type: 'CONNMARK', op: 'save', mask: 0x3 },
+    },
+    {
+      family: 'ipv6',
+      table: 'mangle',
+      chain: 'OUTPUT',
+      match: { outInterface: 'lo' },
+      target: { type: 'CONNMARK', op: 'restore', mask: 0x1 },
     },
     {
       family: 'ipv4',

@@ -91,6 +91,21 @@ t.test('nft statements', async (t) => {
   t.match(script, /type nat hook prerouting priority -100;[^\n]*\n\t\tmeta nfproto ipv4 meta l4proto tcp redirect to :8080/);
   t.match(script, /type nat hook postrouting priority 100;[^\n]*\n\t\tmeta nfproto ipv4 return/);
   t.equal(nftScript([]), 'table inet meshwan {}\ndelete table inet meshwan\n');
+  const masked = nftRule({
+    family: 'ipv4',
+    table: 'mangle',
+    chain: 'OUTPUT',
+    match: { outInterface: 'wan' },
+    target: { type: 'CONNMARK', op: 'save', mask: 0x5 },
+  });
+  t.match(
+    masked,
+    /^meta nfproto ipv4 oifname "wan" meta mark & 0x1 == 0x1 ct mark set ct mark \| 0x1 comment "mw:\w+"\nmeta nfproto ipv4 oifname "wan" meta mark & 0x1 == 0x0 ct mark set ct mark & 0xfffffffe comment "mw:\w+"\n[^\n]*meta mark & 0x4 == 0x4 ct mark set ct mark \| 0x4 [^\n]*\n[^\n]*meta mark & 0x4 == 0x0 ct mark set ct mark & 0xfffffffb [^\n]*$/,
+  );
+  t.match(
+    nftRule({ family: 'ipv6', table: 'mangle', chain: 'PREROUTING', target: { type: 'CONNMARK', op: 'restore', mask: 0x1 } }),
+    /ct mark & 0x1 == 0x1 meta mark set meta mark \| 0x1 [^\n]*\n[^\n]*ct mark & 0x1 == 0x0 meta mark set meta mark & 0xfffffffe /,
+  );
 });
 
 t.test('tokenize undoes iptables-save quoting', async (t) => {

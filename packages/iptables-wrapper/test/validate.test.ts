@@ -100,8 +100,16 @@ t.test('nft refuses what it cannot express instead of matching less', async (t) 
     'rules[0].match.owner.supplGroups: nft meta skgid matches only the primary gid; supplementary groups need the iptables backend',
   ]);
   const save = { ...base, table: 'mangle', target: { type: 'CONNMARK', op: 'save', mask: 0xff } };
-  t.same(messages([save], 'iptables'), []);
-  t.match(messages([save], 'nft')[0], /^rules\[0\]\.target\.mask: nft cannot save a mark under a mask/);
+  t.same(messages([save], 'nft'), [], 'masked save: bit by bit');
+  const restore = {
+    ...base,
+    table: 'mangle',
+    match: { mark: { value: 2, mask: 2 } },
+    target: { type: 'CONNMARK', op: 'restore', mask: 0x3 },
+  };
+  t.same(messages([restore], 'iptables'), []);
+  t.match(messages([restore], 'nft')[0], /^rules\[0\]\.target\.mask: nft restores a masked mark bit by bit/);
+  t.same(messages([{ ...restore, target: { type: 'CONNMARK', op: 'restore', mask: 0x1 } }], 'nft'), [], 'one bit is fine');
   t.same(messages([{ ...base, match: { owner: { supplGroups: true, uid: 0 } } }]), [
     'rules[0].match.owner.supplGroups: needs gid (iptables --suppl-groups requires --gid-owner)',
   ]);
