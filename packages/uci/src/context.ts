@@ -124,7 +124,7 @@ export class UciContext {
     if (!validatePackage(pkgName)) throw new UciError('INVAL', 'load', name);
     const pkg = this.parse(bytes, pkgName, path);
     const l: Loaded = { pkg, path, hasDelta, usesConf2, pending: [] };
-    if (hasDelta) this.applyDeltas(pkg);
+    if (hasDelta) this.applyDeltas(pkg, null, l.pending);
     this.loaded.set(pkg.name, l);
     return l;
   }
@@ -137,13 +137,13 @@ export class UciContext {
   }
 
   /** uci_load_delta: apply every delta path's file for this package; returns the number of changes. */
-  private applyDeltas(pkg: UciPackage, held: LockedFile | null = null): number {
+  private applyDeltas(pkg: UciPackage, held: LockedFile | null = null, leak: UciDelta[] | null = null): number {
     let changes = 0;
     for (const dir of this.deltaPaths) {
       const file = `${dir}/${pkg.name}`;
       // A file we already hold locked is read through that lock (a second flock would wait for ourselves).
       const bytes = held && file === held.path ? readAll(held.fd) : readLocked(file);
-      if (bytes !== null) changes += loadDelta(pkg, bytes);
+      if (bytes !== null) changes += loadDelta(pkg, bytes, leak);
     }
     return changes;
   }

@@ -47,7 +47,7 @@ function parseTuple(r: LineReader): { cmd: DeltaCmd; ptr: UciPtr } {
 }
 
 /** Apply one change to a package without recording it (libuci UCI_INTERNAL). Throws when it does not apply. */
-export function applyDelta(p: UciPackage, cmd: DeltaCmd, ptr: UciPtr): void {
+export function applyDelta(p: UciPackage, cmd: DeltaCmd, ptr: UciPtr, leak: UciDelta[] | null = null): void {
   lookupPtr(p, ptr, 'delta');
   switch (cmd) {
     case 'reorder':
@@ -67,11 +67,11 @@ export function applyDelta(p: UciPackage, cmd: DeltaCmd, ptr: UciPtr): void {
       delListItem(p, ptr, null);
       return;
     case 'add':
-      setValue(p, ptr, null);
+      setValue(p, ptr, null, 'delta', leak);
       if (ptr.option === undefined && ptr.s) ptr.s.anonymous = true;
       return;
     case 'change':
-      setValue(p, ptr, null);
+      setValue(p, ptr, null, 'delta', leak);
       return;
   }
 }
@@ -109,15 +109,16 @@ export function readDeltaLines(input: Uint8Array, each: (d: ParsedDelta) => void
 
 /**
  * uci_parse_delta: apply a delta file to `p`, appending each parsed line to `p.savedDelta` (even when it then
- * fails to apply, as libuci does). Returns the number of changes applied.
+ * fails to apply, as libuci does). Returns the number of changes applied. Deletions that a `NAME=''` line
+ * causes are recorded in `leak`, as libuci records them in the package's unsaved changes (see ops.setValue).
  */
-export function loadDelta(p: UciPackage, input: Uint8Array): number {
+export function loadDelta(p: UciPackage, input: Uint8Array, leak: UciDelta[] | null = null): number {
   let changes = 0;
   readDeltaLines(input, ({ pkg, delta, ptr }) => {
     if (pkg !== p.name) return;
     p.savedDelta.push(delta);
     try {
-      applyDelta(p, delta.cmd, ptr);
+      applyDelta(p, delta.cmd, ptr, leak);
       changes++;
     } catch (err: unknown) {
       if (!(err instanceof UciError)) throw err;

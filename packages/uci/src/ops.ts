@@ -1,7 +1,8 @@
 /**
  * Edits of a loaded package, with libuci's exact semantics (list.c uci_set, uci_add_section, uci_add_list,
  * uci_del_list, uci_delete, uci_rename, uci_reorder_section). Each records its delta in `rec` when given
- * (libuci skips recording for internal calls, e.g. while parsing a file or replaying deltas).
+ * (libuci skips recording for internal calls, e.g. while parsing a file or replaying deltas, with one leak:
+ * see setValue).
  */
 import { UciError } from './errors.js';
 import { appendSection, findOption, invalidateIndex, type UciDelta, type UciPackage, type UciSection } from './model.js';
@@ -28,7 +29,7 @@ export function addSection(p: UciPackage, type: string, rec: DeltaSink): UciSect
 }
 
 /** uci_set: set an option's value, create a named section, or change a section's type. Empty value deletes. */
-export function setValue(p: UciPackage, ptr: UciPtr, rec: DeltaSink, op = 'set'): void {
+export function setValue(p: UciPackage, ptr: UciPtr, rec: DeltaSink, op = 'set', deleteRec: DeltaSink = rec): void {
   const value = ptr.value;
   if (value === undefined) throw new UciError('INVAL', op, target(p, ptr));
   if (!ptr.s && !(ptr.option === undefined && ptr.section !== undefined)) throw new UciError('INVAL', op, target(p, ptr));
@@ -37,7 +38,9 @@ export function setValue(p: UciPackage, ptr: UciPtr, rec: DeltaSink, op = 'set')
   if (value === '') {
     // Setting something missing to nothing is not an error; setting something present to nothing deletes it.
     if (!ptr.complete) return;
-    deleteEntry(p, ptr, rec, op);
+    // libuci calls uci_delete as a public function here, which resets its "internal" flag: even while
+    // replaying a delta file, the deletion is recorded (and saved with the next change). `deleteRec` says where.
+    deleteEntry(p, ptr, deleteRec, op);
     return;
   }
   if (!ptr.o && ptr.option !== undefined && ptr.s) {
