@@ -8,7 +8,7 @@
 // Usage: node packages/wan-dns/bench/run.mjs [--quick]        (root; needs nsd, dnsperf, dnsmasq, taskset)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -191,12 +191,24 @@ async function main() {
   writeFileSync(files.hit, 'www.example.test A\n');
   writeFileSync(files.miss, Array.from({ length: rate * (seconds + 2) }, (_, i) => `m${i}.example.test A\n`).join(''));
 
+  // Measure what ships: one esbuild bundle with the addon next to it, as mk/stage.mjs installs it.
+  const bundle = join(dir, 'wan-dns.mjs');
+  sh(join(here, '..', '..', '..', 'node_modules', '.bin', 'esbuild'), [
+    bin,
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    `--outfile=${bundle}`,
+    '--log-level=warning',
+    "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  ]);
+  copyFileSync(join(here, '..', 'build', 'sockmark.node'), join(dir, 'sockmark.node'));
   const wan = inNs([
     'taskset',
     '-c',
     forwarderCore,
     process.execPath,
-    bin,
+    bundle,
     '--listen',
     '127.0.0.1:5454',
     '--server',
@@ -254,7 +266,7 @@ async function main() {
     `dnsperf -Q ${rate} for ${seconds} s per row after a 1 s warm-up; forwarders pinned with \`taskset -c ${forwarderCore}\`, dnsperf and NSD on core ${clientCore};`,
   );
   out.push(
-    'both forwarders with cache 150 and the same NSD upstream in one network namespace. Hit: one name with TTL 300. Miss: a new name per query (TTL 0).',
+    'both forwarders with cache 150 and the same NSD upstream in one network namespace; wan-dns as shipped (esbuild bundle, as `make install`). Hit: one name with TTL 300. Miss: a new name per query (TTL 0).',
   );
   out.push('');
   out.push('| forwarder | mode | queries | lost | CPU µs/query | p50 ms | p99 ms | idle RSS MB | peak RSS MB |');
