@@ -1,5 +1,6 @@
 // The topology library itself (test/lib/topology.ts), checked with plain dig and ip, before any meshwan part runs:
 // each DNS server answers with its own name, the WAN is reachable only through table 1, and teardown leaves nothing.
+import { existsSync } from 'node:fs';
 import t from 'tap';
 import { isRoot, namespacesOfThisRun } from '../lib/netns.js';
 import { addr, createTopology, parseDig, parseRdisc6 } from '../lib/topology.js';
@@ -23,8 +24,12 @@ const needRoot = { skip: isRoot() ? false : 'needs root (network namespaces)' };
 for (const wanMode of ['static', 'dhcp'] as const) {
   t.test(`${wanMode} WAN: every server answers as itself, and the WAN only through table 1`, needRoot, async (t) => {
     let resolv = '';
+    let pids: number[] = [];
+    let stateDir = '';
     await t.test('topology', async (t) => {
       const topo = await createTopology(t, { wanMode });
+      pids = [topo.nsd.wanA.pid, topo.nsd.wanB.pid, topo.nsd.mesh.pid];
+      stateDir = topo.stateDir;
       // From the routers themselves: each server names itself.
       t.match(topo.isp.exec('dig', '+short', `@${addr.wanDnsA4}`, 'probe.meshwan.test', 'TXT'), /"wan-a"/);
       t.match(topo.isp.exec('dig', '+short', `@${addr.wanDnsB6}`, 'probe.meshwan.test', 'TXT'), /"wan-b"/);
@@ -67,5 +72,15 @@ for (const wanMode of ['static', 'dhcp'] as const) {
     });
     t.equal(resolv, `${addr.wanDnsA4} ${addr.wanDnsA6}`, 'resolv file lists the WAN servers');
     t.same(namespacesOfThisRun(), [], 'teardown deleted every namespace of this run');
+    const alive = pids.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    t.same(alive, [], 'teardown stopped every server it started');
+    t.notOk(existsSync(stateDir), 'and removed their configs, logs and captures');
   });
 }

@@ -23,8 +23,8 @@ export interface Capture {
 }
 
 /** Starts `tcpdump -i dev -w` in `ns`; resolves when tcpdump reports it is listening. */
-export async function startCapture(t: Teardowns, ns: Namespace, dev: string): Promise<Capture> {
-  const dir = mkdtempSync(join(tmpdir(), 'meshwan-pcap-'));
+export async function startCapture(t: Teardowns, ns: Namespace, dev: string, parent = tmpdir()): Promise<Capture> {
+  const dir = mkdtempSync(join(parent, 'meshwan-pcap-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, `${dev}.pcap`);
   // -Z root: tcpdump would otherwise drop to its own user, which cannot write into our 0700 temp dir.

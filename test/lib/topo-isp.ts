@@ -56,8 +56,8 @@ export function dnsmasqArgs(dir: string, o: DhcpServerOptions): string[] {
   return args;
 }
 
-export async function startDhcpServer(t: Teardowns, ns: Namespace, options: DhcpServerOptions): Promise<DhcpServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'meshwan-dnsmasq-'));
+export async function startDhcpServer(t: Teardowns, ns: Namespace, options: DhcpServerOptions, parent = tmpdir()): Promise<DhcpServer> {
+  const dir = mkdtempSync(join(parent, 'meshwan-dnsmasq-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   let current = options;
   let child: ChildProcess | undefined;

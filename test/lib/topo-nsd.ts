@@ -50,8 +50,14 @@ export function zoneText(answers: ZoneAnswers): string {
  * Starts NSD in `ns` on `addresses` (which must already be assigned there) and resolves once it answers over UDP
  * on the first address. Its stop (by PID) is registered with `t` first.
  */
-export async function startNsd(t: Teardowns, ns: Namespace, addresses: readonly string[], answers: ZoneAnswers): Promise<NsdServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'meshwan-nsd-'));
+export async function startNsd(
+  t: Teardowns,
+  ns: Namespace,
+  addresses: readonly string[],
+  answers: ZoneAnswers,
+  parent = tmpdir(),
+): Promise<NsdServer> {
+  const dir = mkdtempSync(join(parent, 'meshwan-nsd-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'xfr'));
   writeFileSync(join(dir, 'zone'), zoneText(answers));

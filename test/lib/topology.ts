@@ -95,6 +95,8 @@ export interface Topology {
   readonly dhcp: DhcpServer | undefined;
   readonly nsd: { readonly wanA: NsdServer; readonly wanB: NsdServer; readonly mesh: NsdServer };
   readonly resolvFile: string;
+  /** Scratch directory holding every server's config, state, logs and captures (removed at teardown). */
+  readonly stateDir: string;
   readonly options: Required<Omit<TopologyOptions, 'resolvFile'>>;
   /** dig from the node namespace. */
   dig(server: string, name: string, options?: DigOptions): DigResult;
@@ -226,14 +228,15 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
   node.ip('-6', 'route', 'add', 'default', 'via', addr.meshRouter6, 'dev', 'mesh0', 'metric', '100');
 
   const [wanA, wanB, meshNsd] = await Promise.all([
-    startNsd(t, isp, [addr.wanDnsA4, addr.wanDnsA6], answers.wanA),
-    startNsd(t, isp, [addr.wanDnsB4, addr.wanDnsB6], answers.wanB),
-    startNsd(t, mesh, [addr.meshDns4, addr.meshDns6], answers.mesh),
+    startNsd(t, isp, [addr.wanDnsA4, addr.wanDnsA6], answers.wanA, stateDir),
+    startNsd(t, isp, [addr.wanDnsB4, addr.wanDnsB6], answers.wanB, stateDir),
+    startNsd(t, mesh, [addr.meshDns4, addr.meshDns6], answers.mesh, stateDir),
   ]);
   const nsd = { wanA, wanB, mesh: meshNsd };
   const dns4 = o.wan4 ? [addr.wanDnsA4] : [];
   const dns6 = o.wan6 ? [addr.wanDnsA6] : [];
-  const dhcp = o.wanMode === 'dhcp' ? await startDhcpServer(t, isp, { dev: 'isp0', v4: o.wan4, v6: o.wan6, dns4, dns6 }) : undefined;
+  const dhcp =
+    o.wanMode === 'dhcp' ? await startDhcpServer(t, isp, { dev: 'isp0', v4: o.wan4, v6: o.wan6, dns4, dns6 }, stateDir) : undefined;
 
   run('ip', ['netns', 'exec', node.name, 'nft', '-f', '-'], witnessRuleset('wan0', o.mark, o.mask));
 
@@ -259,6 +262,7 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
     dhcp,
     nsd,
     resolvFile,
+    stateDir,
     options: o,
     dig(server, name, d = {}) {
       const r = spawnSync('ip', digArgv(node, server, name, d), { encoding: 'utf8' });
@@ -272,7 +276,7 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
         });
       });
     },
-    capture: (dev, ns = node) => startCapture(t, ns, dev),
+    capture: (dev, ns = node) => startCapture(t, ns, dev, stateDir),
     async setWanLink(up) {
       node.ip('link', 'set', 'wan0', up ? 'up' : 'down');
       if (up) await wan.up();

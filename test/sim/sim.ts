@@ -184,9 +184,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         `  ip netns exec ${node.topo.node.name} bash`,
         `  ip netns exec ${node.topo.node.name} setpriv --regid=${node.gid} --clear-groups dig @${addr.meshDns6} probe.meshwan.test TXT   # VPN group: "wan-a"`,
         `  ip netns exec ${node.topo.node.name} dig @${addr.meshDns6} probe.meshwan.test TXT                                  # others: "mesh"`,
-        `Staged firmware: ${node.fw.root} (logs in ${node.fw.root}/tmp)`,
+        `Staged firmware: ${node.fw.root} (service logs in ${node.fw.root}/tmp; nothing respawns them once this command has exited)`,
+        `Servers' configs, logs and captures: ${node.topo.stateDir}`,
         'Remove it all:',
-        `  for n in ${names.join(' ')}; do ip netns pids $n | xargs -r kill; ip netns del $n; done; rm -rf ${node.fw.root}`,
+        `  for n in ${names.join(' ')}; do ip netns pids $n | xargs -r kill; ip netns del $n; done; rm -rf ${node.fw.root} ${node.fw.root}.sim ${node.topo.stateDir}`,
         '',
       ].join('\n'),
     );
