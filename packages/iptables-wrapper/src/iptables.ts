@@ -41,9 +41,9 @@ export class IptablesBackend implements Firewall {
     return `${this.name}:${this.options.netns ?? ''}`;
   }
 
-  /** One writer at a time per namespace: in this process (queue) and across processes (file lock). */
+  /** One writer at a time: per namespace in this process (queue), machine-wide across processes (file lock). */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return serialized(this.key(), () => withFileLock(lockPath(`iptables-${this.options.netns ?? 'host'}`), this.name, fn));
+    return serialized(this.key(), () => withFileLock(lockPath(), this.name, fn));
   }
 
   private fail(argv: readonly string[], code: number | null, stderr: string, script = ''): FirewallError {

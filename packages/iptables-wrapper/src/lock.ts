@@ -19,10 +19,15 @@ function hasFlock(): boolean {
   return flockAvailable;
 }
 
-/** /var/lock (OpenWrt: /tmp/lock; Debian: /run/lock), else the temp directory. */
-export function lockPath(name: string): string {
+/**
+ * One lock file for the whole machine, in /var/lock (OpenWrt: /tmp/lock; Debian: /run/lock), else the temp
+ * directory. Not one per namespace: a process started with `ip netns exec` cannot tell its namespace's name,
+ * and per-namespace files would pile up (lock files are never deleted: that would race with flock). An apply
+ * takes well under a second, so serializing all namespaces costs nothing that matters.
+ */
+export function lockPath(): string {
   const dir = existsSync('/var/lock') ? '/var/lock' : tmpdir();
-  return join(dir, `meshwan-firewall-${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.lock`);
+  return join(dir, 'meshwan-firewall.lock');
 }
 
 /**
