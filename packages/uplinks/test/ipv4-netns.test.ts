@@ -24,8 +24,10 @@ t.test('IPv4 uplinks: failover between two gateways in table 1', { skip }, async
   addAddress(topo.rb, 'lo', '203.0.113.1/32');
   topo.node.ip('-4', 'rule', 'add', 'pref', '1', 'fwmark', '0x1/0x1', 'lookup', '1');
   topo.node.ip('-4', 'route', 'add', 'unreachable', 'default', 'table', '1', 'metric', '65535');
+  // v4b names no gateway: it is learned from the default netifd would add (here in table 1, where policy moves it).
+  topo.node.ip('-4', 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'wb', 'table', '1', 'metric', '1024', 'proto', 'static');
   const v4 = (name: string, dev: string, gw: string, metric: number) =>
-    `config interface '${name}'\n\toption device '${dev}'\n\toption family 'ipv4'\n\toption gateway '${gw}'\n\tlist track_ip '203.0.113.1'\n\toption metric '${metric}'\n\tlist dns_server '${gw.replace(/\.1$/, '.53')}'\n\n`;
+    `config interface '${name}'\n\toption device '${dev}'\n\toption family 'ipv4'\n${name === 'v4b' ? '' : `\toption gateway '${gw}'\n`}\tlist track_ip '203.0.113.1'\n\toption metric '${metric}'\n\tlist dns_server '${gw.replace(/\.1$/, '.53')}'\n\n`;
   const confdir = writeConfig(topo, { extra: v4('v4a', 'wa', '192.0.2.1', 1) + v4('v4b', 'wb', '198.51.100.1', 2) });
   writeFileSync(join(topo.dir, 'resolv.conf'), '');
   const once = () => topo.node.try(process.execPath, bin, 'once', '--confdir', confdir, '--status-file', join(topo.dir, 's.json'));
@@ -50,4 +52,11 @@ t.test('IPv4 uplinks: failover between two gateways in table 1', { skip }, async
     { gateway: '198.51.100.1', dev: 'wb' },
   );
   t.equal(topo.node.try('ping', '-4', '-n', '-c1', '-W2', '-m', '1', '203.0.113.1').status, 0, 'marked IPv4 traffic flows via B');
+  const status = JSON.parse(topo.node.exec(process.execPath, bin, 'status', '--json', '--status-file', join(topo.dir, 's.json'))) as {
+    uplinks: { name: string; gateway?: string; gatewaySource?: string }[];
+  };
+  t.match(
+    status.uplinks.find((u) => u.name === 'v4b'),
+    { gateway: '198.51.100.1', gatewaySource: 'route' },
+  );
 });
