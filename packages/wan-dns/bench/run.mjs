@@ -236,11 +236,21 @@ async function main() {
     '--user=root',
     `--pid-file=${dir}/dnsmasq.pid`,
   ]);
+  // The floor for any Node forwarder: a UDP echo (one recv, one send per query, no DNS work at all).
+  writeFileSync(
+    join(dir, 'echo.mjs'),
+    "import { createSocket } from 'node:dgram';\nconst s = createSocket('udp4');\n" +
+      "s.on('message', (m, r) => { m[2] |= 0x80; s.send(m, r.port, r.address); });\ns.bind(5456, '127.0.0.1');\n",
+  );
+  const echo = inNs(['taskset', '-c', forwarderCore, process.execPath, join(dir, 'echo.mjs')]);
   await waitUdp(5454);
   await waitUdp(5455);
   await sleep(500);
   const idle = { 'wan-dns': memKb(wan.pid, 'VmRSS'), dnsmasq: memKb(dnsmasq.pid, 'VmRSS') };
   const rows = [];
+  await sleep(300);
+  idle['Node UDP echo (floor)'] = memKb(echo.pid, 'VmRSS');
+  rows.push(await measure('Node UDP echo (floor)', echo.pid, 5456, 'hit', files));
   for (const mode of ['hit', 'miss']) {
     rows.push(await measure('dnsmasq', dnsmasq.pid, 5455, mode, files));
     rows.push(await measure('wan-dns', wan.pid, 5454, mode, files));
@@ -268,6 +278,7 @@ async function main() {
   out.push(
     'both forwarders with cache 150 and the same NSD upstream in one network namespace; wan-dns as shipped (esbuild bundle, as `make install`). Hit: one name with TTL 300. Miss: a new name per query (TTL 0).',
   );
+  out.push('The first row is no DNS server: a 3-line Node UDP echo, the per-datagram floor of Node on this machine at this moment.');
   out.push('');
   out.push('| forwarder | mode | queries | lost | CPU µs/query | p50 ms | p99 ms | idle RSS MB | peak RSS MB |');
   out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
