@@ -136,6 +136,9 @@ function readUplink(file: string, s: SectionLike, member: SectionLike | undefine
     return ip;
   };
   const gateway = r.str('gateway');
+  // mwan3 also knows arping, httping and nping; only ping is implemented, and a silently ignored method would lie.
+  const method = r.str('track_method') ?? 'ping';
+  if (method !== 'ping') r.fail('track_method', `only ping is supported, got "${method}"`);
   const m = member ? new Reader(file, member) : undefined;
   const metric = m?.int('metric', Number.NaN, 1, 256) ?? Number.NaN;
   const weight = m?.int('weight', Number.NaN, 1, 256) ?? Number.NaN;

@@ -85,6 +85,7 @@ const bad: [string, Record<string, string | string[]>, RegExp][] = [
   ['gateway family', { device: 'eth1', gateway: '192.0.2.1' }, /wan\.gateway: expected an ipv6 address, got "192\.0\.2\.1"/],
   ['interval', { device: 'eth1', interval: 'soon' }, /wan\.interval: expected seconds/],
   ['enabled', { device: 'eth1', enabled: 'maybe' }, /wan\.enabled: expected a boolean/],
+  ['track_method', { device: 'eth1', track_method: 'httping' }, /wan\.track_method: only ping is supported, got "httping"/],
   ['list where one value', { device: ['eth1', 'eth2'] }, /wan\.device: expected a single value/],
 ];
 for (const [what, options, re] of bad) {
