@@ -10,7 +10,7 @@ import { UCI_ERRSTR, UciError, type UciErrorCode, UciParseError } from './errors
 import { formatChange, showOption, showSection, showValue, writeExport, writeShowPackage } from './format.js';
 import { addListItem, addSection, deleteEntry, delListItem, renameEntry, reorderSection, scanInt, setValue } from './ops.js';
 import { importUci } from './parser.js';
-import type { UciPtr } from './ptr.js';
+import { lookupPtr, parsePtr, type UciPtr } from './ptr.js';
 import { ByteStream, LineReader, ParseFail } from './reader.js';
 import { usage } from './usage.js';
 import { ByteWriter } from './writer.js';
@@ -74,6 +74,10 @@ export class Cli {
       writeSync(fd, bytes);
     },
   ) {
+    // Parsing a file frees libuci's current parse context (uci_cleanup), the batch input's included.
+    this.ctx.onParseStart = () => {
+      this.pctx = null;
+    };
     this.ctx.onParseError = (e) => {
       if (this.perrorParse) this.write(2, `${UCI_ERRSTR.PARSE} (${e.reason}) at line ${e.line}, byte ${e.byte}\n`);
     };
@@ -110,9 +114,8 @@ export class Cli {
     throw err;
   }
 
-  /** Run something that loads packages: libuci frees the parse context, or keeps it after a parse error. */
+  /** Run something that loads packages: a parse error leaves its context (and details) for perror. */
   private loading<T>(fn: () => T): T {
-    this.pctx = null;
     try {
       return fn();
     } catch (err: unknown) {
@@ -122,7 +125,13 @@ export class Cli {
   }
 
   private lookup(tuple: string, op: string): { ptr: UciPtr; l: Loaded } {
-    return this.loading(() => this.ctx.lookup(tuple, op));
+    // The address is parsed before anything loads, so its error still sees the batch parse context.
+    const ptr = parsePtr(tuple, op);
+    return this.loading(() => {
+      const l = this.ctx.load(ptr.package);
+      lookupPtr(l.pkg, ptr, op);
+      return { ptr, l };
+    });
   }
 
   private unloadAll(): void {
@@ -307,9 +316,13 @@ export class Cli {
         target = null;
       }
     }
+    // uci_import parses the command's own input: in a batch, its parse context (line count, buffer) is the one
+    // the batch goes on reading with after an error.
+    const reader = new LineReader(this.input ?? new ByteStream(new Uint8Array(0)));
+    this.pctx = null;
     try {
       this.loading(() => {
-        const pkgs = importUci(this.input ?? new ByteStream(new Uint8Array(0)), {
+        const pkgs = importUci(reader, {
           package: name,
           single: name !== undefined,
           strict: this.ctx.strict,
@@ -328,6 +341,10 @@ export class Cli {
         for (const l of this.ctx.loaded.values()) this.ctx.commit(l, true);
       });
     } catch (err: unknown) {
+      if (err instanceof UciParseError) {
+        this.batchReader = reader;
+        this.pctx = { kind: 'batch', reason: err.reason, line: err.line, byte: err.byte };
+      }
       this.perror(this.fail(err));
       return 1;
     }

@@ -63,6 +63,8 @@ export class UciContext {
   deltaPaths: string[];
   strict: boolean;
   onParseError: ((err: UciParseError) => void) | undefined;
+  /** Called when libuci would start a new parse context (a config or delta file was opened to be parsed). */
+  onParseStart: (() => void) | undefined;
   readonly loaded = new Map<string, Loaded>();
 
   constructor(opts: ContextOptions = {}) {
@@ -121,6 +123,7 @@ export class UciContext {
     }
     const bytes = readLocked(path);
     if (bytes === null) throw new UciError('NOTFOUND', 'load', name);
+    this.onParseStart?.();
     if (!validatePackage(pkgName)) throw new UciError('INVAL', 'load', name);
     const pkg = this.parse(bytes, pkgName, path);
     const l: Loaded = { pkg, path, hasDelta, usesConf2, pending: [] };
@@ -143,6 +146,7 @@ export class UciContext {
       const file = `${dir}/${pkg.name}`;
       // A file we already hold locked is read through that lock (a second flock would wait for ourselves).
       const bytes = held && file === held.path ? readAll(held.fd) : readLocked(file);
+      if (bytes !== null) this.onParseStart?.();
       if (bytes !== null) changes += loadDelta(pkg, bytes, leak);
     }
     return changes;
@@ -216,6 +220,7 @@ export class UciContext {
         if (l.hasDelta) {
           if (!overwrite) {
             this.save(l);
+            this.onParseStart?.();
             pkg = this.parse(readAll(cfg.fd), name, path);
           }
           // Hold the save dir's delta file while reading and until it is emptied, so a change another
@@ -260,6 +265,7 @@ export class UciContext {
     try {
       const kept: string[] = [];
       let ok = true;
+      this.onParseStart?.();
       readDeltaLines(
         readAll(f.fd),
         ({ delta }) => {

@@ -179,8 +179,8 @@ function parseLine(st: State, single: boolean): void {
  * libuci uci_import: parse every package in `input`. With a `package` option the text needs no `package`
  * line. Throws UciParseError (strict) with libuci's reason, line and byte.
  */
-export function importUci(input: Uint8Array | ByteStream, opts: ParseOptions = {}): UciPackage[] {
-  const r = new LineReader(input);
+export function importUci(input: Uint8Array | ByteStream | LineReader, opts: ParseOptions = {}): UciPackage[] {
+  const r = input instanceof LineReader ? input : new LineReader(input);
   const merge = opts.merge ?? null;
   const single = opts.single ?? merge !== null;
   const st: State = {
