@@ -165,6 +165,19 @@ export class Forwarder {
     return true;
   }
 
+  /**
+   * A bug on the query path (an exception that is not a DecodeError): logged once, counted, and the process
+   * keeps serving other queries rather than crash (the query concerned times out at its client).
+   */
+  internalError(err: unknown): void {
+    this.options.counters.internalErrors++;
+    this.options.log.once(
+      'internal-error',
+      'err',
+      `internal error, query dropped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`.replace(/\n\s*/g, ' | '),
+    );
+  }
+
   private send(reply: Reply, answer: Buffer): void {
     this.options.counters.answers++;
     reply(answer);
@@ -204,7 +217,13 @@ export class Forwarder {
     q.outstanding++;
     server.stats.queries++;
     const wait = Math.max(1, Math.min(server.attemptTimeoutMs(), q.deadlineMs - now));
-    attempt.timer = setTimeout(() => this.onTimeout(attempt), wait);
+    attempt.timer = setTimeout(() => {
+      try {
+        this.onTimeout(attempt);
+      } catch (err: unknown) {
+        this.internalError(err);
+      }
+    }, wait);
     socket.sent++;
     socket.socket.send(buf, server.endpoint.port, server.sendAddress);
     return true;
@@ -261,6 +280,14 @@ export class Forwarder {
 
   /** An upstream packet carrying the ID of `a`; checked before it is believed. */
   onAnswer(a: Attempt, msg: Buffer, rinfo: RemoteInfo): void {
+    try {
+      this.answer(a, msg, rinfo);
+    } catch (err: unknown) {
+      this.internalError(err);
+    }
+  }
+
+  private answer(a: Attempt, msg: Buffer, rinfo: RemoteInfo): void {
     const c = this.options.counters;
     if (!a.server.matches(rinfo.address, rinfo.port)) {
       c.strayAnswers++;
@@ -326,23 +353,25 @@ export class Forwarder {
     const id = random16();
     query.writeUInt16BE(id, 0);
     const wait = Math.max(1, q.deadlineMs - now);
-    tcpExchange(this.options.addon, server, this.options.mark, query, wait).then(
-      (answer) => {
-        q.outstanding--;
-        const info = answer.length >= HEADER_BYTES && answer.readUInt16BE(0) === id ? this.checkAnswer(q, answer) : undefined;
-        if (info === undefined) return this.sendNext(q, nowMs());
-        this.accept(q, server, answer, info, now, true);
-      },
-      (err: unknown) => {
-        q.outstanding--;
-        if (err instanceof Error && err.name === 'MarkError') {
-          this.options.counters.refusedUnmarked++;
-          this.options.log.once('unmarked-tcp', 'err', `TCP upstream socket: ${err.message}: sending nothing`);
-        }
-        server.failed(nowMs());
-        this.sendNext(q, nowMs());
-      },
-    );
+    tcpExchange(this.options.addon, server, this.options.mark, query, wait)
+      .then(
+        (answer) => {
+          q.outstanding--;
+          const info = answer.length >= HEADER_BYTES && answer.readUInt16BE(0) === id ? this.checkAnswer(q, answer) : undefined;
+          if (info === undefined) return this.sendNext(q, nowMs());
+          this.accept(q, server, answer, info, now, true);
+        },
+        (err: unknown) => {
+          q.outstanding--;
+          if (err instanceof Error && err.name === 'MarkError') {
+            this.options.counters.refusedUnmarked++;
+            this.options.log.once('unmarked-tcp', 'err', `TCP upstream socket: ${err.message}: sending nothing`);
+          }
+          server.failed(nowMs());
+          this.sendNext(q, nowMs());
+        },
+      )
+      .catch((err: unknown) => this.internalError(err));
   }
 }
 

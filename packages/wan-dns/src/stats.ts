@@ -30,6 +30,8 @@ export interface Counters {
   tcpRefused: number;
   reloads: number;
   reloadErrors: number;
+  /** Exceptions on the query path (bugs): logged once, never fatal. */
+  internalErrors: number;
 }
 
 export function newCounters(): Counters {
@@ -54,6 +56,7 @@ export function newCounters(): Counters {
     tcpRefused: 0,
     reloads: 0,
     reloadErrors: 0,
+    internalErrors: 0,
   };
 }
 

@@ -35,18 +35,23 @@ function serve(socket: Socket, forwarder: Forwarder, counters: Counters, limits:
       buffer = buffer.subarray(2 + length);
       counters.tcpQueries++;
       pending++;
-      const willReply = forwarder.handle(msg, false, (answer) => {
-        pending--;
-        if (closed) return;
-        const framed = Buffer.allocUnsafe(2 + answer.length);
-        framed.writeUInt16BE(answer.length, 0);
-        answer.copy(framed, 2);
-        socket.write(framed);
-        if (socket.isPaused() && pending < limits.maxPipelined) {
-          socket.resume();
-          pump();
-        }
-      });
+      let willReply = false;
+      try {
+        willReply = forwarder.handle(msg, false, (answer) => {
+          pending--;
+          if (closed) return;
+          const framed = Buffer.allocUnsafe(2 + answer.length);
+          framed.writeUInt16BE(answer.length, 0);
+          answer.copy(framed, 2);
+          socket.write(framed);
+          if (socket.isPaused() && pending < limits.maxPipelined) {
+            socket.resume();
+            pump();
+          }
+        });
+      } catch (err: unknown) {
+        forwarder.internalError(err);
+      }
       // A dropped message (no header, a response, the in-flight limit) gets no reply: count it back.
       if (!willReply) pending--;
     }

@@ -11,14 +11,19 @@ export async function listenUdp(endpoint: Endpoint, forwarder: Forwarder, counte
   const socket = createSocket({ type: endpoint.family === 6 ? 'udp6' : 'udp4', ipv6Only: endpoint.family === 6 });
   const clients = new LocalClients(allowRemote);
   socket.on('message', (msg, rinfo) => {
-    if (!clients.allowed(rinfo.address)) {
+    // Port 0 cannot be answered (dgram refuses it): only a forged packet has it.
+    if (rinfo.port === 0 || !clients.allowed(rinfo.address)) {
       counters.refusedClients++;
       return;
     }
     counters.udpQueries++;
-    forwarder.handle(msg, true, (answer) => {
-      socket.send(answer, rinfo.port, rinfo.address);
-    });
+    try {
+      forwarder.handle(msg, true, (answer) => {
+        socket.send(answer, rinfo.port, rinfo.address);
+      });
+    } catch (err: unknown) {
+      forwarder.internalError(err);
+    }
   });
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => reject(new StartError(`udp ${endpointKey(endpoint)}`, err.code ?? err.message));

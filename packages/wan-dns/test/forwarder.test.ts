@@ -170,3 +170,12 @@ t.test('no marked socket: nothing sent, SERVFAIL, one log line, counted', async 
   t.equal(lines.filter((l) => /no IPv4 upstream socket carries the WAN mark 0x1/.test(l)).length, 1, 'logged once');
   t.match(lines.join(''), /cannot mark upstream socket with 0x1: load: ENOENT/);
 });
+
+t.test('a bug on the query path is logged once and counted, never fatal', async (t) => {
+  const { daemon, lines, port } = await startDaemon(t);
+  daemon.forwarder.internalError(new Error('boom\n    at somewhere'));
+  daemon.forwarder.internalError(new Error('again'));
+  t.equal(daemon.status().counters.internalErrors, 2);
+  t.equal(lines.filter((l) => /err: internal error, query dropped: Error: boom \| at somewhere/.test(l)).length, 1);
+  t.equal((await dig('127.0.0.1', port, 'www.example.test')).status, 'SERVFAIL', 'still answering');
+});
