@@ -90,10 +90,10 @@ export function runUci(argv: readonly string[], io: UciIo = {}): number {
         cli.perrorParse = true;
         break;
       case 'n':
-        cli.exportNames = true;
+        cli.ctx.exportNames = true;
         break;
       case 'N':
-        cli.exportNames = false;
+        cli.ctx.exportNames = false;
         break;
       case 'p':
         try {

@@ -59,7 +59,6 @@ export class Cli {
   quiet = false;
   noCommit = false;
   showExt = true;
-  exportNames = false;
   /** uci -S: parse errors are printed and skipped (libuci UCI_FLAG_PERROR). */
   perrorParse = false;
   private batch = false;
@@ -210,7 +209,7 @@ export class Cli {
           }
           return 0;
         case 'export':
-          this.writeWith((w) => writeExport(w, l.pkg, { header: true, exportNames: this.exportNames }));
+          this.writeWith((w) => writeExport(w, l.pkg, { header: true, exportNames: this.ctx.exportNames }));
           return 0;
         case 'show':
           if (!ptr.complete) {

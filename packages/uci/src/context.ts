@@ -62,6 +62,8 @@ export class UciContext {
   /** libuci ctx->delta_path: read in order, the save dir last. */
   deltaPaths: string[];
   strict: boolean;
+  /** Name anonymous sections when writing (libuci UCI_FLAG_EXPORT_NAME, `uci -n`): applies to commits too. */
+  exportNames = false;
   onParseError: ((err: UciParseError) => void) | undefined;
   /** Called when libuci would start a new parse context (a config or delta file was opened to be parsed). */
   onParseStart: (() => void) | undefined;
@@ -233,7 +235,7 @@ export class UciContext {
           if (changes === 0) return;
         }
         const mode = Number(statOrNull(path)?.mode ?? UCI_FILEMODE);
-        writeAtomic(path, name, byteBuffer(exportPackage(pkg)), mode);
+        writeAtomic(path, name, byteBuffer(exportPackage(pkg, { exportNames: this.exportNames })), mode);
         if (delta) ftruncateSync(delta.fd, 0);
       } finally {
         if (delta) closeLocked(delta);
