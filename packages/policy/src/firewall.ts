@@ -72,6 +72,28 @@ export function connmarkRules(network: NetworkConfig, site: Site): FwRule[] {
   return rules;
 }
 
+/**
+ * nat sees only a connection's first packet: a query of the group whose 5-tuple matches a live conntrack entry
+ * of another process (same source port toward the same server within the UDP timeout) skips the DNAT and would
+ * leave toward the mesh (seen in the e2e SIGKILL scenario). filter OUTPUT runs after nat OUTPUT and sees the
+ * rewritten port, so whatever of the group is still aimed at port 53 there escaped the redirect: refuse it.
+ */
+export function dnsGuardRules(gid: number, port: number): FwRule[] {
+  if (port === 53) return [];
+  return (['ipv4', 'ipv6'] as const).flatMap((family) =>
+    (['udp', 'tcp'] as const).map(
+      (protocol): FwRule => ({
+        family,
+        table: 'filter',
+        chain: 'OUTPUT',
+        match: { protocol, destinationPort: 53, owner: { gid } },
+        target: { type: 'REJECT' },
+        comment: 'dns-redirect-guard',
+      }),
+    ),
+  );
+}
+
 /** The whole ruleset meshwan owns. */
 export function firewallRuleset(network: NetworkConfig, site: Site): Ruleset {
   const v4 = site.wanDns.listen.find((e) => e.family === 4);
@@ -83,5 +105,5 @@ export function firewallRuleset(network: NetworkConfig, site: Site): Ruleset {
     ...(v4 ? { ipv4: v4.address } : {}),
     ...(v6 ? { ipv6: v6.address } : {}),
   });
-  return { rules: [...redirect, ...connmarkRules(network, site)] };
+  return { rules: [...redirect, ...dnsGuardRules(site.meshVpn.gid, port), ...connmarkRules(network, site)] };
 }

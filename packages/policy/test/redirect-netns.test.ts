@@ -61,3 +61,28 @@ t.test('meshwan-wan: the VPN group, marked sockets, exec semantics', { skip }, a
     },
   );
 });
+
+t.test("a group query that matches another process's conntrack entry is refused, never sent to the mesh", { skip }, async (t) => {
+  const n = createNode(t);
+  t.equal(meshwan(n, ['apply']).status, 0);
+  n.node.ip('-6', 'route', 'add', 'default', 'via', 'fd00:1::1', 'dev', 'mesh0');
+  // An independent witness: a counter on what leaves mesh0 from source port 40000 toward port 53.
+  n.node.exec('nft', 'add table inet witness');
+  n.node.exec('nft', 'add chain inet witness out { type filter hook postrouting priority 100; }');
+  n.node.exec('nft', 'add rule inet witness out oifname "mesh0" udp sport 40000 udp dport 53 counter');
+  const sent = (): number => Number(/packets (\d+)/.exec(n.node.exec('nft', 'list chain inet witness out'))?.[1] ?? 'NaN');
+  // Same 5-tuple twice: first a process outside the group (its conntrack entry is not NATed), then the group.
+  const send = `import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(('::', 40000))
+try:
+    s.sendto(b'\\x12\\x34' + bytes(10), ('2001:db8:ffff::53', 53))
+    print('sent')
+except OSError as e:
+    print('refused', e.errno)`;
+  t.equal(n.node.exec('python3', '-c', send).trim(), 'sent', 'the other process queries the mesh');
+  t.equal(sent(), 1);
+  const group = n.node.try('setpriv', '--regid=800', '--clear-groups', 'python3', '-c', send).stdout.trim();
+  t.match(group, /^refused/, 'the group query that missed the DNAT is refused');
+  t.equal(sent(), 1, 'and nothing of the group left through mesh0');
+});
