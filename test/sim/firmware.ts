@@ -5,7 +5,7 @@
  * steps that need it are skipped by name instead of failing or, worse, passing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,10 +131,35 @@ export function runStaged(fw: Firmware, command: string, args: readonly string[]
 
 const reconfigured = new Map<string, CommandResult>();
 
+/**
+ * The network config a board gives a node before any upgrade script runs (OpenWrt's config_generate on first boot):
+ * the WAN port is named there, not by meshwan. The simulated node's WAN port is wan0.
+ */
+const boardNetwork = `
+config interface 'loopback'
+\toption device 'lo'
+\toption proto 'static'
+\toption ipaddr '127.0.0.1'
+\toption netmask '255.0.0.0'
+
+config interface 'wan'
+\toption device 'wan0'
+\toption proto 'dhcp'
+
+config interface 'wan6'
+\toption device 'wan0'
+\toption proto 'dhcpv6'
+`;
+
 /** `meshwan-reconfigure --root ROOT`: the upgrade scripts, as on first boot (once per root: nodes of one test file share it). */
 export function reconfigure(fw: Firmware): CommandResult {
   let r = reconfigured.get(fw.root);
   if (r === undefined) {
+    const network = join(fw.root, 'etc/config/network');
+    if (!existsSync(network)) {
+      mkdirSync(dirname(network), { recursive: true });
+      writeFileSync(network, boardNetwork);
+    }
     r = runStaged(fw, 'meshwan-reconfigure', ['--root', fw.root]);
     reconfigured.set(fw.root, r);
   }
