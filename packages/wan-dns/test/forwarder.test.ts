@@ -2,6 +2,7 @@
  * The forwarder end to end on loopback, in this process: NSD as the real upstream, fake upstreams for the
  * failure cases, dig as the witness. (Marking and routing through table 1 are proven in netns.test.ts.)
  */
+import { createConnection, type Socket } from 'node:net';
 import dnsPacket from 'dns-packet';
 import t from 'tap';
 import { isRoot } from '../../../test/lib/netns.js';
@@ -179,3 +180,32 @@ t.test('a bug on the query path is logged once and counted, never fatal', async 
   t.equal(lines.filter((l) => /err: internal error, query dropped: Error: boom \| at somewhere/.test(l)).length, 1);
   t.equal((await dig('127.0.0.1', port, 'www.example.test')).status, 'SERVFAIL', 'still answering');
 });
+
+t.test(
+  'TCP limits: connections beyond the limit are dropped, idle ones closed, pipelining beyond the window waits',
+  { skip: !root && 'needs root' },
+  async (t) => {
+    const nsd = await startNsd(t, 'nsd-tcp', ['127.0.0.1'], await deadPort());
+    const { port, daemon } = await startDaemon(t, {
+      tcp: { maxConnections: 2, idleTimeoutMs: 500, maxPipelined: 2 },
+      sources: { servers: [v4('127.0.0.1', nsd.port)], configFile: '/x', resolvFile: '/x' },
+    });
+    const open = (): Promise<Socket> =>
+      new Promise((resolve) => {
+        const s = createConnection({ host: '127.0.0.1', port }, () => resolve(s));
+        s.on('error', () => {});
+      });
+    const a = await open();
+    const b = await open();
+    const c = await open();
+    const closed = (s: Socket) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.on('close', () => resolve())));
+    await closed(c);
+    t.equal(daemon.status().counters.tcpRefused, 1, 'the third connection was dropped');
+    await Promise.all([closed(a), closed(b)]);
+    t.pass('idle connections closed after the idle timeout');
+    // Five pipelined queries with a window of two: all answered.
+    const qs = ['p1', 'p2', 'p3', 'p4', 'p5'].map((n) => query(`${n}.example.test`));
+    const answers = await tcpExchange('127.0.0.1', port, qs);
+    t.equal(answers.length, 5);
+  },
+);
