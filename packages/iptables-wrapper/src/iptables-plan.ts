@@ -53,14 +53,14 @@ export function tokenize(line: string): string[] {
   return tokens;
 }
 
-/** Parses iptables-save output; tables other than nat, mangle and filter are skipped. */
+/** Parses iptables-save output; tables other than raw, nat, mangle and filter are skipped. */
 export function parseSave(text: string): SavedState {
   const state: SavedState = new Map();
   let current: SavedTable | undefined;
   for (const line of text.split('\n')) {
     if (line.startsWith('*')) {
       const name = line.slice(1).trim();
-      current = name === 'nat' || name === 'mangle' || name === 'filter' ? { chains: [], rules: [] } : undefined;
+      current = name === 'raw' || name === 'nat' || name === 'mangle' || name === 'filter' ? { chains: [], rules: [] } : undefined;
       if (current) state.set(name as Table, current);
     } else if (!current) {
     } else if (line.startsWith(':')) {
@@ -91,7 +91,7 @@ export interface Plan {
 export function planIptables(family: Family, state: SavedState, rules: readonly Rule[]): Plan {
   const drift: Drift[] = [];
   const parts: string[] = [];
-  for (const table of ['nat', 'mangle', 'filter'] as const) {
+  for (const table of ['raw', 'nat', 'mangle', 'filter'] as const) {
     const mine = rules.filter((r) => r.family === family && r.table === table);
     const saved = state.get(table) ?? { chains: [], rules: [] };
     const lines = planTable(family, table, saved, mine, drift);
@@ -169,7 +169,7 @@ function planTable(family: Family, table: Table, saved: SavedTable, rules: reado
  */
 export function rollbackScript(current: SavedState, old: SavedState): string {
   const parts: string[] = [];
-  for (const table of ['nat', 'mangle', 'filter'] as const) {
+  for (const table of ['raw', 'nat', 'mangle', 'filter'] as const) {
     const now = current.get(table) ?? { chains: [], rules: [] };
     const before = old.get(table) ?? { chains: [], rules: [] };
     const oursNow = now.chains.filter((c) => c.startsWith('meshwan_'));

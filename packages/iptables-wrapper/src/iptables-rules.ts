@@ -98,6 +98,8 @@ function targetArgs(t: Target, rule: Rule): string[] {
         '--ctmask',
         hex(t.mask ?? 0xffffffff),
       ];
+    case 'CT':
+      return ['-j', 'CT', '--zone-orig', String(t.zoneOrig)];
   }
 }
 

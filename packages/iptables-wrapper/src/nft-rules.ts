@@ -24,6 +24,8 @@ export interface BaseChain {
  */
 export function baseChain(table: Table, builtin: BuiltinChain): BaseChain {
   const hook = builtin.toLowerCase();
+  // NF_IP_PRI_RAW -300: before conntrack (-200), where a zone must be set.
+  if (table === 'raw') return { type: 'filter', hook, prio: -300 };
   if (table === 'nat') return { type: 'nat', hook, prio: builtin === 'PREROUTING' || builtin === 'OUTPUT' ? -100 : 100 };
   if (table === 'mangle') return { type: builtin === 'OUTPUT' ? 'route' : 'filter', hook, prio: -150 };
   return { type: 'filter', hook, prio: 0 };
@@ -106,6 +108,8 @@ function targetExpr(rule: Rule, t: Target): string {
     case 'CONNMARK':
       if (t.op === 'set') return setMark('ct mark', t.value, t.mask);
       return t.op === 'save' ? 'ct mark set meta mark' : 'meta mark set ct mark';
+    case 'CT':
+      return `ct original zone set ${t.zoneOrig}`;
   }
 }
 

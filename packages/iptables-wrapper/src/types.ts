@@ -4,13 +4,14 @@
  */
 
 export type Family = 'ipv4' | 'ipv6';
-export type Table = 'nat' | 'mangle' | 'filter';
+export type Table = 'raw' | 'nat' | 'mangle' | 'filter';
 /** The kernel's netfilter hooks, by their iptables chain names (NF_INET_PRE_ROUTING … NF_INET_POST_ROUTING). */
 export type BuiltinChain = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 export const builtinChains: readonly BuiltinChain[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 
 /** The built-in chains each iptables table has (net/ipv4/netfilter/iptable_*.c valid_hooks). */
 export const tableChains: Readonly<Record<Table, readonly BuiltinChain[]>> = {
+  raw: ['PREROUTING', 'OUTPUT'],
   nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
   mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
@@ -82,7 +83,13 @@ export type Target =
   | { readonly type: 'MARK'; readonly set: number; readonly mask?: number }
   | { readonly type: 'CONNMARK'; readonly op: 'set'; readonly value: number; readonly mask?: number }
   /** ctmark = packet mark (CONNMARK --save-mark) or packet mark = ctmark (--restore-mark); mask defaults to all bits. */
-  | { readonly type: 'CONNMARK'; readonly op: 'save' | 'restore'; readonly mask?: number };
+  | { readonly type: 'CONNMARK'; readonly op: 'save' | 'restore'; readonly mask?: number }
+  /**
+   * raw table only: put the connection in conntrack zone `zone` for its original direction (xt_CT --zone-orig;
+   * nft `ct original zone set`). Replies are still found in the default zone, so only the lookups of new
+   * packets are kept apart: two flows with the same 5-tuple in different zones never share an entry.
+   */
+  | { readonly type: 'CT'; readonly zoneOrig: number };
 
 export interface Rule {
   readonly family: Family;

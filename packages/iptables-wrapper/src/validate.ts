@@ -69,7 +69,8 @@ function checkRule(rule: Rule, index: number, target: ValidateFor): RuleError[] 
   const errors: RuleError[] = [];
   const fail = (field: string, reason: string) => errors.push(new RuleError(index, field, reason));
   if (rule.family !== 'ipv4' && rule.family !== 'ipv6') fail('family', `expected ipv4 or ipv6, got ${JSON.stringify(rule.family)}`);
-  if (!['nat', 'mangle', 'filter'].includes(rule.table)) fail('table', `expected nat, mangle or filter, got ${JSON.stringify(rule.table)}`);
+  if (!['raw', 'nat', 'mangle', 'filter'].includes(rule.table))
+    fail('table', `expected raw, nat, mangle or filter, got ${JSON.stringify(rule.table)}`);
   if (errors.length > 0) return errors;
   const builtin = isBuiltinChain(rule.chain) ? rule.chain : undefined;
   if (builtin) {
@@ -217,10 +218,16 @@ function checkTarget(
         }
       } else fail('target.op', `expected set, save or restore, got ${JSON.stringify((t as { op: unknown }).op)}`);
       return;
+    case 'CT':
+      if (rule.table !== 'raw') fail('target', 'CT is only valid in the raw table');
+      // nf_conntrack_zone ids are 16 bits; zone 0 is the default zone every other flow is in.
+      if (!Number.isInteger(t.zoneOrig) || t.zoneOrig < 1 || t.zoneOrig > 0xffff)
+        fail('target.zoneOrig', `expected a conntrack zone 1..65535, got ${JSON.stringify(t.zoneOrig)}`);
+      return;
     default:
       fail(
         'target.type',
-        `expected ACCEPT, DROP, REJECT, RETURN, jump, DNAT, REDIRECT, MARK or CONNMARK, got ${JSON.stringify((t as { type: unknown }).type)}`,
+        `expected ACCEPT, DROP, REJECT, RETURN, jump, DNAT, REDIRECT, MARK, CONNMARK or CT, got ${JSON.stringify((t as { type: unknown }).type)}`,
       );
   }
 }

@@ -43,7 +43,7 @@ t.test('every problem is reported with its rule index and field', async (t) => {
   t.same(
     messages([
       { ...base, family: 'ipv5' },
-      { ...base, table: 'raw' },
+      { ...base, table: 'security' },
       { ...base, table: 'filter', chain: 'PREROUTING' },
       { ...base, chain: 'mychain' },
       { ...base, match: { destinationPort: 53 } },
@@ -67,7 +67,7 @@ t.test('every problem is reported with its rule index and field', async (t) => {
     ]),
     [
       'rules[0].family: expected ipv4 or ipv6, got "ipv5"',
-      'rules[1].table: expected nat, mangle or filter, got "raw"',
+      'rules[1].table: expected raw, nat, mangle or filter, got "security"',
       'rules[2].chain: the filter table has no PREROUTING chain',
       'rules[3].chain: expected a built-in chain (PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING) or meshwan_ + up to 20 of [a-z0-9_], got "mychain"',
       'rules[4].match.destinationPort: a port match needs protocol tcp or udp',
@@ -88,7 +88,7 @@ t.test('every problem is reported with its rule index and field', async (t) => {
       'rules[18].match.owner: needs uid or gid',
       'rules[19].match.sourcePort: expected a port 1..65535 or a range [first, last] with first <= last, got [20,10]',
       'rules[20].comment: expected at most 100 of letters, digits, space and -_.:,/',
-      'rules[21].target.type: expected ACCEPT, DROP, REJECT, RETURN, jump, DNAT, REDIRECT, MARK or CONNMARK, got "FORWARD"',
+      'rules[21].target.type: expected ACCEPT, DROP, REJECT, RETURN, jump, DNAT, REDIRECT, MARK, CONNMARK or CT, got "FORWARD"',
     ],
   );
 });
