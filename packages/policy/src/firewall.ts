@@ -72,8 +72,33 @@ export function connmarkRules(network: NetworkConfig, site: Site): FwRule[] {
   return rules;
 }
 
+/** The conntrack zone of the VPN group's DNS flows (original direction): 54, after the forwarder's port. */
+export const DNS_CONNTRACK_ZONE = 54;
+
 /**
- * nat sees only a connection's first packet: a query of the group whose 5-tuple matches a live conntrack entry
+ * nat decides once per conntrack entry, and the entry is found by 5-tuple: a group query from the same source port
+ * toward the same server as another process's recent query would join that process's un-NATed entry and leave
+ * toward the mesh, and the other process's query could join a NATed group entry and reach the WAN forwarder
+ * (both seen in the e2e SIGKILL scenario). Putting the group's DNS in its own zone (raw OUTPUT, before conntrack)
+ * keeps the two apart; replies are still matched in the default zone (--zone-orig).
+ */
+export function dnsZoneRules(gid: number): FwRule[] {
+  return (['ipv4', 'ipv6'] as const).flatMap((family) =>
+    (['udp', 'tcp'] as const).map(
+      (protocol): FwRule => ({
+        family,
+        table: 'raw',
+        chain: 'OUTPUT',
+        match: { protocol, destinationPort: 53, owner: { gid } },
+        target: { type: 'CT', zoneOrig: DNS_CONNTRACK_ZONE },
+        comment: 'dns-redirect-zone',
+      }),
+    ),
+  );
+}
+
+/**
+ * Defence in depth behind the zone: nat sees only a connection's first packet: a query of the group whose 5-tuple matches a live conntrack entry
  * of another process (same source port toward the same server within the UDP timeout) skips the DNAT and would
  * leave toward the mesh (seen in the e2e SIGKILL scenario). filter OUTPUT runs after nat OUTPUT and sees the
  * rewritten port, so whatever of the group is still aimed at port 53 there escaped the redirect: refuse it.
@@ -105,5 +130,7 @@ export function firewallRuleset(network: NetworkConfig, site: Site): Ruleset {
     ...(v4 ? { ipv4: v4.address } : {}),
     ...(v6 ? { ipv6: v6.address } : {}),
   });
-  return { rules: [...redirect, ...dnsGuardRules(site.meshVpn.gid, port), ...connmarkRules(network, site)] };
+  return {
+    rules: [...dnsZoneRules(site.meshVpn.gid), ...redirect, ...dnsGuardRules(site.meshVpn.gid, port), ...connmarkRules(network, site)],
+  };
 }

@@ -62,7 +62,7 @@ t.test('meshwan-wan: the VPN group, marked sockets, exec semantics', { skip }, a
   );
 });
 
-t.test("a group query that matches another process's conntrack entry is refused, never sent to the mesh", { skip }, async (t) => {
+t.test("the group's DNS and another process's never share a conntrack entry: no leak either way", { skip }, async (t) => {
   const n = createNode(t);
   t.equal(meshwan(n, ['apply']).status, 0);
   n.node.ip('-6', 'route', 'add', 'default', 'via', 'fd00:1::1', 'dev', 'mesh0');
@@ -71,7 +71,7 @@ t.test("a group query that matches another process's conntrack entry is refused,
   n.node.exec('nft', 'add chain inet witness out { type filter hook postrouting priority 100; }');
   n.node.exec('nft', 'add rule inet witness out oifname "mesh0" udp sport 40000 udp dport 53 counter');
   const sent = (): number => Number(/packets (\d+)/.exec(n.node.exec('nft', 'list chain inet witness out'))?.[1] ?? 'NaN');
-  // Same 5-tuple twice: first a process outside the group (its conntrack entry is not NATed), then the group.
+  // The same 5-tuple each time, alternating between a process outside the group and the group.
   const send = `import socket
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s.bind(('::', 40000))
@@ -80,9 +80,19 @@ try:
     print('sent')
 except OSError as e:
     print('refused', e.errno)`;
-  t.equal(n.node.exec('python3', '-c', send).trim(), 'sent', 'the other process queries the mesh');
+  const asGroup = () => n.node.try('setpriv', '--regid=800', '--clear-groups', 'python3', '-c', send).stdout.trim();
+  t.equal(n.node.exec('python3', '-c', send).trim(), 'sent', 'another process queries the mesh');
   t.equal(sent(), 1);
-  const group = n.node.try('setpriv', '--regid=800', '--clear-groups', 'python3', '-c', send).stdout.trim();
-  t.match(group, /^refused/, 'the group query that missed the DNAT is refused');
-  t.equal(sent(), 1, 'and nothing of the group left through mesh0');
+  t.equal(asGroup(), 'sent', 'then the group, same 5-tuple');
+  t.equal(sent(), 1, 'is redirected: nothing of the group left through mesh0');
+  t.equal(n.node.exec('python3', '-c', send).trim(), 'sent', 'the other process again, same 5-tuple');
+  t.equal(sent(), 2, 'still goes to the mesh, not into the group redirect');
+
+  // Without the zone rules, the guard alone must still fail closed.
+  const rawRules = n.node.try('ip6tables-save', '-t', 'raw').stdout;
+  t.match(rawRules, /dns-redirect-zone/, 'the zone rules are in raw OUTPUT');
+  n.node.exec('ip6tables', '-t', 'raw', '-F', 'meshwan_OUTPUT');
+  t.equal(n.node.exec('python3', '-c', send).trim(), 'sent');
+  t.match(asGroup(), /^refused/, 'without the zone, the group query that missed the DNAT is refused');
+  t.equal(sent(), 3, 'and nothing of the group left through mesh0');
 });
