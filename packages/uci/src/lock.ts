@@ -21,8 +21,9 @@ function isAddon(x: unknown): x is FlockAddon {
 
 function loadAddon(): FlockAddon | null {
   const require = createRequire(import.meta.url);
-  // ../build/ from dist/ in the tree; ./ next to the esbuild bundle on a node (mk/stage.mjs).
-  for (const path of ['../build/uci_flock.node', './uci_flock.node']) {
+  // ../build/ from dist/ in the tree; ./ next to the esbuild bundle on a node (mk/stage.mjs); the upgrade
+  // scripts are bundled into /lib/gluon/upgrade, where an addon cannot sit (the runner would execute it).
+  for (const path of ['../build/uci_flock.node', './uci_flock.node', '/usr/lib/meshwan/uci_flock.node']) {
     try {
       const mod: unknown = require(path);
       if (isAddon(mod)) return mod;
