@@ -149,6 +149,8 @@ export class RouteCache {
           if (!table) {
             table = new TableIndex();
             tables.set(e.route.table, table);
+            // compiled rules hold their tables: recompile so a rule naming this one finds it
+            this.compiled[e.route.family] = undefined;
           }
           this.routeEntries.set(key, { entry: table.add(e.route), table });
           const base = routeBaseKey(e.route);
@@ -266,12 +268,11 @@ export class RouteCache {
     rules: (f) => {
       let c = this.compiled[f];
       if (!c) {
-        c = compileRules(this.ruleLists[f]);
+        c = compileRules(this.ruleLists[f], this.tableMap[f]);
         this.compiled[f] = c;
       }
       return c;
     },
-    table: (f, id) => this.tableMap[f].get(id),
     linkExists: (name) => this.linkNames.size === 0 || this.linkNames.has(name),
     linkName: (index) => this.linkMap.get(index)?.name,
   };

@@ -7,12 +7,12 @@
  */
 
 import { FIB_RULE_IIF_DETACHED, FIB_RULE_OIF_DETACHED, RTNH_F_DEAD } from './codec/constants.js';
-import { type Family, familyOf } from './codec/ip.js';
-import type { Route } from './codec/route.js';
+import type { Family } from './codec/ip.js';
+import type { Nexthop, Route } from './codec/route.js';
 import type { Rule } from './codec/rule.js';
 import { RequestError } from './errors.js';
-import { addressWords, samePrefix } from './prefix.js';
-import type { TableIndex } from './table.js';
+import { addressWords, IPV6, maskWord, NOT_IP, parseAddressInto } from './prefix.js';
+import { type Entry, FORWARD, type Level, PROHIBIT, type TableIndex, THROW, UNREACHABLE } from './table.js';
 
 export interface LookupOptions {
   /** the packet's firewall mark (skb->mark, SO_MARK) */
@@ -44,128 +44,239 @@ export interface LookupResult {
 }
 
 export interface LookupState {
-  /** the family's rules in walk order, compiled (compileRules) */
+  /** the family's rules in walk order, compiled (compileRules) against the family's tables */
   rules(family: Family): readonly CompiledRule[];
-  table(family: Family, id: number): TableIndex | undefined;
   linkExists(name: string): boolean;
   linkName(index: number): string | undefined;
 }
 
-interface Flow {
-  family: Family;
-  dst: number[];
-  src: number[] | undefined;
-  mark: number;
-  iif: string;
-  oif: string | undefined;
-  tos: number;
+/**
+ * The packet being looked up, as numbers: one object reused by every lookup, so a lookup allocates nothing but its
+ * result (lookups are synchronous and never re-enter). Addresses are four int32 words each (prefix.ts).
+ */
+class Flow {
+  v6 = false;
+  d0 = 0;
+  d1 = 0;
+  d2 = 0;
+  d3 = 0;
+  /** a source address was given and is not the unspecified address */
+  hasSrc = false;
+  s0 = 0;
+  s1 = 0;
+  s2 = 0;
+  s3 = 0;
+  mark = 0;
+  iif = 'lo';
+  oif: string | undefined = undefined;
+  tos = 0;
 }
+
+const flow = new Flow();
+const scratch = new Int32Array(4);
+
+/** CompiledRule.act */
+const LOOKUP = 0;
+const GOTO = 1;
+const UNREACHABLE_RULE = 2;
+const PROHIBIT_RULE = 3;
+const BLACKHOLE_RULE = 4;
+/** nop and actions this walk does not model: the walk continues */
+const CONTINUE = 5;
+
+/** CompiledRule.sel: selectors beyond fwmark that the rule has */
+const SEL_IIF = 1;
+const SEL_OIF = 2;
+const SEL_DST = 4;
+const SEL_SRC = 8;
+const SEL_TOS = 16;
 
 /**
  * A rule flattened for the walk: every field present in one fixed shape (decoded rules differ in which optional
- * fields they carry, which would make each property read in the hot loop megamorphic), prefixes as words, and
- * the goto target resolved.
+ * fields they carry, which would make each property read in the hot loop megamorphic), prefixes as masked words
+ * with their masks, the action as a number, the goto target and the table resolved. Recompiled when a rule
+ * changes or a table appears (tables are never dropped from the cache).
  */
 export interface CompiledRule {
   rule: Rule;
+  sel: number;
+  act: number;
   iif: string | undefined;
   oif: string | undefined;
   iifDetached: boolean;
   oifDetached: boolean;
   fwmark: number;
   fwmask: number;
-  src: number[];
-  srcLength: number;
-  dst: number[];
-  dstLength: number;
+  s0: number;
+  s1: number;
+  s2: number;
+  s3: number;
+  sm0: number;
+  sm1: number;
+  sm2: number;
+  sm3: number;
+  d0: number;
+  d1: number;
+  d2: number;
+  d3: number;
+  dm0: number;
+  dm1: number;
+  dm2: number;
+  dm3: number;
   tos: number;
   invert: boolean;
-  action: string;
-  table: number;
+  table: TableIndex | undefined;
   /** -1 when unset */
   suppressPrefixLength: number;
   /** index of the first rule at the goto priority, -1 when there is none (an unresolved goto is skipped) */
   target: number;
 }
 
-export function compileRules(rules: readonly Rule[]): CompiledRule[] {
-  return rules.map((rule) => ({
-    rule,
-    iif: rule.iif,
-    oif: rule.oif,
-    iifDetached: (rule.flags & FIB_RULE_IIF_DETACHED) !== 0,
-    oifDetached: (rule.flags & FIB_RULE_OIF_DETACHED) !== 0,
-    fwmark: rule.fwmark ?? 0,
-    fwmask: rule.fwmask ?? 0,
-    src: (rule.src !== undefined && addressWords(rule.src)) || [],
-    srcLength: rule.srcLength,
-    dst: (rule.dst !== undefined && addressWords(rule.dst)) || [],
-    dstLength: rule.dstLength,
-    tos: rule.tos,
-    invert: rule.invert,
-    action: rule.action,
-    table: rule.table,
-    suppressPrefixLength: rule.suppressPrefixLength ?? -1,
-    target: rule.action === 'goto' ? rules.findIndex((r) => r.priority === rule.goto) : -1,
-  }));
+const actions: Record<string, number> = {
+  lookup: LOOKUP,
+  goto: GOTO,
+  unreachable: UNREACHABLE_RULE,
+  prohibit: PROHIBIT_RULE,
+  blackhole: BLACKHOLE_RULE,
+};
+
+export function compileRules(rules: readonly Rule[], tables: ReadonlyMap<number, TableIndex>): CompiledRule[] {
+  return rules.map((rule) => {
+    const src = (rule.src !== undefined && addressWords(rule.src)) || new Int32Array(4);
+    const dst = (rule.dst !== undefined && addressWords(rule.dst)) || new Int32Array(4);
+    const sm = [0, 1, 2, 3].map((k) => maskWord(rule.srcLength, k));
+    const dm = [0, 1, 2, 3].map((k) => maskWord(rule.dstLength, k));
+    const w = (words: Int32Array, masks: number[], k: number) => (words[k] as number) & (masks[k] as number);
+    const m = (masks: number[], k: number) => masks[k] as number;
+    return {
+      rule,
+      sel:
+        (rule.iif !== undefined ? SEL_IIF : 0) |
+        (rule.oif !== undefined ? SEL_OIF : 0) |
+        (rule.dstLength > 0 ? SEL_DST : 0) |
+        (rule.srcLength > 0 ? SEL_SRC : 0) |
+        (rule.tos ? SEL_TOS : 0),
+      act: actions[rule.action] ?? CONTINUE,
+      iif: rule.iif,
+      oif: rule.oif,
+      iifDetached: (rule.flags & FIB_RULE_IIF_DETACHED) !== 0,
+      oifDetached: (rule.flags & FIB_RULE_OIF_DETACHED) !== 0,
+      fwmark: rule.fwmark ?? 0,
+      fwmask: rule.fwmask ?? 0,
+      s0: w(src, sm, 0),
+      s1: w(src, sm, 1),
+      s2: w(src, sm, 2),
+      s3: w(src, sm, 3),
+      sm0: m(sm, 0),
+      sm1: m(sm, 1),
+      sm2: m(sm, 2),
+      sm3: m(sm, 3),
+      d0: w(dst, dm, 0),
+      d1: w(dst, dm, 1),
+      d2: w(dst, dm, 2),
+      d3: w(dst, dm, 3),
+      dm0: m(dm, 0),
+      dm1: m(dm, 1),
+      dm2: m(dm, 2),
+      dm3: m(dm, 3),
+      tos: rule.tos,
+      invert: rule.invert,
+      table: rule.action === 'lookup' ? tables.get(rule.table) : undefined,
+      suppressPrefixLength: rule.suppressPrefixLength ?? -1,
+      target: rule.action === 'goto' ? rules.findIndex((r) => r.priority === rule.goto) : -1,
+    };
+  });
 }
 
-function ruleMatches(r: CompiledRule, flow: Flow, state: LookupState): boolean {
-  let ok = true;
-  if (r.iif !== undefined && (r.iifDetached || r.iif !== flow.iif || !state.linkExists(r.iif))) ok = false;
-  else if (r.oif !== undefined && (r.oifDetached || r.oif !== flow.oif || !state.linkExists(r.oif))) ok = false;
-  else if ((r.fwmark ^ flow.mark) & r.fwmask) ok = false;
-  else if (r.dstLength > 0 && !samePrefix(flow.dst, r.dst, r.dstLength)) ok = false;
-  else if (r.srcLength > 0) {
-    // IPv4 compares the flow's saddr (0.0.0.0 when unset); IPv6 cannot match a source it does not have
-    const src = flow.src ?? (flow.family === 'inet' ? [0] : undefined);
-    if (src === undefined || !samePrefix(src, r.src, r.srcLength)) ok = false;
-  }
-  if (ok && r.tos && r.tos !== flow.tos) ok = false;
-  return r.invert ? !ok : ok;
-}
-
-function usable(route: Route, flow: Flow, state: LookupState): boolean {
+/** fib_rule_match() after the fwmark test: iif/oif, then the family's to/from/tos. */
+function selectorsMatch(r: CompiledRule, f: Flow, state: LookupState): boolean {
+  const sel = r.sel;
+  if (sel & SEL_IIF && (r.iifDetached || r.iif !== f.iif || !state.linkExists(r.iif as string))) return false;
+  if (sel & SEL_OIF && (r.oifDetached || r.oif !== f.oif || !state.linkExists(r.oif as string))) return false;
+  if (sel & SEL_DST && ((f.d0 & r.dm0) !== r.d0 || (f.d1 & r.dm1) !== r.d1 || (f.d2 & r.dm2) !== r.d2 || (f.d3 & r.dm3) !== r.d3))
+    return false;
   if (
-    route.type !== 'unicast' &&
-    route.type !== 'local' &&
-    route.type !== 'broadcast' &&
-    route.type !== 'multicast' &&
-    route.type !== 'anycast'
+    sel & SEL_SRC &&
+    // IPv4 compares the flow's saddr (0.0.0.0 when unset); IPv6 cannot match a source it does not have
+    ((f.v6 && !f.hasSrc) || (f.s0 & r.sm0) !== r.s0 || (f.s1 & r.sm1) !== r.s1 || (f.s2 & r.sm2) !== r.s2 || (f.s3 & r.sm3) !== r.s3)
   )
-    return true; // reject and throw routes have no nexthop to check
-  if (route.flags & RTNH_F_DEAD) return false;
-  const hops = route.nexthops ?? [{ oif: route.oif ?? 0, flags: route.flags }];
-  return hops.some(
-    (nh) => !(nh.flags & RTNH_F_DEAD) && (flow.oif === undefined || flow.family === 'inet6' || state.linkName(nh.oif) === flow.oif),
-  );
+    return false;
+  return !(sel & SEL_TOS) || r.tos === f.tos;
+}
+
+function usable(e: Entry, f: Flow, state: LookupState): boolean {
+  if (!e.hasNexthops) return true; // reject and throw routes have no nexthop to check
+  if (e.dead) return false;
+  const any = f.oif === undefined || f.v6;
+  const hops = e.nexthops;
+  if (hops === undefined) return any || state.linkName(e.oif < 0 ? 0 : e.oif) === f.oif;
+  for (let i = 0; i < hops.length; i++) {
+    const nh = hops[i] as Nexthop;
+    if (!(nh.flags & RTNH_F_DEAD) && (any || state.linkName(nh.oif) === f.oif)) return true;
+  }
+  return false;
 }
 
 /** Longest prefix, then the kernel's order within the prefix; undefined when nothing matches. */
-export function lookupTable(table: TableIndex, flow: Flow, state: LookupState): Route | undefined {
-  const lengths = table.lengths;
-  for (let li = 0; li < lengths.length; li++) {
-    const length = lengths[li] as number;
-    const bucket = table.find(flow.dst, length);
-    if (!bucket) continue;
-    let fallback: Route | undefined;
-    for (let bi = 0; bi < bucket.length; bi++) {
-      const entry = bucket[bi] as (typeof bucket)[number];
-      const r = entry.route;
-      if (flow.family === 'inet' && r.tos && r.tos !== flow.tos) continue;
-      if (entry.srcWords && (flow.src === undefined || !samePrefix(flow.src, entry.srcWords, r.srcLength))) continue;
-      if (!usable(r, flow, state)) continue;
+function lookupTable(table: TableIndex, f: Flow, state: LookupState): Entry | undefined {
+  const levels = table.levels;
+  for (let li = 0; li < levels.length; li++) {
+    let fallback: Entry | undefined;
+    for (let e = (levels[li] as Level).get(f.d0, f.d1, f.d2, f.d3); e !== undefined; e = e.next) {
+      if (!f.v6 && e.tos && e.tos !== f.tos) continue;
+      const src = e.src;
+      if (
+        src !== undefined &&
+        (!f.hasSrc ||
+          (f.s0 & (src[4] as number)) !== src[0] ||
+          (f.s1 & (src[5] as number)) !== src[1] ||
+          (f.s2 & (src[6] as number)) !== src[2] ||
+          (f.s3 & (src[7] as number)) !== src[3])
+      )
+        continue;
+      if (!usable(e, f, state)) continue;
       // IPv6 prefers, among routes of the lowest metric, one through the requested output device (rt6_check_dev)
-      if (flow.family === 'inet6' && flow.oif !== undefined && r.oif !== undefined && state.linkName(r.oif) !== flow.oif) {
-        if (!fallback) fallback = r;
+      if (f.v6 && f.oif !== undefined && e.oif >= 0 && state.linkName(e.oif) !== f.oif) {
+        if (!fallback) fallback = e;
         continue;
       }
-      if (fallback && fallback.metric !== r.metric) return fallback;
-      return r;
+      if (fallback && fallback.metric !== e.metric) return fallback;
+      return e;
     }
     if (fallback) return fallback;
   }
   return undefined;
+}
+
+/** Reads `dst` and `options` into the shared Flow; returns the family. */
+function readFlow(dst: string, options: LookupOptions): Family {
+  const f = flow;
+  const kind = parseAddressInto(dst, scratch);
+  if (kind === NOT_IP) throw new RequestError('dst', dst, 'an IP address');
+  const family: Family = kind === IPV6 ? 'inet6' : 'inet';
+  f.v6 = kind === IPV6;
+  f.d0 = scratch[0] as number;
+  f.d1 = scratch[1] as number;
+  f.d2 = scratch[2] as number;
+  f.d3 = scratch[3] as number;
+  f.hasSrc = false;
+  f.s0 = f.s1 = f.s2 = f.s3 = 0;
+  if (options.src !== undefined) {
+    if (parseAddressInto(options.src, scratch) !== kind) throw new RequestError('src', options.src, `an address of family ${family}`);
+    // the unspecified address is no source (the kernel's saddr 0 / in6addr_any)
+    if (scratch[0] || scratch[1] || scratch[2] || scratch[3]) {
+      f.hasSrc = true;
+      f.s0 = scratch[0] as number;
+      f.s1 = scratch[1] as number;
+      f.s2 = scratch[2] as number;
+      f.s3 = scratch[3] as number;
+    }
+  }
+  f.mark = options.mark ?? 0;
+  f.iif = options.iif ?? 'lo';
+  f.oif = options.oif;
+  f.tos = options.tos ?? 0;
+  return family;
 }
 
 const routeErrors = {
@@ -175,62 +286,49 @@ const routeErrors = {
 } as const;
 
 export function lookupRoute(dst: string, options: LookupOptions, state: LookupState): LookupResult {
-  const family = familyOf(dst);
-  const dstWords = addressWords(dst);
-  if (!family || dstWords === undefined) throw new RequestError('dst', dst, 'an IP address');
-  let srcWords: number[] | undefined;
-  if (options.src !== undefined) {
-    srcWords = addressWords(options.src);
-    if (srcWords === undefined || familyOf(options.src) !== family)
-      throw new RequestError('src', options.src, `an address of family ${family}`);
-    if (srcWords.every((w) => w === 0)) srcWords = undefined;
-  }
-  const flow: Flow = {
-    family,
-    dst: dstWords,
-    src: srcWords,
-    mark: options.mark ?? 0,
-    iif: options.iif ?? 'lo',
-    oif: options.oif,
-    tos: options.tos ?? 0,
-  };
+  const family = readFlow(dst, options);
+  const f = flow;
   const rules = state.rules(family);
   let result: LookupResult | undefined;
   for (let i = 0; i < rules.length; i++) {
-    const compiled = rules[i] as CompiledRule;
-    const rule = compiled.rule;
-    if (!ruleMatches(compiled, flow, state)) continue;
-    const action = compiled.action;
-    if (action === 'goto') {
-      const target = compiled.target;
+    const r = rules[i] as CompiledRule;
+    let ok = ((r.fwmark ^ f.mark) & r.fwmask) === 0;
+    if (ok && r.sel !== 0) ok = selectorsMatch(r, f, state);
+    if (ok === r.invert) continue;
+    const act = r.act;
+    if (act === LOOKUP) {
+      const entry = r.table && lookupTable(r.table, f, state);
+      // a throw route, or no route, continues with the next rule
+      if (entry === undefined || entry.kind === THROW) continue;
+      const rule = r.rule;
+      if (entry.kind !== FORWARD) {
+        const route = entry.route;
+        const verdict = entry.kind === UNREACHABLE ? 'unreachable' : entry.kind === PROHIBIT ? 'prohibit' : 'blackhole';
+        result = { family, verdict, code: routeErrors[verdict], rule, table: rule.table, route };
+        break;
+      }
+      // fib4_rule_suppress / fib6_rule_suppress: a route no more specific than suppress_prefixlength is ignored
+      if (r.suppressPrefixLength >= 0 && entry.dstLength <= r.suppressPrefixLength) continue;
+      result = { family, verdict: 'route', rule, table: rule.table, route: entry.route };
+      break;
+    }
+    if (act === GOTO) {
       // an unresolved goto (no rule at the target priority) is skipped, as FIB_RULE_UNRESOLVED
-      if (target > i) i = target - 1;
+      if (r.target > i) i = r.target - 1;
       continue;
     }
-    if (action === 'nop') continue;
-    if (action === 'unreachable') {
-      result = { family, verdict: 'unreachable', code: 'ENETUNREACH', rule };
+    if (act === UNREACHABLE_RULE) {
+      result = { family, verdict: 'unreachable', code: 'ENETUNREACH', rule: r.rule };
       break;
     }
-    if (action === 'prohibit' || action === 'blackhole') {
-      result = { family, verdict: action, code: routeErrors[action], rule };
+    if (act === PROHIBIT_RULE || act === BLACKHOLE_RULE) {
+      const verdict = act === PROHIBIT_RULE ? 'prohibit' : 'blackhole';
+      result = { family, verdict, code: routeErrors[verdict], rule: r.rule };
       break;
     }
-    if (action !== 'lookup') continue;
-    const table = state.table(family, compiled.table);
-    const route = table && lookupTable(table, flow, state);
-    if (!route || route.type === 'throw') continue;
-    if (route.type === 'unreachable' || route.type === 'prohibit' || route.type === 'blackhole') {
-      result = { family, verdict: route.type, code: routeErrors[route.type], rule, table: rule.table, route };
-      break;
-    }
-    // fib4_rule_suppress / fib6_rule_suppress: a route no more specific than suppress_prefixlength is ignored
-    if (compiled.suppressPrefixLength >= 0 && route.dstLength <= compiled.suppressPrefixLength) continue;
-    result = { family, verdict: 'route', rule, table: rule.table, route };
-    break;
   }
   if (!result) result = { family, verdict: 'unreachable', code: 'ENETUNREACH' };
-  if (family === 'inet' && flow.oif !== undefined && result.verdict !== 'route') {
+  if (family === 'inet' && f.oif !== undefined && result.verdict !== 'route') {
     // ip_route_output_key_hash_rcu: "Apparently, routing tables are wrong. Assume, that the destination is on link."
     return { family, verdict: 'route', onLink: true };
   }

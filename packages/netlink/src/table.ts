@@ -1,116 +1,252 @@
 /**
- * One routing table of one family, indexed for longest-prefix match: prefix length -> one Map level per 32-bit
- * word of the prefix -> routes. Routes under one prefix are kept in the kernel's preference order: IPv4 by tos
- * (non-zero first) then metric (fib_trie's fa list), IPv6 by source prefix length (longest first, the fib6 source
- * subtree) then metric.
+ * One routing table of one family, indexed for longest-prefix match. Every prefix length present has a Level: an
+ * open-addressing hash table (linear probing, backward-shift deletion) from the prefix's masked address words to
+ * the routes under that prefix, at most a quarter full so that a probe rarely passes another prefix. A lookup probes the levels present, longest first; a table holds few distinct
+ * lengths (a node's main table: 128, 64, 48 and 0), so that is a handful of integer hashes and compares with
+ * nothing allocated, where a trie would visit a node per distinguishing bit.
+ *
+ * A slot holds the first Entry of its prefix; the others follow through `next` in the kernel's preference order:
+ * IPv4 by tos (non-zero first) then metric (fib_trie's fa list), IPv6 by source prefix length (longest first, the
+ * fib6 source subtree) then metric. The keys live in the entries, so a hit touches two cache lines (the slot and
+ * the Entry the lookup needs anyway): on 100k routes the lookup is bound by cache misses more than by arithmetic.
  */
-import type { Route } from './codec/route.js';
-import { addressWords, levelKey } from './prefix.js';
+import { RTNH_F_DEAD } from './codec/constants.js';
+import type { Nexthop, Route } from './codec/route.js';
+import { addressWords, maskWord } from './prefix.js';
 
-export interface Entry {
-  route: Route;
-  /** the source prefix's words (IPv6 source-specific routes), undefined for none */
-  srcWords: number[] | undefined;
+/** Entry.kind: what the route does with a packet that reaches it. */
+export const FORWARD = 0;
+export const THROW = 1;
+export const UNREACHABLE = 2;
+export const PROHIBIT = 3;
+export const BLACKHOLE = 4;
+
+function kindOf(type: string): number {
+  switch (type) {
+    case 'throw':
+      return THROW;
+    case 'unreachable':
+      return UNREACHABLE;
+    case 'prohibit':
+      return PROHIBIT;
+    case 'blackhole':
+      return BLACKHOLE;
+    default:
+      return FORWARD;
+  }
 }
 
-type Level = Map<number, Level | Entry[]>;
+/** Route types that carry nexthops to check (fib_props error 0); reject, throw and nat routes have none. */
+const HAS_NEXTHOPS = new Set(['unicast', 'local', 'broadcast', 'multicast', 'anycast']);
 
-function compare(a: Entry, b: Entry): number {
-  if (a.route.family === 'inet') return b.route.tos - a.route.tos || a.route.metric - b.route.metric;
-  return b.route.srcLength - a.route.srcLength || a.route.metric - b.route.metric;
+const ZERO = new Int32Array(4);
+
+/** A route with what the lookup reads flattened into one fixed shape (a class, so property reads stay monomorphic). */
+export class Entry {
+  readonly route: Route;
+  /** the destination prefix's masked words */
+  readonly k0: number;
+  readonly k1: number;
+  readonly k2: number;
+  readonly k3: number;
+  readonly dstLength: number;
+  readonly kind: number;
+  readonly tos: number;
+  readonly metric: number;
+  /** a source-specific route (IPv6 `from`): the masked source words [0..3] and the mask [4..7]; else undefined */
+  readonly src: Int32Array | undefined;
+  /** whether the route has nexthops to check (unicast, local, ...) */
+  readonly hasNexthops: boolean;
+  /** RTNH_F_DEAD on the route itself (its single nexthop is down) */
+  readonly dead: boolean;
+  /** the single nexthop's output interface, -1 when absent */
+  readonly oif: number;
+  readonly nexthops: readonly Nexthop[] | undefined;
+  /** the next route under the same prefix, in preference order */
+  next: Entry | undefined = undefined;
+
+  constructor(route: Route) {
+    this.route = route;
+    const dst = addressWords(route.dst) ?? ZERO;
+    this.dstLength = route.dstLength;
+    this.k0 = (dst[0] as number) & maskWord(route.dstLength, 0);
+    this.k1 = (dst[1] as number) & maskWord(route.dstLength, 1);
+    this.k2 = (dst[2] as number) & maskWord(route.dstLength, 2);
+    this.k3 = (dst[3] as number) & maskWord(route.dstLength, 3);
+    this.kind = kindOf(route.type);
+    this.tos = route.tos;
+    this.metric = route.metric;
+    const words = route.src !== undefined && route.srcLength > 0 ? addressWords(route.src) : undefined;
+    let src: Int32Array | undefined;
+    if (words) {
+      src = new Int32Array(8);
+      for (let k = 0; k < 4; k++) {
+        src[k + 4] = maskWord(route.srcLength, k);
+        src[k] = (words[k] as number) & (src[k + 4] as number);
+      }
+    }
+    this.src = src;
+    this.hasNexthops = HAS_NEXTHOPS.has(route.type);
+    this.dead = (route.flags & RTNH_F_DEAD) !== 0;
+    this.oif = route.oif ?? -1;
+    this.nexthops = route.nexthops;
+  }
+}
+
+/** Whether `a` goes after `b` under one prefix. */
+function after(a: Entry, b: Entry): boolean {
+  if (a.route.family === 'inet') return (b.tos - a.tos || a.metric - b.metric) > 0;
+  return (b.route.srcLength - a.route.srcLength || a.metric - b.metric) > 0;
+}
+
+/** Mixes four masked words into a 32-bit hash (multiply-xorshift rounds, as in MurmurHash3's finalizer). */
+function hash(k0: number, k1: number, k2: number, k3: number): number {
+  let h = Math.imul(k0 ^ 0x3c6ef372, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 15) ^ k1, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ k2, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16) ^ k3, 0x27d4eb2f);
+  return h ^ (h >>> 15);
+}
+
+/** The prefixes of one length: masked words -> the first of their routes. */
+export class Level {
+  readonly length: number;
+  readonly m0: number;
+  readonly m1: number;
+  readonly m2: number;
+  readonly m3: number;
+  /** number of prefixes held */
+  count = 0;
+  private slots: (Entry | undefined)[] = new Array<Entry | undefined>(8).fill(undefined);
+
+  constructor(length: number) {
+    this.length = length;
+    this.m0 = maskWord(length, 0);
+    this.m1 = maskWord(length, 1);
+    this.m2 = maskWord(length, 2);
+    this.m3 = maskWord(length, 3);
+  }
+
+  /** The first route under the prefix of this length that covers the address w0..w3, or undefined. */
+  get(w0: number, w1: number, w2: number, w3: number): Entry | undefined {
+    const k0 = w0 & this.m0;
+    const k1 = w1 & this.m1;
+    const k2 = w2 & this.m2;
+    const k3 = w3 & this.m3;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let i = hash(k0, k1, k2, k3) & mask; ; i = (i + 1) & mask) {
+      const e = slots[i];
+      if (e === undefined) return undefined;
+      if (e.k0 === k0 && e.k1 === k1 && e.k2 === k2 && e.k3 === k3) return e;
+    }
+  }
+
+  /** The slot holding the prefix of `e`, or the empty slot where it would go. */
+  private slotOf(e: Entry): number {
+    const mask = this.slots.length - 1;
+    let i = hash(e.k0, e.k1, e.k2, e.k3) & mask;
+    for (let o = this.slots[i]; o !== undefined; o = this.slots[i]) {
+      if (o.k0 === e.k0 && o.k1 === e.k1 && o.k2 === e.k2 && o.k3 === e.k3) break;
+      i = (i + 1) & mask;
+    }
+    return i;
+  }
+
+  add(entry: Entry): void {
+    if (4 * (this.count + 1) > this.slots.length) this.grow();
+    const i = this.slotOf(entry);
+    let head = this.slots[i];
+    if (head === undefined || after(head, entry)) {
+      if (head === undefined) this.count++;
+      entry.next = head;
+      this.slots[i] = entry;
+      return;
+    }
+    while (head.next !== undefined && !after(head.next, entry)) head = head.next;
+    entry.next = head.next;
+    head.next = entry;
+  }
+
+  /** Removes `entry`; false when it is not here. */
+  remove(entry: Entry): boolean {
+    let i = this.slotOf(entry);
+    const head = this.slots[i];
+    if (head === undefined) return false;
+    if (head !== entry) {
+      let prev = head;
+      while (prev.next !== undefined && prev.next !== entry) prev = prev.next;
+      if (prev.next !== entry) return false;
+      prev.next = entry.next;
+      entry.next = undefined;
+      return true;
+    }
+    const rest = entry.next;
+    entry.next = undefined;
+    if (rest !== undefined) {
+      this.slots[i] = rest;
+      return true;
+    }
+    // the prefix is gone: Knuth's deletion for linear probing moves later members of the run back
+    this.count--;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const e = slots[j];
+      if (e === undefined) break;
+      const home = hash(e.k0, e.k1, e.k2, e.k3) & mask;
+      // the entry at j may move to the hole at i unless its home slot lies cyclically in (i, j]
+      if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+      slots[i] = e;
+      i = j;
+    }
+    slots[i] = undefined;
+    return true;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Array<Entry | undefined>(old.length * 2).fill(undefined);
+    for (const head of old) if (head !== undefined) this.slots[this.slotOf(head)] = head;
+  }
+
+  *entries(): Generator<Entry> {
+    for (let e of this.slots) for (; e !== undefined; e = e.next) yield e;
+  }
 }
 
 export class TableIndex {
-  /** prefix lengths present, longest first */
-  lengths: number[] = [];
-  private readonly roots = new Map<number, Level>();
-  private readonly zero: Entry[] = [];
-  private readonly counts = new Map<number, number>();
+  /** the prefix lengths present, longest first */
+  levels: Level[] = [];
+  private readonly byLength: (Level | undefined)[] = [];
   size = 0;
 
-  /** The routes under exactly this prefix, or undefined. */
-  find(words: readonly number[], length: number): Entry[] | undefined {
-    if (length === 0) return this.zero.length ? this.zero : undefined;
-    let node: Level | Entry[] | undefined = this.roots.get(length);
-    const levels = (length + 31) >> 5;
-    for (let k = 0; k < levels && node !== undefined; k++) node = (node as Level).get(levelKey(words, k, length));
-    return node as Entry[] | undefined;
-  }
-
-  private bucketFor(words: readonly number[], length: number): Entry[] {
-    if (length === 0) return this.zero;
-    let node = this.roots.get(length);
-    if (!node) {
-      node = new Map();
-      this.roots.set(length, node);
-    }
-    const levels = (length + 31) >> 5;
-    for (let k = 0; k < levels; k++) {
-      const key = levelKey(words, k, length);
-      let next = node.get(key);
-      if (next === undefined) {
-        next = k === levels - 1 ? [] : new Map();
-        node.set(key, next);
-      }
-      if (k === levels - 1) return next as Entry[];
-      node = next as Level;
-    }
-    throw new Error('unreachable');
-  }
-
   add(route: Route): Entry {
-    const words = addressWords(route.dst) ?? [0, 0, 0, 0];
-    const srcWords = route.src !== undefined && route.srcLength > 0 ? addressWords(route.src) : undefined;
-    const entry: Entry = { route, srcWords };
-    const bucket = this.bucketFor(words, route.dstLength);
-    let i = bucket.length;
-    while (i > 0 && compare(bucket[i - 1] as Entry, entry) > 0) i--;
-    bucket.splice(i, 0, entry);
-    const count = (this.counts.get(route.dstLength) ?? 0) + 1;
-    this.counts.set(route.dstLength, count);
-    if (count === 1) {
-      this.lengths.push(route.dstLength);
-      this.lengths.sort((a, b) => b - a);
+    const entry = new Entry(route);
+    let level = this.byLength[entry.dstLength];
+    if (!level) {
+      level = new Level(entry.dstLength);
+      this.byLength[entry.dstLength] = level;
+      this.levels.push(level);
+      this.levels.sort((a, b) => b.length - a.length);
     }
+    level.add(entry);
     this.size++;
     return entry;
   }
 
   remove(entry: Entry): void {
-    const words = addressWords(entry.route.dst) ?? [0, 0, 0, 0];
-    const length = entry.route.dstLength;
-    const bucket = this.find(words, length);
-    const i = bucket ? bucket.indexOf(entry) : -1;
-    if (!bucket || i < 0) return;
-    bucket.splice(i, 1);
+    const level = this.byLength[entry.dstLength];
+    if (!level?.remove(entry)) return;
     this.size--;
-    const count = (this.counts.get(length) ?? 1) - 1;
-    if (bucket.length === 0 && length > 0) {
-      // drop the empty bucket from its parent level (empty inner levels stay; they are few and reused)
-      let node = this.roots.get(length) as Level;
-      const levels = (length + 31) >> 5;
-      for (let k = 0; k < levels - 1; k++) node = node.get(levelKey(words, k, length)) as Level;
-      node.delete(levelKey(words, levels - 1, length));
+    if (level.count === 0) {
+      this.byLength[level.length] = undefined;
+      this.levels = this.levels.filter((l) => l !== level);
     }
-    if (count === 0) {
-      this.counts.delete(length);
-      this.roots.delete(length);
-      this.lengths = this.lengths.filter((l) => l !== length);
-    } else this.counts.set(length, count);
   }
 
   /** Every entry, longest prefixes first. */
   *entries(): Generator<Entry> {
-    function* walk(node: Level | Entry[]): Generator<Entry> {
-      if (Array.isArray(node)) yield* node;
-      else for (const child of node.values()) yield* walk(child);
-    }
-    for (const length of this.lengths) {
-      if (length === 0) yield* this.zero;
-      else {
-        const root = this.roots.get(length);
-        if (root) yield* walk(root);
-      }
-    }
+    for (const level of this.levels) yield* level.entries();
   }
 }
