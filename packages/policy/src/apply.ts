@@ -27,7 +27,7 @@ export interface ApplyScope {
 /** Makes the kernel's rules and routes match the context. */
 export function applyRouting(nl: Netlink, ctx: Context): ApplyReport {
   const state = readKernel(nl);
-  const desired = deriveDesired(ctx.network, ctx.split, state);
+  const desired = deriveDesired(ctx.network, ctx.split, state, ctx.uplinks);
   const plan = planChanges(desired, state.rules, state.routes);
   const changes: string[] = [];
   const errors: ApplyError[] = [];

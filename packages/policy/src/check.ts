@@ -5,11 +5,12 @@
 import type { Firewall } from '@meshwan/iptables-wrapper';
 import type { Context } from './config.js';
 import { deriveDesired } from './desired.js';
-import { type Finding, routingFindings } from './findings.js';
+import { type Finding, routingFindings, uplinksFindings } from './findings.js';
 import { firewallRuleset, wanDevices } from './firewall.js';
 import { parseAddress } from './ip.js';
 import { forwarderOtherSockets, listensOn, type ProcSocket, type SsSocket } from './sockets.js';
 import type { KernelState } from './state.js';
+import type { UplinksReport } from './uplinks.js';
 
 export interface CheckInput {
   readonly ctx: Context;
@@ -17,6 +18,8 @@ export interface CheckInput {
   readonly procSockets: readonly ProcSocket[];
   /** Undefined when ss could not run. */
   readonly ssSockets: readonly SsSocket[] | undefined;
+  /** the uplinks daemon's status, judged (undefined: not looked at) */
+  readonly uplinks?: UplinksReport;
 }
 
 export interface CheckReport {
@@ -62,19 +65,22 @@ export function forwarderFindings(input: CheckInput): { findings: Finding[]; not
 
 export async function runCheck(input: CheckInput, firewall: Firewall | undefined): Promise<CheckReport> {
   const { ctx, kernel } = input;
-  const desired = deriveDesired(ctx.network, ctx.split, kernel);
+  const desired = deriveDesired(ctx.network, ctx.split, kernel, ctx.uplinks);
   const findings: Finding[] = ctx.network.errors.map((e) => ({
     code: 'config-error' as const,
     what: `${e.message} (section skipped, as netifd does)`,
     fix: `fix ${e.section}${e.option ? `.${e.option}` : ''} in ${e.file}`,
   }));
+  // The uplinks daemon's probe tables are WAN tables too: an unmarked packet must never reach one.
+  const wanTables = new Set([...desired.ownedTables, ...ctx.uplinks.uplinks.map((u) => u.probeTable)]);
   findings.push(
     ...routingFindings(kernel, {
       split: ctx.split,
       families: desired.gatedFamilies,
-      wanTables: desired.ownedTables,
+      wanTables,
       wanDevices: wanDevices(ctx.network).map((d) => d.dev),
     }),
+    ...uplinksFindings(kernel, ctx.uplinks, input.uplinks, desired.ownedTables),
   );
   const notes: string[] = [];
   if (firewall) {

@@ -15,17 +15,20 @@ import { readKernel } from './kernel.js';
 import { readRepairs } from './repairs.js';
 import { readProcSockets, readSs } from './sockets.js';
 import { buildStatus, renderStatus } from './status.js';
+import { readUplinksReport } from './uplinks.js';
 
 const usage = `usage: meshwan apply [--firewall-only] [--root DIR]
        meshwan daemon [--root DIR]
-       meshwan check [--json] [--root DIR]
-       meshwan status [--json] [--root DIR]`;
+       meshwan check [--json] [--root DIR] [--uplinks-status FILE]
+       meshwan status [--json] [--root DIR] [--uplinks-status FILE]`;
 
 interface Args {
   readonly command: string;
   readonly root?: string;
   readonly json: boolean;
   readonly firewallOnly: boolean;
+  /** meshwan-uplinks' status file (default ROOT/var/run/meshwan-uplinks.json) */
+  readonly uplinksStatus?: string;
 }
 
 export function parseArgs(argv: readonly string[]): Args {
@@ -35,6 +38,7 @@ export function parseArgs(argv: readonly string[]): Args {
   let root: string | undefined;
   let json = false;
   let firewallOnly = false;
+  let uplinksStatus: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a === '--root') {
@@ -42,10 +46,20 @@ export function parseArgs(argv: readonly string[]): Args {
       if (root === undefined) throw new UsageError('--root needs a directory');
     } else if (a?.startsWith('--root=')) root = a.slice('--root='.length);
     else if (a === '--json' && (command === 'check' || command === 'status')) json = true;
-    else if ((a === '--firewall-only' || a === '--firewall') && command === 'apply') firewallOnly = true;
+    else if ((a === '--uplinks-status' || a?.startsWith('--uplinks-status=')) && (command === 'check' || command === 'status')) {
+      uplinksStatus = a === '--uplinks-status' ? rest[++i] : a.slice('--uplinks-status='.length);
+      if (uplinksStatus === undefined || uplinksStatus === '' || uplinksStatus.startsWith('-'))
+        throw new UsageError('--uplinks-status needs a file');
+    } else if ((a === '--firewall-only' || a === '--firewall') && command === 'apply') firewallOnly = true;
     else throw new UsageError(`unknown option ${a} for ${command}`);
   }
-  return { command, json, firewallOnly, ...(root !== undefined ? { root } : {}) };
+  return {
+    command,
+    json,
+    firewallOnly,
+    ...(root !== undefined ? { root } : {}),
+    ...(uplinksStatus !== undefined ? { uplinksStatus } : {}),
+  };
 }
 
 function firewallFor(ctx: Context, log: (line: string) => void): Firewall | undefined {
@@ -67,7 +81,7 @@ function envMs(name: string, fallback: number): number {
 }
 
 async function run(args: Args): Promise<number> {
-  const paths = resolvePaths(args.root);
+  const paths = resolvePaths(args.root, args.uplinksStatus);
   const ctx = loadContext(paths);
   switch (args.command) {
     case 'apply': {
@@ -124,7 +138,13 @@ async function run(args: Args): Promise<number> {
         nl.close();
       }
       const report = await runCheck(
-        { ctx, kernel, procSockets: readProcSockets(), ssSockets: readSs() },
+        {
+          ctx,
+          kernel,
+          procSockets: readProcSockets(),
+          ssSockets: readSs(),
+          uplinks: readUplinksReport(ctx.uplinks, paths.uplinksStatus),
+        },
         firewallFor(ctx, () => {}),
       );
       if (args.json) out(`${JSON.stringify(report, null, 2)}\n`);
@@ -156,7 +176,14 @@ async function run(args: Args): Promise<number> {
           redirect = { inSync: null, drift: [e instanceof Error ? e.message : String(e)] };
         }
       }
-      const status = buildStatus(ctx, kernel, readProcSockets(), redirect, readRepairs(paths.stateDir));
+      const status = buildStatus(
+        ctx,
+        kernel,
+        readProcSockets(),
+        redirect,
+        readRepairs(paths.stateDir),
+        readUplinksReport(ctx.uplinks, paths.uplinksStatus),
+      );
       out(args.json ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status));
       return 0;
     }

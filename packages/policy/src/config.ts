@@ -11,6 +11,7 @@ import { ConfigError } from './errors.js';
 import { type NetworkConfig, parseNetwork, parseTableNames, type TableNames } from './network.js';
 import type { SplitParams } from './state.js';
 import type { UciSectionInput } from './uci-input.js';
+import { loadUplinksView, UPLINKS_CONFIG, UPLINKS_STATUS_FILE, type UplinksView } from './uplinks.js';
 
 export interface Paths {
   readonly root: string;
@@ -19,9 +20,13 @@ export interface Paths {
   /** Where the daemon records its last repairs for `meshwan status`. */
   readonly stateDir: string;
   readonly site?: string;
+  /** /etc/config/meshwan-uplinks: when it has an enabled interface, the WAN default is the uplinks daemon's */
+  readonly uplinksConfig: string;
+  /** the uplinks daemon's status file (`--uplinks-status FILE`) */
+  readonly uplinksStatus: string;
 }
 
-export function resolvePaths(root = process.env.MESHWAN_ROOT ?? '/'): Paths {
+export function resolvePaths(root = process.env.MESHWAN_ROOT ?? '/', uplinksStatus?: string): Paths {
   const siteInRoot = join(root, 'lib/gluon/site.ini');
   const site = process.env.MESHWAN_SITE ?? (existsSync(siteInRoot) ? siteInRoot : undefined);
   return {
@@ -29,6 +34,8 @@ export function resolvePaths(root = process.env.MESHWAN_ROOT ?? '/'): Paths {
     network: join(root, 'etc/config/network'),
     rtTables: join(root, 'etc/iproute2/rt_tables'),
     stateDir: process.env.MESHWAN_STATE_DIR ?? join(root, 'var/run/meshwan'),
+    uplinksConfig: join(root, 'etc/config', UPLINKS_CONFIG),
+    uplinksStatus: uplinksStatus ?? join(root, UPLINKS_STATUS_FILE),
     ...(site !== undefined ? { site } : {}),
   };
 }
@@ -38,6 +45,7 @@ export interface Context {
   readonly site: Site;
   readonly split: SplitParams;
   readonly network: NetworkConfig;
+  readonly uplinks: UplinksView;
 }
 
 /** uci sections as policy's input; anonymous ones named `@type[n]` as `uci show` does. */
@@ -72,5 +80,6 @@ export function loadContext(paths: Paths): Context {
   }
   const pkg = parseUci(bytes, { file: paths.network, package: 'network' });
   const network = parseNetwork(sectionsOf(pkg), paths.network, readTables(paths.rtTables));
-  return { paths, site, split: { mark: site.wan.mark, mask: site.wan.mask, table: site.wan.table }, network };
+  const uplinks = loadUplinksView(paths.uplinksConfig, sectionsOf);
+  return { paths, site, split: { mark: site.wan.mark, mask: site.wan.mask, table: site.wan.table }, network, uplinks };
 }

@@ -27,7 +27,7 @@ export class Daemon {
   private ctx: Context;
   private stopping = false;
   private reloadWanted = false;
-  private networkMtimeMs: number;
+  private networkMtimeMs: string;
   private repairs: Repair[];
   private lastFirewallMs = 0;
   private wake: (() => void) | undefined;
@@ -40,12 +40,16 @@ export class Daemon {
     this.repairs = readRepairs(opts.paths.stateDir);
   }
 
-  private mtime(): number {
-    try {
-      return statSync(this.opts.paths.network).mtimeMs;
-    } catch {
-      return 0;
-    }
+  /** The network config's and the uplinks config's mtimes: a change to either re-reads both. */
+  private mtime(): string {
+    const of = (path: string) => {
+      try {
+        return statSync(path).mtimeMs;
+      } catch {
+        return 0;
+      }
+    };
+    return `${of(this.opts.paths.network)}|${of(this.opts.paths.uplinksConfig)}`;
   }
 
   stop(): void {
@@ -82,7 +86,7 @@ export class Daemon {
       this.networkMtimeMs = mtime;
       try {
         this.ctx = loadContext(this.opts.paths);
-        this.opts.log(`config reloaded from ${this.opts.paths.network}`);
+        this.opts.log(`config reloaded from ${this.opts.paths.network} and ${this.opts.paths.uplinksConfig}`);
       } catch (err: unknown) {
         // Keep enforcing the last good config: a typo must not open the split.
         this.opts.log(`config not reloaded, keeping the last good one: ${err instanceof Error ? err.message : String(err)}`);
@@ -102,6 +106,12 @@ export class Daemon {
 
   async run(): Promise<void> {
     for (const e of this.ctx.network.errors) this.opts.log(`config: ${e.message} (skipped)`);
+    const { uplinks } = this.ctx;
+    if (uplinks.error !== undefined) this.opts.log(`uplinks config unusable, WAN defaults stay in the WAN table: ${uplinks.error}`);
+    if (uplinks.configured) {
+      const devs = uplinks.uplinks.map((u) => `${u.device} (IPv${u.family})`).join(', ');
+      this.opts.log(`meshwan-uplinks configured: the WAN default of ${devs} is its daemon's (proto ${uplinks.protocol})`);
+    }
     const unsubscribe = this.opts.monitor?.on((e) => {
       if (e.type === 'synced') return;
       if (e.type === 'error') this.opts.log(`monitor: ${(e as { error?: Error }).error?.message ?? 'error'}`);

@@ -10,6 +10,7 @@ import { type Family, isLinkLocal6, network } from './ip.js';
 import { type Route, RT_TABLE_MAIN, RTPROT_MESHWAN, RTPROT_STATIC, type Rule, ruleKey } from './model.js';
 import type { InterfaceConfig, NetworkConfig } from './network.js';
 import type { Address, Link, SplitParams } from './state.js';
+import { managedUplink, noUplinks, type UplinksView } from './uplinks.js';
 
 /** netifd iprule.h. */
 export const IPRULE_PRIORITY_ADDR = 10000;
@@ -129,8 +130,24 @@ function configRoutes(config: NetworkConfig, links: readonly Link[]): Route[] {
   return routes;
 }
 
+/**
+ * Where a WAN route of `link` found in `route.table` belongs: the interface's table (moved out of main), or, for a
+ * default of a device the uplinks daemon manages, that uplink's probe table: out of the WAN table, where it would
+ * outlive the daemon's choice (no fail-closed when every uplink is down), yet still visible to the daemon, which
+ * learns the gateway from it, and usable only by that uplink's probe-marked packets. Undefined: leave it.
+ */
+function wanRouteTarget(route: Route, link: Link, table: number, uplinks: UplinksView): number | undefined {
+  if (route.dev !== link.name || route.nexthops !== undefined || route.protocol === uplinks.protocol) return undefined;
+  const uplink =
+    route.dst.len === 0 && route.type === 'unicast' && route.src === undefined
+      ? managedUplink(uplinks, link.name, route.family)
+      : undefined;
+  if (route.table === RT_TABLE_MAIN) return uplink?.probeTable ?? table;
+  return uplink !== undefined && route.table === table ? uplink.probeTable : undefined;
+}
+
 /** Derives everything that must (and must not) be in the kernel. */
-export function deriveDesired(config: NetworkConfig, split: SplitParams, observed: Observed): Desired {
+export function deriveDesired(config: NetworkConfig, split: SplitParams, observed: Observed, uplinks: UplinksView = noUplinks): Desired {
   const rules: Rule[] = [];
   const routes: Route[] = [];
   const unwantedRoutes: Route[] = [];
@@ -156,10 +173,14 @@ export function deriveDesired(config: NetworkConfig, split: SplitParams, observe
     // left to netifd. See README "Not done".
     for (const route of observed.routes) {
       const table = route.family === 6 ? iface.ip6table : iface.ip4table;
-      if (table === undefined || route.table !== RT_TABLE_MAIN || route.dev !== link.name) continue;
-      // The WAN device's routes (kernel prefix and link-local routes, RA and DHCP defaults) belong in T only.
+      if (table === undefined) continue;
+      // The WAN device's routes (kernel prefix and link-local routes, RA and DHCP defaults) belong in T only,
+      // except a default the uplinks daemon replaces with its own (wanRouteTarget).
+      const target = wanRouteTarget(route, link, table, uplinks);
+      if (target === undefined) continue;
       unwantedRoutes.push(route);
-      routes.push({ ...route, table });
+      // expiresSeconds rides along for when @meshwan/netlink can send RTA_EXPIRES (README "Not done").
+      routes.push({ ...route, table: target });
     }
   }
   const ruleKeys = new Set<string>();

@@ -4,8 +4,9 @@
  * that breaks the split. Pure: the I/O half (forwarder sockets, firewall) lives in check.ts.
  */
 import { bitsOf, type Family, formatAddress, isLinkLocal6, maskOf } from './ip.js';
-import { formatRoute, formatRule, type Route, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './model.js';
+import { formatRoute, formatRule, isForwardingType, type Route, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './model.js';
 import type { KernelState, SplitParams } from './state.js';
+import { managedUplink, type UplinksReport, type UplinksView } from './uplinks.js';
 import { type Outcome, type Packet, walk, walkOutput } from './walk.js';
 
 export type FindingCode =
@@ -17,7 +18,10 @@ export type FindingCode =
   | 'redirect-missing'
   | 'forwarder-not-listening'
   | 'forwarder-socket-unmarked'
-  | 'config-error';
+  | 'config-error'
+  | 'wan-default-outlives-uplinks'
+  | 'uplinks-not-running'
+  | 'uplinks-config-error';
 
 export interface Finding {
   readonly code: FindingCode;
@@ -144,7 +148,8 @@ export function routingFindings(state: KernelState, ctx: RoutingContext): Findin
       });
     }
     for (const r of state.routes) {
-      if (r.family !== family || r.table !== RT_TABLE_MAIN || r.dev === undefined || !ctx.wanDevices.includes(r.dev)) continue;
+      const devs = r.nexthops ? r.nexthops.map((h) => h.dev) : [r.dev];
+      if (r.family !== family || r.table !== RT_TABLE_MAIN || !devs.some((d) => d !== undefined && ctx.wanDevices.includes(d))) continue;
       add(`wm|${formatRoute(r)}`, {
         code: 'wan-route-in-main',
         what: `WAN route in main: ${formatRoute(r)}`,
@@ -153,4 +158,44 @@ export function routingFindings(state: KernelState, ctx: RoutingContext): Findin
     }
   }
   return [...findings.values()];
+}
+
+/**
+ * With @meshwan/uplinks configured: its daemon must be running (else the WAN table has no default at all), and
+ * no other default of a device it manages may sit in the WAN tables (it would outlive the daemon's choice, so the
+ * table would not fail closed with every uplink down). Its own objects (proto 78) are legitimate.
+ */
+export function uplinksFindings(
+  state: KernelState,
+  view: UplinksView,
+  report: UplinksReport | undefined,
+  wanTables: ReadonlySet<number>,
+): Finding[] {
+  const findings: Finding[] = [];
+  if (view.error !== undefined) {
+    findings.push({
+      code: 'uplinks-config-error',
+      what: `${view.error}: meshwan-uplinks refuses this config, so nothing chooses between the uplinks`,
+      fix: 'fix /etc/config/meshwan-uplinks (meshwan-uplinks once shows the error), then /etc/init.d/meshwan-uplinks restart',
+    });
+  }
+  if (!view.configured) return findings;
+  if (report !== undefined && (report.state === 'not-running' || report.state === 'stale')) {
+    findings.push({
+      code: 'uplinks-not-running',
+      what: `meshwan-uplinks is configured but its daemon is ${report.summary}: the WAN table gets no default from it`,
+      fix: '/etc/init.d/meshwan-uplinks restart (logread -e meshwan-uplinks for why it stopped)',
+    });
+  }
+  for (const r of state.routes) {
+    if (!wanTables.has(r.table) || r.dst.len !== 0 || r.protocol === view.protocol || !isForwardingType(r.type)) continue;
+    const devs = r.nexthops ? r.nexthops.map((h) => h.dev) : [r.dev];
+    if (!devs.some((d) => managedUplink(view, d, r.family) !== undefined)) continue;
+    findings.push({
+      code: 'wan-default-outlives-uplinks',
+      what: `${formatRoute(r)} is not meshwan-uplinks' (proto ${view.protocol}): it keeps routing when every uplink is down, so table ${r.table} does not fail closed`,
+      fix: "run `meshwan apply` (or keep `meshwan daemon` running): it parks such defaults in the uplink's probe table",
+    });
+  }
+  return findings;
 }

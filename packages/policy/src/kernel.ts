@@ -52,7 +52,7 @@ export function fromNetlinkRule(r: NlRule): Rule {
 export function fromNetlinkRoute(r: NlRoute, names: ReadonlyMap<number, string>): Route | undefined {
   const family = fam(r.family);
   const dst = prefixOf(r.dst, r.dstLength, family);
-  if (!dst || r.nexthops) return undefined; // multipath routes are never ours; leave them alone
+  if (!dst) return undefined;
   const route: Record<string, unknown> = {
     family,
     table: r.table,
@@ -67,6 +67,11 @@ export function fromNetlinkRoute(r: NlRoute, names: ReadonlyMap<number, string>)
     gateway: canonical(r.gateway),
     prefsrc: canonical(r.prefsrc),
     expiresSeconds: r.expiresSeconds,
+    // Multipath (uplinks' weighted default): shown and walked, never touched (desired.ts moves single-path routes only).
+    nexthops: r.nexthops?.map((h) => {
+      const gateway = canonical(h.gateway);
+      return { ...(names.has(h.oif) ? { dev: names.get(h.oif) } : {}), ...(gateway !== undefined ? { gateway } : {}), weight: h.weight };
+    }),
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) route[k] = v;
   return route as unknown as Route;

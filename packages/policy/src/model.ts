@@ -86,8 +86,19 @@ export interface Route {
   readonly prefsrc?: string;
   /** RTAX_MTU. */
   readonly mtu?: number;
-  /** RTA_EXPIRES in seconds (IPv6 RA routes); kept when a route is moved so that it still ages out. */
+  /** RTA_EXPIRES in seconds (IPv6 RA routes), as dumped; @meshwan/netlink cannot send it yet, so a moved route loses it. */
   readonly expiresSeconds?: number;
+  /**
+   * RTA_MULTIPATH: set (and `dev`/`gateway` unset) for a multipath route, such as @meshwan/uplinks' weighted
+   * default. Policy never adds, moves or deletes one; it only shows and walks it.
+   */
+  readonly nexthops?: readonly Nexthop[];
+}
+
+export interface Nexthop {
+  readonly dev?: string;
+  readonly gateway?: string;
+  readonly weight: number;
 }
 
 function hex(n: number): string {
@@ -163,6 +174,13 @@ export function formatRoute(r: Route): string {
   parts.push('table', tableName(r.table), 'proto', protocolName(r.protocol), 'metric', String(r.metric));
   if (r.prefsrc !== undefined) parts.push('src', r.prefsrc);
   if (r.mtu !== undefined) parts.push('mtu', String(r.mtu));
+  // iproute2 prints the nexthops last.
+  for (const h of r.nexthops ?? []) {
+    parts.push('nexthop');
+    if (h.gateway !== undefined) parts.push('via', h.gateway);
+    if (h.dev !== undefined) parts.push('dev', h.dev);
+    parts.push('weight', String(h.weight));
+  }
   return parts.join(' ');
 }
 
@@ -201,5 +219,6 @@ export function ruleKey(r: Rule): string {
 export function routeKey(r: Route): string {
   // The kernel hangs reject routes (unreachable, blackhole, prohibit, throw) on lo whatever was asked: no device.
   const dev = isForwardingType(r.type) ? (r.dev ?? '') : '';
-  return [r.family, r.table, formatPrefix(r.dst), r.src ? formatPrefix(r.src) : '', r.metric, r.type, dev, r.gateway ?? ''].join('|');
+  const hops = r.nexthops?.map((h) => `${h.gateway ?? ''}@${h.dev ?? ''}*${h.weight}`).join(',') ?? '';
+  return [r.family, r.table, formatPrefix(r.dst), r.src ? formatPrefix(r.src) : '', r.metric, r.type, dev, r.gateway ?? '', hops].join('|');
 }

@@ -1,6 +1,7 @@
 /** `meshwan status`: one screen (or one JSON object) of the split's state. Pure rendering over gathered data. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderStatus as renderUplinks } from '@meshwan/uplinks';
 import type { Context } from './config.js';
 import { wanDevices } from './firewall.js';
 import { formatAddress, formatPrefix, parseAddress } from './ip.js';
@@ -8,6 +9,7 @@ import { formatRoute, formatRule, RT_TABLE_MAIN } from './model.js';
 import type { Repair } from './repairs.js';
 import { listensOn, type ProcSocket } from './sockets.js';
 import type { KernelState } from './state.js';
+import type { UplinksReport } from './uplinks.js';
 
 export interface Status {
   readonly wan: { device: string; family: string; up: boolean; addresses: string[] }[];
@@ -17,6 +19,8 @@ export interface Status {
   readonly forwarder: { listening: string[]; notListening: string[]; upstreams: string[] };
   readonly redirect: { inSync: boolean | null; drift: string[] };
   readonly repairs: readonly Repair[];
+  /** the uplinks daemon's view: each uplink's health and probes, the chosen default and why */
+  readonly uplinks: UplinksReport;
 }
 
 /** The resolv file the hotplug hook writes (files/lib/gluon/wan-dnsmasq/update). */
@@ -38,6 +42,7 @@ export function buildStatus(
   sockets: readonly ProcSocket[],
   redirect: { inSync: boolean | null; drift: string[] },
   repairs: readonly Repair[],
+  uplinks: UplinksReport,
 ): Status {
   const families = new Set(wanDevices(ctx.network).map((d) => (d.family === 'ipv6' ? 6 : 4)));
   const wan = wanDevices(ctx.network).map(({ dev, family }) => ({
@@ -70,6 +75,7 @@ export function buildStatus(
     forwarder: { listening, notListening, upstreams: readUpstreams(ctx.paths.root) },
     redirect,
     repairs,
+    uplinks,
   };
 }
 
@@ -92,6 +98,11 @@ export function renderStatus(s: Status): string {
   lines.push(
     `redirect: ${s.redirect.inSync === null ? 'not checked' : s.redirect.inSync ? 'in place' : `DRIFT: ${s.redirect.drift.join('; ')}`}`,
   );
+  lines.push(`uplinks ${s.uplinks.summary}`);
+  if (s.uplinks.status) {
+    if (s.uplinks.state !== 'running') lines.push('  last known:');
+    for (const l of renderUplinks(s.uplinks.status).trimEnd().split('\n')) lines.push(`  ${l}`);
+  }
   lines.push(`last repairs: ${s.repairs.length === 0 ? 'none' : ''}`);
   for (const r of s.repairs.slice(-5)) lines.push(`  ${r.at} ${r.change}`);
   return `${lines.join('\n')}\n`;

@@ -71,7 +71,7 @@ t.test('a Gluon node: netifd rules, the gate, the unreachable route, WAN routes 
     'unreachable default table 1 proto static metric 65535',
     'default via fe80::1 dev br-wan table 1 proto ra metric 1024',
   ]);
-  t.equal(desired.routes[1]?.expiresSeconds, 1800, 'a moved RA route keeps its lifetime');
+  t.equal(desired.routes[1]?.expiresSeconds, 1800, 'a moved RA route carries its lifetime in the model (not sent yet: README)');
   t.same(desired.unwantedRoutes, [wanDefault], 'IPv4 stays in main without ip4table');
   t.same(desired.gatedFamilies, [6]);
 });

@@ -9,6 +9,7 @@ import { parseNetwork } from '../src/network.js';
 import { readRepairs, writeRepairs } from '../src/repairs.js';
 import { parseProcNet } from '../src/sockets.js';
 import { buildStatus, readUpstreams, renderStatus } from '../src/status.js';
+import { assessUplinks, noUplinks } from '../src/uplinks.js';
 import { gluonNetwork, split } from './lib/fixtures.js';
 
 t.test('status: one screen from kernel, sockets, firewall and the repair log', async (t) => {
@@ -22,11 +23,13 @@ t.test('status: one screen from kernel, sockets, firewall and the repair log', a
   const repairs = readRepairs(stateDir);
   t.equal(repairs.length, 1);
   const ctx: Context = {
-    paths: { root, network: '', rtTables: '', stateDir },
+    paths: { root, network: '', rtTables: '', stateDir, uplinksConfig: '', uplinksStatus: '' },
     site: defaultSite(),
     split,
     network: parseNetwork(gluonNetwork),
+    uplinks: noUplinks,
   };
+  const notConfigured = assessUplinks({ view: noUplinks, file: 'x.json', text: undefined, now: new Date(), alive: () => true });
   const wanAddr = parseAddress('2001:db8:1::5')?.addr ?? 0n;
   const kernel = {
     links: [
@@ -47,7 +50,7 @@ t.test('status: one screen from kernel, sockets, firewall and the repair log', a
     ],
   };
   const sockets = parseProcNet('hdr\n 0: 0100007F:0036 00000000:0000 07 0 0 0 0 0 1 2\n', 4, 'udp');
-  const s = buildStatus(ctx, kernel, sockets, { inSync: false, drift: ['missing-jump ipv4 nat OUTPUT'] }, repairs);
+  const s = buildStatus(ctx, kernel, sockets, { inSync: false, drift: ['missing-jump ipv4 nat OUTPUT'] }, repairs, notConfigured);
   const text = renderStatus(s);
   t.match(text, /WAN {3}br-wan \(ipv6\) up 2001:db8:1::5\/64/);
   t.match(text, /mesh {2}no default route in main/);
@@ -57,8 +60,9 @@ t.test('status: one screen from kernel, sockets, firewall and the repair log', a
   t.match(text, /forwarder upstreams: 192.0.2.1 fe80::1%br-wan/);
   t.match(text, /redirect: DRIFT: missing-jump/);
   t.match(text, /2026-01-01T00:00:00.000Z add rule 9001: x/);
+  t.match(text, /uplinks not configured: no enabled interface in \/etc\/config\/meshwan-uplinks/);
   const empty = renderStatus(
-    buildStatus({ ...ctx, network: parseNetwork([]) }, { ...kernel, routes: [] }, [], { inSync: null, drift: [] }, []),
+    buildStatus({ ...ctx, network: parseNetwork([]) }, { ...kernel, routes: [] }, [], { inSync: null, drift: [] }, [], notConfigured),
   );
   t.match(empty, /no interface with ip6table/);
   t.match(empty, /\(empty\)/);

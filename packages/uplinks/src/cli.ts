@@ -11,6 +11,9 @@ import { startDaemon } from './daemon.js';
 import { Engine, type Status } from './engine.js';
 import { ProbeError, StateFileError, UplinksConfigError } from './errors.js';
 import { writeFileAtomic } from './lastgood.js';
+import { renderStatus, type StatusFile, statusWriter } from './render.js';
+
+export { renderStatus };
 
 const usage = `usage: meshwan-uplinks daemon|once|restore|status [--json] [--confdir DIR] [--site FILE] [--state-file FILE] [--status-file FILE]`;
 export const defaultStatusFile = '/var/run/meshwan-uplinks.json';
@@ -63,30 +66,6 @@ function parseArgs(args: readonly string[]): Options | string {
   return o;
 }
 
-/** Renders a Status as text (pure). */
-export function renderStatus(s: Status): string {
-  const lines = [`table ${s.table}`];
-  for (const u of s.uplinks) {
-    const gw = u.gateway ? `via ${u.gateway} (${u.gatewaySource})` : 'no gateway';
-    lines.push(
-      `uplink ${u.name} (${u.family}, dev ${u.device}, metric ${u.metric}, weight ${u.weight}, probe mark ${u.probeMark}): ${u.enabled ? u.health.state : 'disabled'}, ${gw}`,
-    );
-    lines.push(`  why: ${u.health.reason}; ${u.health.rounds} rounds, ${u.health.lost} lost`);
-    for (const p of u.lastProbe) lines.push(`  probe ${p.target}: ${p.ok ? 'answered' : 'lost'}, ${p.detail}`);
-  }
-  for (const c of s.choices) {
-    lines.push(
-      `default (${c.family}): ${c.members.length === 0 ? 'none of ours' : c.members.map((m) => `${m.name}${c.members.length > 1 ? ` weight ${m.weight}` : ''}`).join(' + ')}`,
-    );
-    lines.push(`  why: ${c.reason}`);
-  }
-  for (const r of s.routes) lines.push(`route ${r}`);
-  for (const r of s.restore) lines.push(`restore ${r.uplink}: ${r.reason}`);
-  for (const e of s.errors) lines.push(`error: ${e}`);
-  lines.push(`updated ${s.updatedAt}`);
-  return `${lines.join('\n')}\n`;
-}
-
 function wanTable(config: UplinksConfig, site: string | undefined): number {
   return config.globals.table ?? loadSite(site).wan.table;
 }
@@ -113,7 +92,7 @@ export async function runUplinksCli(args: readonly string[]): Promise<number> {
         );
         return 1;
       }
-      const s = JSON.parse(text) as Status;
+      const s = JSON.parse(text) as StatusFile;
       process.stdout.write(o.json ? text : renderStatus(s));
       return 0;
     }
@@ -139,7 +118,7 @@ export async function runUplinksCli(args: readonly string[]): Promise<number> {
       engine.refresh();
       engine.reconcile();
     }
-    const s = engine.status();
+    const s: StatusFile = { ...engine.status(), writer: statusWriter(o.command === 'once' ? 'once' : 'restore', config) };
     nl.close();
     writeFileAtomic(o.statusFile, `${JSON.stringify(s, null, 2)}\n`);
     process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : renderStatus(s));

@@ -62,6 +62,8 @@ export interface SectionLike {
 
 /** rtm_protocol for routes and rules this package owns; policy uses 77 (RTPROT_MESHWAN), so 78 tells them apart. */
 export const RTPROT_UPLINKS = 78;
+/** rtm_protocol of the policy package (RTPROT_MESHWAN); ours must differ. */
+export const RTPROT_POLICY = 77;
 
 export const defaultGlobals: GlobalsConfig = {
   table: undefined,
@@ -179,6 +181,8 @@ export function parseConfig(sections: readonly SectionLike[], file = `/etc/confi
       stateFile: r.str('state_file') ?? defaultGlobals.stateFile,
       resolvFile: r.str('resolv_file') ?? defaultGlobals.resolvFile,
     };
+    // Ownership is by protocol: sharing policy's (77, RTPROT_MESHWAN) would let each delete the other's objects.
+    if (globals.protocol === RTPROT_POLICY) r.fail('protocol', `${RTPROT_POLICY} is the policy package's (meshwan); pick another`);
   }
   const members = new Map<string, SectionLike>();
   for (const s of sections.filter((x) => x.type === 'member')) {

@@ -8,6 +8,7 @@ import { Monitor, type MonitorEvent, type Netlink } from '@meshwan/netlink';
 import type { UplinksConfig } from './config.js';
 import { Engine } from './engine.js';
 import { writeFileAtomic } from './lastgood.js';
+import { type StatusFile, statusWriter } from './render.js';
 
 export interface DaemonOptions {
   readonly config: UplinksConfig;
@@ -26,9 +27,11 @@ export interface RunningDaemon {
 
 export async function startDaemon(nl: Netlink, opts: DaemonOptions): Promise<RunningDaemon> {
   const engine = new Engine(nl, { config: opts.config, table: opts.table, ping: opts.ping, stateFile: opts.stateFile, log: opts.log });
+  const writer = statusWriter('daemon', opts.config);
   const writeStatus = () => {
     try {
-      writeFileAtomic(opts.statusFile, `${JSON.stringify(engine.status(), null, 2)}\n`);
+      const file: StatusFile = { ...engine.status(), writer };
+      writeFileAtomic(opts.statusFile, `${JSON.stringify(file, null, 2)}\n`);
     } catch (err: unknown) {
       opts.log(`cannot write ${opts.statusFile}: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -101,9 +101,13 @@ export class Engine {
         if (after.state !== before.state) this.log(`${u.name}: ${after.reason}`);
       }
     }
-    const learned = [...this.nl.listRoutes({ table: RT_TABLE_MAIN }), ...this.nl.listRoutes({ table: this.opts.table })].filter(
-      (r) => r.dstLength === 0 && r.protocol !== this.opts.config.globals.protocol && r.type === 'unicast',
-    );
+    // netifd's default is in main, or in the WAN table (ip6table/ip4table); with this package configured, the
+    // policy package parks it in the uplink's probe table instead, where only probes can use it.
+    const { probeTableBase } = this.opts.config.globals;
+    const tables = new Set([RT_TABLE_MAIN, this.opts.table, ...this.uplinks.map((_, i) => probeTableBase + i)]);
+    const learned = this.nl
+      .listRoutes()
+      .filter((r) => tables.has(r.table) && r.dstLength === 0 && r.protocol !== this.opts.config.globals.protocol && r.type === 'unicast');
     for (const u of this.uplinks) {
       if (u.gateway !== undefined) {
         this.gateways.set(u.name, { gateway: u.gateway, source: 'config' });

@@ -43,3 +43,4 @@ export {
 export { type ApplyResult, applyDesired, describeRoute } from './kernel.js';
 export { decodeLastGood, type LastGood, type LastGoodMember, readLastGood, writeFileAtomic, writeLastGood } from './lastgood.js';
 export { type ProbeRequest, type ProbeResult, parsePingOutput, probeCommand, runProbe } from './probe.js';
+export { renderStatus, type StatusFile, type StatusWriter, statusWriter } from './render.js';

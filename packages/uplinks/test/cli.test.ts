@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { renderStatus, runUplinksCli } from '../src/cli.js';
+import { parseConfig } from '../src/config.js';
 import type { Status } from '../src/engine.js';
 import { initialHealth } from '../src/health.js';
+import { statusWriter } from '../src/render.js';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -92,4 +94,20 @@ t.test('status without a daemon exits 1 and says why; with a file it renders it'
   t.match(text.out, /error: netlink: something/);
   const json = await cli(['status', '--json', '--status-file', file]);
   t.same(JSON.parse(json.out), s);
+});
+
+t.test('statusWriter: pid, command and the shortest enabled interval; renderStatus names the writer', async (t) => {
+  const config = parseConfig([
+    { name: 'a', type: 'interface', options: { device: 'a', interval: '2' } },
+    { name: 'b', type: 'interface', options: { device: 'b', interval: '0.5' } },
+    { name: 'c', type: 'interface', options: { device: 'c', interval: '0.1', enabled: '0' } },
+  ]);
+  t.same(statusWriter('daemon', config, 42), { pid: 42, command: 'daemon', intervalMs: 500 });
+  t.equal(statusWriter('once', parseConfig([])).intervalMs, 0);
+  const s = { table: 1, uplinks: [], choices: [], routes: [], restore: [], errors: [], updatedAt: 'T' };
+  t.match(
+    renderStatus({ ...s, writer: { pid: 42, command: 'daemon', intervalMs: 500 } }),
+    /updated T by meshwan-uplinks daemon \(pid 42\)/,
+  );
+  t.match(renderStatus(s), /updated T\n$/);
 });

@@ -109,3 +109,11 @@ t.test('members must name an interface that exists; probe marks must fit', async
   ];
   t.throws(() => parseConfig(two), /g\.probe_mask: 2 uplinks need more probe marks than 0x2 holds/);
 });
+
+t.test("the protocol may not be policy's 77: ownership by protocol would overlap", async (t) => {
+  t.throws(
+    () => parseConfig([{ name: 'g', type: 'globals', options: { protocol: '77' } }]),
+    /g\.protocol: 77 is the policy package's \(meshwan\); pick another/,
+  );
+  t.equal(parseConfig([{ name: 'g', type: 'globals', options: { protocol: '79' } }]).globals.protocol, 79);
+});
