@@ -14,7 +14,7 @@ export const DEFAULT_CONTROL = '/var/run/wan-dns.sock';
 
 export const usage = `usage: wan-dns [--listen ADDR:PORT]... [--server ADDR[:PORT]]... [--config FILE] [--resolv-file FILE]
                [--mark M] [--cache-size N] [--site FILE] [--allow-remote] [--control PATH]
-               [--max-inflight N] [--max-tcp N] [--pool-size N]
+               [--max-inflight N] [--max-tcp N] [--pool-size N] [--no-route-watch]
        wan-dns --status [--json] [--control PATH]`;
 
 /** Thrown when a flag is unknown, lacks its value or has a bad one. */
@@ -39,6 +39,8 @@ export interface CliArgs {
   cacheSize?: number;
   site?: string;
   allowRemote: boolean;
+  /** --no-route-watch: do not follow the upstreams' routes over netlink. */
+  noRouteWatch: boolean;
   control?: string;
   maxInflight?: number;
   maxTcp?: number;
@@ -64,7 +66,7 @@ function endpoint(flag: string, text: string, defaultPort: number): Endpoint {
 }
 
 export function parseArgs(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { status: false, json: false, listen: [], servers: [], allowRemote: false, help: false };
+  const args: CliArgs = { status: false, json: false, listen: [], servers: [], allowRemote: false, noRouteWatch: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i] as string;
     const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
@@ -84,6 +86,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         break;
       case '--allow-remote':
         args.allowRemote = true;
+        break;
+      case '--no-route-watch':
+        args.noRouteWatch = true;
         break;
       case '-h':
       case '--help':
@@ -146,6 +151,7 @@ export function daemonOptions(args: CliArgs, log: Logger): DaemonOptions {
     controlPath: args.control ?? DEFAULT_CONTROL,
     vpnGid: site.meshVpn.gid,
     log,
+    routeWatch: args.noRouteWatch ? undefined : {},
   };
 }
 

@@ -15,6 +15,8 @@ import { Forwarder } from './forwarder.js';
 import type { Logger } from './log.js';
 import { loadAddon, type SockmarkAddon } from './mark.js';
 import { SocketPool } from './pool.js';
+import { routeStatus, startRouteWatch } from './route-hooks.js';
+import type { RouteWatch } from './route-watch.js';
 import { type Counters, formatStatus, newCounters, type StatusReport } from './stats.js';
 import { listenTcp, type TcpLimits } from './tcp.js';
 import { listenUdp } from './udp.js';
@@ -38,6 +40,8 @@ export interface DaemonOptions {
   log: Logger;
   /** For tests: another addon (or a load failure) instead of build/sockmark.node. */
   addon?: SockmarkAddon | MarkError;
+  /** Follow the upstreams' routes (route-watch.ts); off unless given (`--no-route-watch` leaves it off). */
+  routeWatch?: { netns?: string; rcvbufBytes?: number };
 }
 
 /** Throws StartError when this process is in the mesh-VPN group (the firewall would redirect our own queries). */
@@ -60,6 +64,8 @@ export class Daemon {
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
   private readonly addon: SockmarkAddon | MarkError;
+  /** The route watch, or why it is off. */
+  routes: RouteWatch | string = 'off (--no-route-watch)';
 
   constructor(readonly options: DaemonOptions) {
     this.addon = options.addon ?? loadAddon();
@@ -111,6 +117,7 @@ export class Daemon {
       });
     }
     this.watchSources();
+    if (this.options.routeWatch) this.routes = startRouteWatch(this, this.options.routeWatch);
     this.options.log.log(
       'info',
       `listening on ${this.options.listen.map(endpointKey).join(' ')}; mark 0x${this.options.mark.toString(16)}; ${this.pools[4].markedCount() + this.pools[6].markedCount()} marked upstream sockets; cache ${this.options.cacheSize}`,
@@ -142,6 +149,7 @@ export class Daemon {
       .map((s) => s.key)
       .join(' ');
     if (initial || before !== after) this.options.log.log('info', `upstream servers from ${source}: ${after || '(none)'}`);
+    if (typeof this.routes !== 'string') this.routes.schedule();
   }
 
   private watchSources(): void {
@@ -179,6 +187,7 @@ export class Daemon {
       upstreamSource: this.upstreamSource,
       counters: { ...this.counters },
       servers: this.upstreams.list().map((s) => s.snapshot(now)),
+      ...routeStatus(this.routes, this.upstreams.list(), [this.pools[4].renewals, this.pools[6].renewals]),
     };
   }
 
@@ -220,6 +229,7 @@ export class Daemon {
         // already gone
       }
     }
+    if (typeof this.routes !== 'string') this.routes.close();
     this.pools[4].close();
     this.pools[6].close();
   }

@@ -91,9 +91,78 @@ function nowMs(): number {
   return performance.now();
 }
 
+/** An open TCP upstream connection (a truncated answer's retry), closed by route-watch.ts when its route goes. */
+interface TcpOpen {
+  readonly server: Server;
+  readonly abort: AbortController;
+}
+
 export class Forwarder {
   inflight = 0;
+  private readonly tcpOpen = new Set<TcpOpen>();
   constructor(readonly options: ForwarderOptions) {}
+
+  /**
+   * `server` lost its route (route-watch.ts): its pending UDP attempts go to the next server now (or SERVFAIL
+   * when none is left) instead of waiting for their timeout, and its TCP connections are closed and their
+   * queries retried elsewhere. Returns how many attempts and connections moved.
+   */
+  routeLost(server: Server): number {
+    const now = nowMs();
+    let moved = 0;
+    for (const a of this.attemptsTo(server)) {
+      this.retire(a);
+      moved++;
+      this.sendNext(a.query, now);
+    }
+    for (const open of [...this.tcpOpen]) {
+      if (open.server !== server) continue;
+      moved++;
+      open.abort.abort('route');
+    }
+    this.options.counters.routeFailovers += moved;
+    return moved;
+  }
+
+  /**
+   * The source address of `server`'s route changed and the old one is gone from this node (a DHCP renew to a
+   * new address): answers to what was sent from it cannot arrive, so pending attempts are sent again (new
+   * socket, new ID, same server) and TCP connections are closed and retried.
+   */
+  sourceGone(server: Server): number {
+    const now = nowMs();
+    let resent = 0;
+    for (const a of this.attemptsTo(server)) {
+      this.retire(a);
+      resent++;
+      if (!this.sendTo(a.query, server, now)) this.sendNext(a.query, now);
+    }
+    for (const open of [...this.tcpOpen]) {
+      if (open.server !== server) continue;
+      resent++;
+      open.abort.abort('source');
+    }
+    this.options.counters.routeResends += resent;
+    return resent;
+  }
+
+  private attemptsTo(server: Server): Attempt[] {
+    const out: Attempt[] = [];
+    for (const pool of [this.options.pools[4], this.options.pools[6]]) {
+      for (const a of pool?.pendingAttempts() ?? []) if (a instanceof Attempt && a.active && a.server === server) out.push(a);
+    }
+    return out;
+  }
+
+  /** A TCP retry closed by routeLost (ask the next server) or sourceGone (ask the same one again). */
+  private tcpAborted(q: Query, server: Server, reason: unknown): void {
+    if (q.done) return;
+    const now = nowMs();
+    if (reason === 'source' && server.routeDown === undefined && now < q.deadlineMs) return void this.retryTcp(q, server, now);
+    // The next server's truncated answer may be fetched over TCP in turn.
+    q.tcpTried = false;
+    this.sendNext(q, now);
+  }
 
   /** Handles one client message; `udp` decides the answer size limit. `reply` is called at most once. */
   handle(msg: Buffer, udp: boolean, reply: Reply): boolean {
@@ -153,6 +222,12 @@ export class Forwarder {
       return true;
     }
     this.options.log.clear('no-upstream');
+    // ordered() puts servers without a route last: when the first has none, none has (route-watch.ts).
+    if (first.routeDown !== undefined) {
+      c.routeServfail++;
+      this.servfail(reply, msg, info);
+      return true;
+    }
     clampUdpSize(msg, info);
     const q = new Query(msg, info, info.id, limit, reply, servers, now + this.options.deadlineMs, key);
     this.inflight++;
@@ -235,7 +310,7 @@ export class Forwarder {
     if (now < q.deadlineMs) {
       while (q.next < q.servers.length) {
         const server = q.servers[q.next++] as Server;
-        if (q.asked.has(server)) continue;
+        if (q.asked.has(server) || server.routeDown !== undefined) continue;
         if (this.sendTo(q, server, now)) return;
       }
     }
@@ -244,7 +319,7 @@ export class Forwarder {
     if (q.outstanding === 0 && !q.retried && now < q.deadlineMs) {
       q.retried = true;
       const best = this.options.upstreams.ordered(now)[0];
-      if (best !== undefined && this.sendTo(q, best, now)) return;
+      if (best !== undefined && best.routeDown === undefined && this.sendTo(q, best, now)) return;
     }
     if (q.outstanding === 0) this.fail(q);
   }
@@ -353,16 +428,21 @@ export class Forwarder {
     const id = random16();
     query.writeUInt16BE(id, 0);
     const wait = Math.max(1, q.deadlineMs - now);
-    tcpExchange(this.options.addon, server, this.options.mark, query, wait)
+    const open: TcpOpen = { server, abort: new AbortController() };
+    this.tcpOpen.add(open);
+    tcpExchange(this.options.addon, server, this.options.mark, query, wait, open.abort.signal)
       .then(
         (answer) => {
+          this.tcpOpen.delete(open);
           q.outstanding--;
           const info = answer.length >= HEADER_BYTES && answer.readUInt16BE(0) === id ? this.checkAnswer(q, answer) : undefined;
           if (info === undefined) return this.sendNext(q, nowMs());
           this.accept(q, server, answer, info, now, true);
         },
         (err: unknown) => {
+          this.tcpOpen.delete(open);
           q.outstanding--;
+          if (open.abort.signal.aborted) return this.tcpAborted(q, server, open.abort.signal.reason);
           if (err instanceof Error && err.name === 'MarkError') {
             this.options.counters.refusedUnmarked++;
             this.options.log.once('unmarked-tcp', 'err', `TCP upstream socket: ${err.message}: sending nothing`);

@@ -159,8 +159,54 @@ export class SocketPool {
     });
   }
 
+  /** Sockets replaced by renew() that still wait for answers to what they sent. */
+  private readonly draining: PoolSocket[] = [];
+  /** How many times renew() replaced the whole pool. */
+  renewals = 0;
+
+  /** Every query waiting for an answer, on current and draining sockets (route-watch.ts fails them over). */
+  pendingAttempts(): PendingAttempt[] {
+    const out: PendingAttempt[] = [];
+    for (const s of this.sockets) for (const a of s.pending.values()) out.push(a);
+    for (const s of this.draining) for (const a of s.pending.values()) out.push(a);
+    return out;
+  }
+
+  /**
+   * An address change (route-watch.ts): a whole new set of marked sockets takes over at once; the old ones keep
+   * receiving the answers to what they sent and are closed when nothing is pending, or after `drainMs`.
+   */
+  async renew(drainMs: number): Promise<void> {
+    const opened = await Promise.all(Array.from({ length: this.options.size }, () => this.open()));
+    const fresh = opened.filter((s): s is PoolSocket => s !== undefined);
+    // Keep marked sockets rather than swap them for ones that could not be marked.
+    if (this.closed || (this.markedCount() > 0 && !fresh.some((s) => s.marked))) {
+      for (const s of fresh) s.socket.close();
+      return;
+    }
+    const old = this.sockets.splice(0, this.sockets.length, ...fresh);
+    this.renewals++;
+    this.draining.push(...old);
+    const until = Date.now() + drainMs;
+    const sweep = (): void => {
+      for (let i = this.draining.length - 1; i >= 0; i--) {
+        const s = this.draining[i] as PoolSocket;
+        if (s.pending.size > 0 && Date.now() < until && !this.closed) continue;
+        this.draining.splice(i, 1);
+        s.pending.clear();
+        s.socket.close();
+      }
+      if (this.draining.length > 0) setTimeout(sweep, 100).unref();
+    };
+    sweep();
+  }
+
   close(): void {
     this.closed = true;
+    for (const s of this.draining.splice(0)) {
+      s.pending.clear();
+      s.socket.close();
+    }
     if (this.rotateTimer) clearInterval(this.rotateTimer);
     for (const s of this.sockets) {
       s.pending.clear();

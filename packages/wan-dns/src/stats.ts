@@ -1,4 +1,5 @@
 /** Counters of the forwarder, printed on SIGUSR1 and by `wan-dns --status`. */
+import { formatRoute, type RouteState } from './route-state.js';
 import type { ServerStats } from './upstreams.js';
 
 export interface Counters {
@@ -32,6 +33,12 @@ export interface Counters {
   reloadErrors: number;
   /** Exceptions on the query path (bugs): logged once, never fatal. */
   internalErrors: number;
+  /** UDP attempts and TCP connections moved off a server at once because its route went away (route-watch.ts). */
+  routeFailovers: number;
+  /** Queries answered SERVFAIL at once because no upstream had a route. */
+  routeServfail: number;
+  /** Attempts sent again because the source address they left from vanished (an address change). */
+  routeResends: number;
 }
 
 export function newCounters(): Counters {
@@ -57,6 +64,9 @@ export function newCounters(): Counters {
     reloads: 0,
     reloadErrors: 0,
     internalErrors: 0,
+    routeFailovers: 0,
+    routeServfail: 0,
+    routeResends: 0,
   };
 }
 
@@ -72,6 +82,20 @@ export interface StatusReport {
   upstreamSource: string;
   counters: Counters;
   servers: ServerStats[];
+  /** Route awareness (route-watch.ts): its state, counters and each server's route. */
+  routes?: RouteReport;
+}
+
+export interface RouteReport {
+  /** 'on', or why not: 'off (--no-route-watch)', 'off: netlink: ...'. */
+  state: string;
+  events: number;
+  evaluations: number;
+  resyncs: number;
+  changes: number;
+  /** Whole upstream socket pools replaced after an address change. */
+  poolRenewals: number;
+  servers: (RouteState & { server: string })[];
 }
 
 /** The status as text: `key value` lines, then one line per server. */
@@ -86,10 +110,17 @@ export function formatStatus(s: StatusReport): string {
     `upstreams from ${s.upstreamSource}`,
   ];
   for (const [k, v] of Object.entries(s.counters)) lines.push(`${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${v}`);
+  const r = s.routes;
+  if (r !== undefined) {
+    lines.push(
+      `route-watch ${r.state} events ${r.events} evaluations ${r.evaluations} resyncs ${r.resyncs} changes ${r.changes} pool-renewals ${r.poolRenewals}`,
+    );
+  }
   for (const sv of s.servers) {
     lines.push(
       `server ${sv.server} ${sv.down ? 'down' : 'up'} srtt ${sv.srttMs === null ? '-' : `${sv.srttMs}ms`} queries ${sv.queries} answers ${sv.answers} timeouts ${sv.timeouts} servfail ${sv.servfail} refused ${sv.refused} truncated ${sv.truncated} tcp ${sv.tcp}`,
     );
   }
+  for (const rs of r?.servers ?? []) lines.push(`route ${rs.server} ${formatRoute(rs)}`);
   return `${lines.join('\n')}\n`;
 }

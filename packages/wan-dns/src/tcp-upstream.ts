@@ -26,6 +26,7 @@ export function tcpExchange(
   mark: number,
   query: Uint8Array,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     if (addon instanceof MarkError) return reject(new MarkError('load', mark, addon.code));
@@ -54,6 +55,10 @@ export function tcpExchange(
       else resolve(answer as Buffer);
     };
     const timer = setTimeout(() => done(new TcpUpstreamError(server.key, `no answer within ${timeoutMs} ms`)), timeoutMs);
+    // route-watch.ts closes the connection when the route to the server goes away or its source address changes.
+    signal?.addEventListener('abort', () => done(new TcpUpstreamError(server.key, `closed: ${String(signal.reason)} changed`)), {
+      once: true,
+    });
     socket.on('error', (err) => done(new TcpUpstreamError(server.key, (err as NodeJS.ErrnoException).code ?? err.message)));
     socket.on('close', () => done(new TcpUpstreamError(server.key, 'closed before a whole answer')));
     socket.on('data', (chunk: Buffer) => {

@@ -36,6 +36,8 @@ export class Server {
   downUntilMs = 0;
   /** Time of the last parallel probe, so a down server is probed at most once per back-off. */
   lastProbeMs = 0;
+  /** Why a marked packet to it has no route now (route-watch.ts); set: down, never probed, until the route returns. */
+  routeDown: string | undefined;
   readonly stats = { queries: 0, answers: 0, timeouts: 0, servfail: 0, refused: 0, truncated: 0, tcp: 0 };
 
   constructor(readonly endpoint: Endpoint) {
@@ -49,7 +51,15 @@ export class Server {
   }
 
   isDown(nowMs: number): boolean {
-    return this.consecutiveFailures > 0 && nowMs < this.downUntilMs;
+    return this.routeDown !== undefined || (this.consecutiveFailures > 0 && nowMs < this.downUntilMs);
+  }
+
+  /** Its route returned: up again, but probed in parallel (as after a back-off) before it is trusted first. */
+  routeBack(): void {
+    this.routeDown = undefined;
+    this.consecutiveFailures = Math.max(1, this.consecutiveFailures);
+    this.downUntilMs = 0;
+    this.lastProbeMs = 0;
   }
 
   /** An answer arrived after `rttMs`: the server is up; RTT smoothed with gain 1/8 (RFC 6298 §2). */
@@ -126,7 +136,7 @@ export class Upstreams {
     const down = this.servers.filter((s) => s.isDown(nowMs));
     // A server back from a failure is probed in parallel (probes()) before it is trusted first again.
     up.sort((a, b) => Number(a.consecutiveFailures > 0) - Number(b.consecutiveFailures > 0) || (a.srttMs ?? -1) - (b.srttMs ?? -1));
-    down.sort((a, b) => a.downUntilMs - b.downUntilMs);
+    down.sort((a, b) => Number(a.routeDown !== undefined) - Number(b.routeDown !== undefined) || a.downUntilMs - b.downUntilMs);
     this.order = up.concat(down);
     this.orderValidUntilMs = nowMs + 100;
     return this.order;
@@ -143,7 +153,7 @@ export class Upstreams {
     const full = nowMs - this.lastFullProbeMs >= PROBE_INTERVAL_MS;
     if (full) this.lastFullProbeMs = nowMs;
     for (const s of this.servers) {
-      if (s === first) continue;
+      if (s === first || s.routeDown !== undefined) continue;
       const due = s.consecutiveFailures > 0 && nowMs >= s.downUntilMs && nowMs - s.lastProbeMs >= 1000;
       if (full || due) {
         s.lastProbeMs = nowMs;

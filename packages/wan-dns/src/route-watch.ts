@@ -1,0 +1,181 @@
+/**
+ * Route awareness: @meshwan/netlink's Monitor keeps a RouteCache exact (links, addresses, routes, rules); after
+ * every batch of events each upstream's route is looked up again as a packet with the WAN mark would be routed
+ * (route-state.ts), and the daemon is told when a server's route is lost, comes back, or moves (other device
+ * or other source address: a DHCP renew to a new address, a switch of uplink). On ENOBUFS the Monitor discards
+ * what it queued, dumps everything again and emits `resynced`; everything is then evaluated again, so a lost
+ * event never leaves a server believed reachable (libwebsockets' monitor does not resync after an overrun).
+ * Reading routes needs no privilege; if netlink cannot be opened at all the forwarder runs without this.
+ */
+import { type Address, Monitor, type MonitorEvent, Netlink } from '@meshwan/netlink';
+import type { Logger } from './log.js';
+import { formatRoute, type RouteState, routeChange, routeState } from './route-state.js';
+import type { Server } from './upstreams.js';
+
+export interface RouteWatchHooks {
+  /** The server's route disappeared or became unreachable/prohibit/blackhole (or its link went down). */
+  lost(server: Server, state: RouteState): void;
+  /** It has a route again. */
+  back(server: Server, state: RouteState): void;
+  /**
+   * Still reachable, but through another device or from another source address. `sourceGone`: the old source
+   * is no longer an address of this node, so answers to queries sent from it can never arrive.
+   */
+  moved(server: Server, before: RouteState, after: RouteState, sourceGone: boolean): void;
+}
+
+export interface RouteWatchOptions {
+  mark: number;
+  /** The current upstream list (it changes on reload). */
+  servers(): readonly Server[];
+  hooks: RouteWatchHooks;
+  log: Logger;
+  /** A namespace file (/run/netns/NAME) instead of this process's namespace (tests). */
+  netns?: string;
+  /** The Monitor's receive buffer (default its 32 MiB; tests make it tiny to force ENOBUFS). */
+  rcvbufBytes?: number;
+}
+
+/** Counters of the route watch, for `wan-dns --status`. */
+export interface RouteWatchStatus {
+  /** Netlink events seen (routes, rules, addresses, links). */
+  events: number;
+  /** Evaluations of every server's route (one per batch of events). */
+  evaluations: number;
+  /** Full re-dumps after the kernel dropped events (ENOBUFS). */
+  resyncs: number;
+  /** lost + back + moved changes reported. */
+  changes: number;
+}
+
+export class RouteWatch {
+  private readonly states = new Map<Server, RouteState>();
+  private readonly counts: RouteWatchStatus = { events: 0, evaluations: 0, resyncs: 0, changes: 0 };
+  private scheduled: NodeJS.Immediate | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly options: RouteWatchOptions,
+    private readonly monitor: Monitor,
+    private readonly nl: Netlink,
+  ) {
+    monitor.on((e) => this.onEvent(e));
+  }
+
+  /**
+   * Opens the monitor (and a socket for the kernel's source address choice) and evaluates every server once.
+   * Returns the reason as a string when netlink cannot be used (no addon, an unsupported kernel, a bad netns).
+   */
+  static start(options: RouteWatchOptions): RouteWatch | string {
+    let monitor: Monitor;
+    try {
+      monitor = Monitor.start({ netns: options.netns, rcvbufBytes: options.rcvbufBytes });
+    } catch (err: unknown) {
+      return err instanceof Error ? err.message : String(err);
+    }
+    let nl: Netlink;
+    try {
+      nl = Netlink.open({ netns: options.netns, timeoutMs: 1000 });
+    } catch (err: unknown) {
+      monitor.close();
+      return err instanceof Error ? err.message : String(err);
+    }
+    const watch = new RouteWatch(options, monitor, nl);
+    watch.evaluate();
+    return watch;
+  }
+
+  /** The last evaluated route of `server`; undefined before its first evaluation. */
+  state(server: Server): RouteState | undefined {
+    return this.states.get(server);
+  }
+
+  status(): RouteWatchStatus {
+    return { ...this.counts };
+  }
+
+  /** Evaluates again soon (one evaluation per batch of events): after a reload changed the server list. */
+  schedule(): void {
+    if (this.scheduled !== undefined || this.closed) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = undefined;
+      this.evaluate();
+    });
+  }
+
+  private onEvent(e: MonitorEvent): void {
+    switch (e.type) {
+      case 'synced':
+        return;
+      case 'error':
+        this.options.log.once('route-watch-error', 'warning', `route watch: ${e.error.message}`);
+        return;
+      case 'resynced':
+        this.counts.resyncs++;
+        this.options.log.log(
+          'notice',
+          `route watch: netlink overrun (ENOBUFS), routes dumped again (${e.changes} changes); upstream routes re-evaluated`,
+        );
+        this.schedule();
+        return;
+      default:
+        this.counts.events++;
+        this.schedule();
+    }
+  }
+
+  /** Looks every server's route up again and reports what changed. Skipped while the cache is stale (ENOBUFS). */
+  evaluate(): void {
+    if (this.closed || this.monitor.stale) return;
+    this.counts.evaluations++;
+    const servers = this.options.servers();
+    const live = new Set(servers);
+    for (const s of [...this.states.keys()]) if (!live.has(s)) this.states.delete(s);
+    let local: Set<string> | undefined;
+    for (const server of servers) {
+      const after = routeState(this.monitor.cache, server.endpoint, this.options.mark);
+      if (after.reachable) after.source = this.source(server);
+      const before = this.states.get(server);
+      this.states.set(server, after);
+      const change = routeChange(before, after);
+      if (change === undefined) continue;
+      this.counts.changes++;
+      if (change === 'lost') {
+        this.options.log.log(
+          'warning',
+          `upstream ${server.key}: route lost (${formatRoute(after)}): failing over, server down until it returns`,
+        );
+        this.options.hooks.lost(server, after);
+      } else if (change === 'back') {
+        this.options.log.log('notice', `upstream ${server.key}: route back (${formatRoute(after)}): probing it again`);
+        this.options.hooks.back(server, after);
+      } else if (before !== undefined) {
+        local ??= new Set(this.monitor.cache.listAddresses().map((a: Address) => a.address));
+        const gone = before.source !== undefined && !local.has(before.source);
+        this.options.log.log(
+          'notice',
+          `upstream ${server.key}: route moved (${formatRoute(before)} -> ${formatRoute(after)}): new upstream sockets${gone ? ', old source gone' : ''}`,
+        );
+        this.options.hooks.moved(server, before, after, gone);
+      }
+    }
+  }
+
+  /** The source address the kernel would choose for a marked packet to `server` (`ip route get ADDR mark M`). */
+  private source(server: Server): string | undefined {
+    try {
+      const e = server.endpoint;
+      return this.nl.getRoute({ dst: e.address, mark: this.options.mark, ...(e.scope === undefined ? {} : { oif: e.scope }) }).prefsrc;
+    } catch {
+      // The kernel disagrees for a moment (events still queued) or the device is gone: the next batch tells.
+      return undefined;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.monitor.close();
+    this.nl.close();
+  }
+}
