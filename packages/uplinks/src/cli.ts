@@ -101,11 +101,18 @@ export async function runUplinksCli(args: readonly string[]): Promise<number> {
     const nl = Netlink.open();
     if (o.command === 'daemon') {
       const d = await startDaemon(nl, { config, table, statusFile: o.statusFile, stateFile: o.stateFile, log });
+      // SIGUSR1: files/etc/hotplug.d/iface/60-meshwan-uplinks after an uplink's interface went up, down or changed.
+      const poke = () => {
+        log('poked: resync');
+        d.poke();
+      };
+      process.on('SIGUSR1', poke);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+      process.off('SIGUSR1', poke);
       d.stop();
       nl.close();
       return 0;

@@ -22,6 +22,8 @@ export interface DaemonOptions {
 
 export interface RunningDaemon {
   readonly engine: Engine;
+  /** Re-read links, gateways and the resolv file and reconcile now (SIGUSR1, from the netifd hotplug hook). */
+  poke(): void;
   stop(): void;
 }
 
@@ -86,6 +88,7 @@ export async function startDaemon(nl: Netlink, opts: DaemonOptions): Promise<Run
   }
   return {
     engine,
+    poke: sync,
     stop() {
       for (const t of timers) clearInterval(t);
       monitor?.close();
