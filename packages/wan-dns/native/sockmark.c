@@ -3,6 +3,7 @@
  * setMark(fd, mark) and getMark(fd) act on an existing fd (a dgram socket's handle);
  * tcpSocket(family, mark) creates a non-blocking, close-on-exec TCP socket that carries the mark from
  * before its first packet (the SYN), for net.Socket({ fd }) to connect.
+ * The batched UDP I/O (ioOpen, udpSocket ...) is in batchio.c.
  * Errors are thrown as Error objects with `errno` (number), `code` ('EPERM') and `syscall`, so the caller
  * can tell "no CAP_NET_ADMIN" from a bad fd. Logic stays in TypeScript; this file only makes syscalls.
  */
@@ -14,6 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "batchio.h"
 
 static const char *errno_code(int e) {
   switch (e) {
@@ -28,12 +31,15 @@ static const char *errno_code(int e) {
   case ENOBUFS: return "ENOBUFS";
   case ENOMEM: return "ENOMEM";
   case EACCES: return "EACCES";
+  case EADDRINUSE: return "EADDRINUSE";
+  case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+  case EAGAIN: return "EAGAIN";
   default: return "EUNKNOWN";
   }
 }
 
 /* Throws an Error carrying errno, code and syscall; always returns NULL for the caller to return. */
-static napi_value throw_errno(napi_env env, int e, const char *syscall) {
+napi_value throw_errno(napi_env env, int e, const char *syscall) {
   char text[160];
   snprintf(text, sizeof text, "%s: %s (%s)", syscall, strerror(e), errno_code(e));
   napi_value msg, err, num, code, sys;
@@ -133,6 +139,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  batchio_init(env, exports);
   return exports;
 }
 

@@ -3,11 +3,11 @@
  * upstream list from config.ts, reloaded on file change and SIGHUP (in-flight queries keep the servers they
  * were sent to); status on SIGUSR1 and on the control socket used by `wan-dns --status`.
  */
-import type { Socket as DgramSocket } from 'node:dgram';
 import { type FSWatcher, unlinkSync, unwatchFile, watch, watchFile } from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
 import { basename, dirname } from 'node:path';
 import type { Endpoint } from '@meshwan/site';
+import { BatchIo, batchAddon } from './batch-io.js';
 import { Cache } from './cache.js';
 import { readUpstreams, type UpstreamSources } from './config.js';
 import { ConfigError, type MarkError, StartError } from './errors.js';
@@ -19,7 +19,7 @@ import { routeStatus, startRouteWatch } from './route-hooks.js';
 import type { RouteWatch } from './route-watch.js';
 import { type Counters, formatStatus, newCounters, type StatusReport } from './stats.js';
 import { listenTcp, type TcpLimits } from './tcp.js';
-import { listenUdp } from './udp.js';
+import { listenBatched, listenUdp, type UdpListener } from './udp.js';
 import { endpointKey, Upstreams } from './upstreams.js';
 
 export interface DaemonOptions {
@@ -58,7 +58,9 @@ export class Daemon {
   readonly cache: Cache | undefined;
   private readonly startedMs = Date.now();
   private upstreamSource = '';
-  private udp: DgramSocket[] = [];
+  private udp: UdpListener[] = [];
+  /** The batched UDP I/O of listeners and pools; undefined without the addon. */
+  readonly io: BatchIo | undefined;
   private tcp: NetServer[] = [];
   private control: NetServer | undefined;
   private watchers: FSWatcher[] = [];
@@ -72,9 +74,12 @@ export class Daemon {
     const onMarkError = (err: MarkError): void => {
       this.options.log.once(`mark-${err.op}-${err.code}`, 'err', `${err.message}: such sockets never send; queries get SERVFAIL`);
     };
+    const batch = batchAddon(this.addon);
+    this.io = batch === undefined ? undefined : new BatchIo(batch, (err) => this.forwarder.internalError(err));
     const pool = (family: 4 | 6): SocketPool =>
       new SocketPool({
         family,
+        io: this.io,
         size: options.poolSize,
         mark: options.mark,
         addon: this.addon,
@@ -99,11 +104,16 @@ export class Daemon {
 
   /** Reads the upstreams (a bad file is a ConfigError: fatal at start), opens pools, then the listeners. */
   async start(): Promise<void> {
-    this.applyUpstreams(true);
-    await Promise.all([this.pools[4].start(), this.pools[6].start()]);
     try {
+      // Inside the try: the batched I/O's poll handle would keep the process alive after a failed start.
+      this.applyUpstreams(true);
+      await Promise.all([this.pools[4].start(), this.pools[6].start()]);
       for (const e of this.options.listen) {
-        this.udp.push(await listenUdp(e, this.forwarder, this.counters, this.options.allowRemote));
+        this.udp.push(
+          this.io
+            ? listenBatched(e, this.io, this.forwarder, this.counters, this.options.allowRemote)
+            : await listenUdp(e, this.forwarder, this.counters, this.options.allowRemote),
+        );
         this.tcp.push(await listenTcp(e, this.forwarder, this.counters, this.options.allowRemote, this.options.tcp));
       }
     } catch (err: unknown) {
@@ -232,5 +242,6 @@ export class Daemon {
     if (typeof this.routes !== 'string') this.routes.close();
     this.pools[4].close();
     this.pools[6].close();
+    this.io?.close();
   }
 }

@@ -24,7 +24,7 @@ export class ConfigError extends Error {
 export class MarkError extends Error {
   override readonly name = 'MarkError';
   constructor(
-    /** What was attempted: 'load', 'setMark', 'getMark', 'verify', 'fd'. */
+    /** What was attempted: 'load', 'socket', 'setMark', 'getMark', 'verify', 'fd'. */
     readonly op: string,
     readonly mark: number,
     /** errno code such as 'EPERM'; '' when not a syscall failure. */

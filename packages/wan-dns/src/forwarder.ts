@@ -5,7 +5,6 @@
  * patience, retries truncated answers over TCP, and answers SERVFAIL itself when nothing can be sent.
  * Hot path: one walk over the message, the ID rewritten in place, no full decode.
  */
-import type { RemoteInfo } from 'node:dgram';
 import type { Cache } from './cache.js';
 import { DecodeError, type MarkError } from './errors.js';
 import type { Logger } from './log.js';
@@ -82,8 +81,8 @@ class Attempt implements PendingAttempt {
     readonly id: number,
     readonly sentMs: number,
   ) {}
-  onAnswer(msg: Buffer, rinfo: RemoteInfo): void {
-    this.fwd.onAnswer(this, msg, rinfo);
+  onAnswer(msg: Buffer, fromServer: boolean): void {
+    this.fwd.onAnswer(this, msg, fromServer);
   }
 }
 
@@ -164,8 +163,12 @@ export class Forwarder {
     this.sendNext(q, now);
   }
 
-  /** Handles one client message; `udp` decides the answer size limit. `reply` is called at most once. */
-  handle(msg: Buffer, udp: boolean, reply: Reply): boolean {
+  /**
+   * Handles one client message; `udp` decides the answer size limit. `reply` is called at most once.
+   * `keep`, when given, says that `msg` and `reply` are valid during this call only (the UDP listener's batch):
+   * a query that has to wait copies `msg` and calls `keep()` for a reply that lasts. A cache hit needs neither.
+   */
+  handle(msg: Buffer, udp: boolean, reply: Reply, keep?: () => Reply): boolean {
     const c = this.options.counters;
     c.queries++;
     let info: MessageInfo;
@@ -228,8 +231,9 @@ export class Forwarder {
       this.servfail(reply, msg, info);
       return true;
     }
-    clampUdpSize(msg, info);
-    const q = new Query(msg, info, info.id, limit, reply, servers, now + this.options.deadlineMs, key);
+    const owned = keep === undefined ? msg : Buffer.from(msg);
+    clampUdpSize(owned, info);
+    const q = new Query(owned, info, info.id, limit, keep === undefined ? reply : keep(), servers, now + this.options.deadlineMs, key);
     this.inflight++;
     q.next = 1;
     if (!this.sendTo(q, first, now)) {
@@ -281,10 +285,9 @@ export class Forwarder {
       return false;
     }
     const id = socket.freeId();
-    // The first send rewrites the client's buffer in place; later (parallel or failover) sends get their own copy,
-    // since a queued send may still read the buffer.
-    const buf = q.sends++ === 0 ? q.buf : Buffer.from(q.buf);
-    buf.writeUInt16BE(id, 0);
+    // The ID is rewritten in place: a send copies the query into the batch's send buffer at once.
+    q.sends++;
+    q.buf.writeUInt16BE(id, 0);
     const attempt = new Attempt(this, q, server, socket, id, now);
     socket.pending.set(id, attempt);
     q.attempts.push(attempt);
@@ -299,8 +302,7 @@ export class Forwarder {
         this.internalError(err);
       }
     }, wait);
-    socket.sent++;
-    socket.socket.send(buf, server.endpoint.port, server.sendAddress);
+    socket.send(q.buf, server);
     return true;
   }
 
@@ -354,17 +356,17 @@ export class Forwarder {
   }
 
   /** An upstream packet carrying the ID of `a`; checked before it is believed. */
-  onAnswer(a: Attempt, msg: Buffer, rinfo: RemoteInfo): void {
+  onAnswer(a: Attempt, msg: Buffer, fromServer: boolean): void {
     try {
-      this.answer(a, msg, rinfo);
+      this.answer(a, msg, fromServer);
     } catch (err: unknown) {
       this.internalError(err);
     }
   }
 
-  private answer(a: Attempt, msg: Buffer, rinfo: RemoteInfo): void {
+  private answer(a: Attempt, msg: Buffer, fromServer: boolean): void {
     const c = this.options.counters;
-    if (!a.server.matches(rinfo.address, rinfo.port)) {
+    if (!fromServer) {
       c.strayAnswers++;
       return;
     }

@@ -3,16 +3,33 @@
  * random port and marked with the WAN mark, which is read back before the socket may send (gluon #3613).
  * With a random 16-bit ID per query this gives dnsmasq's spoofing resistance (RFC 5452 §9.2). One socket is
  * replaced now and then, when it has nothing in flight, so the set of ports keeps moving.
+ * The sockets are plain fds made by the addon and read and written in batches by BatchIo (batch-io.ts).
  */
 
 import { randomFillSync } from 'node:crypto';
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import type { MarkError } from './errors.js';
-import { dgramFd, markSocket, type SockmarkAddon } from './mark.js';
+import { type BatchAddon, type BatchIo, type DatagramHandler, type Peer, peerOf } from './batch-io.js';
+import { MarkError } from './errors.js';
+import { markSocket, type SockmarkAddon } from './mark.js';
+import type { Server } from './upstreams.js';
 
 /** A query sent on a pool socket and waiting for its answer (keyed by its random ID). */
 export interface PendingAttempt {
-  onAnswer(msg: Buffer, rinfo: RemoteInfo, socket: PoolSocket): void;
+  /** `fromServer`: the datagram came from the address and port the query was sent to. */
+  onAnswer(msg: Buffer, fromServer: boolean, socket: PoolSocket): void;
+  readonly server: Server;
+}
+
+const peers = new WeakMap<Server, Peer | null>();
+
+/** A server's address as the kernel takes it (parsed once per server object). */
+function serverPeer(addon: BatchAddon, server: Server): Peer | undefined {
+  let peer = peers.get(server);
+  if (peer === undefined) {
+    const e = server.endpoint;
+    peer = peerOf(addon, e.family, e.address, e.port, e.scope) ?? null;
+    peers.set(server, peer);
+  }
+  return peer ?? undefined;
 }
 
 // IDs and socket choices come from the CSPRNG, drawn from a refilled pool: one randomInt() call per query
@@ -40,13 +57,42 @@ export function randomBelow(n: number): number {
   }
 }
 
-export class PoolSocket {
+export class PoolSocket implements DatagramHandler {
   /** Set only after getsockopt(SO_MARK) read back the mark; an unmarked socket never sends. */
   marked = false;
   markError: MarkError | undefined;
   readonly pending = new Map<number, PendingAttempt>();
   sent = 0;
-  constructor(readonly socket: Socket) {}
+  tag = -1;
+  constructor(
+    readonly fd: number,
+    private readonly io: BatchIo,
+    private readonly onStray: () => void,
+  ) {}
+
+  /** Sends `query` to `server`; false when the socket is unmarked or the address unusable (nothing is sent). */
+  send(query: Uint8Array, server: Server): boolean {
+    const peer = serverPeer(this.io.addon, server);
+    if (!this.marked || peer === undefined) return false;
+    this.sent++;
+    this.io.sendTo(this.fd, peer, query);
+    return true;
+  }
+
+  onDatagram(msg: Buffer, index: number): void {
+    const pending = msg.length < 2 ? undefined : this.pending.get(msg.readUInt16BE(0));
+    if (pending === undefined) {
+      this.onStray();
+      return;
+    }
+    const peer = serverPeer(this.io.addon, pending.server);
+    pending.onAnswer(msg, peer !== undefined && this.io.sourceIs(index, peer), this);
+  }
+
+  onTruncated(): void {
+    // Longer than we can take although we asked for at most 1232 bytes: not an answer to our query.
+    this.onStray();
+  }
 
   /** A random ID not in flight on this socket. */
   freeId(): number {
@@ -59,6 +105,8 @@ export class PoolSocket {
 
 export interface PoolOptions {
   family: 4 | 6;
+  /** The batched I/O the sockets are read and written through; undefined without the addon (no sockets). */
+  io: BatchIo | undefined;
   size: number;
   mark: number;
   addon: SockmarkAddon | MarkError;
@@ -79,40 +127,51 @@ export class SocketPool {
 
   /** Opens every socket; resolves when each is bound and its mark checked (marked or not). */
   async start(): Promise<void> {
-    const opened = await Promise.all(Array.from({ length: this.options.size }, () => this.open()));
-    for (const s of opened) if (s) this.sockets.push(s);
+    for (let i = 0; i < this.options.size; i++) {
+      const s = this.openNow();
+      if (s) this.sockets.push(s);
+    }
     if (this.options.rotateMs > 0) {
       this.rotateTimer = setInterval(() => this.rotate(), this.options.rotateMs);
       this.rotateTimer.unref();
     }
   }
 
-  private open(): Promise<PoolSocket | undefined> {
-    return new Promise((resolve) => {
-      const socket = createSocket({ type: this.options.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.options.family === 6 });
-      const entry = new PoolSocket(socket);
-      socket.on('error', () => {
-        // A send error (no route: the WAN table is unreachable) surfaces here; the attempt times out and fails over.
-      });
-      socket.on('message', (msg, rinfo) => {
-        if (msg.length < 2) return this.options.onStray();
-        const pending = entry.pending.get(msg.readUInt16BE(0));
-        if (pending === undefined) return this.options.onStray();
-        pending.onAnswer(msg, rinfo, entry);
-      });
-      socket.once('listening', () => {
-        const err = markSocket(this.options.addon, dgramFd(socket), this.options.mark);
-        entry.marked = err === undefined;
-        entry.markError = err;
-        if (err) this.options.onMarkError(err);
-        resolve(entry);
-      });
-      try {
-        socket.bind({ port: 0, address: this.options.family === 6 ? '::' : '0.0.0.0', exclusive: true });
-      } catch {
-        resolve(undefined);
-      }
-    });
+  /** Opens one socket on a random port (kernel-chosen), marks it and reads the mark back before it may send. */
+  private openNow(): PoolSocket | undefined {
+    const io = this.options.io;
+    if (io === undefined) {
+      // No addon: no socket can be marked, so none is opened (the reason is logged once).
+      const err = markSocket(this.options.addon, -1, this.options.mark);
+      if (err) this.options.onMarkError(err);
+      return undefined;
+    }
+    let fd: number;
+    try {
+      fd = io.addon.udpSocket(this.options.family, new Uint8Array(16), 0, 0);
+    } catch (err: unknown) {
+      this.options.onMarkError(new MarkError('socket', this.options.mark, (err as { code?: string }).code ?? String(err)));
+      return undefined;
+    }
+    const entry = new PoolSocket(fd, io, this.options.onStray);
+    const err = markSocket(this.options.addon, fd, this.options.mark);
+    entry.marked = err === undefined;
+    entry.markError = err;
+    if (err) this.options.onMarkError(err);
+    entry.tag = io.add(fd, entry);
+    return entry;
+  }
+
+  private closeSocket(s: PoolSocket): void {
+    s.pending.clear();
+    const io = this.options.io;
+    if (io === undefined) return;
+    io.remove(s.fd, s.tag);
+    try {
+      io.addon.closeFd(s.fd);
+    } catch {
+      // already closed
+    }
   }
 
   /** A random marked socket, or undefined when none could be marked (then nothing may be sent). */
@@ -139,24 +198,15 @@ export class SocketPool {
     const index = randomBelow(this.sockets.length);
     const old = this.sockets[index] as PoolSocket;
     if (old.pending.size > 0) return;
-    void this.open().then((fresh) => {
-      if (this.closed || fresh === undefined) {
-        fresh?.socket.close();
-        return;
-      }
-      // Keep a marked socket rather than swap it for one that could not be marked.
-      if (!fresh.marked && old.marked) {
-        fresh.socket.close();
-        return;
-      }
-      const at = this.sockets.indexOf(old);
-      if (at < 0 || old.pending.size > 0) {
-        fresh.socket.close();
-        return;
-      }
-      this.sockets[at] = fresh;
-      old.socket.close();
-    });
+    const fresh = this.openNow();
+    if (fresh === undefined) return;
+    // Keep a marked socket rather than swap it for one that could not be marked.
+    if (!fresh.marked && old.marked) {
+      this.closeSocket(fresh);
+      return;
+    }
+    this.sockets[index] = fresh;
+    this.closeSocket(old);
   }
 
   /** Sockets replaced by renew() that still wait for answers to what they sent. */
@@ -177,11 +227,14 @@ export class SocketPool {
    * receiving the answers to what they sent and are closed when nothing is pending, or after `drainMs`.
    */
   async renew(drainMs: number): Promise<void> {
-    const opened = await Promise.all(Array.from({ length: this.options.size }, () => this.open()));
-    const fresh = opened.filter((s): s is PoolSocket => s !== undefined);
+    const fresh: PoolSocket[] = [];
+    for (let i = 0; i < this.options.size && !this.closed; i++) {
+      const s = this.openNow();
+      if (s) fresh.push(s);
+    }
     // Keep marked sockets rather than swap them for ones that could not be marked.
     if (this.closed || (this.markedCount() > 0 && !fresh.some((s) => s.marked))) {
-      for (const s of fresh) s.socket.close();
+      for (const s of fresh) this.closeSocket(s);
       return;
     }
     const old = this.sockets.splice(0, this.sockets.length, ...fresh);
@@ -193,8 +246,7 @@ export class SocketPool {
         const s = this.draining[i] as PoolSocket;
         if (s.pending.size > 0 && Date.now() < until && !this.closed) continue;
         this.draining.splice(i, 1);
-        s.pending.clear();
-        s.socket.close();
+        this.closeSocket(s);
       }
       if (this.draining.length > 0) setTimeout(sweep, 100).unref();
     };
@@ -203,19 +255,9 @@ export class SocketPool {
 
   close(): void {
     this.closed = true;
-    for (const s of this.draining.splice(0)) {
-      s.pending.clear();
-      s.socket.close();
-    }
+    for (const s of this.draining.splice(0)) this.closeSocket(s);
     if (this.rotateTimer) clearInterval(this.rotateTimer);
-    for (const s of this.sockets) {
-      s.pending.clear();
-      try {
-        s.socket.close();
-      } catch {
-        // already closed
-      }
-    }
+    for (const s of this.sockets) this.closeSocket(s);
     this.sockets.length = 0;
   }
 }

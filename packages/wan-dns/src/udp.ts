@@ -1,17 +1,104 @@
-/** The UDP listeners: one dgram socket per --listen address, handing each datagram to the forwarder. */
+/**
+ * The UDP listeners: one socket per --listen address, handing each datagram to the forwarder. With the addon
+ * the socket is a plain fd read and written in batches (batch-io.ts); without it (addon missing) a dgram
+ * socket, so that clients still get their SERVFAIL instead of a timeout.
+ */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Endpoint } from '@meshwan/site';
+import { type BatchIo, type DatagramHandler, peerOf } from './batch-io.js';
 import { LocalClients } from './clients.js';
 import { StartError } from './errors.js';
-import type { Forwarder } from './forwarder.js';
+import type { Forwarder, Reply } from './forwarder.js';
 import type { Counters } from './stats.js';
 import { endpointKey } from './upstreams.js';
 
-export async function listenUdp(endpoint: Endpoint, forwarder: Forwarder, counters: Counters, allowRemote: boolean): Promise<Socket> {
-  const socket = createSocket({ type: endpoint.family === 6 ? 'udp6' : 'udp4', ipv6Only: endpoint.family === 6 });
+export interface UdpListener {
+  close(): void;
+}
+
+/** A listener on the batched I/O: answers leave in the same batch's sendmmsg. */
+class BatchedListener implements DatagramHandler, UdpListener {
+  private readonly clients: LocalClients;
+  private current = -1;
+  tag = -1;
+  /** Replies to the datagram being handled: valid only during forwarder.handle(). */
+  private readonly replyNow: Reply = (answer) => this.io.replyTo(this.fd, this.current, answer);
+  /** A reply for a query that waits for an upstream: the client's address copied out of the batch. */
+  private readonly keep = (): Reply => {
+    const peer = this.io.source(this.current);
+    return (answer) => this.io.sendTo(this.fd, peer, answer);
+  };
+
+  constructor(
+    readonly fd: number,
+    private readonly io: BatchIo,
+    private readonly forwarder: Forwarder,
+    private readonly counters: Counters,
+    allowRemote: boolean,
+  ) {
+    this.clients = new LocalClients(allowRemote);
+  }
+
+  onDatagram(msg: Buffer, index: number): void {
+    // Port 0 cannot be answered: only a forged packet has it.
+    if (
+      this.io.sourcePort(index) === 0 ||
+      !(this.clients.allowRemote || this.io.fromLoopback(index) || this.clients.allowed(this.io.sourceText(index)))
+    ) {
+      this.counters.refusedClients++;
+      return;
+    }
+    this.counters.udpQueries++;
+    this.current = index;
+    try {
+      this.forwarder.handle(msg, true, this.replyNow, this.keep);
+    } catch (err: unknown) {
+      this.forwarder.internalError(err);
+    }
+  }
+
+  onTruncated(): void {
+    // A "query" longer than 4096 bytes: no DNS client sends that over UDP.
+    this.counters.queries++;
+    this.counters.malformed++;
+  }
+
+  close(): void {
+    this.io.remove(this.fd, this.tag);
+    try {
+      this.io.addon.closeFd(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+export function listenBatched(
+  endpoint: Endpoint,
+  io: BatchIo,
+  forwarder: Forwarder,
+  counters: Counters,
+  allowRemote: boolean,
+): UdpListener {
+  const peer = peerOf(io.addon, endpoint.family, endpoint.address, endpoint.port, endpoint.scope);
+  if (peer === undefined) throw new StartError(`udp ${endpointKey(endpoint)}`, 'EINVAL');
+  let fd: number;
+  try {
+    fd = io.addon.udpSocket(peer.family, peer.bytes, peer.port, peer.scope);
+  } catch (err: unknown) {
+    const code = (err as { code?: unknown }).code;
+    throw new StartError(`udp ${endpointKey(endpoint)}`, typeof code === 'string' ? code : String(err));
+  }
+  const listener = new BatchedListener(fd, io, forwarder, counters, allowRemote);
+  listener.tag = io.add(fd, listener);
+  return listener;
+}
+
+/** The dgram listener, used only when the addon cannot be loaded. */
+export async function listenUdp(endpoint: Endpoint, forwarder: Forwarder, counters: Counters, allowRemote: boolean): Promise<UdpListener> {
+  const socket: Socket = createSocket({ type: endpoint.family === 6 ? 'udp6' : 'udp4', ipv6Only: endpoint.family === 6 });
   const clients = new LocalClients(allowRemote);
   socket.on('message', (msg, rinfo) => {
-    // Port 0 cannot be answered (dgram refuses it): only a forged packet has it.
     if (rinfo.port === 0 || !clients.allowed(rinfo.address)) {
       counters.refusedClients++;
       return;
@@ -38,5 +125,5 @@ export async function listenUdp(endpoint: Endpoint, forwarder: Forwarder, counte
       },
     );
   });
-  return socket;
+  return { close: () => socket.close() };
 }

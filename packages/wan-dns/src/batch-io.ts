@@ -1,0 +1,261 @@
+/**
+ * Batched UDP I/O through the addon (native/batchio.c): every UDP fd of the forwarder (listeners and the
+ * upstream pool) sits in one epoll set that libuv watches with one handle. A wake-up drains all ready fds with
+ * recvmmsg(2) into one buffer and calls `onBatch` once for up to 64 datagrams; replies and upstream queries are
+ * copied into a send buffer and leave with sendmmsg(2) when the batch ends. Node's dgram costs one libuv
+ * callback, one recvmsg, a RemoteInfo and an address string per datagram, and one sendmsg per reply: on a VM
+ * that alone was slower than dnsmasq's whole work per query (BENCHMARKS.md).
+ * Received datagrams are views of the shared buffer, valid only during the handler call: keep a copy.
+ */
+import { MarkError } from './errors.js';
+import type { SockmarkAddon } from './mark.js';
+
+/** Datagrams per batch (the C side's BATCH). */
+export const BATCH = 64;
+/** Bytes per received datagram: queries and answers are at most 1232 (we clamp EDNS) or 512 without it. */
+export const SLOT = 4096;
+const REC = 12;
+const SEND_BYTES = 256 * 1024;
+
+export type IoHandle = { readonly __io: unique symbol };
+
+/** The addon's batched I/O functions (native/batchio.c). */
+export interface BatchAddon {
+  ioOpen(
+    recvBuf: Buffer,
+    recvMeta: Int32Array,
+    sendBuf: Buffer,
+    sendMeta: Int32Array,
+    slot: number,
+    onBatch: (n: number) => void,
+  ): IoHandle;
+  ioAdd(io: IoHandle, fd: number, tag: number): void;
+  ioRemove(io: IoHandle, fd: number): void;
+  /** Sends `count` queued records; returns how many the kernel refused (skipped). */
+  ioSend(io: IoHandle, count: number): number;
+  ioClose(io: IoHandle): void;
+  /** A bound, non-blocking UDP socket; throws an errno error (`code`) when it cannot bind. */
+  udpSocket(family: number, address: Uint8Array, port: number, scopeId: number): number;
+  localPort(fd: number): number;
+  ifIndex(name: string): number;
+  addrText(family: number, address: Uint8Array, scopeId: number): string;
+  addrBytes(family: number, text: string, out: Uint8Array): boolean;
+}
+
+/** The addon with batched I/O, or undefined when it is missing or too old (then dgram is used, pools stay empty). */
+export function batchAddon(addon: SockmarkAddon | MarkError): (SockmarkAddon & BatchAddon) | undefined {
+  if (addon instanceof MarkError) return undefined;
+  const maybe = addon as Partial<BatchAddon>;
+  return typeof maybe.ioOpen === 'function' ? (addon as SockmarkAddon & BatchAddon) : undefined;
+}
+
+/** A UDP peer as the kernel takes it: family, 16 address bytes (IPv4 in the first 4), port, IPv6 scope id. */
+export class Peer {
+  constructor(
+    readonly family: 4 | 6,
+    readonly bytes: Uint8Array,
+    readonly port: number,
+    readonly scope: number,
+  ) {}
+}
+
+/** The Peer of an address text (`192.0.2.1`, `fe80::1` with scope `wan`), or undefined when it is not one. */
+export function peerOf(addon: BatchAddon, family: 4 | 6, address: string, port: number, scopeName?: string): Peer | undefined {
+  const bytes = new Uint8Array(16);
+  if (!addon.addrBytes(family, address, bytes)) return undefined;
+  const scope = scopeName ? addon.ifIndex(scopeName) : 0;
+  return new Peer(family, bytes, port, scope);
+}
+
+export interface DatagramHandler {
+  /** One datagram; `msg` is a view valid during this call only; `index` is for the BatchIo's source accessors. */
+  onDatagram(msg: Buffer, index: number): void;
+  /** A datagram longer than SLOT bytes (cut by the kernel): dropped. */
+  onTruncated(): void;
+}
+
+export class BatchIo {
+  private readonly recvBuf = Buffer.allocUnsafe(BATCH * SLOT);
+  private readonly recvMeta = new Int32Array(BATCH * REC);
+  private readonly recvBytes = new Uint8Array(this.recvMeta.buffer);
+  private readonly sendBuf = Buffer.allocUnsafe(SEND_BYTES);
+  private readonly sendMeta = new Int32Array(BATCH * REC);
+  private readonly sendBytes = new Uint8Array(this.sendMeta.buffer);
+  private readonly handle: IoHandle;
+  private readonly handlers: (DatagramHandler | undefined)[] = [];
+  private readonly freeTags: number[] = [];
+  private queued = 0;
+  private sendAt = 0;
+  private inBatch = false;
+  private closed = false;
+  /** Datagrams the kernel refused to send (no route, firewall, full buffer). */
+  sendFailures = 0;
+  /** Batches received and datagrams in them (status, bench). */
+  batches = 0;
+  datagrams = 0;
+
+  /** `onError`: an exception from a handler (a bug); the batch goes on with the next datagram. */
+  constructor(
+    readonly addon: SockmarkAddon & BatchAddon,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    this.handle = addon.ioOpen(this.recvBuf, this.recvMeta, this.sendBuf, this.sendMeta, SLOT, (n) => this.onBatch(n));
+  }
+
+  /** Watches `fd`; its datagrams go to `handler`. Returns the tag to remove it with. */
+  add(fd: number, handler: DatagramHandler): number {
+    const tag = this.freeTags.pop() ?? this.handlers.length;
+    this.handlers[tag] = handler;
+    this.addon.ioAdd(this.handle, fd, tag);
+    return tag;
+  }
+
+  /** Stops watching `fd` (call before closing it). */
+  remove(fd: number, tag: number): void {
+    if (this.closed) return;
+    this.addon.ioRemove(this.handle, fd);
+    this.handlers[tag] = undefined;
+    this.freeTags.push(tag);
+  }
+
+  private onBatch(n: number): void {
+    this.batches++;
+    this.datagrams += n;
+    this.inBatch = true;
+    const meta = this.recvMeta;
+    try {
+      for (let i = 0; i < n; i++) {
+        const r = i * REC;
+        const handler = this.handlers[meta[r] as number];
+        if (handler === undefined) continue;
+        if (meta[r + 6] !== 0) {
+          handler.onTruncated();
+          continue;
+        }
+        const offset = meta[r + 1] as number;
+        try {
+          handler.onDatagram(this.recvBuf.subarray(offset, offset + (meta[r + 2] as number)), i);
+        } catch (err: unknown) {
+          this.onError(err);
+        }
+      }
+    } finally {
+      this.inBatch = false;
+      this.flush();
+    }
+  }
+
+  /** The source port of datagram `i` of the current batch. */
+  sourcePort(i: number): number {
+    return this.recvMeta[i * REC + 4] as number;
+  }
+
+  /** True when datagram `i` came from loopback (127/8, ::1, ::ffff:127/104), read from the address bytes. */
+  fromLoopback(i: number): boolean {
+    const b = this.recvBytes;
+    const at = (i * REC + 8) * 4;
+    if (this.recvMeta[i * REC + 3] === 4) return b[at] === 127;
+    for (let k = 0; k < 10; k++) if (b[at + k] !== 0) return false;
+    if (b[at + 10] === 0xff && b[at + 11] === 0xff) return b[at + 12] === 127;
+    if (b[at + 10] !== 0 || b[at + 11] !== 0 || b[at + 12] !== 0 || b[at + 13] !== 0 || b[at + 14] !== 0) return false;
+    return b[at + 15] === 1;
+  }
+
+  /** The source address of datagram `i` as dgram would report it (`fe80::1%eth0`): the slow path, for allow-lists. */
+  sourceText(i: number): string {
+    const at = (i * REC + 8) * 4;
+    return this.addon.addrText(
+      this.recvMeta[i * REC + 3] as number,
+      this.recvBytes.subarray(at, at + 16),
+      this.recvMeta[i * REC + 5] as number,
+    );
+  }
+
+  /** True when datagram `i` came from `peer` (family, address, port; scope when the peer has one). */
+  sourceIs(i: number, peer: Peer): boolean {
+    const r = i * REC;
+    const meta = this.recvMeta;
+    if (meta[r + 3] !== peer.family || meta[r + 4] !== peer.port) return false;
+    if (peer.scope !== 0 && meta[r + 5] !== peer.scope) return false;
+    const b = this.recvBytes;
+    const at = (r + 8) * 4;
+    const n = peer.family === 4 ? 4 : 16;
+    for (let k = 0; k < n; k++) if (b[at + k] !== peer.bytes[k]) return false;
+    return true;
+  }
+
+  /** The source of datagram `i` as a Peer that outlives the batch. */
+  source(i: number): Peer {
+    const at = (i * REC + 8) * 4;
+    const meta = this.recvMeta;
+    return new Peer(
+      meta[i * REC + 3] === 6 ? 6 : 4,
+      this.recvBytes.slice(at, at + 16),
+      meta[i * REC + 4] as number,
+      meta[i * REC + 5] as number,
+    );
+  }
+
+  /** Queues `data` on `fd` to the source of datagram `i` of the current batch. */
+  replyTo(fd: number, i: number, data: Uint8Array): void {
+    const r = this.reserve(fd, data);
+    if (r < 0) return;
+    const src = i * REC;
+    const meta = this.sendMeta;
+    meta[r + 3] = this.recvMeta[src + 3] as number;
+    meta[r + 4] = this.recvMeta[src + 4] as number;
+    meta[r + 5] = this.recvMeta[src + 5] as number;
+    this.sendBytes.set(this.recvBytes.subarray((src + 8) * 4, (src + 12) * 4), (r + 8) * 4);
+    this.commit();
+  }
+
+  /** Queues `data` on `fd` to `peer`; sent at the end of the batch, or now outside one. */
+  sendTo(fd: number, peer: Peer, data: Uint8Array): void {
+    const r = this.reserve(fd, data);
+    if (r < 0) return;
+    const meta = this.sendMeta;
+    meta[r + 3] = peer.family;
+    meta[r + 4] = peer.port;
+    meta[r + 5] = peer.scope;
+    this.sendBytes.set(peer.bytes, (r + 8) * 4);
+    this.commit();
+  }
+
+  /** Copies `data` into the send buffer and fills the record's fd, offset and length; returns the record's index. */
+  private reserve(fd: number, data: Uint8Array): number {
+    if (this.closed) return -1;
+    if (this.queued === BATCH || this.sendAt + data.length > SEND_BYTES) this.flush();
+    if (data.length > SEND_BYTES) {
+      this.sendFailures++;
+      return -1;
+    }
+    this.sendBuf.set(data, this.sendAt);
+    const r = this.queued * REC;
+    this.sendMeta[r] = fd;
+    this.sendMeta[r + 1] = this.sendAt;
+    this.sendMeta[r + 2] = data.length;
+    this.sendAt += data.length;
+    return r;
+  }
+
+  private commit(): void {
+    this.queued++;
+    if (!this.inBatch) this.flush();
+  }
+
+  /** Sends everything queued. */
+  flush(): void {
+    if (this.queued === 0 || this.closed) return;
+    const n = this.queued;
+    this.queued = 0;
+    this.sendAt = 0;
+    this.sendFailures += this.addon.ioSend(this.handle, n);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.addon.ioClose(this.handle);
+  }
+}
