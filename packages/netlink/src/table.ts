@@ -12,7 +12,7 @@
  */
 import { RTNH_F_DEAD } from './codec/constants.js';
 import type { Nexthop, Route } from './codec/route.js';
-import { addressWords, maskWord } from './prefix.js';
+import { maskWord, NOT_IP, parseAddressInto } from './prefix.js';
 
 /** Entry.kind: what the route does with a packet that reaches it. */
 export const FORWARD = 0;
@@ -40,6 +40,8 @@ function kindOf(type: string): number {
 const HAS_NEXTHOPS = new Set(['unicast', 'local', 'broadcast', 'multicast', 'anycast']);
 
 const ZERO = new Int32Array(4);
+/** words of the address being indexed (one buffer: indexing is synchronous) */
+const scratch = new Int32Array(4);
 
 /** A route with what the lookup reads flattened into one fixed shape (a class, so property reads stay monomorphic). */
 export class Entry {
@@ -67,7 +69,7 @@ export class Entry {
 
   constructor(route: Route) {
     this.route = route;
-    const dst = addressWords(route.dst) ?? ZERO;
+    const dst = parseAddressInto(route.dst, scratch) === NOT_IP ? ZERO : scratch;
     this.dstLength = route.dstLength;
     this.k0 = (dst[0] as number) & maskWord(route.dstLength, 0);
     this.k1 = (dst[1] as number) & maskWord(route.dstLength, 1);
@@ -76,13 +78,12 @@ export class Entry {
     this.kind = kindOf(route.type);
     this.tos = route.tos;
     this.metric = route.metric;
-    const words = route.src !== undefined && route.srcLength > 0 ? addressWords(route.src) : undefined;
     let src: Int32Array | undefined;
-    if (words) {
+    if (route.src !== undefined && route.srcLength > 0 && parseAddressInto(route.src, scratch) !== NOT_IP) {
       src = new Int32Array(8);
       for (let k = 0; k < 4; k++) {
         src[k + 4] = maskWord(route.srcLength, k);
-        src[k] = (words[k] as number) & (src[k + 4] as number);
+        src[k] = (scratch[k] as number) & (src[k + 4] as number);
       }
     }
     this.src = src;
