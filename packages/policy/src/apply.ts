@@ -9,7 +9,9 @@ import type { Context } from './config.js';
 import { deriveDesired } from './desired.js';
 import { ApplyError } from './errors.js';
 import { firewallRuleset } from './firewall.js';
+import { installedFile, readInstalled, writeInstalled } from './installed.js';
 import { describeStep, readKernel, runStep } from './kernel.js';
+import { type Route, routeKey } from './model.js';
 import { planChanges } from './plan.js';
 import { ensureFwmarkAccept } from './sysctl.js';
 
@@ -28,9 +30,13 @@ export interface ApplyScope {
 export function applyRouting(nl: Netlink, ctx: Context): ApplyReport {
   const state = readKernel(nl);
   const desired = deriveDesired(ctx.network, ctx.split, state, ctx.uplinks);
-  const plan = planChanges(desired, state.rules, state.routes);
+  const installed = readInstalled(ctx.paths.stateDir);
+  const plan = planChanges(desired, state.rules, state.routes, installed);
   const changes: string[] = [];
   const errors: ApplyError[] = [];
+  // A stale config route whose delete failed stays in the record, to be tried again on the next pass.
+  const keep: Route[] = [...desired.configRoutes];
+  const stale = new Set(installed.map(routeKey));
   for (const step of plan.steps) {
     try {
       runStep(nl, step);
@@ -38,7 +44,13 @@ export function applyRouting(nl: Netlink, ctx: Context): ApplyReport {
     } catch (err: unknown) {
       if (!(err instanceof ApplyError)) throw err;
       errors.push(err);
+      if (step.op === 'deleteRoute' && stale.has(routeKey(step.route))) keep.push(step.route);
     }
+  }
+  try {
+    writeInstalled(ctx.paths.stateDir, keep, installed);
+  } catch (err: unknown) {
+    errors.push(new ApplyError('record', installedFile(ctx.paths.stateDir), err));
   }
   try {
     const change = ensureFwmarkAccept();

@@ -31,6 +31,8 @@ export interface Desired {
   readonly rules: readonly Rule[];
   /** Routes that must exist (config sections, and WAN routes moved into table T). */
   readonly routes: readonly Route[];
+  /** The subset of `routes` that comes from `config route`/`route6` sections (recorded, so that a deleted one is removed). */
+  readonly configRoutes: readonly Route[];
   /** Routes that must not exist: the WAN device's routes in main. */
   readonly unwantedRoutes: readonly Route[];
   /** The tables whose lookup rules meshwan (like netifd) owns: T and every ip6table/ip4table. */
@@ -162,7 +164,8 @@ export function deriveDesired(config: NetworkConfig, split: SplitParams, observe
   }
   for (const family of gatedFamilies) rules.push(...gateRules(family, split));
   rules.push(...configRules(config, observed.links));
-  routes.push(...configRoutes(config, observed.links));
+  const fromConfig = dedupe(configRoutes(config, observed.links));
+  routes.push(...fromConfig);
   for (const iface of config.interfaces.values()) {
     if (iface.disabled) continue;
     const link = upLink(observed.links, iface.device);
@@ -185,7 +188,7 @@ export function deriveDesired(config: NetworkConfig, split: SplitParams, observe
   }
   const ruleKeys = new Set<string>();
   const uniqueRules = rules.filter((r) => !ruleKeys.has(ruleKey(r)) && Boolean(ruleKeys.add(ruleKey(r))));
-  return { rules: uniqueRules, routes: dedupe(routes), unwantedRoutes, ownedTables, gatedFamilies };
+  return { rules: uniqueRules, routes: dedupe(routes), configRoutes: fromConfig, unwantedRoutes, ownedTables, gatedFamilies };
 }
 
 function dedupe(routes: Route[]): Route[] {

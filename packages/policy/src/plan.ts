@@ -25,7 +25,16 @@ export function ownsRule(rule: Rule, ownedTables: ReadonlySet<number>): boolean 
   return rule.protocol === RTPROT_STATIC && rule.action === 'lookup' && rule.table !== undefined && ownedTables.has(rule.table);
 }
 
-export function planChanges(desired: Desired, actualRules: readonly Rule[], actualRoutes: readonly Route[]): Plan {
+/**
+ * `installed`: the config routes a previous pass installed (installed.ts). One that is no longer desired (its
+ * section deleted or changed, its interface down) and still in the kernel is deleted, after every add.
+ */
+export function planChanges(
+  desired: Desired,
+  actualRules: readonly Rule[],
+  actualRoutes: readonly Route[],
+  installed: readonly Route[] = [],
+): Plan {
   const steps: Step[] = [];
   const actualKeys = new Map<string, number>();
   for (const r of actualRules) actualKeys.set(ruleKey(r), (actualKeys.get(ruleKey(r)) ?? 0) + 1);
@@ -41,8 +50,19 @@ export function planChanges(desired: Desired, actualRules: readonly Rule[], actu
   for (const route of desired.routes) {
     if (!actualRouteKeys.has(routeKey(route))) steps.push({ op: 'addRoute', route });
   }
+  const deleted = new Set<string>();
   for (const route of desired.unwantedRoutes) {
-    if (actualRouteKeys.has(routeKey(route))) steps.push({ op: 'deleteRoute', route });
+    if (actualRouteKeys.has(routeKey(route))) {
+      steps.push({ op: 'deleteRoute', route });
+      deleted.add(routeKey(route));
+    }
+  }
+  const desiredRouteKeys = new Set(desired.routes.map(routeKey));
+  for (const route of installed) {
+    const key = routeKey(route);
+    if (desiredRouteKeys.has(key) || !actualRouteKeys.has(key) || deleted.has(key)) continue;
+    deleted.add(key);
+    steps.push({ op: 'deleteRoute', route });
   }
   const seen = new Set<string>();
   for (const rule of actualRules) {

@@ -1,6 +1,6 @@
 /** The daemon's record of its last repairs, read by `meshwan status`. Written atomically (temp, fsync, rename). */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface Repair {
   /** ISO 8601 time. */
@@ -24,12 +24,17 @@ export function readRepairs(stateDir: string): Repair[] {
 }
 
 export function writeRepairs(stateDir: string, repairs: readonly Repair[]): void {
+  writeStateFile(repairsFile(stateDir), `${JSON.stringify(repairs.slice(-KEEP_REPAIRS), null, 1)}\n`);
+}
+
+/** Atomic write into the state dir (created if missing): temp file, fsync, rename, fsync the directory. */
+export function writeStateFile(file: string, text: string): void {
+  const stateDir = dirname(file);
   mkdirSync(stateDir, { recursive: true });
-  const file = repairsFile(stateDir);
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o644);
   try {
-    writeSync(fd, `${JSON.stringify(repairs.slice(-KEEP_REPAIRS), null, 1)}\n`);
+    writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
