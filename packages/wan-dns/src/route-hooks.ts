@@ -31,10 +31,12 @@ export function startRouteWatch(daemon: Daemon, config: { netns?: string; rcvbuf
         server.routeBack();
         daemon.upstreams.invalidate();
       },
-      moved(server: Server, _before, _after, sourceGone) {
+      moved(server: Server) {
         const pool = daemon.pools[server.endpoint.family];
         void pool.renew(DRAIN_MS).catch((err: unknown) => daemon.forwarder.internalError(err));
-        if (sourceGone) daemon.forwarder.sourceGone(server);
+      },
+      sourceGone(server: Server) {
+        daemon.forwarder.sourceGone(server);
       },
     },
   });
@@ -49,7 +51,7 @@ export function startRouteWatch(daemon: Daemon, config: { netns?: string; rcvbuf
 export function routeStatus(routes: RouteWatch | string, servers: readonly Server[], renewals: readonly number[]): { routes: RouteReport } {
   const poolRenewals = renewals.reduce((a, b) => a + b, 0);
   if (typeof routes === 'string') {
-    return { routes: { state: routes, events: 0, evaluations: 0, resyncs: 0, changes: 0, poolRenewals, servers: [] } };
+    return { routes: { state: routes, events: 0, evaluations: 0, resyncs: 0, changes: 0, sourcesGone: 0, poolRenewals, servers: [] } };
   }
   const out: RouteReport['servers'] = [];
   for (const s of servers) {

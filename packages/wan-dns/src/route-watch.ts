@@ -17,12 +17,17 @@ export interface RouteWatchHooks {
   lost(server: Server, state: RouteState): void;
   /** It has a route again. */
   back(server: Server, state: RouteState): void;
+  /** Still reachable, but through another device or from another source address. */
+  moved(server: Server, before: RouteState, after: RouteState): void;
   /**
-   * Still reachable, but through another device or from another source address. `sourceGone`: the old source
-   * is no longer an address of this node, so answers to queries sent from it can never arrive.
+   * A source address the server's queries left from (now, or within the last `SOURCE_MEMORY_MS`) is no longer
+   * an address of this node: answers to what was sent from it can never arrive.
    */
-  moved(server: Server, before: RouteState, after: RouteState, sourceGone: boolean): void;
+  sourceGone(server: Server, source: string): void;
 }
+
+/** How long a source address the route no longer uses is remembered: a query's whole deadline and then some. */
+export const SOURCE_MEMORY_MS = 3000;
 
 export interface RouteWatchOptions {
   mark: number;
@@ -46,11 +51,15 @@ export interface RouteWatchStatus {
   resyncs: number;
   /** lost + back + moved changes reported. */
   changes: number;
+  /** Source addresses that vanished while queries may have been waiting on them. */
+  sourcesGone: number;
 }
 
 export class RouteWatch {
   private readonly states = new Map<Server, RouteState>();
-  private readonly counts: RouteWatchStatus = { events: 0, evaluations: 0, resyncs: 0, changes: 0 };
+  /** Per server: source addresses its queries left from, and when each stopped being used (0: in use). */
+  private readonly sources = new Map<Server, Map<string, number>>();
+  private readonly counts: RouteWatchStatus = { events: 0, evaluations: 0, resyncs: 0, changes: 0, sourcesGone: 0 };
   private scheduled: NodeJS.Immediate | undefined;
   private closed = false;
 
@@ -131,12 +140,15 @@ export class RouteWatch {
     const servers = this.options.servers();
     const live = new Set(servers);
     for (const s of [...this.states.keys()]) if (!live.has(s)) this.states.delete(s);
-    let local: Set<string> | undefined;
+    for (const s of [...this.sources.keys()]) if (!live.has(s)) this.sources.delete(s);
+    const local = new Set(this.monitor.cache.listAddresses().map((a: Address) => a.address));
+    const now = Date.now();
     for (const server of servers) {
       const after = routeState(this.monitor.cache, server.endpoint, this.options.mark);
       if (after.reachable) after.source = this.source(server);
       const before = this.states.get(server);
       this.states.set(server, after);
+      this.checkSources(server, before, after, local, now);
       const change = routeChange(before, after);
       if (change === undefined) continue;
       this.counts.changes++;
@@ -150,13 +162,37 @@ export class RouteWatch {
         this.options.log.log('notice', `upstream ${server.key}: route back (${formatRoute(after)}): probing it again`);
         this.options.hooks.back(server, after);
       } else if (before !== undefined) {
-        local ??= new Set(this.monitor.cache.listAddresses().map((a: Address) => a.address));
-        const gone = before.source !== undefined && !local.has(before.source);
         this.options.log.log(
           'notice',
-          `upstream ${server.key}: route moved (${formatRoute(before)} -> ${formatRoute(after)}): new upstream sockets${gone ? ', old source gone' : ''}`,
+          `upstream ${server.key}: route moved (${formatRoute(before)} -> ${formatRoute(after)}): new upstream sockets`,
         );
-        this.options.hooks.moved(server, before, after, gone);
+        this.options.hooks.moved(server, before, after);
+      }
+    }
+  }
+
+  /**
+   * Remembers which sources `server`'s queries used and reports one that left this node while queries sent from
+   * it may still wait for answers (either order of a renumbering: the route's source may move before or after
+   * the old address is removed).
+   */
+  private checkSources(server: Server, before: RouteState | undefined, after: RouteState, local: Set<string>, now: number): void {
+    let used = this.sources.get(server);
+    if (used === undefined) {
+      used = new Map();
+      this.sources.set(server, used);
+    }
+    if (before?.source !== undefined && before.source !== after.source) used.set(before.source, now);
+    if (after.source !== undefined) used.set(after.source, 0);
+    for (const [source, endedMs] of [...used]) {
+      if (endedMs !== 0 && now - endedMs > SOURCE_MEMORY_MS) used.delete(source);
+      else if (!local.has(source)) {
+        used.delete(source);
+        // Without a route the lost hook moves the pending queries elsewhere anyway.
+        if (!after.reachable) continue;
+        this.counts.sourcesGone++;
+        this.options.log.log('notice', `upstream ${server.key}: source ${source} gone: sending what left from it again`);
+        this.options.hooks.sourceGone(server, source);
       }
     }
   }

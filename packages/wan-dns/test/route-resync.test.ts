@@ -42,6 +42,7 @@ t.test('resync after ENOBUFS re-evaluates every upstream', { skip }, async (t) =
       lost: (s, state) => lost.push([s.key, state]),
       back: () => {},
       moved: () => {},
+      sourceGone: () => {},
     },
   });
   if (typeof watch === 'string') throw new Error(watch);

@@ -1,0 +1,42 @@
+/**
+ * The WAN is renumbered under a pending query (the source address it left from is removed, the route stays): the
+ * query is sent again at once from the new source instead of waiting for an answer that can no longer arrive, and
+ * the socket pool is renewed. Witnesses: tcpdump on wan0 (the source of each query), dig, the daemon's counters.
+ */
+import { join } from 'node:path';
+import t from 'tap';
+import { digIn } from './lib/client.js';
+import { serverOf, silence, sniff, statusOf, unsilence } from './lib/route.js';
+import { createTopo, resolverV6, skipReason, startWanDns } from './lib/topo.js';
+
+t.setTimeout(120_000);
+
+t.test('the source address of a pending query vanishes: sent again from the new one', { skip: skipReason }, async (t) => {
+  const topo = await createTopo(t);
+  const key = `[${resolverV6}]:53`;
+  const control = join(topo.dir, 'control');
+  const run = await startWanDns(t, topo, ['--listen', '127.0.0.1:54', '--server', `[${resolverV6}]`, '--control', control]);
+  const before = statusOf(topo, control);
+  t.match(serverOf(before, key).route, { reachable: true, source: '2001:db8:1::2' }, JSON.stringify(before.routes));
+
+  silence(topo, resolverV6, 'udp');
+  const sent = await sniff(t, topo, 'wan0', `udp and dst host ${resolverV6} and dst port 53`);
+  const pending = digIn(['ip', 'netns', 'exec', topo.node.name], '127.0.0.1', 54, 'renumbered.example.test', 'TXT');
+  t.match(await sent.next(), /2001:db8:1::2\.\d+ > /, 'the query left from the old address (and was dropped)');
+  unsilence(topo);
+  // Renumbered as a new prefix lease does it: the new address first, then the old one removed.
+  topo.node.ip('-6', 'addr', 'add', '2001:db8:1::3/64', 'dev', 'wan0', 'nodad');
+  topo.node.ip('-6', 'addr', 'del', '2001:db8:1::2/64', 'dev', 'wan0');
+  t.match(await sent.next(), /2001:db8:1::3\.\d+ > /, 'sent again from the new address');
+  const r = await pending;
+  t.equal(r.status, 'NOERROR');
+  t.match(r.answers[0], /"wan"/);
+  const s = statusOf(topo, control);
+  const server = serverOf(s, key);
+  t.equal(server.timeouts, 0, 'the first attempt did not wait for its timeout');
+  t.equal(s.counters.routeResends, 1, 'one attempt sent again');
+  t.equal(s.routes.sourcesGone, 1);
+  t.ok(s.routes.poolRenewals >= 1, 'the IPv6 socket pool was renewed');
+  t.match(server.route, { reachable: true, source: '2001:db8:1::3' });
+  t.match(run.output(), /source 2001:db8:1::2 gone: sending what left from it again/);
+});
