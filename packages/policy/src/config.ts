@@ -6,11 +6,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSite, type Site } from '@meshwan/site';
-import { parseUci, type UciPackage } from '@meshwan/uci';
+import { parseUci } from '@meshwan/uci';
 import { ConfigError } from './errors.js';
 import { type NetworkConfig, parseNetwork, parseTableNames, type TableNames } from './network.js';
 import type { SplitParams } from './state.js';
-import type { UciSectionInput } from './uci-input.js';
+import { sectionsOf } from './uci-input.js';
+
+export { sectionsOf };
+
 import { loadUplinksView, UPLINKS_CONFIG, UPLINKS_STATUS_FILE, type UplinksView } from './uplinks.js';
 
 export interface Paths {
@@ -48,18 +51,6 @@ export interface Context {
   readonly uplinks: UplinksView;
 }
 
-/** uci sections as policy's input; anonymous ones named `@type[n]` as `uci show` does. */
-export function sectionsOf(pkg: UciPackage): UciSectionInput[] {
-  const counts = new Map<string, number>();
-  return pkg.sections.map((s) => {
-    const n = counts.get(s.type) ?? 0;
-    counts.set(s.type, n + 1);
-    const options: Record<string, string | readonly string[]> = {};
-    for (const o of s.options) options[o.name] = o.value;
-    return { type: s.type, name: s.anonymous ? `@${s.type}[${n}]` : s.name, options };
-  });
-}
-
 function readTables(path: string): TableNames {
   try {
     return parseTableNames(readFileSync(path, 'utf8'));
@@ -80,6 +71,6 @@ export function loadContext(paths: Paths): Context {
   }
   const pkg = parseUci(bytes, { file: paths.network, package: 'network' });
   const network = parseNetwork(sectionsOf(pkg), paths.network, readTables(paths.rtTables));
-  const uplinks = loadUplinksView(paths.uplinksConfig, sectionsOf);
+  const uplinks = loadUplinksView(paths.uplinksConfig);
   return { paths, site, split: { mark: site.wan.mark, mask: site.wan.mask, table: site.wan.table }, network, uplinks };
 }

@@ -13,4 +13,15 @@ export { type NetworkConfig, parseNetwork, parseTableNames } from './network.js'
 export { ownsRule, type Plan, planChanges, type Step } from './plan.js';
 export type { Address, KernelState, Link, SplitParams } from './state.js';
 export type { UciSectionInput } from './uci-input.js';
+export {
+  assessUplinks,
+  loadUplinksView,
+  type ManagedUplink,
+  noUplinks,
+  readUplinksReport,
+  type UplinksReport,
+  type UplinksState,
+  type UplinksView,
+  uplinksView,
+} from './uplinks.js';
 export { lookupTable, type Outcome, type Packet, ruleMatches, walk, walkOutput } from './walk.js';

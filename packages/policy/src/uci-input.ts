@@ -1,3 +1,5 @@
+import type { UciPackage } from '@meshwan/uci';
+
 /**
  * The shape policy needs from a parsed uci package: its sections in file order. Kept minimal so that the pure
  * core can be tested from literals; config.ts fills it from @meshwan/uci.
@@ -20,4 +22,16 @@ export function uciBool(value: string | readonly string[] | undefined): boolean 
 
 export function uciString(value: string | readonly string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** uci sections as policy's input; anonymous ones named `@type[n]` as `uci show` does. */
+export function sectionsOf(pkg: UciPackage): UciSectionInput[] {
+  const counts = new Map<string, number>();
+  return pkg.sections.map((s) => {
+    const n = counts.get(s.type) ?? 0;
+    counts.set(s.type, n + 1);
+    const options: Record<string, string | readonly string[]> = {};
+    for (const o of s.options) options[o.name] = o.value;
+    return { type: s.type, name: s.anonymous ? `@${s.type}[${n}]` : s.name, options };
+  });
 }

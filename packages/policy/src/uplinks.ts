@@ -17,6 +17,7 @@ import {
   UplinksConfigError,
 } from '@meshwan/uplinks';
 import type { Family } from './ip.js';
+import { sectionsOf } from './uci-input.js';
 
 export const UPLINKS_CONFIG = CONFIG_PACKAGE;
 /** Where `meshwan-uplinks daemon` writes its status (packages/uplinks cli.ts defaultStatusFile). */
@@ -77,7 +78,7 @@ export function uplinksView(sections: readonly SectionLike[], file: string): Upl
 }
 
 /** Reads ROOT/etc/config/meshwan-uplinks; a missing file is "not configured", an unparsable one an error view. */
-export function loadUplinksView(path: string, sectionsOf: (pkg: ReturnType<typeof parseUci>) => SectionLike[]): UplinksView {
+export function loadUplinksView(path: string): UplinksView {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);

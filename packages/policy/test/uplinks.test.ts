@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SectionLike } from '@meshwan/uplinks';
 import t from 'tap';
-import { sectionsOf } from '../src/config.js';
 import { deriveDesired } from '../src/desired.js';
 import { routingFindings, uplinksFindings } from '../src/findings.js';
 import { type Prefix, parsePrefix } from '../src/ip.js';
@@ -57,12 +56,12 @@ t.test('the view: enabled interfaces with their probe tables and marks, as meshw
 t.test('the view from a file: missing, unparsable, and a good one', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'policy-uplinks-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  t.same(loadUplinksView(join(dir, 'none'), sectionsOf), noUplinks);
+  t.same(loadUplinksView(join(dir, 'none')), noUplinks);
   writeFileSync(join(dir, 'bad'), "config interface 'x\n");
-  t.match(loadUplinksView(join(dir, 'bad'), sectionsOf).error, /bad/);
+  t.match(loadUplinksView(join(dir, 'bad')).error, /bad/);
   writeFileSync(join(dir, 'good'), "config interface 'wan6'\n\toption device 'br-wan'\n");
-  t.equal(loadUplinksView(join(dir, 'good'), sectionsOf).uplinks[0]?.probeTable, 200);
-  t.match(loadUplinksView(dir, sectionsOf).error, /cannot read: EISDIR/);
+  t.equal(loadUplinksView(join(dir, 'good')).uplinks[0]?.probeTable, 200);
+  t.match(loadUplinksView(dir).error, /cannot read: EISDIR/);
 });
 
 t.test('with uplinks: WAN defaults leave main and table 1 for the probe table; other WAN routes still move', async (t) => {
