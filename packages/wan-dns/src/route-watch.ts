@@ -7,7 +7,7 @@
  * event never leaves a server believed reachable (libwebsockets' monitor does not resync after an overrun).
  * Reading routes needs no privilege; if netlink cannot be opened at all the forwarder runs without this.
  */
-import { type Address, Monitor, type MonitorEvent, Netlink } from '@meshwan/netlink';
+import { type Address, Monitor, type MonitorEvent, Netlink, type Route } from '@meshwan/netlink';
 import type { Logger } from './log.js';
 import { formatRoute, type RouteState, routeChange, routeState } from './route-state.js';
 import type { Server } from './upstreams.js';
@@ -53,13 +53,15 @@ export interface RouteWatchStatus {
   changes: number;
   /** Source addresses that vanished while queries may have been waiting on them. */
   sourcesGone: number;
+  /** Times the cache said "no route" and the kernel routed the server anyway (the kernel won). */
+  disagreements: number;
 }
 
 export class RouteWatch {
   private readonly states = new Map<Server, RouteState>();
   /** Per server: source addresses its queries left from, and when each stopped being used (0: in use). */
   private readonly sources = new Map<Server, Map<string, number>>();
-  private readonly counts: RouteWatchStatus = { events: 0, evaluations: 0, resyncs: 0, changes: 0, sourcesGone: 0 };
+  private readonly counts: RouteWatchStatus = { events: 0, evaluations: 0, resyncs: 0, changes: 0, sourcesGone: 0, disagreements: 0 };
   private scheduled: NodeJS.Immediate | undefined;
   private closed = false;
 
@@ -144,8 +146,8 @@ export class RouteWatch {
     const local = new Set(this.monitor.cache.listAddresses().map((a: Address) => a.address));
     const now = Date.now();
     for (const server of servers) {
-      const after = routeState(this.monitor.cache, server.endpoint, this.options.mark);
-      if (after.reachable) after.source = this.source(server);
+      const cached = routeState(this.monitor.cache, server.endpoint, this.options.mark);
+      const after = cached.reachable ? { ...cached, source: this.source(server) } : this.crossCheck(server, cached);
       const before = this.states.get(server);
       this.states.set(server, after);
       this.checkSources(server, before, after, local, now);
@@ -195,6 +197,32 @@ export class RouteWatch {
         this.options.hooks.sourceGone(server, source);
       }
     }
+  }
+
+  /**
+   * The cache says no route: the kernel is asked too before the server is given up, because failing it means
+   * SERVFAIL for the VPN group. When the kernel does route it (the cache lags, or does not model a selector such
+   * as a rule's ports or uid range), the kernel wins and the disagreement is logged once. A route through a dead
+   * link is not asked about: the kernel still returns it (IPv6 keeps linkdown routes) though nothing gets out.
+   */
+  private crossCheck(server: Server, cached: RouteState): RouteState {
+    if (cached.verdict === 'linkdown') return cached;
+    const e = server.endpoint;
+    let r: Route;
+    try {
+      r = this.nl.getRoute({ dst: e.address, mark: this.options.mark, ...(e.scope === undefined ? {} : { oif: e.scope }) });
+    } catch {
+      return cached; // the kernel agrees: no route (ENETUNREACH, EHOSTUNREACH, EACCES, EINVAL)
+    }
+    const dev = r.oif === undefined ? undefined : this.monitor.cache.link(r.oif)?.name;
+    const via = `${r.gateway ? `via ${r.gateway} ` : ''}${dev ? `dev ${dev} ` : ''}in table ${r.table}`;
+    this.counts.disagreements++;
+    this.options.log.once(
+      `route-disagree-${server.key}`,
+      'warning',
+      `upstream ${server.key}: the route cache says ${formatRoute(cached)}, the kernel routes it ${via}: trusting the kernel`,
+    );
+    return { reachable: true, verdict: 'route', reason: `${via} (kernel)`, dev, table: r.table, gateway: r.gateway, source: r.prefsrc };
   }
 
   /** The source address the kernel would choose for a marked packet to `server` (`ip route get ADDR mark M`). */

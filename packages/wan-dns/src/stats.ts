@@ -94,6 +94,7 @@ export interface RouteReport {
   resyncs: number;
   changes: number;
   sourcesGone: number;
+  disagreements: number;
   /** Whole upstream socket pools replaced after an address change. */
   poolRenewals: number;
   servers: (RouteState & { server: string })[];
@@ -114,7 +115,7 @@ export function formatStatus(s: StatusReport): string {
   const r = s.routes;
   if (r !== undefined) {
     lines.push(
-      `route-watch ${r.state} events ${r.events} evaluations ${r.evaluations} resyncs ${r.resyncs} changes ${r.changes} sources-gone ${r.sourcesGone} pool-renewals ${r.poolRenewals}`,
+      `route-watch ${r.state} events ${r.events} evaluations ${r.evaluations} resyncs ${r.resyncs} changes ${r.changes} sources-gone ${r.sourcesGone} disagreements ${r.disagreements} pool-renewals ${r.poolRenewals}`,
     );
   }
   for (const sv of s.servers) {

@@ -52,7 +52,7 @@ t.test('the only upstream becomes unreachable under a pending query: SERVFAIL at
   t.equal(serverOf(s, key).queries, queriesBefore, 'and nothing was sent for it');
   t.equal(s.counters.routeServfail, 1, 'counted as answered without a route');
   const text = topo.node.exec(process.execPath, join(import.meta.dirname, '../bin/wan-dns.js'), '--status', '--control', control);
-  t.match(text, /^route-watch on events \d+ evaluations \d+ resyncs 0 changes 1 sources-gone 0 pool-renewals 0$/m);
+  t.match(text, /^route-watch on events \d+ evaluations \d+ resyncs 0 changes 1 sources-gone 0 disagreements 0 pool-renewals 0$/m);
   t.match(text, new RegExp(`^route \\[${resolverV6}\\]:53 unreachable: unreachable ${resolverV6}/128`, 'm'));
 
   unsilence(topo);
