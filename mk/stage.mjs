@@ -48,6 +48,19 @@ async function bundle(entry, outfile) {
   });
 }
 
+// A package may ask for V8 flags for its commands (package.json "meshwan": {"nodeFlags": [...]}), e.g. a bounded
+// young generation for a long-running daemon; they land in the sh wrapper, so only plain `--name[=value]` passes.
+function nodeFlagsOf(manifest, dir) {
+  const flags = manifest.meshwan?.nodeFlags ?? [];
+  for (const flag of flags) {
+    if (typeof flag !== 'string' || !/^--[a-z0-9-]+(=[A-Za-z0-9._-]+)?$/.test(flag)) {
+      console.error(`stage: ${join(dir, 'package.json')}: meshwan.nodeFlags: not a plain V8/Node flag: ${JSON.stringify(flag)}`);
+      process.exit(1);
+    }
+  }
+  return flags.map((f) => `${f} `).join('');
+}
+
 // 1. The site file: refuse to stage a firmware from a site file with any error.
 const { loadSite, renderSiteExample } = await import(join(root, 'packages/site/dist/index.js'));
 const siteText = values.site ? readFileSync(values.site, 'utf8') : renderSiteExample();
@@ -72,7 +85,7 @@ for (const dir of packageDirs) {
   for (const [command, path] of Object.entries(manifest.bin ?? {})) {
     await bundle(join(dir, path), join(dest, 'usr/lib/meshwan', `${command}.mjs`));
     const binDir = sbinCommands.has(command) ? 'usr/sbin' : 'usr/bin';
-    write(join(dest, binDir, command), `#!/bin/sh\nexec node /usr/lib/meshwan/${command}.mjs "$@"\n`, 0o755);
+    write(join(dest, binDir, command), `#!/bin/sh\nexec node ${nodeFlagsOf(manifest, dir)}/usr/lib/meshwan/${command}.mjs "$@"\n`, 0o755);
     staged.push(`/${binDir}/${command}`);
   }
   const buildDir = join(dir, 'build');
