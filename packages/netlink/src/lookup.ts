@@ -70,6 +70,10 @@ class Flow {
   iif = 'lo';
   oif: string | undefined = undefined;
   tos = 0;
+  /** IPv6: the device whose routes are preferred (rt6_check_dev): oif on output, iif on input */
+  dev: string | undefined = undefined;
+  /** IPv6 input to a multicast, link-local or loopback destination (rt6_need_strict): only routes through `dev` */
+  strict = false;
 }
 
 const flow = new Flow();
@@ -208,12 +212,19 @@ function usable(e: Entry, f: Flow, state: LookupState): boolean {
   if (!e.hasNexthops) return true; // reject and throw routes have no nexthop to check
   if (e.dead) return false;
   const any = f.oif === undefined || f.v6;
-  const hops = e.nexthops;
+  const hops = e.route.nexthops;
   if (hops === undefined) return any || state.linkName(e.oif < 0 ? 0 : e.oif) === f.oif;
   for (let i = 0; i < hops.length; i++) {
     const nh = hops[i] as Nexthop;
     if (!(nh.flags & RTNH_F_DEAD) && (any || state.linkName(nh.oif) === f.oif)) return true;
   }
+  return false;
+}
+
+/** Whether a multipath route has a nexthop through `dev`. */
+function hopVia(e: Entry, dev: string, state: LookupState): boolean {
+  const hops = e.route.nexthops ?? [];
+  for (let i = 0; i < hops.length; i++) if (state.linkName((hops[i] as Nexthop).oif) === dev) return true;
   return false;
 }
 
@@ -235,8 +246,10 @@ function lookupTable(table: TableIndex, f: Flow, state: LookupState): Entry | un
       )
         continue;
       if (!usable(e, f, state)) continue;
-      // IPv6 prefers, among routes of the lowest metric, one through the requested output device (rt6_check_dev)
-      if (f.v6 && f.oif !== undefined && e.oif >= 0 && state.linkName(e.oif) !== f.oif) {
+      // IPv6 prefers, among routes of the lowest metric, one through the device (rt6_check_dev); in strict mode
+      // (RT6_LOOKUP_F_IFACE) the others fail hard, and a prefix left with none backtracks to shorter ones
+      if (f.v6 && f.dev !== undefined && !(e.oif >= 0 ? state.linkName(e.oif) === f.dev : !f.strict || hopVia(e, f.dev, state))) {
+        if (f.strict) continue;
         if (!fallback) fallback = e;
         continue;
       }
@@ -276,6 +289,12 @@ function readFlow(dst: string, options: LookupOptions): Family {
   f.iif = options.iif ?? 'lo';
   f.oif = options.oif;
   f.tos = options.tos ?? 0;
+  // ip6_route_input_lookup: an input lookup (inet6_rtm_getroute with iif) passes the input device as the device to
+  // prefer (ip6_pol_route_input), strictly for destinations rt6_need_strict() names: multicast, link-local, ::1
+  const input = f.v6 && f.iif !== 'lo';
+  f.dev = input ? f.iif : f.oif;
+  f.strict =
+    input && (f.d0 >>> 24 === 0xff || (f.d0 & 0xffc00000) === (0xfe800000 | 0) || (f.d0 === 0 && f.d1 === 0 && f.d2 === 0 && f.d3 === 1));
   return family;
 }
 

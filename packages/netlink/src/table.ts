@@ -11,7 +11,7 @@
  * the Entry the lookup needs anyway): on 100k routes the lookup is bound by cache misses more than by arithmetic.
  */
 import { RTNH_F_DEAD } from './codec/constants.js';
-import type { Nexthop, Route } from './codec/route.js';
+import type { Route } from './codec/route.js';
 import { maskWord, NOT_IP, parseAddressInto } from './prefix.js';
 
 /** Entry.kind: what the route does with a packet that reaches it. */
@@ -39,45 +39,48 @@ function kindOf(type: string): number {
 /** Route types that carry nexthops to check (fib_props error 0); reject, throw and nat routes have none. */
 const HAS_NEXTHOPS = new Set(['unicast', 'local', 'broadcast', 'multicast', 'anycast']);
 
+const DEAD_BIT = 8;
+const NEXTHOPS_BIT = 16;
+
 const ZERO = new Int32Array(4);
 /** words of the address being indexed (one buffer: indexing is synchronous) */
 const scratch = new Int32Array(4);
 
-/** A route with what the lookup reads flattened into one fixed shape (a class, so property reads stay monomorphic). */
+/**
+ * A route with what the lookup reads flattened into one fixed shape (a class, so property reads stay monomorphic).
+ * The fields a lookup reads come first and the small ones share one integer, so that they lie within one or two
+ * cache lines (in-object fields are laid out in the order the constructor assigns them).
+ */
 export class Entry {
+  /** the next route under the same prefix, in preference order */
+  next: Entry | undefined = undefined;
   readonly route: Route;
   /** the destination prefix's masked words */
   readonly k0: number;
   readonly k1: number;
   readonly k2: number;
   readonly k3: number;
-  readonly dstLength: number;
-  readonly kind: number;
-  readonly tos: number;
-  readonly metric: number;
+  /** kind (bits 0-2), RTNH_F_DEAD on the route (3), has nexthops to check (4), tos (8-15), dst length (16-23) */
+  readonly bits: number;
   /** a source-specific route (IPv6 `from`): the masked source words [0..3] and the mask [4..7]; else undefined */
   readonly src: Int32Array | undefined;
-  /** whether the route has nexthops to check (unicast, local, ...) */
-  readonly hasNexthops: boolean;
-  /** RTNH_F_DEAD on the route itself (its single nexthop is down) */
-  readonly dead: boolean;
+  readonly metric: number;
   /** the single nexthop's output interface, -1 when absent */
   readonly oif: number;
-  readonly nexthops: readonly Nexthop[] | undefined;
-  /** the next route under the same prefix, in preference order */
-  next: Entry | undefined = undefined;
 
   constructor(route: Route) {
     this.route = route;
     const dst = parseAddressInto(route.dst, scratch) === NOT_IP ? ZERO : scratch;
-    this.dstLength = route.dstLength;
     this.k0 = (dst[0] as number) & maskWord(route.dstLength, 0);
     this.k1 = (dst[1] as number) & maskWord(route.dstLength, 1);
     this.k2 = (dst[2] as number) & maskWord(route.dstLength, 2);
     this.k3 = (dst[3] as number) & maskWord(route.dstLength, 3);
-    this.kind = kindOf(route.type);
-    this.tos = route.tos;
-    this.metric = route.metric;
+    this.bits =
+      kindOf(route.type) |
+      ((route.flags & RTNH_F_DEAD) !== 0 ? DEAD_BIT : 0) |
+      (HAS_NEXTHOPS.has(route.type) ? NEXTHOPS_BIT : 0) |
+      ((route.tos & 0xff) << 8) |
+      ((route.dstLength & 0xff) << 16);
     let src: Int32Array | undefined;
     if (route.src !== undefined && route.srcLength > 0 && parseAddressInto(route.src, scratch) !== NOT_IP) {
       src = new Int32Array(8);
@@ -87,10 +90,27 @@ export class Entry {
       }
     }
     this.src = src;
-    this.hasNexthops = HAS_NEXTHOPS.has(route.type);
-    this.dead = (route.flags & RTNH_F_DEAD) !== 0;
+    this.metric = route.metric;
     this.oif = route.oif ?? -1;
-    this.nexthops = route.nexthops;
+  }
+
+  /** FORWARD, THROW, UNREACHABLE, PROHIBIT or BLACKHOLE */
+  get kind(): number {
+    return this.bits & 7;
+  }
+  /** RTNH_F_DEAD on the route itself (its single nexthop is down) */
+  get dead(): boolean {
+    return (this.bits & DEAD_BIT) !== 0;
+  }
+  /** whether the route has nexthops to check (unicast, local, ...) */
+  get hasNexthops(): boolean {
+    return (this.bits & NEXTHOPS_BIT) !== 0;
+  }
+  get tos(): number {
+    return (this.bits >> 8) & 0xff;
+  }
+  get dstLength(): number {
+    return (this.bits >> 16) & 0xff;
   }
 }
 
