@@ -10,7 +10,9 @@ import { parseUci } from '@meshwan/uci';
 import {
   CONFIG_PACKAGE,
   defaultGlobals,
+  judgeStatusFile,
   parseConfig,
+  pidAlive,
   probeMark,
   type SectionLike,
   type StatusFile,
@@ -114,11 +116,6 @@ export interface UplinksReport {
   readonly configError?: string;
 }
 
-/** A live daemon rewrites the file after every probe round; this many intervals without a write means it is stuck. */
-export const STALE_INTERVALS = 5;
-/** ...but never less than this, so that a loaded node is not called stale between two slow rounds. */
-export const STALE_MIN_MS = 10_000;
-
 export interface StatusInput {
   readonly view: UplinksView;
   readonly file: string;
@@ -152,33 +149,11 @@ export function assessUplinks(input: StatusInput): UplinksReport {
       summary: `STALE: ${file} is not a status file (${err instanceof Error ? err.message : String(err)})`,
     };
   }
-  const updated = Date.parse(status.updatedAt);
-  const ageMs = Number.isNaN(updated) ? Number.POSITIVE_INFINITY : Math.max(0, now.getTime() - updated);
-  const ageSeconds = Number.isFinite(ageMs) ? Math.round(ageMs / 100) / 10 : undefined;
-  const withAge = { ...base, status, ...(ageSeconds !== undefined ? { ageSeconds } : {}) };
-  const writer = status.writer;
-  const limitMs = Math.max(STALE_INTERVALS * (writer?.intervalMs ?? 0), STALE_MIN_MS);
-  const problems: string[] = [];
-  if (writer === undefined) problems.push('the file does not say which process wrote it');
-  else if (writer.command !== 'daemon') problems.push(`written by a one-off \`meshwan-uplinks ${writer.command}\`, not the daemon`);
-  else if (!input.alive(writer.pid)) problems.push(`its writer (pid ${writer.pid}) is gone`);
-  if (ageMs > limitMs) {
-    problems.push(`updated ${ageSeconds ?? '?'} s ago, more than ${limitMs / 1000} s (${STALE_INTERVALS} probe intervals)`);
-  }
-  if (problems.length > 0) return { ...withAge, state: 'stale', summary: `STALE: ${problems.join('; ')}` };
+  const freshness = judgeStatusFile(status, now, input.alive);
+  const withAge = { ...base, status, ...(freshness.ageSeconds !== undefined ? { ageSeconds: freshness.ageSeconds } : {}) };
+  if (!freshness.fresh) return { ...withAge, state: 'stale', summary: freshness.summary };
   const note = view.configured ? '' : ' (but no enabled interface in its config now)';
-  return { ...withAge, state: 'running', summary: `running: pid ${writer?.pid}, updated ${ageSeconds} s ago${note}` };
-}
-
-/** process.kill(pid, 0): EPERM still means the process exists. */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err: unknown) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return { ...withAge, state: 'running', summary: `${freshness.summary}${note}` };
 }
 
 /** Reads and judges the status file. */

@@ -10,7 +10,7 @@ import { formatRoute, type Route, type Rule } from '../src/model.js';
 import { parseNetwork } from '../src/network.js';
 import { planChanges } from '../src/plan.js';
 import type { KernelState, Link } from '../src/state.js';
-import { assessUplinks, loadUplinksView, managedUplink, noUplinks, pidAlive, readUplinksReport, uplinksView } from '../src/uplinks.js';
+import { assessUplinks, loadUplinksView, managedUplink, noUplinks, readUplinksReport, uplinksView } from '../src/uplinks.js';
 import { gluonNetwork, split } from './lib/fixtures.js';
 
 const prefix = (text: string) => parsePrefix(text) as Prefix;
@@ -197,8 +197,5 @@ t.test('the status file: missing, running, stale by age, by a gone writer, by a 
   t.match(assessUplinks({ ...base, text: status({ writer: undefined }) }), { summary: /does not say which process/ });
   t.match(assessUplinks({ ...base, text: '{' }), { state: 'stale', summary: /is not a status file/ });
   t.match(assessUplinks({ ...base, text: status({ updatedAt: 'never' }) }), { state: 'stale', summary: /updated \? s ago/ });
-  t.equal(pidAlive(process.pid), true);
-  t.equal(pidAlive(0), false);
-  t.equal(pidAlive(2 ** 22 + 1), false);
   t.match(readUplinksReport(view, '/nonexistent/x.json'), { state: 'not-running' });
 });

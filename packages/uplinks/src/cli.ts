@@ -10,6 +10,7 @@ import { loadConfig, type UplinksConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 import { Engine, type Status } from './engine.js';
 import { ProbeError, StateFileError, UplinksConfigError } from './errors.js';
+import { judgeStatusFile } from './freshness.js';
 import { writeFileAtomic } from './lastgood.js';
 import { renderStatus, type StatusFile, statusWriter } from './render.js';
 
@@ -94,6 +95,9 @@ export async function runUplinksCli(args: readonly string[]): Promise<number> {
       }
       const s = JSON.parse(text) as StatusFile;
       process.stdout.write(o.json ? text : renderStatus(s));
+      // A stale file is still the last known state: shown, and flagged on stderr (a one-off `once` says so too).
+      const freshness = judgeStatusFile(s, new Date());
+      if (!freshness.fresh) process.stderr.write(`meshwan-uplinks: ${o.statusFile}: ${freshness.summary}\n`);
       return 0;
     }
     const config = loadConfig(o.confdir);

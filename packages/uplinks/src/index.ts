@@ -30,6 +30,7 @@ export {
 export { assignDns, parseResolv } from './dns.js';
 export { Engine, type EngineOptions, learnGateway, type RestoreReport, type Status, type UplinkStatus } from './engine.js';
 export { ProbeError, StateFileError, UplinksConfigError } from './errors.js';
+export { type Freshness, judgeStatusFile, pidAlive, STALE_INTERVALS, STALE_MIN_MS } from './freshness.js';
 export {
   applyCarrier,
   applyProbe,

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { renderStatus, runUplinksCli } from '../src/cli.js';
 import { parseConfig } from '../src/config.js';
-import type { Status } from '../src/engine.js';
+import { judgeStatusFile, pidAlive } from '../src/freshness.js';
 import { initialHealth } from '../src/health.js';
+import type { StatusFile } from '../src/render.js';
 import { statusWriter } from '../src/render.js';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -59,7 +60,7 @@ t.test('status without a daemon exits 1 and says why; with a file it renders it'
   const missing = await cli(['status', '--status-file', join(dir, 'none.json')]);
   t.equal(missing.code, 1);
   t.match(missing.err, /no status at .*none\.json: is the daemon running\?/);
-  const s: Status = {
+  const s: StatusFile = {
     table: 1,
     uplinks: [
       {
@@ -80,12 +81,14 @@ t.test('status without a daemon exits 1 and says why; with a file it renders it'
     routes: ['default table 1 metric 10 via fe80::1 dev eth1'],
     restore: [{ uplink: 'wan6', device: 'eth1', gateway: 'fe80::1', restored: true, reason: 'restored: gateway fe80::1 answered on eth1' }],
     errors: ['netlink: something'],
-    updatedAt: '2026-12-01T00:00:00.000Z',
+    updatedAt: new Date().toISOString(),
+    writer: { pid: process.pid, command: 'daemon', intervalMs: 500 },
   };
   const file = join(dir, 's.json');
   writeFileSync(file, JSON.stringify(s));
   const text = await cli(['status', '--status-file', file]);
-  t.equal(text.code, 0);
+  t.equal(text.code, 0, text.err);
+  t.equal(text.err, '');
   t.equal(text.out, renderStatus(s));
   t.match(text.out, /uplink wan6 \(inet6, dev eth1, metric 1, weight 3, probe mark 0x100\): up, via fe80::1 \(route\)/);
   t.match(text.out, /probe 2001:db8::1: answered, rtt 0\.5 ms/);
@@ -94,6 +97,44 @@ t.test('status without a daemon exits 1 and says why; with a file it renders it'
   t.match(text.out, /error: netlink: something/);
   const json = await cli(['status', '--json', '--status-file', file]);
   t.same(JSON.parse(json.out), s);
+  writeFileSync(file, JSON.stringify({ ...s, updatedAt: '2026-01-01T00:00:00.000Z' }));
+  const stale = await cli(['status', '--status-file', file]);
+  t.equal(stale.code, 0, 'a stale file: shown and flagged');
+  t.match(stale.out, /uplink wan6/);
+  t.match(stale.err, /s\.json: STALE: updated [\d.]+ s ago, more than 10 s \(5 probe intervals\)/);
+});
+
+t.test('freshness: running, stale by age, by a gone writer, by a one-off writer, without a writer', async (t) => {
+  const now = new Date('2026-12-01T06:00:00.000Z');
+  const base = { table: 1, uplinks: [], choices: [], routes: [], restore: [], errors: [], updatedAt: '2026-12-01T05:59:59.000Z' };
+  const daemon = { pid: 4242, command: 'daemon' as const, intervalMs: 500 };
+  const alive = (pid: number) => pid === 4242;
+  t.same(judgeStatusFile({ ...base, writer: daemon }, now, alive), {
+    fresh: true,
+    ageSeconds: 1,
+    summary: 'running: pid 4242, updated 1 s ago',
+  });
+  t.match(judgeStatusFile({ ...base, updatedAt: '2026-12-01T05:59:00.000Z', writer: daemon }, now, alive), {
+    fresh: false,
+    summary: 'STALE: updated 60 s ago, more than 10 s (5 probe intervals)',
+  });
+  t.match(
+    judgeStatusFile({ ...base, updatedAt: '2026-12-01T05:58:00.000Z', writer: { ...daemon, intervalMs: 30_000 } }, now, alive),
+    {
+      fresh: true,
+    },
+    'slow probes: 5 intervals of 30 s',
+  );
+  t.match(judgeStatusFile({ ...base, writer: { ...daemon, pid: 1 } }, now, alive), { summary: 'STALE: its writer (pid 1) is gone' });
+  t.match(judgeStatusFile({ ...base, writer: { ...daemon, command: 'once' } }, now, alive), { summary: /one-off `meshwan-uplinks once`/ });
+  t.match(judgeStatusFile(base, now, alive), { summary: /does not say which process/ });
+  t.match(judgeStatusFile({ ...base, updatedAt: 'never', writer: daemon }, now, alive), {
+    ageSeconds: undefined,
+    summary: /updated \? s ago/,
+  });
+  t.equal(pidAlive(process.pid), true);
+  t.equal(pidAlive(0), false);
+  t.equal(pidAlive(2 ** 22 + 1), false);
 });
 
 t.test('statusWriter: pid, command and the shortest enabled interval; renderStatus names the writer', async (t) => {
