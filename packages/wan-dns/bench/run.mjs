@@ -27,6 +27,21 @@ const fuzzCount = quick ? 100_000 : 1_000_000;
 const rounds = quick ? 1 : 2;
 const baselineAt = process.argv.indexOf('--baseline');
 const baseline = baselineAt > 0 ? process.argv[baselineAt + 1] : undefined;
+// --variant 'LABEL=NODE FLAGS' (repeatable): wan-dns once more under other node flags, for choosing them.
+const variants = process.argv
+  .flatMap((a, i) => (a === '--variant' ? [process.argv[i + 1] ?? ''] : []))
+  .map((v) => {
+    const at = v.indexOf('=');
+    return {
+      label: v.slice(0, at),
+      flags: v
+        .slice(at + 1)
+        .split(' ')
+        .filter(Boolean),
+    };
+  });
+// --cpu-only: the saturation rows and memory only (no latency rows, no fuzz), for quick comparisons.
+const cpuOnly = process.argv.includes('--cpu-only');
 const here = new URL('.', import.meta.url).pathname;
 const ns = `mwb${randomBytes(3).toString('hex')}`;
 const dir = mkdtempSync(join(tmpdir(), 'wan-dns-bench-'));
@@ -220,7 +235,7 @@ async function main() {
     join(dir, `ctl${port}`),
   ];
   const forwarders = [];
-  const startBundle = (name, packageDir, port) => {
+  const startBundle = (name, packageDir, port, flags = nodeFlags) => {
     const out = join(dir, `b${port}`);
     mkdirSync(out);
     sh(join(here, '..', '..', '..', 'node_modules', '.bin', 'esbuild'), [
@@ -235,7 +250,7 @@ async function main() {
       "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     ]);
     copyFileSync(join(packageDir, 'build', 'sockmark.node'), join(out, 'sockmark.node'));
-    const child = inNs(['taskset', '-c', forwarderCore, process.execPath, ...nodeFlags, join(out, 'wan-dns.mjs'), ...wanArgs(port)]);
+    const child = inNs(['taskset', '-c', forwarderCore, process.execPath, ...flags, join(out, 'wan-dns.mjs'), ...wanArgs(port)]);
     forwarders.push({ name, pid: child.pid, port, child });
     return child;
   };
@@ -261,6 +276,7 @@ async function main() {
   forwarders.push({ name: 'dnsmasq', pid: dnsmasq.pid, port: 5455, child: dnsmasq });
   // --baseline DIR: an older build of this package (bin/, dist/, build/ in DIR) measured in the same run.
   if (baseline) startBundle('wan-dns (baseline)', baseline, 5457);
+  for (const [i, v] of variants.entries()) startBundle(`wan-dns ${v.label}`, join(here, '..'), 5460 + i, v.flags);
   // The floor for a Node forwarder on dgram: a UDP echo (one recv, one send per query, no DNS work at all).
   writeFileSync(
     join(dir, 'echo.mjs'),
@@ -271,7 +287,10 @@ async function main() {
   forwarders.push({ name: 'Node dgram echo (no DNS)', pid: echo.pid, port: 5456, child: echo, hitOnly: true });
   for (const f of forwarders) if (!f.hitOnly) await waitUdp(f.port);
   await sleep(800);
-  for (const f of forwarders) f.idleKb = memKb(f.pid, 'VmRSS');
+  for (const f of forwarders) {
+    f.idleKb = memKb(f.pid, 'VmRSS');
+    f.idleAnonKb = memKb(f.pid, 'RssAnon');
+  }
 
   const cpu = [];
   for (const mode of ['hit', 'miss']) {
@@ -284,14 +303,17 @@ async function main() {
     }
   }
   const lat = [];
-  for (const mode of ['hit', 'miss']) {
+  for (const mode of cpuOnly ? [] : ['hit', 'miss']) {
     for (const f of forwarders) {
       if (f.hitOnly) continue;
       lat.push({ f, mode, ...(await latencyRun(f.port, files[mode])) });
     }
   }
-  for (const f of forwarders) f.peakKb = memKb(f.pid, 'VmHWM');
-  const fz = await fuzz(5454);
+  for (const f of forwarders) {
+    f.peakKb = memKb(f.pid, 'VmHWM');
+    f.anonKb = memKb(f.pid, 'RssAnon');
+  }
+  const fz = cpuOnly ? {} : await fuzz(5454);
   const alive = wan.exitCode === null;
   const afterFuzz = spawnSync(
     'ip',
@@ -326,21 +348,31 @@ async function main() {
     );
   }
   out.push('');
-  out.push(`Latency at a fixed ${rate} qps (dnsperf -Q ${rate} -c 1 -v, ${seconds} s after a 1 s warm-up), and memory:`);
-  out.push('');
-  out.push('| forwarder | mode | queries | lost | p50 ms | p99 ms | idle RSS MB | peak RSS MB |');
-  out.push('|---|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of lat) {
-    out.push(
-      `| ${r.f.name} | ${r.mode} | ${r.completed} | ${r.lost} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${mb(r.f.idleKb)} | ${mb(r.f.peakKb)} |`,
-    );
+  if (lat.length > 0) {
+    out.push(`Latency at a fixed ${rate} qps (dnsperf -Q ${rate} -c 1 -v, ${seconds} s after a 1 s warm-up):`);
+    out.push('');
+    out.push('| forwarder | mode | queries | lost | p50 ms | p99 ms |');
+    out.push('|---|---|---:|---:|---:|---:|');
+    for (const r of lat) out.push(`| ${r.f.name} | ${r.mode} | ${r.completed} | ${r.lost} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} |`);
+    out.push('');
   }
-  out.push('');
   out.push(
-    `Fuzz: ${fuzzCount.toLocaleString('en')} mutated packets against wan-dns (closed loop, a good query after every 200) in ${((fz.ms ?? 0) / 1000).toFixed(1)} s: ` +
-      `${alive ? 'still running' : 'DIED'}, ${fz.lost ?? '?'} good queries lost, ${fz.answers ?? '?'} answers; afterwards \`dig www.example.test\` → ${afterFuzz || 'no answer'}; peak RSS ${mb(peakAfterFuzz)} MB.`,
+    "Memory: RSS idle (after start) and peak (VmHWM after all rows above, before the fuzz run); anonymous RSS (the process's own memory, without the mapped node binary and libraries) idle and after the rows.",
   );
+  out.push('');
+  out.push('| forwarder | idle RSS MB | peak RSS MB | idle anon MB | anon after load MB |');
+  out.push('|---|---:|---:|---:|---:|');
+  for (const f of forwarders) out.push(`| ${f.name} | ${mb(f.idleKb)} | ${mb(f.peakKb)} | ${mb(f.idleAnonKb)} | ${mb(f.anonKb)} |`);
+  out.push('');
+  if (!cpuOnly)
+    out.push(
+      `Fuzz: ${fuzzCount.toLocaleString('en')} mutated packets against wan-dns (closed loop, a good query after every 200) in ${((fz.ms ?? 0) / 1000).toFixed(1)} s: ` +
+        `${alive ? 'still running' : 'DIED'}, ${fz.lost ?? '?'} good queries lost, ${fz.answers ?? '?'} answers; afterwards \`dig www.example.test\` → ${afterFuzz || 'no answer'}; peak RSS ${mb(peakAfterFuzz)} MB.`,
+    );
   process.stdout.write(`${out.join('\n')}\n`);
+  // SIGTERM first: a wan-dns run with --cpu-prof (a --variant) writes its profile on a clean exit.
+  for (const f of forwarders) f.child.kill('SIGTERM');
+  await sleep(1500);
 }
 
 main().then(

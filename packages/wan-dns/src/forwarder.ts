@@ -6,6 +6,7 @@
  * Hot path: one walk over the message, the ID rewritten in place, no full decode.
  */
 import type { Cache } from './cache.js';
+import { Deadlines, type Expiring } from './deadlines.js';
 import { DecodeError, type MarkError } from './errors.js';
 import type { Logger } from './log.js';
 import type { SockmarkAddon } from './mark.js';
@@ -70,8 +71,9 @@ class Query {
   ) {}
 }
 
-class Attempt implements PendingAttempt {
-  timer: NodeJS.Timeout | undefined;
+class Attempt implements PendingAttempt, Expiring {
+  expiresAt = 0;
+  heapIndex = -1;
   active = true;
   constructor(
     readonly fwd: Forwarder,
@@ -98,6 +100,14 @@ interface TcpOpen {
 
 export class Forwarder {
   inflight = 0;
+  /** Per-attempt timeouts (deadlines.ts): no Node timer per attempt. */
+  private readonly deadlines = new Deadlines<Attempt>((a) => {
+    try {
+      this.onTimeout(a);
+    } catch (err: unknown) {
+      this.internalError(err);
+    }
+  }, nowMs);
   private readonly tcpOpen = new Set<TcpOpen>();
   constructor(readonly options: ForwarderOptions) {}
 
@@ -295,13 +305,7 @@ export class Forwarder {
     q.outstanding++;
     server.stats.queries++;
     const wait = Math.max(1, Math.min(server.attemptTimeoutMs(), q.deadlineMs - now));
-    attempt.timer = setTimeout(() => {
-      try {
-        this.onTimeout(attempt);
-      } catch (err: unknown) {
-        this.internalError(err);
-      }
-    }, wait);
+    this.deadlines.add(attempt, now + wait);
     socket.send(q.buf, server);
     return true;
   }
@@ -329,7 +333,7 @@ export class Forwarder {
   private retire(a: Attempt): void {
     if (!a.active) return;
     a.active = false;
-    clearTimeout(a.timer);
+    this.deadlines.remove(a);
     if (a.socket.pending.get(a.id) === a) a.socket.pending.delete(a.id);
     a.query.outstanding--;
   }
