@@ -5,9 +5,10 @@
  */
 import { join } from 'node:path';
 import t from 'tap';
+import { addAddress, connect, waitFor } from '../../../test/lib/netns.js';
 import { digIn } from './lib/client.js';
 import { serverOf, silence, sniff, statusOf, unsilence } from './lib/route.js';
-import { createTopo, resolverV6, skipReason, startWanDns } from './lib/topo.js';
+import { createTopo, resolverV4, resolverV6, skipReason, startWanDns } from './lib/topo.js';
 
 t.setTimeout(120_000);
 
@@ -39,4 +40,37 @@ t.test('the source address of a pending query vanishes: sent again from the new 
   t.ok(s.routes.poolRenewals >= 1, 'the IPv6 socket pool was renewed');
   t.match(server.route, { reachable: true, source: '2001:db8:1::3' });
   t.match(run.output(), /source 2001:db8:1::2 gone: sending what left from it again/);
+});
+
+t.test('the route moves to another uplink: new sockets, queries leave through it from its address', { skip: skipReason }, async (t) => {
+  const topo = await createTopo(t);
+  // A second uplink (as a wwan next to the wired WAN) between the same two namespaces.
+  connect(topo.node, 'wan1', topo.isp, 'isp1');
+  addAddress(topo.node, 'wan1', '198.51.100.66/28');
+  addAddress(topo.isp, 'isp1', '198.51.100.65/28');
+  const key = `${resolverV4}:53`;
+  const control = join(topo.dir, 'control');
+  const run = await startWanDns(t, topo, ['--listen', '127.0.0.1:54', '--server', resolverV4, '--control', control]);
+  const dig = (name: string) => digIn(['ip', 'netns', 'exec', topo.node.name], '127.0.0.1', 54, name, 'TXT');
+  t.match((await dig('wired.example.test')).answers[0], /"wan"/);
+  t.match(serverOf(statusOf(topo, control), key).route, { dev: 'wan0', source: '192.0.2.2' });
+
+  const sent = await sniff(t, topo, 'wan1', `udp and dst host ${resolverV4} and dst port 53`);
+  topo.node.ip('route', 'replace', 'default', 'via', '198.51.100.65', 'dev', 'wan1', 'table', '1');
+  await waitFor('the move in the status', () => serverOf(statusOf(topo, control), key).route.dev === 'wan1');
+  const r = await dig('moved.example.test');
+  t.match(r.answers[0], /"wan"/, 'answered through the other uplink');
+  t.match(
+    await sent.next(),
+    /IP 198\.51\.100\.66\.\d+ > 198\.51\.100\.53\.53: .*moved\.example\.test/,
+    'left through wan1 from its address',
+  );
+  const s = statusOf(topo, control);
+  t.match(serverOf(s, key).route, { reachable: true, dev: 'wan1', gateway: '198.51.100.65', source: '198.51.100.66' });
+  t.equal(s.routes.poolRenewals, 1, 'the IPv4 socket pool was renewed');
+  t.equal(s.counters.servfail, 0);
+  t.match(
+    run.output(),
+    /route moved \(reachable via 192\.0\.2\.1 dev wan0 .* -> reachable via 198\.51\.100\.65 dev wan1 .*src 198\.51\.100\.66\)/,
+  );
 });
