@@ -140,12 +140,13 @@ function configRoutes(config: NetworkConfig, links: readonly Link[]): Route[] {
  */
 function wanRouteTarget(route: Route, link: Link, table: number, uplinks: UplinksView): number | undefined {
   if (route.dev !== link.name || route.nexthops !== undefined || route.protocol === uplinks.protocol) return undefined;
-  const uplink =
-    route.dst.len === 0 && route.type === 'unicast' && route.src === undefined
-      ? managedUplink(uplinks, link.name, route.family)
-      : undefined;
+  const isDefault = route.dst.len === 0 && route.type === 'unicast' && route.src === undefined;
+  const uplink = isDefault ? managedUplink(uplinks, link.name, route.family) : undefined;
   if (route.table === RT_TABLE_MAIN) return uplink?.probeTable ?? table;
-  return uplink !== undefined && route.table === table ? uplink.probeTable : undefined;
+  if (uplink !== undefined) return route.table === table ? uplink.probeTable : undefined;
+  // Parked for an uplink that is no longer enabled (meshwan-uplinks flushed its own default): back to the WAN table.
+  const parked = uplinks.parking.some((p) => p.device === link.name && p.family === route.family && p.probeTable === route.table);
+  return isDefault && parked ? table : undefined;
 }
 
 /** Derives everything that must (and must not) be in the kernel. */

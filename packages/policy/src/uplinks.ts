@@ -43,6 +43,11 @@ export interface UplinksView {
   readonly probePriority: number;
   /** the enabled uplinks */
   readonly uplinks: readonly ManagedUplink[];
+  /**
+   * every interface section's probe table, enabled or not: a WAN default parked in one whose uplink is no longer
+   * enabled goes back to the WAN table
+   */
+  readonly parking: readonly ManagedUplink[];
   /** the config could not be used: meshwan-uplinks refuses to start, so policy behaves as without it */
   readonly error?: string;
 }
@@ -52,6 +57,7 @@ export const noUplinks: UplinksView = {
   protocol: defaultGlobals.protocol,
   probePriority: defaultGlobals.probePriority,
   uplinks: [],
+  parking: [],
 };
 
 /** The view from uci sections (pure). A config uplinks rejects counts as not configured, with the error kept. */
@@ -63,20 +69,28 @@ export function uplinksView(sections: readonly SectionLike[], file: string): Upl
     if (!(err instanceof UplinksConfigError)) throw err;
     return { ...noUplinks, error: err.message };
   }
+  const parking: ManagedUplink[] = [];
   const uplinks: ManagedUplink[] = [];
   config.uplinks.forEach((u, index) => {
-    if (!u.enabled) return;
     const { mark, mask } = probeMark(config.globals, index);
-    uplinks.push({
+    const managed: ManagedUplink = {
       name: u.name,
       device: u.device,
       family: u.family === 'inet' ? 4 : 6,
       probeTable: config.globals.probeTableBase + index,
       probeMark: mark,
       probeMask: mask,
-    });
+    };
+    parking.push(managed);
+    if (u.enabled) uplinks.push(managed);
   });
-  return { configured: uplinks.length > 0, protocol: config.globals.protocol, probePriority: config.globals.probePriority, uplinks };
+  return {
+    configured: uplinks.length > 0,
+    protocol: config.globals.protocol,
+    probePriority: config.globals.probePriority,
+    uplinks,
+    parking,
+  };
 }
 
 /** Reads ROOT/etc/config/meshwan-uplinks; a missing file is "not configured", an unparsable one an error view. */

@@ -5,7 +5,7 @@
  * with it back, uplinks' default returns; and once settled neither daemon rewrites anything (a count of netlink
  * route and rule events over a quiet period, not a timing).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { commandExists, isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
@@ -161,7 +161,6 @@ config interface 'wan6'
   t.notMatch(policyLog, /repair: .*(proto 78|table 1 .*default|default .*table 1)/, "policy never repaired uplinks' objects");
 
   await stopProcess(uplinks);
-  await stopProcess(policy);
   const stale = meshwan(n, ['status']);
   t.match(stale.stdout, /uplinks STALE: its writer \(pid \d+\) is gone/);
   t.match(stale.stdout, /\n {2}last known:\n/);
@@ -170,6 +169,24 @@ config interface 'wan6'
     checkStale.findings.some((f) => f.code === 'uplinks-not-running'),
     'check reports the dead uplinks daemon',
   );
+
+  // Uplinks switched off again (what the init script's reload does): its objects flushed, and policy, re-reading
+  // the changed config, hands the parked WAN default back to table 1 (Gluon's behaviour).
+  const conf = join(n.root, 'etc/config/meshwan-uplinks');
+  writeFileSync(conf, readFileSync(conf, 'utf8').replace("option family 'ipv6'", "option family 'ipv6'\n\toption enabled '0'"));
+  n.node.exec(process.execPath, uplinksBin, 'flush', '--confdir', join(n.root, 'etc/config'), '--status-file', statusFile);
+  await waitFor('the WAN default back in table 1', () =>
+    defaults('1').some((r) => r.type === undefined && r.gateway === '2001:db8:1::1' && r.protocol !== '78'),
+  );
+  t.same(defaults('200'), [], 'nothing left parked');
+  t.notMatch(n.node.ip('-6', 'rule'), /8900:/, 'no probe rule');
+  t.match(meshwan(n, ['status']).stdout, /uplinks not configured: no enabled interface/);
+  t.equal(meshwan(n, ['check']).status, 1, 'only the stopped forwarder is missing');
+  t.same(
+    (JSON.parse(meshwan(n, ['check', '--json']).stdout) as Report).findings.map((f) => f.code).filter((c) => !c.startsWith('forwarder')),
+    [],
+  );
+  await stopProcess(policy);
 });
 
 t.test('status --uplinks-status FILE: missing file says not running; --json carries the report', { skip }, async (t) => {

@@ -43,6 +43,14 @@ t.test('the view: enabled interfaces with their probe tables and marks, as meshw
   t.equal(view.configured, true);
   t.equal(view.protocol, 78);
   t.same(view.uplinks, [{ name: 'wan6', device: 'br-wan', family: 6, probeTable: 201, probeMark: 0x200, probeMask: 0xff00 }]);
+  t.same(
+    view.parking.map((p) => [p.name, p.probeTable]),
+    [
+      ['off', 200],
+      ['wan6', 201],
+    ],
+    'disabled interfaces keep their probe table for parking',
+  );
   t.equal(managedUplink(view, 'br-wan', 6)?.name, 'wan6');
   t.equal(managedUplink(view, 'br-wan', 4), undefined, 'IPv4 of br-wan is not an uplink');
   t.equal(managedUplink(noUplinks, 'br-wan', 6), undefined);
@@ -107,6 +115,23 @@ t.test('with uplinks: WAN defaults leave main and table 1 for the probe table; o
     planChanges(again, [], after).steps.filter((s) => s.op !== 'addRule'),
     [],
   );
+});
+
+t.test('uplinks disabled again: a default parked in its probe table goes back to table 1', async (t) => {
+  const config = parseNetwork(gluonNetwork);
+  const parked = route({ table: 201 });
+  const disabled = uplinksView(
+    uplinkSections.map((s) => (s.name === 'wan6' ? { ...s, options: { ...s.options, enabled: '0' } } : s)),
+    'f',
+  );
+  t.equal(disabled.configured, false);
+  const d = deriveDesired(config, split, { links, addresses: [], routes: [parked, floor] }, disabled);
+  t.same(d.unwantedRoutes, [parked]);
+  t.ok(d.routes.some((r) => r.table === 1 && r.dst.len === 0 && r.type === 'unicast' && r.gateway === 'fe80::1'));
+  const still = deriveDesired(config, split, { links, addresses: [], routes: [parked, floor] }, view);
+  t.same(still.unwantedRoutes, [], 'while enabled it stays parked');
+  const other = deriveDesired(config, split, { links, addresses: [], routes: [route({ table: 300 }), floor] }, disabled);
+  t.same(other.unwantedRoutes, [], 'a default in some other table is not ours to move');
 });
 
 t.test('findings: uplinks objects are legitimate; a foreign WAN default in table 1 and a dead daemon are reported', async (t) => {

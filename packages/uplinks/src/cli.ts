@@ -1,22 +1,24 @@
 /**
  * meshwan-uplinks: `daemon` keeps the WAN table's default on the best healthy uplink(s); `once` probes every
  * uplink once and reconciles; `restore` only does the boot restore; `status [--json]` shows each uplink's health,
- * probes, the chosen default and why. Exit codes: 0 ok, 1 failing closed / not restored / no status, 2 usage or config.
+ * probes, the chosen default and why; `flush` removes everything of ours (the init script's reload, once no interface
+ * is enabled any more). Exit codes: 0 ok, 1 failing closed / not restored / no status, 2 usage or config.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { Netlink } from '@meshwan/netlink';
 import { loadSite, SiteErrors } from '@meshwan/site';
-import { loadConfig, type UplinksConfig } from './config.js';
+import { loadConfig, RTPROT_UPLINKS, type UplinksConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 import { Engine, type Status } from './engine.js';
 import { ProbeError, StateFileError, UplinksConfigError } from './errors.js';
 import { judgeStatusFile } from './freshness.js';
+import { applyDesired } from './kernel.js';
 import { writeFileAtomic } from './lastgood.js';
 import { renderStatus, type StatusFile, statusWriter } from './render.js';
 
 export { renderStatus };
 
-const usage = `usage: meshwan-uplinks daemon|once|restore|status [--json] [--confdir DIR] [--site FILE] [--state-file FILE] [--status-file FILE]`;
+const usage = `usage: meshwan-uplinks daemon|once|restore|status|flush [--json] [--confdir DIR] [--site FILE] [--state-file FILE] [--status-file FILE]`;
 export const defaultStatusFile = '/var/run/meshwan-uplinks.json';
 
 interface Options {
@@ -62,7 +64,7 @@ function parseArgs(args: readonly string[]): Options | string {
         o.command = a;
     }
   }
-  if (!['daemon', 'once', 'restore', 'status'].includes(o.command))
+  if (!['daemon', 'once', 'restore', 'status', 'flush'].includes(o.command))
     return o.command === '' ? 'missing command' : `unknown command ${o.command}`;
   return o;
 }
@@ -73,6 +75,31 @@ function wanTable(config: UplinksConfig, site: string | undefined): number {
 
 function hasDefault(s: Status): boolean {
   return s.choices.length > 0 && s.choices.every((c) => c.members.length > 0);
+}
+
+/**
+ * `flush`: removes every route and rule carrying our protocol and the status file. Run by the init script's reload
+ * when the config no longer enables any interface: the daemon leaves its routes on SIGTERM (a restart must not drop
+ * the WAN), so without this its last default would stay in the WAN table with nobody to withdraw it.
+ */
+function flush(confdir: string, statusFile: string, log: (line: string) => void): number {
+  let protocol = RTPROT_UPLINKS;
+  try {
+    protocol = loadConfig(confdir).globals.protocol;
+  } catch (err: unknown) {
+    if (!(err instanceof UplinksConfigError)) throw err;
+    log(`${err.message}; flushing protocol ${protocol}`);
+  }
+  const nl = Netlink.open();
+  try {
+    const result = applyDesired(nl, { routes: [], rules: [] }, protocol);
+    for (const c of result.changed) log(c);
+    for (const e of result.errors) log(e.message);
+    rmSync(statusFile, { force: true });
+    return result.errors.length > 0 ? 1 : 0;
+  } finally {
+    nl.close();
+  }
 }
 
 export async function runUplinksCli(args: readonly string[]): Promise<number> {
@@ -100,6 +127,7 @@ export async function runUplinksCli(args: readonly string[]): Promise<number> {
       if (!freshness.fresh) process.stderr.write(`meshwan-uplinks: ${o.statusFile}: ${freshness.summary}\n`);
       return 0;
     }
+    if (o.command === 'flush') return flush(o.confdir, o.statusFile, log);
     const config = loadConfig(o.confdir);
     const table = wanTable(config, o.site);
     const nl = Netlink.open();

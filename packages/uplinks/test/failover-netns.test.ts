@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { commandExists, isRoot, waitFor } from '../../../test/lib/netns.js';
+import { commandExists, isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
 import { bin, buildTopology, defaultDevices, portDown, portUp, table1, writeConfig } from './lib/topology.js';
 
 const skip = !isRoot()
@@ -87,4 +87,24 @@ t.test('the table-1 default follows the healthy uplink: link down, silent drop, 
   const out = topo.node.exec(process.execPath, bin, 'status', '--json', '--status-file', statusFile);
   t.match(JSON.parse(out), { table: 1, uplinks: [{ name: 'wana' }, { name: 'wanb' }] });
   t.match(topo.node.exec(process.execPath, bin, 'status', '--status-file', statusFile), /default \(inet6\): none of ours/);
+
+  // Stopped, the daemon leaves its objects (a restart must not drop the WAN); `flush` removes them all.
+  await stopProcess(daemon);
+  t.ok(
+    table1(topo.node).some((r) => r.protocol === '78'),
+    'left in place on SIGTERM',
+  );
+  topo.node.exec(process.execPath, bin, 'flush', '--confdir', confdir, '--status-file', statusFile);
+  t.notOk(
+    table1(topo.node).some((r) => r.protocol === '78'),
+    'no route of ours in table 1',
+  );
+  t.notMatch(topo.node.ip('-6', 'rule'), /8900:/, 'no probe rule');
+  t.same(topo.node.ipJson('-6', 'route', 'show', 'table', '200'), [], 'no probe table');
+  t.ok(
+    table1(topo.node).some((r) => r.type === 'unreachable' && r.metric === 65535),
+    'the floor stays',
+  );
+  t.notOk(existsSync(statusFile), 'no status file');
+  t.equal(topo.node.exec(process.execPath, bin, 'flush', '--confdir', confdir, '--status-file', statusFile), '', 'twice: nothing to do');
 });

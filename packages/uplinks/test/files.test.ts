@@ -34,6 +34,9 @@ function root(t: Test): Root {
   mkdirSync(join(dir, 'bin'), { recursive: true });
   cpSync(join(filesDir, 'etc'), join(dir, 'etc'), { recursive: true });
   writeFileSync(join(dir, 'lib/functions/procd.sh'), procdStub);
+  mkdirSync(join(dir, 'usr/bin'), { recursive: true });
+  writeFileSync(join(dir, 'usr/bin/meshwan-uplinks'), '#!/bin/sh\necho "meshwan-uplinks $*" >> "$PROCD_LOG"\n');
+  chmodSync(join(dir, 'usr/bin/meshwan-uplinks'), 0o755);
   writeFileSync(join(dir, 'bin/uci'), `#!/bin/sh\nexec ${process.execPath} ${uciBin} -P ${join(dir, 'uci-save')} "$@"\n`);
   chmodSync(join(dir, 'bin/uci'), 0o755);
   const logFile = join(dir, 'procd.log');
@@ -80,8 +83,17 @@ t.test('init script: no instance unless an interface is enabled; then a respawni
   r.config("config interface 'a'\n\toption device 'eth1'\n\toption enabled 'no'\n\nconfig interface 'b'\n\toption device 'wwan0'\n");
   const on = r.run(startService(r));
   t.equal(on.status, 0, on.stderr);
-  t.match(on.log, /open_instance\nset_param command \/usr\/bin\/meshwan-uplinks daemon\nset_param respawn 3600 5 0\n/);
+  t.match(on.log, /open_instance\nset_param command \S*\/usr\/bin\/meshwan-uplinks daemon\nset_param respawn 3600 5 0\n/);
   t.match(on.log, /close_instance/);
+});
+
+t.test("init script reload: restart; once nothing is enabled any more, flush the stopped daemon's routes", async (t) => {
+  const r = root(t);
+  const reload = `stop() { echo stop >> "$PROCD_LOG"; }; start() { echo start >> "$PROCD_LOG"; }; . ${join(r.dir, 'etc/init.d/meshwan-uplinks')}; reload_service`;
+  r.config("config interface 'wan6'\n\toption device 'br-wan'\n");
+  t.equal(r.run(reload).log, 'stop\nstart\n', 'still enabled: a plain restart, routes adopted by the new instance');
+  r.config("config interface 'wan6'\n\toption device 'br-wan'\n\toption enabled '0'\n");
+  t.equal(r.run(reload).log, 'stop\nmeshwan-uplinks flush\nstart\n');
 });
 
 t.test('hotplug hook: pokes the daemon on ifup/ifupdate/ifdown of an uplink interface only', async (t) => {
