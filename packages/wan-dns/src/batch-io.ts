@@ -49,22 +49,36 @@ export function batchAddon(addon: SockmarkAddon | MarkError): (SockmarkAddon & B
   return typeof maybe.ioOpen === 'function' ? (addon as SockmarkAddon & BatchAddon) : undefined;
 }
 
-/** A UDP peer as the kernel takes it: family, 16 address bytes (IPv4 in the first 4), port, IPv6 scope id. */
+/**
+ * A UDP peer as the kernel takes it: family, the 16 address bytes (IPv4 in the first 4) as four int32 words in
+ * the records' byte order, port, IPv6 scope id. Plain numbers: a copy per waiting query allocates no buffer.
+ */
 export class Peer {
   constructor(
     readonly family: 4 | 6,
-    readonly bytes: Uint8Array,
+    readonly w0: number,
+    readonly w1: number,
+    readonly w2: number,
+    readonly w3: number,
     readonly port: number,
     readonly scope: number,
   ) {}
+
+  /** The 16 address bytes. */
+  bytes(): Uint8Array {
+    return new Uint8Array(Int32Array.of(this.w0, this.w1, this.w2, this.w3).buffer);
+  }
 }
+
+const scratchWords = new Int32Array(4);
+const scratchBytes = new Uint8Array(scratchWords.buffer);
 
 /** The Peer of an address text (`192.0.2.1`, `fe80::1` with scope `wan`), or undefined when it is not one. */
 export function peerOf(addon: BatchAddon, family: 4 | 6, address: string, port: number, scopeName?: string): Peer | undefined {
-  const bytes = new Uint8Array(16);
-  if (!addon.addrBytes(family, address, bytes)) return undefined;
+  if (!addon.addrBytes(family, address, scratchBytes)) return undefined;
   const scope = scopeName ? addon.ifIndex(scopeName) : 0;
-  return new Peer(family, bytes, port, scope);
+  const w = scratchWords;
+  return new Peer(family, w[0] as number, w[1] as number, w[2] as number, w[3] as number, port, scope);
 }
 
 export interface DatagramHandler {
@@ -80,7 +94,6 @@ export class BatchIo {
   private readonly recvBytes = new Uint8Array(this.recvMeta.buffer);
   private readonly sendBuf = Buffer.allocUnsafe(SEND_BYTES);
   private readonly sendMeta = new Int32Array(BATCH * REC);
-  private readonly sendBytes = new Uint8Array(this.sendMeta.buffer);
   private readonly handle: IoHandle;
   private readonly handlers: (DatagramHandler | undefined)[] = [];
   private readonly freeTags: number[] = [];
@@ -177,22 +190,23 @@ export class BatchIo {
     const meta = this.recvMeta;
     if (meta[r + 3] !== peer.family || meta[r + 4] !== peer.port) return false;
     if (peer.scope !== 0 && meta[r + 5] !== peer.scope) return false;
-    const b = this.recvBytes;
-    const at = (r + 8) * 4;
-    const n = peer.family === 4 ? 4 : 16;
-    for (let k = 0; k < n; k++) if (b[at + k] !== peer.bytes[k]) return false;
-    return true;
+    // The C side zeroes the 12 bytes after an IPv4 address, as addrBytes does.
+    return meta[r + 8] === peer.w0 && meta[r + 9] === peer.w1 && meta[r + 10] === peer.w2 && meta[r + 11] === peer.w3;
   }
 
   /** The source of datagram `i` as a Peer that outlives the batch. */
   source(i: number): Peer {
-    const at = (i * REC + 8) * 4;
-    const meta = this.recvMeta;
+    const r = i * REC;
+    const m = this.recvMeta;
+    const family = m[r + 3] === 6 ? 6 : 4;
     return new Peer(
-      meta[i * REC + 3] === 6 ? 6 : 4,
-      this.recvBytes.slice(at, at + 16),
-      meta[i * REC + 4] as number,
-      meta[i * REC + 5] as number,
+      family,
+      m[r + 8] as number,
+      m[r + 9] as number,
+      m[r + 10] as number,
+      m[r + 11] as number,
+      m[r + 4] as number,
+      m[r + 5] as number,
     );
   }
 
@@ -202,10 +216,14 @@ export class BatchIo {
     if (r < 0) return;
     const src = i * REC;
     const meta = this.sendMeta;
-    meta[r + 3] = this.recvMeta[src + 3] as number;
-    meta[r + 4] = this.recvMeta[src + 4] as number;
-    meta[r + 5] = this.recvMeta[src + 5] as number;
-    this.sendBytes.set(this.recvBytes.subarray((src + 8) * 4, (src + 12) * 4), (r + 8) * 4);
+    const from = this.recvMeta;
+    meta[r + 3] = from[src + 3] as number;
+    meta[r + 4] = from[src + 4] as number;
+    meta[r + 5] = from[src + 5] as number;
+    meta[r + 8] = from[src + 8] as number;
+    meta[r + 9] = from[src + 9] as number;
+    meta[r + 10] = from[src + 10] as number;
+    meta[r + 11] = from[src + 11] as number;
     this.commit();
   }
 
@@ -217,7 +235,10 @@ export class BatchIo {
     meta[r + 3] = peer.family;
     meta[r + 4] = peer.port;
     meta[r + 5] = peer.scope;
-    this.sendBytes.set(peer.bytes, (r + 8) * 4);
+    meta[r + 8] = peer.w0;
+    meta[r + 9] = peer.w1;
+    meta[r + 10] = peer.w2;
+    meta[r + 11] = peer.w3;
     this.commit();
   }
 

@@ -84,7 +84,7 @@ export function listenBatched(
   if (peer === undefined) throw new StartError(`udp ${endpointKey(endpoint)}`, 'EINVAL');
   let fd: number;
   try {
-    fd = io.addon.udpSocket(peer.family, peer.bytes, peer.port, peer.scope);
+    fd = io.addon.udpSocket(peer.family, peer.bytes(), peer.port, peer.scope);
   } catch (err: unknown) {
     const code = (err as { code?: unknown }).code;
     throw new StartError(`udp ${endpointKey(endpoint)}`, typeof code === 'string' ? code : String(err));
