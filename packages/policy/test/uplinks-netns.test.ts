@@ -119,7 +119,7 @@ config interface 'wan6'
   n.uplink.exec('nft', 'add', 'rule', 'inet', 'cut', 'in', 'ip6', 'saddr', '2001:db8:1::5', 'drop');
   await waitFor("uplinks' default gone", () => uplinksDefault() === undefined, 30_000);
   // Let both daemons react to that change before judging the end state.
-  await waitFor('status shows wan6 down', () => /"state": "down"/.test(meshwan(n, ['status', '--json']).stdout), 10_000);
+  await waitFor('status shows wan6 down', () => /"state": "down"/.test(readFileSync(statusFile, 'utf8')), 10_000);
   t.same(
     defaults('1').map((r) => `${r.type ?? 'unicast'} ${r.metric}`),
     ['unreachable 65535'],
@@ -181,9 +181,10 @@ config interface 'wan6'
   t.same(defaults('200'), [], 'nothing left parked');
   t.notMatch(n.node.ip('-6', 'rule'), /8900:/, 'no probe rule');
   t.match(meshwan(n, ['status']).stdout, /uplinks not configured: no enabled interface/);
-  t.equal(meshwan(n, ['check']).status, 1, 'only the stopped forwarder is missing');
+  const after = meshwan(n, ['check', '--json']);
+  t.equal(after.status, 1, 'only the stopped forwarder is missing');
   t.same(
-    (JSON.parse(meshwan(n, ['check', '--json']).stdout) as Report).findings.map((f) => f.code).filter((c) => !c.startsWith('forwarder')),
+    (JSON.parse(after.stdout) as Report).findings.map((f) => f.code).filter((c) => !c.startsWith('forwarder')),
     [],
   );
   await stopProcess(policy);
