@@ -15,6 +15,7 @@ const DRAIN_MS = 3000;
 /** Starts the route watch for `daemon`; when netlink cannot be used, logs one line and returns why. */
 export function startRouteWatch(daemon: Daemon, config: { netns?: string; rcvbufBytes?: number }): RouteWatch | string {
   const { log } = daemon.options;
+  const renewing = { 4: false, 6: false };
   const watch = RouteWatch.start({
     mark: daemon.options.mark,
     servers: () => daemon.upstreams.list(),
@@ -32,8 +33,16 @@ export function startRouteWatch(daemon: Daemon, config: { netns?: string; rcvbuf
         daemon.upstreams.invalidate();
       },
       moved(server: Server) {
-        const pool = daemon.pools[server.endpoint.family];
-        void pool.renew(DRAIN_MS).catch((err: unknown) => daemon.forwarder.internalError(err));
+        // Several servers of one family moving together (one uplink switch) renew their pool once.
+        const family = server.endpoint.family;
+        if (renewing[family]) return;
+        renewing[family] = true;
+        void daemon.pools[family]
+          .renew(DRAIN_MS)
+          .catch((err: unknown) => daemon.forwarder.internalError(err))
+          .finally(() => {
+            renewing[family] = false;
+          });
       },
       sourceGone(server: Server) {
         daemon.forwarder.sourceGone(server);
