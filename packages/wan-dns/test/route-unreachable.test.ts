@@ -71,3 +71,18 @@ t.test('--no-route-watch: no route awareness', { skip: skipReason }, async (t) =
   t.equal(s.routes.state, 'off (--no-route-watch)');
   t.same(s.routes.servers, []);
 });
+
+t.test('reading routes needs no privilege: route awareness as nobody without capabilities', { skip: skipReason }, async (t) => {
+  const topo = await createTopo(t);
+  const control = join(topo.dir, 'control');
+  await startWanDns(
+    t,
+    topo,
+    // Port 5454: an unprivileged process cannot bind :54.
+    ['--listen', '127.0.0.1:5454', '--server', `[${resolverV6}]`, '--control', control, '--config', join(topo.dir, 'none')],
+    ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'],
+  );
+  const s = statusOf(topo, control);
+  t.equal(s.routes.state, 'on');
+  t.match(serverOf(s, `[${resolverV6}]:53`).route, { reachable: true, dev: 'wan0', table: 1, source: '2001:db8:1::2' });
+});
