@@ -333,8 +333,19 @@ async function main() {
     `Forwarders pinned with \`taskset -c ${forwarderCore}\`, dnsperf and NSD on core ${clientCore}; both with cache 150 and the same NSD upstream in one network namespace;`,
   );
   out.push(
-    `wan-dns as shipped (esbuild bundle as \`make install\` stages it, node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}). Hit: one name with TTL 300. Miss: a new name per query (TTL 0, never cached).`,
+    `wan-dns as shipped (esbuild bundle as \`make install\` stages it, node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}, the flags of package.json meshwan.nodeFlags` : ''}). Hit: one name with TTL 300. Miss: a new name per query (TTL 0, never cached).`,
   );
+  if (baseline) {
+    let commit = '';
+    try {
+      commit = ` (commit ${readFileSync(join(baseline, 'COMMIT'), 'utf8').trim()})`;
+    } catch {
+      // no COMMIT file: the directory name says enough
+    }
+    out.push(
+      `\`wan-dns (baseline)\` is the build in \`${baseline}\`${commit}: bin/, dist/, build/ of an older commit, bundled and run the same way.`,
+    );
+  }
   out.push('');
   out.push(
     `CPU per query at saturation (dnsperf -q 500 -c 4, no rate limit, ${seconds} s after a 1 s warm-up; the lower of ${rounds} runs): on this VM a wake-up from epoll costs ~80 µs, so at a fixed 2k qps every query pays one for any server and CPU/query measures the hypervisor; at saturation the work per query shows.`,
