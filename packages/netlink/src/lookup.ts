@@ -130,6 +130,7 @@ export interface CompiledRule {
   tos: number;
   invert: boolean;
   table: TableIndex | undefined;
+  tableId: number;
   /** -1 when unset */
   suppressPrefixLength: number;
   /** index of the first rule at the goto priority, -1 when there is none (an unresolved goto is skipped) */
@@ -186,6 +187,7 @@ export function compileRules(rules: readonly Rule[], tables: ReadonlyMap<number,
       tos: rule.tos,
       invert: rule.invert,
       table: rule.action === 'lookup' ? tables.get(rule.table) : undefined,
+      tableId: rule.table,
       suppressPrefixLength: rule.suppressPrefixLength ?? -1,
       target: rule.action === 'goto' ? rules.findIndex((r) => r.priority === rule.goto) : -1,
     };
@@ -212,7 +214,7 @@ function usable(e: Entry, f: Flow, state: LookupState): boolean {
   if (!e.hasNexthops) return true; // reject and throw routes have no nexthop to check
   if (e.dead) return false;
   const any = f.oif === undefined || f.v6;
-  const hops = e.route.nexthops;
+  const hops = e.nexthops;
   if (hops === undefined) return any || state.linkName(e.oif < 0 ? 0 : e.oif) === f.oif;
   for (let i = 0; i < hops.length; i++) {
     const nh = hops[i] as Nexthop;
@@ -223,7 +225,7 @@ function usable(e: Entry, f: Flow, state: LookupState): boolean {
 
 /** Whether a multipath route has a nexthop through `dev`. */
 function hopVia(e: Entry, dev: string, state: LookupState): boolean {
-  const hops = e.route.nexthops ?? [];
+  const hops = e.nexthops ?? [];
   for (let i = 0; i < hops.length; i++) if (state.linkName((hops[i] as Nexthop).oif) === dev) return true;
   return false;
 }
@@ -323,12 +325,12 @@ export function lookupRoute(dst: string, options: LookupOptions, state: LookupSt
       if (entry.kind !== FORWARD) {
         const route = entry.route;
         const verdict = entry.kind === UNREACHABLE ? 'unreachable' : entry.kind === PROHIBIT ? 'prohibit' : 'blackhole';
-        result = { family, verdict, code: routeErrors[verdict], rule, table: rule.table, route };
+        result = { family, verdict, code: routeErrors[verdict], rule, table: r.tableId, route };
         break;
       }
       // fib4_rule_suppress / fib6_rule_suppress: a route no more specific than suppress_prefixlength is ignored
       if (r.suppressPrefixLength >= 0 && entry.dstLength <= r.suppressPrefixLength) continue;
-      result = { family, verdict: 'route', rule, table: rule.table, route: entry.route };
+      result = { family, verdict: 'route', rule, table: r.tableId, route: entry.route };
       break;
     }
     if (act === GOTO) {

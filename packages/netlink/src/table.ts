@@ -11,7 +11,7 @@
  * the Entry the lookup needs anyway): on 100k routes the lookup is bound by cache misses more than by arithmetic.
  */
 import { RTNH_F_DEAD } from './codec/constants.js';
-import type { Route } from './codec/route.js';
+import type { Nexthop, Route } from './codec/route.js';
 import { maskWord, NOT_IP, parseAddressInto } from './prefix.js';
 
 /** Entry.kind: what the route does with a packet that reaches it. */
@@ -67,6 +67,9 @@ export class Entry {
   readonly metric: number;
   /** the single nexthop's output interface, -1 when absent */
   readonly oif: number;
+  /** the route's multipath nexthops (read here, not from the route: decoded routes differ in shape, and a
+   * property read across many shapes is slow) */
+  readonly nexthops: readonly Nexthop[] | undefined;
 
   constructor(route: Route) {
     this.route = route;
@@ -92,6 +95,7 @@ export class Entry {
     this.src = src;
     this.metric = route.metric;
     this.oif = route.oif ?? -1;
+    this.nexthops = route.nexthops;
   }
 
   /** FORWARD, THROW, UNREACHABLE, PROHIBIT or BLACKHOLE */
