@@ -48,13 +48,11 @@ const scratch = new Int32Array(4);
 
 /**
  * A route with what the lookup reads flattened into one fixed shape (a class, so property reads stay monomorphic).
- * The fields a lookup reads come first and the small ones share one integer, so that they lie within one or two
- * cache lines (in-object fields are laid out in the order the constructor assigns them).
+ * The fields a lookup reads come first and the small ones share one integer, so that they mostly lie within one
+ * cache line.
  */
 export class Entry {
-  /** the next route under the same prefix, in preference order */
-  next: Entry | undefined = undefined;
-  readonly route: Route;
+  // the fields a lookup reads, contiguous (class fields are laid out in declaration order)
   /** the destination prefix's masked words */
   readonly k0: number;
   readonly k1: number;
@@ -64,12 +62,15 @@ export class Entry {
   readonly bits: number;
   /** a source-specific route (IPv6 `from`): the masked source words [0..3] and the mask [4..7]; else undefined */
   readonly src: Int32Array | undefined;
-  readonly metric: number;
-  /** the single nexthop's output interface, -1 when absent */
-  readonly oif: number;
   /** the route's multipath nexthops (read here, not from the route: decoded routes differ in shape, and a
    * property read across many shapes is slow) */
   readonly nexthops: readonly Nexthop[] | undefined;
+  readonly route: Route;
+  /** the next route under the same prefix, in preference order */
+  next: Entry | undefined;
+  readonly metric: number;
+  /** the single nexthop's output interface, -1 when absent */
+  readonly oif: number;
 
   constructor(route: Route) {
     this.route = route;
@@ -96,6 +97,7 @@ export class Entry {
     this.metric = route.metric;
     this.oif = route.oif ?? -1;
     this.nexthops = route.nexthops;
+    this.next = undefined;
   }
 
   /** FORWARD, THROW, UNREACHABLE, PROHIBIT or BLACKHOLE */
