@@ -6,9 +6,10 @@
 import { type FSWatcher, unlinkSync, unwatchFile, watch, watchFile } from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
 import { basename, dirname } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import type { Endpoint } from '@meshwan/site';
 import { BatchIo, batchAddon } from './batch-io.js';
-import { Cache } from './cache.js';
+import { Cache, cacheEntriesFor } from './cache.js';
 import { readUpstreams, type UpstreamSources } from './config.js';
 import { ConfigError, type MarkError, StartError } from './errors.js';
 import { Forwarder } from './forwarder.js';
@@ -88,7 +89,14 @@ export class Daemon {
         onStray: () => this.counters.strayAnswers++,
       });
     this.pools = { 4: pool(4), 6: pool(6) };
-    this.cache = options.cacheSize > 0 ? new Cache(options.cacheSize) : undefined;
+    const heapLimit = getHeapStatistics().heap_size_limit;
+    const entries = cacheEntriesFor(options.cacheSize, heapLimit);
+    if (entries < options.cacheSize)
+      options.log.log(
+        'warning',
+        `cache of ${options.cacheSize} entries does not fit the ${Math.round(heapLimit / 1048576)} MiB heap (node --max-old-space-size): caching ${entries}`,
+      );
+    this.cache = entries > 0 ? new Cache(entries) : undefined;
     this.forwarder = new Forwarder({
       upstreams: this.upstreams,
       pools: this.pools,
@@ -130,7 +138,7 @@ export class Daemon {
     if (this.options.routeWatch) this.routes = startRouteWatch(this, this.options.routeWatch);
     this.options.log.log(
       'info',
-      `listening on ${this.options.listen.map(endpointKey).join(' ')}; mark 0x${this.options.mark.toString(16)}; ${this.pools[4].markedCount() + this.pools[6].markedCount()} marked upstream sockets; cache ${this.options.cacheSize}`,
+      `listening on ${this.options.listen.map(endpointKey).join(' ')}; mark 0x${this.options.mark.toString(16)}; ${this.pools[4].markedCount() + this.pools[6].markedCount()} marked upstream sockets; cache ${this.cache?.maxEntries ?? 0}`,
     );
   }
 
@@ -192,7 +200,7 @@ export class Daemon {
       markedSockets: this.pools[4].markedCount() + this.pools[6].markedCount(),
       poolSockets: this.pools[4].sockets.length + this.pools[6].sockets.length,
       inflight: this.forwarder.inflight,
-      cacheSize: this.options.cacheSize,
+      cacheSize: this.cache?.maxEntries ?? 0,
       cacheEntries: this.cache?.size ?? 0,
       upstreamSource: this.upstreamSource,
       counters: { ...this.counters },

@@ -1,6 +1,6 @@
 import dnsPacket from 'dns-packet';
 import t from 'tap';
-import { Cache } from '../src/cache.js';
+import { Cache, cacheEntriesFor } from '../src/cache.js';
 import { cacheKey, walkMessage } from '../src/wire.js';
 
 const q = dnsPacket.encode({ type: 'query', id: 1, questions: [{ type: 'A', name: 'www.example.test' }] });
@@ -96,4 +96,13 @@ t.test('bounded: the oldest entry goes first', async (t) => {
   t.ok(c.get('c', 1));
   c.clear();
   t.equal(c.size, 0);
+});
+
+t.test('the cache is bounded by the heap limit: never so many entries that V8 runs out of heap', async (t) => {
+  const MiB = 1024 * 1024;
+  t.equal(cacheEntriesFor(150, 35 * MiB), 150, 'small caches are untouched');
+  t.equal(cacheEntriesFor(1_000_000, 35 * MiB), 19 * 1024, 'node --max-old-space-size=32: about 19k entries');
+  t.equal(cacheEntriesFor(1_000_000, 4144 * MiB), 1_000_000, "node's default heap takes the flag's maximum");
+  t.equal(cacheEntriesFor(100, 8 * MiB), 0, 'a heap smaller than the reserve: no cache');
+  t.equal(cacheEntriesFor(0, 35 * MiB), 0);
 });
