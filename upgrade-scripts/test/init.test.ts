@@ -57,7 +57,7 @@ t.test('meshwan: the daemon, respawned, reloaded on network and firewall changes
     'open \nparam command /usr/sbin/meshwan daemon\nparam respawn 3600 5 0\nparam stdout 1\nparam stderr 1\nclose\n',
   );
   t.equal(call('etc/init.d/meshwan', 'reload_service'), 'signal meshwan * HUP\n');
-  t.equal(call('etc/init.d/meshwan', 'service_triggers'), 'trigger network firewall gluon-wan-dnsmasq\n');
+  t.equal(call('etc/init.d/meshwan', 'service_triggers'), 'trigger network firewall gluon-wan-dnsmasq meshwan-uplinks\n');
 });
 
 t.test('the capabilities file is the OCI shape ujail reads', async (t) => {
