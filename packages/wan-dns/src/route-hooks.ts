@@ -5,7 +5,7 @@
  * gone, what was sent from it is sent again.
  */
 import type { Daemon } from './daemon.js';
-import { RouteWatch } from './route-watch.js';
+import { RouteWatch, zeroRouteCounts } from './route-watch.js';
 import type { RouteReport } from './stats.js';
 import type { Server } from './upstreams.js';
 
@@ -60,19 +60,7 @@ export function startRouteWatch(daemon: Daemon, config: { netns?: string; rcvbuf
 export function routeStatus(routes: RouteWatch | string, servers: readonly Server[], renewals: readonly number[]): { routes: RouteReport } {
   const poolRenewals = renewals.reduce((a, b) => a + b, 0);
   if (typeof routes === 'string') {
-    return {
-      routes: {
-        state: routes,
-        events: 0,
-        evaluations: 0,
-        resyncs: 0,
-        changes: 0,
-        sourcesGone: 0,
-        disagreements: 0,
-        poolRenewals,
-        servers: [],
-      },
-    };
+    return { routes: { state: routes, ...zeroRouteCounts(), poolRenewals, servers: [] } };
   }
   const out: RouteReport['servers'] = [];
   for (const s of servers) {

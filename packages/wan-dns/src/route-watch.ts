@@ -57,11 +57,16 @@ export interface RouteWatchStatus {
   disagreements: number;
 }
 
+/** Counters before anything happened: also what `--status` shows when the route watch is off. */
+export function zeroRouteCounts(): RouteWatchStatus {
+  return { events: 0, evaluations: 0, resyncs: 0, changes: 0, sourcesGone: 0, disagreements: 0 };
+}
+
 export class RouteWatch {
   private readonly states = new Map<Server, RouteState>();
   /** Per server: source addresses its queries left from, and when each stopped being used (0: in use). */
   private readonly sources = new Map<Server, Map<string, number>>();
-  private readonly counts: RouteWatchStatus = { events: 0, evaluations: 0, resyncs: 0, changes: 0, sourcesGone: 0, disagreements: 0 };
+  private readonly counts: RouteWatchStatus = zeroRouteCounts();
   private scheduled: NodeJS.Immediate | undefined;
   private closed = false;
 

@@ -1,5 +1,6 @@
 /** Counters of the forwarder, printed on SIGUSR1 and by `wan-dns --status`. */
 import { formatRoute, type RouteState } from './route-state.js';
+import type { RouteWatchStatus } from './route-watch.js';
 import type { ServerStats } from './upstreams.js';
 
 export interface Counters {
@@ -86,15 +87,9 @@ export interface StatusReport {
   routes?: RouteReport;
 }
 
-export interface RouteReport {
+export interface RouteReport extends RouteWatchStatus {
   /** 'on', or why not: 'off (--no-route-watch)', 'off: netlink: ...'. */
   state: string;
-  events: number;
-  evaluations: number;
-  resyncs: number;
-  changes: number;
-  sourcesGone: number;
-  disagreements: number;
   /** Whole upstream socket pools replaced after an address change. */
   poolRenewals: number;
   servers: (RouteState & { server: string })[];
