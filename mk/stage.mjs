@@ -27,6 +27,11 @@ const banner = {
   js: "import { createRequire as __meshwanCreateRequire } from 'node:module';\nconst require = __meshwanCreateRequire(import.meta.url);",
 };
 
+function fail(message) {
+  console.error(`stage: error: ${message}`);
+  process.exit(1);
+}
+
 function write(path, text, mode = 0o644) {
   mkdirSync(join(path, '..'), { recursive: true });
   writeFileSync(path, text);
@@ -88,43 +93,40 @@ for (const dir of packageDirs) {
     write(join(dest, binDir, command), `#!/bin/sh\nexec node ${nodeFlagsOf(manifest, dir)}/usr/lib/meshwan/${command}.mjs "$@"\n`, 0o755);
     staged.push(`/${binDir}/${command}`);
   }
+  // A package with native code (its own Makefile) ships its addons; none built is a missing part, not an option.
+  if (!existsSync(join(dir, 'Makefile'))) continue;
   const buildDir = join(dir, 'build');
-  if (existsSync(buildDir)) {
-    for (const file of readdirSync(buildDir).filter((f) => f.endsWith('.node'))) {
-      mkdirSync(join(dest, 'usr/lib/meshwan'), { recursive: true });
-      copyFileSync(join(buildDir, file), join(dest, 'usr/lib/meshwan', file));
-      staged.push(`/usr/lib/meshwan/${file}`);
-    }
+  const addons = existsSync(buildDir) ? readdirSync(buildDir).filter((f) => f.endsWith('.node')) : [];
+  if (addons.length === 0) fail(`${basename(dir)}: no native addon in ${buildDir} (run make native first)`);
+  for (const file of addons) {
+    mkdirSync(join(dest, 'usr/lib/meshwan'), { recursive: true });
+    copyFileSync(join(buildDir, file), join(dest, 'usr/lib/meshwan', file));
+    staged.push(`/usr/lib/meshwan/${file}`);
   }
 }
 
 // 3. Upgrade scripts: upgrade-scripts/src/upgrade/NNN-name.ts -> /lib/gluon/upgrade/NNN-name (executable bundle).
 const upgradeDir = join(root, 'upgrade-scripts/dist/upgrade');
-if (existsSync(upgradeDir)) {
-  for (const file of readdirSync(upgradeDir).filter((f) => /^\d{3}-[a-z0-9-]+\.js$/.test(f))) {
-    const name = basename(file, '.js');
-    const out = join(dest, 'lib/gluon/upgrade', name);
-    await bundle(join(upgradeDir, file), `${out}.tmp.mjs`);
-    write(out, `#!/usr/bin/env node\n${readFileSync(`${out}.tmp.mjs`, 'utf8')}`, 0o755);
-    spawnSync('rm', ['-f', `${out}.tmp.mjs`]);
-    staged.push(`/lib/gluon/upgrade/${name}`);
-  }
-} else {
-  console.error('stage: note: no upgrade scripts yet (upgrade-scripts/dist/upgrade is absent)');
+// A part that is not built fails the staging: a firmware tree without it would boot a node that leaks or has no DNS.
+if (!existsSync(upgradeDir)) fail('upgrade-scripts/dist/upgrade is absent (run make all first)');
+for (const file of readdirSync(upgradeDir).filter((f) => /^\d{3}-[a-z0-9-]+\.js$/.test(f))) {
+  const name = basename(file, '.js');
+  const out = join(dest, 'lib/gluon/upgrade', name);
+  await bundle(join(upgradeDir, file), `${out}.tmp.mjs`);
+  write(out, `#!/usr/bin/env node\n${readFileSync(`${out}.tmp.mjs`, 'utf8')}`, 0o755);
+  spawnSync('rm', ['-f', `${out}.tmp.mjs`]);
+  staged.push(`/lib/gluon/upgrade/${name}`);
 }
 
 // 4. lib-packetmark, through its own Makefile.
-if (existsSync(join(root, 'lib-packetmark/Makefile'))) {
-  const result = spawnSync('make', ['--no-print-directory', '-C', join(root, 'lib-packetmark'), 'install', `DESTDIR=${dest}`], {
-    stdio: 'inherit',
-  });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-  staged.push('/usr/lib/libpacketmark.so');
-} else {
-  console.error('stage: note: lib-packetmark is not built yet (no lib-packetmark/Makefile)');
-}
+const packetmark = spawnSync('make', ['--no-print-directory', '-C', join(root, 'lib-packetmark'), 'install', `DESTDIR=${dest}`], {
+  stdio: 'inherit',
+});
+if (packetmark.status !== 0) fail(`lib-packetmark: make install exited ${packetmark.status ?? packetmark.signal}`);
+staged.push('/usr/lib/libpacketmark.so');
 
-// 5. The rootfs overlay, as it is (git keeps no empty directories, so it may be absent in a fresh clone).
-if (existsSync(join(root, 'files'))) cpSync(join(root, 'files'), dest, { recursive: true, preserveTimestamps: true });
+// 5. The rootfs overlay, as it is.
+if (!existsSync(join(root, 'files/etc/init.d'))) fail('files/etc/init.d is absent');
+cpSync(join(root, 'files'), dest, { recursive: true, preserveTimestamps: true });
 
 console.log(`staged into ${dest}:\n  /lib/gluon/site.ini\n${staged.map((s) => `  ${s}`).join('\n')}\n  files/ overlay`);

@@ -9,7 +9,7 @@ import t from 'tap';
 import { commandExists, stopProcess, type Teardowns } from '../lib/netns.js';
 import { addr, answers, type Topology, testZone } from '../lib/topology.js';
 import { lookupLoad, runInNode } from '../sim/node.js';
-import { removeFirmware, skipUnless, sleep, testNode, wholeNode } from './lib/harness.js';
+import { removeFirmware, sleep, testNode } from './lib/harness.js';
 
 t.setTimeout(240_000);
 t.teardown(removeFirmware);
@@ -56,7 +56,7 @@ function dnsperf(t: Teardowns, topo: Topology, server: string, gid: number, seco
   return new Promise((resolve) => child.on('exit', () => resolve(out)));
 }
 
-t.test('a WAN address change under VPN-group DNS load: zero failed lookups, new source', { skip: skipUnless(wholeNode) }, async (t) => {
+t.test('a WAN address change under VPN-group DNS load: zero failed lookups, new source', async (t) => {
   const node = await testNode(t);
   const { topo, gid } = node;
   const ns = topo.node;

@@ -7,7 +7,7 @@ import { waitFor } from '../lib/netns.js';
 import { addr, answers } from '../lib/topology.js';
 import { listening, lookupLoad, type MeshwanNode, runInNode } from '../sim/node.js';
 import { fwmarkRule, redirectPresent, removeRedirect, unreachable } from './lib/drift.js';
-import { queriesFor, removeFirmware, skipUnless, sleep, type TapLike, testNode, wholeNode } from './lib/harness.js';
+import { queriesFor, removeFirmware, sleep, type TapLike, testNode } from './lib/harness.js';
 
 // A whole node costs several node.js starts; tap's 30 s default per file is too short on 2 cores.
 t.setTimeout(240_000);
@@ -27,7 +27,7 @@ async function healthy(t: TapLike & { pass(m: string): unknown }, node: MeshwanN
   t.pass(`the node is healthy: the VPN group is answered by "${wanAnswer}"`);
 }
 
-t.test('a whole node through every scenario', { skip: skipUnless(wholeNode) }, async (t) => {
+t.test('a whole node through every scenario', async (t) => {
   const node = await testNode(t);
   const { topo, gid } = node;
 

@@ -1,11 +1,10 @@
 /**
  * The firmware side of the simulation: stage the tree `make install` builds (mk/stage.mjs, into a temp root),
- * run the upgrade scripts against it (`meshwan-reconfigure --root`), and tell which parts of meshwan have landed.
- * A part that is still the foundation's placeholder ("not yet implemented (issue #N)") is reported as missing, so
- * steps that need it are skipped by name instead of failing or, worse, passing.
+ * run the upgrade scripts against it (`meshwan-reconfigure --root`), and check that every part of meshwan is there.
+ * A missing part fails staging, and every step that needs it fails naming it: nothing is skipped.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,19 +17,19 @@ export const repoRoot = ((): string => {
   return process.cwd();
 })();
 
-/** The parts a simulation step may need, with the issue that delivers each. */
+/** The parts a simulation step may need, each with what stages it. */
 export const parts = {
-  'upgrade-scripts': { issue: 9, what: 'upgrade-scripts (meshwan-reconfigure)' },
-  'wan-dns': { issue: 8, what: 'packages/wan-dns' },
-  policy: { issue: 9, what: 'packages/policy (meshwan)' },
-  'lib-packetmark': { issue: 5, what: 'lib-packetmark' },
-  files: { issue: 9, what: 'files/ (init scripts)' },
+  'upgrade-scripts': 'upgrade-scripts (meshwan-reconfigure, /lib/gluon/upgrade)',
+  'wan-dns': 'packages/wan-dns (/usr/lib/meshwan/wan-dns.mjs)',
+  policy: 'packages/policy (/usr/lib/meshwan/meshwan.mjs)',
+  'lib-packetmark': 'lib-packetmark (/usr/lib/libpacketmark.so)',
+  files: 'files/ (/etc/init.d)',
 } as const;
 export type Part = keyof typeof parts;
 
-/** "SKIP (needs packages/wan-dns, issue #8)". */
-export function needs(part: Part): string {
-  return `needs ${parts[part].what}, issue #${parts[part].issue}`;
+/** "missing from the staged tree: packages/wan-dns (/usr/lib/meshwan/wan-dns.mjs)". */
+export function missingMessage(missing: readonly Part[]): string {
+  return `missing from the staged tree: ${missing.map((p) => parts[p]).join('; ')}`;
 }
 
 export interface Firmware {
@@ -38,16 +37,10 @@ export interface Firmware {
   readonly root: string;
   /** Absolute path of a bundled command's .mjs in the staged root. */
   bundle(command: string): string;
-  /** Whether a part has landed in the staged tree (present and not the placeholder). */
+  /** Whether a part is in the staged tree. */
   has(part: Part): boolean;
-  /** The parts that have not landed. */
+  /** The parts that are not. */
   missing(): Part[];
-}
-
-/** True when a bundle is the foundation's placeholder: tiny and saying "not yet implemented (issue #N)". */
-export function isPlaceholder(file: string): boolean {
-  if (!existsSync(file)) return true;
-  return statSync(file).size < 8192 && /not yet implemented \(issue #\d+\)/.test(readFileSync(file, 'utf8'));
 }
 
 export interface StageResult {
@@ -75,12 +68,12 @@ export function stageFirmware(): StageResult {
     switch (part) {
       case 'upgrade-scripts': {
         const dir = join(root, 'lib/gluon/upgrade');
-        return !isPlaceholder(bundle('meshwan-reconfigure')) && existsSync(dir) && readdirSync(dir).length > 0;
+        return existsSync(bundle('meshwan-reconfigure')) && existsSync(dir) && readdirSync(dir).length > 0;
       }
       case 'wan-dns':
-        return !isPlaceholder(bundle('wan-dns'));
+        return existsSync(bundle('wan-dns'));
       case 'policy':
-        return !isPlaceholder(bundle('meshwan'));
+        return existsSync(bundle('meshwan'));
       case 'lib-packetmark':
         return existsSync(join(root, 'usr/lib/libpacketmark.so'));
       case 'files':
@@ -93,7 +86,10 @@ export function stageFirmware(): StageResult {
     has,
     missing: () => (Object.keys(parts) as Part[]).filter((p) => !has(p)),
   };
-  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`, firmware };
+  // A tree without one of its parts is a failed staging, whatever mk/stage.mjs said.
+  const missing = r.status === 0 ? firmware.missing() : [];
+  const output = `${r.stdout}${r.stderr}${missing.length > 0 ? `\nstage: error: ${missingMessage(missing)}\n` : ''}`;
+  return { ok: r.status === 0 && missing.length === 0, output, firmware };
 }
 
 export interface CommandResult {
@@ -172,7 +168,6 @@ export function reconfigure(fw: Firmware): CommandResult {
  */
 export function wanTables(fw: Firmware): { table4: number | undefined; table6: number | undefined } {
   const get = (key: string): number | undefined => {
-    if (isPlaceholder(fw.bundle('uci'))) return undefined;
     const r = runStaged(fw, 'uci', ['-c', join(fw.root, 'etc/config'), '-q', 'get', key]);
     const n = Number(r.output.trim());
     return r.status === 0 && Number.isInteger(n) && n > 0 ? n : undefined;

@@ -2,8 +2,8 @@
  * A whole meshwan node in namespaces, for `make sim` and test/e2e: the staged firmware, its upgrade scripts run,
  * the topology around it (WAN tables and resolv file as the staged config says), and `meshwan daemon` and `wan-dns`
  * running in the node namespace from the staged files, as their init scripts would start them.
- * Each step is reported through `report` (PASS, FAIL or SKIP with the part it needs), so the simulation can
- * narrate it and the tests can skip by name.
+ * Each step is reported through `report` (PASS, or FAIL with why: an error, or a part missing from the staged tree),
+ * so the simulation can narrate it and the tests fail by name.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -11,10 +11,19 @@ import { join } from 'node:path';
 import type { Teardowns } from '../lib/netns.js';
 import { waitFor } from '../lib/netns.js';
 import { createTopology, type Topology, type TopologyOptions } from '../lib/topology.js';
-import { cleanArgv, configureIpv4Split, type Firmware, needs, type Part, reconfigure, stageFirmware, wanTables } from './firmware.js';
+import {
+  cleanArgv,
+  configureIpv4Split,
+  type Firmware,
+  missingMessage,
+  type Part,
+  reconfigure,
+  stageFirmware,
+  wanTables,
+} from './firmware.js';
 import { type Service, serviceSpec, startService } from './services.js';
 
-export type Outcome = 'PASS' | 'FAIL' | 'SKIP';
+export type Outcome = 'PASS' | 'FAIL';
 export interface StepResult {
   name: string;
   outcome: Outcome;
@@ -23,7 +32,7 @@ export interface StepResult {
 }
 export type Report = (step: StepResult) => void;
 
-/** Runs one step: SKIP when a needed part is missing, FAIL when `fn` throws, else PASS with what it returned. */
+/** Runs one step: FAIL when a needed part is missing or `fn` throws, else PASS with what it returned. */
 export async function step(
   report: Report,
   fw: Firmware | undefined,
@@ -34,7 +43,7 @@ export async function step(
   const missing = requires.filter((p) => !fw?.has(p));
   const started = Date.now();
   if (missing.length > 0) {
-    report({ name, outcome: 'SKIP', detail: missing.map(needs).join('; '), ms: 0 });
+    report({ name, outcome: 'FAIL', detail: fw === undefined ? 'no staged firmware' : missingMessage(missing), ms: 0 });
     return false;
   }
   try {
@@ -96,8 +105,7 @@ export async function startNode(t: Teardowns, report: Report, options: NodeOptio
         const errors = lines.filter((l) => /error/i.test(l));
         throw new Error((errors.length > 0 ? errors : lines).slice(0, 4).join(' | '));
       }
-      const missing = staged.firmware.missing();
-      return `${staged.firmware.root}${missing.length > 0 ? `; not landed yet: ${missing.join(', ')}` : ''}`;
+      return staged.firmware.root;
     });
   if (fw === undefined || !stagedOk) return undefined;
   const firmware: Firmware = fw;

@@ -1,7 +1,7 @@
 /**
- * `make sim`: a whole meshwan node in network namespaces, narrated step by step (PASS, FAIL, or SKIP naming the
- * part it needs), with a one-screen summary. Exit 0 only when every step passed; 1 when any failed; 2 when none
- * failed but some could not run yet. `--keep` leaves everything running and prints how to enter and remove it.
+ * `make sim`: a whole meshwan node in network namespaces, narrated step by step (PASS, or FAIL saying why), with a
+ * one-screen summary. Exit 0 only when every step passed, 1 when any failed (a part missing from the staged tree
+ * fails the steps that need it). `--keep` leaves everything running and prints how to enter and remove it.
  * Run through test/sim/run.mjs, which bundles this file with esbuild (node runs no TypeScript by itself).
  */
 import type { Teardowns } from '../lib/netns.js';
@@ -10,12 +10,12 @@ import { lookupLoad, type MeshwanNode, runInNode, type StepResult, startNode, st
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
-const mark = { PASS: paint(32, 'PASS'), FAIL: paint(31, 'FAIL'), SKIP: paint(33, 'SKIP') } as const;
+const mark = { PASS: paint(32, 'PASS'), FAIL: paint(31, 'FAIL') } as const;
 
 function print(r: StepResult): void {
   const time = r.ms > 0 ? ` (${r.ms} ms)` : '';
   process.stdout.write(`${mark[r.outcome]}  ${r.name}${time}\n`);
-  if (r.detail !== '') process.stdout.write(`      ${r.outcome === 'SKIP' ? `SKIP (${r.detail})` : r.detail}\n`);
+  if (r.detail !== '') process.stdout.write(`      ${r.detail}\n`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -135,15 +135,10 @@ async function narrate(t: Teardowns, node: MeshwanNode, report: (r: StepResult) 
 function summary(results: StepResult[], seconds: number): number {
   const n = (o: string) => results.filter((r) => r.outcome === o).length;
   const line = '─'.repeat(78);
-  process.stdout.write(
-    `\n${line}\nmeshwan sim: ${n('PASS')} passed, ${n('FAIL')} failed, ${n('SKIP')} skipped in ${seconds.toFixed(1)} s\n`,
-  );
+  process.stdout.write(`\n${line}\nmeshwan sim: ${n('PASS')} passed, ${n('FAIL')} failed in ${seconds.toFixed(1)} s\n`);
   for (const r of results) process.stdout.write(`  ${mark[r.outcome]}  ${r.name}\n`);
-  const skipped = [...new Set(results.filter((r) => r.outcome === 'SKIP').flatMap((r) => r.detail.split('; ')))];
-  if (skipped.length > 0) process.stdout.write(`  not yet runnable: ${skipped.join('; ')}\n`);
   process.stdout.write(`${line}\n`);
-  if (n('FAIL') > 0) return 1;
-  return n('SKIP') > 0 ? 2 : 0;
+  return n('FAIL') > 0 || n('PASS') === 0 ? 1 : 0;
 }
 
 /** Entry point: returns the exit code. */

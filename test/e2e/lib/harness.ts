@@ -1,13 +1,12 @@
 /**
- * What every e2e scenario shares: the firmware staged once per test file, the reason a scenario cannot run yet
- * (root, or a part that has not landed: "needs packages/wan-dns, issue #8"), and a running node whose bring-up
- * failures are test failures. Scenarios then drive test/lib/topology.ts and check with independent witnesses
+ * What every e2e scenario shares: the firmware staged once per test file (a part missing from it fails the
+ * scenario, never skips it), and a running node whose bring-up failures are test failures. Scenarios then drive test/lib/topology.ts and check with independent witnesses
  * (dig answers naming their server, tcpdump captures, the nft leak counter, ip and nft listings).
  */
 import { rmSync } from 'node:fs';
-import { isRoot, type Teardowns } from '../../lib/netns.js';
+import type { Teardowns } from '../../lib/netns.js';
 import type { Capture } from '../../lib/topology.js';
-import { type Firmware, needs, type Part, stageFirmware } from '../../sim/firmware.js';
+import { type Firmware, stageFirmware } from '../../sim/firmware.js';
 import { type MeshwanNode, type NodeOptions, type StepResult, startNode } from '../../sim/node.js';
 
 /** The parts of tap's `t` the harness uses. */
@@ -23,18 +22,6 @@ export function firmware(): { ok: boolean; output: string; firmware: Firmware } 
   staged ??= stageFirmware();
   return staged;
 }
-
-/** `false` when the scenario can run, else why not (for tap's `skip` option). */
-export function skipUnless(requires: readonly Part[]): string | false {
-  if (!isRoot()) return 'needs root (network namespaces, firewall rules)';
-  const fw = firmware();
-  if (!fw.ok) return false; // staging failed: let the scenario run and fail on it
-  const missing = requires.filter((p) => !fw.firmware.has(p));
-  return missing.length === 0 ? false : missing.map(needs).join('; ');
-}
-
-/** Every part a whole running node needs. */
-export const wholeNode: readonly Part[] = ['upgrade-scripts', 'policy', 'wan-dns'];
 
 /** Starts the node; each failed bring-up step is a test failure, and then this throws. */
 export async function testNode(t: TapLike, options: Omit<NodeOptions, 'firmware'> = {}): Promise<MeshwanNode> {
