@@ -125,6 +125,14 @@ export function runStaged(fw: Firmware, command: string, args: readonly string[]
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
+/**
+ * `uci` options for the staged root: its config dir and its save dir. libuci keeps staged changes in /tmp/.uci
+ * unless told otherwise (-t), and even a batch that commits leaves its emptied delta file there: the host's.
+ */
+export function stagedUci(fw: Firmware): string[] {
+  return ['-c', join(fw.root, 'etc/config'), '-t', join(fw.root, 'tmp/.uci')];
+}
+
 const reconfigured = new Map<string, CommandResult>();
 
 /**
@@ -168,7 +176,7 @@ export function reconfigure(fw: Firmware): CommandResult {
  */
 export function wanTables(fw: Firmware): { table4: number | undefined; table6: number | undefined } {
   const get = (key: string): number | undefined => {
-    const r = runStaged(fw, 'uci', ['-c', join(fw.root, 'etc/config'), '-q', 'get', key]);
+    const r = runStaged(fw, 'uci', [...stagedUci(fw), '-q', 'get', key]);
     const n = Number(r.output.trim());
     return r.status === 0 && Number.isInteger(n) && n > 0 ? n : undefined;
   };
@@ -197,5 +205,5 @@ export const ipv4SplitBatch = [
 ].join('\n');
 
 export function configureIpv4Split(fw: Firmware): CommandResult {
-  return runStaged(fw, 'uci', ['-c', join(fw.root, 'etc/config'), 'batch'], ipv4SplitBatch);
+  return runStaged(fw, 'uci', [...stagedUci(fw), 'batch'], ipv4SplitBatch);
 }
