@@ -7,7 +7,7 @@ NATIVE_DIRS := $(patsubst %/Makefile,%,$(wildcard packages/*/Makefile))
 DEB_PACKAGES := $(shell sed -e 's/\#.*//' mk/debian-packages.txt)
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: help all deps deps-debian build native lint format typecheck test test-unit sim bench install clean need-root
+.PHONY: help all deps deps-debian build native lint format typecheck check test test-unit sim bench install clean need-root need-destdir
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
@@ -50,6 +50,9 @@ typecheck: build ## tsc --noEmit over sources and tests of every package
 need-root:
 	@if [ "$$(id -u)" != 0 ]; then echo "make $(MAKECMDGOALS): needs root (network namespaces, firewall rules, SO_MARK); run it as root" >&2; exit 2; fi
 
+check: all lint typecheck ## the fast tier, any user: lint, typecheck and the tests that need neither root nor namespaces
+	@node test/run-suites.mjs --tier=unit
+
 test: need-root deps all lint typecheck ## everything: deps, build, lint, typecheck, every suite; ends "N passed, N failed"
 	@node test/run-suites.mjs
 
@@ -62,8 +65,11 @@ sim: need-root deps all ## a whole node in network namespaces (ARGS=--keep leave
 bench: need-root deps all ## run the benchmarks and rewrite their tables in BENCHMARKS.md
 	@node mk/bench.mjs
 
-install: all ## stage the firmware tree: make install DESTDIR=/path [SITE=site.ini]
+# need-destdir comes first: a missing DESTDIR is refused before anything is built.
+need-destdir:
 	@if [ -z "$(DESTDIR)" ]; then echo "make install: refusing without DESTDIR=/path (it would write into /)" >&2; exit 2; fi
+
+install: need-destdir all ## stage the firmware tree: make install DESTDIR=/path [SITE=site.ini]
 	node mk/stage.mjs --destdir "$(DESTDIR)" $(if $(SITE),--site "$(SITE)")
 
 clean: ## remove build output

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 // The shared netns helper itself: a topology of two namespaces over veth, reachability, and no leftovers.
 import t from 'tap';
 import { addAddress, connect, createNamespace, isRoot, namespacesOfThisRun } from './lib/netns.js';

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// Runs every test suite (each workspace package's test/, then the cross-package suites in test/) with tap,
-// one suite after another, and ends with the one line CI reads: "N passed, N failed[, N skipped]".
-// Each package's coverage is checked against its own threshold (package.json "meshwan": {"coverageLines": N}),
-// computed over that package's src/ only: a package below its threshold fails, coverage is never switched off.
+// Runs the test suites (each workspace package's test/, then the cross-package suites in test/) with tap, and
+// ends with the one line CI reads: "N passed, N failed[, N skipped]".
+// Two tiers. `--tier=all` (make test, as root): every test file, suites two at a time (they share nothing: each
+// netns test has its own namespaces), and each package's coverage checked against its own threshold
+// (package.json "meshwan": {"coverageLines": N}) over its src/ only; a package below it fails the run.
+// `--tier=unit` (make check, any user): only files that need neither root nor namespaces, no coverage gate (the
+// gate belongs to the whole run). A file that needs root says so in a line of its own: `// tier: root`.
 // lib-packetmark is C: its suite drives the built library, and has no TypeScript src/ to gate.
-// Usage: node test/run-suites.mjs [SUITE_DIR...]   (default: all suites)
+// Usage: node test/run-suites.mjs [--tier=all|unit] [--jobs=N] [SUITE_DIR...]   (default: all suites)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -13,6 +16,13 @@ const root = resolve(new URL('..', import.meta.url).pathname);
 const tapBin = join(root, 'node_modules', '.bin', 'tap');
 const logDir = join(root, 'out', 'test');
 mkdirSync(logDir, { recursive: true });
+
+const rootTier = /^\/\/ tier: root\b/m;
+
+/** Whether a test file needs root (network namespaces, SO_MARK, firewall rules): its `// tier: root` line. */
+function needsRoot(file) {
+  return rootTier.test(readFileSync(file, 'utf8'));
+}
 
 function testFiles(dir) {
   if (!existsSync(dir)) return [];
@@ -38,7 +48,7 @@ function discoverSuites() {
   return suites;
 }
 
-function runTap(dir, files, logFile) {
+function runTap(dir, files, logFile, coverage) {
   return new Promise((done) => {
     const args = [
       '--reporter=tap',
@@ -47,7 +57,7 @@ function runTap(dir, files, logFile) {
       '--timeout=300',
       '--coverage-report=json-summary',
       // The cross-package suite drives built commands end to end; coverage is gated per package, not here.
-      ...(dir === join(root, 'test') ? ['--disable-coverage'] : []),
+      ...(dir === join(root, 'test') || !coverage ? ['--disable-coverage'] : []),
       ...files.map((f) => relative(dir, f)),
     ];
     const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TERM: 'dumb' };
@@ -94,19 +104,37 @@ function coverageOf(dir) {
   return total === 0 ? undefined : (100 * covered) / total;
 }
 
-const requested = process.argv.slice(2).map((d) => resolve(d));
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const arg = args.find((a) => a.startsWith(`--${name}=`));
+  return arg === undefined ? fallback : arg.slice(name.length + 3);
+};
+const tier = option('tier', 'all');
+// Two lanes: the machine has two cores, and a netns suite spends much of its time waiting on the kernel and daemons.
+const jobs = Number(option('jobs', '2'));
+if (!['all', 'unit'].includes(tier) || !Number.isInteger(jobs) || jobs < 1) {
+  console.error('usage: node test/run-suites.mjs [--tier=all|unit] [--jobs=N] [SUITE_DIR...]');
+  process.exit(2);
+}
+const requested = args.filter((a) => !a.startsWith('--')).map((d) => resolve(d));
 const suites = requested.length > 0 ? requested : discoverSuites();
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+let rootOnly = 0;
 const problems = [];
-for (const dir of suites) {
+
+async function runSuite(dir) {
   const name = relative(root, dir) || '.';
-  const files = testFiles(join(dir, dir === join(root, 'test') ? '' : 'test'));
+  const all = testFiles(join(dir, dir === join(root, 'test') ? '' : 'test'));
+  const files = tier === 'unit' ? all.filter((f) => !needsRoot(f)) : all;
+  rootOnly += all.length - files.length;
+  if (files.length === 0) return;
   const logFile = join(logDir, `${name.replaceAll('/', '_')}.log`);
   const started = Date.now();
-  const { code, output } = await runTap(dir, files, logFile);
+  const { code, output } = await runTap(dir, files, logFile, tier === 'all');
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (tier === 'all') durations[name] = Number(seconds);
   const summary = parseSummary(output);
   passed += summary.pass;
   failed += summary.fail;
@@ -122,7 +150,7 @@ for (const dir of suites) {
   }
   let coverageNote = '';
   const manifest = join(dir, 'package.json');
-  if (dir !== join(root, 'test') && existsSync(manifest)) {
+  if (tier === 'all' && dir !== join(root, 'test') && existsSync(manifest)) {
     const threshold = JSON.parse(readFileSync(manifest, 'utf8')).meshwan?.coverageLines;
     const lines = coverageOf(dir);
     if (typeof threshold === 'number') {
@@ -144,6 +172,21 @@ for (const dir of suites) {
     console.log(`---- ${name}: last lines of ${relative(root, logFile)} ----\n${tail}\n---- end ${name} ----`);
   }
 }
+
+// Longest suites first (as the last run measured them, out/test/durations.json; else by their number of test
+// files), so the lanes end together.
+const durationsFile = join(logDir, 'durations.json');
+const lastDurations = existsSync(durationsFile) ? JSON.parse(readFileSync(durationsFile, 'utf8')) : {};
+const weight = (dir) => lastDurations[relative(root, dir) || '.'] ?? testFiles(join(dir, 'test')).length;
+const queue = [...suites].sort((a, b) => weight(b) - weight(a));
+const durations = { ...lastDurations };
+await Promise.all(
+  Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+    for (let dir = queue.shift(); dir !== undefined; dir = queue.shift()) await runSuite(dir);
+  }),
+);
+writeFileSync(durationsFile, `${JSON.stringify(durations, null, 2)}\n`);
+if (tier === 'unit') console.log(`(${rootOnly} test files need root and run only in make test)`);
 for (const p of problems) console.log(`problem: ${p}`);
 console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
 process.exitCode = failed > 0 || passed === 0 ? 1 : 0;

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 // SO_MARK needs CAP_NET_ADMIN (or CAP_NET_RAW since Linux 5.17). Gluon's library dropped the setsockopt error, so
 // an unprivileged process sent unmarked packets through the main table (gluon #3613). Here it warns, and
 // LIBPACKETMARK_STRICT=1 makes socket() fail instead. Runs the probe as nobody via setpriv, with no capabilities.

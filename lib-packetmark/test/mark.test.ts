@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 // The mark read back with getsockopt(SO_MARK) by markprobe, for each family and type and for each way of writing a
 // value; bad values warn once and mark nothing. Needs no privileges beyond root's CAP_NET_ADMIN.
 import t from 'tap';

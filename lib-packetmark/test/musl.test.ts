@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 // The same library built with musl-gcc (OpenWrt's libc is musl): marks, warnings, strict mode, threads, and the
 // resolver gap, which musl shares: its res_msend calls socket() inside libc.so, where no LD_PRELOAD reaches.
 // A musl library cannot be preloaded into glibc programs (setpriv, strace), so those run `env` to set LD_PRELOAD

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 // Node's own sockets, read back directly: ss -e shows each socket's fwmark. A Node process under the library (libuv
 // opens sockets with SOCK_NONBLOCK|SOCK_CLOEXEC) has every dgram and net socket marked, including the connection a
 // server accepted (the kernel copies the listener's mark); the same script without the library has none.

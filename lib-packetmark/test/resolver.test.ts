@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 // What an LD_PRELOAD of socket() cannot see: glibc's resolver. getaddrinfo() -> res_send opens its sockets to the
 // nameserver with glibc's internal __socket (resolv/res_send.c), inside libc.so and not through the PLT, so the
 // library never runs for them. Shown two ways, with the same resolv.conf and the same library loaded:

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 // Routing proof: in a namespace with `fwmark 0x1/0x1 lookup 1`, main routing the target to peer A and table 1 to
 // peer B, a program under the library reaches B and the same program without it reaches A. The witnesses are the
 // peers' own answers and their nft counters. Covers markprobe, dig, curl, Python and Node (dgram and net).

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 // A WAN address change under load, as a DHCP renew to a new address and prefix does it (issue #11): the new
 // address and prefix come first, then the default route moves to the new gateway, then the old address goes
 // (netifd adds the new lease's objects before it flushes the old ones). The VPN group's lookups run through the

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 // An IPv4-only WAN and an IPv6-only WAN: the VPN group's lookups (sent to the mesh DNS over either family, and
 // redirected whatever their destination) are answered by the WAN's DNS over the one family the WAN has.
 import t from 'tap';

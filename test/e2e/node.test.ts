@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 // One whole node (staged firmware, upgrade scripts, meshwan daemon and wan-dns as their init scripts start them)
 // taken through every scenario of issue #10 in turn: the leak test, the WAN's DNS server changed under load,
 // drift made by hand and repaired, SIGKILL and respawn, 50 WAN flaps. One node for all of them keeps the suite

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 // The topology library itself (test/lib/topology.ts), checked with plain dig and ip, before any meshwan part runs:
 // each DNS server answers with its own name, the WAN is reachable only through table 1, and teardown leaves nothing.
 import { existsSync } from 'node:fs';

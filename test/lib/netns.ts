@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * The one shared helper for tests that need network namespaces. Every namespace gets this run's unique prefix,
  * its teardown is registered before it is created, processes are stopped by PID (never by name), and topologies

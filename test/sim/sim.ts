@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * `make sim`: a whole meshwan node in network namespaces, narrated step by step (PASS, or FAIL saying why), with a
  * one-screen summary. Exit 0 only when every step passed, 1 when any failed (a part missing from the staged tree

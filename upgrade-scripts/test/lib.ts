@@ -1,5 +1,5 @@
 /** Staged roots for the upgrade-script tests: build one from fixtures, run the steps, snapshot every file. */
-import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Test } from 'tap';
@@ -17,6 +17,8 @@ export function makeRoot(t: Test, files: Record<string, string> = {}): string {
   for (const [path, source] of Object.entries(files)) {
     mkdirSync(join(root, path, '..'), { recursive: true });
     copyFileSync(source, join(root, path));
+    // As on a device (0644), whatever the fixture's own mode: shared/ is laid out read-only.
+    chmodSync(join(root, path), 0o644);
   }
   return root;
 }

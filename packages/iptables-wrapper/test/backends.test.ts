@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * One suite, run against every backend inside its own network namespaces: the host's firewall is never touched.
  * Witnesses are the tools' own listings (iptables-save, nft list), not our status().

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * The raw table and the CT target (conntrack zone of the original direction), on every backend, in namespaces:
  * applied, idempotent, in sync, removed without trace. policy uses it to keep the VPN group's DNS flows apart.

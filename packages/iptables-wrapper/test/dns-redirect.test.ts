@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * meshwan's DNS redirect, proven end to end on every backend: dig run under gid 800 (setpriv --regid) reaches
  * the test server on port 54 whatever server it asked, over UDP and TCP, IPv4 and IPv6; dig under gid 801 is

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /** Shared by the netns suites: the backends under test and independent witnesses of what the kernel holds. */
 import { commandExists, createNamespace, isRoot, type Namespace, type Teardowns } from '../../../test/lib/netns.js';
 import { type Firewall, IptablesBackend, NftBackend } from '../src/index.js';

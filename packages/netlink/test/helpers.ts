@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /** Shared setup for this package's netns tests: a namespace with a veth pair inside it and a socket there. */
 import { createNamespace, isRoot, type Namespace, type Teardowns } from '../../../test/lib/netns.js';
 import { Netlink } from '../src/index.js';

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * Property test: random tables, rules and routes in a namespace; thousands of random lookups answered by our
  * RouteCache and by the kernel (RTM_GETROUTE, what `ip route get` sends); a sample is also run through `ip route get`.

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 import { spawn } from 'node:child_process';
 import t from 'tap';
 import { run, stopProcess, type Teardowns, waitFor } from '../../../test/lib/netns.js';

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 import t from 'tap';
 import { NetlinkError, RequestError } from '../src/index.js';
 import { fixture, skipReason } from './helpers.js';

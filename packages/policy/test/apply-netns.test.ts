@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 import t from 'tap';
 import { isRoot } from '../../../test/lib/netns.js';
 import { createNode, meshwan, routeGet } from './lib/node.js';

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 import t from 'tap';
 import { isRoot, stopProcess } from '../../../test/lib/netns.js';
 import { startForwarder } from './lib/forwarder.js';

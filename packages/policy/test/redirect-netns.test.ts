@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import t from 'tap';

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 import { once } from 'node:events';
 import t from 'tap';
 import { isRoot, waitFor } from '../../../test/lib/netns.js';

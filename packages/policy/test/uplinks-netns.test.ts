@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * policy and @meshwan/uplinks on one node: `meshwan daemon` and `meshwan-uplinks daemon` both running. Policy
  * moves the WAN routes out of main but parks the WAN default in the uplink's probe table, so the table-1 default

@@ -63,9 +63,16 @@ t.test('SIGKILL at any moment of a commit leaves the old file or the new one', {
   const versions = new Set<string>();
   for (let round = 0; round < 10; round++) {
     const c = run(['crash', conf, save, '0', '0']);
-    // Wait for its first commit, then let it commit for a random while and kill it wherever it is.
-    await new Promise((r) => c.stdout?.once('data', r));
-    await new Promise((r) => setTimeout(r, Math.floor(rnd() * 150)));
+    // Let it make a random number of commits, then kill it wherever it is in the next one.
+    const commits = 1 + Math.floor(rnd() * 40);
+    await new Promise<void>((r) => {
+      let seen = '';
+      c.stdout?.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.split('\n').length > commits) r();
+      });
+    });
+    await new Promise((r) => setTimeout(r, Math.floor(rnd() * 5)));
     c.kill('SIGKILL');
     await new Promise((r) => c.on('exit', r));
     const text = readFileSync(join(conf, 'p'), 'latin1');

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * The forwarder end to end on loopback, in this process: NSD as the real upstream, fake upstreams for the
  * failure cases, dig as the witness. (Marking and routing through table 1 are proven in netns.test.ts.)

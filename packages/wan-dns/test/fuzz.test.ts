@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * 100k hostile packets (and some hostile TCP streams) against a running wan-dns process with NSD behind it:
  * the process stays up and keeps answering. (1M in `make bench`.)

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * A link-local upstream from the resolv file (`nameserver fe80::53%wan0`, as Gluon's update.lua writes the
  * WAN's RA/DHCPv6 servers): reached on the scoped interface, with the mark.

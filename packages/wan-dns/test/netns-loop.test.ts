@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /** No loop with the mesh-VPN group's DNS redirect: a redirected lookup is answered exactly once. */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

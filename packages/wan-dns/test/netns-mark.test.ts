@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * Upstream queries take the WAN table only because they carry the mark; without the mark (no CAP_NET_ADMIN)
  * nothing goes out and clients get SERVFAIL.

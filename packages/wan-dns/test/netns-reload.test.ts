@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /** A resolv file rewritten under load (and SIGHUP) loses no query and the new servers are used. */
 import { spawn } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';

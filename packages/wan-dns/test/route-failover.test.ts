@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * An upstream's route is removed while a query waits for it: the query goes to the other server at once (its
  * attempt never times out), an open TCP upstream connection to it is closed and its query retried on the other

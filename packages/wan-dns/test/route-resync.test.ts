@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * The kernel drops route events when the monitor's receive buffer overflows (ENOBUFS); the route to an upstream
  * that disappeared inside such a burst is still noticed, because the watch evaluates every server again after the

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * The WAN is renumbered under a pending query (the source address it left from is removed, the route stays): the
  * query is sent again at once from the new source instead of waiting for an answer that can no longer arrive, and

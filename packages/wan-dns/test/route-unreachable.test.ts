@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * The only upstream's route becomes unreachable (uplinks' `unreachable` DNS host route, or table 1 falling back to
  * its unreachable floor): the query pending there is answered SERVFAIL at once, not after its timeout, and later

@@ -12,8 +12,9 @@ if (mode === 'crash') {
     uci.set('p', 'x', 'v', `v${i};`.repeat(2000 + (i % 7) * 500));
     uci.set('p', 'x', 'n', String(i));
     uci.commit('p');
-    // Tell the parent a commit is done, so it kills us inside the loop, not during start-up.
-    if (i === 1) process.stdout.write('committed\n');
+    // Tell the parent each commit, so it kills us inside the loop after as many commits as it chose, at any
+    // point of the next one: how far we got depends on the count, not on how busy the machine is.
+    process.stdout.write(`committed ${i}\n`);
   }
 } else if (mode === 'concurrent') {
   // Each process adds its own options and list items and commits after every one.

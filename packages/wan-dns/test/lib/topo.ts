@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * The WAN/mesh split of a Gluon node in namespaces, for wan-dns: `node` (where wan-dns runs) has wan0 towards
  * `isp` and mesh0 towards `mesh`. Main table: default via the mesh. Table 1: default via the ISP, reached only by
