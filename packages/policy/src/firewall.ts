@@ -97,16 +97,32 @@ export function dnsZoneRules(gid: number): FwRule[] {
   );
 }
 
+/** The filter chain that judges the TCP packets to port 53 that conntrack could not place in a live connection. */
+export const DNS_LATE_CHAIN = 'meshwan_dns_late';
+
+/** Owner ids an xt_owner range may hold: (uid_t)-1 is no uid, and the kernel refuses a range that contains it. */
+const ANY_OWNER: [number, number] = [0, 0xfffffffe];
+
 /**
  * Defence in depth behind the zone: nat sees only a connection's first packet: a query of the group whose 5-tuple matches a live conntrack entry
  * of another process (same source port toward the same server within the UDP timeout) skips the DNAT and would
  * leave toward the mesh (seen in the e2e SIGKILL scenario). filter OUTPUT runs after nat OUTPUT and sees the
  * rewritten port, so whatever of the group is still aimed at port 53 there escaped the redirect: refuse it.
+ *
+ * The owner match cannot see a TCP connection's last packets (issue #17): once the client has called close(),
+ * its orphaned socket (the last ACK, FIN retransmits), the TIME_WAIT answers and the RST for a segment that
+ * finds no socket are all sent without an owning process. They miss the zone rule too, so conntrack looks them
+ * up in the default zone, misses the group's NATed entry and picks them up as a new connection (a bare ACK,
+ * loose pickup) or calls them INVALID (an RST): nat leaves them as addressed and they went to the mesh. Which
+ * process they belong to is not known any more, so: a TCP packet to port 53 without an owner that conntrack
+ * cannot place in a live connection of the default zone (NEW, INVALID, UNTRACKED) is dropped. Another process's
+ * late packets find its own entry (ESTABLISHED) and still go out; the group's are lost, so the forwarder's side
+ * of such a connection waits in LAST-ACK until its FIN retransmits give up.
  */
 export function dnsGuardRules(gid: number, port: number): FwRule[] {
   if (port === 53) return [];
-  return (['ipv4', 'ipv6'] as const).flatMap((family) =>
-    (['udp', 'tcp'] as const).map(
+  return (['ipv4', 'ipv6'] as const).flatMap((family): FwRule[] => [
+    ...(['udp', 'tcp'] as const).map(
       (protocol): FwRule => ({
         family,
         table: 'filter',
@@ -116,7 +132,19 @@ export function dnsGuardRules(gid: number, port: number): FwRule[] {
         comment: 'dns-redirect-guard',
       }),
     ),
-  );
+    {
+      family,
+      table: 'filter',
+      chain: 'OUTPUT',
+      match: { protocol: 'tcp', destinationPort: 53, ctState: ['NEW', 'INVALID', 'UNTRACKED'] },
+      target: { type: 'jump', chain: DNS_LATE_CHAIN },
+      comment: 'dns-redirect-late',
+    },
+    // No owner match can say "no owner" on every backend (nft's meta skuid simply fails), so the owned return first.
+    { family, table: 'filter', chain: DNS_LATE_CHAIN, match: { owner: { uid: ANY_OWNER } }, target: { type: 'RETURN' }, comment: 'owned' },
+    // DROP, not REJECT: the sender is the kernel's TCP stack, there is nobody to tell.
+    { family, table: 'filter', chain: DNS_LATE_CHAIN, target: { type: 'DROP' }, comment: 'ownerless' },
+  ]);
 }
 
 /** The whole ruleset meshwan owns. */
