@@ -19,10 +19,18 @@ mkdirSync(logDir, { recursive: true });
 
 const rootTier = /^\/\/ tier: root\b/m;
 
+// What only a root test can do. A file that uses it without saying `// tier: root` would fail make check as any
+// other user, or, worse, skip there: the runner refuses it instead.
+const rootOnlyUse = /\bisRoot\(|\bskipReason\b|\bgetuid\(|\bcreateNamespace\(|\bip netns\b|'netns'/;
+
 /** Whether a test file needs root (network namespaces, SO_MARK, firewall rules): its `// tier: root` line. */
 function needsRoot(file) {
-  return rootTier.test(readFileSync(file, 'utf8'));
+  const text = readFileSync(file, 'utf8');
+  if (rootTier.test(text)) return true;
+  if (rootOnlyUse.test(text)) untiered.push(relative(root, file));
+  return false;
 }
+const untiered = [];
 
 function testFiles(dir) {
   if (!existsSync(dir)) return [];
@@ -127,7 +135,8 @@ const problems = [];
 async function runSuite(dir) {
   const name = relative(root, dir) || '.';
   const all = testFiles(join(dir, dir === join(root, 'test') ? '' : 'test'));
-  const files = tier === 'unit' ? all.filter((f) => !needsRoot(f)) : all;
+  const files = all.filter((f) => tier === 'all' || !needsRoot(f));
+  if (tier === 'all') for (const f of all) needsRoot(f);
   rootOnly += all.length - files.length;
   if (files.length === 0) return;
   const logFile = join(logDir, `${name.replaceAll('/', '_')}.log`);
@@ -185,6 +194,8 @@ await Promise.all(
     for (let dir = queue.shift(); dir !== undefined; dir = queue.shift()) await runSuite(dir);
   }),
 );
+for (const file of untiered) problems.push(`${file}: needs root (namespaces, SO_MARK, firewall) but has no '// tier: root' line`);
+failed += untiered.length;
 writeFileSync(durationsFile, `${JSON.stringify(durations, null, 2)}\n`);
 if (tier === 'unit') console.log(`(${rootOnly} test files need root and run only in make test)`);
 for (const p of problems) console.log(`problem: ${p}`);

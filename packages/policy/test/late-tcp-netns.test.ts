@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * Issue #17: after the VPN group's TCP lookups to a mesh address had ended, bare ACKs and RSTs from the client's
  * port left on mesh0 for the original destination. The kernel sends them without the group's socket owner (an
