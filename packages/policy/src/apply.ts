@@ -6,12 +6,13 @@
 import type { Firewall } from '@meshwan/iptables-wrapper';
 import type { Netlink } from '@meshwan/netlink';
 import type { Context } from './config.js';
-import { deriveDesired } from './desired.js';
+import { type Desired, deriveDesired } from './desired.js';
 import { ApplyError } from './errors.js';
 import { firewallRuleset } from './firewall.js';
 import { installedFile, readInstalled, writeInstalled } from './installed.js';
 import { describeStep, readKernel, runStep } from './kernel.js';
-import { type Route, routeKey } from './model.js';
+import { formatRoute, type Route, routeKey, tableName } from './model.js';
+import { type MovedRoute, movedEntry, movedFile, readMoved, writeMoved } from './moved.js';
 import { planChanges } from './plan.js';
 import { ensureFwmarkAccept } from './sysctl.js';
 
@@ -26,10 +27,22 @@ export interface ApplyScope {
   readonly firewall: boolean;
 }
 
-/** Makes the kernel's rules and routes match the context. */
-export function applyRouting(nl: Netlink, ctx: Context): ApplyReport {
+/**
+ * Makes the kernel's rules and routes match the context. Each pass reads the kernel afresh (after a monitor
+ * resync too: the kernel is the truth, never a cache), and puts back the routes it moved earlier that are gone
+ * from their table (moved.ts).
+ */
+export function applyRouting(nl: Netlink, ctx: Context, nowMs = Date.now()): ApplyReport {
   const state = readKernel(nl);
-  const desired = deriveDesired(ctx.network, ctx.split, state, ctx.uplinks);
+  const previous = readMoved(ctx.paths.stateDir);
+  const alive = previous.filter((m) => m.until === undefined || m.until > nowMs);
+  const desired = deriveDesired(
+    ctx.network,
+    ctx.split,
+    state,
+    ctx.uplinks,
+    alive.map((m) => m.route),
+  );
   const installed = readInstalled(ctx.paths.stateDir);
   const plan = planChanges(desired, state.rules, state.routes, installed);
   const changes: string[] = [];
@@ -37,13 +50,21 @@ export function applyRouting(nl: Netlink, ctx: Context): ApplyReport {
   // A stale config route whose delete failed stays in the record, to be tried again on the next pass.
   const keep: Route[] = [...desired.configRoutes];
   const stale = new Set(installed.map(routeKey));
+  const failedAdds = new Set<string>();
   for (const step of plan.steps) {
+    if (step.op === 'deleteRoute' && step.after !== undefined && failedAdds.has(routeKey(step.after))) {
+      // Make-before-break: without its new copy, deleting the route would lose it (and its gateway) for good.
+      const why = `kept: its add to table ${tableName(step.after.table)} failed, it is moved on a later pass`;
+      errors.push(new ApplyError(step.op, formatRoute(step.route), new Error(why)));
+      continue;
+    }
     try {
       runStep(nl, step);
       changes.push(describeStep(step));
     } catch (err: unknown) {
       if (!(err instanceof ApplyError)) throw err;
       errors.push(err);
+      if (step.op === 'addRoute') failedAdds.add(routeKey(step.route));
       if (step.op === 'deleteRoute' && stale.has(routeKey(step.route))) keep.push(step.route);
     }
   }
@@ -53,12 +74,37 @@ export function applyRouting(nl: Netlink, ctx: Context): ApplyReport {
     errors.push(new ApplyError('record', installedFile(ctx.paths.stateDir), err));
   }
   try {
+    writeMoved(ctx.paths.stateDir, movedRecord(desired, alive, failedAdds, nowMs), previous);
+  } catch (err: unknown) {
+    errors.push(new ApplyError('record', movedFile(ctx.paths.stateDir), err));
+  }
+  try {
     const change = ensureFwmarkAccept();
     if (change) changes.push(change);
   } catch (err: unknown) {
     errors.push(new ApplyError('sysctl', 'net.ipv4.tcp_fwmark_accept=1', err));
   }
   return { changes, errors };
+}
+
+/**
+ * The record after a pass: the moved routes that still belong where they are, then this pass's moves (a newer
+ * lifetime replaces an older one). A route whose add failed is left out: a move's stays in its old table and is
+ * tried again; a put-back the kernel refuses (its gateway no longer reachable) is forgotten, not retried forever.
+ */
+function movedRecord(desired: Desired, alive: readonly MovedRoute[], failedAdds: ReadonlySet<string>, nowMs: number): MovedRoute[] {
+  const until = new Map(alive.map((m) => [routeKey(m.route), m.until]));
+  const record = new Map<string, MovedRoute>();
+  for (const route of desired.kept) {
+    const key = routeKey(route);
+    const u = until.get(key);
+    if (!failedAdds.has(key)) record.set(key, u !== undefined ? { route, until: u } : { route });
+  }
+  for (const { to } of desired.moves) {
+    const key = routeKey(to);
+    if (!failedAdds.has(key)) record.set(key, movedEntry(to, nowMs));
+  }
+  return [...record.values()];
 }
 
 /** Makes the firewall hold exactly meshwan's ruleset. */

@@ -103,7 +103,9 @@ async function run(args: Args): Promise<number> {
       let monitor: Monitor | undefined;
       if (process.env.MESHWAN_MONITOR !== 'off') {
         try {
-          monitor = Monitor.start();
+          // A smaller buffer makes an overrun (ENOBUFS, then a resync) reachable with a smaller burst: tests, tuning.
+          const rcvbufBytes = envMs('MESHWAN_MONITOR_RCVBUF', 0);
+          monitor = Monitor.start(rcvbufBytes > 0 ? { rcvbufBytes } : {});
         } catch (e: unknown) {
           err(`no netlink monitor, polling instead: ${e instanceof Error ? e.message : String(e)}`);
         }

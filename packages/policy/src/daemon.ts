@@ -115,6 +115,8 @@ export class Daemon {
     const unsubscribe = this.opts.monitor?.on((e) => {
       if (e.type === 'synced') return;
       if (e.type === 'error') this.opts.log(`monitor: ${(e as { error?: Error }).error?.message ?? 'error'}`);
+      // Events were lost: the pass this wakes reads the kernel afresh, so the kernel is the truth again.
+      if (e.type === 'resynced') this.opts.log(`monitor: events lost (${(e as { reason?: string }).reason ?? 'overrun'}), resynced`);
       this.dirty = true;
       this.wake?.();
     });

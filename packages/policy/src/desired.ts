@@ -6,8 +6,8 @@
  * it picked (ip6_dst_lookup_tail), which is often the WAN address. The gate sits between netifd's ordered rules
  * (1, 2, …) and its address rules (10000): unmarked packets may use main and nothing after it.
  */
-import { type Family, isLinkLocal6, network } from './ip.js';
-import { type Route, RT_TABLE_MAIN, RTPROT_MESHWAN, RTPROT_STATIC, type Rule, ruleKey } from './model.js';
+import { type Family, isLinkLocal6, network, parseAddress, samePrefix } from './ip.js';
+import { type Route, RT_TABLE_MAIN, RTPROT_KERNEL, RTPROT_MESHWAN, RTPROT_STATIC, type Rule, routeKey, ruleKey } from './model.js';
 import type { InterfaceConfig, NetworkConfig } from './network.js';
 import type { Address, Link, SplitParams } from './state.js';
 import { managedUplink, noUplinks, type UplinksView } from './uplinks.js';
@@ -35,10 +35,25 @@ export interface Desired {
   readonly configRoutes: readonly Route[];
   /** Routes that must not exist: the WAN device's routes in main. */
   readonly unwantedRoutes: readonly Route[];
+  /** Each unwanted route with the route that replaces it in its table: its delete waits for that add (plan.ts). */
+  readonly moves: readonly Move[];
+  /**
+   * The routes a previous pass moved (moved.ts) that still belong where they were put (device up, same target,
+   * their address still there): in `routes` too, so that one deleted from its table (`ip route flush table 1`)
+   * is put back. A recorded route no longer listed here is forgotten.
+   */
+  readonly kept: readonly Route[];
   /** The tables whose lookup rules meshwan (like netifd) owns: T and every ip6table/ip4table. */
   readonly ownedTables: ReadonlySet<number>;
   /** The families the gate covers: IPv6 always, IPv4 when an interface has ip4table. */
   readonly gatedFamilies: readonly Family[];
+}
+
+export interface Move {
+  /** The route where it was found (main, or table T for a default parked for an uplink). */
+  readonly from: Route;
+  /** The same route, every attribute kept, in the table it belongs to. */
+  readonly to: Route;
 }
 
 export interface Observed {
@@ -149,11 +164,41 @@ function wanRouteTarget(route: Route, link: Link, table: number, uplinks: Uplink
   return isDefault && parked ? table : undefined;
 }
 
-/** Derives everything that must (and must not) be in the kernel. */
-export function deriveDesired(config: NetworkConfig, split: SplitParams, observed: Observed, uplinks: UplinksView = noUplinks): Desired {
+/**
+ * Whether a route policy moved earlier may be put back where it is: the kernel would still have it there had
+ * nobody deleted it. Its device is up (a link going down flushes its routes; netifd re-adds them to main, where
+ * they are moved again), the config still sends it to that table, and a prefix or `src` address it hangs on is
+ * still on the device (the kernel drops those routes with the address).
+ */
+function stillBelongs(route: Route, link: Link, table: number, uplinks: UplinksView, addresses: readonly Address[]): boolean {
+  if (wanRouteTarget({ ...route, table: RT_TABLE_MAIN }, link, table, uplinks) !== route.table) return false;
+  const own = addresses.filter((a) => a.dev === link.name && a.family === route.family);
+  if (route.prefsrc !== undefined) {
+    const src = parseAddress(route.prefsrc);
+    if (!own.some((a) => a.addr === src?.addr)) return false;
+  }
+  if (route.protocol === RTPROT_KERNEL && route.gateway === undefined) {
+    return own.some((a) => samePrefix(network({ family: a.family, addr: a.addr, len: a.len }), route.dst));
+  }
+  return true;
+}
+
+/**
+ * Derives everything that must (and must not) be in the kernel. `moved`: the routes previous passes moved (the
+ * caller leaves out the ones whose RA lifetime has run out).
+ */
+export function deriveDesired(
+  config: NetworkConfig,
+  split: SplitParams,
+  observed: Observed,
+  uplinks: UplinksView = noUplinks,
+  moved: readonly Route[] = [],
+): Desired {
   const rules: Rule[] = [];
   const routes: Route[] = [];
   const unwantedRoutes: Route[] = [];
+  const moves: Move[] = [];
+  const kept: Route[] = [];
   const ownedTables = new Set<number>([split.table]);
   const gatedFamilies: Family[] = [6];
   for (const iface of config.interfaces.values()) {
@@ -183,13 +228,33 @@ export function deriveDesired(config: NetworkConfig, split: SplitParams, observe
       const target = wanRouteTarget(route, link, table, uplinks);
       if (target === undefined) continue;
       unwantedRoutes.push(route);
-      // expiresSeconds rides along for when @meshwan/netlink can send RTA_EXPIRES (README "Not done").
-      routes.push({ ...route, table: target });
+      // Every attribute rides along (onlink, pref, scope; expiresSeconds for when @meshwan/netlink can send
+      // RTA_EXPIRES, README "Not done"): only the table changes.
+      const to = { ...route, table: target };
+      routes.push(to);
+      moves.push({ from: route, to });
+    }
+    for (const route of moved) {
+      const table = route.family === 6 ? iface.ip6table : iface.ip4table;
+      if (table === undefined || !stillBelongs(route, link, table, uplinks, observed.addresses)) continue;
+      kept.push(route);
     }
   }
+  // A route moved again this pass (out of a table it was parked in) is no longer where the record says.
+  const leaving = new Set(unwantedRoutes.map(routeKey));
+  const keptHere = dedupe(kept.filter((r) => !leaving.has(routeKey(r))));
   const ruleKeys = new Set<string>();
   const uniqueRules = rules.filter((r) => !ruleKeys.has(ruleKey(r)) && Boolean(ruleKeys.add(ruleKey(r))));
-  return { rules: uniqueRules, routes: dedupe(routes), configRoutes: fromConfig, unwantedRoutes, ownedTables, gatedFamilies };
+  return {
+    rules: uniqueRules,
+    routes: dedupe([...routes, ...keptHere]),
+    configRoutes: fromConfig,
+    unwantedRoutes,
+    moves,
+    kept: keptHere,
+    ownedTables,
+    gatedFamilies,
+  };
 }
 
 function dedupe(routes: Route[]): Route[] {

@@ -15,7 +15,7 @@ export function installedFile(stateDir: string): string {
   return join(stateDir, 'config-routes.json');
 }
 
-interface RouteJson {
+export interface RouteJson {
   family: Family;
   table: number;
   dst: string;
@@ -27,9 +27,12 @@ interface RouteJson {
   protocol: number;
   prefsrc?: string;
   mtu?: number;
+  onlink?: boolean;
+  pref?: 'medium' | 'high' | 'low';
+  scope?: number;
 }
 
-function toJson(r: Route): RouteJson {
+export function toJson(r: Route): RouteJson {
   const out: RouteJson = {
     family: r.family,
     table: r.table,
@@ -43,10 +46,13 @@ function toJson(r: Route): RouteJson {
   if (r.gateway !== undefined) out.gateway = r.gateway;
   if (r.prefsrc !== undefined) out.prefsrc = r.prefsrc;
   if (r.mtu !== undefined) out.mtu = r.mtu;
+  if (r.onlink) out.onlink = true;
+  if (r.pref !== undefined) out.pref = r.pref;
+  if (r.scope !== undefined) out.scope = r.scope;
   return out;
 }
 
-function fromJson(j: RouteJson): Route | undefined {
+export function fromJson(j: RouteJson): Route | undefined {
   const dst: Prefix | undefined = typeof j.dst === 'string' ? parsePrefix(j.dst, j.family) : undefined;
   const src = typeof j.src === 'string' ? parsePrefix(j.src, j.family) : undefined;
   if (!dst || (j.src !== undefined && !src) || typeof j.table !== 'number' || typeof j.metric !== 'number') return undefined;
@@ -62,6 +68,9 @@ function fromJson(j: RouteJson): Route | undefined {
     ...(typeof j.gateway === 'string' ? { gateway: j.gateway } : {}),
     ...(typeof j.prefsrc === 'string' ? { prefsrc: j.prefsrc } : {}),
     ...(typeof j.mtu === 'number' ? { mtu: j.mtu } : {}),
+    ...(j.onlink === true ? { onlink: true } : {}),
+    ...(j.pref === 'medium' || j.pref === 'high' || j.pref === 'low' ? { pref: j.pref } : {}),
+    ...(typeof j.scope === 'number' ? { scope: j.scope } : {}),
   };
 }
 

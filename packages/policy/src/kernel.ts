@@ -5,9 +5,12 @@
 import { type Netlink, NetlinkError, type Route as NlRoute, type Rule as NlRule, type RouteRequest, type RuleSpec } from '@meshwan/netlink';
 import { ApplyError } from './errors.js';
 import { type Family, formatPrefix, network, type Prefix, parseAddress } from './ip.js';
-import { formatRoute, formatRule, type Route, type RouteType, type Rule, type RuleAction } from './model.js';
+import { formatRoute, formatRule, type Route, type RouteType, type Rule, type RuleAction, routeKey } from './model.js';
 import type { Step } from './plan.js';
 import type { Address, KernelState, Link } from './state.js';
+
+/** RTNH_F_ONLINK (linux/rtnetlink.h), in rtm_flags of a single-path route. */
+const RTNH_F_ONLINK = 4;
 
 const fam = (f: 'inet' | 'inet6'): Family => (f === 'inet' ? 4 : 6);
 const nlFam = (f: Family): 'inet' | 'inet6' => (f === 4 ? 'inet' : 'inet6');
@@ -67,6 +70,9 @@ export function fromNetlinkRoute(r: NlRoute, names: ReadonlyMap<number, string>)
     gateway: canonical(r.gateway),
     prefsrc: canonical(r.prefsrc),
     expiresSeconds: r.expiresSeconds,
+    onlink: (r.flags & RTNH_F_ONLINK) !== 0 ? true : undefined,
+    pref: r.pref,
+    scope: r.scope,
     // Multipath (uplinks' weighted default): shown and walked, never touched (desired.ts moves single-path routes only).
     nexthops: r.nexthops?.map((h) => {
       const gateway = canonical(h.gateway);
@@ -134,6 +140,9 @@ export function toRouteRequest(route: Route): RouteRequest {
   if (route.gateway !== undefined) req.gateway = route.gateway;
   if (route.src) req.from = formatPrefix(route.src);
   if (route.prefsrc !== undefined) req.prefsrc = route.prefsrc;
+  if (route.onlink) req.onlink = true;
+  if (route.pref !== undefined) req.pref = route.pref;
+  if (route.scope !== undefined) req.scope = route.scope;
   return req;
 }
 
@@ -152,8 +161,23 @@ export function describeStep(step: Step): string {
 }
 
 /**
- * Runs one step. Losing a race is success: EEXIST on an add (netifd, or the kernel, was quicker) and ENOENT/ESRCH
- * on a delete (the object is already gone) leave the kernel as wanted.
+ * Whether the kernel holds this very route. EEXIST on a route add does not say so: IPv6 refuses any second route
+ * with the same destination and metric (fib6_add_rt2node under NLM_F_EXCL), so a stale default via another
+ * gateway answers EEXIST too, and taking that for success would delete the moved route's only copy.
+ */
+function routePresent(nl: Netlink, route: Route): boolean {
+  const names = new Map(nl.listLinks().map((l) => [l.index, l.name]));
+  const key = routeKey(route);
+  return nl.listRoutes({ family: nlFam(route.family), table: route.table }).some((r) => {
+    const dumped = fromNetlinkRoute(r, names);
+    return dumped !== undefined && routeKey(dumped) === key;
+  });
+}
+
+/**
+ * Runs one step. Losing a race is success: EEXIST on an add (netifd, or the kernel, was quicker; for a route only
+ * when that very route is now there) and ENOENT/ESRCH on a delete (the object is already gone) leave the kernel as
+ * wanted.
  */
 export function runStep(nl: Netlink, step: Step): void {
   try {
@@ -173,7 +197,8 @@ export function runStep(nl: Netlink, step: Step): void {
     }
   } catch (err: unknown) {
     if (err instanceof NetlinkError) {
-      if (step.op.startsWith('add') && err.code === 'EEXIST') return;
+      if (step.op === 'addRoute' && err.code === 'EEXIST' && routePresent(nl, step.route)) return;
+      if (step.op === 'addRule' && err.code === 'EEXIST') return;
       if (step.op.startsWith('delete') && (err.code === 'ENOENT' || err.code === 'ESRCH')) return;
     }
     if (err instanceof ApplyError) throw err;

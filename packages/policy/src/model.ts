@@ -89,6 +89,16 @@ export interface Route {
   /** RTA_EXPIRES in seconds (IPv6 RA routes), as dumped; @meshwan/netlink cannot send it yet, so a moved route loses it. */
   readonly expiresSeconds?: number;
   /**
+   * RTNH_F_ONLINK (rtm_flags): the gateway is taken as on the device whatever the table holds. The one nexthop flag
+   * a route is added with (dead, linkdown and offload are the kernel's state, refused on add); a move keeps it,
+   * or the kernel refuses a gateway that is not on a prefix of the target table.
+   */
+  readonly onlink?: boolean;
+  /** RTA_PREF: an IPv6 RA route's router preference (RFC 4191); kept when the route moves. */
+  readonly pref?: 'medium' | 'high' | 'low';
+  /** rtm_scope as dumped (IPv4: link for a prefix route, host, universe); unset: netlink's default for the add. */
+  readonly scope?: number;
+  /**
    * RTA_MULTIPATH: set (and `dev`/`gateway` unset) for a multipath route, such as @meshwan/uplinks' weighted
    * default. Policy never adds, moves or deletes one; it only shows and walks it.
    */
@@ -174,6 +184,8 @@ export function formatRoute(r: Route): string {
   parts.push('table', tableName(r.table), 'proto', protocolName(r.protocol), 'metric', String(r.metric));
   if (r.prefsrc !== undefined) parts.push('src', r.prefsrc);
   if (r.mtu !== undefined) parts.push('mtu', String(r.mtu));
+  if (r.pref !== undefined && r.pref !== 'medium') parts.push('pref', r.pref);
+  if (r.onlink) parts.push('onlink');
   // iproute2 prints the nexthops last.
   for (const h of r.nexthops ?? []) {
     parts.push('nexthop');

@@ -3,7 +3,10 @@
  * (proto meshwan), rules with proto static that look up an owned table (netifd's and meshwan's, identical on
  * purpose), and the WAN device's routes in main. Anything else in the kernel is left alone.
  * Order is make-before-break: rules and table-T routes are added before anything is deleted, so a repair never
- * opens a window in which an unmarked packet could reach the WAN.
+ * opens a window in which an unmarked packet could reach the WAN. A move is an add in the target table paired
+ * with a delete from main: the delete names its add (`after`) and is run only once that add succeeded (apply.ts),
+ * so a route the kernel refuses in its new table stays where it was instead of vanishing. Routes without a
+ * gateway are added first: the kernel checks a gateway against the target table, which needs the on-link prefix.
  */
 
 import type { Desired } from './desired.js';
@@ -13,7 +16,8 @@ export type Step =
   | { readonly op: 'addRule'; readonly rule: Rule }
   | { readonly op: 'deleteRule'; readonly rule: Rule }
   | { readonly op: 'addRoute'; readonly route: Route }
-  | { readonly op: 'deleteRoute'; readonly route: Route };
+  /** `after`: the add this delete is paired with (a move); the delete is skipped when that add failed. */
+  | { readonly op: 'deleteRoute'; readonly route: Route; readonly after?: Route };
 
 export interface Plan {
   readonly steps: readonly Step[];
@@ -47,15 +51,20 @@ export function planChanges(
   }
   // Keys computed once: a node's main table can hold thousands of mesh routes.
   const actualRouteKeys = new Set(actualRoutes.map(routeKey));
-  for (const route of desired.routes) {
-    if (!actualRouteKeys.has(routeKey(route))) steps.push({ op: 'addRoute', route });
-  }
+  const viaGateway = (r: Route) => r.gateway !== undefined || r.nexthops !== undefined;
+  const adds = desired.routes.filter((r) => !actualRouteKeys.has(routeKey(r)));
+  for (const route of [...adds.filter((r) => !viaGateway(r)), ...adds.filter(viaGateway)]) steps.push({ op: 'addRoute', route });
+  const targets = new Map(desired.moves.map((m) => [routeKey(m.from), m.to]));
   const deleted = new Set<string>();
   for (const route of desired.unwantedRoutes) {
-    if (actualRouteKeys.has(routeKey(route))) {
-      steps.push({ op: 'deleteRoute', route });
-      deleted.add(routeKey(route));
-    }
+    const key = routeKey(route);
+    if (!actualRouteKeys.has(key)) continue;
+    const to = targets.get(key);
+    // Already in its table: nothing to wait for.
+    steps.push(
+      to !== undefined && !actualRouteKeys.has(routeKey(to)) ? { op: 'deleteRoute', route, after: to } : { op: 'deleteRoute', route },
+    );
+    deleted.add(key);
   }
   const desiredRouteKeys = new Set(desired.routes.map(routeKey));
   for (const route of installed) {

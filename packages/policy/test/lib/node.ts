@@ -50,6 +50,20 @@ config route6 'wan6_unreachable'
 	option metric '65535'
 `;
 
+/** The Gluon config with IPv4 split too (ip4table, `config rule`, `config route`): both families move to table 1. */
+export const dualNetworkText = `${gluonNetworkText.replace("option peerdns '0'\n\n", "option peerdns '0'\n\toption ip4table '1'\n\n")}
+config rule 'wan_lookup'
+	option mark '0x01/0x01'
+	option lookup '1'
+
+config route 'wan_unreachable'
+	option type 'unreachable'
+	option interface 'loopback'
+	option target '0.0.0.0/0'
+	option table '1'
+	option metric '65535'
+`;
+
 export interface TestNode {
   readonly node: Namespace;
   readonly uplink: Namespace;
