@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * A move is make-before-break and keeps the route whole: when the kernel refuses the route in its new table, the
  * route stays in main (never deleted first); an `onlink` route keeps the flag in table 1, without which the kernel

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * The daemon puts back the WAN routes it moved when they vanish from table 1: a hand flush of table 1 (both
  * families), and a netlink flood that overruns the monitor (ENOBUFS, then a resync) and takes the IPv6 WAN default
