@@ -7,14 +7,19 @@ NATIVE_DIRS := $(patsubst %/Makefile,%,$(wildcard packages/*/Makefile))
 DEB_PACKAGES := $(shell sed -e 's/\#.*//' mk/debian-packages.txt)
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: help all deps deps-debian build native lint format typecheck check test test-unit sim bench install clean need-root need-destdir
+.PHONY: help all deps deps-debian openwrt build native lint format typecheck check test test-unit sim bench install clean need-root need-destdir
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
 
 all: $(NPM_STAMP) build native ## npm ci when needed, tsc -b, lib-packetmark and native addons
 
-deps: deps-debian $(NPM_STAMP) ## install every Debian package (apt-get) and npm package (npm ci) the project needs
+deps: deps-debian $(NPM_STAMP) openwrt ## install every Debian package (apt-get) and npm package (npm ci) the project needs
+
+# OpenWrt's real netifd, ubusd, ubus and uci for the tests (test/lib/openwrt.ts): built once into out/openwrt
+# (about 3.5 minutes on a fresh clone, about a second after), from ../shared/openwrt or the pinned upstream commits.
+openwrt: deps-debian $(NPM_STAMP) ## build OpenWrt's netifd, ubusd, uci into out/openwrt (once; a no-op after)
+	@node -e "import('./test/lib/run-bundled.mjs').then((m) => m.runBundled('test/lib/openwrt.ts', 'openwrt-tool', process.argv.slice(1)))"
 
 deps-debian:
 	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PACKAGES) 2>/dev/null | awk '$$1=="ii"{print $$2}' | sort | comm -13 - <(printf '%s\n' $(DEB_PACKAGES) | sort)); \

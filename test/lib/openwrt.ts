@@ -1,0 +1,200 @@
+/**
+ * OpenWrt's real network daemons (netifd, ubusd, ubus, uci), built once into out/openwrt and reused: tests run
+ * meshwan beside the netifd a router runs, not beside a model of it. Where ../shared/openwrt exists (pinned source
+ * tarballs and their build.sh), its build.sh builds them; otherwise the same pinned commits are cloned from
+ * OpenWrt's repositories and built here with cmake. Neither possible: OpenwrtToolsError says what is missing.
+ * A second call (or a second run of `make openwrt`) finds the stamp and does nothing.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** ../shared/openwrt from the project's root: the pinned tarballs, build.sh and its README. */
+export const sharedOpenwrt = resolve(repoRoot, '..', 'shared', 'openwrt');
+/** Where the tools are installed (gitignored; `make clean` removes it). OPENWRT_PREFIX overrides. */
+export const openwrtPrefix = process.env.OPENWRT_PREFIX ?? join(repoRoot, 'out', 'openwrt');
+
+/**
+ * The pinned commits (../shared/openwrt/README.md's table), in build order. Only used when ../shared/openwrt is
+ * missing; keep in step with that table.
+ */
+export const OPENWRT_SOURCES = [
+  { name: 'libnl-tiny', url: 'https://github.com/openwrt/libnl-tiny.git', commit: 'feca1d34', cmake: [] },
+  {
+    name: 'libubox',
+    url: 'https://github.com/openwrt/libubox.git',
+    commit: '1aa36ee7',
+    cmake: ['-DBUILD_LUA=OFF', '-DBUILD_EXAMPLES=OFF'],
+  },
+  { name: 'ubus', url: 'https://github.com/openwrt/ubus.git', commit: '3cc98db1', cmake: ['-DBUILD_LUA=OFF', '-DBUILD_EXAMPLES=OFF'] },
+  { name: 'uci', url: 'https://github.com/openwrt/uci.git', commit: '66127cd7', cmake: ['-DBUILD_LUA=OFF'] },
+  {
+    name: 'ucode',
+    url: 'https://github.com/jow-/ucode.git',
+    commit: '81205a25',
+    // netifd links only ucode's core.
+    cmake: [
+      '-DUBUS_SUPPORT=OFF',
+      '-DUCI_SUPPORT=OFF',
+      '-DRTNL_SUPPORT=OFF',
+      '-DNL80211_SUPPORT=OFF',
+      '-DULOOP_SUPPORT=OFF',
+      '-DZLIB_SUPPORT=OFF',
+      '-DDIGEST_SUPPORT=OFF',
+      '-DDIGEST_SUPPORT_EXTENDED=OFF',
+    ],
+  },
+  { name: 'udebug', url: 'https://github.com/openwrt/udebug.git', commit: '875e1a7a', cmake: [] },
+  { name: 'netifd', url: 'https://github.com/openwrt/netifd.git', commit: 'e97e36f9', cmake: [] },
+] as const;
+
+/** Thrown when the tools cannot be built: no ../shared/openwrt and no way to clone or build the pinned sources. */
+export class OpenwrtToolsError extends Error {
+  override readonly name = 'OpenwrtToolsError';
+}
+
+export interface OpenwrtTools {
+  readonly prefix: string;
+  readonly netifd: string;
+  readonly ubusd: string;
+  readonly ubus: string;
+  readonly uci: string;
+}
+
+function tools(prefix: string): OpenwrtTools {
+  return {
+    prefix,
+    netifd: join(prefix, 'sbin', 'netifd'),
+    ubusd: join(prefix, 'sbin', 'ubusd'),
+    ubus: join(prefix, 'bin', 'ubus'),
+    uci: join(prefix, 'bin', 'uci'),
+  };
+}
+
+function missingTools(t: OpenwrtTools): string[] {
+  return [t.netifd, t.ubusd, t.ubus, t.uci].filter((p) => !existsSync(p));
+}
+
+function runStep(what: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(command, args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw new OpenwrtToolsError(`${what}: cannot run ${command}: ${r.error.message}`);
+  if (r.status !== 0) {
+    const tail = `${r.stdout}${r.stderr}`.trim().split('\n').slice(-30).join('\n');
+    throw new OpenwrtToolsError(`${what}: ${command} ${args.join(' ')} exited ${r.status}:\n${tail}`);
+  }
+  return r.stdout;
+}
+
+/** The clone path's prerequisites, each named when missing (make deps installs them). */
+function checkBuildPrerequisites(): void {
+  const missing: string[] = [];
+  for (const cmd of ['git', 'cmake', 'pkg-config', 'cc', 'make']) {
+    if (spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status !== 0) missing.push(`the command ${cmd}`);
+  }
+  if (!existsSync('/usr/include/json-c/json.h')) missing.push('json-c headers (Debian: libjson-c-dev)');
+  const ethtool = '/usr/include/linux/ethtool_netlink.h';
+  // netifd uses ethtool UAPI enums of Linux 6.10+; ../shared/openwrt/build.sh fetches such headers, this path does not.
+  if (!existsSync(ethtool) || !readFileSync(ethtool, 'utf8').includes('ETHTOOL_A_C33_PSE_AVAIL_PW_LIMIT')) {
+    missing.push(
+      `Linux >= 6.10 UAPI headers in /usr/include (${ethtool} lacks ETHTOOL_A_C33_PSE_AVAIL_PW_LIMIT; Debian: linux-libc-dev from bookworm-backports)`,
+    );
+  }
+  if (missing.length > 0) {
+    throw new OpenwrtToolsError(
+      `cannot build OpenWrt's netifd: ${sharedOpenwrt} is missing, and building the pinned sources needs ${missing.join(', ')}`,
+    );
+  }
+}
+
+/** Clones one pinned commit into src/NAME (a full clone: the pin is an abbreviated hash). */
+function clonePinned(srcDir: string, source: (typeof OPENWRT_SOURCES)[number]): string {
+  const dir = join(srcDir, source.name);
+  const stamp = join(dir, '.meshwan-pinned');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === source.commit) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  const what = `cloning ${source.url} at ${source.commit} (needed because ${sharedOpenwrt} is missing)`;
+  runStep(what, 'git', ['clone', '--quiet', source.url, dir]);
+  runStep(what, 'git', ['-C', dir, '-c', 'advice.detachedHead=false', 'checkout', '--quiet', source.commit]);
+  writeFileSync(stamp, `${source.commit}\n`);
+  return dir;
+}
+
+/** Builds the pinned clones with cmake into `prefix` (what ../shared/openwrt/build.sh does from its tarballs). */
+function buildFromClones(prefix: string): void {
+  checkBuildPrerequisites();
+  const srcDir = join(prefix, 'src-git');
+  const buildDir = join(prefix, 'build-git');
+  mkdirSync(srcDir, { recursive: true });
+  const pc = process.env.PKG_CONFIG_PATH;
+  const env = { ...process.env, PKG_CONFIG_PATH: `${prefix}/lib/pkgconfig${pc ? `:${pc}` : ''}` };
+  for (const source of OPENWRT_SOURCES) {
+    let src = clonePinned(srcDir, source);
+    const stamp = join(prefix, `.built-git-${source.name}`);
+    if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === source.commit) continue;
+    const bdir = join(buildDir, source.name);
+    rmSync(bdir, { recursive: true, force: true });
+    const extra: string[] = [...source.cmake];
+    if (source.name === 'netifd') {
+      // netifd's CMakeLists runs a script relative to the build directory: build in a copy of its tree. Its
+      // pkg-config lookup of libnl-tiny lacks the -L directory and include path; glibc needs _GNU_SOURCE for ucode's
+      // vasprintf (musl declares it always), defined empty so the sources' own #define is an identical redefinition.
+      cpSync(src, bdir, { recursive: true });
+      src = bdir;
+      extra.push(`-DCMAKE_C_FLAGS=-D_GNU_SOURCE= -I${prefix}/include/libnl-tiny`, `-DLIBNL_LIBS=${prefix}/lib/libnl-tiny.so`);
+    }
+    const what = `building ${source.name} @ ${source.commit}`;
+    runStep(
+      what,
+      'cmake',
+      [
+        '-S',
+        src,
+        '-B',
+        bdir,
+        '-Wno-dev',
+        '-DCMAKE_BUILD_TYPE=Release',
+        `-DCMAKE_INSTALL_PREFIX=${prefix}`,
+        '-DCMAKE_INSTALL_LIBDIR=lib',
+        `-DCMAKE_PREFIX_PATH=${prefix}`,
+        `-DCMAKE_INSTALL_RPATH=${prefix}/lib`,
+        '-DCMAKE_BUILD_WITH_INSTALL_RPATH=ON',
+        ...extra,
+      ],
+      env,
+    );
+    runStep(what, 'cmake', ['--build', bdir, '-j2'], env);
+    runStep(what, 'cmake', ['--install', bdir], env);
+    writeFileSync(stamp, `${source.commit}\n`);
+  }
+}
+
+/**
+ * The built tools; builds them first when needed (minutes on a fresh clone, about a second when built: `make
+ * openwrt` does it before the suites run). Throws OpenwrtToolsError naming what is missing.
+ */
+export function openwrtTools(prefix = openwrtPrefix): OpenwrtTools {
+  const buildSh = join(sharedOpenwrt, 'build.sh');
+  if (existsSync(buildSh)) {
+    runStep(`building OpenWrt's netifd with ${buildSh}`, 'bash', [buildSh, prefix]);
+  } else {
+    buildFromClones(prefix);
+  }
+  const built = tools(prefix);
+  const missing = missingTools(built);
+  if (missing.length > 0) throw new OpenwrtToolsError(`the OpenWrt build left out ${missing.join(', ')}`);
+  return built;
+}
+
+/** `make openwrt` (through test/lib/run-bundled.mjs): builds the tools, prints where. */
+export async function main(_argv: readonly string[]): Promise<number> {
+  try {
+    const t = openwrtTools();
+    console.log(`openwrt: netifd, ubusd, ubus, uci in ${t.prefix}`);
+    return 0;
+  } catch (err: unknown) {
+    console.error(err instanceof Error ? err.message : String(err));
+    return 1;
+  }
+}
