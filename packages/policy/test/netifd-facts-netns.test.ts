@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * Issue #19's facts, from OpenWrt's real netifd (test/lib/netifd.ts): exactly which rules and routes netifd makes
  * from Gluon-like static WAN sections, with and without `config device … option ipv6 '1'`, and what meshwan does

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * Issue #19: `/etc/init.d/network restart` beside the meshwan daemon. netifd flushes every policy rule when it
  * starts, the gate (prefs 9000-9002) included, and the daemon puts it back. Measured from `ip -ts monitor rule`:
