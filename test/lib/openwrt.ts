@@ -1,5 +1,5 @@
 /**
- * OpenWrt's real network daemons (netifd, ubusd, ubus, uci), built once into out/openwrt and reused: tests run
+ * OpenWrt's real network daemons (netifd, ubusd, ubus, uci), built once into a cache (openwrtPrefix) and reused: tests run
  * meshwan beside the netifd a router runs, not beside a model of it. Where ../shared/openwrt exists (pinned source
  * tarballs and their build.sh), its build.sh builds them; otherwise the same pinned commits are cloned from
  * OpenWrt's repositories and built here with cmake. Neither possible: OpenwrtToolsError says what is missing.
@@ -13,8 +13,16 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** ../shared/openwrt from the project's root: the pinned tarballs, build.sh and its README. */
 export const sharedOpenwrt = resolve(repoRoot, '..', 'shared', 'openwrt');
-/** Where the tools are installed (gitignored; `make clean` removes it). OPENWRT_PREFIX overrides. */
-export const openwrtPrefix = process.env.OPENWRT_PREFIX ?? join(repoRoot, 'out', 'openwrt');
+/**
+ * Where the tools are installed: a dependency cache of this machine's, like npm's, so a fresh clone (CI's) does not
+ * spend minutes building the same pinned commits again (each build is stamped with its commit, and a changed pin
+ * rebuilds). OPENWRT_PREFIX overrides; without a home, out/openwrt in the checkout.
+ */
+export const openwrtPrefix =
+  process.env.OPENWRT_PREFIX ??
+  (process.env.HOME
+    ? join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME, '.cache'), 'meshwan', 'openwrt')
+    : join(repoRoot, 'out', 'openwrt'));
 
 /**
  * The pinned commits (../shared/openwrt/README.md's table), in build order. Only used when ../shared/openwrt is
