@@ -6,7 +6,7 @@
  * Eviction is oldest-inserted first (Map order); memory is bounded by entries x 64 KiB at most.
  */
 import dnsPacket from 'dns-packet';
-import { FLAG_TC, type MessageInfo, RCODE_NOERROR, RCODE_NXDOMAIN, ttlOffsets } from './wire.js';
+import { echoQuestion, FLAG_TC, type MessageInfo, qnameCopies, RCODE_NOERROR, RCODE_NXDOMAIN, ttlOffsets } from './wire.js';
 
 interface Entry {
   data: Buffer;
@@ -15,6 +15,9 @@ interface Entry {
   storedMs: number;
   expiresMs: number;
   negative: boolean;
+  questionEnd: number;
+  /** Where the answer spells QNAME outside the question (wire.ts qnameCopies): each client gets its own case. */
+  copies: number[];
 }
 
 /** RFC 8767 and common practice: cap positive TTLs at a day; RFC 2308 §5: negative at 3 hours. */
@@ -56,8 +59,12 @@ export class Cache {
     return this.entries.size;
   }
 
-  /** The cached answer with ID 0 and TTLs decremented, or undefined when absent or expired. */
-  get(key: string, nowMs: number): Buffer | undefined {
+  /**
+   * The cached answer with ID 0 and TTLs decremented, or undefined when absent or expired. With `query` (the
+   * asking client's message, whose question has this key) the answer spells the name as that client did, not
+   * as the first asker did (DNS 0x20).
+   */
+  get(key: string, nowMs: number, query?: Uint8Array): Buffer | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) {
       this.misses++;
@@ -80,6 +87,7 @@ export class Cache {
       if (entry.negative && ttl > remaining) ttl = remaining;
       out.writeUInt32BE(ttl < 0 ? 0 : ttl, offsets[i] as number);
     }
+    if (query !== undefined) echoQuestion(out, entry.copies, query, entry.questionEnd);
     return out;
   }
 
@@ -115,7 +123,17 @@ export class Cache {
     const cap = negative ? MAX_NEGATIVE_TTL_SECONDS : MAX_TTL_SECONDS;
     const ttls = offsets.map((o) => Math.min(ttlAt(data, o), cap));
     this.entries.delete(key);
-    this.entries.set(key, { data, offsets, ttls, storedMs: nowMs, expiresMs: nowMs + ttlSeconds * 1000, negative });
+    const copies = qnameCopies(data, info);
+    this.entries.set(key, {
+      data,
+      offsets,
+      ttls,
+      storedMs: nowMs,
+      expiresMs: nowMs + ttlSeconds * 1000,
+      negative,
+      questionEnd: info.questionEnd,
+      copies,
+    });
     this.inserts++;
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();

@@ -9,12 +9,14 @@ import { checkGroup, Daemon, type DaemonOptions } from './daemon.js';
 import { ConfigError, StartError } from './errors.js';
 import { type Logger, stderrLogger } from './log.js';
 import { formatStatus, type StatusReport } from './stats.js';
+import { DEFAULT_TCP_INITIAL_MS, DEFAULT_TCP_PER_CLIENT } from './tcp.js';
 
 export const DEFAULT_CONTROL = '/var/run/wan-dns.sock';
 
 export const usage = `usage: wan-dns [--listen ADDR:PORT]... [--server ADDR[:PORT]]... [--config FILE] [--resolv-file FILE]
                [--mark M] [--cache-size N] [--site FILE] [--allow-remote] [--control PATH]
-               [--max-inflight N] [--max-tcp N] [--pool-size N] [--no-route-watch]
+               [--max-inflight N] [--max-tcp N] [--max-tcp-per-client N] [--tcp-initial-timeout S]
+               [--tcp-idle-timeout S] [--pool-size N] [--no-route-watch]
        wan-dns --status [--json] [--control PATH]`;
 
 /** Thrown when a flag is unknown, lacks its value or has a bad one. */
@@ -44,6 +46,11 @@ export interface CliArgs {
   control?: string;
   maxInflight?: number;
   maxTcp?: number;
+  maxTcpPerClient?: number;
+  /** Seconds. */
+  tcpInitialTimeout?: number;
+  /** Seconds. */
+  tcpIdleTimeout?: number;
   poolSize?: number;
   help: boolean;
 }
@@ -124,6 +131,15 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--max-tcp':
         args.maxTcp = parseNumber(flag, value(), 1, 10_000);
         break;
+      case '--max-tcp-per-client':
+        args.maxTcpPerClient = parseNumber(flag, value(), 1, 10_000);
+        break;
+      case '--tcp-initial-timeout':
+        args.tcpInitialTimeout = parseNumber(flag, value(), 1, 3600);
+        break;
+      case '--tcp-idle-timeout':
+        args.tcpIdleTimeout = parseNumber(flag, value(), 1, 3600);
+        break;
       case '--pool-size':
         args.poolSize = parseNumber(flag, value(), 1, 1024);
         break;
@@ -147,7 +163,13 @@ export function daemonOptions(args: CliArgs, log: Logger): DaemonOptions {
     poolSize: args.poolSize ?? 64,
     maxInflight: args.maxInflight ?? 1024,
     deadlineMs: 2500,
-    tcp: { maxConnections: args.maxTcp ?? 64, idleTimeoutMs: 10_000, maxPipelined: 64 },
+    tcp: {
+      maxConnections: args.maxTcp ?? 64,
+      maxPerClient: args.maxTcpPerClient ?? DEFAULT_TCP_PER_CLIENT,
+      initialTimeoutMs: args.tcpInitialTimeout === undefined ? DEFAULT_TCP_INITIAL_MS : args.tcpInitialTimeout * 1000,
+      idleTimeoutMs: (args.tcpIdleTimeout ?? 10) * 1000,
+      maxPipelined: 64,
+    },
     controlPath: args.control ?? DEFAULT_CONTROL,
     vpnGid: site.meshVpn.gid,
     log,

@@ -19,7 +19,8 @@ import { SocketPool } from './pool.js';
 import { routeStatus, startRouteWatch } from './route-hooks.js';
 import type { RouteWatch } from './route-watch.js';
 import { type Counters, formatStatus, newCounters, type StatusReport } from './stats.js';
-import { listenTcp, type TcpLimits } from './tcp.js';
+import { listenTcp, type TcpLimits, tcpConnections } from './tcp.js';
+import type { TcpConnections } from './tcp-conns.js';
 import { listenBatched, listenUdp, type UdpListener } from './udp.js';
 import { endpointKey, Upstreams } from './upstreams.js';
 
@@ -63,6 +64,8 @@ export class Daemon {
   /** The batched UDP I/O of listeners and pools; undefined without the addon. */
   readonly io: BatchIo | undefined;
   private tcp: NetServer[] = [];
+  /** The TCP client connections of every listener, under one global and one per-client cap. */
+  readonly tcpConns: TcpConnections;
   private control: NetServer | undefined;
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -97,6 +100,7 @@ export class Daemon {
         `cache of ${options.cacheSize} entries does not fit the ${Math.round(heapLimit / 1048576)} MiB heap (node --max-old-space-size): caching ${entries}`,
       );
     this.cache = entries > 0 ? new Cache(entries) : undefined;
+    this.tcpConns = tcpConnections(options.tcp, this.counters);
     this.forwarder = new Forwarder({
       upstreams: this.upstreams,
       pools: this.pools,
@@ -122,7 +126,7 @@ export class Daemon {
             ? listenBatched(e, this.io, this.forwarder, this.counters, this.options.allowRemote)
             : await listenUdp(e, this.forwarder, this.counters, this.options.allowRemote),
         );
-        this.tcp.push(await listenTcp(e, this.forwarder, this.counters, this.options.allowRemote, this.options.tcp));
+        this.tcp.push(await listenTcp(e, this.forwarder, this.counters, this.options.allowRemote, this.options.tcp, this.tcpConns));
       }
     } catch (err: unknown) {
       await this.close();

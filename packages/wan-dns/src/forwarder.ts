@@ -18,11 +18,13 @@ import {
   cacheKey,
   clampUdpSize,
   clientUdpLimit,
+  echoQuestion,
   errorAnswer,
   FLAG_QR,
   FLAG_TC,
   HEADER_BYTES,
   type MessageInfo,
+  qnameCopies,
   RCODE_FORMERR,
   RCODE_NOTIMP,
   RCODE_REFUSED,
@@ -47,9 +49,13 @@ export interface ForwarderOptions {
   deadlineMs: number;
 }
 
-class Query {
+class Query implements Expiring {
   done = false;
+  /** Attempts still within their own timeout (and TCP retries): while any is, the query is not given up. */
   outstanding = 0;
+  /** In the deadline heap while only timed-out attempts are left to answer: given up at `deadlineMs`. */
+  expiresAt = 0;
+  heapIndex = -1;
   next = 0;
   sends = 0;
   tcpTried = false;
@@ -74,7 +80,13 @@ class Query {
 class Attempt implements PendingAttempt, Expiring {
   expiresAt = 0;
   heapIndex = -1;
+  /** Its ID is held on its socket: an answer to it is still taken. */
   active = true;
+  /**
+   * Past its own timeout: the next server was asked, but this one's answer is still taken (a slow answer beats
+   * a SERVFAIL) until the query ends. No longer counted in `outstanding`.
+   */
+  timedOut = false;
   constructor(
     readonly fwd: Forwarder,
     readonly query: Query,
@@ -100,10 +112,11 @@ interface TcpOpen {
 
 export class Forwarder {
   inflight = 0;
-  /** Per-attempt timeouts (deadlines.ts): no Node timer per attempt. */
-  private readonly deadlines = new Deadlines<Attempt>((a) => {
+  /** Per-attempt timeouts and the give-up of queries left waiting on timed-out attempts (deadlines.ts): no Node timer each. */
+  private readonly deadlines = new Deadlines<Attempt | Query>((item) => {
     try {
-      this.onTimeout(a);
+      if (item instanceof Attempt) this.onTimeout(item);
+      else this.fail(item);
     } catch (err: unknown) {
       this.internalError(err);
     }
@@ -121,6 +134,11 @@ export class Forwarder {
     let moved = 0;
     for (const a of this.attemptsTo(server)) {
       this.retire(a);
+      // A timed-out attempt's query has moved on already; it only loses one late answer it might have taken.
+      if (a.timedOut) {
+        if (a.query.outstanding === 0) this.giveUpLater(a.query, now);
+        continue;
+      }
       moved++;
       this.sendNext(a.query, now);
     }
@@ -143,6 +161,8 @@ export class Forwarder {
     let resent = 0;
     for (const a of this.attemptsTo(server)) {
       this.retire(a);
+      // A timed-out attempt is sent again only when its query waits on nothing else.
+      if (a.timedOut && a.query.outstanding > 0) continue;
       resent++;
       if (!this.sendTo(a.query, server, now)) this.sendNext(a.query, now);
     }
@@ -214,7 +234,7 @@ export class Forwarder {
     let key: string | undefined;
     if (cache !== undefined) {
       key = cacheKey(msg, info);
-      const hit = cache.get(key, now);
+      const hit = cache.get(key, now, msg);
       if (hit !== undefined) {
         c.cacheHits++;
         hit.writeUInt16BE(info.id, 0);
@@ -327,7 +347,21 @@ export class Forwarder {
       const best = this.options.upstreams.ordered(now)[0];
       if (best !== undefined && best.routeDown === undefined && this.sendTo(q, best, now)) return;
     }
-    if (q.outstanding === 0) this.fail(q);
+    if (q.outstanding === 0) this.giveUpLater(q, now);
+  }
+
+  /**
+   * Nothing is left to ask: fails `q` now, unless a timed-out attempt may still be answered before the
+   * deadline (a server slower than its usual 3 x SRTT); then the query waits for that answer until
+   * `deadlineMs`, as a resolver waits for a slow server rather than give up at its retransmit timer.
+   */
+  private giveUpLater(q: Query, now: number): void {
+    if (q.done) return;
+    if (now < q.deadlineMs && q.attempts.some((a) => a.active && a.timedOut)) {
+      if (q.heapIndex < 0) this.deadlines.add(q, q.deadlineMs);
+      return;
+    }
+    this.fail(q);
   }
 
   private retire(a: Attempt): void {
@@ -335,12 +369,13 @@ export class Forwarder {
     a.active = false;
     this.deadlines.remove(a);
     if (a.socket.pending.get(a.id) === a) a.socket.pending.delete(a.id);
-    a.query.outstanding--;
+    if (!a.timedOut) a.query.outstanding--;
   }
 
   private finish(q: Query): void {
     q.done = true;
     this.inflight--;
+    this.deadlines.remove(q);
     for (const a of q.attempts) this.retire(a);
   }
 
@@ -350,8 +385,11 @@ export class Forwarder {
     this.servfail(q.reply, q.buf, q.info, q.clientId, q.lastRcode);
   }
 
+  /** An attempt's own timeout: the next server is asked, while this one's ID stays open for a late answer. */
   private onTimeout(a: Attempt): void {
-    this.retire(a);
+    if (!a.active || a.timedOut) return;
+    a.timedOut = true;
+    a.query.outstanding--;
     const now = nowMs();
     a.server.stats.timeouts++;
     a.server.failed(now);
@@ -371,7 +409,10 @@ export class Forwarder {
   private answer(a: Attempt, msg: Buffer, fromServer: boolean): void {
     const c = this.options.counters;
     if (!fromServer) {
+      // Our random ID from another address or port: a forgery (RFC 5452 §9.1) or a misrouted answer. Dropped;
+      // the attempt keeps waiting for the genuine answer until its own timeout.
       c.strayAnswers++;
+      c.forgedAnswers++;
       return;
     }
     const info = this.checkAnswer(a.query, msg);
@@ -393,7 +434,9 @@ export class Forwarder {
       info.qdcount === 0 &&
       (info.rcode === RCODE_SERVFAIL || info.rcode === RCODE_REFUSED || info.rcode === RCODE_FORMERR || info.rcode === RCODE_NOTIMP);
     if (!(info.flags & FLAG_QR) || !(errorWithoutQuestion || sameQuestion(msg, info.questionEnd, q.buf, q.info.questionEnd))) {
+      // Our ID and the server's address, but another question or no answer at all: forged (or a broken server).
       this.options.counters.strayAnswers++;
+      this.options.counters.forgedAnswers++;
       return undefined;
     }
     return info;
@@ -419,6 +462,8 @@ export class Forwarder {
     }
     this.finish(q);
     if (q.key !== undefined) this.options.cache?.put(q.key, msg, info, now);
+    // The client's spelling of the name, whatever case the upstream answered in (DNS 0x20).
+    if (info.qdcount === 1) echoQuestion(msg, qnameCopies(msg, info), q.buf, q.info.questionEnd);
     msg.writeUInt16BE(q.clientId, 0);
     const answer = info.end < msg.length ? msg.subarray(0, info.end) : msg;
     this.send(q.reply, answer.length > q.limit ? truncate(answer, info.questionEnd) : answer);

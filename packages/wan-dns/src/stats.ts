@@ -26,10 +26,23 @@ export interface Counters {
   droppedInflight: number;
   /** Upstream packets with an unknown ID or from another address or with another question. */
   strayAnswers: number;
+  /**
+   * Of those, packets that carried the random ID of a query waiting for its answer but came from another
+   * address or port, or asked another question: forgeries (RFC 5452), dropped while the query waits on.
+   */
+  forgedAnswers: number;
   badAnswers: number;
   tcpRetries: number;
+  /** TCP client connections accepted (before the client check). */
   tcpConnections: number;
+  /** TCP client connections closed at once: at a limit, with no idle connection to make room. */
   tcpRefused: number;
+  /** Idle TCP connections closed to make room for a new one: at the global limit (`--max-tcp`), the least recently active of all. */
+  tcpEvicted: number;
+  /** Idle TCP connections closed to make room for a new one from the same client address (`--max-tcp-per-client`). */
+  tcpEvictedClient: number;
+  /** TCP connections closed by their idle timeout (no first query within the initial timeout, or idle too long after). */
+  tcpTimeouts: number;
   reloads: number;
   reloadErrors: number;
   /** Exceptions on the query path (bugs): logged once, never fatal. */
@@ -58,10 +71,14 @@ export function newCounters(): Counters {
     refusedUnmarked: 0,
     droppedInflight: 0,
     strayAnswers: 0,
+    forgedAnswers: 0,
     badAnswers: 0,
     tcpRetries: 0,
     tcpConnections: 0,
     tcpRefused: 0,
+    tcpEvicted: 0,
+    tcpEvictedClient: 0,
+    tcpTimeouts: 0,
     reloads: 0,
     reloadErrors: 0,
     internalErrors: 0,

@@ -210,3 +210,85 @@ export function ttlOffsets(buf: Uint8Array, info: MessageInfo): number[] {
   }
   return offsets;
 }
+
+/** Compression pointers followed per name at most; a name of 255 bytes has at most 127 labels. */
+const MAX_POINTER_HOPS = 127;
+
+/**
+ * Where a walked answer spells its question's name outside the question: for each owner name (any section)
+ * that equals QNAME case-insensitively, the runs of its label bytes that lie after the question, as flat
+ * triples `[at, questionAt, length]` (`questionAt`: where the same bytes sit in the question). Pointers into
+ * the question need nothing (rewriting the question rewrites them); only inline labels are listed. A name that
+ * does not equal QNAME, or whose pointers do not point backwards, is left out. Empty when there is no question.
+ */
+export function qnameCopies(buf: Uint8Array, info: MessageInfo): number[] {
+  const out: number[] = [];
+  if (info.qdcount !== 1) return out;
+  const records = info.ancount + info.nscount + info.arcount;
+  let pos = info.questionEnd;
+  for (let i = 0; i < records; i++) {
+    const start = pos;
+    pos = skipName(buf, pos, info.end, true);
+    if (start !== info.optOffset) matchQname(buf, start, info, out);
+    pos += 10 + u16(buf, pos + 8);
+  }
+  return out;
+}
+
+/** Appends the inline runs of the name at `at` to `out` when it equals the question's name; else appends nothing. */
+function matchQname(buf: Uint8Array, at: number, info: MessageInfo, out: number[]): void {
+  const mark = out.length;
+  let pos = at;
+  let q = HEADER_BYTES;
+  let hops = 0;
+  for (;;) {
+    if (pos >= info.end) break;
+    const len = buf[pos] as number;
+    if ((len & 0xc0) === 0xc0) {
+      if (pos + 1 >= info.end || ++hops > MAX_POINTER_HOPS) break;
+      const target = ((len & 0x3f) << 8) | (buf[pos + 1] as number);
+      // Only backward pointers: no loops, and nothing past what was already walked.
+      if (target >= pos) break;
+      // The rest of the name is the question's own suffix at the same place: equal, and echoed with it.
+      if (target === q) return;
+      pos = target;
+      continue;
+    }
+    if (len !== buf[q]) break;
+    if (len === 0) return;
+    if (pos + 1 + len > info.end) break;
+    let same = true;
+    for (let k = 1; k <= len && same; k++) same = lower(buf[pos + k] as number) === lower(buf[q + k] as number);
+    if (!same) break;
+    if (pos >= info.questionEnd) {
+      const last = out.length - 3;
+      // Consecutive labels are one run (one loop on a hit instead of one per label).
+      if (
+        last >= mark &&
+        (out[last] as number) + (out[last + 2] as number) === pos &&
+        (out[last + 1] as number) + (out[last + 2] as number) === q
+      )
+        out[last + 2] = (out[last + 2] as number) + len + 1;
+      else out.push(pos, q, len + 1);
+    }
+    pos += len + 1;
+    q += len + 1;
+  }
+  out.length = mark;
+}
+
+/**
+ * Writes the client's spelling of its question into an answer to it (DNS 0x20: a resolver that randomised the
+ * case expects it echoed): the question section from `query` (same length: the questions are equal but for
+ * case), then the `copies` found by qnameCopies. `out` is changed in place.
+ */
+export function echoQuestion(out: Uint8Array, copies: readonly number[], query: Uint8Array, questionEnd: number): void {
+  // Byte loops: for runs this short, subarray() + set() cost several times more (a view object per run).
+  for (let i = HEADER_BYTES; i < questionEnd; i++) out[i] = query[i] as number;
+  for (let i = 0; i < copies.length; i += 3) {
+    const at = copies[i] as number;
+    const from = copies[i + 1] as number;
+    const n = copies[i + 2] as number;
+    for (let k = 0; k < n; k++) out[at + k] = query[from + k] as number;
+  }
+}

@@ -122,6 +122,14 @@ t.test('options come from the site file unless flags say otherwise', async (t) =
   t.equal(f.mark, 1);
   t.equal(f.cacheSize, 0);
   t.equal(f.controlPath, '/tmp/x');
+  t.same(o.tcp, { maxConnections: 64, maxPerClient: 16, initialTimeoutMs: 2000, idleTimeoutMs: 10_000, maxPipelined: 64 }, 'TCP defaults');
+  const tcp = daemonOptions(
+    parseArgs(['--site', site, '--max-tcp', '100', '--max-tcp-per-client', '4', '--tcp-initial-timeout', '1', '--tcp-idle-timeout=30']),
+    log,
+  ).tcp;
+  t.same(tcp, { maxConnections: 100, maxPerClient: 4, initialTimeoutMs: 1000, idleTimeoutMs: 30_000, maxPipelined: 64 });
+  t.throws(() => parseArgs(['--max-tcp-per-client', '0']), /--max-tcp-per-client: expected 1\.\.10000, got 0/);
+  t.throws(() => parseArgs(['--tcp-idle-timeout', '1.5']), /--tcp-idle-timeout: expected a number/);
 });
 
 t.test('SIGUSR1 logs the stats; --status prints them as text and JSON; SIGTERM exits 0', { skip: !isRoot() && 'needs root' }, async (t) => {

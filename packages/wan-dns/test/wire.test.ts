@@ -6,9 +6,11 @@ import {
   cacheKey,
   clampUdpSize,
   clientUdpLimit,
+  echoQuestion,
   errorAnswer,
   FLAG_QR,
   FLAG_TC,
+  qnameCopies,
   RCODE_SERVFAIL,
   sameQuestion,
   ttlOffsets,
@@ -186,4 +188,62 @@ t.test('ttlOffsets points at every TTL except the OPT record', async (t) => {
     offsets.map((o) => answer.readUInt32BE(o)),
     [300, 200, 100],
   );
+});
+
+t.test('echoes the client spelling of QNAME: question, inline owner names equal to it, not other names', async (t) => {
+  // dns-packet writes every name inline (no compression): the case uncompressed owners keep.
+  const upstream = dnsPacket.encode({
+    type: 'response',
+    id: 7,
+    questions: [{ type: 'A', name: 'H42.BeNcH.tEsT' }],
+    answers: [
+      { type: 'CNAME', name: 'h42.BENCH.test', ttl: 60, data: 'H42.BeNcH.tEsT.Other.Test' },
+      { type: 'A', name: 'H42.BeNcH.tEsT.Other.Test', ttl: 60, data: '192.0.2.42' },
+    ],
+    authorities: [{ type: 'NS', name: 'BeNcH.tEsT', ttl: 60, data: 'ns.bench.test' }],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as dnsPacket.Answer],
+  });
+  const client = query('h42.bench.TEST');
+  const info = walkMessage(upstream, upstream.length, false);
+  const copies = qnameCopies(upstream, info);
+  t.same(copies, [upstream.indexOf('h42', 12) - 1, 12, 15], 'the CNAME owner: its three labels in one run');
+  const out = Buffer.from(upstream);
+  echoQuestion(out, copies, client, walkMessage(client, client.length, true).questionEnd);
+  const p = dnsPacket.decode(out);
+  t.equal(p.questions?.[0]?.name, 'h42.bench.TEST', 'question as the client asked');
+  t.equal(p.answers?.[0]?.name, 'h42.bench.TEST', 'inline owner equal to QNAME takes the client spelling');
+  t.equal((p.answers?.[0] as { data: string }).data, 'H42.BeNcH.tEsT.Other.Test', 'CNAME target untouched');
+  t.equal(p.answers?.[1]?.name, 'H42.BeNcH.tEsT.Other.Test', 'another owner untouched');
+  t.equal(p.authorities?.[0]?.name, 'BeNcH.tEsT', 'a suffix of QNAME is another name: untouched');
+});
+
+t.test('echo through compression: pointers to the question, partial pointers, bad pointers', async (t) => {
+  const client = query('h42.bench.TEST');
+  const qEnd = walkMessage(client, client.length, true).questionEnd;
+  const header = Buffer.from([0, 7, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0]);
+  const question = Buffer.from([3, 0x48, 0x34, 0x32, 5, ...Buffer.from('BeNcH'), 4, ...Buffer.from('tEsT'), 0, 0, 1, 0, 1]);
+  const rr = (name: number[]): number[] => [...name, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 42];
+  const msg = Buffer.from([
+    ...header,
+    ...question,
+    ...rr([0xc0, 12]), // the whole name: a pointer to the question
+    ...rr([3, 0x68, 0x34, 0x32, 0xc0, 16]), // "h42" inline, then a pointer to "BeNcH.tEsT" in the question
+    ...rr([3, 0x78, 0x34, 0x32, 0xc0, 16]), // "x42.bench.test": another name
+  ]);
+  const info = walkMessage(msg, msg.length, false);
+  const copies = qnameCopies(msg, info);
+  t.same(copies, [12 + question.length + 16, 12, 4], 'only the inline label of the partly compressed owner');
+  echoQuestion(msg, copies, client, qEnd);
+  const p = dnsPacket.decode(msg);
+  t.same(
+    p.answers?.map((a) => a.name),
+    ['h42.bench.TEST', 'h42.bench.TEST', 'x42.bench.TEST'],
+    'the pointers render the client spelling; the other owner shares only the suffix',
+  );
+  // A pointer forward or to itself is no name to rewrite (and must not loop).
+  const looped = Buffer.from([...header.subarray(0, 7), 1, 0, 0, 0, 0, ...question, ...rr([0xc0, 12 + question.length])]);
+  const loopInfo = walkMessage(looped, looped.length, false);
+  t.same(qnameCopies(looped, loopInfo), []);
+  const noQuestion = Buffer.from([0, 7, 0x81, 0x82, 0, 0, 0, 0, 0, 0, 0, 0]);
+  t.same(qnameCopies(noQuestion, walkMessage(noQuestion, 12, false)), []);
 });
