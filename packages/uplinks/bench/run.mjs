@@ -7,7 +7,7 @@
 // build. --quick: 2 runs.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -152,6 +152,16 @@ function stats(values) {
   return `${median.toFixed(0)} | ${(s[s.length - 1] ?? Number.NaN).toFixed(0)}`;
 }
 
+/** The daemon's status file says both uplinks are up (`ip netns exec` execs node, so the pids match). */
+function bothUp(statusFile, pid) {
+  try {
+    const s = JSON.parse(readFileSync(statusFile, 'utf8'));
+    return s.writer?.pid === pid && s.uplinks.every((u) => u.health.state === 'up');
+  } catch {
+    return false; // not written yet
+  }
+}
+
 async function stop(child) {
   if (!child?.pid || child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
@@ -168,12 +178,13 @@ try {
   await until('NSD on both routers', () => answersDns(A, '2001:db8:fa::53') && answersDns(B, '2001:db8:fb::53'));
   for (const method of ['ping', 'dns']) {
     const confdir = writeConfig(dir, method);
-    const daemon = spawn(
-      'ip',
-      ['netns', 'exec', N, process.execPath, bin, 'daemon', '--confdir', confdir, '--status-file', join(dir, 'status.json')],
-      { stdio: 'ignore' },
-    );
+    const statusFile = join(dir, `status-${method}.json`);
+    const daemon = spawn('ip', ['netns', 'exec', N, process.execPath, bin, 'daemon', '--confdir', confdir, '--status-file', statusFile], {
+      stdio: 'ignore',
+    });
     children.push(daemon);
+    // The previous daemon left its default in place (as on SIGTERM on a node): wait for this one's own verdicts.
+    await until('both uplinks up in the new daemon', () => bothUp(statusFile, daemon.pid), 60_000);
     await until('default on wa', () => defaultDev() === 'wa');
     for (const [name, c] of Object.entries(cuts)) {
       const toRoute = [];
@@ -214,11 +225,13 @@ try {
 const load = loadavg()
   .map((x) => x.toFixed(2))
   .join(' ');
+// On a shared machine the daemon waits for a CPU too: say so next to the figures rather than leave them unexplained.
+const busy = (loadavg()[0] ?? 0) > cpus().length ? ' (a loaded machine: the figures include waiting for a CPU)' : ' (an idle machine)';
 console.log(`Failover from uplink A to uplink B with the default probe settings (interval 0.5 s, timeout 0.5 s, down 2, up 3):
 time from the cut to table 1's default on B, and to the first marked ping answered through B (polled every 5 ms); then
 time from the end of the cut to the default back on A. Probes: ping (ICMP echo to a track address) or dns (a TXT query
 to NSD on the WAN router, track_method 'dns'). The cut and the heal fall at a random phase of the probe interval.
-${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load} at the end.
+${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load} at the end${busy}.
 
 | probes | cut | runs | to default on B, median ms | max ms | to traffic on B, median ms | max ms | back on A after the heal, median ms | max ms |
 |---|---|---|---|---|---|---|---|---|
