@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Bench for @meshwan/uplinks: time from losing an uplink to (a) table 1's default on the other uplink and
-// (b) marked traffic flowing again, for carrier loss and for a silent drop (only probes notice), with the
-// shipped probe defaults (interval 0.5 s, timeout 0.5 s, down 2, up 3). Two uplinks in network namespaces, the
-// daemon running in the node namespace. Prints Markdown for BENCHMARKS.md. Needs root and a build. --quick: 2 runs.
+// (b) marked traffic flowing again, for carrier loss and for a silent drop (only probes notice), and the time from
+// the end of the loss to the default back on the first uplink; with ping probes and with DNS probes (NSD on each
+// WAN router), and the shipped probe defaults (interval 0.5 s, timeout 0.5 s, down 2, up 3). Two uplinks in network
+// namespaces, the daemon running in the node namespace. Prints Markdown for BENCHMARKS.md. Needs root, NSD and a
+// build. --quick: 2 runs.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -46,7 +48,7 @@ async function until(what, check, timeoutMs = 30_000) {
   }
 }
 
-function setup(dir) {
+function setup() {
   for (const ns of [N, A, B]) {
     run('ip', 'netns', 'add', ns);
     ip(ns, 'link', 'set', 'lo', 'up');
@@ -70,17 +72,58 @@ function setup(dir) {
   }
   ip(N, '-6', 'rule', 'add', 'pref', '1', 'fwmark', '0x1/0x1', 'lookup', '1');
   ip(N, '-6', 'route', 'add', 'unreachable', 'default', 'table', '1', 'metric', '65535');
-  const confdir = join(dir, 'config');
+  for (const [ns, addr] of [
+    [A, '2001:db8:fa::53/128'],
+    [B, '2001:db8:fb::53/128'],
+  ]) {
+    ip(ns, '-6', 'addr', 'add', addr, 'dev', 'lo');
+  }
+}
+
+/** The daemon's config for a probe method: ping the track address, or ask the router's DNS server for a TXT. */
+function writeConfig(dir, method) {
+  const confdir = join(dir, `config-${method}`);
   mkdirSync(confdir);
-  const uplink = (name, dev, gw, track, metric) =>
-    `config interface '${name}'\n\toption device '${dev}'\n\toption gateway '${gw}'\n\tlist track_ip '${track}'\n\toption metric '${metric}'\n\n`;
+  const probe = (track, dns) =>
+    method === 'ping'
+      ? `\tlist track_ip '${track}'\n`
+      : `\toption track_method 'dns'\n\tlist track_ip '${dns}'\n\toption track_dns_name 'probe.meshwan.test'\n\toption track_dns_type 'TXT'\n`;
+  const uplink = (name, dev, gw, track, dns, metric) =>
+    `config interface '${name}'\n\toption device '${dev}'\n\toption gateway '${gw}'\n${probe(track, dns)}\toption metric '${metric}'\n\n`;
   writeFileSync(
     join(confdir, 'meshwan-uplinks'),
     `config globals 'g'\n\toption table '1'\n\toption state_file '${join(dir, 'lg.json')}'\n\toption resolv_file '${join(dir, 'resolv')}'\n\n` +
-      uplink('wana', 'wa', '2001:db8:a::1', '2001:db8:fa::1', 1) +
-      uplink('wanb', 'wb', '2001:db8:b::1', '2001:db8:fb::1', 2),
+      uplink('wana', 'wa', '2001:db8:a::1', '2001:db8:fa::1', '2001:db8:fa::53', 1) +
+      uplink('wanb', 'wb', '2001:db8:b::1', '2001:db8:fb::1', '2001:db8:fb::53', 2),
   );
   return confdir;
+}
+
+/** NSD in router namespace `ns` serving meshwan.test on `address` (as test/lib/topo-nsd.ts, without tap). */
+function startNsd(dir, ns, address) {
+  const d = join(dir, `nsd-${ns}`);
+  mkdirSync(join(d, 'xfr'), { recursive: true });
+  writeFileSync(
+    join(d, 'zone'),
+    '$ORIGIN meshwan.test.\n$TTL 0\n@ IN SOA ns hostmaster 1 3600 600 86400 0\n@ IN NS ns\nns IN A 192.0.2.1\nprobe IN TXT "bench"\n',
+  );
+  const conf = ['server:', `  ip-address: ${address}`, '  port: 53', '  server-count: 1', '  username: ""', '  chroot: ""']
+    .concat([
+      `  zonesdir: "${d}"`,
+      `  pidfile: "${join(d, 'pid')}"`,
+      `  zonelistfile: "${join(d, 'zl')}"`,
+      `  xfrdfile: "${join(d, 'xs')}"`,
+    ])
+    .concat([`  xfrdir: "${join(d, 'xfr')}"`, '  database: ""', `  logfile: "${join(d, 'log')}"`, '  rrl-ratelimit: 0'])
+    .concat(['remote-control:', '  control-enable: no', 'zone:', '  name: "meshwan.test"', `  zonefile: "${join(d, 'zone')}"`, '']);
+  writeFileSync(join(d, 'nsd.conf'), conf.join('\n'));
+  return spawn('ip', ['netns', 'exec', ns, 'nsd', '-d', '-c', join(d, 'nsd.conf')], { stdio: 'ignore' });
+}
+
+function answersDns(ns, server) {
+  return spawnSync('ip', ['netns', 'exec', ns, 'dig', '+time=1', '+tries=1', '+short', `@${server}`, 'probe.meshwan.test', 'TXT'], {
+    encoding: 'utf8',
+  }).stdout.includes('bench');
 }
 
 const cuts = {
@@ -109,57 +152,89 @@ function stats(values) {
   return `${median.toFixed(0)} | ${(s[s.length - 1] ?? Number.NaN).toFixed(0)}`;
 }
 
+/** The daemon's status file says both uplinks are up (`ip netns exec` execs node, so the pids match). */
+function bothUp(statusFile, pid) {
+  try {
+    const s = JSON.parse(readFileSync(statusFile, 'utf8'));
+    return s.writer?.pid === pid && s.uplinks.every((u) => u.health.state === 'up');
+  } catch {
+    return false; // not written yet
+  }
+}
+
+async function stop(child) {
+  if (!child?.pid || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'uplinks-bench-'));
-let daemon;
+const children = [];
 const rows = [];
 try {
-  const confdir = setup(dir);
-  daemon = spawn(
-    'ip',
-    ['netns', 'exec', N, process.execPath, bin, 'daemon', '--confdir', confdir, '--status-file', join(dir, 'status.json')],
-    {
+  setup();
+  children.push(startNsd(dir, A, '2001:db8:fa::53'), startNsd(dir, B, '2001:db8:fb::53'));
+  await until('NSD on both routers', () => answersDns(A, '2001:db8:fa::53') && answersDns(B, '2001:db8:fb::53'));
+  for (const method of ['ping', 'dns']) {
+    const confdir = writeConfig(dir, method);
+    const statusFile = join(dir, `status-${method}.json`);
+    const daemon = spawn('ip', ['netns', 'exec', N, process.execPath, bin, 'daemon', '--confdir', confdir, '--status-file', statusFile], {
       stdio: 'ignore',
-    },
-  );
-  await until('default on wa', () => defaultDev() === 'wa');
-  for (const [name, c] of Object.entries(cuts)) {
-    const toRoute = [];
-    const toTraffic = [];
-    for (let i = 0; i < runs; i++) {
-      await until('default on wa', () => defaultDev() === 'wa');
-      await sleep(300 + Math.random() * 500); // cut at a random phase of the probe interval
-      const t0 = performance.now();
-      c.cut();
-      let routeAt;
-      let trafficAt;
-      while (routeAt === undefined || trafficAt === undefined) {
-        const now = performance.now();
-        if (now - t0 > 30_000) throw new Error(`${name}: no failover within 30 s`);
-        if (routeAt === undefined && defaultDev() === 'wb') routeAt = performance.now() - t0;
-        if (trafficAt === undefined && routeAt !== undefined && marked()) trafficAt = performance.now() - t0;
-        await sleep(5);
+    });
+    children.push(daemon);
+    // The previous daemon left its default in place (as on SIGTERM on a node): wait for this one's own verdicts.
+    await until('both uplinks up in the new daemon', () => bothUp(statusFile, daemon.pid), 60_000);
+    await until('default on wa', () => defaultDev() === 'wa');
+    for (const [name, c] of Object.entries(cuts)) {
+      const toRoute = [];
+      const toTraffic = [];
+      const toBack = [];
+      for (let i = 0; i < runs; i++) {
+        await until('default on wa', () => defaultDev() === 'wa');
+        await sleep(300 + Math.random() * 500); // cut at a random phase of the probe interval
+        const t0 = performance.now();
+        c.cut();
+        let routeAt;
+        let trafficAt;
+        while (routeAt === undefined || trafficAt === undefined) {
+          const now = performance.now();
+          if (now - t0 > 30_000) throw new Error(`${method}, ${name}: no failover within 30 s`);
+          if (routeAt === undefined && defaultDev() === 'wb') routeAt = performance.now() - t0;
+          if (trafficAt === undefined && routeAt !== undefined && marked()) trafficAt = performance.now() - t0;
+          await sleep(5);
+        }
+        toRoute.push(routeAt);
+        toTraffic.push(trafficAt);
+        await sleep(300 + Math.random() * 500); // heal at a random phase too
+        const t1 = performance.now();
+        c.heal();
+        await until('default back on wa', () => defaultDev() === 'wa');
+        toBack.push(performance.now() - t1);
       }
-      toRoute.push(routeAt);
-      toTraffic.push(trafficAt);
-      c.heal();
+      rows.push(`| ${method} | ${name} | ${runs} | ${stats(toRoute)} | ${stats(toTraffic)} | ${stats(toBack)} |`);
     }
-    rows.push(`| ${name} | ${runs} | ${stats(toRoute)} | ${stats(toTraffic)} |`);
+    await stop(daemon);
   }
 } finally {
-  if (daemon?.pid) {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
-  }
+  for (const child of children) await stop(child);
   for (const ns of [N, A, B]) spawnSync('ip', ['netns', 'del', ns]);
   rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(`Failover from uplink A to uplink B with the default probe settings (interval 0.5 s, timeout 0.5 s, down 2):
-time from the cut to table 1's default on B, and to the first marked ping answered through B (polled every 5 ms).
-${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}.
+const load = loadavg()
+  .map((x) => x.toFixed(2))
+  .join(' ');
+// On a shared machine the daemon waits for a CPU too: say so next to the figures rather than leave them unexplained.
+const busy = (loadavg()[0] ?? 0) > cpus().length ? ' (a loaded machine: the figures include waiting for a CPU)' : ' (an idle machine)';
+console.log(`Failover from uplink A to uplink B with the default probe settings (interval 0.5 s, timeout 0.5 s, down 2, up 3):
+time from the cut to table 1's default on B, and to the first marked ping answered through B (polled every 5 ms); then
+time from the end of the cut to the default back on A. Probes: ping (ICMP echo to a track address) or dns (a TXT query
+to NSD on the WAN router, track_method 'dns'). The cut and the heal fall at a random phase of the probe interval.
+${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load} at the end${busy}.
 
-| cut | runs | to default on B, median ms | max ms | to traffic on B, median ms | max ms |
-|---|---|---|---|---|---|
+| probes | cut | runs | to default on B, median ms | max ms | to traffic on B, median ms | max ms | back on A after the heal, median ms | max ms |
+|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 \`node packages/uplinks/bench/run.mjs${quick ? ' --quick' : ''}\``);

@@ -102,13 +102,21 @@ function flush(confdir: string, statusFile: string, log: (line: string) => void)
   }
 }
 
+/**
+ * A log line with its wall-clock time (ISO 8601, ms): failover and recovery are judged to the interval, and
+ * stderr through procd/logd only carries second resolution. The tag stays first, as syslog readers expect.
+ */
+export function logLine(line: string, now = new Date()): string {
+  return `meshwan-uplinks: ${now.toISOString()} ${line}\n`;
+}
+
 export async function runUplinksCli(args: readonly string[]): Promise<number> {
   const o = parseArgs(args);
   if (typeof o === 'string') {
     process.stderr.write(`meshwan-uplinks: ${o}\n${usage}\n`);
     return 2;
   }
-  const log = (line: string) => process.stderr.write(`meshwan-uplinks: ${line}\n`);
+  const log = (line: string) => process.stderr.write(logLine(line));
   try {
     if (o.command === 'status') {
       let text: string;

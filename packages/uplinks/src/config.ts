@@ -8,6 +8,7 @@
  */
 import { Uci, UciError } from '@meshwan/uci';
 import type { Family } from './chooser.js';
+import { checkQueryName, DNS_TYPES } from './dnswire.js';
 import { UplinksConfigError } from './errors.js';
 
 export const CONFIG_PACKAGE = 'meshwan-uplinks';
@@ -19,8 +20,13 @@ export interface UplinkConfig {
   readonly family: Family;
   /** undefined: learned from a default route on the device (netifd's), else a device-only route */
   readonly gateway: string | undefined;
-  /** probe targets; empty means the gateway itself */
+  /** 'ping' (ICMP echo) or 'dns' (a query to the uplink's DNS server; mwan3 has no such method) */
+  readonly trackMethod: TrackMethod;
+  /** probe targets; empty means the gateway (ping) or the uplink's DNS servers (dns) */
   readonly trackIps: readonly string[];
+  /** what a DNS probe asks (track_dns_name, track_dns_type) */
+  readonly dnsName: string;
+  readonly dnsType: number;
   readonly reliability: number;
   readonly count: number;
   readonly timeoutMs: number;
@@ -31,6 +37,8 @@ export interface UplinkConfig {
   readonly weight: number;
   readonly dnsServers: readonly string[];
 }
+
+export type TrackMethod = 'ping' | 'dns';
 
 export interface GlobalsConfig {
   /** WAN table; undefined = site.ini wan.table */
@@ -138,9 +146,17 @@ function readUplink(file: string, s: SectionLike, member: SectionLike | undefine
     return ip;
   };
   const gateway = r.str('gateway');
-  // mwan3 also knows arping, httping and nping; only ping is implemented, and a silently ignored method would lie.
+  // mwan3 also knows arping, httping and nping; those are not implemented, and a silently ignored method would lie.
   const method = r.str('track_method') ?? 'ping';
-  if (method !== 'ping') r.fail('track_method', `only ping is supported, got "${method}"`);
+  if (method !== 'ping' && method !== 'dns') r.fail('track_method', `expected ping or dns, got "${method}"`);
+  const dnsName = r.str('track_dns_name') ?? '.';
+  const badName = checkQueryName(dnsName);
+  if (badName !== undefined) r.fail('track_dns_name', `${badName}, got "${dnsName}"`);
+  const typeText = (r.str('track_dns_type') ?? 'NS').toUpperCase();
+  const dnsType = DNS_TYPES[typeText] ?? (/^\d+$/.test(typeText) ? Number(typeText) : Number.NaN);
+  if (!(dnsType >= 1 && dnsType <= 65535)) {
+    r.fail('track_dns_type', `expected ${Object.keys(DNS_TYPES).join(', ')} or a number 1..65535, got "${typeText}"`);
+  }
   const m = member ? new Reader(file, member) : undefined;
   const metric = m?.int('metric', Number.NaN, 1, 256) ?? Number.NaN;
   const weight = m?.int('weight', Number.NaN, 1, 256) ?? Number.NaN;
@@ -150,7 +166,10 @@ function readUplink(file: string, s: SectionLike, member: SectionLike | undefine
     device,
     family,
     gateway: gateway === undefined ? undefined : checkIp('gateway', gateway),
+    trackMethod: method,
     trackIps: r.list('track_ip').map((ip) => checkIp('track_ip', ip)),
+    dnsName,
+    dnsType,
     reliability: r.int('reliability', 1, 1, 100),
     count: r.int('count', 1, 1, 10),
     timeoutMs: r.seconds('timeout', 500),

@@ -5,12 +5,15 @@
 import type { Link, Netlink, Route } from '@meshwan/netlink';
 import { type Choice, choose, type Family } from './chooser.js';
 import { probeMark, type UplinkConfig, type UplinksConfig } from './config.js';
+import type { DnsAssignment } from './desired.js';
 import { type DesiredInput, desiredState, type UplinkRuntime } from './desired.js';
 import { assignDns, readResolv } from './dns.js';
+import { type DnsProbeRequest, runDnsProbe } from './dnsprobe.js';
 import { applyCarrier, applyProbe, applyRestored, type Health, initialHealth, roundOk } from './health.js';
 import { type ApplyResult, applyDesired, describeRoute } from './kernel.js';
 import { type LastGoodMember, readLastGood, sameMembers, writeLastGood } from './lastgood.js';
-import { type ProbeResult, runProbe } from './probe.js';
+import { type ProbeRequest, type ProbeResult, runProbe } from './probe.js';
+import { RoundSequencer } from './rounds.js';
 
 export type GatewaySource = 'config' | 'route' | 'restored';
 
@@ -53,6 +56,21 @@ export interface EngineOptions {
   /** where the last-good default is kept; default config.globals.stateFile */
   readonly stateFile?: string;
   readonly log?: (line: string) => void;
+  /** how probes are sent; tests inject a driver to force an order of completion */
+  readonly probers?: Partial<Probers>;
+}
+
+/** The two probe methods (track_method): ping through the uplink, or a DNS query to its server through it. */
+export interface Probers {
+  ping(req: ProbeRequest): Promise<ProbeResult>;
+  dns(req: DnsProbeRequest): Promise<ProbeResult>;
+}
+
+/** One finished probe round of an uplink, waiting for its turn (rounds are applied in the order they were sent). */
+interface Round {
+  readonly results: ProbeResult[];
+  readonly ok: boolean;
+  readonly detail: string;
 }
 
 const RT_TABLE_MAIN = 254;
@@ -62,6 +80,9 @@ export class Engine {
   private readonly probes = new Map<string, ProbeResult[]>();
   private readonly gateways = new Map<string, { gateway: string; source: GatewaySource }>();
   private readonly restored = new Map<string, string>();
+  private readonly rounds = new Map<string, RoundSequencer<Round>>();
+  private readonly probers: Probers;
+  private dns: DnsAssignment[] = [];
   private links: Link[] = [];
   private choices: Choice[] = [];
   private routes: string[] = [];
@@ -74,7 +95,14 @@ export class Engine {
     private readonly opts: EngineOptions,
   ) {
     this.stateFile = opts.stateFile ?? opts.config.globals.stateFile;
-    for (const u of opts.config.uplinks) this.health.set(u.name, initialHealth());
+    for (const u of opts.config.uplinks) {
+      this.health.set(u.name, initialHealth());
+      this.rounds.set(u.name, new RoundSequencer<Round>());
+    }
+    this.probers = {
+      ping: opts.probers?.ping ?? ((req) => runProbe(req, opts.ping)),
+      dns: opts.probers?.dns ?? runDnsProbe,
+    };
   }
 
   private get uplinks(): readonly UplinkConfig[] {
@@ -92,6 +120,7 @@ export class Engine {
   /** Re-reads links (carrier) and learns gateways from default routes others put on each device. */
   refresh(): void {
     this.links = this.nl.listLinks();
+    this.dns = assignDns(this.uplinks, readResolv(this.opts.config.globals.resolvFile));
     for (const u of this.uplinks) {
       const l = this.link(u);
       const before = this.healthOf(u);
@@ -127,30 +156,76 @@ export class Engine {
     return this.health.get(u.name) ?? initialHealth();
   }
 
-  /** One probe round of one uplink; returns true when its health state changed. */
+  /**
+   * One probe round of one uplink; returns true when its health state changed. Rounds may overlap (the daemon
+   * keeps up to two in flight) and are applied in the order they were sent, not the order they finished: a late
+   * loss of an older round is applied before a newer round's answer, never after it.
+   */
   async probe(u: UplinkConfig, hysteresis = true): Promise<boolean> {
-    const index = this.uplinks.indexOf(u);
+    const rounds = this.rounds.get(u.name) ?? new RoundSequencer<Round>();
+    this.rounds.set(u.name, rounds);
+    const seq = rounds.start();
+    let round: Round;
+    try {
+      round = await this.probeRound(u);
+    } catch (err: unknown) {
+      // A probe that could not start gives no verdict, but must not hold back the rounds sent after it.
+      this.applyRounds(u, rounds.finish(seq, undefined), hysteresis);
+      throw err;
+    }
+    return this.applyRounds(u, rounds.finish(seq, round), hysteresis);
+  }
+
+  /** Who a round asks: track_ip, else the gateway (ping) or the uplink's DNS servers from uci and resolv (dns). */
+  probeTargets(u: UplinkConfig): string[] {
+    if (u.trackIps.length > 0) return [...u.trackIps];
+    if (u.trackMethod === 'dns') {
+      const v6 = u.family === 'inet6';
+      return this.dns.filter((d) => d.uplink === u.name && d.server.includes(':') === v6).map((d) => d.server);
+    }
     const gw = this.gateways.get(u.name)?.gateway;
-    const targets = u.trackIps.length > 0 ? u.trackIps : gw !== undefined ? [gw] : [];
+    return gw !== undefined ? [gw] : [];
+  }
+
+  private async probeRound(u: UplinkConfig): Promise<Round> {
+    const index = this.uplinks.indexOf(u);
+    const targets = this.probeTargets(u);
     const { mark } = probeMark(this.opts.config.globals, index);
+    const base = { uplink: u.name, family: u.family, mark, timeoutMs: u.timeoutMs, count: u.count };
+    const deviceUp = this.link(u)?.adminUp === true;
     const results = await Promise.all(
-      targets.map((target) =>
-        runProbe(
-          { uplink: u.name, family: u.family, device: u.device, target, mark, timeoutMs: u.timeoutMs, count: u.count },
-          this.opts.ping,
-        ),
-      ),
+      targets.map((target) => {
+        if (u.trackMethod === 'ping') return this.probers.ping({ ...base, device: u.device, target });
+        // Without its device the probe table has no route and a marked query would fall through to the next rule.
+        if (!deviceUp) return Promise.resolve({ target, ok: false, rttMs: undefined, detail: `not sent: ${u.device} is down` });
+        return this.probers.dns({ ...base, target, name: u.dnsName, qtype: u.dnsType });
+      }),
     );
-    this.probes.set(u.name, results);
     const answered = results.filter((r) => r.ok).length;
     const ok = roundOk(answered, targets.length, u.reliability);
-    const detail = targets.length === 0 ? 'no probe target: set track_ip or gateway' : `${answered}/${targets.length} answered`;
-    const before = this.healthOf(u);
+    const detail =
+      targets.length > 0
+        ? `${answered}/${targets.length} answered`
+        : u.trackMethod === 'dns'
+          ? `no DNS server to probe: set track_ip or dns_server, or list one under "# Interface ${u.name}" in ${this.opts.config.globals.resolvFile}`
+          : 'no probe target: set track_ip or gateway';
+    return { results, ok, detail };
+  }
+
+  private applyRounds(u: UplinkConfig, due: readonly Round[], hysteresis: boolean): boolean {
     const rules = hysteresis ? { up: u.up, down: u.down } : { up: 1, down: 1 };
-    const after = applyProbe(before, ok, rules, detail);
-    this.health.set(u.name, after);
-    if (after.state !== before.state) this.log(`${u.name}: ${after.reason}`);
-    return after.state !== before.state;
+    let changed = false;
+    for (const round of due) {
+      this.probes.set(u.name, round.results);
+      const before = this.healthOf(u);
+      const after = applyProbe(before, round.ok, rules, round.detail);
+      this.health.set(u.name, after);
+      if (after.state !== before.state) {
+        changed = true;
+        this.log(`${u.name}: ${after.reason}`);
+      }
+    }
+    return changed;
   }
 
   /** Computes and applies the desired state; persists the last-good default when it changed. */
@@ -172,7 +247,7 @@ export class Engine {
       table: this.opts.table,
       uplinks: runtime,
       choices: this.choices,
-      dns: assignDns(this.uplinks, readResolv(this.opts.config.globals.resolvFile)),
+      dns: this.dns,
     };
     const desired = desiredState(input);
     const ready = this.ready();

@@ -14,6 +14,7 @@ export {
   probeMark,
   RTPROT_UPLINKS,
   type SectionLike,
+  type TrackMethod,
   type UplinkConfig,
   type UplinksConfig,
 } from './config.js';
@@ -28,7 +29,9 @@ export {
   type WantedRule,
 } from './desired.js';
 export { assignDns, parseResolv } from './dns.js';
-export { Engine, type EngineOptions, learnGateway, type RestoreReport, type Status, type UplinkStatus } from './engine.js';
+export { type DnsProbeRequest, runDnsProbe } from './dnsprobe.js';
+export { checkQueryName, DNS_TYPES, encodeQuery, type Judgement, judgeAnswer } from './dnswire.js';
+export { Engine, type EngineOptions, learnGateway, type Probers, type RestoreReport, type Status, type UplinkStatus } from './engine.js';
 export { ProbeError, StateFileError, UplinksConfigError } from './errors.js';
 export { type Freshness, judgeStatusFile, pidAlive, STALE_INTERVALS, STALE_MIN_MS } from './freshness.js';
 export {
@@ -45,3 +48,4 @@ export { type ApplyResult, applyDesired, describeRoute } from './kernel.js';
 export { decodeLastGood, type LastGood, type LastGoodMember, readLastGood, writeFileAtomic, writeLastGood } from './lastgood.js';
 export { type ProbeRequest, type ProbeResult, parsePingOutput, probeCommand, runProbe } from './probe.js';
 export { renderStatus, type StatusFile, type StatusWriter, statusWriter } from './render.js';
+export { RoundSequencer } from './rounds.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { renderStatus, runUplinksCli } from '../src/cli.js';
+import { logLine, renderStatus, runUplinksCli } from '../src/cli.js';
 import { parseConfig } from '../src/config.js';
 import { judgeStatusFile, pidAlive } from '../src/freshness.js';
 import { initialHealth } from '../src/health.js';
@@ -151,4 +151,8 @@ t.test('statusWriter: pid, command and the shortest enabled interval; renderStat
     /updated T by meshwan-uplinks daemon \(pid 42\)/,
   );
   t.match(renderStatus(s), /updated T\n$/);
+});
+
+t.test('log lines carry their time in ISO 8601 with milliseconds, after the tag', async (t) => {
+  t.equal(logLine('wana: down', new Date(Date.UTC(2026, 11, 7, 13, 0, 0, 42))), 'meshwan-uplinks: 2026-12-07T13:00:00.042Z wana: down\n');
 });

@@ -72,6 +72,23 @@ t.test('reads mwan3-style sections through @meshwan/uci', async (t) => {
   t.same(loadConfig(join(dir, 'missing')).uplinks, [], 'no config file: no uplinks');
 });
 
+t.test('track_method dns: name and type to ask, ping by default', async (t) => {
+  const c = parseConfig([
+    { name: 'p', type: 'interface', options: { device: 'eth1' } },
+    { name: 'd', type: 'interface', options: { device: 'eth2', track_method: 'dns' } },
+    {
+      name: 'q',
+      type: 'interface',
+      options: { device: 'eth3', track_method: 'dns', track_dns_name: 'vpn.example.org', track_dns_type: 'aaaa' },
+    },
+    { name: 'n', type: 'interface', options: { device: 'eth4', track_method: 'dns', track_dns_type: '65' } },
+  ]);
+  t.match(c.uplinks[0], { trackMethod: 'ping', dnsName: '.', dnsType: 2 });
+  t.match(c.uplinks[1], { trackMethod: 'dns', dnsName: '.', dnsType: 2 });
+  t.match(c.uplinks[2], { trackMethod: 'dns', dnsName: 'vpn.example.org', dnsType: 28 });
+  t.match(c.uplinks[3], { dnsType: 65 });
+});
+
 t.test('probe marks stay inside probe_mask', async (t) => {
   const c = parseConfig([]);
   t.same(probeMark(c.globals, 0), { mark: 0x100, mask: 0xff00 });
@@ -85,7 +102,20 @@ const bad: [string, Record<string, string | string[]>, RegExp][] = [
   ['gateway family', { device: 'eth1', gateway: '192.0.2.1' }, /wan\.gateway: expected an ipv6 address, got "192\.0\.2\.1"/],
   ['interval', { device: 'eth1', interval: 'soon' }, /wan\.interval: expected seconds/],
   ['enabled', { device: 'eth1', enabled: 'maybe' }, /wan\.enabled: expected a boolean/],
-  ['track_method', { device: 'eth1', track_method: 'httping' }, /wan\.track_method: only ping is supported, got "httping"/],
+  ['track_method', { device: 'eth1', track_method: 'httping' }, /wan\.track_method: expected ping or dns, got "httping"/],
+  [
+    'track_dns_type',
+    { device: 'eth1', track_dns_type: 'AXFR' },
+    /wan\.track_dns_type: expected A, NS, .* or a number 1\.\.65535, got "AXFR"/,
+  ],
+  ['track_dns_type 0', { device: 'eth1', track_dns_type: '0' }, /wan\.track_dns_type: .* got "0"/],
+  [
+    'track_dns_name',
+    { device: 'eth1', track_dns_name: 'a..b' },
+    /wan\.track_dns_name: expected labels of 1\.\.63 characters, got "a\.\.b"/,
+  ],
+  ['track_dns_name spaces', { device: 'eth1', track_dns_name: 'a b' }, /wan\.track_dns_name: expected printable ASCII/],
+  ['track_dns_name length', { device: 'eth1', track_dns_name: `${'a.'.repeat(130)}b` }, /wan\.track_dns_name: longer than 253/],
   ['list where one value', { device: ['eth1', 'eth2'] }, /wan\.device: expected a single value/],
 ];
 for (const [what, options, re] of bad) {

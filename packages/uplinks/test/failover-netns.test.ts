@@ -50,7 +50,7 @@ t.test('the table-1 default follows the healthy uplink: link down, silent drop, 
   t.equal(topo.node.try('ping', '-6', '-n', '-c1', '-W2', '-m', '1', '2001:db8:ee::1').status, 0, 'marked traffic flows');
   // The netifd hotplug hook's poke (SIGUSR1 through procd) makes it resync at once and changes nothing here.
   daemon.kill('SIGUSR1');
-  await waitFor('the poke to be logged', () => stderr.includes('meshwan-uplinks: poked: resync'));
+  await waitFor('the poke to be logged', () => /meshwan-uplinks: \d{4}-\d\d-\d\dT[\d:.]+Z poked: resync/.test(stderr));
   t.same(defaultDevices(topo.node), ['wa'], 'a poke in a steady state changes nothing');
 
   // (1) link down at router A: carrier loss on wa.

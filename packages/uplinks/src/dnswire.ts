@@ -1,0 +1,67 @@
+/**
+ * The DNS probe's wire part (pure): the query it sends and the judgement of a reply. Decoding is wan-dns's
+ * (walkMessage, sameQuestion), so a reply is read exactly as the forwarder reads it.
+ */
+import { RCODE_NOERROR, RCODE_NXDOMAIN, sameQuestion, walkMessage } from '@meshwan/wan-dns';
+
+/** QTYPE mnemonics the config accepts besides a number (RFC 1035 §3.2.2, RFC 3596). */
+export const DNS_TYPES: Readonly<Record<string, number>> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28 };
+
+const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+const FLAG_QR = 0x8000;
+const FLAG_RD = 0x0100;
+const CLASS_IN = 1;
+
+/** Why a name cannot be asked, or undefined when it can (labels 1..63 bytes, whole name at most 253). Pure. */
+export function checkQueryName(name: string): string | undefined {
+  if (name === '.') return undefined;
+  const labels = name.replace(/\.$/, '').split('.');
+  if (name.length > 254) return 'longer than 253 characters';
+  if (!/^[\x21-\x7e]+$/.test(name)) return 'expected printable ASCII without spaces';
+  if (labels.some((l) => l.length === 0 || l.length > 63)) return 'expected labels of 1..63 characters';
+  return undefined;
+}
+
+/** A recursive query (RD) for `name`/`qtype` class IN with `id`. Pure; the name must pass checkQueryName. */
+export function encodeQuery(id: number, name: string, qtype: number): Buffer {
+  const labels = name === '.' ? [] : name.replace(/\.$/, '').split('.');
+  const nameBytes = labels.reduce((n, l) => n + 1 + Buffer.byteLength(l, 'latin1'), 1);
+  const out = Buffer.alloc(12 + nameBytes + 4);
+  out.writeUInt16BE(id, 0);
+  out.writeUInt16BE(FLAG_RD, 2);
+  out.writeUInt16BE(1, 4);
+  let pos = 12;
+  for (const l of labels) {
+    out[pos++] = l.length;
+    pos += out.write(l, pos, 'latin1');
+  }
+  out[pos++] = 0;
+  out.writeUInt16BE(qtype, pos);
+  out.writeUInt16BE(CLASS_IN, pos + 2);
+  return out;
+}
+
+/** What a datagram says about our query: not ours (ignored), or a verdict with its RCODE's name. */
+export type Judgement =
+  | { readonly ours: false; readonly why: string }
+  | { readonly ours: true; readonly ok: boolean; readonly rcode: string };
+
+/**
+ * Judges `answer` against `query` (pure): ours only when it is a reply (QR) with the same ID and the same
+ * question; then NOERROR and NXDOMAIN are good (the server resolves), every other RCODE is bad.
+ */
+export function judgeAnswer(query: Buffer, answer: Uint8Array): Judgement {
+  let info: ReturnType<typeof walkMessage>;
+  try {
+    info = walkMessage(answer, answer.length, false);
+  } catch (err: unknown) {
+    return { ours: false, why: err instanceof Error ? err.message : String(err) };
+  }
+  if ((info.flags & FLAG_QR) === 0) return { ours: false, why: 'not a reply (QR clear)' };
+  if (info.id !== query.readUInt16BE(0)) return { ours: false, why: `ID ${info.id} is not the query's` };
+  if (info.qdcount !== 1 || !sameQuestion(query, query.length, answer, info.questionEnd)) {
+    return { ours: false, why: 'the question differs from the query' };
+  }
+  const rcode = RCODE_NAMES[info.rcode] ?? `RCODE ${info.rcode}`;
+  return { ours: true, ok: info.rcode === RCODE_NOERROR || info.rcode === RCODE_NXDOMAIN, rcode };
+}
