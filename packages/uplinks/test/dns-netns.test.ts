@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';

@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 import { createSocket, type Socket } from 'node:dgram';
 import { errorAnswer, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_REFUSED, RCODE_SERVFAIL, walkMessage } from '@meshwan/wan-dns';
 import t from 'tap';

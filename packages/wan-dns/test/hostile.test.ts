@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * Issue #17, "hostile DNS", on loopback in this process: clients that randomise the case of their names (DNS
  * 0x20), a flood of idle TCP connections from one and from several addresses, and an upstream path on which
