@@ -183,7 +183,7 @@ export function deriveDesired(config: NetworkConfig, split: SplitParams, observe
       const target = wanRouteTarget(route, link, table, uplinks);
       if (target === undefined) continue;
       unwantedRoutes.push(route);
-      // expiresSeconds rides along for when @meshwan/netlink can send RTA_EXPIRES (README "Not done").
+      // expiresSeconds rides along: the moved route gets the time the RA route had left (toRouteRequest).
       routes.push({ ...route, table: target });
     }
   }

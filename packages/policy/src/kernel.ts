@@ -134,6 +134,8 @@ export function toRouteRequest(route: Route): RouteRequest {
   if (route.gateway !== undefined) req.gateway = route.gateway;
   if (route.src) req.from = formatPrefix(route.src);
   if (route.prefsrc !== undefined) req.prefsrc = route.prefsrc;
+  // An RA route moved out of main keeps its remaining lifetime (RTA_EXPIRES), or it would outlive the router.
+  if (route.expiresSeconds !== undefined && route.family === 6) req.expiresSeconds = route.expiresSeconds;
   return req;
 }
 
@@ -146,6 +148,8 @@ export function describeStep(step: Step): string {
       return `delete rule ${formatRule(step.rule)}`;
     case 'addRoute':
       return `add route ${formatRoute(step.route)}`;
+    case 'refreshRoute':
+      return `refresh route ${formatRoute(step.route)} expires ${step.route.expiresSeconds ?? 'never'}s`;
     case 'deleteRoute':
       return `delete route ${formatRoute(step.route)}`;
   }
@@ -167,13 +171,17 @@ export function runStep(nl: Netlink, step: Step): void {
       case 'addRoute':
         nl.addRoute(toRouteRequest(step.route));
         return;
+      case 'refreshRoute':
+        // `ip route prepend`: the kernel sets the expiry of the route with this nexthop and answers EEXIST
+        nl.prependRoute(toRouteRequest(step.route));
+        return;
       case 'deleteRoute':
         nl.deleteRoute(toRouteRequest(step.route));
         return;
     }
   } catch (err: unknown) {
     if (err instanceof NetlinkError) {
-      if (step.op.startsWith('add') && err.code === 'EEXIST') return;
+      if ((step.op.startsWith('add') || step.op === 'refreshRoute') && err.code === 'EEXIST') return;
       if (step.op.startsWith('delete') && (err.code === 'ENOENT' || err.code === 'ESRCH')) return;
     }
     if (err instanceof ApplyError) throw err;

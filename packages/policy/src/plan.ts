@@ -13,6 +13,8 @@ export type Step =
   | { readonly op: 'addRule'; readonly rule: Rule }
   | { readonly op: 'deleteRule'; readonly rule: Rule }
   | { readonly op: 'addRoute'; readonly route: Route }
+  /** A moved RA route announced again: its copy in table T gets the fresh lifetime (in place, no window). */
+  | { readonly op: 'refreshRoute'; readonly route: Route }
   | { readonly op: 'deleteRoute'; readonly route: Route };
 
 export interface Plan {
@@ -50,6 +52,7 @@ export function planChanges(
   for (const route of desired.routes) {
     if (!actualRouteKeys.has(routeKey(route))) steps.push({ op: 'addRoute', route });
   }
+  steps.push(...refreshSteps(desired.routes, actualRoutes));
   const deleted = new Set<string>();
   for (const route of desired.unwantedRoutes) {
     if (actualRouteKeys.has(routeKey(route))) {
@@ -76,4 +79,24 @@ export function planChanges(
     steps.push({ op: 'deleteRule', rule });
   }
   return { steps };
+}
+
+/**
+ * A moved RA route (expiresSeconds) that the router announced again is back in main with a fresh lifetime while
+ * its copy in table T counts down: without a refresh the copy would expire while the router still announces it.
+ * The copy gets the new lifetime when that is later by more than a second (both values come from one dump; the
+ * second absorbs rounding), or when the copy never expires (moved before expiries were carried).
+ */
+function refreshSteps(desiredRoutes: readonly Route[], actualRoutes: readonly Route[]): Step[] {
+  const moved = desiredRoutes.filter((r) => r.expiresSeconds !== undefined);
+  if (moved.length === 0) return [];
+  const actual = new Map(actualRoutes.map((r) => [routeKey(r), r]));
+  const steps: Step[] = [];
+  for (const route of moved) {
+    const copy = actual.get(routeKey(route));
+    if (copy === undefined) continue;
+    if (copy.expiresSeconds === undefined || (route.expiresSeconds ?? 0) > copy.expiresSeconds + 1)
+      steps.push({ op: 'refreshRoute', route });
+  }
+  return steps;
 }
