@@ -85,7 +85,8 @@ export function planChanges(
  * A moved RA route (expiresSeconds) that the router announced again is back in main with a fresh lifetime while
  * its copy in table T counts down: without a refresh the copy would expire while the router still announces it.
  * The copy gets the new lifetime when that is later by more than a second (both values come from one dump; the
- * second absorbs rounding), or when the copy never expires (moved before expiries were carried).
+ * second absorbs rounding). A copy that never expires (moved before expiries were carried) is left alone: the
+ * kernel refreshes only a route that already expires (fib6_add_rt2node), so the step would repeat on every pass.
  */
 function refreshSteps(desiredRoutes: readonly Route[], actualRoutes: readonly Route[]): Step[] {
   const moved = desiredRoutes.filter((r) => r.expiresSeconds !== undefined);
@@ -94,8 +95,7 @@ function refreshSteps(desiredRoutes: readonly Route[], actualRoutes: readonly Ro
   const steps: Step[] = [];
   for (const route of moved) {
     const copy = actual.get(routeKey(route));
-    if (copy === undefined) continue;
-    if (copy.expiresSeconds === undefined || (route.expiresSeconds ?? 0) > copy.expiresSeconds + 1)
+    if (copy?.expiresSeconds !== undefined && (route.expiresSeconds ?? 0) > copy.expiresSeconds + 1)
       steps.push({ op: 'refreshRoute', route });
   }
   return steps;
