@@ -3,11 +3,13 @@
  * the kernel holds them, kept in step by the Monitor, and answering lookups as the kernel would (lookup.ts).
  */
 import type { Address } from './codec/address.js';
+import { RT_TABLE_LOCAL } from './codec/constants.js';
 import type { Family } from './codec/ip.js';
 import type { Link } from './codec/link.js';
 import type { Route } from './codec/route.js';
 import type { Rule } from './codec/rule.js';
 import { type CompiledRule, compileRules, type LookupOptions, type LookupResult, type LookupState, lookupRoute } from './lookup.js';
+import { addressWords } from './prefix.js';
 import { type Entry, TableIndex } from './table.js';
 
 export type ChangeType = 'new' | 'del';
@@ -96,6 +98,8 @@ export class RouteCache {
   private readonly linkMap = new Map<number, Link>();
   private readonly linkNames = new Map<string, Link>();
   private readonly addressMap = new Map<string, Address>();
+  /** IPv4 addresses configured on links, as words, with how many links have each (the source check of lookup) */
+  private readonly local4 = new Map<number, number>();
   private readonly routeEntries = new Map<string, { entry: Entry; table: TableIndex }>();
   /** base key -> route keys, for replace */
   private readonly routeBases = new Map<string, Set<string>>();
@@ -136,6 +140,8 @@ export class RouteCache {
         const prev = this.addressMap.get(key);
         if (e.type === 'new') this.addressMap.set(key, e.address);
         else this.addressMap.delete(key);
+        if (e.address.family === 'inet' && (e.type === 'new') !== (prev !== undefined))
+          this.countLocal4(e.address.address, e.type === 'new' ? 1 : -1);
         return prev && { type: 'new', kind: 'address', address: prev };
       }
       case 'route': {
@@ -179,6 +185,14 @@ export class RouteCache {
         return prev && { type: 'new', kind: 'rule', rule: prev };
       }
     }
+  }
+
+  private countLocal4(address: string, delta: number): void {
+    const word = addressWords(address)?.[0];
+    if (word === undefined) return;
+    const n = (this.local4.get(word) ?? 0) + delta;
+    if (n > 0) this.local4.set(word, n);
+    else this.local4.delete(word);
   }
 
   /** Everything as events (for a diff against a fresh dump). */
@@ -275,6 +289,8 @@ export class RouteCache {
     },
     linkExists: (name) => this.linkNames.size === 0 || this.linkNames.has(name),
     linkName: (index) => this.linkMap.get(index)?.name,
+    hasLocalAddress4: (word) => this.local4.has(word),
+    localTable4: () => this.tableMap.inet.get(RT_TABLE_LOCAL),
   };
 
   /** Which rule, table and route the kernel would use for `dst` (see lookup.ts). */

@@ -83,6 +83,9 @@ export class Netlink {
   appendRoute(req: RouteRequest): void {
     routes.appendRoute(this.socket, this.routeSpec(req));
   }
+  prependRoute(req: RouteRequest): void {
+    routes.prependRoute(this.socket, this.routeSpec(req));
+  }
   deleteRoute(req: RouteRequest): void {
     routes.deleteRoute(this.socket, this.routeSpec(req));
   }

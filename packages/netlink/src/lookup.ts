@@ -41,6 +41,13 @@ export interface LookupResult {
   route?: Route;
   /** IPv4 with an output interface and no route: the kernel assumes the destination is on that link */
   onLink?: boolean;
+  /**
+   * IPv4 output with a source the kernel refuses before or after the rule walk (ip_route_output_key_hash_rcu):
+   * 'not-local' (ENETUNREACH, no rule is walked: the source is no address of this host), 'invalid' (EINVAL: a
+   * multicast or limited broadcast source, or a loopback source leaving through another device). The verdict
+   * is 'unreachable'.
+   */
+  badSource?: 'not-local' | 'invalid';
 }
 
 export interface LookupState {
@@ -48,6 +55,10 @@ export interface LookupState {
   rules(family: Family): readonly CompiledRule[];
   linkExists(name: string): boolean;
   linkName(index: number): string | undefined;
+  /** whether an IPv4 address (one word) is configured on any link (inet_lookup_ifaddr_rcu) */
+  hasLocalAddress4(word: number): boolean;
+  /** the IPv4 local table (255), for addresses that are local through a route only (127.0.0.0/8 on lo) */
+  localTable4(): TableIndex | undefined;
 }
 
 /**
@@ -306,9 +317,40 @@ const routeErrors = {
   blackhole: 'EINVAL',
 } as const;
 
+/**
+ * __ip_dev_find(): an IPv4 address is local when a link has it, or when the local table's longest match for it is
+ * a `local` route (127.0.0.0/8 on lo answers for every 127.x address).
+ */
+function isLocal4(word: number, state: LookupState): boolean {
+  if (state.hasLocalAddress4(word)) return true;
+  const levels = state.localTable4()?.levels ?? [];
+  for (let li = 0; li < levels.length; li++)
+    for (let e = (levels[li] as Level).get(word, 0, 0, 0); e !== undefined; e = e.next)
+      // fib_table_lookup() with tos 0: the first alias without a tos decides
+      if (!e.tos) return e.route.type === 'local';
+  return false;
+}
+
+/**
+ * ip_route_output_key_hash_rcu() checks a given IPv4 source before the rule walk: a multicast or limited broadcast
+ * source is EINVAL, a source that is not local ENETUNREACH (`ip route get DST from SRC` without `iif` is an
+ * output lookup, so a foreign SRC never reaches the rules; with `iif` it is the input path, not modeled).
+ */
+function refuseSource4(f: Flow, state: LookupState): LookupResult | undefined {
+  const s = f.s0;
+  if (s >>> 28 === 0xe || s === -1) return { family: 'inet', verdict: 'unreachable', code: 'EINVAL', badSource: 'invalid' };
+  if (!isLocal4(s, state)) return { family: 'inet', verdict: 'unreachable', code: 'ENETUNREACH', badSource: 'not-local' };
+  return undefined;
+}
+
 export function lookupRoute(dst: string, options: LookupOptions, state: LookupState): LookupResult {
   const family = readFlow(dst, options);
   const f = flow;
+  const output4 = !f.v6 && f.hasSrc && f.iif === 'lo';
+  if (output4) {
+    const refused = refuseSource4(f, state);
+    if (refused) return refused;
+  }
   const rules = state.rules(family);
   let result: LookupResult | undefined;
   for (let i = 0; i < rules.length; i++) {
@@ -351,7 +393,13 @@ export function lookupRoute(dst: string, options: LookupOptions, state: LookupSt
   if (!result) result = { family, verdict: 'unreachable', code: 'ENETUNREACH' };
   if (family === 'inet' && f.oif !== undefined && result.verdict !== 'route') {
     // ip_route_output_key_hash_rcu: "Apparently, routing tables are wrong. Assume, that the destination is on link."
-    return { family, verdict: 'route', onLink: true };
+    result = { family, verdict: 'route', onLink: true };
+  }
+  // __mkroute_output(): a loopback source (127.0.0.0/8) may only leave through a loopback device; a local route
+  // delivers through lo
+  if (output4 && f.s0 >>> 24 === 127 && result.verdict === 'route' && result.route?.type !== 'local') {
+    const dev = result.onLink ? f.oif : result.route?.oif !== undefined ? state.linkName(result.route.oif) : undefined;
+    if (dev !== 'lo') return { family, verdict: 'unreachable', code: 'EINVAL', badSource: 'invalid' };
   }
   return result;
 }

@@ -65,6 +65,7 @@ export function describeRoute(spec: RouteSpec): string {
   if (spec.dev !== undefined) parts.push(`dev ${spec.dev}`);
   if (spec.table !== undefined) parts.push(`table ${tableName(spec.table)}`);
   if (spec.metric !== undefined) parts.push(`metric ${spec.metric}`);
+  if (spec.expiresSeconds !== undefined) parts.push(`expires ${spec.expiresSeconds}`);
   const family = spec.family ?? (spec.dst.includes(':') ? 'inet6' : spec.dst.includes('.') ? 'inet' : '');
   return `${parts.join(' ')}${family ? ` (${family})` : ''}`;
 }
@@ -81,6 +82,15 @@ export function replaceRoute(sock: NetlinkSocket, spec: RouteSpec): void {
 /** `ip route append`: adds another route with the same key (IPv6 ECMP sibling, IPv4 alias). */
 export function appendRoute(sock: NetlinkSocket, spec: RouteSpec): void {
   sock.ack(encodeRoute(RTM_NEWROUTE, NLM_F_CREATE | 0x800, spec, false), 'appendRoute', describeRoute(spec));
+}
+
+/**
+ * `ip route prepend` (NLM_F_CREATE, no NLM_F_EXCL): adds the route, or, for an IPv6 route that exists with the same
+ * nexthop and an expiry, sets that expiry to the request's (fib6_add_rt2node) and answers EEXIST: how an expiring
+ * route is refreshed in place. Another nexthop at the same dst and metric becomes an IPv6 ECMP sibling.
+ */
+export function prependRoute(sock: NetlinkSocket, spec: RouteSpec): void {
+  sock.ack(encodeRoute(RTM_NEWROUTE, NLM_F_CREATE, spec, false), 'prependRoute', describeRoute(spec));
 }
 
 export function deleteRoute(sock: NetlinkSocket, spec: RouteSpec): void {

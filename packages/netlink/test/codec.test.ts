@@ -1,6 +1,6 @@
 import t from 'tap';
 import { decodeAddress, encodeAddress } from '../src/codec/address.js';
-import { RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWRULE } from '../src/codec/constants.js';
+import { RTA_CACHEINFO, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWRULE } from '../src/codec/constants.js';
 import { formatIp, parseIp, parsePrefix } from '../src/codec/ip.js';
 import { decodeLink } from '../src/codec/link.js';
 import { decodeError, decodeHeader, forEachAttribute } from '../src/codec/message.js';
@@ -79,6 +79,28 @@ t.test('requests decode back to what was asked (route, rule, address)', async (t
   ]);
   t.throws(() => encodeRoute(RTM_NEWROUTE, 0, { dst: '192.0.2.0/24', nexthops: [{ weight: 0 }] }, false), RequestError);
   t.throws(() => encodeRoute(RTM_NEWROUTE, 0, { dst: '192.0.2.0/24', protocol: 'nonsense' }, false), RequestError);
+  // RTA_EXPIRES is sent in seconds (as iproute2 `expires N`), IPv6 only; dumps report the expiry in RTA_CACHEINFO
+  const expiring = encodeRoute(RTM_NEWROUTE, 0, { dst: '2001:db8:7::/48', dev: 2, expiresSeconds: 1800 }, false).finish(4);
+  t.equal(decodeRoute(expiring, 0, expiring.length).expiresSeconds, 1800);
+  t.throws(
+    () => encodeRoute(RTM_NEWROUTE, 0, { dst: '192.0.2.0/24', dev: 2, expiresSeconds: 5 }, false),
+    new RequestError('expiresSeconds', '5', 'no expiry on an IPv4 route (the kernel ignores RTA_EXPIRES there)'),
+  );
+  for (const bad of [-1, 1.5, 2 ** 32])
+    t.throws(() => encodeRoute(RTM_NEWROUTE, 0, { dst: '2001:db8:7::/48', expiresSeconds: bad }, false), RequestError, String(bad));
+  const del = encodeRoute(RTM_NEWROUTE, 0, { dst: '192.0.2.0/24', expiresSeconds: 5 }, true).finish(5);
+  t.equal(decodeRoute(del, 0, del.length).expiresSeconds, undefined, 'a delete does not send the expiry');
+  const cacheinfo = (expires: number, length = 32) => {
+    const ci = Buffer.alloc(length);
+    if (length >= 12) ci.writeInt32LE(expires, 8);
+    return encodeRoute(RTM_NEWROUTE, 0, { dst: '2001:db8:7::/48', dev: 2 }, false).attr(RTA_CACHEINFO, ci).finish(6);
+  };
+  const read = (buf: Buffer) => decodeRoute(buf, 0, buf.length).expiresSeconds;
+  t.equal(read(cacheinfo(29_950)), 300, 'rta_expires is clock_t (1/100 s), rounded up');
+  t.equal(read(cacheinfo(1)), 1, 'a live route reads at least 1 s');
+  t.equal(read(cacheinfo(-250)), 0, 'expired, not yet collected');
+  t.equal(read(cacheinfo(0)), undefined, 'no expiry');
+  t.throws(() => read(cacheinfo(0, 8)), DecodeError);
   const rule = encodeRule(
     RTM_NEWRULE,
     0,

@@ -1,6 +1,7 @@
 // tier: root: network namespaces, SO_MARK or firewall rules
 import t from 'tap';
-import { NetlinkError, RequestError } from '../src/index.js';
+import { waitFor } from '../../../test/lib/netns.js';
+import { Monitor, type MonitorEvent, NetlinkError, RequestError } from '../src/index.js';
 import { fixture, skipReason } from './helpers.js';
 
 interface IpRoute {
@@ -162,6 +163,56 @@ t.test('routes: every type, tables above 255, metric, gateway, src, protocol, mu
   t.throws(() => nl.addRoute({ dst: '2001:db8:9::/48', gateway: '192.0.2.1' }), RequestError);
   t.throws(() => nl.addRoute({ dst: '2001:db8:9::/48', dev: 'nosuch' }), { code: 'ENODEV' });
 });
+
+t.test(
+  'routes: an IPv6 route sent with an expiry reads it back, is refreshed by prepend, and the kernel deletes it',
+  { skip: skipReason },
+  async (t) => {
+    const { ns, nl, netnsPath } = fixture(t, 'expire');
+    // expired routes are collected by the fib6 gc timer (every gc_interval, 30 s by default): 1 s in this namespace
+    ns.sysctl('net.ipv6.route.gc_interval', '1');
+    const monitor = Monitor.start({ netns: netnsPath });
+    t.teardown(() => monitor.close());
+    const events: MonitorEvent[] = [];
+    monitor.on((e) => events.push(e));
+    await monitor.ready;
+    nl.addRoute({ dst: '2001:db8:7::/48', gateway: '2001:db8::2', table: 1, expiresSeconds: 600 });
+    nl.addRoute({ dst: '2001:db8:8::/48', gateway: '2001:db8::2', table: 1, expiresSeconds: 3 });
+    const witness = ns.ipJson<(IpRoute & { expires?: number })[]>('-6', 'route', 'show', 'table', '1');
+    const long = nl.listRoutes({ table: 1 }).find((r) => r.dst === '2001:db8:7::');
+    t.ok(long?.expiresSeconds !== undefined && long.expiresSeconds > 590 && long.expiresSeconds <= 600, `expires ${long?.expiresSeconds}`);
+    t.ok((witness.find((r) => r.dst === '2001:db8:7::/48')?.expires ?? 0) > 590, 'ip route shows the same expiry');
+    t.equal(nl.listRoutes({ table: 254 }).find((r) => r.dst === '2001:db8::')?.expiresSeconds, undefined, 'a kernel route has none');
+
+    // `ip route prepend` of the same nexthop sets a new expiry in place; the kernel answers EEXIST
+    t.throws(() => nl.prependRoute({ dst: '2001:db8:7::/48', gateway: '2001:db8::2', table: 1, expiresSeconds: 3000 }), {
+      code: 'EEXIST',
+      op: 'prependRoute',
+      request: '2001:db8:7::/48 via 2001:db8::2 table 1 expires 3000 (inet6)',
+    });
+    const refreshed = nl.listRoutes({ table: 1 }).filter((r) => r.dst === '2001:db8:7::');
+    t.equal(refreshed.length, 1, 'still one route');
+    t.ok((refreshed[0]?.expiresSeconds ?? 0) > 2900, `refreshed to ${refreshed[0]?.expiresSeconds}`);
+
+    await waitFor(
+      'RTM_DELROUTE of the expired route',
+      () => events.some((e) => e.type === 'del' && e.kind === 'route' && e.route.dst === '2001:db8:8::' && e.route.table === 1),
+      120_000,
+    );
+    t.notOk(
+      ns.ipJson<IpRoute[]>('-6', 'route', 'show', 'table', '1').some((r) => r.dst === '2001:db8:8::/48'),
+      'ip route no longer shows it',
+    );
+    t.ok(
+      nl.listRoutes({ table: 1 }).some((r) => r.dst === '2001:db8:7::'),
+      'the refreshed one stays',
+    );
+    t.throws(() => nl.addRoute({ dst: '198.51.100.0/24', dev: 'va', expiresSeconds: 5 }), {
+      name: 'RequestError',
+      field: 'expiresSeconds',
+    });
+  },
+);
 
 t.test('rules: priority, fwmark/mask, from/to, iif/oif, actions, goto, suppress_prefixlength, invert', { skip: skipReason }, async (t) => {
   const { ns, nl } = fixture(t, 'rule');

@@ -228,8 +228,8 @@ export function deriveDesired(
       const target = wanRouteTarget(route, link, table, uplinks);
       if (target === undefined) continue;
       unwantedRoutes.push(route);
-      // Every attribute rides along (onlink, pref, scope; expiresSeconds for when @meshwan/netlink can send
-      // RTA_EXPIRES, README "Not done"): only the table changes.
+      // Every attribute rides along (onlink, pref, scope, and expiresSeconds: the moved route gets the time the RA
+      // route had left, see toRouteRequest): only the table changes.
       const to = { ...route, table: target };
       routes.push(to);
       moves.push({ from: route, to });

@@ -143,6 +143,8 @@ export function toRouteRequest(route: Route): RouteRequest {
   if (route.onlink) req.onlink = true;
   if (route.pref !== undefined) req.pref = route.pref;
   if (route.scope !== undefined) req.scope = route.scope;
+  // An RA route moved out of main keeps its remaining lifetime (RTA_EXPIRES), or it would outlive the router.
+  if (route.expiresSeconds !== undefined && route.family === 6) req.expiresSeconds = route.expiresSeconds;
   return req;
 }
 
@@ -155,6 +157,8 @@ export function describeStep(step: Step): string {
       return `delete rule ${formatRule(step.rule)}`;
     case 'addRoute':
       return `add route ${formatRoute(step.route)}`;
+    case 'refreshRoute':
+      return `refresh route ${formatRoute(step.route)} expires ${step.route.expiresSeconds ?? 'never'}s`;
     case 'deleteRoute':
       return `delete route ${formatRoute(step.route)}`;
   }
@@ -191,6 +195,10 @@ export function runStep(nl: Netlink, step: Step): void {
       case 'addRoute':
         nl.addRoute(toRouteRequest(step.route));
         return;
+      case 'refreshRoute':
+        // `ip route prepend`: the kernel sets the expiry of the route with this nexthop and answers EEXIST
+        nl.prependRoute(toRouteRequest(step.route));
+        return;
       case 'deleteRoute':
         nl.deleteRoute(toRouteRequest(step.route));
         return;
@@ -198,7 +206,8 @@ export function runStep(nl: Netlink, step: Step): void {
   } catch (err: unknown) {
     if (err instanceof NetlinkError) {
       if (step.op === 'addRoute' && err.code === 'EEXIST' && routePresent(nl, step.route)) return;
-      if (step.op === 'addRule' && err.code === 'EEXIST') return;
+      // addRule: the same rule is there. refreshRoute: the kernel answers EEXIST after updating the expiry in place.
+      if ((step.op === 'addRule' || step.op === 'refreshRoute') && err.code === 'EEXIST') return;
       if (step.op.startsWith('delete') && (err.code === 'ENOENT' || err.code === 'ESRCH')) return;
     }
     if (err instanceof ApplyError) throw err;

@@ -86,7 +86,10 @@ export interface Route {
   readonly prefsrc?: string;
   /** RTAX_MTU. */
   readonly mtu?: number;
-  /** RTA_EXPIRES in seconds (IPv6 RA routes), as dumped; @meshwan/netlink cannot send it yet, so a moved route loses it. */
+  /**
+   * Seconds left before the kernel deletes the route (IPv6 RA routes), as dumped; sent again (RTA_EXPIRES) when
+   * the route is moved, so a moved RA route still expires. Not part of routeKey: it counts down.
+   */
   readonly expiresSeconds?: number;
   /**
    * RTNH_F_ONLINK (rtm_flags): the gateway is taken as on the device whatever the table holds. The one nexthop flag

@@ -16,6 +16,8 @@ export type Step =
   | { readonly op: 'addRule'; readonly rule: Rule }
   | { readonly op: 'deleteRule'; readonly rule: Rule }
   | { readonly op: 'addRoute'; readonly route: Route }
+  /** A moved RA route announced again: its copy in table T gets the fresh lifetime (in place, no window). */
+  | { readonly op: 'refreshRoute'; readonly route: Route }
   /** `after`: the add this delete is paired with (a move); the delete is skipped when that add failed. */
   | { readonly op: 'deleteRoute'; readonly route: Route; readonly after?: Route };
 
@@ -54,6 +56,7 @@ export function planChanges(
   const viaGateway = (r: Route) => r.gateway !== undefined || r.nexthops !== undefined;
   const adds = desired.routes.filter((r) => !actualRouteKeys.has(routeKey(r)));
   for (const route of [...adds.filter((r) => !viaGateway(r)), ...adds.filter(viaGateway)]) steps.push({ op: 'addRoute', route });
+  steps.push(...refreshSteps(desired.routes, actualRoutes));
   const targets = new Map(desired.moves.map((m) => [routeKey(m.from), m.to]));
   const deleted = new Set<string>();
   for (const route of desired.unwantedRoutes) {
@@ -85,4 +88,24 @@ export function planChanges(
     steps.push({ op: 'deleteRule', rule });
   }
   return { steps };
+}
+
+/**
+ * A moved RA route (expiresSeconds) that the router announced again is back in main with a fresh lifetime while
+ * its copy in table T counts down: without a refresh the copy would expire while the router still announces it.
+ * The copy gets the new lifetime when that is later by more than a second (both values come from one dump; the
+ * second absorbs rounding). A copy that never expires (moved before expiries were carried) is left alone: the
+ * kernel refreshes only a route that already expires (fib6_add_rt2node), so the step would repeat on every pass.
+ */
+function refreshSteps(desiredRoutes: readonly Route[], actualRoutes: readonly Route[]): Step[] {
+  const moved = desiredRoutes.filter((r) => r.expiresSeconds !== undefined);
+  if (moved.length === 0) return [];
+  const actual = new Map(actualRoutes.map((r) => [routeKey(r), r]));
+  const steps: Step[] = [];
+  for (const route of moved) {
+    const copy = actual.get(routeKey(route));
+    if (copy?.expiresSeconds !== undefined && (route.expiresSeconds ?? 0) > copy.expiresSeconds + 1)
+      steps.push({ op: 'refreshRoute', route });
+  }
+  return steps;
 }

@@ -71,7 +71,11 @@ export interface Route {
   /** rtm_flags (RTNH_F_* of a single nexthop and RTM_F_*) */
   flags: number;
   mark?: number;
-  /** seconds left (RTA_EXPIRES), for expiring IPv6 routes */
+  /**
+   * seconds left before the kernel deletes the route (IPv6 RA routes, or added with `expires`): from
+   * RTA_CACHEINFO's rta_expires (clock_t, USER_HZ 100) rounded up, so a live route reads at least 1 and 0 means
+   * expired but not yet collected; absent when the route does not expire. The kernel reports no RTA_EXPIRES.
+   */
   expiresSeconds?: number;
   unknown: RawAttribute[];
 }
@@ -168,15 +172,21 @@ export function decodeRoute(buf: Buffer, offset: number, end: number): Route {
         r.pref = prefNames[buf[s] ?? 0] ?? 'medium';
         continue;
       case RTA_EXPIRES:
-        r.expiresSeconds = Math.round(readU32Attr(buf, 'RTA_EXPIRES', s, e) / 100); // clock_t at USER_HZ=100
+        // the request form (seconds, what encodeRoute sends): dumps carry the expiry in RTA_CACHEINFO instead
+        r.expiresSeconds = readU32Attr(buf, 'RTA_EXPIRES', s, e);
         continue;
       case RTA_MULTIPATH:
         r.nexthops = decodeNexthops(buf, s, e, alen);
         continue;
-      case RTA_CACHEINFO:
+      case RTA_CACHEINFO: {
         // struct rta_cacheinfo: use counters and timers of this dump only, never sent back; kept out of the
-        // object because 100k copies of it cost ~20 MB in a full dump (RTA_EXPIRES carries the expiry)
+        // object because 100k copies of it cost ~20 MB in a full dump. Only rta_expires (offset 8, int32 clock_t,
+        // negative once past; rtnl_put_cacheinfo) is read: it is the only place the kernel reports an expiry.
+        if (e - s < 12) throw new DecodeError(s, `RTA_CACHEINFO: ${e - s} bytes, expected at least 12`);
+        const ticks = buf.readInt32LE(s + 8);
+        if (ticks !== 0) r.expiresSeconds = ticks > 0 ? Math.ceil(ticks / 100) : 0;
         continue;
+      }
       default:
         r.unknown.push({ type, bytes: copyBytes(buf, s, e) });
     }
@@ -217,6 +227,12 @@ export interface RouteSpec {
   tos?: number;
   onlink?: boolean;
   nexthops?: NexthopSpec[];
+  /**
+   * seconds until the kernel deletes the route (RTA_EXPIRES, `ip -6 route add ... expires N`); 0xffffffff is
+   * forever. IPv6 only: the kernel ignores it on IPv4 routes (they cannot expire), so an IPv4 request with it is
+   * refused rather than installing a route that silently never expires.
+   */
+  expiresSeconds?: number;
 }
 
 export function protocolNumber(p: number | string | undefined, fallback: number): number {
@@ -269,6 +285,15 @@ export function encodeRoute(type: number, flags: number, spec: RouteSpec, isDele
   if (spec.dev !== undefined) w.attrU32(RTA_OIF, spec.dev);
   if (spec.prefsrc !== undefined) w.attr(RTA_PREFSRC, requireIp(spec.prefsrc, 'prefsrc', family));
   if (spec.pref !== undefined) w.attrU8(RTA_PREF, spec.pref === 'high' ? 1 : spec.pref === 'low' ? 3 : 0);
+  // not on a delete: the kernel does not match routes by expiry, and an IPv4 delete need not be refused for it
+  if (spec.expiresSeconds !== undefined && !isDelete) {
+    const x = spec.expiresSeconds;
+    if (family !== 'inet6')
+      throw new RequestError('expiresSeconds', String(x), 'no expiry on an IPv4 route (the kernel ignores RTA_EXPIRES there)');
+    if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) throw new RequestError('expiresSeconds', String(x), 'whole seconds 0..4294967295');
+    // rtm_to_fib6_config(): seconds (addrconf_timeout_fixup with HZ), as iproute2 sends them
+    w.attrU32(RTA_EXPIRES, x);
+  }
   if (spec.nexthops && spec.nexthops.length > 0) {
     w.begin(RTA_MULTIPATH);
     for (const [i, nh] of spec.nexthops.entries()) {
