@@ -37,9 +37,12 @@ export class NftBackend implements Firewall {
     return runTool(inNetns(this.options.netns, ['nft', ...flags, 'list', 'table', 'inet', nftTable]));
   }
 
-  /** No table yet: nft says "No such file or directory"; that is an empty state, not an error. */
+  /**
+   * No table yet: nft says "Error: No such file or directory" over the command it ran; that is an empty state, not
+   * an error. `ip netns exec` says "Cannot open network namespace …: No such file or directory": that one fails.
+   */
   private absentOrFail(result: ToolResult): NftState {
-    if (/No such file or directory/.test(result.stderr)) return { chains: new Map() };
+    if (/^Error: No such file or directory$/m.test(result.stderr)) return { chains: new Map() };
     throw new FirewallError(this.name, result.command, result.code, 0, '', result.stderr);
   }
 
