@@ -1,11 +1,15 @@
 /**
- * meshwan-fw: a small debugging command over the API. Parses arguments, calls the API, prints text or --json,
- * sets the exit code (0 ok / in sync, 1 drift, 2 usage or rule error, 3 firewall tool error).
+ * meshwan-fw: a read-only debugging command over the API. Parses arguments, calls the API, prints text or --json,
+ * sets the exit code (0 ok / in sync, 1 drift, 2 usage or rule error or a refused command, 3 firewall tool error).
+ *
+ * It never writes the firewall. meshwan's rules (`meshwan_*` chains, `table inet meshwan`) are one ruleset with
+ * one owner, policy's `meshwan apply`: every apply() replaces everything meshwan has, so a second writer (the old
+ * `meshwan-fw apply --dns-redirect GID`) silently dropped the conntrack zone, the guard and the connmark rules it
+ * did not know about, and `remove` dropped all of them.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { detectBackend } from './detect.js';
-import { dnsRedirectRuleset } from './dns-redirect.js';
 import { DryRunBackend } from './dry-run.js';
 import { FirewallError, RulesetError } from './errors.js';
 import type { Firewall } from './firewall.js';
@@ -13,17 +17,23 @@ import { IptablesBackend } from './iptables.js';
 import { NftBackend } from './nft.js';
 import type { Ruleset } from './types.js';
 
-export const usage = `usage: meshwan-fw COMMAND [RULESET.json | --dns-redirect GID [--port 54]] [options]
-commands:
-  apply    replace meshwan's rules with the ruleset (repairs drift); prints what changed
+export const usage = `usage: meshwan-fw COMMAND RULESET.json [options]
+commands (none of them changes the firewall):
   status   compare the kernel with the ruleset; exit 1 on drift
-  remove   delete every chain, jump and table meshwan owns
-  print    print the ruleset as the backend's commands (nothing is changed)
+  print    print the ruleset as the backend's commands
+meshwan's rules have one owner: \`meshwan apply\` (--firewall-only for the firewall alone) writes them.
 options:
   --backend auto|iptables|iptables-legacy|iptables-nft|nft   (default auto: see detectBackend)
   --netns NAME      run the tools inside network namespace NAME
-  --dry-run         print the commands instead of running them
   --json            machine-readable output`;
+
+/** Commands that would write meshwan's rules and are refused, with what to run instead. */
+const refused = new Map<string, string>([
+  ['apply', "would replace meshwan's rules, which `meshwan apply` owns: run `meshwan apply --firewall-only`"],
+  ['remove', 'would delete the rules `meshwan apply` owns (DNS zone, redirect, guard, connmark)'],
+]);
+
+const backendNames = ['auto', 'iptables', 'iptables-legacy', 'iptables-nft', 'nft'];
 
 export interface CliIo {
   out(text: string): void;
@@ -32,25 +42,22 @@ export interface CliIo {
 
 const processIo: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
-function pickBackend(name: string, netns: string | undefined, dryRun: boolean, io: CliIo): Firewall {
+function pickBackend(name: string, netns: string | undefined): Firewall {
   const ns = netns === undefined ? {} : { netns };
-  if (dryRun) return new DryRunBackend({ flavor: name === 'nft' ? 'nft' : 'iptables', write: io.out });
   if (name === 'nft') return new NftBackend(ns);
   if (name === 'iptables-legacy' || name === 'iptables-nft')
     return new IptablesBackend({ variant: name === 'iptables-nft' ? 'nft' : 'legacy', ...ns });
-  if (name === 'auto' || name === 'iptables') return detectBackend({ override: name, ...ns });
-  throw new UsageError(`--backend: expected auto, iptables, iptables-legacy, iptables-nft or nft, got ${JSON.stringify(name)}`);
+  return detectBackend({ override: name === 'iptables' ? 'iptables' : 'auto', ...ns });
 }
 
+/** Thrown when the command line is wrong (exit 2, with the usage). */
 class UsageError extends Error {}
 
-function loadRuleset(file: string | undefined, gid: string | undefined, port: string | undefined): Ruleset {
-  if (gid !== undefined) {
-    if (!/^\d+$/.test(gid)) throw new UsageError(`--dns-redirect: expected a numeric gid, got ${JSON.stringify(gid)}`);
-    if (port !== undefined && !/^\d+$/.test(port)) throw new UsageError(`--port: expected a port number, got ${JSON.stringify(port)}`);
-    return dnsRedirectRuleset({ gid: Number(gid), ...(port === undefined ? {} : { port: Number(port) }) });
-  }
-  if (file === undefined) throw new UsageError('expected RULESET.json or --dns-redirect GID');
+/** Thrown when a command would write meshwan's rules, which only `meshwan apply` does (exit 2). */
+class RefusedError extends Error {}
+
+function loadRuleset(file: string | undefined): Ruleset {
+  if (file === undefined) throw new UsageError('expected RULESET.json');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -72,9 +79,6 @@ export async function runFirewallCli(args: readonly string[], io: CliIo = proces
       options: {
         backend: { type: 'string', default: 'auto' },
         netns: { type: 'string' },
-        'dns-redirect': { type: 'string' },
-        port: { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -87,27 +91,21 @@ export async function runFirewallCli(args: readonly string[], io: CliIo = proces
     if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
     const backend = values.backend ?? 'auto';
     const print = (value: unknown, text: string) => io.out(values.json ? `${JSON.stringify(value, null, 2)}\n` : text);
+    const why = command === undefined ? undefined : refused.get(command);
+    if (why !== undefined) throw new RefusedError(`${command}: refused: it ${why}`);
+    if (!backendNames.includes(backend))
+      throw new UsageError(`--backend: expected ${backendNames.join(', ')}, got ${JSON.stringify(backend)}`);
     switch (command) {
       case 'print': {
-        const ruleset = loadRuleset(file, values['dns-redirect'], values.port);
-        const fw = pickBackend(backend, values.netns, true, io);
-        await (fw as DryRunBackend).apply(ruleset);
-        return 0;
-      }
-      case 'apply': {
-        const fw = pickBackend(backend, values.netns, values['dry-run'] ?? false, io);
-        const result = await fw.apply(loadRuleset(file, values['dns-redirect'], values.port));
-        print(
-          result,
-          result.changed
-            ? `${fw.name}: applied; repaired ${result.repaired.map((d) => `${d.kind} ${d.chain}`).join(', ')}\n`
-            : `${fw.name}: already in place\n`,
-        );
+        const ruleset = loadRuleset(file);
+        const flavor = backend === 'nft' ? 'nft' : 'iptables';
+        await new DryRunBackend({ flavor, write: io.out }).apply(ruleset);
         return 0;
       }
       case 'status': {
-        const fw = pickBackend(backend, values.netns, values['dry-run'] ?? false, io);
-        const report = await fw.status(loadRuleset(file, values['dns-redirect'], values.port));
+        const ruleset = loadRuleset(file);
+        const fw = pickBackend(backend, values.netns);
+        const report = await fw.status(ruleset);
         print(
           report,
           report.inSync
@@ -116,18 +114,16 @@ export async function runFirewallCli(args: readonly string[], io: CliIo = proces
         );
         return report.inSync ? 0 : 1;
       }
-      case 'remove': {
-        const fw = pickBackend(backend, values.netns, values['dry-run'] ?? false, io);
-        await fw.remove();
-        print({ removed: true }, `${fw.name}: removed\n`);
-        return 0;
-      }
       default:
         throw new UsageError(command === undefined ? 'expected a command' : `unknown command ${JSON.stringify(command)}`);
     }
   } catch (err: unknown) {
     if (err instanceof RulesetError) {
       io.err(`meshwan-fw: ${err.message.replaceAll('\n', '\nmeshwan-fw: ')}\n`);
+      return 2;
+    }
+    if (err instanceof RefusedError) {
+      io.err(`meshwan-fw: ${err.message}\n`);
       return 2;
     }
     if (err instanceof FirewallError) {

@@ -13,6 +13,7 @@ export { ruleId } from './identity.js';
 export { IptablesBackend, type IptablesOptions } from './iptables.js';
 export { hookChain, ruleCommand, ruleLine } from './iptables-rules.js';
 export { NftBackend } from './nft.js';
-export { nftChain, nftRule, nftScript } from './nft-rules.js';
+export { nftChain } from './nft-chains.js';
+export { nftRule, nftScript } from './nft-rules.js';
 export * from './types.js';
 export { checkRuleset, type ValidateFor, validate } from './validate.js';

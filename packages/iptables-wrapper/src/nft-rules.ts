@@ -2,38 +2,14 @@
  * Pure core of the nft backend: renders a Ruleset as one `nft -f` transaction that replaces `table inet meshwan`,
  * and compares `nft -j list table inet meshwan` with the ruleset. In the inet family one table serves IPv4 and
  * IPv6; every rule starts with `meta nfproto`. Built-in chains become base chains named table_hook (nat_output),
- * custom chains table_name (nat_meshwan_dns), because nft chain names are per table, not per iptables table.
+ * custom chains table_name (nat_meshwan_dns): see nft-chains.ts.
  */
 import { compareChain, type Drift } from './drift.js';
 import { ruleComment, ruleId } from './identity.js';
+import { type BaseChain, baseChain, nftChain, nftTable } from './nft-chains.js';
 import type { NftState } from './nft-state.js';
-import type { BuiltinChain, IdSpec, MarkSpec, Match, Negatable, PortSpec, Rule, Table, Target } from './types.js';
+import type { IdSpec, MarkSpec, Match, Negatable, PortSpec, Rule, Table, Target } from './types.js';
 import { isBuiltinChain, unwrap } from './validate.js';
-
-export const nftTable = 'meshwan';
-
-export interface BaseChain {
-  readonly type: 'nat' | 'filter' | 'route';
-  readonly hook: string;
-  readonly prio: number;
-}
-
-/**
- * Hook priorities as in iptables' tables (NF_IP_PRI_NAT_DST -100, NF_IP_PRI_NAT_SRC 100, NF_IP_PRI_MANGLE -150,
- * NF_IP_PRI_FILTER 0). Numeric, because nft 1.0.6 refuses the name `dstnat` on the output hook.
- */
-export function baseChain(table: Table, builtin: BuiltinChain): BaseChain {
-  const hook = builtin.toLowerCase();
-  // NF_IP_PRI_RAW -300: before conntrack (-200), where a zone must be set.
-  if (table === 'raw') return { type: 'filter', hook, prio: -300 };
-  if (table === 'nat') return { type: 'nat', hook, prio: builtin === 'PREROUTING' || builtin === 'OUTPUT' ? -100 : 100 };
-  if (table === 'mangle') return { type: builtin === 'OUTPUT' ? 'route' : 'filter', hook, prio: -150 };
-  return { type: 'filter', hook, prio: 0 };
-}
-
-export function nftChain(table: Table, chain: string): string {
-  return `${table}_${isBuiltinChain(chain) ? chain.toLowerCase() : chain}`;
-}
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 const range = (spec: PortSpec | IdSpec) => (Array.isArray(spec) ? `${spec[0]}-${spec[1]}` : String(spec));

@@ -3,7 +3,7 @@
  * or from `nft -a list` text where JSON support is not compiled in (OpenWrt's nftables-nojson). Pure.
  */
 import { idFromComment } from './identity.js';
-import type { BaseChain } from './nft-rules.js';
+import type { BaseChain } from './nft-chains.js';
 
 /** What we read back from `nft -j list table inet meshwan`. */
 export interface NftState {

@@ -6,7 +6,8 @@ import type { DriftReport } from './drift.js';
 import { FirewallError } from './errors.js';
 import { failedLine, inNetns, runTool, serialized, type ToolResult } from './exec.js';
 import type { ApplyResult, BackendOptions, Firewall } from './firewall.js';
-import { nftDrift, nftScript, nftTable } from './nft-rules.js';
+import { nftTable } from './nft-chains.js';
+import { nftDrift, nftScript } from './nft-rules.js';
 import { type NftState, parseNftJson, parseNftText } from './nft-state.js';
 import type { Ruleset } from './types.js';
 import { validate } from './validate.js';
@@ -36,9 +37,12 @@ export class NftBackend implements Firewall {
     return runTool(inNetns(this.options.netns, ['nft', ...flags, 'list', 'table', 'inet', nftTable]));
   }
 
-  /** No table yet: nft says "No such file or directory"; that is an empty state, not an error. */
+  /**
+   * No table yet: nft says "Error: No such file or directory" over the command it ran; that is an empty state, not
+   * an error. `ip netns exec` says "Cannot open network namespace …: No such file or directory": that one fails.
+   */
   private absentOrFail(result: ToolResult): NftState {
-    if (/No such file or directory/.test(result.stderr)) return { chains: new Map() };
+    if (/^Error: No such file or directory$/m.test(result.stderr)) return { chains: new Map() };
     throw new FirewallError(this.name, result.command, result.code, 0, '', result.stderr);
   }
 

@@ -26,17 +26,17 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 }
 
 /**
- * The command in its own process, for the cross-process test: bundled with esbuild once, because starting tap's
- * TypeScript loader in a dozen processes on 2 busy cores takes minutes.
+ * An apply through the API in its own process, for the cross-process test: bundled with esbuild once, because
+ * starting tap's TypeScript loader in a dozen processes on 2 busy cores takes minutes.
  */
 let bundle: string | undefined;
-function cliProcess(args: readonly string[]): Promise<number> {
+function applyProcess(args: readonly string[]): Promise<number> {
   if (!bundle) {
-    const dir = mkdtempSync(join(tmpdir(), 'mw-fw-cli-'));
+    const dir = mkdtempSync(join(tmpdir(), 'mw-fw-apply-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    bundle = join(dir, 'meshwan-fw.mjs');
+    bundle = join(dir, 'apply.mjs');
     buildSync({
-      entryPoints: [new URL('./fixtures/cli.ts', import.meta.url).pathname],
+      entryPoints: [new URL('./fixtures/apply.ts', import.meta.url).pathname],
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -51,17 +51,18 @@ function cliProcess(args: readonly string[]): Promise<number> {
   });
 }
 
+const redirect: Ruleset = dnsRedirectRuleset({ gid: 800 });
+
 t.test('usage errors exit 2 and say what was wrong', async (t) => {
   t.match(await cli(), { code: 2, err: /expected a command/ });
   t.match(await cli('bogus'), { code: 2, err: /unknown command "bogus"/ });
-  t.match(await cli('print'), { code: 2, err: /expected RULESET.json or --dns-redirect GID/ });
-  t.match(await cli('print', '--dns-redirect', 'vpn'), { code: 2, err: /--dns-redirect: expected a numeric gid, got "vpn"/ });
-  t.match(await cli('print', '--dns-redirect', '800', '--port', 'x'), { code: 2, err: /--port: expected a port number/ });
+  t.match(await cli('print'), { code: 2, err: /expected RULESET.json/ });
+  t.match(await cli('print', '--dns-redirect', '800'), { code: 2, err: /Unknown option '--dns-redirect'/ }, "the redirect is policy's");
   t.match(await cli('print', '/nonexistent.json'), { code: 2, err: /\/nonexistent.json: cannot read/ });
-  t.match(await cli('apply', '--dns-redirect', '800', '--backend', 'pf'), { code: 2, err: /--backend: expected auto/ });
+  t.match(await cli('status', 'x.json', '--backend', 'pf'), { code: 2, err: /--backend: expected auto, .*got "pf"/ });
   t.match(await cli('print', 'a', 'b'), { code: 2, err: /unexpected argument "b"/ });
   t.match(await cli('print', '--frobnicate'), { code: 2, err: /Unknown option '--frobnicate'/ });
-  t.match(await cli('--help'), { code: 0, out: /^usage: meshwan-fw/ });
+  t.match(await cli('--help'), { code: 0, out: /^usage: meshwan-fw[\s\S]*one owner: `meshwan apply`/ });
   const bad = t.testdir({
     'bad.json': '{"rules": [',
     'invalid.json': JSON.stringify({ rules: [{ family: 'ipv4', table: 'nat', chain: 'X', target: { type: 'ACCEPT' } }] }),
@@ -70,70 +71,56 @@ t.test('usage errors exit 2 and say what was wrong', async (t) => {
   t.match(await cli('print', `${bad}/invalid.json`), { code: 2, err: /meshwan-fw: rules\[0\]\.chain: expected a built-in chain/ });
 });
 
-t.test('print and --dry-run show commands and change nothing', async (t) => {
-  t.match(await cli('print', '--dns-redirect', '800', '--backend', 'nft'), {
+t.test('apply and remove are refused: meshwan apply is the one writer', async (t) => {
+  const dir = t.testdir({ 'redirect.json': JSON.stringify(redirect) });
+  t.match(await cli('apply', `${dir}/redirect.json`), { code: 2, err: /^meshwan-fw: apply: refused: .*`meshwan apply --firewall-only`/ });
+  t.match(await cli('remove', '--backend', 'nft'), { code: 2, err: /^meshwan-fw: remove: refused: .*owns/ });
+  t.match(await cli('apply', '--dry-run'), { code: 2, err: /Unknown option '--dry-run'/ });
+});
+
+t.test('print shows the commands and changes nothing', async (t) => {
+  const dir = t.testdir({ 'redirect.json': JSON.stringify(redirect) });
+  t.match(await cli('print', `${dir}/redirect.json`, '--backend', 'nft'), {
     code: 0,
     out: /^nft -f - <<'EOF'\n[\s\S]*meta skgid 800 udp dport 53 dnat ip to 127.0.0.1:54/,
   });
-  t.match(await cli('print', '--dns-redirect', '800', '--port', '5300'), { code: 0, out: /-j DNAT --to-destination \[::1\]:5300/ });
-  t.match(await cli('apply', '--dns-redirect', '800', '--dry-run'), {
+  t.match(await cli('print', `${dir}/redirect.json`), {
     code: 0,
-    out: /iptables-restore --noflush -w[\s\S]*dry-run: applied/,
+    out: /iptables-restore --noflush -w[\s\S]*-j DNAT --to-destination \[::1\]:54/,
   });
-  t.match(await cli('status', '--dns-redirect', '800', '--dry-run'), { code: 1, out: /missing-chain ipv4 nat meshwan_OUTPUT/ });
-  t.match(await cli('remove', '--dry-run', '--json'), { code: 0, out: /"removed": true/ });
 });
 
 for (const name of ['nft', 'iptables-nft', 'iptables-legacy'] as const) {
-  t.test(`apply, status and remove in a namespace (${name})`, { skip: skipReason }, async (t) => {
+  t.test(`status in a namespace; apply and remove refused, the rules kept (${name})`, { skip: skipReason }, async (t) => {
     const ns = namespace(t, 'cli');
     const c = backendCases.find((b) => b.name === name);
-    t.match(await cli('status', '--dns-redirect', '800', '--backend', name, '--netns', ns.name), { code: 1, out: /missing/ });
-    t.match(await cli('apply', '--dns-redirect', '800', '--backend', name, '--netns', ns.name), {
-      code: 0,
-      out: new RegExp(`^${name}: applied; repaired`),
-    });
-    t.match(await cli('apply', '--dns-redirect', '800', '--backend', name, '--netns', ns.name), {
-      code: 0,
-      out: `${name}: already in place\n`,
-    });
-    t.match(await cli('status', '--dns-redirect', '800', '--backend', name, '--netns', ns.name, '--json'), {
-      code: 0,
-      out: /"inSync": true/,
-    });
-    t.match(c?.ours(ns), /dns-redirect/);
-    const dir = t.testdir({
-      'refused.json': JSON.stringify({
-        rules: [
-          { family: 'ipv4', table: 'nat', chain: 'POSTROUTING', target: { type: 'jump', chain: 'meshwan_bad' } },
-          {
-            family: 'ipv4',
-            table: 'nat',
-            chain: 'meshwan_bad',
-            match: { protocol: 'udp' },
-            target: { type: 'DNAT', address: '192.0.2.1', port: 53 },
-          },
-        ],
-      }),
-    });
-    t.match(await cli('apply', `${dir}/refused.json`, '--backend', name, '--netns', ns.name), {
+    const dir = t.testdir({ 'redirect.json': JSON.stringify(redirect) });
+    const file = `${dir}/redirect.json`;
+    t.match(await cli('status', file, '--backend', name, '--netns', ns.name), { code: 1, out: /missing/ });
+    await c?.make(ns.name).apply(redirect);
+    t.match(await cli('status', file, '--backend', name, '--netns', ns.name), { code: 0, out: `${name}: in sync\n` });
+    t.match(await cli('status', file, '--backend', name, '--netns', ns.name, '--json'), { code: 0, out: /"inSync": true/ });
+    const before = c?.ours(ns);
+    t.match(before, /dns-redirect/);
+    t.match(await cli('apply', file, '--backend', name, '--netns', ns.name), { code: 2 });
+    t.match(await cli('remove', '--backend', name, '--netns', ns.name), { code: 2 });
+    t.equal(c?.ours(ns), before, 'the refused commands changed nothing');
+    t.match(await cli('status', file, '--backend', name, '--netns', `${ns.name}-gone`), {
       code: 3,
-      err: new RegExp(`^meshwan-fw: ${name}: ip netns exec ${ns.name} `),
+      err: new RegExp(`^meshwan-fw: ${name}: ip netns exec ${ns.name}-gone `),
     });
-    t.match(await cli('remove', '--backend', name, '--netns', ns.name), { code: 0, out: `${name}: removed\n` });
-    t.equal(c?.ours(ns), '');
   });
 }
 
 t.test('applies from several processes at once end in one consistent ruleset', { skip: skipReason }, async (t) => {
-  const a: Ruleset = dnsRedirectRuleset({ gid: 800 });
+  const a: Ruleset = redirect;
   const b: Ruleset = dnsRedirectRuleset({ gid: 900, port: 5353 });
   const dir = t.testdir({ 'a.json': JSON.stringify(a), 'b.json': JSON.stringify(b) });
   for (const name of ['iptables-nft', 'iptables-legacy'] as const) {
     const ns = namespace(t, 'cli');
     const c = backendCases.find((x) => x.name === name);
     const codes = await Promise.all(
-      [0, 1, 2, 3, 4, 5].map((i) => cliProcess(['apply', `${dir}/${i % 2 === 0 ? 'a' : 'b'}.json`, '--backend', name, '--netns', ns.name])),
+      [0, 1, 2, 3, 4, 5].map((i) => applyProcess([name.slice('iptables-'.length), ns.name, `${dir}/${i % 2 === 0 ? 'a' : 'b'}.json`])),
     );
     t.same(codes, [0, 0, 0, 0, 0, 0], `${name}: every apply succeeded`);
     const ours = c?.ours(ns) ?? '';
