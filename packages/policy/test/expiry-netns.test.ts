@@ -1,3 +1,4 @@
+// tier: root: network namespaces, SO_MARK or firewall rules
 /**
  * An RA route moved out of main keeps its lifetime (issue #17): the copy in table 1 expires when the router's
  * route would have, and a route announced again refreshes the copy instead of letting it lapse.
