@@ -11,8 +11,6 @@ import { join } from 'node:path';
 import { type Namespace, run, stopProcess, type Teardowns, waitFor } from './netns.js';
 import { type OpenwrtTools, openwrtTools } from './openwrt.js';
 
-export { OpenwrtToolsError, openwrtTools } from './openwrt.js';
-
 /** netifd's and ubusd's start-up and every wait here: generous, the machine is shared and busy. */
 export const NETIFD_DEADLINE_MS = 60_000;
 

@@ -14,10 +14,10 @@ export interface Teardowns {
 }
 
 /** A prefix unique to this process: `mw` + 6 hex chars. Interface names stay under 15 chars when short names are used. */
-export const runPrefix = `mw${randomBytes(3).toString('hex')}`;
+const runPrefix = `mw${randomBytes(3).toString('hex')}`;
 let counter = 0;
 
-export class CommandError extends Error {
+class CommandError extends Error {
   override readonly name = 'CommandError';
   constructor(
     readonly command: readonly string[],

@@ -29,7 +29,7 @@ export interface DhcpServer {
   pid(): number | undefined;
 }
 
-export function dnsmasqArgs(dir: string, o: DhcpServerOptions): string[] {
+function dnsmasqArgs(dir: string, o: DhcpServerOptions): string[] {
   const args = [
     '--keep-in-foreground',
     '--conf-file=/dev/null',

@@ -29,7 +29,7 @@ export interface NsdServer {
 }
 
 /** The zone file text: SOA, NS, and the probe and wildcard records. TTL 0 so no cache anywhere hides a change. */
-export function zoneText(answers: ZoneAnswers): string {
+function zoneText(answers: ZoneAnswers): string {
   return [
     `$ORIGIN ${testZone}.`,
     '$TTL 0',

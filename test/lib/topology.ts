@@ -23,8 +23,8 @@ import { type DhcpServer, startDhcpServer } from './topo-isp.js';
 import { type NsdServer, startNsd, testZone } from './topo-nsd.js';
 import { createWanClient, type WanClient } from './topo-wan.js';
 
-export { type Capture, startCapture } from './topo-capture.js';
-export { testZone, zoneText } from './topo-nsd.js';
+export type { Capture } from './topo-capture.js';
+export { testZone } from './topo-nsd.js';
 export { parseRdisc6 } from './topo-wan.js';
 
 /** Fixed addresses of the topology (documentation and ULA ranges only). */
@@ -77,7 +77,7 @@ export interface DigResult {
   output: string;
 }
 
-export interface DigOptions {
+interface DigOptions {
   type?: string;
   /** Run dig with this real and effective gid and no supplementary groups (setpriv), e.g. the VPN group's 800. */
   gid?: number;

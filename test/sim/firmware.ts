@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The checkout: the first directory up from this module (test/sim/*.ts, or the bundle in out/sim/) with mk/stage.mjs. */
-export const repoRoot = ((): string => {
+const repoRoot = ((): string => {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== '/'; dir = dirname(dir)) {
     if (existsSync(join(dir, 'mk/stage.mjs'))) return dir;
   }
@@ -18,7 +18,7 @@ export const repoRoot = ((): string => {
 })();
 
 /** The parts a simulation step may need, each with what stages it. */
-export const parts = {
+const parts = {
   'upgrade-scripts': 'upgrade-scripts (meshwan-reconfigure, /lib/gluon/upgrade)',
   'wan-dns': 'packages/wan-dns (/usr/lib/meshwan/wan-dns.mjs)',
   policy: 'packages/policy (/usr/lib/meshwan/meshwan.mjs)',
@@ -119,7 +119,7 @@ export function cleanArgv(argv: readonly string[], env: Record<string, string> =
 }
 
 /** Runs a staged command with node (as its /usr/sbin wrapper would), outside any namespace (config work only). */
-export function runStaged(fw: Firmware, command: string, args: readonly string[], input?: string): CommandResult {
+function runStaged(fw: Firmware, command: string, args: readonly string[], input?: string): CommandResult {
   const [cmd = 'env', ...argv] = cleanArgv([process.execPath, fw.bundle(command), ...args]);
   const r = spawnSync(cmd, argv, { encoding: 'utf8', cwd: fw.root, timeout: 60_000, input });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
@@ -129,7 +129,7 @@ export function runStaged(fw: Firmware, command: string, args: readonly string[]
  * `uci` options for the staged root: its config dir and its save dir. libuci keeps staged changes in /tmp/.uci
  * unless told otherwise (-t), and even a batch that commits leaves its emptied delta file there: the host's.
  */
-export function stagedUci(fw: Firmware): string[] {
+function stagedUci(fw: Firmware): string[] {
   return ['-c', join(fw.root, 'etc/config'), '-t', join(fw.root, 'tmp/.uci')];
 }
 
@@ -189,7 +189,7 @@ export function wanTables(fw: Firmware): { table4: number | undefined; table6: n
  * (netifd's ip4table plus `config rule` and `config route` sections naming table 1, which meshwan apply honours).
  * Written with the staged `uci`, like a person at the node's shell.
  */
-export const ipv4SplitBatch = [
+const ipv4SplitBatch = [
   "set network.wan.ip4table='1'",
   'set network.wan4_lookup=rule',
   "set network.wan4_lookup.mark='0x01/0x01'",

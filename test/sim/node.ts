@@ -23,7 +23,7 @@ import {
 } from './firmware.js';
 import { type Service, serviceSpec, startService } from './services.js';
 
-export type Outcome = 'PASS' | 'FAIL';
+type Outcome = 'PASS' | 'FAIL';
 export interface StepResult {
   name: string;
   outcome: Outcome;

@@ -45,7 +45,7 @@ start_service
 `;
 
 /** Parses the shim's output into the first instance's spec. */
-export function parseProcdOutput(name: string, source: string, output: string): ServiceSpec | undefined {
+function parseProcdOutput(name: string, source: string, output: string): ServiceSpec | undefined {
   const spec: ServiceSpec = { name, command: [], env: {}, respawnSeconds: 5, source };
   let opened = false;
   for (const line of output.split('\n')) {
@@ -70,7 +70,7 @@ export function parseProcdOutput(name: string, source: string, output: string): 
  * touches nothing of the host (its `mkdir -p /var/...` lands in the root), and with staged commands
  * (/usr/sbin/X) pointed at wrappers in `simBin` that run the bundles with node.
  */
-export function rootedScript(fw: Firmware, text: string, simBin: string): string {
+function rootedScript(fw: Firmware, text: string, simBin: string): string {
   return text
     .replace(/^#!.*\n/, '')
     .replace(/(^|[\s"'=:(`])(\/(?:usr|etc|var|lib|sbin|bin|tmp)\/[^\s"';)|&]*)/gm, (_m, pre: string, path: string) => {
@@ -108,7 +108,7 @@ export function serviceSpec(fw: Firmware, name: string, fallback: string[]): Ser
  * Maps a firmware argv to one that runs here: a wrapper (/usr/sbin/X, /usr/bin/X) becomes `node ROOT/usr/lib/meshwan/X.mjs`,
  * and absolute paths that exist in the staged root get the root prefixed. `extra` flags are added when absent.
  */
-export function localCommand(fw: Firmware, argv: readonly string[], extra: Record<string, string>): string[] {
+function localCommand(fw: Firmware, argv: readonly string[], extra: Record<string, string>): string[] {
   const [prog = '', ...rest] = argv;
   const name = prog.split('/').pop() ?? prog;
   const head = existsSync(fw.bundle(name)) ? [process.execPath, fw.bundle(name)] : [prog];

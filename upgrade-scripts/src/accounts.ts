@@ -30,7 +30,7 @@ function replaceLine(text: string, lineNumber: number, line: string): string {
 }
 
 /** Names and ids in a passwd or group file. */
-export function usedIds(text: string): Map<number, string> {
+function usedIds(text: string): Map<number, string> {
   const ids = new Map<number, string>();
   for (const e of entries(text)) {
     const id = Number(e.fields[2]);

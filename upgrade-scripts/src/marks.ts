@@ -26,7 +26,7 @@ export function parseMark(text: string): { mark: number; mask: number } | undefi
 }
 
 /** Gluon's spelling: at least two hex digits (`0x01`). */
-export function formatHex(value: number): string {
+function formatHex(value: number): string {
   return `0x${value.toString(16).padStart(2, '0')}`;
 }
 

@@ -20,9 +20,9 @@ export function upgradeNetwork(ctx: Context, store: ConfigStore): void {
 }
 
 /** The forwarder's own user: wan-dns runs unprivileged, keeping only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE. */
-export const wanDnsUser = 'wan-dns';
+const wanDnsUser = 'wan-dns';
 /** Preferred uid/gid (OpenWrt's base-files use 55 for ftp and 453 for dnsmasq; 54 is the port it listens on). */
-export const wanDnsPreferredId = 54;
+const wanDnsPreferredId = 54;
 
 /** 160-meshwan-wan-dns. */
 export function upgradeWanDns(ctx: Context, store: ConfigStore): void {

@@ -7,7 +7,7 @@ import { type Endpoint, formatEndpoint, type Site } from '@meshwan/site';
 import type { Edit, SectionView } from './config.js';
 
 /** Port 53 is left out, so the entry reads as Gluon's (`list server '192.0.2.53'`) and dnsmasq-era tools still parse it. */
-export function serverText(e: Endpoint): string {
+function serverText(e: Endpoint): string {
   return e.port === 53 ? `${e.address}${e.scope === undefined ? '' : `%${e.scope}`}` : formatEndpoint(e);
 }
 

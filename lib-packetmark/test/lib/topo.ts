@@ -17,8 +17,8 @@ export const target4 = '203.0.113.1';
 export const target6 = '2001:db8:7::1';
 /** What each peer's dnsmasq answers for example.test. */
 export const answers = { a: ['192.0.2.65', '2001:db8:a::65'], b: ['192.0.2.66', '2001:db8:b::66'] } as const;
-export const counterNames = ['udp53', 'tcp53', 'udp7000', 'tcp8080'] as const;
-export type Counters = Record<(typeof counterNames)[number], number>;
+const counterNames = ['udp53', 'tcp53', 'udp7000', 'tcp8080'] as const;
+type Counters = Record<(typeof counterNames)[number], number>;
 
 const witness = `table inet witness {
   counter udp53 {}
@@ -114,7 +114,7 @@ export async function buildTopology(t: Teardowns): Promise<Topology> {
 }
 
 /** The witness counters of one peer (packets). */
-export function counters(ns: Namespace): Counters {
+function counters(ns: Namespace): Counters {
   const json = JSON.parse(ns.exec('nft', '-j', 'list', 'counters')) as { nftables: { counter?: { name: string; packets: number } }[] };
   const out: Counters = { udp53: 0, tcp53: 0, udp7000: 0, tcp8080: 0 };
   for (const item of json.nftables) {

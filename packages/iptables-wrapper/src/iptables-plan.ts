@@ -10,14 +10,14 @@ import { hookChain, iptablesChain, quote, ruleArgs } from './iptables-rules.js';
 import type { BuiltinChain, Family, Rule, Table } from './types.js';
 import { isBuiltinChain } from './validate.js';
 
-export interface SavedRule {
+interface SavedRule {
   readonly chain: string;
   /** Tokens after `-A CHAIN`, unquoted. */
   readonly args: readonly string[];
   readonly text: string;
 }
 
-export interface SavedTable {
+interface SavedTable {
   readonly chains: string[];
   readonly rules: SavedRule[];
 }

@@ -111,7 +111,7 @@ function maskedCopy(t: Extract<Target, { type: 'CONNMARK' }>): string[] | undefi
 }
 
 /** A rule as nft statement lines: one, or two per mask bit for a masked CONNMARK save/restore. */
-export function nftRules(rule: Rule): string[] {
+function nftRules(rule: Rule): string[] {
   const matches = matchExprs(rule, rule.match ?? {});
   const comment = `comment "${ruleComment(rule)}"`;
   const targets = (rule.target.type === 'CONNMARK' ? maskedCopy(rule.target) : undefined) ?? [targetExpr(rule, rule.target)];
@@ -129,7 +129,7 @@ interface WantChain {
 }
 
 /** The chains the ruleset needs, in first-use order. */
-export function wantChains(rules: readonly Rule[]): Map<string, WantChain> {
+function wantChains(rules: readonly Rule[]): Map<string, WantChain> {
   const chains = new Map<string, WantChain>();
   const get = (table: Table, chain: string) => {
     const name = nftChain(table, chain);

@@ -36,7 +36,7 @@ const addrTypes: readonly AddrType[] = [
   'PROHIBIT',
 ];
 /** Our own chains: `meshwan_` + lowercase, so they never clash with the hook chains `meshwan_OUTPUT` etc.; 28 = XT_EXTENSION_MAXNAMELEN - 1. */
-export const customChainPattern = /^meshwan_[a-z0-9_]{1,20}$/;
+const customChainPattern = /^meshwan_[a-z0-9_]{1,20}$/;
 const commentPattern = /^[A-Za-z0-9 _.:,/-]{0,100}$/;
 /** IFNAMSIZ - 1 characters, no '/', whitespace or quotes. */
 const interfacePattern = /^[A-Za-z0-9_.:@-]{1,15}\+?$/;

@@ -32,7 +32,7 @@ export function listAddresses(sock: NetlinkSocket, family?: Family): Address[] {
   return out;
 }
 
-export function describeAddress(spec: AddressSpec): string {
+function describeAddress(spec: AddressSpec): string {
   return `${spec.address} dev ${spec.index}`;
 }
 

@@ -27,7 +27,7 @@ export interface Snapshot {
 }
 
 /** Where `ip route replace` replaces: IPv4 (table, dst, tos, metric), IPv6 (table, dst, src, metric). */
-export function routeBaseKey(r: Route): string {
+function routeBaseKey(r: Route): string {
   return `${r.family}|${r.table}|${r.dst}/${r.dstLength}|${r.src ?? ''}/${r.srcLength}|${r.tos}|${r.metric}`;
 }
 

@@ -9,7 +9,7 @@ import type { Rule } from './codec/rule.js';
 export type DevName = (index: number) => string;
 
 const hex = (n: number) => `0x${n.toString(16)}`;
-export const tableName = (id: number): string => tableNames[id] ?? String(id);
+const tableName = (id: number): string => tableNames[id] ?? String(id);
 
 function nexthopFlags(flags: number): string {
   let out = '';

@@ -54,12 +54,12 @@ export function listRoutes(sock: NetlinkSocket, filter: RouteFilter = {}): Route
   return out;
 }
 
-export function tableName(table: number): string {
+function tableName(table: number): string {
   return tableNames[table] ?? String(table);
 }
 
 /** `2001:db8::/32 table 1 (inet6)`: what an error message says was asked. */
-export function describeRoute(spec: RouteSpec): string {
+function describeRoute(spec: RouteSpec): string {
   const parts = [spec.type && spec.type !== 'unicast' ? `${spec.type} ${spec.dst}` : spec.dst];
   if (spec.gateway) parts.push(`via ${spec.gateway}`);
   if (spec.dev !== undefined) parts.push(`dev ${spec.dev}`);

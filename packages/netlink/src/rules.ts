@@ -30,7 +30,7 @@ export function listRules(sock: NetlinkSocket, family?: Family): Rule[] {
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** `fwmark 0x1/0x1 table 1 (inet6)` */
-export function describeRule(spec: RuleSpec): string {
+function describeRule(spec: RuleSpec): string {
   const p: string[] = [];
   if (spec.priority !== undefined) p.push(`priority ${spec.priority}`);
   if (spec.invert) p.push('not');

@@ -19,7 +19,7 @@ export const FORWARD = 0;
 export const THROW = 1;
 export const UNREACHABLE = 2;
 export const PROHIBIT = 3;
-export const BLACKHOLE = 4;
+const BLACKHOLE = 4;
 
 function kindOf(type: string): number {
   switch (type) {

@@ -3,7 +3,7 @@
 import { createNamespace, isRoot, type Namespace, type Teardowns } from '../../../test/lib/netns.js';
 import { Netlink } from '../src/index.js';
 
-export const canRun = isRoot();
+const canRun = isRoot();
 export const skipReason = canRun ? false : 'needs root for network namespaces';
 
 export interface Fixture {

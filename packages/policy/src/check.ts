@@ -29,7 +29,7 @@ export interface CheckReport {
   readonly notes: readonly string[];
 }
 
-export function forwarderFindings(input: CheckInput): { findings: Finding[]; notes: string[] } {
+function forwarderFindings(input: CheckInput): { findings: Finding[]; notes: string[] } {
   const findings: Finding[] = [];
   const notes: string[] = [];
   const { site } = input.ctx;

@@ -12,8 +12,6 @@ import { type NetworkConfig, parseNetwork, parseTableNames, type TableNames } fr
 import type { SplitParams } from './state.js';
 import { sectionsOf } from './uci-input.js';
 
-export { sectionsOf };
-
 import { loadUplinksView, UPLINKS_CONFIG, UPLINKS_STATUS_FILE, type UplinksView } from './uplinks.js';
 
 export interface Paths {

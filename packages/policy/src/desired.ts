@@ -13,10 +13,9 @@ import type { Address, Link, SplitParams } from './state.js';
 import { managedUplink, noUplinks, type UplinksView } from './uplinks.js';
 
 /** netifd iprule.h. */
-export const IPRULE_PRIORITY_ADDR = 10000;
-export const IPRULE_PRIORITY_ADDR_MASK = 20000;
-export const IPRULE_PRIORITY_NW = 90000;
-export const IPRULE_PRIORITY_REJECT = 4200000000;
+const IPRULE_PRIORITY_ADDR = 10000;
+const IPRULE_PRIORITY_ADDR_MASK = 20000;
+const IPRULE_PRIORITY_NW = 90000;
 
 /**
  * The gate: `not fwmark M/M lookup main` then `not fwmark M/M unreachable`, then `fwmark M/M unreachable`.
@@ -49,7 +48,7 @@ export interface Desired {
   readonly gatedFamilies: readonly Family[];
 }
 
-export interface Move {
+interface Move {
   /** The route where it was found (main, or table T for a default parked for an uplink). */
   readonly from: Route;
   /** The same route, every attribute kept, in the table it belongs to. */

@@ -47,7 +47,7 @@ export interface RoutingContext {
  * marked lookup ends in the WAN table, and the rules do not look at main's routes), so main is not probed then:
  * that keeps the walk small on a node with thousands of mesh routes.
  */
-export function probeDestinations(state: KernelState, family: Family, wanTables: ReadonlySet<number> = new Set()): bigint[] {
+function probeDestinations(state: KernelState, family: Family, wanTables: ReadonlySet<number> = new Set()): bigint[] {
   const probes = new Set<bigint>();
   const bits = BigInt(bitsOf(family));
   const wanDefault = state.routes.some((r) => r.family === family && wanTables.has(r.table) && r.dst.len === 0);

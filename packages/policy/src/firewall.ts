@@ -28,7 +28,7 @@ export function wanDevices(network: NetworkConfig): { dev: string; family: 'ipv4
  * before the reroute, net/ipv6/netfilter.c ip6_route_me_harder). A marked socket's packets save their mark
  * first, so that the restore cannot clear it on a connection meshwan never saw come in.
  */
-export function connmarkRules(network: NetworkConfig, site: Site): FwRule[] {
+function connmarkRules(network: NetworkConfig, site: Site): FwRule[] {
   const { mark, mask } = site.wan;
   const rules: FwRule[] = [];
   const devices = wanDevices(network);
@@ -73,7 +73,7 @@ export function connmarkRules(network: NetworkConfig, site: Site): FwRule[] {
 }
 
 /** The conntrack zone of the VPN group's DNS flows (original direction): 54, after the forwarder's port. */
-export const DNS_CONNTRACK_ZONE = 54;
+const DNS_CONNTRACK_ZONE = 54;
 
 /**
  * nat decides once per conntrack entry, and the entry is found by 5-tuple: a group query from the same source port
@@ -82,7 +82,7 @@ export const DNS_CONNTRACK_ZONE = 54;
  * (both seen in the e2e SIGKILL scenario). Putting the group's DNS in its own zone (raw OUTPUT, before conntrack)
  * keeps the two apart; replies are still matched in the default zone (--zone-orig).
  */
-export function dnsZoneRules(gid: number): FwRule[] {
+function dnsZoneRules(gid: number): FwRule[] {
   return (['ipv4', 'ipv6'] as const).flatMap((family) =>
     (['udp', 'tcp'] as const).map(
       (protocol): FwRule => ({
@@ -98,7 +98,7 @@ export function dnsZoneRules(gid: number): FwRule[] {
 }
 
 /** The filter chain that judges the TCP packets to port 53 that conntrack could not place in a live connection. */
-export const DNS_LATE_CHAIN = 'meshwan_dns_late';
+const DNS_LATE_CHAIN = 'meshwan_dns_late';
 
 /** Owner ids an xt_owner range may hold: (uid_t)-1 is no uid, and the kernel refuses a range that contains it. */
 const ANY_OWNER: [number, number] = [0, 0xfffffffe];
@@ -119,7 +119,7 @@ const ANY_OWNER: [number, number] = [0, 0xfffffffe];
  * late packets find its own entry (ESTABLISHED) and still go out; the group's are lost, so the forwarder's side
  * of such a connection waits in LAST-ACK until its FIN retransmits give up.
  */
-export function dnsGuardRules(gid: number, port: number): FwRule[] {
+function dnsGuardRules(gid: number, port: number): FwRule[] {
   if (port === 53) return [];
   return (['ipv4', 'ipv6'] as const).flatMap((family): FwRule[] => [
     ...(['udp', 'tcp'] as const).map(

@@ -31,7 +31,7 @@ function canonical(text: string | undefined): string | undefined {
 
 const knownActions: readonly string[] = ['lookup', 'goto', 'nop', 'blackhole', 'unreachable', 'prohibit'];
 
-export function fromNetlinkRule(r: NlRule): Rule {
+function fromNetlinkRule(r: NlRule): Rule {
   const family = fam(r.family);
   // netifd's failed_policy (12) and any other action fib6_rule_action has no case for discard like a blackhole.
   const action: RuleAction = knownActions.includes(r.action) ? (r.action as RuleAction) : 'failed_policy';
@@ -52,7 +52,7 @@ export function fromNetlinkRule(r: NlRule): Rule {
   return rule as unknown as Rule;
 }
 
-export function fromNetlinkRoute(r: NlRoute, names: ReadonlyMap<number, string>): Route | undefined {
+function fromNetlinkRoute(r: NlRoute, names: ReadonlyMap<number, string>): Route | undefined {
   const family = fam(r.family);
   const dst = prefixOf(r.dst, r.dstLength, family);
   if (!dst) return undefined;
@@ -103,7 +103,7 @@ export function readKernel(nl: Netlink): KernelState {
   return { links, addresses, rules, routes };
 }
 
-export function toRuleSpec(rule: Rule): RuleSpec {
+function toRuleSpec(rule: Rule): RuleSpec {
   if (rule.action === 'failed_policy' || rule.uidrange || rule.ipproto !== undefined || rule.sport || rule.dport) {
     throw new ApplyError('rule', formatRule(rule), new Error('needs a selector or action @meshwan/netlink cannot send yet'));
   }

@@ -9,18 +9,6 @@ import { bitsOf, type Family, formatAddress, formatPrefix, type Prefix } from '.
 /** FR_ACT_* (linux/fib_rules.h); the numbers equal RTN_* for the ones netifd resolves with system_rtn_aton. */
 export type RuleAction = 'lookup' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit' | 'failed_policy';
 
-export const ruleActionCodes: Readonly<Record<RuleAction, number>> = {
-  lookup: 1, // FR_ACT_TO_TBL
-  goto: 2, // FR_ACT_GOTO
-  nop: 3, // FR_ACT_NOP
-  blackhole: 6, // FR_ACT_BLACKHOLE
-  unreachable: 7, // FR_ACT_UNREACHABLE
-  prohibit: 8, // FR_ACT_PROHIBIT
-  // RTN_FAILED_POLICY: netifd's per-device catch-all (4200000000+ifindex); the kernel accepts it and, having no
-  // case for it in fib6_rule_action, discards like a blackhole (EINVAL).
-  failed_policy: 12,
-};
-
 /** RTPROT_STATIC (linux/rtnetlink.h): what netifd puts on every rule and route it adds. */
 export const RTPROT_STATIC = 4;
 /** RTPROT_KERNEL: routes the kernel adds for addresses and link-local. */
@@ -108,7 +96,7 @@ export interface Route {
   readonly nexthops?: readonly Nexthop[];
 }
 
-export interface Nexthop {
+interface Nexthop {
   readonly dev?: string;
   readonly gateway?: string;
   readonly weight: number;
@@ -152,7 +140,7 @@ export function tableName(table: number): string {
   return String(table);
 }
 
-export function protocolName(protocol: number): string {
+function protocolName(protocol: number): string {
   switch (protocol) {
     case RTPROT_KERNEL:
       return 'kernel';

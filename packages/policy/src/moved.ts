@@ -29,13 +29,13 @@ export function movedEntry(route: Route, nowMs: number): MovedRoute {
   return expiresSeconds !== undefined ? { route: rest, until: nowMs + expiresSeconds * 1000 } : { route: rest };
 }
 
-export function encodeMoved(moved: readonly MovedRoute[]): string {
+function encodeMoved(moved: readonly MovedRoute[]): string {
   const json = moved.map((m) => ({ ...toJson(m.route), ...(m.until !== undefined ? { until: m.until } : {}) }));
   return `${JSON.stringify(json, null, 1)}\n`;
 }
 
 /** The record's routes; a missing or damaged record is empty (nothing is restored on a guess). */
-export function decodeMoved(text: string): MovedRoute[] {
+function decodeMoved(text: string): MovedRoute[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

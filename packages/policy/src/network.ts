@@ -20,7 +20,7 @@ export interface InterfaceConfig {
   readonly disabled: boolean;
 }
 
-export interface RuleConfig {
+interface RuleConfig {
   readonly section: string;
   readonly family: Family;
   /** The explicit priority, else netifd's counter (1, 2, … per family in file order). */
@@ -44,7 +44,7 @@ export interface RuleConfig {
   readonly dport?: readonly [number, number];
 }
 
-export interface RouteConfig {
+interface RouteConfig {
   readonly section: string;
   readonly family: Family;
   /** The interface whose device the route uses; `loopback` with noDevice when the section names none. */

@@ -10,7 +10,7 @@ export interface Repair {
 
 export const KEEP_REPAIRS = 20;
 
-export function repairsFile(stateDir: string): string {
+function repairsFile(stateDir: string): string {
   return join(stateDir, 'repairs.json');
 }
 

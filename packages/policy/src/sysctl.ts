@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
-export const TCP_FWMARK_ACCEPT = '/proc/sys/net/ipv4/tcp_fwmark_accept';
+const TCP_FWMARK_ACCEPT = '/proc/sys/net/ipv4/tcp_fwmark_accept';
 
 /** Sets it to 1 when it is not; returns the change made, or undefined. Throws the fs error. */
 export function ensureFwmarkAccept(path = TCP_FWMARK_ACCEPT): string | undefined {

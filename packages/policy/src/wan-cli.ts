@@ -12,7 +12,7 @@ const LIBPACKETMARK = process.env.MESHWAN_LIBPACKETMARK ?? '/usr/lib/libpacketma
 const forwarded: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 /** LD_PRELOAD with libpacketmark first, keeping what the caller had preloaded. */
-export function preload(existing: string | undefined): string {
+function preload(existing: string | undefined): string {
   const others = (existing ?? '').split(/[ :]/).filter((p) => p !== '' && p !== LIBPACKETMARK);
   return [LIBPACKETMARK, ...others].join(':');
 }

@@ -5,7 +5,7 @@
  */
 import { SiteError } from './errors.js';
 
-export interface KeyLocation {
+interface KeyLocation {
   readonly section: string;
   readonly key: string;
   readonly line: number;

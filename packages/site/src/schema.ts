@@ -187,5 +187,4 @@ export const fields = {
   }),
 } as const;
 
-export type FieldName = keyof typeof fields;
 export const fieldList: readonly FieldSpec<unknown>[] = Object.values(fields);

@@ -47,7 +47,7 @@ function parseTuple(r: LineReader): { cmd: DeltaCmd; ptr: UciPtr } {
 }
 
 /** Apply one change to a package without recording it (libuci UCI_INTERNAL). Throws when it does not apply. */
-export function applyDelta(p: UciPackage, cmd: DeltaCmd, ptr: UciPtr, leak: UciDelta[] | null = null): void {
+function applyDelta(p: UciPackage, cmd: DeltaCmd, ptr: UciPtr, leak: UciDelta[] | null = null): void {
   lookupPtr(p, ptr, 'delta');
   switch (cmd) {
     case 'reorder':

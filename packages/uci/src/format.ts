@@ -7,12 +7,12 @@ import type { UciDelta, UciOption, UciPackage, UciSection } from './model.js';
 import { ByteWriter } from './writer.js';
 
 /** uci_escape: a single quote becomes '\'' (close, escaped quote, reopen). */
-export function escapeQuote(s: string): string {
+function escapeQuote(s: string): string {
   return s.includes("'") ? s.replaceAll("'", "'\\''") : s;
 }
 
 /** uci_print_value: the value in single quotes. */
-export function quoteValue(s: string): string {
+function quoteValue(s: string): string {
   return `'${escapeQuote(s)}'`;
 }
 

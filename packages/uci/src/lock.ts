@@ -36,9 +36,6 @@ function loadAddon(): FlockAddon | null {
 
 const addon = process.env.MESHWAN_UCI_NO_ADDON ? null : loadAddon();
 
-/** Which mechanism is in use: 'addon' or 'flock(1)'. */
-export const lockBackend: 'addon' | 'flock(1)' = addon ? 'addon' : 'flock(1)';
-
 export type LockMode = 'shared' | 'exclusive' | 'unlock';
 
 /** Take (blocking) or drop a flock on an open descriptor. Throws UciError IO when the lock cannot be taken. */

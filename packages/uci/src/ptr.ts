@@ -52,7 +52,7 @@ function strtolWhole(s: string): number | null {
 }
 
 /** uci_lookup_ext_section: `@type[idx]` (type may be empty for "any type"); throws INVAL on bad syntax. */
-export function lookupExtSection(p: UciPackage, ref: string, op: string): UciSection | undefined {
+function lookupExtSection(p: UciPackage, ref: string, op: string): UciSection | undefined {
   const bad = (): never => {
     throw new UciError('INVAL', op, `${p.name}.${ref}`);
   };

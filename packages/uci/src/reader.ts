@@ -16,7 +16,7 @@ export class ParseFail extends Error {
 }
 
 /** C isspace in the "C" locale. */
-export function isSpace(c: number): boolean {
+function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 

@@ -71,7 +71,7 @@ export interface SectionLike {
 /** rtm_protocol for routes and rules this package owns; policy uses 77 (RTPROT_MESHWAN), so 78 tells them apart. */
 export const RTPROT_UPLINKS = 78;
 /** rtm_protocol of the policy package (RTPROT_MESHWAN); ours must differ. */
-export const RTPROT_POLICY = 77;
+const RTPROT_POLICY = 77;
 
 export const defaultGlobals: GlobalsConfig = {
   table: undefined,

@@ -11,7 +11,7 @@ import type { Choice, Family } from './chooser.js';
 import { type GlobalsConfig, probeMark, type UplinkConfig } from './config.js';
 import type { HealthState } from './health.js';
 
-export interface WantedNexthop {
+interface WantedNexthop {
   readonly device: string;
   readonly gateway: string | undefined;
   readonly weight: number;

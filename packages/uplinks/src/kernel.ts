@@ -49,7 +49,7 @@ export function describeRoute(r: WantedRoute): string {
 }
 
 /** Our routes and rules now in the kernel (by protocol). */
-export function ownedState(nl: Netlink, protocol: number): { routes: Route[]; rules: Rule[] } {
+function ownedState(nl: Netlink, protocol: number): { routes: Route[]; rules: Rule[] } {
   return {
     routes: nl.listRoutes().filter((r) => r.protocol === protocol),
     rules: nl.listRules().filter((r) => r.protocol === protocol),
@@ -138,6 +138,6 @@ export function applyDesired(
   return { changed, errors };
 }
 
-export function describeRule(r: WantedRule): string {
+function describeRule(r: WantedRule): string {
   return `pref ${r.priority} fwmark 0x${r.fwmark.toString(16)}/0x${r.fwmask.toString(16)} lookup ${r.table} (${r.family})`;
 }

@@ -18,7 +18,7 @@ export interface TapLike extends Teardowns {
 let staged: { ok: boolean; output: string; firmware: Firmware } | undefined;
 
 /** The firmware, staged on first use (only as root: staging is harmless, but nothing here runs without root). */
-export function firmware(): { ok: boolean; output: string; firmware: Firmware } {
+function firmware(): { ok: boolean; output: string; firmware: Firmware } {
   staged ??= stageFirmware();
   return staged;
 }

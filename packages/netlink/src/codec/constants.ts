@@ -4,13 +4,11 @@
  */
 export const NETLINK_ROUTE = 0;
 export const SOL_NETLINK = 270;
-export const NETLINK_ADD_MEMBERSHIP = 1;
 export const NETLINK_CAP_ACK = 10;
 export const NETLINK_EXT_ACK = 11;
 export const NETLINK_GET_STRICT_CHK = 12;
 export const SOL_SOCKET = 1;
 export const SO_RCVBUF = 8;
-export const SO_SNDBUF = 7;
 export const SO_RCVBUFFORCE = 33;
 
 /** nlmsg_type control values (NLMSG_*) */
@@ -21,14 +19,12 @@ export const NLMSG_OVERRUN = 4;
 
 /** nlmsg_flags (NLM_F_*) */
 export const NLM_F_REQUEST = 0x1;
-export const NLM_F_MULTI = 0x2;
 export const NLM_F_ACK = 0x4;
 export const NLM_F_DUMP_INTR = 0x10;
 export const NLM_F_DUMP = 0x300;
 export const NLM_F_REPLACE = 0x100;
 export const NLM_F_EXCL = 0x200;
 export const NLM_F_CREATE = 0x400;
-export const NLM_F_APPEND = 0x800;
 export const NLM_F_ACK_TLVS = 0x200;
 export const NLM_F_CAPPED = 0x100;
 /** enum nlmsgerr_attrs */
@@ -72,8 +68,6 @@ export const IFLA_OPERSTATE = 16;
 export const IFLA_CARRIER = 33;
 /** ifinfomsg.ifi_flags (IFF_*) */
 export const IFF_UP = 0x1;
-export const IFF_LOOPBACK = 0x8;
-export const IFF_RUNNING = 0x40;
 export const IFF_LOWER_UP = 0x10000;
 /** IF_OPER_* (RFC 2863 operational states) */
 export const operStates = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'] as const;
@@ -102,7 +96,6 @@ export const addressFlagNames: readonly [number, string][] = [
   [0x800, 'stable-privacy'],
 ];
 export const IFA_F_NODAD = 0x02;
-export const IFA_F_PERMANENT = 0x80;
 
 /** RTA_* (rtnetlink.h enum rtattr_type_t) */
 export const RTA_DST = 1;
@@ -112,16 +105,13 @@ export const RTA_OIF = 4;
 export const RTA_GATEWAY = 5;
 export const RTA_PRIORITY = 6;
 export const RTA_PREFSRC = 7;
-export const RTA_METRICS = 8;
 export const RTA_MULTIPATH = 9;
 export const RTA_CACHEINFO = 12;
 export const RTA_TABLE = 15;
 export const RTA_MARK = 16;
 export const RTA_PREF = 20;
 export const RTA_EXPIRES = 23;
-export const RTA_UID = 25;
 /** rtm_flags */
-export const RTM_F_NOTIFY = 0x100;
 export const RTM_F_CLONED = 0x200;
 export const RTM_F_LOOKUP_TABLE = 0x1000;
 export const RTM_F_FIB_MATCH = 0x2000;
@@ -169,8 +159,6 @@ export const protocolNames: Readonly<Record<number, string>> = {
   192: 'eigrp',
 };
 /** RT_TABLE_* */
-export const RT_TABLE_UNSPEC = 0;
-export const RT_TABLE_DEFAULT = 253;
 export const RT_TABLE_MAIN = 254;
 export const RT_TABLE_LOCAL = 255;
 export const tableNames: Readonly<Record<number, string>> = { 253: 'default', 254: 'main', 255: 'local' };
@@ -193,12 +181,9 @@ export const FRA_SUPPRESS_PREFIXLEN = 14;
 export const FRA_TABLE = 15;
 export const FRA_FWMASK = 16;
 export const FRA_OIFNAME = 17;
-export const FRA_L3MDEV = 19;
 export const FRA_PROTOCOL = 21;
 /** fib_rule_hdr.flags (FIB_RULE_*) */
-export const FIB_RULE_PERMANENT = 0x1;
 export const FIB_RULE_INVERT = 0x2;
-export const FIB_RULE_UNRESOLVED = 0x4;
 export const FIB_RULE_IIF_DETACHED = 0x8;
 export const FIB_RULE_OIF_DETACHED = 0x10;
 /** fib_rule_hdr.action (FR_ACT_*) by number */

@@ -6,12 +6,6 @@ import { RequestError } from '../errors.js';
 
 export type Family = 'inet' | 'inet6';
 
-export function familyOf(address: string): Family | undefined {
-  if (address.includes(':')) return 'inet6';
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(address)) return 'inet';
-  return undefined;
-}
-
 function parse4(text: string): Uint8Array | undefined {
   const parts = text.split('.');
   if (parts.length !== 4) return undefined;

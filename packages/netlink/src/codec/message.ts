@@ -6,7 +6,7 @@ import { DecodeError } from '../errors.js';
 import { NLM_F_ACK_TLVS, NLM_F_CAPPED, NLMSG_ERROR, NLMSGERR_ATTR_MSG } from './constants.js';
 
 export const NLMSG_HDRLEN = 16;
-export const align4 = (n: number): number => (n + 3) & ~3;
+const align4 = (n: number): number => (n + 3) & ~3;
 
 export interface MessageHeader {
   length: number;
@@ -67,7 +67,7 @@ export function copyBytes(buf: Buffer, start: number, end: number): Uint8Array {
   return out;
 }
 
-export function expectLength(type: string, start: number, end: number, want: number): void {
+function expectLength(type: string, start: number, end: number, want: number): void {
   if (end - start !== want) throw new DecodeError(start, `${type}: payload of ${end - start} bytes, expected ${want}`);
 }
 

@@ -12,9 +12,9 @@ import { startNetifd } from '../../../../test/lib/netifd.js';
 import { addAddress, connect, createNamespace, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
 import type { TestNode } from './node.js';
 
-export const WAN_DEV = 'wan0';
-export const WAN4 = { addr: '192.0.2.5', len: 24, gateway: '192.0.2.1' } as const;
-export const WAN6 = { addr: '2001:db8:1::5', len: 64, gateway: '2001:db8:1::1' } as const;
+const WAN_DEV = 'wan0';
+const WAN4 = { addr: '192.0.2.5', len: 24, gateway: '192.0.2.1' } as const;
+const WAN6 = { addr: '2001:db8:1::5', len: 64, gateway: '2001:db8:1::1' } as const;
 
 export const staticWanNetwork = `config interface 'loopback'
 	option device 'lo'
@@ -68,7 +68,7 @@ config device
 	option ipv6 '1'
 `;
 
-export const netifdInterfaces = ['loopback', 'wan', 'wan6'] as const;
+const netifdInterfaces = ['loopback', 'wan', 'wan6'] as const;
 
 /** A node namespace with wan0 up (no addresses yet), its uplink peer, and a staged meshwan root with the config. */
 export function createStaticWanNode(t: Teardowns, networkText: string): TestNode {
