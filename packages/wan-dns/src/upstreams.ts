@@ -38,6 +38,13 @@ export class Server {
   lastProbeMs = 0;
   /** Why a marked packet to it has no route now (route-watch.ts); set: down, never probed, until the route returns. */
   routeDown: string | undefined;
+  /** The source address its route uses (route-watch.ts); attempts remember it, so a vanished one is resent. */
+  routeSource: string | undefined;
+  /**
+   * Until this time (ms, monotonic) its route is gone because the WAN is being renumbered (an address left its
+   * link, which still has carrier): queries with no routable server wait for the route instead of failing.
+   */
+  holdUntilMs = 0;
   readonly stats = { queries: 0, answers: 0, timeouts: 0, servfail: 0, refused: 0, truncated: 0, tcp: 0 };
 
   constructor(readonly endpoint: Endpoint) {

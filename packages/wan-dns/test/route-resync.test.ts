@@ -42,6 +42,7 @@ t.test('resync after ENOBUFS re-evaluates every upstream', { skip }, async (t) =
       lost: (s, state) => lost.push([s.key, state]),
       back: () => {},
       moved: () => {},
+      renumbering: () => {},
       sourceGone: () => {},
     },
   });
@@ -94,7 +95,7 @@ t.test('the cache says no route but the kernel routes the server: the kernel win
     servers: () => servers,
     log: stderrLogger('wan-dns', (l) => lines.push(l)),
     netns: `/run/netns/${node.name}`,
-    hooks: { lost: () => {}, back: () => {}, moved: () => {}, sourceGone: () => {} },
+    hooks: { lost: () => {}, back: () => {}, moved: () => {}, renumbering: () => {}, sourceGone: () => {} },
   });
   if (typeof watch === 'string') throw new Error(watch);
   t.teardown(() => watch.close());
