@@ -7,7 +7,7 @@
  * event never leaves a server believed reachable (libwebsockets' monitor does not resync after an overrun).
  * Reading routes needs no privilege; if netlink cannot be opened at all the forwarder runs without this.
  */
-import { type Address, Monitor, type MonitorEvent, Netlink, type Route } from '@meshwan/netlink';
+import { type Address, Monitor, type MonitorEvent, Netlink, NetlinkError, type Route } from '@meshwan/netlink';
 import type { Logger } from './log.js';
 import { formatRoute, type RouteState, routeChange, routeState } from './route-state.js';
 import type { Server } from './upstreams.js';
@@ -34,6 +34,9 @@ export interface RouteWatchHooks {
 
 /** How long a source address the route no longer uses is remembered: a query's whole deadline and then some. */
 export const SOURCE_MEMORY_MS = 3000;
+
+/** What RTM_GETROUTE answers for no route, an unreachable/prohibit route, a blackhole route. */
+const NO_ROUTE = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'EACCES', 'EINVAL']);
 
 /** How long after an address left a link (with carrier) a lost route counts as a renumbering in progress. */
 export const RENUMBER_MS = 3000;
@@ -178,7 +181,7 @@ export class RouteWatch {
     const local = new Set(addresses.keys());
     for (const server of servers) {
       const cached = routeState(this.monitor.cache, server.endpoint, this.options.mark);
-      const after = cached.reachable ? { ...cached, source: this.source(server) } : this.crossCheck(server, cached);
+      const after = cached.reachable ? this.withSource(server, cached) : this.crossCheck(server, cached);
       const before = this.states.get(server);
       this.states.set(server, after);
       // Attempts record it: when this source leaves the node, only what left from it is sent again.
@@ -312,14 +315,26 @@ export class RouteWatch {
     return { reachable: true, verdict: 'route', reason: `${via} (kernel)`, dev, table: r.table, gateway: r.gateway, source: r.prefsrc };
   }
 
-  /** The source address the kernel would choose for a marked packet to `server` (`ip route get ADDR mark M`). */
-  private source(server: Server): string | undefined {
+  /**
+   * The cache's reachable route with the source address the kernel would choose for a marked packet to `server`
+   * (`ip route get ADDR mark M`). When the kernel has no route at all, it wins: removing an IPv4 address flushes
+   * the routes through it (table 1's default via the old gateway, udhcpc's `deconfig`) without an RTM_DELROUTE,
+   * so the cache keeps a route the kernel no longer has and no later event corrects it.
+   */
+  private withSource(server: Server, cached: RouteState): RouteState {
+    const e = server.endpoint;
     try {
-      const e = server.endpoint;
-      return this.nl.getRoute({ dst: e.address, mark: this.options.mark, ...(e.scope === undefined ? {} : { oif: e.scope }) }).prefsrc;
-    } catch {
-      // The kernel disagrees for a moment (events still queued) or the device is gone: the next batch tells.
-      return undefined;
+      const r = this.nl.getRoute({ dst: e.address, mark: this.options.mark, ...(e.scope === undefined ? {} : { oif: e.scope }) });
+      return { ...cached, source: r.prefsrc };
+    } catch (err: unknown) {
+      if (!(err instanceof NetlinkError) || !NO_ROUTE.has(err.code)) return { ...cached, source: undefined };
+      this.counts.disagreements++;
+      this.options.log.once(
+        `route-gone-${server.key}`,
+        'notice',
+        `upstream ${server.key}: the route cache says ${formatRoute(cached)}, the kernel has no route (${err.code}): trusting the kernel`,
+      );
+      return { ...cached, reachable: false, verdict: 'kernel', reason: `no route in the kernel (${err.code})`, source: undefined };
     }
   }
 
