@@ -6,7 +6,7 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import t from 'tap';
-import { isRoot, waitFor } from '../../../test/lib/netns.js';
+import { isRoot, type Teardowns, waitFor } from '../../../test/lib/netns.js';
 import { fakeUpstream, query, udpExchange } from './lib/client.js';
 import { startDaemon, v4 } from './lib/daemon.js';
 
@@ -14,7 +14,7 @@ const skip = !isRoot() && 'needs root (SO_MARK)';
 t.setTimeout(120_000);
 
 /** A fake upstream that answers only when told: `answer(i)` answers the i-th query it received. */
-async function heldUpstream(t: Parameters<typeof fakeUpstream>[0]) {
+async function heldUpstream(t: Teardowns) {
   const got: { msg: Buffer; rinfo: RemoteInfo }[] = [];
   let sock: Socket | undefined;
   const up = await fakeUpstream(t, (msg, rinfo, socket) => {
@@ -40,7 +40,7 @@ async function heldUpstream(t: Parameters<typeof fakeUpstream>[0]) {
   };
 }
 
-async function setup(t: Parameters<typeof fakeUpstream>[0]) {
+async function setup(t: Teardowns) {
   const up = await heldUpstream(t);
   let clock = 0;
   // Attempts never time out by themselves here: every step is the test's.

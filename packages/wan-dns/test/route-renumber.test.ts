@@ -6,7 +6,7 @@
  * Witnesses: dig, tcpdump on mesh0 and wan0, the daemon's counters. Every wait is for an event.
  */
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { waitFor } from '../../../test/lib/netns.js';
 import { type DigResult, digIn } from './lib/client.js';
 import { serverOf, statusOf } from './lib/route.js';
@@ -17,7 +17,7 @@ t.setTimeout(240_000);
 const key = `${resolverV4}:53`;
 
 /** wan-dns on the node with one IPv4 upstream; `holdMs` is the attempt timeout, and so the longest hold. */
-async function start(t: Parameters<typeof createTopo>[0], holdMs: number) {
+async function start(t: Test, holdMs: number) {
   const topo = await createTopo(t);
   const control = join(topo.dir, 'control');
   // The deadline is the test's, not the machine's speed: the renumbering window lasts a query's deadline.
