@@ -13,7 +13,7 @@ import type { SockmarkAddon } from './mark.js';
 import { type PendingAttempt, type PoolSocket, random16, type SocketPool } from './pool.js';
 import type { Counters } from './stats.js';
 import { tcpExchange } from './tcp-upstream.js';
-import type { Server, Upstreams } from './upstreams.js';
+import { MAX_ATTEMPT_TIMEOUT_MS, type Server, type Upstreams } from './upstreams.js';
 import {
   cacheKey,
   clampUdpSize,
@@ -373,13 +373,16 @@ export class Forwarder {
   }
 
   /**
-   * How long a query with no routable server may wait for a route: the attempt timeout of a server whose route
-   * is gone for a renumbering (route-hooks.ts sets holdUntilMs), else 0 (fail now, as without a route).
+   * How long a query with no routable server may wait for a route: the longest attempt timeout (1 s, or
+   * --attempt-timeout) when a server's route is gone for a renumbering (route-hooks.ts sets holdUntilMs), else 0
+   * (fail now, as without a route). Not the server's own 3 x SRTT: that is about a lost datagram, while a DHCP
+   * client's deconfig-to-bound gap does not shrink with a fast resolver.
    */
   private holdMs(servers: readonly Server[], now: number): number {
-    let ms = 0;
-    for (const s of servers) if (s.routeDown !== undefined && s.holdUntilMs > now) ms = Math.max(ms, this.attemptTimeout(s));
-    return ms;
+    for (const s of servers) {
+      if (s.routeDown !== undefined && s.holdUntilMs > now) return this.options.attemptTimeoutMs ?? MAX_ATTEMPT_TIMEOUT_MS;
+    }
+    return 0;
   }
 
   /** Parks `q` (nothing is sent, over the WAN or elsewhere) until a route returns or the hold ends. */

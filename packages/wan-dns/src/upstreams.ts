@@ -26,6 +26,9 @@ export function endpointKey(e: Endpoint): string {
   return `${host}:${e.port}`;
 }
 
+/** The longest per-attempt timeout; also how long a query may wait for a route during a renumbering. */
+export const MAX_ATTEMPT_TIMEOUT_MS = 1000;
+
 export class Server {
   readonly key: string;
   /** The address as dgram needs it to send and as it reports a sender (`fe80::1%wan`). */
@@ -87,7 +90,7 @@ export class Server {
   /** How long to wait for this server before asking the next: 3 x SRTT within 100..1000 ms, 400 ms unknown. */
   attemptTimeoutMs(): number {
     if (this.srttMs === null) return 400;
-    return Math.min(1000, Math.max(100, Math.round(this.srttMs * 3 + 20)));
+    return Math.min(MAX_ATTEMPT_TIMEOUT_MS, Math.max(100, Math.round(this.srttMs * 3 + 20)));
   }
 
   snapshot(nowMs: number): ServerStats {

@@ -33,7 +33,7 @@ t.test(`${count} mutated packets: the process stays up and keeps answering`, { s
   child.stderr.on('data', (c: Buffer) => {
     out += c.toString();
   });
-  await waitFor('wan-dns to listen', () => /listening on/.test(out));
+  await waitFor('wan-dns to listen', () => /listening on/.test(out), 60_000);
   const seeds = corpus();
   const next = rng(0x5eed);
   const socket = createSocket('udp4');

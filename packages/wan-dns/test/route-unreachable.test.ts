@@ -57,7 +57,7 @@ t.test('the only upstream becomes unreachable under a pending query: SERVFAIL at
 
   unsilence(topo);
   topo.node.ip('-6', 'route', 'replace', `${resolverV6}/128`, 'via', '2001:db8:1::1', 'dev', 'wan0', 'table', '1');
-  await waitFor('the route back in the status', () => serverOf(statusOf(topo, control), key).route.reachable);
+  await waitFor('the route back in the status', () => serverOf(statusOf(topo, control), key).route.reachable, 60_000, 200);
   t.match((await dig('back.example.test')).answers[0], /"wan"/, 'and the server is asked again');
   t.match(run.output(), /route lost \(unreachable: unreachable 2001:db8:53::53\/128/);
   t.match(run.output(), /route back \(reachable via 2001:db8:1::1 dev wan0 in table 1/);
