@@ -1,8 +1,9 @@
 /**
  * What the daemon does when route-watch.ts reports a change, kept out of daemon.ts (which only wires):
- * lost: the server is down until its route returns and its queries fail over at once; back: it is probed again;
- * moved: the family's socket pool is renewed (new sockets, old ones drain), and if the old source address is
- * gone, what was sent from it is sent again.
+ * lost: the server is down until its route returns and its queries fail over at once, or wait for the route
+ * while the WAN is renumbered; back: it is probed again and held queries are sent; moved: the family's socket
+ * pool is renewed (new sockets, old ones drain), and if the old source address is gone, what was sent from it is
+ * sent again.
  */
 import type { Daemon } from './daemon.js';
 import { RENUMBER_MS, RouteWatch, zeroRouteCounts } from './route-watch.js';
