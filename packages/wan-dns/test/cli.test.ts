@@ -19,7 +19,7 @@ const env = { ...process.env, MESHWAN_SITE: emptySite };
 const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env });
 
 // Each run of the command starts a Node process: slow on a busy machine.
-t.setTimeout(120_000);
+t.setTimeout(600_000);
 
 t.test('flags: values, repeats, --flag=value, numbers in hex, octal and decimal', async (t) => {
   const a = parseArgs([

@@ -11,7 +11,7 @@ import { digIn } from './lib/client.js';
 import { addResolverB, hostRoutesOnly, resolverB4, serverOf, silence, sniff, statusOf, unsilence } from './lib/route.js';
 import { createTopo, resolverV4, skipReason, startWanDns } from './lib/topo.js';
 
-t.setTimeout(120_000);
+t.setTimeout(600_000);
 
 const a = `${resolverV4}:53`;
 const b = `${resolverB4}:53`;

@@ -11,7 +11,7 @@ import { fakeUpstream, query, udpExchange } from './lib/client.js';
 import { startDaemon, v4 } from './lib/daemon.js';
 
 const skip = !isRoot() && 'needs root (SO_MARK)';
-t.setTimeout(120_000);
+t.setTimeout(600_000);
 
 /** A fake upstream that answers only when told: `answer(i)` answers the i-th query it received. */
 async function heldUpstream(t: Teardowns) {

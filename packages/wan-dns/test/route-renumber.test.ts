@@ -12,7 +12,7 @@ import { type DigResult, digIn } from './lib/client.js';
 import { serverOf, statusOf } from './lib/route.js';
 import { capture, capturedLines, createTopo, resolverV4, skipReason, startWanDns, type Topo } from './lib/topo.js';
 
-t.setTimeout(240_000);
+t.setTimeout(600_000);
 
 const key = `${resolverV4}:53`;
 

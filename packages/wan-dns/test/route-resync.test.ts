@@ -12,7 +12,7 @@ import { RouteWatch } from '../src/route-watch.js';
 import { Server } from '../src/upstreams.js';
 import { startDaemon } from './lib/daemon.js';
 
-t.setTimeout(120_000);
+t.setTimeout(600_000);
 
 const skip = isRoot() ? false : 'needs root for namespaces';
 

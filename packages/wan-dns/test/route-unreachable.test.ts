@@ -11,7 +11,7 @@ import { digIn } from './lib/client.js';
 import { hostRoutesOnly, serverOf, silence, sniff, statusOf, unsilence } from './lib/route.js';
 import { createTopo, resolverV6, skipReason, startWanDns } from './lib/topo.js';
 
-t.setTimeout(120_000);
+t.setTimeout(600_000);
 
 t.test('the only upstream becomes unreachable under a pending query: SERVFAIL at once', { skip: skipReason }, async (t) => {
   const topo = await createTopo(t);
