@@ -1,12 +1,14 @@
 // tier: root: network namespaces, SO_MARK or firewall rules
-// A WAN address change under load, as a DHCP renew to a new address and prefix does it (issue #11): the new
-// address and prefix come first, then the default route moves to the new gateway, then the old address goes
-// (netifd adds the new lease's objects before it flushes the old ones). The VPN group's lookups run through the
-// redirect the whole time and none may fail; afterwards wan0 must only see upstream queries from the new address.
+// A WAN address change under load, in both orders (issues #11, #17). New first, as netifd applies a renewed lease:
+// the new address and prefix, then the default route moves to the new gateway, then the old address goes. Old
+// first, as udhcpc's `deconfig` then `bound` (and odhcp6c withdrawing a prefix) do it: the old address and routes
+// go, table 1 sits on its unreachable floor for a moment, then the new lease comes. The VPN group's lookups run
+// through the redirect the whole time and none may fail; afterwards wan0 must only see upstream queries from the
+// new address. Each order prints `renumber ORDER: failed N of M lookups, held N, longest hold N ms` (BENCHMARKS.md).
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { commandExists, stopProcess, type Teardowns } from '../lib/netns.js';
 import { addr, answers, type Topology, testZone } from '../lib/topology.js';
 import { lookupLoad, runInNode } from '../sim/node.js';
@@ -57,7 +59,52 @@ function dnsperf(t: Teardowns, topo: Topology, server: string, gid: number, seco
   return new Promise((resolve) => child.on('exit', () => resolve(out)));
 }
 
-t.test('a WAN address change under VPN-group DNS load: zero failed lookups, new source', async (t) => {
+type Order = 'new-first' | 'old-first';
+
+/** The lease change itself, in `order`, as netifd (new first) or udhcpc's deconfig/bound (old first) apply it. */
+async function renumber(ns: Topology['node'], old: { v4?: string; v6?: string }, order: Order): Promise<void> {
+  const addNew = async (): Promise<void> => {
+    // New address (noprefixroute), its prefix route and the default via the new gateway in table 1.
+    ns.ip('addr', 'add', `${renewed.node4}/28`, 'dev', 'wan0', 'noprefixroute');
+    ns.ip('route', 'replace', renewed.net4, 'dev', 'wan0', 'proto', 'kernel', 'scope', 'link', 'src', renewed.node4, 'table', '1');
+    ns.ip('-6', 'addr', 'add', `${renewed.node6}/64`, 'dev', 'wan0', 'nodad', 'noprefixroute');
+    ns.ip('-6', 'route', 'replace', renewed.net6, 'dev', 'wan0', 'proto', 'kernel', 'table', '1');
+    if (order === 'new-first') await sleep(200);
+    ns.ip('route', 'replace', 'default', 'via', renewed.gw4, 'dev', 'wan0', 'onlink', 'table', '1');
+    ns.ip('-6', 'route', 'replace', 'default', 'via', renewed.gw6, 'dev', 'wan0', 'table', '1');
+  };
+  const dropOld = (): void => {
+    // The old address and prefix route; IPv4's default via the old gateway goes with the address (the kernel
+    // flushes it), IPv6's is withdrawn as odhcp6c does when the prefix's lifetime ends.
+    ns.ip('addr', 'del', `${old.v4}/24`, 'dev', 'wan0');
+    ns.try('ip', 'route', 'del', '192.0.2.0/24', 'table', '1');
+    ns.ip('-6', 'addr', 'del', `${old.v6}/64`, 'dev', 'wan0');
+    ns.try('ip', '-6', 'route', 'del', '2001:db8:1::/64', 'table', '1');
+    if (order === 'old-first') ns.try('ip', '-6', 'route', 'del', 'default', 'table', '1');
+  };
+  if (order === 'new-first') {
+    await addNew();
+    await sleep(200);
+    dropOld();
+  } else {
+    // udhcpc runs its script for deconfig, then for bound: no pause between them but the script's own work.
+    dropOld();
+    await addNew();
+  }
+}
+
+/** `name value` from `wan-dns --status` (a counter line such as `held 3`). */
+function statusCounter(status: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(status)?.[1] ?? Number.NaN);
+}
+
+for (const order of ['new-first', 'old-first'] as const) {
+  t.test(`a WAN address change (${order}) under VPN-group DNS load: zero failed lookups, new source`, async (t) => {
+    await renumberUnderLoad(t, order);
+  });
+}
+
+async function renumberUnderLoad(t: Test, order: Order): Promise<void> {
   const node = await testNode(t);
   const { topo, gid } = node;
   const ns = topo.node;
@@ -77,20 +124,7 @@ t.test('a WAN address change under VPN-group DNS load: zero failed lookups, new 
   if (!hasDnsperf) t.comment('dnsperf missing: the dig loops only');
   const perf = hasDnsperf ? [dnsperf(t, topo, addr.meshDns4, gid, 5), dnsperf(t, topo, addr.meshDns6, gid, 5)] : [];
   await sleep(500);
-  // As netifd applies a renewed lease with ip4table/ip6table 1: new address (noprefixroute), its prefix route and
-  // the default via the new gateway in table 1, then the old address and prefix route removed.
-  ns.ip('addr', 'add', `${renewed.node4}/28`, 'dev', 'wan0', 'noprefixroute');
-  ns.ip('route', 'replace', renewed.net4, 'dev', 'wan0', 'proto', 'kernel', 'scope', 'link', 'src', renewed.node4, 'table', '1');
-  ns.ip('-6', 'addr', 'add', `${renewed.node6}/64`, 'dev', 'wan0', 'nodad', 'noprefixroute');
-  ns.ip('-6', 'route', 'replace', renewed.net6, 'dev', 'wan0', 'proto', 'kernel', 'table', '1');
-  await sleep(200);
-  ns.ip('route', 'replace', 'default', 'via', renewed.gw4, 'dev', 'wan0', 'onlink', 'table', '1');
-  ns.ip('-6', 'route', 'replace', 'default', 'via', renewed.gw6, 'dev', 'wan0', 'table', '1');
-  await sleep(200);
-  ns.ip('addr', 'del', `${old.v4}/24`, 'dev', 'wan0');
-  ns.try('ip', 'route', 'del', '192.0.2.0/24', 'table', '1');
-  ns.ip('-6', 'addr', 'del', `${old.v6}/64`, 'dev', 'wan0');
-  ns.try('ip', '-6', 'route', 'del', '2001:db8:1::/64', 'table', '1');
+  await renumber(ns, old, order);
   const changedAt = loads.map((l) => l.current().total);
   await sleep(1500);
   const results = await Promise.all(loads.map((l) => l.stop()));
@@ -98,12 +132,18 @@ t.test('a WAN address change under VPN-group DNS load: zero failed lookups, new 
   const total = results.reduce((n, r) => n + r.total, 0);
   const after = results.reduce((n, r, i) => n + r.total - (changedAt[i] ?? 0), 0);
   const failures = results.reduce((n, r) => n + r.failures, 0);
+  let perfCompleted = 0;
+  let perfFailed = 0;
   t.ok(total > 10, `the load ran (${total} lookups)`);
   t.ok(after > 3, `and kept running after the change (${after} lookups)`);
   t.equal(failures, 0, `zero failed lookups (${[...new Set(results.flatMap((r) => r.failed))].join(', ')})`);
   for (const r of results) t.equal(r.last, answers.wanA.txt, 'the WAN server answers');
   for (const out of await Promise.all(perf)) {
     const completed = Number(/Queries completed:\s+(\d+)/.exec(out)?.[1] ?? 0);
+    const sent = Number(/Queries sent:\s+(\d+)/.exec(out)?.[1] ?? 0);
+    const noerror = Number(/Response codes:\s+NOERROR (\d+)/.exec(out)?.[1] ?? 0);
+    perfCompleted += completed;
+    perfFailed += sent - noerror;
     t.ok(completed > 200, `dnsperf as the VPN group completed ${completed} lookups`);
     t.match(out, /Queries lost:\s+0 /, 'dnsperf: none lost');
     t.match(out, /Response codes:\s+NOERROR \d+ \(100\.00%\)/, 'dnsperf: every answer NOERROR');
@@ -132,7 +172,12 @@ t.test('a WAN address change under VPN-group DNS load: zero failed lookups, new 
   t.comment(
     status.output
       .split('\n')
-      .filter((l) => /^(route|route-watch|route-resends|route-failovers|servfail) /.test(l))
+      .filter((l) => /^(route|route-watch|route-resends|route-failovers|route-servfail|servfail|held|held-servfail|held-max-ms) /.test(l))
       .join(' | '),
   );
-});
+  const held = statusCounter(status.output, 'held');
+  if (order === 'old-first') t.ok(held > 0, `lookups in the gap were held (${held}), not failed`);
+  t.comment(
+    `renumber ${order}: failed ${failures + perfFailed} of ${total + perfCompleted} lookups (dig loops ${failures} of ${total}, dnsperf ${perfFailed} of ${perfCompleted}), held ${held}, longest hold ${statusCounter(status.output, 'held-max-ms')} ms`,
+  );
+}

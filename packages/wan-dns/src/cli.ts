@@ -16,7 +16,7 @@ export const DEFAULT_CONTROL = '/var/run/wan-dns.sock';
 export const usage = `usage: wan-dns [--listen ADDR:PORT]... [--server ADDR[:PORT]]... [--config FILE] [--resolv-file FILE]
                [--mark M] [--cache-size N] [--site FILE] [--allow-remote] [--control PATH]
                [--max-inflight N] [--max-tcp N] [--max-tcp-per-client N] [--tcp-initial-timeout S]
-               [--tcp-idle-timeout S] [--pool-size N] [--no-route-watch]
+               [--tcp-idle-timeout S] [--pool-size N] [--no-route-watch] [--deadline MS] [--attempt-timeout MS]
        wan-dns --status [--json] [--control PATH]`;
 
 /** Thrown when a flag is unknown, lacks its value or has a bad one. */
@@ -52,6 +52,10 @@ export interface CliArgs {
   /** Seconds. */
   tcpIdleTimeout?: number;
   poolSize?: number;
+  /** --deadline: a query's SERVFAIL deadline (2500 ms, before a resolver's usual 5 s). */
+  deadlineMs?: number;
+  /** --attempt-timeout: a fixed wait per upstream attempt instead of 3 x SRTT within 100..1000 ms. */
+  attemptTimeoutMs?: number;
   help: boolean;
 }
 
@@ -143,6 +147,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--pool-size':
         args.poolSize = parseNumber(flag, value(), 1, 1024);
         break;
+      case '--deadline':
+        args.deadlineMs = parseNumber(flag, value(), 100, 600_000);
+        break;
+      case '--attempt-timeout':
+        args.attemptTimeoutMs = parseNumber(flag, value(), 10, 600_000);
+        break;
       default:
         throw new FlagError(flag, 'unknown flag');
     }
@@ -162,7 +172,8 @@ export function daemonOptions(args: CliArgs, log: Logger): DaemonOptions {
     allowRemote: args.allowRemote,
     poolSize: args.poolSize ?? 64,
     maxInflight: args.maxInflight ?? 1024,
-    deadlineMs: 2500,
+    deadlineMs: args.deadlineMs ?? 2500,
+    attemptTimeoutMs: args.attemptTimeoutMs,
     tcp: {
       maxConnections: args.maxTcp ?? 64,
       maxPerClient: args.maxTcpPerClient ?? DEFAULT_TCP_PER_CLIENT,

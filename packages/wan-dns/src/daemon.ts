@@ -34,6 +34,8 @@ export interface DaemonOptions {
   poolSize: number;
   maxInflight: number;
   deadlineMs: number;
+  /** A fixed per-attempt timeout instead of 3 x SRTT within 100..1000 ms (`--attempt-timeout`). */
+  attemptTimeoutMs?: number;
   tcp: TcpLimits;
   /** Unix socket for `wan-dns --status`; undefined: none. */
   controlPath: string | undefined;
@@ -42,6 +44,8 @@ export interface DaemonOptions {
   log: Logger;
   /** For tests: another addon (or a load failure) instead of build/sockmark.node. */
   addon?: SockmarkAddon | MarkError;
+  /** The pools' drain clock (ms; default Date.now): tests move it to end a drain on purpose. */
+  poolClock?: () => number;
   /** Follow the upstreams' routes (route-watch.ts); off unless given (`--no-route-watch` leaves it off). */
   routeWatch?: { netns?: string; rcvbufBytes?: number };
 }
@@ -90,6 +94,7 @@ export class Daemon {
         rotateMs: 1000,
         onMarkError,
         onStray: () => this.counters.strayAnswers++,
+        now: options.poolClock,
       });
     this.pools = { 4: pool(4), 6: pool(6) };
     const heapLimit = getHeapStatistics().heap_size_limit;
@@ -111,6 +116,7 @@ export class Daemon {
       mark: options.mark,
       maxInflight: options.maxInflight,
       deadlineMs: options.deadlineMs,
+      attemptTimeoutMs: options.attemptTimeoutMs,
     });
   }
 

@@ -13,7 +13,7 @@ import type { SockmarkAddon } from './mark.js';
 import { type PendingAttempt, type PoolSocket, random16, type SocketPool } from './pool.js';
 import type { Counters } from './stats.js';
 import { tcpExchange } from './tcp-upstream.js';
-import type { Server, Upstreams } from './upstreams.js';
+import { MAX_ATTEMPT_TIMEOUT_MS, type Server, type Upstreams } from './upstreams.js';
 import {
   cacheKey,
   clampUdpSize,
@@ -47,10 +47,23 @@ export interface ForwarderOptions {
   maxInflight: number;
   /** After this long a query is answered SERVFAIL: before the usual 5 s resolver timeout (resolv.conf(5)). */
   deadlineMs: number;
+  /** A fixed per-attempt timeout instead of each server's 3 x SRTT (tests that hold a query pending on purpose). */
+  attemptTimeoutMs?: number;
+}
+
+/** A held query's place in the hold heap (the hold's end). */
+class HoldEntry implements Expiring {
+  expiresAt = 0;
+  heapIndex = -1;
+  constructor(readonly query: Query) {}
 }
 
 class Query implements Expiring {
   done = false;
+  /** When the query started waiting for a route during a renumbering (-1: not held). */
+  heldAt = -1;
+  /** Its entry in the hold heap while held: an entry of its own, as the query itself may sit in the deadline heap. */
+  hold: HoldEntry | undefined;
   /** Attempts still within their own timeout (and TCP retries): while any is, the query is not given up. */
   outstanding = 0;
   /** In the deadline heap while only timed-out attempts are left to answer: given up at `deadlineMs`. */
@@ -94,6 +107,8 @@ class Attempt implements PendingAttempt, Expiring {
     readonly socket: PoolSocket,
     readonly id: number,
     readonly sentMs: number,
+    /** The source address the server's route used when this was sent (route-watch.ts; undefined: unknown). */
+    readonly source: string | undefined,
   ) {}
   onAnswer(msg: Buffer, fromServer: boolean): void {
     this.fwd.onAnswer(this, msg, fromServer);
@@ -121,8 +136,22 @@ export class Forwarder {
       this.internalError(err);
     }
   }, nowMs);
+  /** Queries held during a renumbering, by the end of their hold (SERVFAIL then, nothing sent). */
+  private readonly holds = new Deadlines<HoldEntry>((entry) => {
+    try {
+      this.holdExpired(entry.query);
+    } catch (err: unknown) {
+      this.internalError(err);
+    }
+  }, nowMs);
+  private readonly held = new Set<Query>();
   private readonly tcpOpen = new Set<TcpOpen>();
   constructor(readonly options: ForwarderOptions) {}
+
+  /** Queries waiting for a route to come back (status). */
+  get heldCount(): number {
+    return this.held.size;
+  }
 
   /**
    * `server` lost its route (route-watch.ts): its pending UDP attempts go to the next server now (or SERVFAIL
@@ -156,15 +185,21 @@ export class Forwarder {
    * new address): answers to what was sent from it cannot arrive, so pending attempts are sent again (new
    * socket, new ID, same server) and TCP connections are closed and retried.
    */
-  sourceGone(server: Server): number {
+  sourceGone(server: Server, source: string): number {
     const now = nowMs();
     let resent = 0;
     for (const a of this.attemptsTo(server)) {
+      // An attempt that left from another source (a retry sent after the route moved) still gets its answer.
+      if (a.source !== undefined && a.source !== source) continue;
       this.retire(a);
       // A timed-out attempt is sent again only when its query waits on nothing else.
       if (a.timedOut && a.query.outstanding > 0) continue;
       resent++;
-      if (!this.sendTo(a.query, server, now)) this.sendNext(a.query, now);
+      const q = a.query;
+      // Past its deadline nothing is sent: a resend with no time left would only count as a server timeout.
+      if (now >= q.deadlineMs) {
+        if (q.outstanding === 0) this.fail(q);
+      } else if (!this.sendTo(q, server, now)) this.sendNext(q, now);
     }
     for (const open of [...this.tcpOpen]) {
       if (open.server !== server) continue;
@@ -256,7 +291,8 @@ export class Forwarder {
     }
     this.options.log.clear('no-upstream');
     // ordered() puts servers without a route last: when the first has none, none has (route-watch.ts).
-    if (first.routeDown !== undefined) {
+    const holdMs = first.routeDown === undefined ? 0 : this.holdMs(servers, now);
+    if (first.routeDown !== undefined && holdMs === 0) {
       c.routeServfail++;
       this.servfail(reply, msg, info);
       return true;
@@ -265,6 +301,10 @@ export class Forwarder {
     clampUdpSize(owned, info);
     const q = new Query(owned, info, info.id, limit, keep === undefined ? reply : keep(), servers, now + this.options.deadlineMs, key);
     this.inflight++;
+    if (holdMs > 0) {
+      this.hold(q, now, holdMs);
+      return true;
+    }
     q.next = 1;
     if (!this.sendTo(q, first, now)) {
       this.sendNext(q, now);
@@ -318,13 +358,13 @@ export class Forwarder {
     // The ID is rewritten in place: a send copies the query into the batch's send buffer at once.
     q.sends++;
     q.buf.writeUInt16BE(id, 0);
-    const attempt = new Attempt(this, q, server, socket, id, now);
+    const attempt = new Attempt(this, q, server, socket, id, now, server.routeSource);
     socket.pending.set(id, attempt);
     q.attempts.push(attempt);
     q.asked.add(server);
     q.outstanding++;
     server.stats.queries++;
-    const wait = Math.max(1, Math.min(server.attemptTimeoutMs(), q.deadlineMs - now));
+    const wait = Math.max(1, Math.min(this.attemptTimeout(server), q.deadlineMs - now));
     this.deadlines.add(attempt, now + wait);
     socket.send(q.buf, server);
     return true;
@@ -347,7 +387,11 @@ export class Forwarder {
       const best = this.options.upstreams.ordered(now)[0];
       if (best !== undefined && best.routeDown === undefined && this.sendTo(q, best, now)) return;
     }
-    if (q.outstanding === 0) this.giveUpLater(q, now);
+    if (q.outstanding !== 0) return;
+    // No server has a route because the WAN is being renumbered: wait for the route (once) rather than fail.
+    const holdMs = q.heldAt < 0 && now < q.deadlineMs ? this.holdMs(q.servers, now) : 0;
+    if (holdMs > 0) this.hold(q, now, holdMs);
+    else this.giveUpLater(q, now);
   }
 
   /**
@@ -364,6 +408,71 @@ export class Forwarder {
     this.fail(q);
   }
 
+  private attemptTimeout(server: Server): number {
+    return this.options.attemptTimeoutMs ?? server.attemptTimeoutMs();
+  }
+
+  /**
+   * How long a query with no routable server may wait for a route: the longest attempt timeout (1 s, or
+   * --attempt-timeout) when a server's route is gone for a renumbering (route-hooks.ts sets holdUntilMs), else 0
+   * (fail now, as without a route). Not the server's own 3 x SRTT: that is about a lost datagram, while a DHCP
+   * client's deconfig-to-bound gap does not shrink with a fast resolver.
+   */
+  private holdMs(servers: readonly Server[], now: number): number {
+    for (const s of servers) {
+      if (s.routeDown !== undefined && s.holdUntilMs > now) return this.options.attemptTimeoutMs ?? MAX_ATTEMPT_TIMEOUT_MS;
+    }
+    return 0;
+  }
+
+  /** Parks `q` (nothing is sent, over the WAN or elsewhere) until a route returns or the hold ends. */
+  private hold(q: Query, now: number, holdMs: number): void {
+    q.heldAt = now;
+    this.options.counters.held++;
+    this.held.add(q);
+    q.hold = new HoldEntry(q);
+    this.holds.add(q.hold, Math.min(q.deadlineMs, now + holdMs));
+  }
+
+  private unhold(q: Query, now: number): void {
+    if (!this.held.delete(q)) return;
+    if (q.hold !== undefined) this.holds.remove(q.hold);
+    q.hold = undefined;
+    const c = this.options.counters;
+    c.heldMaxMs = Math.max(c.heldMaxMs, Math.round(now - q.heldAt));
+  }
+
+  /** No route came back in time: SERVFAIL, fail closed (nothing was sent while held). */
+  private holdExpired(q: Query): void {
+    this.unhold(q, nowMs());
+    if (q.done) return;
+    this.options.counters.heldServfail++;
+    this.fail(q);
+  }
+
+  /**
+   * A route came back, or a renumbering ended (route-hooks.ts): held queries are sent now to the best routable
+   * server; those left with no server worth waiting for (carrier lost: the WAN really went away) get SERVFAIL now.
+   */
+  releaseHeld(): void {
+    const now = nowMs();
+    for (const q of [...this.held]) {
+      if (q.done) {
+        this.unhold(q, now);
+        continue;
+      }
+      const best = this.options.upstreams.ordered(now)[0];
+      if (best !== undefined && best.routeDown === undefined) {
+        this.unhold(q, now);
+        if (!this.sendTo(q, best, now)) this.fail(q);
+      } else if (this.holdMs(q.servers, now) === 0) {
+        this.unhold(q, now);
+        this.options.counters.heldServfail++;
+        this.fail(q);
+      }
+    }
+  }
+
   private retire(a: Attempt): void {
     if (!a.active) return;
     a.active = false;
@@ -376,6 +485,7 @@ export class Forwarder {
     q.done = true;
     this.inflight--;
     this.deadlines.remove(q);
+    if (q.heldAt >= 0) this.unhold(q, nowMs());
     for (const a of q.attempts) this.retire(a);
   }
 

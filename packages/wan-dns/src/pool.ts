@@ -116,6 +116,8 @@ export interface PoolOptions {
   onMarkError(err: MarkError): void;
   /** An answer whose ID no pending query holds: counted, dropped. */
   onStray(): void;
+  /** The drain clock (ms; default Date.now): tests move it to force a drain's end between two renewals. */
+  now?: () => number;
 }
 
 export class SocketPool {
@@ -209,8 +211,9 @@ export class SocketPool {
     this.closeSocket(old);
   }
 
-  /** Sockets replaced by renew() that still wait for answers to what they sent. */
-  private readonly draining: PoolSocket[] = [];
+  /** Sockets replaced by renew() that still wait for answers to what they sent, each with its own drain end. */
+  private readonly draining: { socket: PoolSocket; until: number }[] = [];
+  private sweepTimer: NodeJS.Timeout | undefined;
   /** How many times renew() replaced the whole pool. */
   renewals = 0;
 
@@ -218,13 +221,15 @@ export class SocketPool {
   pendingAttempts(): PendingAttempt[] {
     const out: PendingAttempt[] = [];
     for (const s of this.sockets) for (const a of s.pending.values()) out.push(a);
-    for (const s of this.draining) for (const a of s.pending.values()) out.push(a);
+    for (const d of this.draining) for (const a of d.socket.pending.values()) out.push(a);
     return out;
   }
 
   /**
    * An address change (route-watch.ts): a whole new set of marked sockets takes over at once; the old ones keep
-   * receiving the answers to what they sent and are closed when nothing is pending, or after `drainMs`.
+   * receiving the answers to what they sent and are closed when nothing is pending, or `drainMs` after *their*
+   * renewal. (Each socket keeps its own end: one sweep per renewal with its own end closed the sockets of a later
+   * renewal, pending attempts and all, when the earlier renewal's time ran out; issue #17.)
    */
   async renew(drainMs: number): Promise<void> {
     const fresh: PoolSocket[] = [];
@@ -239,23 +244,37 @@ export class SocketPool {
     }
     const old = this.sockets.splice(0, this.sockets.length, ...fresh);
     this.renewals++;
-    this.draining.push(...old);
-    const until = Date.now() + drainMs;
-    const sweep = (): void => {
-      for (let i = this.draining.length - 1; i >= 0; i--) {
-        const s = this.draining[i] as PoolSocket;
-        if (s.pending.size > 0 && Date.now() < until && !this.closed) continue;
-        this.draining.splice(i, 1);
-        this.closeSocket(s);
-      }
-      if (this.draining.length > 0) setTimeout(sweep, 100).unref();
-    };
-    sweep();
+    const until = this.now() + drainMs;
+    for (const socket of old) this.draining.push({ socket, until });
+    this.sweep();
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /** Closes the draining sockets with nothing pending or whose drain has ended; runs every 100 ms while any are left. */
+  sweep(): void {
+    const now = this.now();
+    for (let i = this.draining.length - 1; i >= 0; i--) {
+      const d = this.draining[i] as { socket: PoolSocket; until: number };
+      if (d.socket.pending.size > 0 && now < d.until && !this.closed) continue;
+      this.draining.splice(i, 1);
+      this.closeSocket(d.socket);
+    }
+    if (this.draining.length > 0 && this.sweepTimer === undefined) {
+      this.sweepTimer = setTimeout(() => {
+        this.sweepTimer = undefined;
+        this.sweep();
+      }, 100);
+      this.sweepTimer.unref();
+    }
   }
 
   close(): void {
     this.closed = true;
-    for (const s of this.draining.splice(0)) this.closeSocket(s);
+    clearTimeout(this.sweepTimer);
+    for (const d of this.draining.splice(0)) this.closeSocket(d.socket);
     if (this.rotateTimer) clearInterval(this.rotateTimer);
     for (const s of this.sockets) this.closeSocket(s);
     this.sockets.length = 0;

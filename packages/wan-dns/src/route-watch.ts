@@ -7,14 +7,20 @@
  * event never leaves a server believed reachable (libwebsockets' monitor does not resync after an overrun).
  * Reading routes needs no privilege; if netlink cannot be opened at all the forwarder runs without this.
  */
-import { type Address, Monitor, type MonitorEvent, Netlink, type Route } from '@meshwan/netlink';
+import { type Address, Monitor, type MonitorEvent, Netlink, NetlinkError, type Route } from '@meshwan/netlink';
 import type { Logger } from './log.js';
 import { formatRoute, type RouteState, routeChange, routeState } from './route-state.js';
 import type { Server } from './upstreams.js';
 
 export interface RouteWatchHooks {
-  /** The server's route disappeared or became unreachable/prohibit/blackhole (or its link went down). */
-  lost(server: Server, state: RouteState): void;
+  /**
+   * The server's route disappeared or became unreachable/prohibit/blackhole (or its link went down).
+   * `renumbering`: an address left the link the route used within RENUMBER_MS and the link still has carrier,
+   * so a new address (and route) is likely on its way: udhcpc's `deconfig`, odhcp6c withdrawing a prefix.
+   */
+  lost(server: Server, state: RouteState, renumbering: boolean): void;
+  /** A lost server's renumbering began (the address left after the route did) or ended (carrier lost, time up). */
+  renumbering(server: Server, on: boolean): void;
   /** It has a route again. */
   back(server: Server, state: RouteState): void;
   /** Still reachable, but through another device or from another source address. */
@@ -29,6 +35,12 @@ export interface RouteWatchHooks {
 /** How long a source address the route no longer uses is remembered: a query's whole deadline and then some. */
 export const SOURCE_MEMORY_MS = 3000;
 
+/** What RTM_GETROUTE answers for no route, an unreachable/prohibit route, a blackhole route. */
+const NO_ROUTE = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'EACCES', 'EINVAL']);
+
+/** How long after an address left a link (with carrier) a lost route counts as a renumbering in progress. */
+export const RENUMBER_MS = 3000;
+
 export interface RouteWatchOptions {
   mark: number;
   /** The current upstream list (it changes on reload). */
@@ -39,6 +51,10 @@ export interface RouteWatchOptions {
   netns?: string;
   /** The Monitor's receive buffer (default its 32 MiB; tests make it tiny to force ENOBUFS). */
   rcvbufBytes?: number;
+  /** How long a source the route stopped using is remembered (default SOURCE_MEMORY_MS): a query's deadline or more. */
+  sourceMemoryMs?: number;
+  /** How long after an address left its link a lost route counts as a renumbering (default RENUMBER_MS). */
+  renumberMs?: number;
 }
 
 /** Counters of the route watch, for `wan-dns --status`. */
@@ -67,6 +83,14 @@ export class RouteWatch {
   /** Per server: source addresses its queries left from, and when each stopped being used (0: in use). */
   private readonly sources = new Map<Server, Map<string, number>>();
   private readonly counts: RouteWatchStatus = zeroRouteCounts();
+  /** The node's addresses at the last evaluation (address -> link index), to see which ones left. */
+  private addresses = new Map<string, number>();
+  /** Per link index: when an address last left it (ms). */
+  private readonly addressLeft = new Map<number, number>();
+  /** Per server: the device(s) of its last reachable route, and whether its loss is being held as a renumbering. */
+  private readonly lastDev = new Map<Server, string>();
+  private readonly renumbering = new Set<Server>();
+  private renumberTimer: NodeJS.Timeout | undefined;
   private scheduled: NodeJS.Immediate | undefined;
   private closed = false;
 
@@ -148,24 +172,43 @@ export class RouteWatch {
     const live = new Set(servers);
     for (const s of [...this.states.keys()]) if (!live.has(s)) this.states.delete(s);
     for (const s of [...this.sources.keys()]) if (!live.has(s)) this.sources.delete(s);
-    const local = new Set(this.monitor.cache.listAddresses().map((a: Address) => a.address));
+    for (const s of [...this.lastDev.keys()]) if (!live.has(s)) this.lastDev.delete(s);
+    for (const s of [...this.renumbering]) if (!live.has(s)) this.renumbering.delete(s);
     const now = Date.now();
+    const addresses = new Map(this.monitor.cache.listAddresses().map((a: Address) => [a.address, a.index]));
+    for (const [address, index] of this.addresses) if (!addresses.has(address)) this.addressLeft.set(index, now);
+    this.addresses = addresses;
+    const local = new Set(addresses.keys());
     for (const server of servers) {
       const cached = routeState(this.monitor.cache, server.endpoint, this.options.mark);
-      const after = cached.reachable ? { ...cached, source: this.source(server) } : this.crossCheck(server, cached);
+      const after = cached.reachable ? this.withSource(server, cached) : this.crossCheck(server, cached);
       const before = this.states.get(server);
       this.states.set(server, after);
+      // Attempts record it: when this source leaves the node, only what left from it is sent again.
+      server.routeSource = after.source;
       this.checkSources(server, before, after, local, now);
+      if (after.reachable && after.dev !== undefined) this.lastDev.set(server, after.dev);
+      const renumbering = !after.reachable && this.renumberingOf(server, now);
       const change = routeChange(before, after);
-      if (change === undefined) continue;
+      if (change === undefined) {
+        // Still without a route: the renumbering may begin (the address left after the route) or end.
+        if (!after.reachable && renumbering !== this.renumbering.has(server)) this.setRenumbering(server, renumbering);
+        continue;
+      }
       this.counts.changes++;
       if (change === 'lost') {
+        if (renumbering) this.renumbering.add(server);
         this.options.log.log(
           'warning',
-          `upstream ${server.key}: route lost (${formatRoute(after)}): failing over, server down until it returns`,
+          `upstream ${server.key}: route lost (${formatRoute(after)}): ${
+            renumbering
+              ? `an address left ${this.lastDev.get(server)} (carrier up): renumbering, queries wait up to an attempt timeout for the new route`
+              : 'failing over, server down until it returns'
+          }`,
         );
-        this.options.hooks.lost(server, after);
+        this.options.hooks.lost(server, after, renumbering);
       } else if (change === 'back') {
+        this.renumbering.delete(server);
         this.options.log.log('notice', `upstream ${server.key}: route back (${formatRoute(after)}): probing it again`);
         this.options.hooks.back(server, after);
       } else if (before !== undefined) {
@@ -176,6 +219,48 @@ export class RouteWatch {
         this.options.hooks.moved(server, before, after);
       }
     }
+    this.armRenumberTimer();
+  }
+
+  /**
+   * True when the link `server`'s last route used still has carrier and an address left it within RENUMBER_MS:
+   * the WAN is being renumbered, not gone.
+   */
+  private get renumberMs(): number {
+    return this.options.renumberMs ?? RENUMBER_MS;
+  }
+
+  private renumberingOf(server: Server, now: number): boolean {
+    const devs = this.lastDev.get(server);
+    if (devs === undefined) return false;
+    for (const name of devs.split(',')) {
+      const link = this.monitor.cache.link(name);
+      const left = link === undefined ? undefined : this.addressLeft.get(link.index);
+      if (link?.adminUp && link.carrier && left !== undefined && now - left <= this.renumberMs) return true;
+    }
+    return false;
+  }
+
+  private setRenumbering(server: Server, on: boolean): void {
+    if (on) this.renumbering.add(server);
+    else this.renumbering.delete(server);
+    this.options.log.log(
+      'notice',
+      on
+        ? `upstream ${server.key}: an address left ${this.lastDev.get(server)} (carrier up): renumbering, queries wait for the new route`
+        : `upstream ${server.key}: renumbering over without a route (carrier lost or no new address): answering SERVFAIL`,
+    );
+    this.options.hooks.renumbering(server, on);
+  }
+
+  /** While a renumbering is held, evaluate again when RENUMBER_MS runs out (no event may come to end it). */
+  private armRenumberTimer(): void {
+    if (this.renumbering.size === 0 || this.renumberTimer !== undefined || this.closed) return;
+    this.renumberTimer = setTimeout(() => {
+      this.renumberTimer = undefined;
+      this.evaluate();
+    }, this.renumberMs + 10);
+    this.renumberTimer.unref();
   }
 
   /**
@@ -192,7 +277,7 @@ export class RouteWatch {
     if (before?.source !== undefined && before.source !== after.source) used.set(before.source, now);
     if (after.source !== undefined) used.set(after.source, 0);
     for (const [source, endedMs] of [...used]) {
-      if (endedMs !== 0 && now - endedMs > SOURCE_MEMORY_MS) used.delete(source);
+      if (endedMs !== 0 && now - endedMs > (this.options.sourceMemoryMs ?? SOURCE_MEMORY_MS)) used.delete(source);
       else if (!local.has(source)) {
         used.delete(source);
         // Without a route the lost hook moves the pending queries elsewhere anyway.
@@ -230,20 +315,33 @@ export class RouteWatch {
     return { reachable: true, verdict: 'route', reason: `${via} (kernel)`, dev, table: r.table, gateway: r.gateway, source: r.prefsrc };
   }
 
-  /** The source address the kernel would choose for a marked packet to `server` (`ip route get ADDR mark M`). */
-  private source(server: Server): string | undefined {
+  /**
+   * The cache's reachable route with the source address the kernel would choose for a marked packet to `server`
+   * (`ip route get ADDR mark M`). When the kernel has no route at all, it wins: removing an IPv4 address flushes
+   * the routes through it (table 1's default via the old gateway, udhcpc's `deconfig`) without an RTM_DELROUTE,
+   * so the cache keeps a route the kernel no longer has and no later event corrects it.
+   */
+  private withSource(server: Server, cached: RouteState): RouteState {
+    const e = server.endpoint;
     try {
-      const e = server.endpoint;
-      return this.nl.getRoute({ dst: e.address, mark: this.options.mark, ...(e.scope === undefined ? {} : { oif: e.scope }) }).prefsrc;
-    } catch {
-      // The kernel disagrees for a moment (events still queued) or the device is gone: the next batch tells.
-      return undefined;
+      const r = this.nl.getRoute({ dst: e.address, mark: this.options.mark, ...(e.scope === undefined ? {} : { oif: e.scope }) });
+      return { ...cached, source: r.prefsrc };
+    } catch (err: unknown) {
+      if (!(err instanceof NetlinkError) || !NO_ROUTE.has(err.code)) return { ...cached, source: undefined };
+      this.counts.disagreements++;
+      this.options.log.once(
+        `route-gone-${server.key}`,
+        'notice',
+        `upstream ${server.key}: the route cache says ${formatRoute(cached)}, the kernel has no route (${err.code}): trusting the kernel`,
+      );
+      return { ...cached, reachable: false, verdict: 'kernel', reason: `no route in the kernel (${err.code})`, source: undefined };
     }
   }
 
   close(): void {
     this.closed = true;
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    clearTimeout(this.renumberTimer);
     this.monitor.close();
     this.nl.close();
   }

@@ -53,6 +53,12 @@ export interface Counters {
   routeServfail: number;
   /** Attempts sent again because the source address they left from vanished (an address change). */
   routeResends: number;
+  /** Queries held while the WAN was being renumbered (no route for a moment), instead of failed. */
+  held: number;
+  /** Held queries answered SERVFAIL because no route came back within the hold (nothing was sent). */
+  heldServfail: number;
+  /** The longest time a query was held (ms). */
+  heldMaxMs: number;
 }
 
 export function newCounters(): Counters {
@@ -85,6 +91,9 @@ export function newCounters(): Counters {
     routeFailovers: 0,
     routeServfail: 0,
     routeResends: 0,
+    held: 0,
+    heldServfail: 0,
+    heldMaxMs: 0,
   };
 }
 

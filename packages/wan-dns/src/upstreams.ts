@@ -26,6 +26,9 @@ export function endpointKey(e: Endpoint): string {
   return `${host}:${e.port}`;
 }
 
+/** The longest per-attempt timeout; also how long a query may wait for a route during a renumbering. */
+export const MAX_ATTEMPT_TIMEOUT_MS = 1000;
+
 export class Server {
   readonly key: string;
   /** The address as dgram needs it to send and as it reports a sender (`fe80::1%wan`). */
@@ -38,6 +41,13 @@ export class Server {
   lastProbeMs = 0;
   /** Why a marked packet to it has no route now (route-watch.ts); set: down, never probed, until the route returns. */
   routeDown: string | undefined;
+  /** The source address its route uses (route-watch.ts); attempts remember it, so a vanished one is resent. */
+  routeSource: string | undefined;
+  /**
+   * Until this time (ms, monotonic) its route is gone because the WAN is being renumbered (an address left its
+   * link, which still has carrier): queries with no routable server wait for the route instead of failing.
+   */
+  holdUntilMs = 0;
   readonly stats = { queries: 0, answers: 0, timeouts: 0, servfail: 0, refused: 0, truncated: 0, tcp: 0 };
 
   constructor(readonly endpoint: Endpoint) {
@@ -80,7 +90,7 @@ export class Server {
   /** How long to wait for this server before asking the next: 3 x SRTT within 100..1000 ms, 400 ms unknown. */
   attemptTimeoutMs(): number {
     if (this.srttMs === null) return 400;
-    return Math.min(1000, Math.max(100, Math.round(this.srttMs * 3 + 20)));
+    return Math.min(MAX_ATTEMPT_TIMEOUT_MS, Math.max(100, Math.round(this.srttMs * 3 + 20)));
   }
 
   snapshot(nowMs: number): ServerStats {

@@ -12,7 +12,7 @@ import { startNsd } from './lib/nsd.js';
 import { createTopo, skipReason, startWanDns, status } from './lib/topo.js';
 
 // Namespaces, NSD and real timeouts on a shared, busy machine: more than tap's default 30 s per file.
-t.setTimeout(120_000);
+t.setTimeout(600_000);
 
 t.test('a link-local upstream with a %dev scope answers through wan-dns', { skip: skipReason }, async (t) => {
   const topo = await createTopo(t);

@@ -14,7 +14,7 @@ import { capture, capturedLines, createTopo, resolverV4, resolverV6, skipReason,
 const skip = skipReason;
 
 // Namespaces, NSD and real timeouts on a shared, busy machine: more than tap's default 30 s per file.
-t.setTimeout(120_000);
+t.setTimeout(600_000);
 
 t.test('marked upstream queries reach the WAN resolver over UDP and TCP, v4 and v6 listeners and upstreams', { skip }, async (t) => {
   const topo = await createTopo(t);

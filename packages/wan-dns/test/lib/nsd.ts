@@ -70,10 +70,14 @@ export async function startNsd(t: Teardowns, name: string, addresses: readonly s
   const child = ns ? ns.spawn(t, 'nsd', args) : spawn('nsd', args, { stdio: 'pipe' });
   if (!ns) t.teardown(() => stopProcess(child));
   const first = addresses[0] as string;
-  await waitFor(`nsd ${name} on ${first}@${port}`, () => {
-    const dig = ['dig', `@${first}`, '-p', String(port), '+short', '+time=1', '+tries=1', `who.${zone}`, 'TXT'];
-    const out = ns ? ns.try(dig[0] as string, ...dig.slice(1)) : spawnSync(dig[0] as string, dig.slice(1), { encoding: 'utf8' });
-    return out.stdout.includes(name);
-  });
+  await waitFor(
+    `nsd ${name} on ${first}@${port}`,
+    () => {
+      const dig = ['dig', `@${first}`, '-p', String(port), '+short', '+time=1', '+tries=1', `who.${zone}`, 'TXT'];
+      const out = ns ? ns.try(dig[0] as string, ...dig.slice(1)) : spawnSync(dig[0] as string, dig.slice(1), { encoding: 'utf8' });
+      return out.stdout.includes(name);
+    },
+    60_000,
+  );
   return { port, child, stop: () => stopProcess(child) };
 }

@@ -73,7 +73,7 @@ export async function sniff(t: Teardowns, topo: Topo, dev: string, filter: strin
       else lines.push(l);
     }
   });
-  await waitFor('tcpdump', () => /listening on/.test(err));
+  await waitFor('tcpdump', () => /listening on/.test(err), 60_000);
   return {
     next: () => {
       const l = lines.shift();

@@ -93,7 +93,7 @@ export async function startWanDns(t: Teardowns, topo: Topo, args: readonly strin
   child.stderr?.on('data', (c: Buffer) => {
     out += c.toString();
   });
-  await waitFor('wan-dns to listen', () => /listening on/.test(out) || child.exitCode !== null, 10_000);
+  await waitFor('wan-dns to listen', () => /listening on/.test(out) || child.exitCode !== null, 60_000);
   if (child.exitCode !== null) throw new Error(`wan-dns exited ${child.exitCode}: ${out}`);
   return { child, output: () => out };
 }
@@ -108,7 +108,7 @@ export function capture(t: Teardowns, ns: { name: string }, dev: string, file: s
     err += c.toString();
   });
   t.teardown(() => stopProcess(child));
-  return { child, ready: () => waitFor('tcpdump', () => /listening on/.test(err)), stop: () => stopProcess(child) };
+  return { child, ready: () => waitFor('tcpdump', () => /listening on/.test(err), 60_000), stop: () => stopProcess(child) };
 }
 
 /** The packets of a capture as tcpdump prints them (the independent witness). */
