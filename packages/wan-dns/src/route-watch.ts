@@ -325,6 +325,19 @@ export class RouteWatch {
     const e = server.endpoint;
     try {
       const r = this.nl.getRoute({ dst: e.address, mark: this.options.mark, ...(e.scope === undefined ? {} : { oif: e.scope }) });
+      // A source from another link (the WAN's own address has just left: IPv6 then picks the mesh's ULA while the
+      // default is still there) is not a route: the answers could never come back, and the query would carry the
+      // mesh's address onto the WAN. It counts as lost (a renumbering while an address just left), like no route.
+      const foreign = r.prefsrc !== undefined && r.oif !== undefined && !this.sourceOn(r.prefsrc, r.oif);
+      if (foreign) {
+        return {
+          ...cached,
+          reachable: false,
+          verdict: 'kernel',
+          reason: `no address of its own on ${cached.dev ?? `ifindex ${r.oif}`} (the kernel would send from ${r.prefsrc})`,
+          source: undefined,
+        };
+      }
       return { ...cached, source: r.prefsrc };
     } catch (err: unknown) {
       if (!(err instanceof NetlinkError) || !NO_ROUTE.has(err.code)) return { ...cached, source: undefined };
@@ -336,6 +349,19 @@ export class RouteWatch {
       );
       return { ...cached, reachable: false, verdict: 'kernel', reason: `no route in the kernel (${err.code})`, source: undefined };
     }
+  }
+
+  /** Whether `address` is configured on interface `index` (or on loopback, the source of local routes). */
+  private sourceOn(address: string, index: number): boolean {
+    for (const a of this.monitor.cache.listAddresses()) {
+      if (a.address === address) return a.index === index || a.index === this.loopbackIndex();
+    }
+    // Not in the cache (an address the dump has not shown yet): the kernel picked it, trust it.
+    return true;
+  }
+
+  private loopbackIndex(): number | undefined {
+    return this.monitor.cache.listLinks().find((l) => l.name === 'lo')?.index;
   }
 
   close(): void {
