@@ -41,8 +41,9 @@ native: ## build lib-packetmark and the packages' native addons
 	@if [ -f lib-packetmark/Makefile ]; then $(MAKE) --no-print-directory -C lib-packetmark; fi
 	@for d in $(NATIVE_DIRS); do $(MAKE) --no-print-directory -C $$d || exit 1; done
 
-lint: $(NPM_STAMP) ## biome (lint and format check) and shellcheck over every shipped shell script
+lint: $(NPM_STAMP) ## biome (lint and format), knip (unused files, exports, dependencies), shellcheck
 	$(BIN)/biome check .
+	$(BIN)/knip --no-progress
 	@sh mk/shellcheck.sh
 
 format: $(NPM_STAMP) ## biome: rewrite files to the project's format

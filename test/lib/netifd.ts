@@ -12,10 +12,10 @@ import { type Namespace, run, stopProcess, type Teardowns, waitFor } from './net
 import { type OpenwrtTools, openwrtTools } from './openwrt.js';
 
 /** netifd's and ubusd's start-up and every wait here: generous, the machine is shared and busy. */
-export const NETIFD_DEADLINE_MS = 60_000;
+const NETIFD_DEADLINE_MS = 60_000;
 
 /** Thrown when netifd or ubusd exits on its own, or a ubus call fails. */
-export class NetifdError extends Error {
+class NetifdError extends Error {
   override readonly name = 'NetifdError';
 }
 

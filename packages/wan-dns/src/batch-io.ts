@@ -11,9 +11,9 @@ import { MarkError } from './errors.js';
 import type { SockmarkAddon } from './mark.js';
 
 /** Datagrams per batch (the C side's BATCH). */
-export const BATCH = 64;
+const BATCH = 64;
 /** Bytes per received datagram: queries and answers are at most 1232 (we clamp EDNS) or 512 without it. */
-export const SLOT = 4096;
+const SLOT = 4096;
 const REC = 12;
 const SEND_BYTES = 256 * 1024;
 

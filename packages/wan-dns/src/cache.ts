@@ -21,8 +21,8 @@ interface Entry {
 }
 
 /** RFC 8767 and common practice: cap positive TTLs at a day; RFC 2308 §5: negative at 3 hours. */
-export const MAX_TTL_SECONDS = 86_400;
-export const MAX_NEGATIVE_TTL_SECONDS = 10_800;
+const MAX_TTL_SECONDS = 86_400;
+const MAX_NEGATIVE_TTL_SECONDS = 10_800;
 
 /** A record's TTL; RFC 2181 §8: one with the top bit set is treated as zero. */
 function ttlAt(buf: Buffer, offset: number): number {
@@ -34,9 +34,9 @@ function ttlAt(buf: Buffer, offset: number): number {
  * Heap one entry may take (Map slot, key string, Entry, TTL arrays, the Buffer object; its bytes are off-heap),
  * with room to spare: measured 400-500 bytes for small answers.
  */
-export const ENTRY_HEAP_BYTES = 1024;
+const ENTRY_HEAP_BYTES = 1024;
 /** Heap kept for everything else: node's own ~4 MiB, queries in flight, TCP, the route cache. */
-export const HEAP_RESERVE_BYTES = 16 * 1024 * 1024;
+const HEAP_RESERVE_BYTES = 16 * 1024 * 1024;
 
 /**
  * How many entries a cache may hold under V8's heap limit (`node --max-old-space-size`, v8.getHeapStatistics()

@@ -6,7 +6,7 @@
  */
 import { networkInterfaces } from 'node:os';
 
-export function isLoopback(address: string): boolean {
+function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
 }
 
@@ -28,7 +28,7 @@ export class LocalClients {
 }
 
 /** Every address of this host's interfaces, as dgram and net report senders (IPv4 also v4-mapped, link-local with %dev). */
-export function localAddresses(): Set<string> {
+function localAddresses(): Set<string> {
   const out = new Set<string>();
   for (const [name, list] of Object.entries(networkInterfaces())) {
     for (const a of list ?? []) {

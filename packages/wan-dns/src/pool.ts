@@ -49,7 +49,7 @@ export function random16(): number {
 }
 
 /** A random integer in [0, n) for n <= 65536 (rejection sampling keeps it uniform). */
-export function randomBelow(n: number): number {
+function randomBelow(n: number): number {
   const limit = 65536 - (65536 % n);
   for (;;) {
     const v = random16();

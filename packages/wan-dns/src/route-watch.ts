@@ -33,7 +33,7 @@ export interface RouteWatchHooks {
 }
 
 /** How long a source address the route no longer uses is remembered: a query's whole deadline and then some. */
-export const SOURCE_MEMORY_MS = 3000;
+const SOURCE_MEMORY_MS = 3000;
 
 /** What RTM_GETROUTE answers for no route, an unreachable/prohibit route, a blackhole route. */
 const NO_ROUTE = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'EACCES', 'EINVAL']);

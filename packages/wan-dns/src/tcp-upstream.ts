@@ -8,7 +8,7 @@ import { MarkError } from './errors.js';
 import { markSocket, type SockmarkAddon } from './mark.js';
 import type { Server } from './upstreams.js';
 
-export class TcpUpstreamError extends Error {
+class TcpUpstreamError extends Error {
   override readonly name = 'TcpUpstreamError';
   /** thrown when the TCP exchange with `server` fails: connect error, early close, oversized or short answer, timeout. */
   constructor(

@@ -27,7 +27,7 @@ export function endpointKey(e: Endpoint): string {
 }
 
 /** The longest per-attempt timeout; also how long a query may wait for a route during a renumbering. */
-export const MAX_ATTEMPT_TIMEOUT_MS = 1000;
+const MAX_ATTEMPT_TIMEOUT_MS = 1000;
 
 export class Server {
   readonly key: string;

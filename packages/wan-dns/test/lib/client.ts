@@ -125,7 +125,7 @@ export function digIn(
   });
 }
 
-export function parseDig(out: string): DigResult {
+function parseDig(out: string): DigResult {
   const status = /status: (\w+)/.exec(out)?.[1] ?? 'TIMEOUT';
   const flags = /;; flags: ([a-z ]+);/.exec(out)?.[1] ?? '';
   const section = out.split(';; ANSWER SECTION:\n')[1]?.split('\n\n')[0] ?? '';

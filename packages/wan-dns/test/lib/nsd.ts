@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Namespace, stopProcess, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
 
-export const zone = 'example.test';
+const zone = 'example.test';
 
-export function zoneText(name: string): string {
+function zoneText(name: string): string {
   const big = Array.from({ length: 24 }, (_, i) => `big 300 IN TXT "${String(i).padStart(2, '0')}-${'x'.repeat(90)}"`);
   return [
     `$ORIGIN ${zone}.`,

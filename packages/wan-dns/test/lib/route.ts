@@ -10,7 +10,7 @@ import { startNsd } from './nsd.js';
 import { resolverV4, resolverV6, status, type Topo } from './topo.js';
 
 export const resolverB4 = '198.51.100.54';
-export const resolverB6 = '2001:db8:53::54';
+const resolverB6 = '2001:db8:53::54';
 
 /** Adds a second WAN resolver ("wan-b") next to the first on the isp's loopback. */
 export async function addResolverB(t: Teardowns, topo: Topo): Promise<void> {
