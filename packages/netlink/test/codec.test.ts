@@ -160,6 +160,18 @@ t.test('requests decode back to what was asked (route, rule, address)', async (t
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
+t.test("netifd's failed_policy rule: action 12 (RTN_FAILED_POLICY) encodes as that byte and decodes back", async (t) => {
+  const rule = encodeRule(
+    RTM_NEWRULE,
+    0,
+    { family: 'inet6', priority: 4200000002, action: 'failed_policy', iif: 'wan0', protocol: 0 },
+    false,
+  ).finish(5);
+  // struct fib_rule_hdr follows the 16-byte nlmsghdr; its action is byte 7.
+  t.equal(rule[16 + 7], 12);
+  t.match(decodeRule(rule, 0, rule.length), { family: 'inet6', priority: 4200000002, action: 'failed_policy', iif: 'wan0', table: 0 });
+});
+
 t.test('malformed input is a DecodeError naming the offset', async (t) => {
   const cases: [string, () => unknown, number, RegExp][] = [
     ['short header', () => decodeHeader(hex('10000000'), 0, 4), 0, /truncated nlmsghdr/],

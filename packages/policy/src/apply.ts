@@ -13,6 +13,7 @@ import { installedFile, readInstalled, writeInstalled } from './installed.js';
 import { describeStep, readKernel, runStep } from './kernel.js';
 import { formatRoute, type Route, routeKey, tableName } from './model.js';
 import { type MovedRoute, movedEntry, movedFile, readMoved, writeMoved } from './moved.js';
+import { netifdRunning } from './netifd.js';
 import { planChanges } from './plan.js';
 import { ensureFwmarkAccept } from './sysctl.js';
 
@@ -33,7 +34,8 @@ export interface ApplyScope {
  * from their table (moved.ts).
  */
 export function applyRouting(nl: Netlink, ctx: Context, nowMs = Date.now()): ApplyReport {
-  const state = readKernel(nl);
+  // Beside a running netifd, meshwan adds only its gate and moves (README "Beside netifd").
+  const state = { ...readKernel(nl), netifd: netifdRunning() };
   const previous = readMoved(ctx.paths.stateDir);
   const alive = previous.filter((m) => m.until === undefined || m.until > nowMs);
   const desired = deriveDesired(

@@ -7,7 +7,17 @@
  * (1, 2, …) and its address rules (10000): unmarked packets may use main and nothing after it.
  */
 import { type Family, isLinkLocal6, network, parseAddress, samePrefix } from './ip.js';
-import { type Route, RT_TABLE_MAIN, RTPROT_KERNEL, RTPROT_MESHWAN, RTPROT_STATIC, type Rule, routeKey, ruleKey } from './model.js';
+import {
+  type Route,
+  RT_TABLE_MAIN,
+  RTPROT_KERNEL,
+  RTPROT_MESHWAN,
+  RTPROT_STATIC,
+  RTPROT_UNSPEC,
+  type Rule,
+  routeKey,
+  ruleKey,
+} from './model.js';
 import type { InterfaceConfig, NetworkConfig } from './network.js';
 import type { Address, Link, SplitParams } from './state.js';
 import { managedUplink, noUplinks, type UplinksView } from './uplinks.js';
@@ -16,6 +26,8 @@ import { managedUplink, noUplinks, type UplinksView } from './uplinks.js';
 const IPRULE_PRIORITY_ADDR = 10000;
 const IPRULE_PRIORITY_ADDR_MASK = 20000;
 const IPRULE_PRIORITY_NW = 90000;
+/** netifd iprule.h: its `iif DEV failed_policy` rule sits at this plus the device's ifindex. */
+export const IPRULE_PRIORITY_REJECT = 4200000000;
 
 /**
  * The gate: `not fwmark M/M lookup main` then `not fwmark M/M unreachable`, then `fwmark M/M unreachable`.
@@ -46,6 +58,12 @@ export interface Desired {
   readonly ownedTables: ReadonlySet<number>;
   /** The families the gate covers: IPv6 always, IPv4 when an interface has ip4table. */
   readonly gatedFamilies: readonly Family[];
+  /**
+   * netifd runs beside meshwan (netifd.ts): it owns every rule and route it derives from the config, so `rules`
+   * holds only the gate, `routes` no config route, and the plan deletes none of netifd's (proto unspec) rules and
+   * no recorded config route (netifd's own carry the same attributes).
+   */
+  readonly netifd: boolean;
 }
 
 interface Move {
@@ -60,6 +78,8 @@ export interface Observed {
   readonly addresses: readonly Address[];
   /** The current routes (main is what is read: WAN routes to move). */
   readonly routes: readonly Route[];
+  /** Whether netifd runs beside meshwan (netifd.ts); unset: it does not. */
+  readonly netifd?: boolean;
 }
 
 function gateRules(family: Family, split: SplitParams): Rule[] {
@@ -76,9 +96,9 @@ function upLink(links: readonly Link[], dev: string | undefined): Link | undefin
   return dev === undefined ? undefined : links.find((l) => l.name === dev && l.up);
 }
 
-function policyRules(iface: InterfaceConfig, link: Link, addresses: readonly Address[]): Rule[] {
+function policyRules(iface: InterfaceConfig, link: Link, addresses: readonly Address[], ipv6Device: boolean): Rule[] {
   const rules: Rule[] = [];
-  const base = { invert: false, protocol: RTPROT_STATIC } as const;
+  const base = { invert: false, protocol: RTPROT_UNSPEC } as const;
   for (const family of [6, 4] as const) {
     const table = family === 6 ? iface.ip6table : iface.ip4table;
     if (table === undefined) continue;
@@ -97,9 +117,16 @@ function policyRules(iface: InterfaceConfig, link: Link, addresses: readonly Add
         dst: { family, addr: a.addr, len: a.len },
       });
     }
-    // set_ip_lo_policy: locally generated traffic that main did not route may use T.
-    rules.push({ ...base, family, priority: IPRULE_PRIORITY_NW + link.ifindex, action: 'lookup', table, iif: 'lo' });
+    // set_ip_lo_policy: locally generated traffic that main did not route may use T. interface_ip_set_enabled
+    // adds the IPv6 one only when the device's configured `ipv6` setting is on, the IPv4 one always.
+    if (family === 4 || ipv6Device)
+      rules.push({ ...base, family, priority: IPRULE_PRIORITY_NW + link.ifindex, action: 'lookup', table, iif: 'lo' });
   }
+  // interface_ip_set_enabled: with the device's `ipv6` on, packets arriving on it that no rule above resolved fail
+  // (RTN_FAILED_POLICY), whether or not the interface has an ip6table. netifd adds it once per interface on the
+  // device; the kernel keeps identical copies, meshwan one (it routes the same).
+  if (ipv6Device)
+    rules.push({ ...base, family: 6, priority: IPRULE_PRIORITY_REJECT + link.ifindex, action: 'failed_policy', iif: link.name });
   return rules;
 }
 
@@ -111,7 +138,7 @@ function configRules(config: NetworkConfig, links: readonly Link[]): Rule[] {
     const oif = r.out === undefined ? undefined : upLink(links, config.interfaces.get(r.out)?.device)?.name;
     if ((r.in !== undefined && iif === undefined) || (r.out !== undefined && oif === undefined)) continue;
     const { section: _section, in: _in, out: _out, ...rest } = r;
-    rules.push({ ...rest, ...(iif !== undefined ? { iif } : {}), ...(oif !== undefined ? { oif } : {}), protocol: RTPROT_STATIC });
+    rules.push({ ...rest, ...(iif !== undefined ? { iif } : {}), ...(oif !== undefined ? { oif } : {}), protocol: RTPROT_UNSPEC });
   }
   return rules;
 }
@@ -154,6 +181,9 @@ function configRoutes(config: NetworkConfig, links: readonly Link[]): Route[] {
  */
 function wanRouteTarget(route: Route, link: Link, table: number, uplinks: UplinksView): number | undefined {
   if (route.dev !== link.name || route.nexthops !== undefined || route.protocol === uplinks.protocol) return undefined;
+  // The link-local prefix stays in main, as netifd leaves it: behind the gate, unmarked link-local packets out of
+  // the WAN (a DHCPv6 client's unicast, replies to link-local peers) have main only (README "Link-local").
+  if (route.family === 6 && route.dst.len > 0 && isLinkLocal6(route.dst.addr)) return undefined;
   const isDefault = route.dst.len === 0 && route.type === 'unicast' && route.src === undefined;
   const uplink = isDefault ? managedUplink(uplinks, link.name, route.family) : undefined;
   if (route.table === RT_TABLE_MAIN) return uplink?.probeTable ?? table;
@@ -208,17 +238,15 @@ export function deriveDesired(
     }
   }
   for (const family of gatedFamilies) rules.push(...gateRules(family, split));
-  rules.push(...configRules(config, observed.links));
-  const fromConfig = dedupe(configRoutes(config, observed.links));
+  const netifd = observed.netifd === true;
+  if (!netifd) rules.push(...configRules(config, observed.links));
+  const fromConfig = netifd ? [] : dedupe(configRoutes(config, observed.links));
   routes.push(...fromConfig);
   for (const iface of config.interfaces.values()) {
     if (iface.disabled) continue;
     const link = upLink(observed.links, iface.device);
     if (!link) continue;
-    rules.push(...policyRules(iface, link, observed.addresses));
-    // netifd also adds `iif DEV failed_policy` (pref 4200000000+ifindex) for every IPv6 interface; that action
-    // (RTN_FAILED_POLICY) cannot be sent through @meshwan/netlink yet, and it only matters after main, so it is
-    // left to netifd. See README "Not done".
+    if (!netifd) rules.push(...policyRules(iface, link, observed.addresses, config.ipv6Devices.has(link.name)));
     for (const route of observed.routes) {
       const table = route.family === 6 ? iface.ip6table : iface.ip4table;
       if (table === undefined) continue;
@@ -253,6 +281,7 @@ export function deriveDesired(
     kept: keptHere,
     ownedTables,
     gatedFamilies,
+    netifd,
   };
 }
 

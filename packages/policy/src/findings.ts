@@ -150,6 +150,8 @@ export function routingFindings(state: KernelState, ctx: RoutingContext): Findin
     for (const r of state.routes) {
       const devs = r.nexthops ? r.nexthops.map((h) => h.dev) : [r.dev];
       if (r.family !== family || r.table !== RT_TABLE_MAIN || !devs.some((d) => d !== undefined && ctx.wanDevices.includes(d))) continue;
+      // The WAN's link-local prefix belongs in main, as netifd leaves it (desired.ts wanRouteTarget).
+      if (r.family === 6 && r.dst.len > 0 && isLinkLocal6(r.dst.addr)) continue;
       add(`wm|${formatRoute(r)}`, {
         code: 'wan-route-in-main',
         what: `WAN route in main: ${formatRoute(r)}`,

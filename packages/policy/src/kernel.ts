@@ -29,11 +29,11 @@ function canonical(text: string | undefined): string | undefined {
   return formatPrefix({ ...a, len: 0 }).replace(/\/0$/, '');
 }
 
-const knownActions: readonly string[] = ['lookup', 'goto', 'nop', 'blackhole', 'unreachable', 'prohibit'];
+const knownActions: readonly string[] = ['lookup', 'goto', 'nop', 'blackhole', 'unreachable', 'prohibit', 'failed_policy'];
 
 function fromNetlinkRule(r: NlRule): Rule {
   const family = fam(r.family);
-  // netifd's failed_policy (12) and any other action fib6_rule_action has no case for discard like a blackhole.
+  // Any other action (fib6_rule_action has no case for it) discards like netifd's failed_policy.
   const action: RuleAction = knownActions.includes(r.action) ? (r.action as RuleAction) : 'failed_policy';
   const rule: Record<string, unknown> = { family, priority: r.priority, action, invert: r.invert, protocol: r.protocol };
   const optional: Record<string, unknown> = {
@@ -104,8 +104,8 @@ export function readKernel(nl: Netlink): KernelState {
 }
 
 function toRuleSpec(rule: Rule): RuleSpec {
-  if (rule.action === 'failed_policy' || rule.uidrange || rule.ipproto !== undefined || rule.sport || rule.dport) {
-    throw new ApplyError('rule', formatRule(rule), new Error('needs a selector or action @meshwan/netlink cannot send yet'));
+  if (rule.uidrange || rule.ipproto !== undefined || rule.sport || rule.dport) {
+    throw new ApplyError('rule', formatRule(rule), new Error('needs a selector @meshwan/netlink cannot send yet'));
   }
   const spec: RuleSpec = {
     family: nlFam(rule.family),

@@ -9,7 +9,13 @@ import { bitsOf, type Family, formatAddress, formatPrefix, type Prefix } from '.
 /** FR_ACT_* (linux/fib_rules.h); the numbers equal RTN_* for the ones netifd resolves with system_rtn_aton. */
 export type RuleAction = 'lookup' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit' | 'failed_policy';
 
-/** RTPROT_STATIC (linux/rtnetlink.h): what netifd puts on every rule and route it adds. */
+/**
+ * RTPROT_UNSPEC: netifd sends its rules without FRA_PROTOCOL (system_iprule), so the kernel stores 0 (`ip -d rule`
+ * prints `proto unspec`). meshwan's copies of netifd's rules carry it too: the kernel compares the protocol
+ * (rule_exists), so any other value would make every rule exist twice beside netifd.
+ */
+export const RTPROT_UNSPEC = 0;
+/** RTPROT_STATIC (linux/rtnetlink.h): what netifd puts on every route it adds (and older meshwan on its rules). */
 export const RTPROT_STATIC = 4;
 /** RTPROT_KERNEL: routes the kernel adds for addresses and link-local. */
 export const RTPROT_KERNEL = 2;

@@ -66,6 +66,12 @@ export interface NetworkConfig {
   readonly interfaces: ReadonlyMap<string, InterfaceConfig>;
   readonly rules: readonly RuleConfig[];
   readonly routes: readonly RouteConfig[];
+  /**
+   * Devices whose `config device` section sets `option ipv6 '1'`: netifd reads that configured value
+   * (dev->settings.ipv6), not the kernel's disable_ipv6, to add an interface's IPv6 `iif lo` and `failed_policy`
+   * rules. Without the option it is unset.
+   */
+  readonly ipv6Devices: ReadonlySet<string>;
   /** Every section that was skipped, and why. */
   readonly errors: readonly ConfigError[];
 }
@@ -310,6 +316,7 @@ export function parseNetwork(
   const interfaces = new Map<string, InterfaceConfig>();
   const rules: RuleConfig[] = [];
   const routes: RouteConfig[] = [];
+  const ipv6Devices = new Set<string>();
   const errors: ConfigError[] = [];
   // iprule_update_start resets both counters to 1; iprule_add takes one per enabled section, even a bad one.
   const counter: Record<Family, number> = { 4: 1, 6: 1 };
@@ -333,11 +340,20 @@ export function parseNetwork(
           if (s.bool('disabled')) break;
           routes.push(parseRoute(s, input.type === 'route' ? 4 : 6, names));
           break;
+        case 'device': {
+          const name = s.str('name');
+          // A later section for the same device overrides an earlier one, as in netifd's device_create.
+          if (name !== undefined && s.input.options.ipv6 !== undefined) {
+            if (s.bool('ipv6')) ipv6Devices.add(name);
+            else ipv6Devices.delete(name);
+          }
+          break;
+        }
       }
     } catch (err: unknown) {
       if (!(err instanceof ConfigError)) throw err;
       errors.push(err);
     }
   }
-  return { interfaces, rules, routes, errors };
+  return { interfaces, rules, routes, ipv6Devices, errors };
 }

@@ -9,8 +9,8 @@
  * gateway are added first: the kernel checks a gateway against the target table, which needs the on-link prefix.
  */
 
-import type { Desired } from './desired.js';
-import { type Route, RTPROT_MESHWAN, RTPROT_STATIC, type Rule, routeKey, ruleKey } from './model.js';
+import { type Desired, IPRULE_PRIORITY_REJECT } from './desired.js';
+import { type Route, RTPROT_MESHWAN, RTPROT_STATIC, RTPROT_UNSPEC, type Rule, routeKey, ruleKey } from './model.js';
 
 export type Step =
   | { readonly op: 'addRule'; readonly rule: Rule }
@@ -25,10 +25,18 @@ export interface Plan {
   readonly steps: readonly Step[];
 }
 
-/** Whether meshwan may delete this rule when it is not desired. */
-export function ownsRule(rule: Rule, ownedTables: ReadonlySet<number>): boolean {
+/**
+ * Whether meshwan may delete this rule when it is not desired: its gate (proto meshwan); a lookup of an owned table
+ * with proto static (what meshwan before issue #19 put on its copies of netifd's rules: never netifd's own, which
+ * carry no protocol); and, only while netifd does not run, the rules of netifd's shapes with proto unspec (a lookup
+ * of an owned table, a failed_policy at 4200000000+ifindex). Beside netifd those are netifd's, never touched.
+ */
+export function ownsRule(rule: Rule, ownedTables: ReadonlySet<number>, netifd = false): boolean {
   if (rule.protocol === RTPROT_MESHWAN) return true;
-  return rule.protocol === RTPROT_STATIC && rule.action === 'lookup' && rule.table !== undefined && ownedTables.has(rule.table);
+  const ownedLookup = rule.action === 'lookup' && rule.table !== undefined && ownedTables.has(rule.table);
+  if (rule.protocol === RTPROT_STATIC) return ownedLookup;
+  if (rule.protocol !== RTPROT_UNSPEC || netifd) return false;
+  return ownedLookup || (rule.action === 'failed_policy' && rule.priority >= IPRULE_PRIORITY_REJECT);
 }
 
 /**
@@ -70,7 +78,8 @@ export function planChanges(
     deleted.add(key);
   }
   const desiredRouteKeys = new Set(desired.routes.map(routeKey));
-  for (const route of installed) {
+  // Beside netifd a recorded config route is netifd's too (same attributes): forgotten, never deleted.
+  for (const route of desired.netifd ? [] : installed) {
     const key = routeKey(route);
     if (desiredRouteKeys.has(key) || !actualRouteKeys.has(key) || deleted.has(key)) continue;
     deleted.add(key);
@@ -78,7 +87,7 @@ export function planChanges(
   }
   const seen = new Set<string>();
   for (const rule of actualRules) {
-    if (!ownsRule(rule, desired.ownedTables)) continue;
+    if (!ownsRule(rule, desired.ownedTables, desired.netifd)) continue;
     const key = ruleKey(rule);
     // A duplicate of a wanted rule (the kernel adds one without NLM_F_EXCL) is surplus too.
     if (desiredKeys.has(key) && !seen.has(key)) {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { deriveDesired, GATE_PRIORITY } from '../src/desired.js';
 import { type Prefix, parseAddress, parsePrefix } from '../src/ip.js';
-import { formatRoute, formatRule, type Route, RTPROT_MESHWAN, RTPROT_STATIC, type Rule } from '../src/model.js';
+import { formatRoute, formatRule, type Route, RTPROT_MESHWAN, RTPROT_STATIC, RTPROT_UNSPEC, type Rule } from '../src/model.js';
 import { parseNetwork } from '../src/network.js';
 import { ownsRule, planChanges } from '../src/plan.js';
 import type { Address, Link } from '../src/state.js';
@@ -58,13 +58,12 @@ t.test('a Gluon node: netifd rules, the gate, the unreachable route, WAN routes 
   t.same(
     desired.rules.map(formatRule).sort(),
     [
-      '1: from all fwmark 0x1/0x1 lookup 1 proto static',
+      '1: from all fwmark 0x1/0x1 lookup 1',
       `${GATE_PRIORITY}: not from all fwmark 0x1/0x1 lookup main proto meshwan`,
       `${GATE_PRIORITY + 1}: not from all fwmark 0x1/0x1 unreachable proto meshwan`,
       `${GATE_PRIORITY + 2}: from all fwmark 0x1/0x1 unreachable proto meshwan`,
-      '10000: from 2001:db8:1::5 lookup 1 proto static',
-      '20000: from all to 2001:db8:1::5/64 lookup 1 proto static',
-      '90005: from all iif lo lookup 1 proto static',
+      '10000: from 2001:db8:1::5 lookup 1',
+      '20000: from all to 2001:db8:1::5/64 lookup 1',
     ].sort(),
   );
   t.same(desired.routes.map(formatRoute), [
@@ -89,10 +88,10 @@ t.test('ip4table gates IPv4 too and moves the WAN IPv4 routes', async (t) => {
   const desired = deriveDesired(config, split, { links, addresses, routes: [wanV4] });
   t.same(desired.gatedFamilies, [6, 4]);
   const v4 = desired.rules.filter((r) => r.family === 4).map(formatRule);
-  t.ok(v4.includes('1: from all fwmark 0x1/0x1 lookup 1 proto static'));
-  t.ok(v4.includes('10000: from 192.0.2.5 lookup 1 proto static'));
-  t.ok(v4.includes('20000: from all to 192.0.2.5/24 lookup 1 proto static'));
-  t.ok(v4.includes('90005: from all iif lo lookup 1 proto static'));
+  t.ok(v4.includes('1: from all fwmark 0x1/0x1 lookup 1'));
+  t.ok(v4.includes('10000: from 192.0.2.5 lookup 1'));
+  t.ok(v4.includes('20000: from all to 192.0.2.5/24 lookup 1'));
+  t.ok(v4.includes('90005: from all iif lo lookup 1'), 'the IPv4 iif lo rule needs no device option');
   t.ok(v4.includes(`${GATE_PRIORITY + 1}: not from all fwmark 0x1/0x1 unreachable proto meshwan`));
   t.same(desired.unwantedRoutes, [wanV4]);
   t.ok(desired.routes.some((r) => r.family === 4 && r.table === 1 && r.type === 'unreachable' && r.metric === 65535));
@@ -174,5 +173,68 @@ t.test('plan: adds what is missing, deletes only what meshwan owns, make-before-
   t.same(
     dup.steps.map((s) => s.op),
     ['deleteRule'],
+  );
+});
+
+t.test("config device option ipv6 '1': netifd's IPv6 iif lo and failed_policy rules, proto unspec", async (t) => {
+  const without = deriveDesired(parseNetwork(gluonNetwork), split, { links, addresses, routes: [] });
+  t.notOk(
+    without.rules.some((r) => r.family === 6 && (r.iif !== undefined || r.action === 'failed_policy')),
+    'without the option: neither',
+  );
+  const config = parseNetwork([
+    ...gluonNetwork,
+    { type: 'device', name: 'brwan', options: { name: 'br-wan', ipv6: '1' } },
+    { type: 'device', name: 'mesh', options: { name: 'bat0', ipv6: '1' } },
+    { type: 'device', name: 'mesh_off', options: { name: 'bat0', ipv6: '0' } },
+  ]);
+  t.same([...config.ipv6Devices], ['br-wan'], 'a later section for the same device overrides an earlier one');
+  const desired = deriveDesired(config, split, { links, addresses, routes: [] });
+  const v6 = desired.rules.filter((r) => r.family === 6 && r.priority > 30000).map(formatRule);
+  t.same(v6.sort(), ['4200000005: from all iif br-wan failed_policy', '90005: from all iif lo lookup 1']);
+  for (const r of desired.rules.filter((r) => r.protocol !== RTPROT_MESHWAN)) t.equal(r.protocol, RTPROT_UNSPEC, formatRule(r));
+});
+
+t.test('link-local: fe80::/64 of the WAN stays in main, as netifd leaves it', async (t) => {
+  const linkLocal: Route = { family: 6, table: 254, dst: prefix('fe80::/64'), type: 'unicast', dev: 'br-wan', metric: 256, protocol: 2 };
+  const prefixRoute: Route = { ...linkLocal, dst: prefix('2001:db8:1::/64') };
+  const desired = deriveDesired(parseNetwork(gluonNetwork), split, { links, addresses, routes: [linkLocal, prefixRoute] });
+  t.same(desired.unwantedRoutes, [prefixRoute]);
+});
+
+t.test('beside netifd: only the gate; none of its rules owned, no recorded config route deleted', async (t) => {
+  const config = parseNetwork(gluonNetwork);
+  const alone = deriveDesired(config, split, { links, addresses, routes: [wanDefault] });
+  const beside = deriveDesired(config, split, { links, addresses, routes: [wanDefault], netifd: true });
+  t.equal(beside.netifd, true);
+  t.ok(
+    beside.rules.every((r) => r.protocol === RTPROT_MESHWAN),
+    'the gate only',
+  );
+  t.same(beside.configRoutes, []);
+  t.same(beside.unwantedRoutes, [wanDefault], 'the WAN routes the kernel put in main still move');
+  const netifds = alone.rules.filter((r) => r.protocol === RTPROT_UNSPEC);
+  t.ok(netifds.length > 0);
+  for (const r of netifds) {
+    t.ok(ownsRule(r, alone.ownedTables), `alone, meshwan owns ${formatRule(r)}`);
+    t.notOk(ownsRule(r, beside.ownedTables, true), `beside netifd, ${formatRule(r)} is netifd's`);
+  }
+  const failed: Rule = { family: 6, priority: 4200000005, action: 'failed_policy', iif: 'br-wan', invert: false, protocol: RTPROT_UNSPEC };
+  t.ok(ownsRule(failed, alone.ownedTables));
+  t.notOk(ownsRule({ ...failed, priority: 30000 }, alone.ownedTables), 'a failed_policy rule of another shape is not');
+  const legacy: Rule = { ...(netifds[0] as Rule), protocol: RTPROT_STATIC };
+  t.ok(ownsRule(legacy, beside.ownedTables, true), "an older meshwan's proto static copy is deleted beside netifd too");
+  const floor = alone.configRoutes[0] as Route;
+  const rules = [...beside.rules, ...netifds];
+  const plan = planChanges(beside, rules, [floor], [floor]);
+  t.same(
+    plan.steps.filter((s) => s.op !== 'addRoute'),
+    [],
+    'nothing of netifd deleted',
+  );
+  t.same(
+    planChanges(alone, [...alone.rules, legacy], [floor], [floor]).steps.map((s) => s.op),
+    ['addRoute', 'deleteRule'],
+    'alone: the legacy duplicate goes',
   );
 });

@@ -29,9 +29,12 @@ const wanRoutes: Route[] = [
 const unreachable: Route = { family: 6, table: 1, dst: p('::/0'), type: 'unreachable', metric: 65535, protocol: 4 };
 const ctx = { split, families: [6] as const, wanTables: new Set([1]), wanDevices: ['br-wan'] };
 
+/** With br-wan's `option ipv6 '1'`: netifd's IPv6 `iif lo lookup 1` (90000+ifindex) and failed_policy exist. */
+const ipv6Network = [...gluonNetwork, { type: 'device', name: 'brwan', options: { name: 'br-wan', ipv6: '1' } }];
+
 /** The kernel as netifd alone leaves it on a Gluon node whose mesh has no route (main empty). */
 function netifdOnly(): KernelState {
-  const desired = deriveDesired(parseNetwork(gluonNetwork), split, { links, addresses, routes: [] });
+  const desired = deriveDesired(parseNetwork(ipv6Network), split, { links, addresses, routes: [] });
   return {
     links,
     addresses,
@@ -40,7 +43,7 @@ function netifdOnly(): KernelState {
   };
 }
 function withGate(): KernelState {
-  const desired = deriveDesired(parseNetwork(gluonNetwork), split, { links, addresses, routes: [] });
+  const desired = deriveDesired(parseNetwork(ipv6Network), split, { links, addresses, routes: [] });
   return { links, addresses, rules: [...kernelDefaults, ...desired.rules], routes: [...wanRoutes, unreachable] };
 }
 

@@ -186,6 +186,24 @@ export const FRA_PROTOCOL = 21;
 export const FIB_RULE_INVERT = 0x2;
 export const FIB_RULE_IIF_DETACHED = 0x8;
 export const FIB_RULE_OIF_DETACHED = 0x10;
-/** fib_rule_hdr.action (FR_ACT_*) by number */
-export const ruleActions = ['unspec', 'lookup', 'goto', 'nop', 'res3', 'res4', 'blackhole', 'unreachable', 'prohibit'] as const;
+/**
+ * fib_rule_hdr.action (FR_ACT_*) by number. Past prohibit (8) the numbers are RTN_* route types, which is what
+ * netifd sends (system_rtn_aton): its `iif DEV failed_policy` rule (pref 4200000000+ifindex) carries
+ * RTN_FAILED_POLICY = 12, and the kernel stores it as given (`ip rule` prints `12`).
+ */
+export const ruleActions = [
+  'unspec',
+  'lookup',
+  'goto',
+  'nop',
+  'res3',
+  'res4',
+  'blackhole',
+  'unreachable',
+  'prohibit',
+  'throw',
+  'nat',
+  'xresolve',
+  'failed_policy',
+] as const;
 export type RuleAction = (typeof ruleActions)[number];
