@@ -15,7 +15,7 @@ export type { Address, KernelState, Link, SplitParams } from './state.js';
 export type { UciSectionInput } from './uci-input.js';
 export {
   assessUplinks,
-  loadUplinksView,
+  uplinksViewOf,
   type ManagedUplink,
   noUplinks,
   readUplinksReport,
