@@ -27,7 +27,7 @@ t.test('a link-local upstream with a %dev scope answers through wan-dns', { skip
     '127.0.0.1:54',
     '--resolv-file',
     resolv,
-    '--config',
+    '--root',
     join(topo.dir, 'none'),
     '--control',
     control,

@@ -60,7 +60,7 @@ t.test('without CAP_NET_ADMIN: SERVFAIL, one clear log line, nothing sent toward
       '127.0.0.1:5454',
       '--resolv-file',
       join(topo.dir, 'resolv.conf'),
-      '--config',
+      '--root',
       join(topo.dir, 'none'),
       '--control',
       control,
