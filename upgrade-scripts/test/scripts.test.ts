@@ -49,7 +49,7 @@ const gluonNode = {
 };
 
 t.test('the four scripts exist, in Gluon ranges', async (t) => {
-  t.same(scripts, ['111-meshwan-network', '160-meshwan-wan-dns', '410-meshwan-mesh-vpn', '990-meshwan-commit']);
+  t.same(scripts, ['105-meshwan-settings', '111-meshwan-network', '160-meshwan-wan-dns', '410-meshwan-mesh-vpn', '990-meshwan-commit']);
 });
 
 t.test('from dist: the same end state as the steps in-process, and a second run changes nothing', async (t) => {
