@@ -8,5 +8,5 @@ export { SettingsError, SiteError, SiteErrors } from './errors.js';
 export { renderSiteExample } from './example.js';
 export { defaultSitePath, loadSite } from './load.js';
 export { type FieldSpec, type FirewallBackend, fieldList, fields, type Site } from './schema.js';
-export { defaultSite, parseSite } from './site.js';
 export { type NodeSettings, readSettings, SETTINGS_PACKAGE, WAN_RULE } from './settings.js';
+export { defaultSite, parseSite } from './site.js';

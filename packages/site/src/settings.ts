@@ -40,7 +40,8 @@ function parseAll<T>(uci: Uci, pkg: string, option: string, spec: FieldSpec<T>, 
 }
 
 function parseOne<T>(uci: Uci, pkg: string, option: string, spec: FieldSpec<T>, value: Value, fallback: T): T {
-  if (value !== undefined && typeof value !== 'string') throw new SettingsError(join(uci.confdir, pkg), option, 'expected an option, not a list');
+  if (value !== undefined && typeof value !== 'string')
+    throw new SettingsError(join(uci.confdir, pkg), option, 'expected an option, not a list');
   return parseAll(uci, pkg, option, spec, value)?.[0] ?? fallback;
 }
 
@@ -56,13 +57,19 @@ function readWan(uci: Uci): Site['wan'] {
   let mark = defaults.mark;
   let mask = defaults.mask;
   if (markText !== undefined) {
-    if (typeof markText !== 'string') throw new SettingsError(join(uci.confdir, 'network'), `${WAN_RULE}.mark`, 'expected an option, not a list');
+    if (typeof markText !== 'string')
+      throw new SettingsError(join(uci.confdir, 'network'), `${WAN_RULE}.mark`, 'expected an option, not a list');
     const [m, k, extra] = markText.split('/');
-    if (extra !== undefined) throw new SettingsError(join(uci.confdir, 'network'), `${WAN_RULE}.mark`, `expected MARK[/MASK], got ${JSON.stringify(markText)}`);
+    if (extra !== undefined)
+      throw new SettingsError(join(uci.confdir, 'network'), `${WAN_RULE}.mark`, `expected MARK[/MASK], got ${JSON.stringify(markText)}`);
     mark = parseOne(uci, 'network', `${WAN_RULE}.mark`, fields.wanMark, m, mark);
     mask = k === undefined ? 0xffffffff : parseOne(uci, 'network', `${WAN_RULE}.mark`, fields.wanMask, k, mask);
     if ((mark & ~mask) >>> 0 !== 0)
-      throw new SettingsError(join(uci.confdir, 'network'), `${WAN_RULE}.mark`, `mark 0x${mark.toString(16)} has bits outside mask 0x${mask.toString(16)}`);
+      throw new SettingsError(
+        join(uci.confdir, 'network'),
+        `${WAN_RULE}.mark`,
+        `mark 0x${mark.toString(16)} has bits outside mask 0x${mask.toString(16)}`,
+      );
   }
   const table = parseOne(uci, 'network', `${WAN_RULE}.lookup`, fields.wanTable, rule.lookup, defaults.table);
   return { mark, mask, table };

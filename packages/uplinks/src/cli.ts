@@ -172,7 +172,13 @@ export async function runUplinksCli(args: readonly string[]): Promise<number> {
     if (o.command === 'restore') return reports.some((r) => r.restored) ? 0 : 1;
     return hasDefault(s) ? 0 : 1;
   } catch (err: unknown) {
-    if (err instanceof UplinksConfigError || err instanceof SettingsError || err instanceof UciParseError || err instanceof StateFileError || err instanceof ProbeError) {
+    if (
+      err instanceof UplinksConfigError ||
+      err instanceof SettingsError ||
+      err instanceof UciParseError ||
+      err instanceof StateFileError ||
+      err instanceof ProbeError
+    ) {
       process.stderr.write(`meshwan-uplinks: ${err.message}\n`);
       return 2;
     }

@@ -114,7 +114,8 @@ t.test('the daemon refuses to run in the mesh-VPN group', async (t) => {
 t.test("options come from the node's uci (staged changes included) unless flags say otherwise", async (t) => {
   const site = rootWith({
     network: "config rule6 'wan6_lookup'\n\toption mark '0x04/0x04'\n\toption lookup '1'\n",
-    meshwan: "config wan_dns 'wan_dns'\n\toption cache_size '33'\n\tlist listen '127.0.0.1:5454'\n\nconfig mesh_vpn 'mesh_vpn'\n\toption gid '800'\n",
+    meshwan:
+      "config wan_dns 'wan_dns'\n\toption cache_size '33'\n\tlist listen '127.0.0.1:5454'\n\nconfig mesh_vpn 'mesh_vpn'\n\toption gid '800'\n",
   });
   mkdirSync(join(site, 'tmp/.uci'), { recursive: true, mode: 0o700 });
   openConfig({ root: site }).set('meshwan', 'mesh_vpn', 'gid', '900'); // staged only: still what wan-dns reads

@@ -42,7 +42,9 @@ t.test('answers over UDP and TCP on the IPv4 and IPv6 listeners', { skip: !root 
 
 t.test('a truncated UDP answer is retried over TCP; a client without EDNS gets TC', { skip: !root && 'needs root' }, async (t) => {
   const nsd = await startNsd(t, 'nsd-big', ['127.0.0.1'], await deadPort());
-  const { port, daemon } = await startDaemon(t, { sources: { servers: [v4('127.0.0.1', nsd.port)], root: '/nonexistent', resolvFile: '/x' } });
+  const { port, daemon } = await startDaemon(t, {
+    sources: { servers: [v4('127.0.0.1', nsd.port)], root: '/nonexistent', resolvFile: '/x' },
+  });
   const big = await dig('127.0.0.1', port, 'big.example.test', 'TXT', '+bufsize=4096', '+ignore');
   t.equal(big.status, 'NOERROR');
   t.equal(big.answers.length, 24, 'whole answer over UDP to an EDNS client');
