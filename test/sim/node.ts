@@ -172,7 +172,7 @@ export async function startNode(t: Teardowns, report: Report, options: NodeOptio
     async () => {
       const spec = serviceSpec(firmware, 'wan-dns', ['/usr/sbin/wan-dns']);
       wanDns = startService(t, tp.node, firmware, spec, {
-        '--config': join(firmware.root, 'etc/config/gluon-wan-dnsmasq'),
+        '--root': firmware.root,
         '--resolv-file': resolvFile,
       });
       const s = wanDns;

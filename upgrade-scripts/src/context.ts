@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { defaultSite, loadSite, type Site } from '@meshwan/site';
+import { configPaths } from '@meshwan/uci';
 import { fileExists } from './files.js';
 
 export interface Context {
@@ -29,8 +30,8 @@ export function contextFor(root: string, env: NodeJS.ProcessEnv = process.env): 
   return {
     root,
     site: siteFor(root, env),
-    confdir: join(root, 'etc/config'),
-    savedir: join(root, 'tmp/.uci'),
+    confdir: configPaths(root).confdir,
+    savedir: configPaths(root).savedir,
     path: (absolute: string) => join(root, absolute),
   };
 }

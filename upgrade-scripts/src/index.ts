@@ -11,6 +11,7 @@ export { firewallIncludePath, planFirewall } from './firewall.js';
 export { formatMark, parseMark, parseNumber } from './marks.js';
 export { planNetwork } from './network.js';
 export { listScripts, runScripts, type ScriptResult } from './reconfigure.js';
-export { commitStaged, upgradeMeshVpn, upgradeNetwork, upgradeWanDns } from './steps.js';
+export { planSettings } from './settings.js';
+export { commitStaged, upgradeMeshVpn, upgradeNetwork, upgradeSettings, upgradeWanDns } from './steps.js';
 export type { ConfigStore } from './store.js';
 export { planWanDns } from './wan-dns.js';

@@ -9,8 +9,14 @@ import type { Context } from './context.js';
 import { fileExists, readText, writeTextAtomic } from './files.js';
 import { planFirewall } from './firewall.js';
 import { planNetwork } from './network.js';
+import { planSettings, SETTINGS_PACKAGE } from './settings.js';
 import type { ConfigStore } from './store.js';
 import { planWanDns } from './wan-dns.js';
+
+/** 105-meshwan-settings. */
+export function upgradeSettings(ctx: Context, store: ConfigStore): void {
+  store.stage(SETTINGS_PACKAGE, planSettings(store.load(SETTINGS_PACKAGE) ?? [], ctx.site));
+}
 
 /** 111-meshwan-network. */
 export function upgradeNetwork(ctx: Context, store: ConfigStore): void {

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Uci } from '@meshwan/uci';
+import { openConfig, type Uci } from '@meshwan/uci';
 import type { Edit, SectionView } from './config.js';
 import type { Context } from './context.js';
 import { UpgradeError } from './errors.js';
@@ -50,8 +50,8 @@ function listStaged(savedir: string): string[] {
 }
 
 export function openStore(ctx: Context): ConfigStore {
-  // conf2dir (libuci's /var/run/uci overlay) must also be under the root: a staged tree never reads the host's.
-  const uci = new Uci({ confdir: ctx.confdir, savedir: ctx.savedir, conf2dir: ctx.path('/var/run/uci') });
+  // The one view every meshwan program gets: confdir, save dir and conf2dir all under the root.
+  const uci = openConfig({ root: ctx.root });
   return {
     load(pkg: string): SectionView[] | undefined {
       if (!fileExists(join(ctx.confdir, pkg))) return undefined;

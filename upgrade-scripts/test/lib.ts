@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Test } from 'tap';
 import { contextFor } from '../src/context.js';
-import { commitStaged, upgradeMeshVpn, upgradeNetwork, upgradeWanDns } from '../src/steps.js';
+import { commitStaged, upgradeMeshVpn, upgradeNetwork, upgradeSettings, upgradeWanDns } from '../src/steps.js';
 import { openStore } from '../src/uci-store.js';
 
 export const fixtures = new URL('./fixtures', import.meta.url).pathname;
@@ -25,7 +25,7 @@ export function makeRoot(t: Test, files: Record<string, string> = {}): string {
 
 /** Runs the four steps as the scripts would, each with a fresh store (each script is its own process). */
 export function upgrade(root: string, env: NodeJS.ProcessEnv = {}): void {
-  for (const step of [upgradeNetwork, upgradeWanDns, upgradeMeshVpn, commitStaged]) {
+  for (const step of [upgradeSettings, upgradeNetwork, upgradeWanDns, upgradeMeshVpn, commitStaged]) {
     const ctx = contextFor(root, env);
     step(ctx, openStore(ctx));
   }

@@ -48,8 +48,8 @@ const gluonNode = {
   'etc/passwd': join(fixtures, 'gluon/passwd'),
 };
 
-t.test('the four scripts exist, in Gluon ranges', async (t) => {
-  t.same(scripts, ['111-meshwan-network', '160-meshwan-wan-dns', '410-meshwan-mesh-vpn', '990-meshwan-commit']);
+t.test('the five scripts exist, in Gluon ranges', async (t) => {
+  t.same(scripts, ['105-meshwan-settings', '111-meshwan-network', '160-meshwan-wan-dns', '410-meshwan-mesh-vpn', '990-meshwan-commit']);
 });
 
 t.test('from dist: the same end state as the steps in-process, and a second run changes nothing', async (t) => {
@@ -75,7 +75,7 @@ t.test('a broken config fails its script only; the runner names it and exits 1',
   const run = reconfigure(root);
   t.equal(run.status, 1);
   t.match(run.stderr, /^111-meshwan-network: .*Parse error/m);
-  t.match(run.stderr, /1 of 4 upgrade scripts failed: 111-meshwan-network \(exit 1\)/);
+  t.match(run.stderr, /1 of 5 upgrade scripts failed: 111-meshwan-network \(exit 1\)/);
   t.match(read(root, 'etc/group'), /^gluon-mesh-vpn:x:800:$/m, 'the other scripts still ran');
   t.match(read(root, 'etc/config/firewall'), /meshwan_dns/);
 });
@@ -87,7 +87,7 @@ t.test('a bad site file fails every script that reads it, naming file:line', asy
   const run = reconfigure(root);
   t.equal(run.status, 1);
   t.match(run.stderr, /111-meshwan-network: .*site\.ini:2: wan\.mark: expected a number like 0x1, got "one"/);
-  t.match(run.stderr, /4 of 4 upgrade scripts failed/);
+  t.match(run.stderr, /5 of 5 upgrade scripts failed/);
 });
 
 t.test('bundled as mk/stage.mjs does: /lib/gluon/upgrade/NNN-name with the site from the root', async (t) => {

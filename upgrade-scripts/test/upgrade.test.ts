@@ -1,10 +1,11 @@
 // The upgrade steps on staged roots, through the real @meshwan/uci: fresh, twice, Gluon-era, user-edited.
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Uci } from '@meshwan/uci';
+import { readSettings } from '@meshwan/site';
+import { openConfig, Uci } from '@meshwan/uci';
 import t, { type Test } from 'tap';
 import { contextFor } from '../src/context.js';
-import { upgradeMeshVpn, upgradeNetwork, upgradeWanDns } from '../src/steps.js';
+import { upgradeMeshVpn, upgradeNetwork, upgradeSettings, upgradeWanDns } from '../src/steps.js';
 import { openStore } from '../src/uci-store.js';
 import { fixtures, makeRoot, read, sharedConfigs, snapshot, upgrade } from './lib.js';
 
@@ -214,7 +215,7 @@ t.test('staged, not committed: no config file changes before 990, and an interru
   // Interrupted after the scripts staged their changes: nothing in /etc/config changed yet, and uci sees them.
   const resumed = makeRoot(t, files);
   const before = snapshot(resumed);
-  for (const step of [upgradeNetwork, upgradeWanDns, upgradeMeshVpn]) {
+  for (const step of [upgradeSettings, upgradeNetwork, upgradeWanDns, upgradeMeshVpn]) {
     const ctx = contextFor(resumed, {});
     step(ctx, openStore(ctx));
   }
@@ -229,7 +230,7 @@ t.test('staged, not committed: no config file changes before 990, and an interru
 
   // ...and after a reboot, which empties /tmp/.uci (tmpfs): the saved copy is still there, so nothing is lost.
   const rebooted = makeRoot(t, files);
-  for (const step of [upgradeNetwork, upgradeWanDns, upgradeMeshVpn]) {
+  for (const step of [upgradeSettings, upgradeNetwork, upgradeWanDns, upgradeMeshVpn]) {
     const ctx = contextFor(rebooted, {});
     step(ctx, openStore(ctx));
   }
@@ -243,3 +244,27 @@ function texts(root: string): Map<string, string> {
   for (const [path, state] of snapshot(root)) if (!path.startsWith('tmp/')) out.set(path, state.text);
   return out;
 }
+
+t.test(
+  '105-meshwan-settings: the site run-time values land in uci, where every daemon reads them; a second run changes nothing',
+  async (t) => {
+    const root = makeRoot(t);
+    mkdirSync(join(root, 'lib/gluon'), { recursive: true });
+    writeFileSync(
+      join(root, 'lib/gluon/site.ini'),
+      '[wan]\nmark = 0x4\nmask = 0x4\ntable = 7\n[mesh_vpn]\ngid = 900\n[wan_dns]\nlisten[] = 127.0.0.1:5454\ncache_size = 10\n[firewall]\nbackend = nft\n',
+    );
+    upgrade(root);
+    const settings = readSettings(openConfig({ root }));
+    t.same(settings, {
+      wan: { mark: 4, mask: 4, table: 7 },
+      meshVpn: { group: 'gluon-mesh-vpn', gid: 900 },
+      wanDns: { listen: [{ address: '127.0.0.1', port: 5454, family: 4 }], cacheSize: 10 },
+      firewall: { backend: 'nft' },
+    });
+    t.match(read(root, 'etc/config/meshwan'), /config mesh_vpn 'mesh_vpn'\n\toption group 'gluon-mesh-vpn'\n\toption gid '900'/);
+    const first = snapshot(root);
+    upgrade(root);
+    t.same(snapshot(root), first, 'idempotent to the byte');
+  },
+);

@@ -112,7 +112,6 @@ async function netnsBench() {
       "config interface 'loopback'\n\toption ifname 'lo'\n\nconfig interface 'wan6'\n\toption ifname 'br-wan'\n\toption ip6table '1'\n\nconfig rule6 'wan6_lookup'\n\toption mark '0x01/0x01'\n\toption lookup '1'\n\nconfig route6 'wan6_unreachable'\n\toption type 'unreachable'\n\toption interface 'loopback'\n\toption target '::/0'\n\toption table '1'\n\toption metric '65535'\n",
     );
     const env = { ...process.env, MESHWAN_FIREWALL: 'none' };
-    delete env.MESHWAN_SITE;
     const applyMs = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();

@@ -32,7 +32,7 @@ export interface CheckReport {
 function forwarderFindings(input: CheckInput): { findings: Finding[]; notes: string[] } {
   const findings: Finding[] = [];
   const notes: string[] = [];
-  const { site } = input.ctx;
+  const site = input.ctx.settings;
   for (const ep of site.wanDns.listen) {
     const addr = parseAddress(ep.address)?.addr ?? 0n;
     for (const protocol of ['udp', 'tcp'] as const) {
@@ -85,7 +85,7 @@ export async function runCheck(input: CheckInput, firewall: Firewall | undefined
   const notes: string[] = [];
   if (firewall) {
     try {
-      const report = await firewall.status(firewallRuleset(ctx.network, ctx.site));
+      const report = await firewall.status(firewallRuleset(ctx.network, ctx.settings));
       for (const d of report.drift) {
         if (d.kind !== 'missing-rule' && d.kind !== 'missing-jump' && d.kind !== 'missing-chain') continue;
         findings.push({

@@ -65,7 +65,7 @@ export function parseArgs(argv: readonly string[]): Args {
 function firewallFor(ctx: Context, log: (line: string) => void): Firewall | undefined {
   if (process.env.MESHWAN_FIREWALL === 'none') return undefined;
   try {
-    return detectBackend({ override: ctx.site.firewall.backend });
+    return detectBackend({ override: ctx.settings.firewall.backend });
   } catch (err: unknown) {
     log(`no firewall backend: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;
@@ -172,7 +172,7 @@ async function run(args: Args): Promise<number> {
       let redirect: { inSync: boolean | null; drift: string[] } = { inSync: null, drift: [] };
       if (firewall) {
         try {
-          const r = await firewall.status(firewallRuleset(ctx.network, ctx.site));
+          const r = await firewall.status(firewallRuleset(ctx.network, ctx.settings));
           redirect = { inSync: r.inSync, drift: r.drift.map((d) => `${d.kind} ${d.family} ${d.table} ${d.chain} ${d.detail}`) };
         } catch (e: unknown) {
           redirect = { inSync: null, drift: [e instanceof Error ? e.message : String(e)] };
@@ -205,7 +205,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await run(args);
   } catch (e: unknown) {
-    // SiteErrors, UciParseError, ConfigError (unreadable network file), NetlinkError (no CAP_NET_ADMIN): say it, exit 1.
+    // SettingsError, UciParseError, UciError, ConfigError (unreadable network file), NetlinkError (no CAP_NET_ADMIN): say it, exit 1.
     err(e instanceof Error ? e.message : String(e));
     return 1;
   }

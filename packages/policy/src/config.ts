@@ -1,49 +1,51 @@
 /**
- * Finds and reads what policy needs from a root directory: the site (through @meshwan/site), /etc/config/network
- * (through @meshwan/uci, committed state only, as netifd reads it) and /etc/iproute2/rt_tables. `--root` (or
- * $MESHWAN_ROOT) lets tests use a staged tree.
+ * Finds and reads what policy needs from a root directory: the node's settings, /etc/config/network and
+ * /etc/config/meshwan-uplinks (all through @meshwan/uci's openConfig: committed config plus the changes staged
+ * in ROOT/tmp/.uci, the view netifd and procd's config_load get) and /etc/iproute2/rt_tables. Nothing here reads
+ * site.ini: at run time uci is the only truth. `--root` (or $MESHWAN_ROOT) moves every path, the save dir included.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSite, type Site } from '@meshwan/site';
-import { parseUci } from '@meshwan/uci';
+import { type NodeSettings, readSettings, SETTINGS_PACKAGE } from '@meshwan/site';
+import { configPaths, openConfig, sectionsIfPresent } from '@meshwan/uci';
 import { ConfigError } from './errors.js';
 import { type NetworkConfig, parseNetwork, parseTableNames, type TableNames } from './network.js';
 import type { SplitParams } from './state.js';
 import { sectionsOf } from './uci-input.js';
-
-import { loadUplinksView, UPLINKS_CONFIG, UPLINKS_STATUS_FILE, type UplinksView } from './uplinks.js';
+import { UPLINKS_CONFIG, UPLINKS_STATUS_FILE, type UplinksView, uplinksViewOf } from './uplinks.js';
 
 export interface Paths {
   readonly root: string;
+  /** ROOT/etc/config/network, for messages (its staged changes count too) */
   readonly network: string;
   readonly rtTables: string;
   /** Where the daemon records its last repairs for `meshwan status`. */
   readonly stateDir: string;
-  readonly site?: string;
   /** /etc/config/meshwan-uplinks: when it has an enabled interface, the WAN default is the uplinks daemon's */
   readonly uplinksConfig: string;
   /** the uplinks daemon's status file (`--uplinks-status FILE`) */
   readonly uplinksStatus: string;
+  /** The config files and staged-change files a change of which makes the daemon re-read its config. */
+  readonly watched: readonly string[];
 }
 
 export function resolvePaths(root = process.env.MESHWAN_ROOT ?? '/', uplinksStatus?: string): Paths {
-  const siteInRoot = join(root, 'lib/gluon/site.ini');
-  const site = process.env.MESHWAN_SITE ?? (existsSync(siteInRoot) ? siteInRoot : undefined);
+  const { confdir, savedir } = configPaths(root);
+  const packages = ['network', UPLINKS_CONFIG, SETTINGS_PACKAGE];
   return {
     root,
-    network: join(root, 'etc/config/network'),
+    network: join(confdir, 'network'),
     rtTables: join(root, 'etc/iproute2/rt_tables'),
     stateDir: process.env.MESHWAN_STATE_DIR ?? join(root, 'var/run/meshwan'),
-    uplinksConfig: join(root, 'etc/config', UPLINKS_CONFIG),
+    uplinksConfig: join(confdir, UPLINKS_CONFIG),
     uplinksStatus: uplinksStatus ?? join(root, UPLINKS_STATUS_FILE),
-    ...(site !== undefined ? { site } : {}),
+    watched: packages.flatMap((p) => [join(confdir, p), join(savedir, p)]),
   };
 }
 
 export interface Context {
   readonly paths: Paths;
-  readonly site: Site;
+  readonly settings: NodeSettings;
   readonly split: SplitParams;
   readonly network: NetworkConfig;
   readonly uplinks: UplinksView;
@@ -57,18 +59,14 @@ function readTables(path: string): TableNames {
   }
 }
 
-/** Reads the site and the network config. Throws SiteErrors, UciParseError or ConfigError (unreadable file). */
+/** Reads the settings and the network config. Throws SettingsError, UciParseError or ConfigError (no network config). */
 export function loadContext(paths: Paths): Context {
-  const site = loadSite(paths.site);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(paths.network);
-  } catch (err: unknown) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ConfigError(paths.network, '', '', `cannot read: ${code}`);
-  }
-  const pkg = parseUci(bytes, { file: paths.network, package: 'network' });
-  const network = parseNetwork(sectionsOf(pkg), paths.network, readTables(paths.rtTables));
-  const uplinks = loadUplinksView(paths.uplinksConfig);
-  return { paths, site, split: { mark: site.wan.mark, mask: site.wan.mask, table: site.wan.table }, network, uplinks };
+  const uci = openConfig({ root: paths.root });
+  const settings = readSettings(uci);
+  const sections = sectionsIfPresent(uci, 'network');
+  if (sections === undefined) throw new ConfigError(paths.network, '', '', 'cannot read: ENOENT');
+  const network = parseNetwork(sectionsOf(sections), paths.network, readTables(paths.rtTables));
+  const uplinks = uplinksViewOf(uci, paths.uplinksConfig);
+  const { mark, mask, table } = settings.wan;
+  return { paths, settings, split: { mark, mask, table }, network, uplinks };
 }

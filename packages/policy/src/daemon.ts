@@ -40,7 +40,7 @@ export class Daemon {
     this.repairs = readRepairs(opts.paths.stateDir);
   }
 
-  /** The network config's and the uplinks config's mtimes: a change to either re-reads both. */
+  /** The mtimes of the configs policy reads and of their staged changes: a change to any re-reads them all. */
   private mtime(): string {
     const of = (path: string) => {
       try {
@@ -49,7 +49,7 @@ export class Daemon {
         return 0;
       }
     };
-    return `${of(this.opts.paths.network)}|${of(this.opts.paths.uplinksConfig)}`;
+    return this.opts.paths.watched.map(of).join('|');
   }
 
   stop(): void {

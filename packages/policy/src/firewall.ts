@@ -4,7 +4,7 @@
  * came in on. Pure.
  */
 import { dnsRedirectRules, type Rule as FwRule, type Ruleset } from '@meshwan/iptables-wrapper';
-import type { Site } from '@meshwan/site';
+import type { NodeSettings } from '@meshwan/site';
 import type { NetworkConfig } from './network.js';
 
 /** The WAN devices and the families whose WAN table is configured (ip6table → IPv6, ip4table → IPv4). */
@@ -28,7 +28,7 @@ export function wanDevices(network: NetworkConfig): { dev: string; family: 'ipv4
  * before the reroute, net/ipv6/netfilter.c ip6_route_me_harder). A marked socket's packets save their mark
  * first, so that the restore cannot clear it on a connection meshwan never saw come in.
  */
-function connmarkRules(network: NetworkConfig, site: Site): FwRule[] {
+function connmarkRules(network: NetworkConfig, site: NodeSettings): FwRule[] {
   const { mark, mask } = site.wan;
   const rules: FwRule[] = [];
   const devices = wanDevices(network);
@@ -148,7 +148,7 @@ function dnsGuardRules(gid: number, port: number): FwRule[] {
 }
 
 /** The whole ruleset meshwan owns. */
-export function firewallRuleset(network: NetworkConfig, site: Site): Ruleset {
+export function firewallRuleset(network: NetworkConfig, site: NodeSettings): Ruleset {
   const v4 = site.wanDns.listen.find((e) => e.family === 4);
   const v6 = site.wanDns.listen.find((e) => e.family === 6);
   const port = (v4 ?? v6)?.port ?? 54;

@@ -15,7 +15,6 @@ export type { Address, KernelState, Link, SplitParams } from './state.js';
 export type { UciSectionInput } from './uci-input.js';
 export {
   assessUplinks,
-  loadUplinksView,
   type ManagedUplink,
   noUplinks,
   readUplinksReport,
@@ -23,5 +22,6 @@ export {
   type UplinksState,
   type UplinksView,
   uplinksView,
+  uplinksViewOf,
 } from './uplinks.js';
 export { lookupTable, type Outcome, type Packet, ruleMatches, walk, walkOutput } from './walk.js';

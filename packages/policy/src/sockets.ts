@@ -1,5 +1,5 @@
 /**
- * The forwarder's sockets: is something listening on the site's wan_dns.listen endpoints (/proc/net/udp, udp6,
+ * The forwarder's sockets: is something listening on the wan_dns listen endpoints of /etc/config/meshwan (/proc/net/udp, udp6,
  * tcp, tcp6 of the current namespace), and does every other socket of that process carry the WAN mark (`ss -e`
  * prints fwmark, from sock_diag's INET_DIAG_MARK)? A forwarder socket without the mark is gluon #3613: its
  * upstream queries would go wherever main routes them. Parsers are pure; the readers are thin.

@@ -23,7 +23,7 @@ export interface KernelState {
   readonly routes: readonly Route[];
 }
 
-/** The site values the split depends on (from @meshwan/site). */
+/** The WAN split the node's uci holds (network.wan6_lookup's mark and lookup, through @meshwan/site readSettings). */
 export interface SplitParams {
   readonly mark: number;
   readonly mask: number;

@@ -60,7 +60,7 @@ export function buildStatus(
   const rules = kernel.rules.filter((r) => families.has(r.family) || r.family === 6).map((r) => `IPv${r.family} ${formatRule(r)}`);
   const listening: string[] = [];
   const notListening: string[] = [];
-  for (const ep of ctx.site.wanDns.listen) {
+  for (const ep of ctx.settings.wanDns.listen) {
     const addr = parseAddress(ep.address)?.addr ?? 0n;
     const where = ep.family === 6 ? `[${formatAddress(6, addr)}]:${ep.port}` : `${ep.address}:${ep.port}`;
     for (const protocol of ['udp', 'tcp'] as const) {

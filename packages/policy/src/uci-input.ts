@@ -1,4 +1,4 @@
-import type { UciPackage } from '@meshwan/uci';
+import type { UciSectionInfo } from '@meshwan/uci';
 
 /**
  * The shape policy needs from a parsed uci package: its sections in file order. Kept minimal so that the pure
@@ -24,14 +24,7 @@ export function uciString(value: string | readonly string[] | undefined): string
   return typeof value === 'string' ? value : undefined;
 }
 
-/** uci sections as policy's input; anonymous ones named `@type[n]` as `uci show` does. */
-export function sectionsOf(pkg: UciPackage): UciSectionInput[] {
-  const counts = new Map<string, number>();
-  return pkg.sections.map((s) => {
-    const n = counts.get(s.type) ?? 0;
-    counts.set(s.type, n + 1);
-    const options: Record<string, string | readonly string[]> = {};
-    for (const o of s.options) options[o.name] = o.value;
-    return { type: s.type, name: s.anonymous ? `@${s.type}[${n}]` : s.name, options };
-  });
+/** uci sections (Uci.sections, staged changes applied) as policy's input; anonymous ones named `@type[n]` as `uci show` does. */
+export function sectionsOf(sections: readonly UciSectionInfo[]): UciSectionInput[] {
+  return sections.map((s) => ({ type: s.type, name: s.anonymous ? `@${s.type}[${s.index}]` : s.name, options: s.options }));
 }

@@ -6,7 +6,7 @@
  * daemon's status file for `meshwan status`.
  */
 import { readFileSync } from 'node:fs';
-import { parseUci } from '@meshwan/uci';
+import { sectionsIfPresent, type Uci } from '@meshwan/uci';
 import {
   CONFIG_PACKAGE,
   defaultGlobals,
@@ -93,17 +93,11 @@ export function uplinksView(sections: readonly SectionLike[], file: string): Upl
   };
 }
 
-/** Reads ROOT/etc/config/meshwan-uplinks; a missing file is "not configured", an unparsable one an error view. */
-export function loadUplinksView(path: string): UplinksView {
-  let bytes: Buffer;
+/** ROOT/etc/config/meshwan-uplinks with its staged changes; a missing file is "not configured", an unusable one an error view. */
+export function uplinksViewOf(uci: Uci, file: string): UplinksView {
   try {
-    bytes = readFileSync(path);
-  } catch (err: unknown) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? noUplinks : { ...noUplinks, error: `${path}: cannot read: ${code ?? String(err)}` };
-  }
-  try {
-    return uplinksView(sectionsOf(parseUci(bytes, { file: path, package: UPLINKS_CONFIG })), path);
+    const sections = sectionsIfPresent(uci, UPLINKS_CONFIG);
+    return sections === undefined ? noUplinks : uplinksView(sectionsOf(sections), file);
   } catch (err: unknown) {
     return { ...noUplinks, error: err instanceof Error ? err.message : String(err) };
   }

@@ -6,7 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { loadSite } from '@meshwan/site';
+import { type NodeSettings, readSettings } from '@meshwan/site';
+import { openConfig } from '@meshwan/uci';
 
 const LIBPACKETMARK = process.env.MESHWAN_LIBPACKETMARK ?? '/usr/lib/libpacketmark.so';
 const forwarded: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -24,9 +25,10 @@ function main(argv: readonly string[]): void {
     process.exitCode = command === undefined ? 2 : 0;
     return;
   }
-  let site: ReturnType<typeof loadSite>;
+  let site: NodeSettings;
   try {
-    site = loadSite();
+    // The mark and group the node's uci holds (staged changes included), as every meshwan daemon reads them.
+    site = readSettings(openConfig({ root: process.env.MESHWAN_ROOT ?? '/' }));
   } catch (err: unknown) {
     process.stderr.write(`meshwan-wan: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;

@@ -8,7 +8,7 @@
  * whole ruleset with its four DNAT rules and `meshwan-fw remove` deleted it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Firewall, IptablesBackend, NftBackend, type Ruleset } from '@meshwan/iptables-wrapper';
 import t from 'tap';
@@ -23,7 +23,7 @@ const meshwanFw = new URL('../../../node_modules/.bin/meshwan-fw', import.meta.u
 
 interface BackendCase {
   readonly name: 'iptables-nft' | 'iptables-legacy' | 'nft';
-  /** site.ini `[firewall] backend` for `meshwan apply`; it cannot choose iptables-legacy where iptables is nf_tables. */
+  /** /etc/config/meshwan `firewall.backend` for `meshwan apply`; it cannot choose iptables-legacy where iptables is nf_tables. */
   readonly site: 'iptables' | 'nft';
   make(netns: string): Firewall;
   /** What the kernel holds of ours, as the backend's own tool prints it: the independent witness. */
@@ -80,10 +80,9 @@ function meshwanFwRun(args: readonly string[]) {
 for (const b of backends) {
   t.test(`${b.name}: no command removes a rule of policy's ruleset`, { skip }, async (t) => {
     const n = createNode(t);
-    mkdirSync(join(n.root, 'lib/gluon'), { recursive: true });
-    writeFileSync(join(n.root, 'lib/gluon/site.ini'), `[firewall]\nbackend = ${b.site}\n`);
+    writeFileSync(join(n.root, 'etc/config/meshwan'), `config firewall 'firewall'\n\toption backend '${b.site}'\n`);
     const ctx = loadContext(resolvePaths(n.root));
-    const ruleset: Ruleset = firewallRuleset(ctx.network, ctx.site);
+    const ruleset: Ruleset = firewallRuleset(ctx.network, ctx.settings);
     t.same(
       parts.filter((p) => !ruleset.rules.some((r) => r.comment === p)),
       [],

@@ -23,8 +23,8 @@ t.test('status: one screen from kernel, sockets, firewall and the repair log', a
   const repairs = readRepairs(stateDir);
   t.equal(repairs.length, 1);
   const ctx: Context = {
-    paths: { root, network: '', rtTables: '', stateDir, uplinksConfig: '', uplinksStatus: '' },
-    site: defaultSite(),
+    paths: { root, network: '', rtTables: '', stateDir, uplinksConfig: '', uplinksStatus: '', watched: [] },
+    settings: defaultSite(),
     split,
     network: parseNetwork(gluonNetwork),
     uplinks: noUplinks,

@@ -83,14 +83,7 @@ config interface 'wan6'
   policy.stderr?.on('data', (d: Buffer) => {
     policyLog += d.toString();
   });
-  const uplinks = n.node.spawn(t, process.execPath, [
-    uplinksBin,
-    'daemon',
-    '--confdir',
-    join(n.root, 'etc/config'),
-    '--status-file',
-    statusFile,
-  ]);
+  const uplinks = n.node.spawn(t, process.execPath, [uplinksBin, 'daemon', '--root', n.root, '--status-file', statusFile]);
   uplinks.stderr?.on('data', (d: Buffer) => {
     uplinksLog += d.toString();
   });
@@ -178,7 +171,7 @@ config interface 'wan6'
   // the changed config, hands the parked WAN default back to table 1 (Gluon's behaviour).
   const conf = join(n.root, 'etc/config/meshwan-uplinks');
   writeFileSync(conf, readFileSync(conf, 'utf8').replace("option family 'ipv6'", "option family 'ipv6'\n\toption enabled '0'"));
-  n.node.exec(process.execPath, uplinksBin, 'flush', '--confdir', join(n.root, 'etc/config'), '--status-file', statusFile);
+  n.node.exec(process.execPath, uplinksBin, 'flush', '--root', n.root, '--status-file', statusFile);
   await waitFor('the WAN default back in table 1', () =>
     defaults('1').some((r) => r.type === undefined && r.gateway === '2001:db8:1::1' && r.protocol !== '78'),
   );

@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openConfig } from '@meshwan/uci';
 import type { SectionLike } from '@meshwan/uplinks';
 import t from 'tap';
 import { deriveDesired } from '../src/desired.js';
@@ -10,7 +11,7 @@ import { formatRoute, type Route, type Rule } from '../src/model.js';
 import { parseNetwork } from '../src/network.js';
 import { planChanges } from '../src/plan.js';
 import type { KernelState, Link } from '../src/state.js';
-import { assessUplinks, loadUplinksView, managedUplink, noUplinks, readUplinksReport, uplinksView } from '../src/uplinks.js';
+import { assessUplinks, managedUplink, noUplinks, readUplinksReport, uplinksView, uplinksViewOf } from '../src/uplinks.js';
 import { gluonNetwork, split } from './lib/fixtures.js';
 
 const prefix = (text: string) => parsePrefix(text) as Prefix;
@@ -64,12 +65,20 @@ t.test('the view: enabled interfaces with their probe tables and marks, as meshw
 t.test('the view from a file: missing, unparsable, and a good one', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'policy-uplinks-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  t.same(loadUplinksView(join(dir, 'none')), noUplinks);
-  writeFileSync(join(dir, 'bad'), "config interface 'x\n");
-  t.match(loadUplinksView(join(dir, 'bad')).error, /bad/);
-  writeFileSync(join(dir, 'good'), "config interface 'wan6'\n\toption device 'br-wan'\n");
-  t.equal(loadUplinksView(join(dir, 'good')).uplinks[0]?.probeTable, 200);
-  t.match(loadUplinksView(dir).error, /cannot read: EISDIR/);
+  const view = (root: string) => uplinksViewOf(openConfig({ root }), join(root, 'etc/config/meshwan-uplinks'));
+  const rootWith = (name: string, text: string): string => {
+    mkdirSync(join(dir, name, 'etc/config'), { recursive: true });
+    writeFileSync(join(dir, name, 'etc/config/meshwan-uplinks'), text);
+    return join(dir, name);
+  };
+  t.same(view(join(dir, 'none')), noUplinks);
+  t.match(view(rootWith('bad', "config interface 'x\n")).error, /meshwan-uplinks/);
+  const good = rootWith('good', "config interface 'wan6'\n\toption device 'br-wan'\n\toption enabled '0'\n");
+  t.equal(view(good).uplinks.length, 0);
+  // A staged (uncommitted) change in ROOT/tmp/.uci counts, as it does for netifd and meshwan-uplinks.
+  mkdirSync(join(good, 'tmp/.uci'), { recursive: true, mode: 0o700 });
+  openConfig({ root: good }).set('meshwan-uplinks', 'wan6', 'enabled', '1');
+  t.equal(view(good).uplinks[0]?.probeTable, 200);
 });
 
 t.test('with uplinks: WAN defaults leave main and table 1 for the probe table; other WAN routes still move', async (t) => {

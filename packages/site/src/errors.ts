@@ -24,3 +24,18 @@ export class SiteErrors extends Error {
     super(errors.map((e) => e.message).join('\n'));
   }
 }
+
+/**
+ * Thrown when a value the daemons read from uci at run time is unusable: `file` is the config file
+ * (ROOT/etc/config/PKG), `option` the uci name (`wan6_lookup.mark`). Staged changes count (libuci's view).
+ */
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+  constructor(
+    readonly file: string,
+    readonly option: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${option}: ${reason}`);
+  }
+}

@@ -6,7 +6,8 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { Netlink } from '@meshwan/netlink';
-import { loadSite, SiteErrors } from '@meshwan/site';
+import { readSettings, SettingsError } from '@meshwan/site';
+import { openConfig, type Uci, UciParseError } from '@meshwan/uci';
 import { loadConfig, RTPROT_UPLINKS, type UplinksConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 import { Engine, type Status } from './engine.js';
@@ -18,14 +19,14 @@ import { renderStatus, type StatusFile, statusWriter } from './render.js';
 
 export { renderStatus };
 
-const usage = `usage: meshwan-uplinks daemon|once|restore|status|flush [--json] [--confdir DIR] [--site FILE] [--state-file FILE] [--status-file FILE]`;
+const usage = `usage: meshwan-uplinks daemon|once|restore|status|flush [--json] [--root DIR] [--state-file FILE] [--status-file FILE]`;
 export const defaultStatusFile = '/var/run/meshwan-uplinks.json';
 
 interface Options {
   command: string;
   json: boolean;
-  confdir: string;
-  site: string | undefined;
+  /** The node's root: uci's confdir and save dir below it (openConfig). */
+  root: string;
   stateFile: string | undefined;
   statusFile: string;
 }
@@ -34,8 +35,7 @@ function parseArgs(args: readonly string[]): Options | string {
   const o: Options = {
     command: '',
     json: false,
-    confdir: '/etc/config',
-    site: undefined,
+    root: '/',
     stateFile: undefined,
     statusFile: defaultStatusFile,
   };
@@ -46,14 +46,12 @@ function parseArgs(args: readonly string[]): Options | string {
       case '--json':
         o.json = true;
         break;
-      case '--confdir':
-      case '--site':
+      case '--root':
       case '--state-file':
       case '--status-file': {
         const v = value();
         if (v === undefined) return `${a} needs a value`;
-        if (a === '--confdir') o.confdir = v;
-        else if (a === '--site') o.site = v;
+        if (a === '--root') o.root = v;
         else if (a === '--state-file') o.stateFile = v;
         else o.statusFile = v;
         break;
@@ -69,8 +67,9 @@ function parseArgs(args: readonly string[]): Options | string {
   return o;
 }
 
-function wanTable(config: UplinksConfig, site: string | undefined): number {
-  return config.globals.table ?? loadSite(site).wan.table;
+/** The config's own table, else the one netifd's WAN rule looks up (network.wan6_lookup): never site.ini. */
+function wanTable(config: UplinksConfig, uci: Uci): number {
+  return config.globals.table ?? readSettings(uci).wan.table;
 }
 
 function hasDefault(s: Status): boolean {
@@ -82,10 +81,10 @@ function hasDefault(s: Status): boolean {
  * when the config no longer enables any interface: the daemon leaves its routes on SIGTERM (a restart must not drop
  * the WAN), so without this its last default would stay in the WAN table with nobody to withdraw it.
  */
-function flush(confdir: string, statusFile: string, log: (line: string) => void): number {
+function flush(uci: Uci, statusFile: string, log: (line: string) => void): number {
   let protocol = RTPROT_UPLINKS;
   try {
-    protocol = loadConfig(confdir).globals.protocol;
+    protocol = loadConfig(uci).globals.protocol;
   } catch (err: unknown) {
     if (!(err instanceof UplinksConfigError)) throw err;
     log(`${err.message}; flushing protocol ${protocol}`);
@@ -135,9 +134,10 @@ export async function runUplinksCli(args: readonly string[]): Promise<number> {
       if (!freshness.fresh) process.stderr.write(`meshwan-uplinks: ${o.statusFile}: ${freshness.summary}\n`);
       return 0;
     }
-    if (o.command === 'flush') return flush(o.confdir, o.statusFile, log);
-    const config = loadConfig(o.confdir);
-    const table = wanTable(config, o.site);
+    const uci = openConfig({ root: o.root });
+    if (o.command === 'flush') return flush(uci, o.statusFile, log);
+    const config = loadConfig(uci);
+    const table = wanTable(config, uci);
     const nl = Netlink.open();
     if (o.command === 'daemon') {
       const d = await startDaemon(nl, { config, table, statusFile: o.statusFile, stateFile: o.stateFile, log });
@@ -172,7 +172,13 @@ export async function runUplinksCli(args: readonly string[]): Promise<number> {
     if (o.command === 'restore') return reports.some((r) => r.restored) ? 0 : 1;
     return hasDefault(s) ? 0 : 1;
   } catch (err: unknown) {
-    if (err instanceof UplinksConfigError || err instanceof SiteErrors || err instanceof StateFileError || err instanceof ProbeError) {
+    if (
+      err instanceof UplinksConfigError ||
+      err instanceof SettingsError ||
+      err instanceof UciParseError ||
+      err instanceof StateFileError ||
+      err instanceof ProbeError
+    ) {
       process.stderr.write(`meshwan-uplinks: ${err.message}\n`);
       return 2;
     }

@@ -4,9 +4,10 @@
  * plus what mwan3 learns from netifd and we take from uci: device, gateway, dns_server. metric/weight may sit on
  * the interface itself; a member naming the interface overrides them. mwan3's defaults (interval 10 s, down 5)
  * fail over in a minute; ours (interval 0.5 s, timeout 0.5 s, down 2) fail over within 2 s of the first missed
- * probe window. Pure: sections in, config out; the Uci shell is loadConfig.
+ * probe window. Pure: sections in, config out; the uci shell is loadConfig.
  */
-import { Uci, UciError } from '@meshwan/uci';
+import { join } from 'node:path';
+import { sectionsIfPresent, type Uci } from '@meshwan/uci';
 import type { Family } from './chooser.js';
 import { checkQueryName, DNS_TYPES } from './dnswire.js';
 import { UplinksConfigError } from './errors.js';
@@ -41,7 +42,7 @@ export interface UplinkConfig {
 export type TrackMethod = 'ping' | 'dns';
 
 export interface GlobalsConfig {
-  /** WAN table; undefined = site.ini wan.table */
+  /** WAN table; undefined = the lookup of netifd's WAN rule (network.wan6_lookup) */
   readonly table: number | undefined;
   /** metric of our defaults in the WAN table; must stay below the floor's 65535 */
   readonly metric: number;
@@ -232,15 +233,10 @@ export function probeMark(globals: GlobalsConfig, index: number): { mark: number
   return { mark: ((index + 1) * 2 ** shift) >>> 0, mask: globals.probeMask >>> 0 };
 }
 
-/** Reads /etc/config/meshwan-uplinks (or `confdir`) through @meshwan/uci. A missing file is an empty config. */
-export function loadConfig(confdir = '/etc/config'): UplinksConfig {
-  const uci = new Uci({ confdir, conf2dir: null });
-  let sections: readonly SectionLike[];
-  try {
-    sections = uci.sections(CONFIG_PACKAGE);
-  } catch (err: unknown) {
-    if (err instanceof UciError && err.code === 'NOTFOUND') sections = [];
-    else throw err;
-  }
-  return parseConfig(sections, `${confdir}/${CONFIG_PACKAGE}`);
+/**
+ * Reads meshwan-uplinks through a Uci context (`openConfig({ root })`: the committed file plus its staged
+ * changes, as netifd and procd see them). A missing file is an empty config.
+ */
+export function loadConfig(uci: Uci): UplinksConfig {
+  return parseConfig(sectionsIfPresent(uci, CONFIG_PACKAGE) ?? [], join(uci.confdir, CONFIG_PACKAGE));
 }

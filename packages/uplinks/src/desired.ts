@@ -69,7 +69,7 @@ function hostPrefix(server: string): string {
 
 export interface DesiredInput {
   readonly globals: GlobalsConfig;
-  /** the WAN table (site.ini wan.table unless the config names one) */
+  /** the WAN table (network.wan6_lookup's lookup unless the config names one) */
   readonly table: number;
   readonly uplinks: readonly UplinkRuntime[];
   readonly choices: readonly Choice[];

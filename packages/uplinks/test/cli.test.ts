@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -36,7 +36,7 @@ t.test('usage errors exit 2 and name the problem', async (t) => {
     [['frobnicate'], /unknown command frobnicate/],
     [['status', '--bogus'], /unknown option --bogus/],
     [['status', 'extra'], /unexpected argument extra/],
-    [['status', '--confdir'], /--confdir needs a value/],
+    [['status', '--root'], /--root needs a value/],
   ] as const) {
     const r = await cli([...args]);
     t.equal(r.code, 2, args.join(' '));
@@ -48,10 +48,11 @@ t.test('usage errors exit 2 and name the problem', async (t) => {
 t.test('a bad config exits 2 with file, section and option', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'uplinks-cli-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'meshwan-uplinks'), "config interface 'wan'\n\toption device 'eth1'\n\toption weight '0'\n");
-  const r = await cli(['once', '--confdir', dir, '--status-file', join(dir, 's.json')]);
+  mkdirSync(join(dir, 'etc/config'), { recursive: true });
+  writeFileSync(join(dir, 'etc/config/meshwan-uplinks'), "config interface 'wan'\n\toption device 'eth1'\n\toption weight '0'\n");
+  const r = await cli(['once', '--root', dir, '--status-file', join(dir, 's.json')]);
   t.equal(r.code, 2);
-  t.match(r.err, new RegExp(`${dir}/meshwan-uplinks: wan\\.weight: expected an integer 1\\.\\.256, got "0"`));
+  t.match(r.err, new RegExp(`${dir}/etc/config/meshwan-uplinks: wan\\.weight: expected an integer 1\\.\\.256, got "0"`));
 });
 
 t.test('status without a daemon exits 1 and says why; with a file it renders it', async (t) => {

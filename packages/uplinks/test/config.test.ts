@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openConfig } from '@meshwan/uci';
 import t from 'tap';
 import { loadConfig, parseConfig, probeMark, RTPROT_UPLINKS, type SectionLike } from '../src/config.js';
 import { UplinksConfigError } from '../src/errors.js';
@@ -43,8 +44,9 @@ config member 'wan6_m1_w3'
 t.test('reads mwan3-style sections through @meshwan/uci', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'uplinks-config-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'meshwan-uplinks'), text);
-  const c = loadConfig(dir);
+  mkdirSync(join(dir, 'etc/config'), { recursive: true });
+  writeFileSync(join(dir, 'etc/config/meshwan-uplinks'), text);
+  const c = loadConfig(openConfig({ root: dir }));
   t.equal(c.globals.table, 1);
   t.equal(c.globals.metric, 20);
   t.equal(c.globals.protocol, RTPROT_UPLINKS);
@@ -69,7 +71,7 @@ t.test('reads mwan3-style sections through @meshwan/uci', async (t) => {
   });
   t.match(wwan, { enabled: false, gateway: undefined, trackIps: [], metric: 1, weight: 1, intervalMs: 500, down: 2, up: 3 });
   t.match(wan, { family: 'inet', metric: 2, weight: 5 });
-  t.same(loadConfig(join(dir, 'missing')).uplinks, [], 'no config file: no uplinks');
+  t.same(loadConfig(openConfig({ root: join(dir, 'missing') })).uplinks, [], 'no config file: no uplinks');
 });
 
 t.test('track_method dns: name and type to ask, ping by default', async (t) => {

@@ -21,7 +21,7 @@ const skip = !isRoot()
  * the resolv file's `# Interface wanb` block, as wan-dnsmasq's resolv.conf.auto gives it.
  */
 function writeDnsConfig(topo: Topology): string {
-  const confdir = join(topo.dir, 'config');
+  const confdir = join(topo.dir, 'root/etc/config');
   mkdirSync(confdir, { recursive: true });
   const uplink = (name: string, dev: string, gw: string, metric: number, extra: string) =>
     `config interface '${name}'\n\toption device '${dev}'\n\toption family 'ipv6'\n\toption gateway '${gw}'\n` +
@@ -35,7 +35,7 @@ function writeDnsConfig(topo: Topology): string {
       uplink('wanb', 'wb', '2001:db8:b::1', 2, ''),
   );
   writeFileSync(join(topo.dir, 'resolv.conf'), '# Interface wanb\nnameserver 2001:db8:fb::53\n');
-  return confdir;
+  return join(topo.dir, 'root');
 }
 
 type StatusJson = {
@@ -48,10 +48,10 @@ t.test('DNS probes: an uplink that answers ping but not DNS is down; the default
   addAddress(topo.rb, 'lo', '2001:db8:fb::53/128');
   await startNsd(t, topo.ra, ['2001:db8:fa::53'], { txt: 'wan-a', a: '203.0.113.10', aaaa: '2001:db8:fa::10' }, topo.dir);
   await startNsd(t, topo.rb, ['2001:db8:fb::53'], { txt: 'wan-b', a: '203.0.113.11', aaaa: '2001:db8:fb::10' }, topo.dir);
-  const confdir = writeDnsConfig(topo);
+  const root = writeDnsConfig(topo);
   const statusFile = join(topo.dir, 'status.json');
   let stderr = '';
-  const daemon = topo.node.spawn(t, process.execPath, [bin, 'daemon', '--confdir', confdir, '--status-file', statusFile]);
+  const daemon = topo.node.spawn(t, process.execPath, [bin, 'daemon', '--root', root, '--status-file', statusFile]);
   daemon.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
@@ -97,13 +97,13 @@ t.test('DNS probes: an uplink that answers ping but not DNS is down; the default
   // A server that answers REFUSED is no better than none: B asks for a name outside NSD's zone.
   // (Checked through the status of a one-off `once`, which probes without hysteresis, with the daemon stopped.)
   await stopProcess(daemon);
-  const refusedConf = join(topo.dir, 'refused');
-  mkdirSync(refusedConf);
+  const refusedRoot = join(topo.dir, 'refused');
+  mkdirSync(join(refusedRoot, 'etc/config'), { recursive: true });
   writeFileSync(
-    join(refusedConf, 'meshwan-uplinks'),
-    readFileSync(join(confdir, 'meshwan-uplinks'), 'utf8').replaceAll("'probe.meshwan.test'", "'elsewhere.example'"),
+    join(refusedRoot, 'etc/config/meshwan-uplinks'),
+    readFileSync(join(root, 'etc/config/meshwan-uplinks'), 'utf8').replaceAll("'probe.meshwan.test'", "'elsewhere.example'"),
   );
-  const once = topo.node.try(process.execPath, bin, 'once', '--confdir', refusedConf, '--status-file', join(topo.dir, 'once.json'));
+  const once = topo.node.try(process.execPath, bin, 'once', '--root', refusedRoot, '--status-file', join(topo.dir, 'once.json'));
   t.equal(once.status, 1, 'no uplink is healthy: once fails closed');
   const s = JSON.parse(readFileSync(join(topo.dir, 'once.json'), 'utf8')) as StatusJson;
   t.match(

@@ -15,11 +15,11 @@ const skip = !isRoot()
 
 t.test('the table-1 default follows the healthy uplink: link down, silent drop, and back', { skip }, async (t) => {
   const topo = buildTopology(t);
-  const confdir = writeConfig(topo);
+  const root = writeConfig(topo);
   writeFileSync(join(topo.dir, 'resolv.conf'), 'nameserver 2001:db8:cc::53\n# Interface wanb\nnameserver 2001:db8:fb::53\n');
   const statusFile = join(topo.dir, 'status.json');
   let stderr = '';
-  const daemon = topo.node.spawn(t, process.execPath, [bin, 'daemon', '--confdir', confdir, '--status-file', statusFile]);
+  const daemon = topo.node.spawn(t, process.execPath, [bin, 'daemon', '--root', root, '--status-file', statusFile]);
   daemon.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
@@ -95,7 +95,7 @@ t.test('the table-1 default follows the healthy uplink: link down, silent drop, 
     table1(topo.node).some((r) => r.protocol === '78'),
     'left in place on SIGTERM',
   );
-  topo.node.exec(process.execPath, bin, 'flush', '--confdir', confdir, '--status-file', statusFile);
+  topo.node.exec(process.execPath, bin, 'flush', '--root', root, '--status-file', statusFile);
   t.notOk(
     table1(topo.node).some((r) => r.protocol === '78'),
     'no route of ours in table 1',
@@ -107,5 +107,5 @@ t.test('the table-1 default follows the healthy uplink: link down, silent drop, 
     'the floor stays',
   );
   t.notOk(existsSync(statusFile), 'no status file');
-  t.equal(topo.node.exec(process.execPath, bin, 'flush', '--confdir', confdir, '--status-file', statusFile), '', 'twice: nothing to do');
+  t.equal(topo.node.exec(process.execPath, bin, 'flush', '--root', root, '--status-file', statusFile), '', 'twice: nothing to do');
 });

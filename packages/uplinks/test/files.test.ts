@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openConfig } from '@meshwan/uci';
 import t, { type Test } from 'tap';
 import { loadConfig } from '../src/config.js';
 
@@ -59,7 +60,7 @@ const startService = (r: Root) =>
   `. ${join(r.dir, 'lib/functions/procd.sh')}; . ${join(r.dir, 'etc/init.d/meshwan-uplinks')}; start_service; service_triggers`;
 
 t.test('the default config is valid and enables nothing', async (t) => {
-  const config = loadConfig(join(filesDir, 'etc/config'));
+  const config = loadConfig(openConfig({ root: filesDir }));
   t.same(
     config.uplinks.map((u) => [u.name, u.device, u.family, u.enabled]),
     [

@@ -29,9 +29,9 @@ t.test('IPv4 uplinks: failover between two gateways in table 1', { skip }, async
   topo.node.ip('-4', 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'wb', 'table', '1', 'metric', '1024', 'proto', 'static');
   const v4 = (name: string, dev: string, gw: string, metric: number) =>
     `config interface '${name}'\n\toption device '${dev}'\n\toption family 'ipv4'\n${name === 'v4b' ? '' : `\toption gateway '${gw}'\n`}\tlist track_ip '203.0.113.1'\n\toption metric '${metric}'\n\tlist dns_server '${gw.replace(/\.1$/, '.53')}'\n\n`;
-  const confdir = writeConfig(topo, { extra: v4('v4a', 'wa', '192.0.2.1', 1) + v4('v4b', 'wb', '198.51.100.1', 2) });
+  const root = writeConfig(topo, { extra: v4('v4a', 'wa', '192.0.2.1', 1) + v4('v4b', 'wb', '198.51.100.1', 2) });
   writeFileSync(join(topo.dir, 'resolv.conf'), '');
-  const once = () => topo.node.try(process.execPath, bin, 'once', '--confdir', confdir, '--status-file', join(topo.dir, 's.json'));
+  const once = () => topo.node.try(process.execPath, bin, 'once', '--root', root, '--status-file', join(topo.dir, 's.json'));
   const ours = () => topo.node.ipJson<Route4[]>('-4', 'route', 'show', 'table', '1').filter((r) => r.protocol === '78');
 
   const first = once();

@@ -9,9 +9,9 @@ const skip = !isRoot() ? 'needs root for network namespaces' : !commandExists('p
 
 t.test('equal metrics: weighted multipath in table 1, then single path when one is cut', { skip }, async (t) => {
   const topo = buildTopology(t);
-  const confdir = writeConfig(topo, { metricA: 1, metricB: 1, weightA: 3, weightB: 1 });
+  const root = writeConfig(topo, { metricA: 1, metricB: 1, weightA: 3, weightB: 1 });
   const statusFile = join(topo.dir, 'status.json');
-  const once = () => topo.node.try(process.execPath, bin, 'once', '--json', '--confdir', confdir, '--status-file', statusFile);
+  const once = () => topo.node.try(process.execPath, bin, 'once', '--json', '--root', root, '--status-file', statusFile);
   const r = once();
   t.equal(r.status, 0, r.stderr);
   const ours = table1(topo.node).find((x) => x.dst === 'default' && x.protocol === '78');
@@ -66,10 +66,10 @@ t.test('equal metrics: weighted multipath in table 1, then single path when one 
 t.test('boot restore: a stale gateway is not restored, a valid one is', { skip }, async (t) => {
   const topo = buildTopology(t);
   // No gateway in uci and none learned: only the saved one could bring wana up before probes do.
-  const confdir = writeConfig(topo, { gatewayA: null, metricB: 1 });
+  const root = writeConfig(topo, { gatewayA: null, metricB: 1 });
   portDown(topo, 'b');
   const state = join(topo.dir, 'last-good.json');
-  const restore = () => topo.node.try(process.execPath, bin, 'restore', '--confdir', confdir, '--status-file', join(topo.dir, 's.json'));
+  const restore = () => topo.node.try(process.execPath, bin, 'restore', '--root', root, '--status-file', join(topo.dir, 's.json'));
 
   writeFileSync(state, JSON.stringify({ version: 1, members: [{ uplink: 'wana', family: 'inet6', device: 'wa', gateway: 'fe80::dead' }] }));
   const stale = restore();

@@ -3,8 +3,9 @@
  * A bad flag or config file is a message naming the flag or file:line and exit status 2 (flags) or 1 (files).
  */
 import { createConnection } from 'node:net';
-import { type Endpoint, loadSite, parseEndpoint, SiteErrors } from '@meshwan/site';
-import { DEFAULT_CONFIG, DEFAULT_RESOLV } from './config.js';
+import { type Endpoint, parseEndpoint, readSettings, SettingsError } from '@meshwan/site';
+import { openConfig, UciParseError } from '@meshwan/uci';
+import { DEFAULT_RESOLV } from './config.js';
 import { checkGroup, Daemon, type DaemonOptions } from './daemon.js';
 import { ConfigError, StartError } from './errors.js';
 import { type Logger, stderrLogger } from './log.js';
@@ -13,8 +14,8 @@ import { DEFAULT_TCP_INITIAL_MS, DEFAULT_TCP_PER_CLIENT } from './tcp.js';
 
 export const DEFAULT_CONTROL = '/var/run/wan-dns.sock';
 
-export const usage = `usage: wan-dns [--listen ADDR:PORT]... [--server ADDR[:PORT]]... [--config FILE] [--resolv-file FILE]
-               [--mark M] [--cache-size N] [--site FILE] [--allow-remote] [--control PATH]
+export const usage = `usage: wan-dns [--listen ADDR:PORT]... [--server ADDR[:PORT]]... [--root DIR] [--resolv-file FILE]
+               [--mark M] [--cache-size N] [--allow-remote] [--control PATH]
                [--max-inflight N] [--max-tcp N] [--max-tcp-per-client N] [--tcp-initial-timeout S]
                [--tcp-idle-timeout S] [--pool-size N] [--no-route-watch] [--deadline MS] [--attempt-timeout MS]
        wan-dns --status [--json] [--control PATH]`;
@@ -35,11 +36,11 @@ export interface CliArgs {
   json: boolean;
   listen: Endpoint[];
   servers: Endpoint[];
-  config?: string;
+  /** The node's root: uci's config and save dirs below it (default `/`). */
+  root?: string;
   resolvFile?: string;
   mark?: number;
   cacheSize?: number;
-  site?: string;
   allowRemote: boolean;
   /** --no-route-watch: do not follow the upstreams' routes over netlink. */
   noRouteWatch: boolean;
@@ -111,14 +112,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--server':
         args.servers.push(endpoint(flag, value(), 53));
         break;
-      case '--config':
-        args.config = value();
+      case '--root':
+        args.root = value();
         break;
       case '--resolv-file':
         args.resolvFile = value();
-        break;
-      case '--site':
-        args.site = value();
         break;
       case '--control':
         args.control = value();
@@ -161,12 +159,16 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   return args;
 }
 
-/** Builds the daemon's options from flags over the site file's defaults. */
+/**
+ * Builds the daemon's options from flags over the node's uci settings (@meshwan/site readSettings: the mark of
+ * network.wan6_lookup, /etc/config/meshwan's wan_dns and mesh_vpn, staged changes included); never site.ini.
+ */
 export function daemonOptions(args: CliArgs, log: Logger): DaemonOptions {
-  const site = loadSite(args.site);
+  const root = args.root ?? '/';
+  const site = readSettings(openConfig({ root }));
   return {
     listen: args.listen.length > 0 ? args.listen : site.wanDns.listen,
-    sources: { servers: args.servers, configFile: args.config ?? DEFAULT_CONFIG, resolvFile: args.resolvFile ?? DEFAULT_RESOLV },
+    sources: { servers: args.servers, root, resolvFile: args.resolvFile ?? DEFAULT_RESOLV },
     mark: args.mark ?? site.wan.mark,
     cacheSize: args.cacheSize ?? site.wanDns.cacheSize,
     allowRemote: args.allowRemote,
@@ -240,7 +242,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     process.on('SIGINT', stop);
     return -1;
   } catch (err: unknown) {
-    if (err instanceof SiteErrors || err instanceof ConfigError || err instanceof StartError) {
+    if (err instanceof SettingsError || err instanceof UciParseError || err instanceof ConfigError || err instanceof StartError) {
       log.log('err', err.message);
       return 1;
     }

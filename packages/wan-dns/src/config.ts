@@ -2,21 +2,31 @@
  * Where the upstream servers come from, in Gluon's order (package/gluon-wan-dnsmasq update.lua): the `server`
  * list of the first `static` section of /etc/config/gluon-wan-dnsmasq when not empty, else the resolv file
  * written from the WAN's DHCP and RA (`nameserver` lines, link-local servers with `%dev`). `--server` flags
- * replace both. The uci file is read only through @meshwan/uci. Pure parsers plus one small reader.
+ * replace both. The uci package is read only through @meshwan/uci's openConfig (ROOT/etc/config plus the changes
+ * staged in ROOT/tmp/.uci: the view netifd and procd's config_load get). Pure parsers plus one small reader.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Endpoint, parseEndpoint } from '@meshwan/site';
-import { parseUci, UciParseError } from '@meshwan/uci';
+import { configPaths, openConfig, sectionsIfPresent, UciParseError } from '@meshwan/uci';
 import { ConfigError } from './errors.js';
 
-export const DEFAULT_CONFIG = '/etc/config/gluon-wan-dnsmasq';
+/** Gluon's uci package of the static upstream servers. */
+export const CONFIG_PACKAGE = 'gluon-wan-dnsmasq';
 export const DEFAULT_RESOLV = '/var/gluon/wan-dnsmasq/resolv.conf';
 
 export interface UpstreamSources {
   /** `--server` values, already parsed; when non-empty they are the whole list. */
   readonly servers: readonly Endpoint[];
-  readonly configFile: string;
+  /** The node's root (`--root`, default `/`): uci's config and save dirs below it. */
+  readonly root: string;
   readonly resolvFile: string;
+}
+
+/** The files whose change can change the uci servers: the package's config file and its staged changes. */
+export function uciFiles(root: string): string[] {
+  const { confdir, savedir } = configPaths(root);
+  return [join(confdir, CONFIG_PACKAGE), join(savedir, CONFIG_PACKAGE)];
 }
 
 export interface UpstreamList {
@@ -45,27 +55,29 @@ export function parseResolv(text: string, file: string): Endpoint[] {
   return out;
 }
 
-/** Reads the `server` list of the first `static` section (Gluon: uci:get_first('gluon-wan-dnsmasq', 'static', 'server')). */
-export function parseStaticServers(text: string, file: string): Endpoint[] {
-  let pkg: ReturnType<typeof parseUci>;
+/** Parses the `server` values of the first `static` section (Gluon: uci:get_first('gluon-wan-dnsmasq', 'static', 'server')). */
+export function parseStaticServers(value: string | readonly string[] | undefined, file: string): Endpoint[] {
+  if (value === undefined) return [];
+  const values = typeof value === 'string' ? [value] : value;
+  return values.map((v) => {
+    const parsed = parseEndpoint(v, 53);
+    if (parsed.ok) return parsed.value;
+    throw new ConfigError(file, 0, 'static.server', `${JSON.stringify(v)}: ${parsed.reason}`);
+  });
+}
+
+/** The uci servers of a root, staged changes included; none when the package does not exist. */
+export function readStaticServers(root: string): Endpoint[] {
+  const uci = openConfig({ root });
+  const file = join(uci.confdir, CONFIG_PACKAGE);
+  let sections: ReturnType<typeof sectionsIfPresent>;
   try {
-    pkg = parseUci(text, { file, package: 'gluon-wan-dnsmasq' });
+    sections = sectionsIfPresent(uci, CONFIG_PACKAGE, 'static');
   } catch (err: unknown) {
     if (err instanceof UciParseError) throw new ConfigError(file, err.line, '', err.reason);
     throw err;
   }
-  const section = pkg.sections.find((s) => s.type === 'static');
-  const option = section?.options.find((o) => o.name === 'server');
-  if (option === undefined) return [];
-  const values = typeof option.value === 'string' ? [option.value] : option.value;
-  const lines = text.split('\n');
-  return values.map((v) => {
-    const parsed = parseEndpoint(v, 53);
-    if (parsed.ok) return parsed.value;
-    // uci keeps no line numbers in its tree: find the value's line for the message.
-    const line = lines.findIndex((l) => /^\s*(list|option)\s+server\b/.test(l) && l.includes(v)) + 1;
-    throw new ConfigError(file, line, 'static.server', parsed.reason);
-  });
+  return parseStaticServers(sections?.[0]?.options.server, file);
 }
 
 function readOptional(file: string): string | undefined {
@@ -81,11 +93,8 @@ function readOptional(file: string): string | undefined {
 /** Reads the current upstream list. A missing file is no servers (the WAN may not be up yet), a bad one an error. */
 export function readUpstreams(sources: UpstreamSources): UpstreamList {
   if (sources.servers.length > 0) return { servers: sources.servers, source: '--server' };
-  const uciText = readOptional(sources.configFile);
-  if (uciText !== undefined) {
-    const servers = parseStaticServers(uciText, sources.configFile);
-    if (servers.length > 0) return { servers, source: sources.configFile };
-  }
+  const servers = readStaticServers(sources.root);
+  if (servers.length > 0) return { servers, source: join(configPaths(sources.root).confdir, CONFIG_PACKAGE) };
   const resolvText = readOptional(sources.resolvFile);
   return { servers: resolvText === undefined ? [] : parseResolv(resolvText, sources.resolvFile), source: sources.resolvFile };
 }

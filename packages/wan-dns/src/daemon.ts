@@ -10,7 +10,7 @@ import { getHeapStatistics } from 'node:v8';
 import type { Endpoint } from '@meshwan/site';
 import { BatchIo, batchAddon } from './batch-io.js';
 import { Cache, cacheEntriesFor } from './cache.js';
-import { readUpstreams, type UpstreamSources } from './config.js';
+import { readUpstreams, type UpstreamSources, uciFiles } from './config.js';
 import { ConfigError, type MarkError, StartError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import type { Logger } from './log.js';
@@ -180,8 +180,13 @@ export class Daemon {
     if (typeof this.routes !== 'string') this.routes.schedule();
   }
 
+  /** The uci package, its staged changes and the resolv file: a change to any re-reads the servers. */
+  private sourceFiles(): string[] {
+    return [...uciFiles(this.options.sources.root), this.options.sources.resolvFile];
+  }
+
   private watchSources(): void {
-    const files = this.options.sources.servers.length > 0 ? [] : [this.options.sources.configFile, this.options.sources.resolvFile];
+    const files = this.options.sources.servers.length > 0 ? [] : this.sourceFiles();
     const schedule = (): void => {
       clearTimeout(this.reloadTimer);
       this.reloadTimer = setTimeout(() => this.reload(), 50);
@@ -245,7 +250,7 @@ export class Daemon {
   async close(): Promise<void> {
     clearTimeout(this.reloadTimer);
     for (const w of this.watchers) w.close();
-    for (const file of [this.options.sources.configFile, this.options.sources.resolvFile]) unwatchFile(file);
+    for (const file of this.sourceFiles()) unwatchFile(file);
     for (const s of this.udp) s.close();
     // Not awaited: open client connections would hold close() until their idle timeout.
     for (const s of this.tcp) s.close();

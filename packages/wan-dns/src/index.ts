@@ -5,7 +5,7 @@
  */
 export { Cache } from './cache.js';
 export {
-  DEFAULT_CONFIG,
+  CONFIG_PACKAGE,
   DEFAULT_RESOLV,
   parseResolv,
   parseStaticServers,

@@ -1,8 +1,9 @@
 // tier: root: network namespaces, SO_MARK or firewall rules
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openConfig } from '@meshwan/uci';
 import t from 'tap';
 import { isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
 import { daemonOptions, FlagError, parseArgs, parseNumber, runCli } from '../src/cli.js';
@@ -13,11 +14,15 @@ import { deadPort } from './lib/client.js';
 import { startDaemon, v4 } from './lib/daemon.js';
 import { bin } from './lib/topo.js';
 
-// An empty site file: every default (whatever MESHWAN_SITE the caller's environment holds).
-const emptySite = join(mkdtempSync(join(tmpdir(), 'wan-dns-site-')), 'site.ini');
-writeFileSync(emptySite, '');
-const env = { ...process.env, MESHWAN_SITE: emptySite };
-const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env });
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+
+/** A root whose uci holds `files` (ROOT/etc/config/NAME). */
+function rootWith(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'wan-dns-root-'));
+  mkdirSync(join(root, 'etc/config'), { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(root, 'etc/config', name), text);
+  return root;
+}
 
 // Each run of the command starts a Node process: slow on a busy machine.
 t.setTimeout(600_000);
@@ -78,21 +83,20 @@ t.test('a bad flag exits 2 naming it; --help exits 0', async (t) => {
 
 t.test('a bad config or resolv file exits 1 naming file:line', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wan-dns-cli-'));
-  const config = join(dir, 'gluon-wan-dnsmasq');
-  writeFileSync(config, "config static\n\tlist server '192.0.2.1'\n\tlist server '192.0.2.300'\n");
-  const r1 = run('--config', config, '--resolv-file', join(dir, 'none'), '--listen', '127.0.0.1:1', '--control', join(dir, 'c'));
+  const root = rootWith({ 'gluon-wan-dnsmasq': "config static\n\tlist server '192.0.2.1'\n\tlist server '192.0.2.300'\n" });
+  const config = join(root, 'etc/config/gluon-wan-dnsmasq');
+  const r1 = run('--root', root, '--resolv-file', join(dir, 'none'), '--listen', '127.0.0.1:1', '--control', join(dir, 'c'));
   t.equal(r1.status, 1);
-  t.match(r1.stderr, new RegExp(`err: ${config}:3: static\\.server: expected an IPv4 or IPv6 address`));
+  t.match(r1.stderr, new RegExp(`err: ${config}: static\\.server: "192\\.0\\.2\\.300": expected an IPv4 or IPv6 address`));
   const resolv = join(dir, 'resolv.conf');
   writeFileSync(resolv, 'nameserver 192.0.2.1\nnameserver fe80::1%\n');
-  const r2 = run('--config', join(dir, 'none'), '--resolv-file', resolv, '--listen', '127.0.0.1:1', '--control', join(dir, 'c'));
+  const r2 = run('--root', join(dir, 'none'), '--resolv-file', resolv, '--listen', '127.0.0.1:1', '--control', join(dir, 'c'));
   t.equal(r2.status, 1);
   t.match(r2.stderr, new RegExp(`err: ${resolv}:2: nameserver: `));
-  const site = join(dir, 'site.ini');
-  writeFileSync(site, '[wan]\nmark = one\n');
-  const r3 = run('--site', site);
+  const bad = rootWith({ network: "config rule6 'wan6_lookup'\n\toption mark 'one/0x1'\n\toption lookup '1'\n" });
+  const r3 = run('--root', bad);
   t.equal(r3.status, 1);
-  t.match(r3.stderr, /site\.ini:2: wan\.mark: expected a number/);
+  t.match(r3.stderr, /etc\/config\/network: wan6_lookup\.mark: expected a number/);
 });
 
 t.test('--status without a running daemon says so and exits 1', async (t) => {
@@ -107,24 +111,28 @@ t.test('the daemon refuses to run in the mesh-VPN group', async (t) => {
   t.doesNotThrow(() => checkGroup(800, [0, 0]));
 });
 
-t.test('options come from the site file unless flags say otherwise', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'wan-dns-cli-'));
-  const site = join(dir, 'site.ini');
-  writeFileSync(site, '[wan]\nmark = 0x4\nmask = 0x4\n[wan_dns]\ncache_size = 33\nlisten[] = 127.0.0.1:5454\n[mesh_vpn]\ngid = 900\n');
+t.test("options come from the node's uci (staged changes included) unless flags say otherwise", async (t) => {
+  const site = rootWith({
+    network: "config rule6 'wan6_lookup'\n\toption mark '0x04/0x04'\n\toption lookup '1'\n",
+    meshwan:
+      "config wan_dns 'wan_dns'\n\toption cache_size '33'\n\tlist listen '127.0.0.1:5454'\n\nconfig mesh_vpn 'mesh_vpn'\n\toption gid '800'\n",
+  });
+  mkdirSync(join(site, 'tmp/.uci'), { recursive: true, mode: 0o700 });
+  openConfig({ root: site }).set('meshwan', 'mesh_vpn', 'gid', '900'); // staged only: still what wan-dns reads
   const log = stderrLogger('t', () => {});
-  const o = daemonOptions(parseArgs(['--site', site]), log);
+  const o = daemonOptions(parseArgs(['--root', site]), log);
   t.equal(o.mark, 4);
   t.equal(o.cacheSize, 33);
   t.equal(o.vpnGid, 900);
   t.same(o.listen, [v4('127.0.0.1', 5454)]);
   t.equal(o.controlPath, '/var/run/wan-dns.sock');
-  const f = daemonOptions(parseArgs(['--site', site, '--mark', '0x1', '--cache-size', '0', '--control', '/tmp/x']), log);
+  const f = daemonOptions(parseArgs(['--root', site, '--mark', '0x1', '--cache-size', '0', '--control', '/tmp/x']), log);
   t.equal(f.mark, 1);
   t.equal(f.cacheSize, 0);
   t.equal(f.controlPath, '/tmp/x');
   t.same(o.tcp, { maxConnections: 64, maxPerClient: 16, initialTimeoutMs: 2000, idleTimeoutMs: 10_000, maxPipelined: 64 }, 'TCP defaults');
   const tcp = daemonOptions(
-    parseArgs(['--site', site, '--max-tcp', '100', '--max-tcp-per-client', '4', '--tcp-initial-timeout', '1', '--tcp-idle-timeout=30']),
+    parseArgs(['--root', site, '--max-tcp', '100', '--max-tcp-per-client', '4', '--tcp-initial-timeout', '1', '--tcp-idle-timeout=30']),
     log,
   ).tcp;
   t.same(tcp, { maxConnections: 100, maxPerClient: 4, initialTimeoutMs: 1000, idleTimeoutMs: 30_000, maxPipelined: 64 });
@@ -166,7 +174,7 @@ t.test('a reload with a bad file keeps the old servers and says why', { skip: !i
   const dir = mkdtempSync(join(tmpdir(), 'wan-dns-cli-'));
   const resolvFile = join(dir, 'resolv.conf');
   writeFileSync(resolvFile, 'nameserver 192.0.2.1\n');
-  const d = await startDaemon(t, { sources: { servers: [], configFile: join(dir, 'none'), resolvFile } });
+  const d = await startDaemon(t, { sources: { servers: [], root: join(dir, 'none'), resolvFile } });
   writeFileSync(resolvFile, 'nameserver 192.0.2.1\nnameserver bad\n');
   d.daemon.reload();
   t.same(

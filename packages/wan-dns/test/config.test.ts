@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openConfig } from '@meshwan/uci';
 import t from 'tap';
-import { parseResolv, parseStaticServers, readUpstreams } from '../src/config.js';
+import { parseResolv, parseStaticServers, readStaticServers, readUpstreams } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
 t.test('resolv file: nameserver lines, link-local %dev scopes, comments and other keywords ignored', async (t) => {
@@ -33,47 +34,68 @@ config static
 \t# list server '192.168.0.1'
 `;
 
+/** A root with ROOT/etc/config/gluon-wan-dnsmasq holding `text`. */
+function rootWith(text: string): string {
+  const root = mkdtempSync(join(tmpdir(), 'wan-dns-config-'));
+  mkdirSync(join(root, 'etc/config'), { recursive: true });
+  writeFileSync(join(root, 'etc/config/gluon-wan-dnsmasq'), text);
+  return root;
+}
+
 t.test('uci: the server list of the first static section, Gluon format', async (t) => {
-  t.same(parseStaticServers(gluonDefault, 'gluon-wan-dnsmasq'), []);
-  const servers = parseStaticServers(
-    "config static 'static'\n\tlist server '192.0.2.53'\n\tlist server '[2001:db8::53]:5353'\n\nconfig static\n\tlist server '198.51.100.1'\n",
-    'f',
+  t.same(readStaticServers(rootWith(gluonDefault)), []);
+  const servers = readStaticServers(
+    rootWith(
+      "config static 'static'\n\tlist server '192.0.2.53'\n\tlist server '[2001:db8::53]:5353'\n\nconfig static\n\tlist server '198.51.100.1'\n",
+    ),
   );
   t.same(servers, [
     { address: '192.0.2.53', port: 53, family: 4 },
     { address: '2001:db8::53', port: 5353, family: 6 },
   ]);
-  t.same(parseStaticServers("config static\n\toption server '192.0.2.9'\n", 'f'), [{ address: '192.0.2.9', port: 53, family: 4 }]);
-  t.same(parseStaticServers('config other\n', 'f'), []);
+  t.same(readStaticServers(rootWith("config static\n\toption server '192.0.2.9'\n")), [{ address: '192.0.2.9', port: 53, family: 4 }]);
+  t.same(readStaticServers(rootWith('config other\n')), []);
+  t.same(readStaticServers(join(tmpdir(), 'wan-dns-no-such-root')), [], 'no package: no servers');
 });
 
-t.test('uci errors name file:line', async (t) => {
-  t.throws(() => parseStaticServers("config static\n\tlist server '192.0.2.53'\n\tlist server 'nope'\n", '/etc/config/gluon-wan-dnsmasq'), {
+t.test('uci errors name the file and option, or file:line for a parse error', async (t) => {
+  const root = rootWith("config static\n\tlist server '192.0.2.53'\n\tlist server 'nope'\n");
+  t.throws(() => readStaticServers(root), {
     name: 'ConfigError',
-    file: '/etc/config/gluon-wan-dnsmasq',
-    line: 3,
+    file: join(root, 'etc/config/gluon-wan-dnsmasq'),
     field: 'static.server',
+    message: /"nope"/,
   });
-  const err = t.throws(() => parseStaticServers("config static\n\tlist server '192.0.2.53\n", 'g'));
+  const err = t.throws(() => readStaticServers(rootWith("config static\n\tlist server '192.0.2.53\n")));
   t.ok(err instanceof ConfigError);
   t.equal((err as ConfigError).line, 2);
+  t.same(parseStaticServers(undefined, 'f'), []);
+});
+
+t.test('uci: a staged (uncommitted) change in ROOT/tmp/.uci counts, as for netifd and uci show', async (t) => {
+  const root = rootWith("config static 'static'\n\tlist server '192.0.2.53'\n");
+  mkdirSync(join(root, 'tmp/.uci'), { recursive: true, mode: 0o700 }); // libuci's uci_save makes it on a node
+  openConfig({ root }).set('gluon-wan-dnsmasq', 'static', 'server', '198.51.100.9');
+  t.ok(existsSync(join(root, 'tmp/.uci/gluon-wan-dnsmasq')), 'staged under the root');
+  t.same(readStaticServers(root), [{ address: '198.51.100.9', port: 53, family: 4 }]);
 });
 
 t.test('readUpstreams: --server, else uci static, else the resolv file; missing files are no servers', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'wan-dns-config-'));
-  const configFile = join(dir, 'gluon-wan-dnsmasq');
-  const resolvFile = join(dir, 'resolv.conf');
-  t.same(readUpstreams({ servers: [], configFile, resolvFile }), { servers: [], source: resolvFile });
+  const root = mkdtempSync(join(tmpdir(), 'wan-dns-config-'));
+  const configFile = join(root, 'etc/config/gluon-wan-dnsmasq');
+  mkdirSync(join(root, 'etc/config'), { recursive: true });
+  const resolvFile = join(root, 'resolv.conf');
+  t.same(readUpstreams({ servers: [], root, resolvFile }), { servers: [], source: resolvFile });
   writeFileSync(resolvFile, 'nameserver 192.0.2.1\n');
-  t.same(readUpstreams({ servers: [], configFile, resolvFile }).servers, [{ address: '192.0.2.1', port: 53, family: 4 }]);
+  t.same(readUpstreams({ servers: [], root, resolvFile }).servers, [{ address: '192.0.2.1', port: 53, family: 4 }]);
   writeFileSync(configFile, gluonDefault);
-  t.equal(readUpstreams({ servers: [], configFile, resolvFile }).source, resolvFile);
+  t.equal(readUpstreams({ servers: [], root, resolvFile }).source, resolvFile);
   writeFileSync(configFile, "config static\n\tlist server '198.51.100.1'\n");
-  t.same(readUpstreams({ servers: [], configFile, resolvFile }), {
+  t.same(readUpstreams({ servers: [], root, resolvFile }), {
     servers: [{ address: '198.51.100.1', port: 53, family: 4 }],
     source: configFile,
   });
   const flag = [{ address: '203.0.113.1', port: 53, family: 4 as const }];
-  t.same(readUpstreams({ servers: flag, configFile, resolvFile }), { servers: flag, source: '--server' });
-  t.throws(() => readUpstreams({ servers: [], configFile: dir, resolvFile }), /cannot read: EISDIR/);
+  t.same(readUpstreams({ servers: flag, root, resolvFile }), { servers: flag, source: '--server' });
+  t.throws(() => readUpstreams({ servers: [], root: join(root, 'none'), resolvFile: root }), /cannot read: EISDIR/);
 });

@@ -20,7 +20,7 @@ t.setTimeout(600_000);
 t.test('answers over UDP and TCP on the IPv4 and IPv6 listeners', { skip: !root && 'needs root (SO_MARK)' }, async (t) => {
   const nsd = await startNsd(t, 'nsd-a', ['127.0.0.1'], await deadPort());
   const { port, daemon } = await startDaemon(t, {
-    sources: { servers: [v4('127.0.0.1', nsd.port)], configFile: '/nonexistent', resolvFile: '/nonexistent' },
+    sources: { servers: [v4('127.0.0.1', nsd.port)], root: '/nonexistent', resolvFile: '/nonexistent' },
   });
   for (const server of ['127.0.0.1', '::1']) {
     for (const transport of ['+notcp', '+tcp']) {
@@ -42,7 +42,9 @@ t.test('answers over UDP and TCP on the IPv4 and IPv6 listeners', { skip: !root 
 
 t.test('a truncated UDP answer is retried over TCP; a client without EDNS gets TC', { skip: !root && 'needs root' }, async (t) => {
   const nsd = await startNsd(t, 'nsd-big', ['127.0.0.1'], await deadPort());
-  const { port, daemon } = await startDaemon(t, { sources: { servers: [v4('127.0.0.1', nsd.port)], configFile: '/x', resolvFile: '/x' } });
+  const { port, daemon } = await startDaemon(t, {
+    sources: { servers: [v4('127.0.0.1', nsd.port)], root: '/nonexistent', resolvFile: '/x' },
+  });
   const big = await dig('127.0.0.1', port, 'big.example.test', 'TXT', '+bufsize=4096', '+ignore');
   t.equal(big.status, 'NOERROR');
   t.equal(big.answers.length, 24, 'whole answer over UDP to an EDNS client');
@@ -59,7 +61,7 @@ t.test('cache: TTLs count down, negative answers for the SOA minimum, hits count
   const nsd = await startNsd(t, 'nsd-c', ['127.0.0.1'], await deadPort());
   const { port, daemon } = await startDaemon(t, {
     cacheSize: 100,
-    sources: { servers: [v4('127.0.0.1', nsd.port)], configFile: '/x', resolvFile: '/x' },
+    sources: { servers: [v4('127.0.0.1', nsd.port)], root: '/nonexistent', resolvFile: '/x' },
   });
   const first = await dig('127.0.0.1', port, 'short.example.test');
   t.match(first.answers[0], /\s5\s+IN\s+A/);
@@ -123,7 +125,7 @@ t.test(
       v4('127.0.0.1', spoofer.port),
       v4('127.0.0.1', nsd.port),
     ];
-    const { port, daemon } = await startDaemon(t, { sources: { servers, configFile: '/x', resolvFile: '/x' } });
+    const { port, daemon } = await startDaemon(t, { sources: { servers, root: '/nonexistent', resolvFile: '/x' } });
     const r = await dig('127.0.0.1', port, 'www.example.test');
     t.equal(r.status, 'NOERROR');
     t.match(r.answers[0], /192\.0\.2\.80/);
@@ -144,7 +146,7 @@ t.test('all upstreams failing, or none: SERVFAIL well before the client gives up
   const silent = await fakeUpstream(t, () => {});
   const { port, daemon } = await startDaemon(t, {
     deadlineMs: 1500,
-    sources: { servers: [v4('127.0.0.1', silent.port)], configFile: '/x', resolvFile: '/x' },
+    sources: { servers: [v4('127.0.0.1', silent.port)], root: '/nonexistent', resolvFile: '/x' },
   });
   const r = await dig('127.0.0.1', port, 'www.example.test', 'A', '+time=4');
   t.equal(r.status, 'SERVFAIL');
@@ -162,7 +164,7 @@ t.test('no marked socket: nothing sent, SERVFAIL, one log line, counted', async 
   const upstream = await fakeUpstream(t, () => {});
   const { port, daemon, lines } = await startDaemon(t, {
     addon: new MarkError('load', 0, 'ENOENT'),
-    sources: { servers: [v4('127.0.0.1', upstream.port)], configFile: '/x', resolvFile: '/x' },
+    sources: { servers: [v4('127.0.0.1', upstream.port)], root: '/nonexistent', resolvFile: '/x' },
   });
   for (let i = 0; i < 3; i++) t.equal((await dig('127.0.0.1', port, 'www.example.test')).status, 'SERVFAIL');
   t.equal(upstream.received.length, 0, 'the upstream saw nothing');
@@ -189,7 +191,7 @@ t.test(
     const nsd = await startNsd(t, 'nsd-tcp', ['127.0.0.1'], await deadPort());
     const { port, daemon } = await startDaemon(t, {
       tcp: { maxConnections: 2, initialTimeoutMs: 500, idleTimeoutMs: 500, maxPipelined: 2 },
-      sources: { servers: [v4('127.0.0.1', nsd.port)], configFile: '/x', resolvFile: '/x' },
+      sources: { servers: [v4('127.0.0.1', nsd.port)], root: '/nonexistent', resolvFile: '/x' },
     });
     const open = (): Promise<Socket> =>
       new Promise((resolve) => {

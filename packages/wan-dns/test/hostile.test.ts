@@ -53,7 +53,7 @@ t.test(
     });
     const { port, daemon } = await startDaemon(t, {
       cacheSize: 100,
-      sources: { servers: [v4('127.0.0.1', upstream.port)], configFile: '/x', resolvFile: '/x' },
+      sources: { servers: [v4('127.0.0.1', upstream.port)], root: '/nonexistent', resolvFile: '/x' },
     });
     const spellings = ['h42.BENCH.test', 'H42.bEnCh.TEST'];
     const queries = spellings.map(spelled);
@@ -146,7 +146,7 @@ async function floodDaemon(t: Teardowns): Promise<{ daemon: Daemon; port: number
   // The router defaults (64, 16 per client); timeouts long enough that only the caps close anything here.
   return startDaemon(t, {
     tcp: { maxConnections: 64, maxPerClient: 16, initialTimeoutMs: 120_000, idleTimeoutMs: 120_000, maxPipelined: 4 },
-    sources: { servers: [v4('127.0.0.1', upstream.port)], configFile: '/x', resolvFile: '/x' },
+    sources: { servers: [v4('127.0.0.1', upstream.port)], root: '/nonexistent', resolvFile: '/x' },
   });
 }
 
@@ -212,7 +212,7 @@ t.test(
     const { daemon, port } = await startDaemon(t, {
       deadlineMs: 60_000,
       tcp: { maxConnections: 2, maxPerClient: 2, initialTimeoutMs: 300, idleTimeoutMs: 120_000, maxPipelined: 4 },
-      sources: { servers: [v4('127.0.0.1', upstream.port)], configFile: '/x', resolvFile: '/x' },
+      sources: { servers: [v4('127.0.0.1', upstream.port)], root: '/nonexistent', resolvFile: '/x' },
     });
     const idle = await openFrom(t, port, '127.0.0.1');
     await closed(idle);
@@ -251,7 +251,7 @@ t.test(
     const otherAddress = await udpFrom(t, '127.0.0.2', upstream.port);
     const { port, daemon } = await startDaemon(t, {
       deadlineMs: 5000,
-      sources: { servers: [v4('127.0.0.1', upstream.port)], configFile: '/x', resolvFile: '/x' },
+      sources: { servers: [v4('127.0.0.1', upstream.port)], root: '/nonexistent', resolvFile: '/x' },
     });
     const pending = dig('127.0.0.1', port, 'www.example.test', 'A', '+time=8');
     await waitFor('the query upstream', () => sent.length >= 1);

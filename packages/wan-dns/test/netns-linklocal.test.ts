@@ -22,16 +22,7 @@ t.test('a link-local upstream with a %dev scope answers through wan-dns', { skip
   const resolv = join(topo.dir, 'resolv.conf');
   writeFileSync(resolv, 'nameserver fe80::53%wan0\n');
   const control = join(topo.dir, 'control');
-  await startWanDns(t, topo, [
-    '--listen',
-    '127.0.0.1:54',
-    '--resolv-file',
-    resolv,
-    '--config',
-    join(topo.dir, 'none'),
-    '--control',
-    control,
-  ]);
+  await startWanDns(t, topo, ['--listen', '127.0.0.1:54', '--resolv-file', resolv, '--root', join(topo.dir, 'none'), '--control', control]);
   const r = await digIn(['ip', 'netns', 'exec', topo.node.name], '127.0.0.1', 54, 'who.example.test', 'TXT');
   t.equal(r.status, 'NOERROR');
   t.match(r.answers[0], /"wan-ll"/, 'answered by the link-local server');

@@ -55,16 +55,7 @@ t.test('without CAP_NET_ADMIN: SERVFAIL, one clear log line, nothing sent toward
     t,
     topo,
     // Port 5454: an unprivileged process cannot bind :54.
-    [
-      '--listen',
-      '127.0.0.1:5454',
-      '--resolv-file',
-      join(topo.dir, 'resolv.conf'),
-      '--config',
-      join(topo.dir, 'none'),
-      '--control',
-      control,
-    ],
+    ['--listen', '127.0.0.1:5454', '--resolv-file', join(topo.dir, 'resolv.conf'), '--root', join(topo.dir, 'none'), '--control', control],
     ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'],
   );
   for (let i = 0; i < 5; i++) {

@@ -30,7 +30,7 @@ t.test(
       '127.0.0.1:54',
       '--resolv-file',
       resolv,
-      '--config',
+      '--root',
       join(topo.dir, 'none'),
       '--control',
       control,

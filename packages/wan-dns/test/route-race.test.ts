@@ -46,7 +46,7 @@ async function setup(t: Teardowns) {
   let clock = 0;
   // Attempts never time out by themselves here: every step is the test's.
   const d = await startDaemon(t, {
-    sources: { servers: [v4('127.0.0.1', up.port)], configFile: '/nonexistent', resolvFile: '/nonexistent' },
+    sources: { servers: [v4('127.0.0.1', up.port)], root: '/nonexistent', resolvFile: '/nonexistent' },
     deadlineMs: 600_000,
     attemptTimeoutMs: 600_000,
     poolClock: () => clock,

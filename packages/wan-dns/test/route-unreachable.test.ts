@@ -80,7 +80,7 @@ t.test('reading routes needs no privilege: route awareness as nobody without cap
     t,
     topo,
     // Port 5454: an unprivileged process cannot bind :54.
-    ['--listen', '127.0.0.1:5454', '--server', `[${resolverV6}]`, '--control', control, '--config', join(topo.dir, 'none')],
+    ['--listen', '127.0.0.1:5454', '--server', `[${resolverV6}]`, '--control', control, '--root', join(topo.dir, 'none')],
     ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'],
   );
   const s = statusOf(topo, control);

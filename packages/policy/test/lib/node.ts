@@ -95,10 +95,9 @@ export function createNode(t: Teardowns, networkText = gluonNetworkText): TestNo
   return { node, uplink, mesh, root };
 }
 
-/** Environment for the CLI: no site file (Gluon's defaults) unless the test gives one. */
+/** Environment for the CLI (the settings come from the node root's uci, never from a site file). */
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  if (!('MESHWAN_SITE' in extra)) delete env.MESHWAN_SITE;
   delete env.NODE_OPTIONS_UNUSED;
   return env;
 }

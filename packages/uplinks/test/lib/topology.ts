@@ -50,9 +50,9 @@ export interface UplinkOptions {
   readonly extra?: string;
 }
 
-/** Writes DIR/config/meshwan-uplinks for the topology; returns the confdir. */
+/** Writes DIR/root/etc/config/meshwan-uplinks for the topology; returns the root (`--root`). */
 export function writeConfig(topo: Topology, o: UplinkOptions = {}): string {
-  const confdir = join(topo.dir, 'config');
+  const confdir = join(topo.dir, 'root/etc/config');
   const gatewayA = o.gatewayA === undefined ? 'fe80::a1' : o.gatewayA;
   const text = `
 config globals 'globals'
@@ -86,7 +86,7 @@ config interface 'wanb'
 ${o.extra ?? ''}`;
   mkdirSync(confdir, { recursive: true });
   writeFileSync(join(confdir, 'meshwan-uplinks'), text);
-  return confdir;
+  return join(topo.dir, 'root');
 }
 
 export interface RouteJson {

@@ -35,7 +35,7 @@ async function startOnce(t: Teardowns, overrides: Partial<DaemonOptions>): Promi
   const lines: string[] = [];
   const daemon = new Daemon({
     listen: [v4('127.0.0.1', port), { address: '::1', port, family: 6 }],
-    sources: { servers: [], configFile: join(dir, 'gluon-wan-dnsmasq'), resolvFile: join(dir, 'resolv.conf') },
+    sources: { servers: [], root: dir, resolvFile: join(dir, 'resolv.conf') },
     mark: 0x1,
     cacheSize: 0,
     allowRemote: false,
