@@ -75,7 +75,11 @@ export function applyProbe(h: Health, ok: boolean, hy: Hysteresis, detail = ''):
       reason: `down: ${bad} probe round${bad === 1 ? '' : 's'} lost in a row (down=${hy.down})${suffix}`,
     };
   }
-  const reason = h.state === 'up' ? `up: ${bad} of ${hy.down} lost rounds before down${suffix}` : `down: last probe lost${suffix}`;
+  // Down already: the reason keeps counting the losses that keep it down (it still says why, on every round).
+  const reason =
+    h.state === 'up'
+      ? `up: ${bad} of ${hy.down} lost rounds before down${suffix}`
+      : `down: ${bad} probe round${bad === 1 ? '' : 's'} lost in a row${suffix}`;
   return { ...h, rounds, lost, good: 0, bad, reason };
 }
 

@@ -52,7 +52,7 @@ t.test('carrier loss is immediate and late probe answers do not resurrect the up
   h = applyProbe(h, true, single);
   t.match(h.reason, /1 probe round answered/);
   t.equal(applyProbe(h, false, single).state, 'down');
-  t.match(applyProbe(applyCarrier(initialHealth(), true), false, hy).reason, /last probe lost/);
+  t.match(applyProbe(applyCarrier(initialHealth(), true), false, hy).reason, /down: 1 probe round lost in a row/);
   t.match(applyProbe(applyProbe(applyCarrier(initialHealth(), true), true, single), true, single).reason, /last probe answered/);
 });
 
