@@ -7,19 +7,25 @@ NATIVE_DIRS := $(patsubst %/Makefile,%,$(wildcard packages/*/Makefile))
 DEB_PACKAGES := $(shell sed -e 's/\#.*//' mk/debian-packages.txt)
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: help all deps deps-debian openwrt build native lint format typecheck check test test-unit sim bench install clean need-root need-destdir
+.PHONY: help all deps deps-debian openwrt quickjs build native lint format typecheck check test test-unit sim bench install clean need-root need-destdir
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
 
 all: $(NPM_STAMP) build native ## npm ci when needed, tsc -b, lib-packetmark and native addons
 
-deps: deps-debian $(NPM_STAMP) openwrt ## install every Debian package (apt-get) and npm package (npm ci) the project needs
+deps: deps-debian $(NPM_STAMP) openwrt quickjs ## install every Debian package (apt-get) and npm package (npm ci) the project needs
 
 # OpenWrt's real netifd, ubusd, ubus and uci for the tests (test/lib/openwrt.ts): built once into ~/.cache/meshwan/openwrt
 # (about 3.5 minutes on a fresh clone, about a second after), from ../shared/openwrt or the pinned upstream commits.
 openwrt: deps-debian $(NPM_STAMP) ## build OpenWrt's netifd, ubusd, uci into ~/.cache/meshwan/openwrt (once; a no-op after)
 	@node -e "import('./test/lib/run-bundled.mjs').then((m) => m.runBundled('test/lib/openwrt.ts', 'openwrt-tool', process.argv.slice(1)))"
+
+# QuickJS, the engine on the router: Debian's source package (pinned, sha256 checked) fetched once into
+# ~/.cache/meshwan/quickjs by mk/quickjs.sh, through a private apt list; then libquickjs for the host in build/host.
+quickjs: deps-debian ## fetch QuickJS's pinned source into ~/.cache/meshwan/quickjs and build libquickjs for the host
+	@sh mk/quickjs.sh >/dev/null
+	@$(MAKE) --no-print-directory -C packages/os TARGET=host lib
 
 deps-debian:
 	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PACKAGES) 2>/dev/null | awk '$$1=="ii"{print $$2}' | sort | comm -13 - <(printf '%s\n' $(DEB_PACKAGES) | sort)); \
@@ -37,9 +43,14 @@ $(NPM_STAMP): package-lock.json package.json
 build: $(NPM_STAMP) ## compile every TypeScript project (tsc -b)
 	$(BIN)/tsc -b
 
-native: ## build lib-packetmark and the packages' native addons
+# TARGET=mips_24kc|mipsel_24kc|aarch64|host-musl: only packages/os's engine (meshwan-js) for that target, in build/TARGET.
+native: ## build lib-packetmark, the native addons and meshwan-js (TARGET=mips_24kc|mipsel_24kc|aarch64|host-musl: cross)
+ifeq ($(filter-out host,$(or $(TARGET),host)),)
 	@if [ -f lib-packetmark/Makefile ]; then $(MAKE) --no-print-directory -C lib-packetmark; fi
-	@for d in $(NATIVE_DIRS); do $(MAKE) --no-print-directory -C $$d || exit 1; done
+	@for d in $(NATIVE_DIRS); do $(MAKE) --no-print-directory -C $$d TARGET=host || exit 1; done
+else
+	@$(MAKE) --no-print-directory -C packages/os TARGET=$(TARGET)
+endif
 
 lint: $(NPM_STAMP) ## biome (lint and format), knip (unused files, exports, dependencies), shellcheck
 	$(BIN)/biome check .
@@ -79,5 +90,5 @@ install: need-destdir all ## stage the firmware tree: make install DESTDIR=/path
 	node mk/stage.mjs --destdir "$(DESTDIR)" $(if $(SITE),--site "$(SITE)")
 
 clean: ## remove build output
-	rm -rf out packages/*/dist packages/*/build packages/*/.tap upgrade-scripts/dist upgrade-scripts/.tap .tap
+	rm -rf out build packages/*/dist packages/*/build packages/*/.tap upgrade-scripts/dist upgrade-scripts/.tap .tap
 	@if [ -f lib-packetmark/Makefile ]; then $(MAKE) --no-print-directory -C lib-packetmark clean; fi

@@ -1,7 +1,7 @@
 /**
  * DNS probes through one uplink (track_method 'dns'): a query for a configured name and type to the uplink's own
  * upstream DNS server, on a UDP socket carrying the uplink's probe mark (so it is routed by the uplink's probe
- * table, as ping's `-m` is). The mark is set and read back through wan-dns's sockmark addon (the one marked-socket
+ * table, as ping's `-m` is). The mark is set and read back through the netio addon (packages/os) (the one marked-socket
  * facility); a socket that cannot be marked never sends. A WAN that answers ping but not DNS is useless to the
  * mesh VPN, which resolves its peers' names through it. Any reply with the query's ID and question from the
  * server's address and port decides: NOERROR or NXDOMAIN is up; SERVFAIL, REFUSED, any other RCODE or no reply

@@ -249,7 +249,7 @@ async function main() {
       '--log-level=warning',
       "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     ]);
-    copyFileSync(join(packageDir, 'build', 'sockmark.node'), join(out, 'sockmark.node'));
+    copyFileSync(join(packageDir, '..', 'os', 'build', 'netio.node'), join(out, 'netio.node'));
     const child = inNs(['taskset', '-c', forwarderCore, process.execPath, ...flags, join(out, 'wan-dns.mjs'), ...wanArgs(port)]);
     forwarders.push({ name, pid: child.pid, port, child });
     return child;

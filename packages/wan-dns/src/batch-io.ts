@@ -1,5 +1,5 @@
 /**
- * Batched UDP I/O through the addon (native/batchio.c): every UDP fd of the forwarder (listeners and the
+ * Batched UDP I/O through the addon (packages/os native/netio.c): every UDP fd of the forwarder (listeners and the
  * upstream pool) sits in one epoll set that libuv watches with one handle. A wake-up drains all ready fds with
  * recvmmsg(2) into one buffer and calls `onBatch` once for up to 64 datagrams; replies and upstream queries are
  * copied into a send buffer and leave with sendmmsg(2) when the batch ends. Node's dgram costs one libuv
@@ -19,7 +19,7 @@ const SEND_BYTES = 256 * 1024;
 
 export type IoHandle = { readonly __io: unique symbol };
 
-/** The addon's batched I/O functions (native/batchio.c). */
+/** The addon's batched I/O functions (packages/os native/netio.c). */
 export interface BatchAddon {
   ioOpen(
     recvBuf: Buffer,

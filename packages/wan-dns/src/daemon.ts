@@ -42,7 +42,7 @@ export interface DaemonOptions {
   /** gid of the mesh-VPN group (Gluon: 800): the forwarder must not run in it, or its queries loop back to it. */
   vpnGid: number;
   log: Logger;
-  /** For tests: another addon (or a load failure) instead of build/sockmark.node. */
+  /** For tests: another addon (or a load failure) instead of packages/os build/netio.node. */
   addon?: SockmarkAddon | MarkError;
   /** The pools' drain clock (ms; default Date.now): tests move it to end a drain on purpose. */
   poolClock?: () => number;

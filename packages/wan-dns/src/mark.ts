@@ -1,5 +1,5 @@
 /**
- * The WAN mark on upstream sockets, through the sockmark N-API addon (native/sockmark.c). Node's dgram and net
+ * The WAN mark on upstream sockets, through the netio N-API addon (packages/os, native/netio.c). Node's dgram and net
  * cannot set SO_MARK, and lib-packetmark's silent failure is gluon #3613, so every socket is checked with
  * getsockopt before its first send. Setting SO_MARK needs CAP_NET_ADMIN; a socket already marked by
  * lib-packetmark (LD_PRELOAD) passes the check even when setting it here fails.
@@ -27,12 +27,15 @@ function errnoCode(err: unknown): string {
 
 let cached: SockmarkAddon | MarkError | undefined;
 
-/** Loads the addon: ../build/sockmark.node next to dist/, then ./sockmark.node next to a bundle (mk/stage.mjs). */
+/**
+ * Loads the addon: packages/os/build/netio.node from dist/ in the workspace, then ./netio.node next to a bundle
+ * (mk/stage.mjs).
+ */
 export function loadAddon(): SockmarkAddon | MarkError {
   if (cached !== undefined) return cached;
   const require = createRequire(import.meta.url);
   const reasons: string[] = [];
-  for (const path of ['../build/sockmark.node', './sockmark.node']) {
+  for (const path of ['../../os/build/netio.node', './netio.node']) {
     try {
       cached = require(path) as SockmarkAddon;
       return cached;

@@ -9,7 +9,7 @@ const addon = batchAddon(loadAddon());
 
 t.test('without the addon there is no batched I/O', async (t) => {
   t.equal(batchAddon(new MarkError('load', 1, 'ENOENT')), undefined);
-  t.ok(addon, 'build/sockmark.node has it');
+  t.ok(addon, 'packages/os build/netio.node has it');
 });
 
 const client = async (type: 'udp4' | 'udp6', address: string): Promise<Socket> => {

@@ -1,0 +1,277 @@
+/*
+ * netio: marked sockets, batched UDP I/O and netlink sockets as plain syscalls (see netio.h). No engine, no
+ * logic: the TypeScript above decides, this file only calls the kernel and reports -errno.
+ */
+#define _GNU_SOURCE
+#include "netio.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+const char *netio_errno_code(int e) {
+  switch (e) {
+  case EPERM: return "EPERM";
+  case EBADF: return "EBADF";
+  case ENOTSOCK: return "ENOTSOCK";
+  case EINVAL: return "EINVAL";
+  case ENOPROTOOPT: return "ENOPROTOOPT";
+  case EAFNOSUPPORT: return "EAFNOSUPPORT";
+  case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+  case EMFILE: return "EMFILE";
+  case ENFILE: return "ENFILE";
+  case ENOBUFS: return "ENOBUFS";
+  case ENOMEM: return "ENOMEM";
+  case EACCES: return "EACCES";
+  case EADDRINUSE: return "EADDRINUSE";
+  case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+  case EAGAIN: return "EAGAIN";
+  case EINPROGRESS: return "EINPROGRESS";
+  case ECONNREFUSED: return "ECONNREFUSED";
+  case ECONNRESET: return "ECONNRESET";
+  case ENETUNREACH: return "ENETUNREACH";
+  case EHOSTUNREACH: return "EHOSTUNREACH";
+  case ENODEV: return "ENODEV";
+  case ETIMEDOUT: return "ETIMEDOUT";
+  case EMSGSIZE: return "EMSGSIZE";
+  default: return "EUNKNOWN";
+  }
+}
+
+static int fail(void) { return -errno; }
+
+int netio_set_mark(int fd, uint32_t mark) {
+  return setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) == 0 ? 0 : fail();
+}
+
+int netio_get_mark(int fd, uint32_t *mark) {
+  socklen_t len = sizeof *mark;
+  *mark = 0;
+  return getsockopt(fd, SOL_SOCKET, SO_MARK, mark, &len) == 0 ? 0 : fail();
+}
+
+int netio_bind_device(int fd, const char *name) {
+  return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, (socklen_t)strlen(name)) == 0 ? 0 : fail();
+}
+
+int netio_tcp_socket(int family, uint32_t mark) {
+  int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail();
+  int e = netio_set_mark(fd, mark);
+  if (e != 0) {
+    /* lib-packetmark (LD_PRELOAD) may have marked it in socket() already: that is as good. */
+    uint32_t found = 0;
+    if (netio_get_mark(fd, &found) != 0 || found != mark) {
+      close(fd);
+      return e;
+    }
+  }
+  return fd;
+}
+
+static void fill_addr(int32_t *rec, const struct sockaddr_storage *ss) {
+  uint8_t *addr = (uint8_t *)(rec + 8);
+  if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+    rec[3] = 6;
+    rec[4] = ntohs(s6->sin6_port);
+    rec[5] = (int32_t)s6->sin6_scope_id;
+    memcpy(addr, &s6->sin6_addr, 16);
+  } else {
+    const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+    rec[3] = 4;
+    rec[4] = ntohs(s4->sin_port);
+    rec[5] = 0;
+    memset(addr, 0, 16);
+    memcpy(addr, &s4->sin_addr, 4);
+  }
+}
+
+static socklen_t to_sockaddr(const int32_t *rec, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
+  if (rec[3] == 6) {
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)rec[4]);
+    s6->sin6_scope_id = (uint32_t)rec[5];
+    memcpy(&s6->sin6_addr, rec + 8, 16);
+    return sizeof *s6;
+  }
+  struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+  s4->sin_family = AF_INET;
+  s4->sin_port = htons((uint16_t)rec[4]);
+  memcpy(&s4->sin_addr, rec + 8, 4);
+  return sizeof *s4;
+}
+
+int netio_udp_socket(int family, const uint8_t *address, unsigned port, unsigned scope_id) {
+  if (port > 65535) return -EINVAL;
+  int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail();
+  int32_t rec[NETIO_REC] = {0};
+  rec[3] = family == 6 ? 6 : 4;
+  rec[4] = (int32_t)port;
+  rec[5] = (int32_t)scope_id;
+  memcpy(rec + 8, address, family == 6 ? 16 : 4);
+  struct sockaddr_storage ss;
+  socklen_t len = to_sockaddr(rec, &ss);
+  int one = 1;
+  /* An IPv6 socket for IPv6 only, as dgram's ipv6Only: [::]:54 must not take 0.0.0.0:54 too. */
+  if ((family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) || bind(fd, (struct sockaddr *)&ss, len) != 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+int netio_connect(int fd, const int32_t *rec) {
+  struct sockaddr_storage ss;
+  socklen_t len = to_sockaddr(rec, &ss);
+  return connect(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : fail();
+}
+
+int netio_local_port(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return fail();
+  int32_t rec[NETIO_REC];
+  fill_addr(rec, &ss);
+  return rec[4];
+}
+
+int netio_socket_error(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 ? err : fail();
+}
+
+int netio_close(int fd) { return close(fd) == 0 ? 0 : fail(); }
+
+int netio_netlink_socket(int protocol, uint32_t groups) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return fail();
+  struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = groups};
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+int netio_send(int fd, const uint8_t *buf, size_t len) {
+  ssize_t n;
+  do n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? fail() : (int)n;
+}
+
+int netio_recv(int fd, uint8_t *buf, size_t len) {
+  ssize_t n;
+  do n = recv(fd, buf, len, MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? fail() : (int)n;
+}
+
+int netio_epoll_open(void) {
+  int fd = epoll_create1(EPOLL_CLOEXEC);
+  return fd < 0 ? fail() : fd;
+}
+
+int netio_epoll_add(int epfd, int fd, int32_t tag) {
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ((uint64_t)(uint32_t)tag << 32) | (uint32_t)fd};
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : fail();
+}
+
+int netio_epoll_remove(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL) == 0 ? 0 : fail(); }
+
+int netio_drain(int epfd, uint8_t *rbuf, size_t slot, int32_t *rmeta) {
+  struct epoll_event ev[NETIO_BATCH];
+  struct mmsghdr msgs[NETIO_BATCH];
+  struct iovec iov[NETIO_BATCH];
+  struct sockaddr_storage from[NETIO_BATCH];
+  int ready = epoll_wait(epfd, ev, NETIO_BATCH, 0);
+  int total = 0;
+  for (int e = 0; e < ready && total < NETIO_BATCH; e++) {
+    int fd = (int)(ev[e].data.u64 & 0xffffffffu);
+    int32_t tag = (int32_t)(ev[e].data.u64 >> 32);
+    int want = NETIO_BATCH - total;
+    for (int i = 0; i < want; i++) {
+      iov[i].iov_base = rbuf + (size_t)(total + i) * slot;
+      iov[i].iov_len = slot;
+      memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(fd, msgs, (unsigned)want, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < n; i++) {
+      int32_t *rec = rmeta + (size_t)(total + i) * NETIO_REC;
+      rec[0] = tag;
+      rec[1] = (int32_t)((size_t)(total + i) * slot);
+      rec[2] = (int32_t)(msgs[i].msg_len > slot ? slot : msgs[i].msg_len);
+      fill_addr(rec, &from[i]);
+      rec[6] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 1 : 0;
+    }
+    if (n > 0) total += n;
+  }
+  return total;
+}
+
+int netio_send_batch(const int32_t *smeta, uint8_t *sbuf, size_t slen, int count) {
+  if (count < 0 || count > NETIO_BATCH) return -EINVAL;
+  struct mmsghdr msgs[NETIO_BATCH];
+  struct iovec iov[NETIO_BATCH];
+  struct sockaddr_storage to[NETIO_BATCH];
+  for (int i = 0; i < count; i++) {
+    const int32_t *rec = smeta + (size_t)i * NETIO_REC;
+    if (rec[1] < 0 || rec[2] < 0 || (size_t)rec[1] + (size_t)rec[2] > slen) return -EINVAL;
+    iov[i].iov_base = sbuf + rec[1];
+    iov[i].iov_len = (size_t)rec[2];
+    memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+    msgs[i].msg_hdr.msg_name = &to[i];
+    msgs[i].msg_hdr.msg_namelen = to_sockaddr(rec, &to[i]);
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  int failed = 0, i = 0;
+  while (i < count) {
+    int fd = smeta[(size_t)i * NETIO_REC];
+    int run = 1;
+    while (i + run < count && smeta[(size_t)(i + run) * NETIO_REC] == fd) run++;
+    int n = sendmmsg(fd, msgs + i, (unsigned)run, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      failed++; /* the first of the run was refused (EAGAIN, ENETUNREACH, EPERM from a firewall ...): skip it */
+      i++;
+    } else {
+      i += n;
+    }
+  }
+  return failed;
+}
+
+int netio_addr_bytes(int family, const char *text, uint8_t out[16]) {
+  memset(out, 0, 16);
+  return inet_pton(family == 6 ? AF_INET6 : AF_INET, text, out) == 1;
+}
+
+void netio_addr_text(int family, const uint8_t *address, unsigned scope_id, char *out, size_t size) {
+  char ifname[IF_NAMESIZE];
+  if (inet_ntop(family == 6 ? AF_INET6 : AF_INET, address, out, (socklen_t)size) == NULL) {
+    out[0] = '\0';
+    return;
+  }
+  if (family == 6 && scope_id != 0 && if_indextoname(scope_id, ifname) != NULL && strlen(out) + strlen(ifname) + 2 <= size) {
+    strcat(out, "%");
+    strcat(out, ifname);
+  }
+}

@@ -1,0 +1,66 @@
+/*
+ * netio: the C that marks sockets, batches datagrams and speaks to netlink, free of any JS engine.
+ * Bound twice, with the same functions: netio-napi.c (Node's N-API, for the development side) and netio-qjs.c
+ * (QuickJS, what runs on the router). Every function returns >= 0 on success and -errno on failure, so each
+ * binding turns one failure convention into its engine's exception.
+ *
+ * Batch records (int32 each, REC per datagram), shared by the receive and send metadata buffers:
+ *   [0] tag (recv) or fd (send), [1] byte offset, [2] length, [3] family 4|6, [4] port, [5] IPv6 scope id,
+ *   [6] flags (1: datagram truncated, MSG_TRUNC), [7] unused, [8..11] address (4 or 16 bytes, network order).
+ */
+#ifndef MESHWAN_NETIO_H
+#define MESHWAN_NETIO_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define NETIO_BATCH 64
+#define NETIO_REC 12
+
+/* The errno's symbolic name ("EPERM"), "EUNKNOWN" for one not listed. */
+const char *netio_errno_code(int e);
+
+int netio_set_mark(int fd, uint32_t mark);
+/* Writes the mark of fd to *mark. */
+int netio_get_mark(int fd, uint32_t *mark);
+/* SO_BINDTODEVICE: the socket only sends and receives through the interface `name` ("" unbinds). */
+int netio_bind_device(int fd, const char *name);
+/* A non-blocking, close-on-exec TCP socket carrying `mark` from before its first packet (the SYN). */
+int netio_tcp_socket(int family, uint32_t mark);
+/* A non-blocking, close-on-exec UDP socket bound to address:port (family 4|6; IPv6 sockets are IPv6 only). */
+int netio_udp_socket(int family, const uint8_t *address, unsigned port, unsigned scope_id);
+/* connect(2) to a record's address: 0 when connected, -EINPROGRESS while a non-blocking TCP connect runs. */
+int netio_connect(int fd, const int32_t *rec);
+/* The port fd is bound to (getsockname). */
+int netio_local_port(int fd);
+/* The pending error of a socket (SO_ERROR): after a non-blocking connect, 0 or the errno it failed with. */
+int netio_socket_error(int fd);
+int netio_close(int fd);
+
+/* A non-blocking, close-on-exec netlink socket of `protocol` (NETLINK_ROUTE = 0) bound to the multicast `groups`. */
+int netio_netlink_socket(int protocol, uint32_t groups);
+/* Sends one buffer to the kernel (netlink) or the connected peer; returns bytes sent. */
+int netio_send(int fd, const uint8_t *buf, size_t len);
+/* Receives into buf without blocking; returns bytes, -EAGAIN when nothing is ready. */
+int netio_recv(int fd, uint8_t *buf, size_t len);
+
+/* epoll set that holds every UDP fd of a batch loop; the binding watches its fd for readability. */
+int netio_epoll_open(void);
+int netio_epoll_add(int epfd, int fd, int32_t tag);
+int netio_epoll_remove(int epfd, int fd);
+/*
+ * Drains ready fds of epfd with recvmmsg into rbuf (NETIO_BATCH slots of `slot` bytes) and rmeta
+ * (NETIO_BATCH records); returns the number of datagrams (0..NETIO_BATCH).
+ */
+int netio_drain(int epfd, uint8_t *rbuf, size_t slot, int32_t *rmeta);
+/*
+ * Sends the first `count` records of smeta (data in sbuf of slen bytes), one sendmmsg per run of records on the
+ * same fd. Returns the number of datagrams the kernel refused (skipped), or -EINVAL (nothing sent) when a record
+ * lies outside sbuf or count is out of range.
+ */
+int netio_send_batch(const int32_t *smeta, uint8_t *sbuf, size_t slen, int count);
+
+/* Writes text's address bytes (inet_pton) into out, zero-padded to 16; 1 when text is an address of family, else 0. */
+int netio_addr_bytes(int family, const char *text, uint8_t out[16]);
+/* The address as text, `fe80::1%eth0` for a scoped IPv6 one (as Node's dgram reports a sender). */
+void netio_addr_text(int family, const uint8_t *address, unsigned scope_id, char *out, size_t size);
+#endif
