@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 command -v shellcheck >/dev/null || { echo "lint: shellcheck is missing (make deps installs it)" >&2; exit 2; }
 shellcheck -s dash -e SC2034 files/etc/init.d/*
 shellcheck -s dash files/etc/hotplug.d/*/* files/etc/uci-defaults/* files/lib/gluon/wan-dnsmasq/update \
-	files/usr/lib/meshwan/*.include mk/shellcheck.sh
+	files/usr/lib/meshwan/*.include mk/shellcheck.sh mk/quickjs.sh
 shellcheck -s bash .ci/run

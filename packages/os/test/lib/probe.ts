@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNamespace, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
 
-export const packageDir = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const packageDir = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const repoRoot = resolve(packageDir, '..', '..');
 export const probeSource = join(packageDir, 'test', 'fixtures', 'probe.js');
 
