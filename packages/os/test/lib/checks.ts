@@ -18,6 +18,11 @@ function check(t: Test, target: Target, got: ProbeResult, ns: Namespace): void {
   t.ok(got.batch.largest >= 2, `recvmmsg returned a batch (${got.batch.largest} in one call)`);
   t.equal(got.dump.routes, ipRouteCount(ns), 'RTM_GETROUTE dump: as many IPv4 routes as ip route show table all');
   t.ok(got.dump.routes > 400, 'over several netlink messages');
+  t.same(
+    got.monitor,
+    { added: 0, deleted: 0, events: [24, 25] },
+    'RTM_NEWROUTE and RTM_DELROUTE acked, and seen by a RTMGRP_IPV4_ROUTE socket',
+  );
   t.equal(got.littleEndian, target !== 'mips_24kc', 'the byte order of the target');
 }
 

@@ -48,6 +48,7 @@ export interface ProbeResult {
   };
   batch: { sent: number; refused: number; received: number; inOrder: boolean; drains: number; largest: number };
   dump: { routes: number };
+  monitor: { added: number; deleted: number; events: number[] };
   badFd: { code: string; syscall?: string };
   littleEndian: boolean;
 }
