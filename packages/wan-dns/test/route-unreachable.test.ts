@@ -19,7 +19,20 @@ t.test('the only upstream becomes unreachable under a pending query: SERVFAIL at
   hostRoutesOnly(topo);
   const key = `[${resolverV6}]:53`;
   const control = join(topo.dir, 'control');
-  const run = await startWanDns(t, topo, ['--listen', '127.0.0.1:54', '--server', `[${resolverV6}]`, '--control', control]);
+  // The attempt and the query wait far longer than a loaded machine takes to deliver the route event: the test is
+  // that the route event answers the pending query, so its own timer must not be able to win that race.
+  const run = await startWanDns(t, topo, [
+    '--listen',
+    '127.0.0.1:54',
+    '--server',
+    `[${resolverV6}]`,
+    '--control',
+    control,
+    '--attempt-timeout',
+    '30000',
+    '--deadline',
+    '60000',
+  ]);
   const dig = (name: string) => digIn(['ip', 'netns', 'exec', topo.node.name], '127.0.0.1', 54, name, 'TXT');
 
   const before = statusOf(topo, control);
@@ -33,7 +46,8 @@ t.test('the only upstream becomes unreachable under a pending query: SERVFAIL at
 
   silence(topo, resolverV6, 'udp');
   const sent = await sniff(t, topo, 'wan0', `udp and dst host ${resolverV6} and dst port 53`);
-  const pending = dig('pending.example.test');
+  // dig waits as long as the daemon would: an answer, not dig's own timeout, decides.
+  const pending = digIn(['ip', 'netns', 'exec', topo.node.name], '127.0.0.1', 54, 'pending.example.test', 'TXT', '+time=30');
   await sent.next();
   // As packages/uplinks does when the uplink that learned the server goes down.
   topo.node.ip('-6', 'route', 'replace', 'unreachable', `${resolverV6}/128`, 'table', '1');
