@@ -1,0 +1,8 @@
+/**
+ * @meshwan/os: the one seam between meshwan and the OS. Everything else is engine-independent TypeScript that
+ * imports from here; the engine (Node or QuickJS) is chosen when a command is bundled (mk/bundle.mjs).
+ */
+
+export { engine, proc, timers } from '#engine';
+export type { EngineName, Proc, TimerHandle, Timers } from './api.js';
+export { OsError } from './errors.js';

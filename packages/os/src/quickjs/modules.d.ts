@@ -1,0 +1,23 @@
+/**
+ * The parts of QuickJS's built-in modules (quickjs-libc.c, 2025-04-26) the seam uses, and meshwan-js's
+ * `meshwan:netio` (native/netio-qjs.c). Only these declarations: the rest of meshwan never imports them.
+ */
+declare module 'std' {
+  interface StdFile {
+    puts(text: string): void;
+    flush(): void;
+  }
+  export const out: StdFile;
+  export const err: StdFile;
+  export function getenv(name: string): string | undefined;
+  export function exit(code: number): never;
+}
+
+declare module 'os' {
+  export function setTimeout(fn: () => void, ms: number): unknown;
+  export function clearTimeout(handle: unknown): void;
+  export function now(): number;
+  export function getpid(): number;
+}
+
+declare var scriptArgs: string[];

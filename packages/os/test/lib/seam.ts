@@ -1,0 +1,76 @@
+/**
+ * The seam's conformance harness: one TypeScript program (test/fixtures/*.ts) bundled by mk/bundle.mjs for each
+ * engine and run on it — Node, and meshwan-js on the host or under qemu-user for a router's ABI. A suite asserts
+ * the engines print the same thing, so both implementations of @meshwan/os keep one behaviour.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { engine as engineBinary, type Target } from './probe.js';
+
+const packageDir = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const repoRoot = resolve(packageDir, '..', '..');
+
+const qemu: Partial<Record<Target, readonly string[]>> = {
+  mips_24kc: ['qemu-mips-static', '-L', '/usr/mips-linux-gnu'],
+  mipsel_24kc: ['qemu-mipsel-static', '-L', '/usr/mipsel-linux-gnu'],
+  aarch64: ['qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu'],
+};
+
+/** Where a program runs: Node, or a meshwan-js build. */
+export type Runtime = 'node' | Target;
+
+export interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface BundleModule {
+  bundleFor(entry: string, outfile: string, engine: 'node' | 'quickjs'): Promise<unknown>;
+}
+
+async function bundler(): Promise<BundleModule> {
+  const loaded: unknown = await import(join(repoRoot, 'mk', 'bundle.mjs'));
+  if (typeof loaded !== 'object' || loaded === null || !('bundleFor' in loaded) || typeof loaded.bundleFor !== 'function') {
+    throw new Error('mk/bundle.mjs does not export bundleFor');
+  }
+  const bundleFor = loaded.bundleFor;
+  return { bundleFor: (entry, outfile, engine) => bundleFor(entry, outfile, engine) };
+}
+
+/** A temporary directory removed when the test ends. */
+export function scratch(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meshwan-seam-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Bundles `fixture` (a path under test/fixtures) for `runtime`'s engine into `dir`; returns the bundle's path. */
+export async function bundleFixture(fixture: string, runtime: Runtime, dir: string): Promise<string> {
+  const engine = runtime === 'node' ? 'node' : 'quickjs';
+  const out = join(dir, `${fixture.replace(/\W/g, '_')}.${engine}.mjs`);
+  await (await bundler()).bundleFor(join(packageDir, 'test', 'fixtures', fixture), out, engine);
+  return out;
+}
+
+/** Runs a bundle on `runtime` with `args` and `env` (added to this process's), to its end. */
+export function runBundle(bundle: string, runtime: Runtime, args: readonly string[], env: Record<string, string> = {}): Promise<Ran> {
+  const argv =
+    runtime === 'node' ? [process.execPath, bundle, ...args] : [...(qemu[runtime] ?? []), engineBinary(runtime), bundle, ...args];
+  return new Promise((done, fail) => {
+    const child = spawn(argv[0] ?? '', argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', fail);
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}

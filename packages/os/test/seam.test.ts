@@ -1,0 +1,36 @@
+/**
+ * One program, every engine: the seam's conformance suite. The same fixture, bundled for Node and for QuickJS,
+ * must print the same thing on Node, on meshwan-js here, and on meshwan-js for big-endian MIPS under qemu-user.
+ */
+import t from 'tap';
+import { bundleFixture, type Runtime, runBundle, scratch } from './lib/seam.js';
+
+const runtimes: Runtime[] = ['node', 'host', 'mips_24kc'];
+
+t.test('proc and timers behave the same on every engine', async (t) => {
+  const dir = scratch(t);
+  for (const runtime of runtimes) {
+    const bundle = await bundleFixture('seam.ts', runtime, dir);
+    const ran = await runBundle(bundle, runtime, ['3', 'two words'], { SEAM_PROBE: 'probe value' });
+    t.equal(ran.status, 3, `${runtime}: the exit code the program asked for (${ran.stderr})`);
+    t.equal(ran.stderr, 'to stderr\n', `${runtime}: stderr`);
+    const seen: unknown = JSON.parse(ran.stdout);
+    t.same(
+      seen,
+      {
+        engine: runtime === 'node' ? 'node' : 'quickjs',
+        argv: ['3', 'two words'],
+        env: 'probe value',
+        unset: null,
+        order: ['every 1', 'every 2', 'every 3', 'after 40'],
+        elapsedAtLeast40: true,
+      },
+      runtime,
+    );
+  }
+});
+
+t.test('a QuickJS bundle holds nothing of Node: a node:* import fails the bundle, naming the file', async (t) => {
+  const dir = scratch(t);
+  await t.rejects(bundleFixture('uses-node.ts', 'host', dir), /node:fs/);
+});
