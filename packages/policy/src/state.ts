@@ -1,6 +1,7 @@
 /** What policy observes in the kernel (through @meshwan/netlink) and wants there. */
+import type { RouteCache, Rule } from '@meshwan/netlink';
 import type { Family } from './ip.js';
-import type { Route, Rule } from './model.js';
+import type { Route } from './model.js';
 
 export interface Link {
   readonly name: string;
@@ -21,6 +22,8 @@ export interface KernelState {
   readonly addresses: readonly Address[];
   readonly rules: readonly Rule[];
   readonly routes: readonly Route[];
+  /** The same objects, as @meshwan/netlink's RouteCache: where `check` asks which way the kernel sends a packet. */
+  readonly cache: RouteCache;
 }
 
 /** The WAN split the node's uci holds (network.wan6_lookup's mark and lookup, through @meshwan/site readSettings). */

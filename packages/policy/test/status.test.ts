@@ -5,6 +5,7 @@ import { defaultSite } from '@meshwan/site';
 import t from 'tap';
 import type { Context } from '../src/config.js';
 import { parseAddress } from '../src/ip.js';
+import { newRule } from '../src/model.js';
 import { parseNetwork } from '../src/network.js';
 import { readRepairs, writeRepairs } from '../src/repairs.js';
 import { parseProcNet } from '../src/sockets.js';
@@ -37,7 +38,7 @@ t.test('status: one screen from kernel, sockets, firewall and the repair log', a
       { name: 'br-wan', ifindex: 2, up: true },
     ],
     addresses: [{ dev: 'br-wan', family: 6 as const, addr: wanAddr, len: 64 }],
-    rules: [{ family: 6 as const, priority: 1, action: 'lookup' as const, table: 1, invert: false, fwmark: 1, fwmask: 1, protocol: 4 }],
+    rules: [newRule({ family: 'inet6', priority: 1, action: 'lookup', table: 1, fwmark: 1, fwmask: 1, protocol: 4 })],
     routes: [
       {
         family: 6 as const,
