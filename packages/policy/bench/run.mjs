@@ -36,8 +36,7 @@ const links = [
   { name: 'br-wan', ifindex: 2, up: true },
   { name: 'bat0', ifindex: 3, up: true },
 ];
-const wanAddr = 0x20010db8000100000000000000000005n;
-const addresses = [{ dev: 'br-wan', family: 6, addr: wanAddr, len: 64 }];
+const addresses = [{ dev: 'br-wan', family: 6, address: '2001:db8:1::5', len: 64 }];
 const routes = [];
 for (let i = 0; i < routeCount; i++) {
   routes.push({
@@ -92,7 +91,7 @@ cache.load({
   addresses: addresses.map((a) => ({
     family: 'inet6',
     index: ifindex(a.dev),
-    address: formatAddress(6, a.addr),
+    address: a.address,
     prefixLength: a.len,
     scope: 'global',
     flags: 0x80,

@@ -7,7 +7,7 @@
  * (1, 2, …) and its address rules (10000): unmarked packets may use main and nothing after it.
  */
 import type { Rule } from '@meshwan/netlink';
-import { type Family, formatAddress, isLinkLocal6, network, parseAddress, samePrefix } from './ip.js';
+import { type Family, isLinkLocal6, isLinkLocalText, network, parsePrefix, samePrefix } from './ip.js';
 import {
   netlinkFamily,
   newRule,
@@ -105,9 +105,9 @@ function policyRules(iface: InterfaceConfig, link: Link, addresses: readonly Add
     if (table === undefined) continue;
     for (const a of addresses) {
       // netifd adds these for the interface's own (proto) addresses; the kernel's link-local is not one of them.
-      if (a.dev !== link.name || a.family !== family || (family === 6 && isLinkLocal6(a.addr))) continue;
+      if (a.dev !== link.name || a.family !== family || (family === 6 && isLinkLocalText(a.address))) continue;
       const bits = family === 6 ? 128 : 32;
-      const address = formatAddress(family, a.addr);
+      const { address } = a;
       // interface_add_addr_rules: `from ADDR lookup T` and `to ADDR/LEN lookup T` (host bits kept, as netifd sends them).
       rules.push(newRule({ family: nlFamily, priority: IPRULE_PRIORITY_ADDR, action: 'lookup', table, src: address, srcLength: bits }));
       rules.push(
@@ -198,12 +198,13 @@ function wanRouteTarget(route: Route, link: Link, table: number, uplinks: Uplink
 function stillBelongs(route: Route, link: Link, table: number, uplinks: UplinksView, addresses: readonly Address[]): boolean {
   if (wanRouteTarget({ ...route, table: RT_TABLE_MAIN }, link, table, uplinks) !== route.table) return false;
   const own = addresses.filter((a) => a.dev === link.name && a.family === route.family);
-  if (route.prefsrc !== undefined) {
-    const src = parseAddress(route.prefsrc);
-    if (!own.some((a) => a.addr === src?.addr)) return false;
-  }
+  // Both canonical text: a dumped address, and a prefsrc from a dump or a record written from one.
+  if (route.prefsrc !== undefined && !own.some((a) => a.address === route.prefsrc)) return false;
   if (route.protocol === RTPROT_KERNEL && route.gateway === undefined) {
-    return own.some((a) => samePrefix(network({ family: a.family, addr: a.addr, len: a.len }), route.dst));
+    return own.some((a) => {
+      const p = parsePrefix(`${a.address}/${a.len}`, a.family);
+      return p !== undefined && samePrefix(network(p), route.dst);
+    });
   }
   return true;
 }

@@ -5,7 +5,7 @@
  * Pure: the I/O half (forwarder sockets, firewall) lives in check.ts.
  */
 import type { LookupResult } from '@meshwan/netlink';
-import { bitsOf, type Family, formatAddress, isLinkLocal6, maskOf } from './ip.js';
+import { bitsOf, type Family, formatAddress, isLinkLocal6, isLinkLocalText, maskOf } from './ip.js';
 import { fromNetlinkRoute } from './kernel.js';
 import { formatRoute, formatRule, isForwardingType, type Route, RT_TABLE_LOCAL, RT_TABLE_MAIN, ruleFamily } from './model.js';
 import type { KernelState, SplitParams } from './state.js';
@@ -114,8 +114,8 @@ export function routingFindings(state: KernelState, ctx: RoutingContext): Findin
     `${rule ? formatRule(rule) : ''}|${table}|${route?.dst}/${route?.dstLength}|${route?.oif}|${route?.gateway}`;
   for (const family of ctx.families) {
     const sources = state.addresses
-      .filter((a) => a.family === family && !(family === 6 && isLinkLocal6(a.addr)))
-      .map((a) => formatAddress(family, a.addr));
+      .filter((a) => a.family === family && !(family === 6 && isLinkLocalText(a.address)))
+      .map((a) => a.address);
     const inputs = ['lo', ...state.links.filter((l) => l.up && l.name !== 'lo' && !ctx.wanDevices.includes(l.name)).map((l) => l.name)];
     // A forwarded packet's own source: one of no local prefix (ULA fd00::beef, 198.51.100.119).
     const neutral = family === 6 ? 'fd00::beef' : '198.51.100.119';

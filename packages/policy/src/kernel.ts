@@ -78,9 +78,8 @@ export function readKernel(source: KernelSource): KernelState {
   const links: Link[] = nlLinks.map((l) => ({ name: l.name, ifindex: l.index, up: l.adminUp }));
   const addresses: Address[] = [];
   for (const a of nlAddresses) {
-    const parsed = parseAddress(a.address);
     const dev = names.get(a.index);
-    if (parsed && dev !== undefined) addresses.push({ dev, family: parsed.family, addr: parsed.addr, len: a.prefixLength });
+    if (dev !== undefined) addresses.push({ dev, family: fam(a.family), address: a.address, len: a.prefixLength });
   }
   const routes: Route[] = [];
   for (const r of nlRoutes) {

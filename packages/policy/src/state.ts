@@ -13,7 +13,8 @@ export interface Link {
 export interface Address {
   readonly dev: string;
   readonly family: Family;
-  readonly addr: bigint;
+  /** As netlink reports it (canonical text), so a rule made from it is what the kernel will dump. */
+  readonly address: string;
   readonly len: number;
 }
 

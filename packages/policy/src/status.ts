@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { renderStatus as renderUplinks } from '@meshwan/uplinks';
 import type { Context } from './config.js';
 import { wanDevices } from './firewall.js';
-import { formatAddress, formatPrefix, parseAddress } from './ip.js';
+import { formatAddress, parseAddress } from './ip.js';
 import { formatRoute, formatRule, RT_TABLE_MAIN, ruleFamily } from './model.js';
 import type { Repair } from './repairs.js';
 import { listensOn, type ProcSocket } from './sockets.js';
@@ -51,7 +51,7 @@ export function buildStatus(
     up: kernel.links.some((l) => l.name === dev && l.up),
     addresses: kernel.addresses
       .filter((a) => a.dev === dev && a.family === (family === 'ipv6' ? 6 : 4))
-      .map((a) => formatPrefix({ family: a.family, addr: a.addr, len: a.len })),
+      .map((a) => `${a.address}/${a.len}`),
   }));
   const wanDevs = new Set(wan.map((w) => w.device));
   const defaultRoutes = kernel.routes

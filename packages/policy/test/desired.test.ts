@@ -15,7 +15,7 @@ const links: Link[] = [
 ];
 function addr(dev: string, text: string): Address {
   const p = parsePrefix(text) as Prefix;
-  return { dev, family: p.family, addr: p.addr, len: p.len };
+  return { dev, family: p.family, address: text.split('/')[0] ?? '', len: p.len };
 }
 function prefix(text: string): Prefix {
   return parsePrefix(text) as Prefix;

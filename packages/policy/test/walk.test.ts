@@ -7,14 +7,13 @@ import type { Rule } from '@meshwan/netlink';
 import t from 'tap';
 import { deriveDesired } from '../src/desired.js';
 import { routingFindings } from '../src/findings.js';
-import { type Prefix, parseAddress, parsePrefix } from '../src/ip.js';
+import { type Prefix, parsePrefix } from '../src/ip.js';
 import { newRule, type Route, RTPROT_MESHWAN, RTPROT_STATIC } from '../src/model.js';
 import { parseNetwork } from '../src/network.js';
 import type { Address, KernelState, Link } from '../src/state.js';
 import { gluonNetwork, split } from './lib/fixtures.js';
 import { kernelState } from './lib/kernel.js';
 
-const a = (text: string) => parseAddress(text)?.addr ?? -1n;
 const p = (text: string) => parsePrefix(text) as Prefix;
 const kernelDefaults: Rule[] = [
   newRule({ family: 'inet6', priority: 0, action: 'lookup', table: 255, protocol: RTPROT_STATIC }),
@@ -25,7 +24,7 @@ const links: Link[] = [
   { name: 'br-wan', ifindex: 5, up: true },
   { name: 'bat0', ifindex: 7, up: true },
 ];
-const addresses: Address[] = [{ dev: 'br-wan', family: 6, addr: a('2001:db8:1::5'), len: 64 }];
+const addresses: Address[] = [{ dev: 'br-wan', family: 6, address: '2001:db8:1::5', len: 64 }];
 const wanRoutes: Route[] = [
   { family: 6, table: 1, dst: p('::/0'), type: 'unicast', dev: 'br-wan', gateway: 'fe80::1', metric: 1024, protocol: 9 },
   { family: 6, table: 1, dst: p('2001:db8:1::/64'), type: 'unicast', dev: 'br-wan', metric: 256, protocol: 2 },

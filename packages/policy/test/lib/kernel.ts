@@ -3,7 +3,7 @@
  * dump decodes them) in a RouteCache, and readKernel reads them back, so a pure test sees exactly what production does.
  */
 import { FOREVER, type Address as NlAddress, type Link as NlLink, type Route as NlRoute, RouteCache, type Rule } from '@meshwan/netlink';
-import { formatAddress, isLinkLocal6 } from '../../src/ip.js';
+import { formatAddress, isLinkLocalText } from '../../src/ip.js';
 import { readKernel } from '../../src/kernel.js';
 import { netlinkFamily, type Route } from '../../src/model.js';
 import type { Address, KernelState, Link } from '../../src/state.js';
@@ -31,9 +31,9 @@ export function kernelState(
   const nlAddresses: NlAddress[] = addresses.map((a) => ({
     family: netlinkFamily(a.family),
     index: index(a.dev) ?? 0,
-    address: formatAddress(a.family, a.addr),
+    address: a.address,
     prefixLength: a.len,
-    scope: a.family === 6 && isLinkLocal6(a.addr) ? 'link' : 'global',
+    scope: a.family === 6 && isLinkLocalText(a.address) ? 'link' : 'global',
     flags: 0x80,
     flagNames: ['permanent'],
     preferredLifetimeSeconds: FOREVER,
