@@ -3,12 +3,20 @@
  * the kernel holds them, kept in step by the Monitor, and answering lookups as the kernel would (lookup.ts).
  */
 import type { Address } from './codec/address.js';
-import { RT_TABLE_LOCAL } from './codec/constants.js';
+import { IFA_F_DADFAILED, IFA_F_TENTATIVE, RT_TABLE_LOCAL } from './codec/constants.js';
 import type { Family } from './codec/ip.js';
 import type { Link } from './codec/link.js';
 import type { Route } from './codec/route.js';
 import type { Rule } from './codec/rule.js';
-import { type CompiledRule, compileRules, type LookupOptions, type LookupResult, type LookupState, lookupRoute } from './lookup.js';
+import {
+  type CompiledRule,
+  compileRules,
+  type LookupOptions,
+  type LookupResult,
+  type LookupState,
+  lookupRoute,
+  type OutputLookup,
+} from './lookup.js';
 import { addressWords } from './prefix.js';
 import { type Entry, TableIndex } from './table.js';
 
@@ -296,5 +304,30 @@ export class RouteCache {
   /** Which rule, table and route the kernel would use for `dst` (see lookup.ts). */
   lookup(dst: string, options: LookupOptions = {}): LookupResult {
     return lookupRoute(dst, options, this.state);
+  }
+
+  /**
+   * A locally generated packet as ip6_dst_lookup_tail() (net/ipv6/ip6_output.c) routes it: a socket without a
+   * source is looked up without one; when that lookup fails (no route, or a reject), the kernel picks a source
+   * anyway (ip6_route_get_saddr with no route: ipv6_dev_get_saddr over every device) and looks up again with it.
+   * That second lookup is how a packet main cannot route reaches a `from ADDR lookup T` rule (gluon #520).
+   * Returns the first lookup, then, when it failed, one second lookup per source the kernel might pick: `sources`,
+   * or every usable global IPv6 address in the cache (which one wins is RFC 6724's source selection, not modelled,
+   * so a caller proving that no path leaks checks them all). IPv4, or a given `src`, is one lookup.
+   */
+  lookupOutput(dst: string, options: LookupOptions = {}, sources?: readonly string[]): OutputLookup[] {
+    const first = lookupRoute(dst, options, this.state);
+    const given = options.src !== undefined && options.src !== '::';
+    if (first.family !== 'inet6' || given || first.verdict === 'route') return [{ result: first }];
+    const candidates = sources ?? this.sourceCandidates6();
+    return [{ result: first }, ...candidates.map((src) => ({ src, result: lookupRoute(dst, { ...options, src }, this.state) }))];
+  }
+
+  /** IPv6 addresses ipv6_dev_get_saddr() may pick for a global destination: global scope, past DAD. */
+  private sourceCandidates6(): string[] {
+    const out = new Set<string>();
+    for (const a of this.addressMap.values())
+      if (a.family === 'inet6' && a.scope === 'global' && (a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) === 0) out.add(a.address);
+    return [...out];
   }
 }

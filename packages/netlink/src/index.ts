@@ -14,7 +14,7 @@ export type { RawAttribute } from './codec/message.js';
 export type { Nexthop, NexthopSpec, Route, RouteQuery, RouteSpec } from './codec/route.js';
 export type { Rule, RuleSpec } from './codec/rule.js';
 export { AddonError, DecodeError, errnoName, NetlinkError, RequestError } from './errors.js';
-export type { LookupOptions, LookupResult, Verdict } from './lookup.js';
+export type { LookupOptions, LookupResult, OutputLookup, Verdict } from './lookup.js';
 export { MONITOR_GROUPS, Monitor, type MonitorEvent, type MonitorOptions } from './monitor.js';
 export type { RouteFilter } from './routes.js';
 export { dumpAll } from './snapshot.js';

@@ -50,6 +50,12 @@ export interface LookupResult {
   badSource?: 'not-local' | 'invalid';
 }
 
+/** One lookup of RouteCache.lookupOutput: `src` is the source the kernel picked for the second lookup. */
+export interface OutputLookup {
+  src?: string;
+  result: LookupResult;
+}
+
 export interface LookupState {
   /** the family's rules in walk order, compiled (compileRules) against the family's tables */
   rules(family: Family): readonly CompiledRule[];

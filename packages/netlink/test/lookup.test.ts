@@ -226,3 +226,73 @@ t.test(`RouteCache.lookup agrees with the kernel on random setups (seed ${seed})
     } else t.match(res.stderr, errorText[s.expect] ?? /./, `ip ${s.argv.join(' ')}: ${s.expect}`);
   }
 });
+
+/**
+ * The kernel's own second lookup as witness: an unbound UDP socket's connect() runs ip6_dst_lookup_tail, so the
+ * address it ends up bound to (or the errno) is the source the kernel picked and whether the retry found a route.
+ */
+function connectWitness(ns: Namespace, dst: string): string {
+  const script = `const s = require('node:dgram').createSocket('udp6');
+s.on('error', (e) => { console.log('ERR ' + e.code); process.exit(0); });
+s.connect(53, ${JSON.stringify(dst)}, (e) => { console.log(e ? 'ERR ' + e.code : 'OK ' + s.address().address); s.close(); });`;
+  return ns.exec(process.execPath, '-e', script).trim();
+}
+
+t.test('lookupOutput retries an IPv6 lookup with the source the kernel picks (gluon #520)', { skip: skipReason }, async (t) => {
+  const { ns, nl } = fixture(t, 'out');
+  // the WAN: vc with 2001:db8:1::5, its prefix and default in table 1 only; main has the mesh (va) alone
+  ns.ip('link', 'add', 'vc', 'type', 'veth', 'peer', 'name', 'vd');
+  ns.ip('link', 'set', 'vc', 'up');
+  ns.ip('link', 'set', 'vd', 'up');
+  ns.ip('-6', 'addr', 'add', '2001:db8:1::5/64', 'dev', 'vc', 'nodad', 'noprefixroute');
+  ns.ip('-6', 'route', 'add', '2001:db8:1::/64', 'dev', 'vc', 'table', '1');
+  ns.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:1::1', 'dev', 'vc', 'table', '1');
+  ns.ip('-6', 'rule', 'add', 'from', '2001:db8:1::5', 'lookup', '1', 'pref', '10000');
+  const dst = '2001:db8:1:9::1'; // shares a /48 with the WAN address, so source selection picks it
+  const load = () => {
+    const cache = new RouteCache();
+    cache.load({ links: nl.listLinks(), addresses: nl.listAddresses(), routes: nl.listRoutes(), rules: nl.listRules() });
+    return cache;
+  };
+
+  const open = load().lookupOutput(dst);
+  t.equal(open[0]?.result.code, 'ENETUNREACH', 'the first lookup (no source) finds nothing in main');
+  t.match(ns.try('ip', '-6', 'route', 'get', dst).stderr, /Network is unreachable/, 'ip route get agrees: no route without a source');
+  const retry = open.find((o) => o.src === '2001:db8:1::5');
+  t.equal(retry?.result.verdict, 'route', 'the retry with the WAN address finds a route');
+  t.equal(retry?.result.table, 1, '... in table 1');
+  t.equal(retry?.result.rule?.priority, 10000, "... through netifd's `from ADDR lookup 1`");
+  t.match(ns.ip('-6', 'route', 'get', dst, 'from', '2001:db8:1::5'), /table 1/, 'ip route get from the WAN address agrees');
+  t.equal(connectWitness(ns, dst), 'OK 2001:db8:1::5', "the kernel's connect() took that very path: bound to the WAN address");
+  t.same(
+    open.map((o) => o.src).sort(),
+    [undefined, '2001:db8::1', '2001:db8:1::5'].sort(),
+    'without sources given, every global address is a candidate',
+  );
+  t.same(
+    load()
+      .lookupOutput(dst, {}, ['2001:db8::1'])
+      .map((o) => o.src),
+    [undefined, '2001:db8::1'],
+    'given sources replace the candidates',
+  );
+  t.equal(load().lookupOutput(dst, { src: '2001:db8:1::5' }).length, 1, 'a bound source is one lookup');
+  t.equal(load().lookupOutput('192.0.2.77').length, 1, 'IPv4 has no retry');
+
+  // the gate: unmarked packets may use main and nothing after it
+  ns.ip('-6', 'rule', 'add', 'not', 'fwmark', '0x1/0x1', 'lookup', 'main', 'pref', '9000');
+  ns.ip('-6', 'rule', 'add', 'not', 'fwmark', '0x1/0x1', 'unreachable', 'pref', '9001');
+  const gated = load().lookupOutput(dst);
+  t.ok(
+    gated.length === 3 && gated.every((o) => o.result.verdict === 'unreachable' && o.result.rule?.priority === 9001),
+    'behind the gate every retry ends at 9001',
+  );
+  t.equal(connectWitness(ns, dst), 'ERR ENETUNREACH', "the kernel's connect() fails too");
+
+  // a marked packet that table 1 routes needs no retry
+  ns.ip('-6', 'rule', 'add', 'fwmark', '0x1/0x1', 'lookup', '1', 'pref', '1');
+  const marked = load().lookupOutput(dst, { mark: 1 });
+  t.equal(marked.length, 1, 'a routed first lookup is the only one');
+  t.equal(marked[0]?.result.table, 1, '... in table 1');
+  t.match(ns.ip('-6', 'route', 'get', dst, 'mark', '1'), /table 1/, 'ip route get agrees');
+});

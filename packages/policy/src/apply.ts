@@ -10,7 +10,7 @@ import { type Desired, deriveDesired } from './desired.js';
 import { ApplyError } from './errors.js';
 import { firewallRuleset } from './firewall.js';
 import { installedFile, readInstalled, writeInstalled } from './installed.js';
-import { describeStep, readKernel, runStep } from './kernel.js';
+import { describeStep, type KernelSource, readKernel, runStep } from './kernel.js';
 import { formatRoute, type Route, routeKey, tableName } from './model.js';
 import { type MovedRoute, movedEntry, movedFile, readMoved, writeMoved } from './moved.js';
 import { netifdRunning } from './netifd.js';
@@ -29,22 +29,32 @@ export interface ApplyScope {
 }
 
 /**
- * Makes the kernel's rules and routes match the context. Each pass reads the kernel afresh (after a monitor
- * resync too: the kernel is the truth, never a cache), and puts back the routes it moved earlier that are gone
- * from their table (moved.ts).
+ * Makes the kernel's rules and routes match the context, and puts back the routes it moved earlier that are gone
+ * from their table (moved.ts). `source`: where the kernel's state is read (the daemon passes its Monitor's cache);
+ * unset, the kernel is dumped afresh.
  */
-export function applyRouting(nl: Netlink, ctx: Context, nowMs = Date.now()): ApplyReport {
+export function applyRouting(nl: Netlink, ctx: Context, nowMs = Date.now(), source: KernelSource = nl): ApplyReport {
   // Beside a running netifd, meshwan adds only its gate and moves (README "Beside netifd").
-  const state = { ...readKernel(nl), netifd: netifdRunning() };
+  const netifd = netifdRunning();
   const previous = readMoved(ctx.paths.stateDir);
   const alive = previous.filter((m) => m.until === undefined || m.until > nowMs);
-  const desired = deriveDesired(
-    ctx.network,
-    ctx.split,
-    state,
-    ctx.uplinks,
-    alive.map((m) => m.route),
-  );
+  const derive = (from: KernelSource) => {
+    const state = { ...readKernel(from), netifd };
+    return {
+      state,
+      desired: deriveDesired(
+        ctx.network,
+        ctx.split,
+        state,
+        ctx.uplinks,
+        alive.map((m) => m.route),
+      ),
+    };
+  };
+  let { state, desired } = derive(source);
+  // A cached route's lifetime is the one its last notification carried, not what is left now: a move or refresh of
+  // an expiring (RA) route takes the time left from a fresh dump, or the copy would outlive the router's announcement.
+  if (source !== nl && desired.routes.some((r) => r.expiresSeconds !== undefined)) ({ state, desired } = derive(nl));
   const installed = readInstalled(ctx.paths.stateDir);
   const plan = planChanges(desired, state.rules, state.routes, installed);
   const changes: string[] = [];

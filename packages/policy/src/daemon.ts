@@ -2,7 +2,8 @@
  * `meshwan daemon`: wires config, netlink and the firewall together; no protocol logic lives here. It applies
  * once, then runs a pass whenever the netlink Monitor reports a link, address, route or rule change (and at the
  * latest every `pollMs`; the firewall has no events, so it is polled every `firewallPollMs`), repairing what
- * drifted and logging each repair.
+ * drifted and logging each repair. With the Monitor, a pass reads the kernel's state from the Monitor's cache
+ * (kept in step by the kernel's notifications) instead of dumping it again; see `FULL_READ_MS` for when it dumps.
  * SIGHUP re-reads the config; SIGTERM/SIGINT stop it after the current pass, leaving the split in place (fail closed).
  */
 import { statSync } from 'node:fs';
@@ -10,6 +11,7 @@ import type { Firewall } from '@meshwan/iptables-wrapper';
 import type { Netlink } from '@meshwan/netlink';
 import { applyFirewall, applyRouting } from './apply.js';
 import { type Context, loadContext, type Paths } from './config.js';
+import type { KernelSource } from './kernel.js';
 import { KEEP_REPAIRS, type Repair, readRepairs, writeRepairs } from './repairs.js';
 
 export interface DaemonOptions {
@@ -17,11 +19,25 @@ export interface DaemonOptions {
   readonly nl: Netlink;
   readonly firewall: Firewall | undefined;
   /** Events from the netlink Monitor wake a pass at once; without it, the kernel is polled every pollMs. */
-  readonly monitor?: { on(listener: (e: { type: string }) => void): () => void; close(): void };
+  readonly monitor?: {
+    on(listener: (e: { type: string }) => void): () => void;
+    close(): void;
+    /** The Monitor's RouteCache: what a pass reads instead of a dump. */
+    readonly cache: KernelSource;
+    /** Events were lost (ENOBUFS) and the re-dump that makes the cache exact again has not run yet. */
+    readonly stale: boolean;
+  };
   readonly pollMs: number;
   readonly firewallPollMs: number;
   readonly log: (line: string) => void;
 }
+
+/**
+ * How often a pass with the Monitor dumps the kernel anyway. The kernel does not announce every change (IPv4 routes
+ * flushed with a link, which the Monitor re-dumps for; a rule's iif becoming detached), and a lost notification
+ * that no overrun reported would otherwise stay wrong in the cache until the next event; the kernel is the truth.
+ */
+const FULL_READ_MS = 30_000;
 
 export class Daemon {
   private ctx: Context;
@@ -30,6 +46,7 @@ export class Daemon {
   private networkMtimeMs: string;
   private repairs: Repair[];
   private lastFirewallMs = 0;
+  private lastFullReadMs = 0;
   private wake: (() => void) | undefined;
   /** An event arrived since the last pass started. */
   private dirty = false;
@@ -92,10 +109,14 @@ export class Daemon {
         this.opts.log(`config not reloaded, keeping the last good one: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    const routing = applyRouting(this.opts.nl, this.ctx);
+    const now = Date.now();
+    const { monitor } = this.opts;
+    // The start-up pass, a stale cache (an overrun not yet re-dumped) and every FULL_READ_MS read a fresh dump.
+    const full = !monitor || initial || monitor.stale || now - this.lastFullReadMs >= FULL_READ_MS;
+    if (full) this.lastFullReadMs = now;
+    const routing = applyRouting(this.opts.nl, this.ctx, now, full ? this.opts.nl : monitor.cache);
     this.record(routing.changes, initial);
     for (const e of routing.errors) this.opts.log(`error: ${e.message}`);
-    const now = Date.now();
     if (this.opts.firewall && (initial || now - this.lastFirewallMs >= this.opts.firewallPollMs)) {
       this.lastFirewallMs = now;
       const fw = await applyFirewall(this.opts.firewall, this.ctx);
@@ -115,7 +136,7 @@ export class Daemon {
     const unsubscribe = this.opts.monitor?.on((e) => {
       if (e.type === 'synced') return;
       if (e.type === 'error') this.opts.log(`monitor: ${(e as { error?: Error }).error?.message ?? 'error'}`);
-      // Events were lost: the pass this wakes reads the kernel afresh, so the kernel is the truth again.
+      // Events were lost: the Monitor has dumped again, so its cache (which the pass this wakes reads) is exact.
       if (e.type === 'resynced') this.opts.log(`monitor: events lost (${(e as { reason?: string }).reason ?? 'overrun'}), resynced`);
       this.dirty = true;
       this.wake?.();

@@ -6,15 +6,16 @@
  * it picked (ip6_dst_lookup_tail), which is often the WAN address. The gate sits between netifd's ordered rules
  * (1, 2, …) and its address rules (10000): unmarked packets may use main and nothing after it.
  */
-import { type Family, isLinkLocal6, network, parseAddress, samePrefix } from './ip.js';
+import type { Rule } from '@meshwan/netlink';
+import { type Family, isLinkLocal6, isLinkLocalText, network, parsePrefix, samePrefix } from './ip.js';
 import {
+  netlinkFamily,
+  newRule,
   type Route,
   RT_TABLE_MAIN,
   RTPROT_KERNEL,
   RTPROT_MESHWAN,
   RTPROT_STATIC,
-  RTPROT_UNSPEC,
-  type Rule,
   routeKey,
   ruleKey,
 } from './model.js';
@@ -83,11 +84,11 @@ export interface Observed {
 }
 
 function gateRules(family: Family, split: SplitParams): Rule[] {
-  const base = { family, fwmark: split.mark, fwmask: split.mask, protocol: RTPROT_MESHWAN } as const;
+  const base = { family: netlinkFamily(family), fwmark: split.mark, fwmask: split.mask, protocol: RTPROT_MESHWAN } as const;
   return [
-    { ...base, priority: GATE_PRIORITY, action: 'lookup', table: RT_TABLE_MAIN, invert: true },
-    { ...base, priority: GATE_PRIORITY + 1, action: 'unreachable', invert: true },
-    { ...base, priority: GATE_PRIORITY + 2, action: 'unreachable', invert: false },
+    newRule({ ...base, priority: GATE_PRIORITY, action: 'lookup', table: RT_TABLE_MAIN, invert: true }),
+    newRule({ ...base, priority: GATE_PRIORITY + 1, action: 'unreachable', invert: true }),
+    newRule({ ...base, priority: GATE_PRIORITY + 2, action: 'unreachable' }),
   ];
 }
 
@@ -98,35 +99,31 @@ function upLink(links: readonly Link[], dev: string | undefined): Link | undefin
 
 function policyRules(iface: InterfaceConfig, link: Link, addresses: readonly Address[], ipv6Device: boolean): Rule[] {
   const rules: Rule[] = [];
-  const base = { invert: false, protocol: RTPROT_UNSPEC } as const;
   for (const family of [6, 4] as const) {
+    const nlFamily = netlinkFamily(family);
     const table = family === 6 ? iface.ip6table : iface.ip4table;
     if (table === undefined) continue;
     for (const a of addresses) {
       // netifd adds these for the interface's own (proto) addresses; the kernel's link-local is not one of them.
-      if (a.dev !== link.name || a.family !== family || (family === 6 && isLinkLocal6(a.addr))) continue;
+      if (a.dev !== link.name || a.family !== family || (family === 6 && isLinkLocalText(a.address))) continue;
       const bits = family === 6 ? 128 : 32;
+      const { address } = a;
       // interface_add_addr_rules: `from ADDR lookup T` and `to ADDR/LEN lookup T` (host bits kept, as netifd sends them).
-      rules.push({ ...base, family, priority: IPRULE_PRIORITY_ADDR, action: 'lookup', table, src: { family, addr: a.addr, len: bits } });
-      rules.push({
-        ...base,
-        family,
-        priority: IPRULE_PRIORITY_ADDR_MASK,
-        action: 'lookup',
-        table,
-        dst: { family, addr: a.addr, len: a.len },
-      });
+      rules.push(newRule({ family: nlFamily, priority: IPRULE_PRIORITY_ADDR, action: 'lookup', table, src: address, srcLength: bits }));
+      rules.push(
+        newRule({ family: nlFamily, priority: IPRULE_PRIORITY_ADDR_MASK, action: 'lookup', table, dst: address, dstLength: a.len }),
+      );
     }
     // set_ip_lo_policy: locally generated traffic that main did not route may use T. interface_ip_set_enabled
     // adds the IPv6 one only when the device's configured `ipv6` setting is on, the IPv4 one always.
     if (family === 4 || ipv6Device)
-      rules.push({ ...base, family, priority: IPRULE_PRIORITY_NW + link.ifindex, action: 'lookup', table, iif: 'lo' });
+      rules.push(newRule({ family: nlFamily, priority: IPRULE_PRIORITY_NW + link.ifindex, action: 'lookup', table, iif: 'lo' }));
   }
   // interface_ip_set_enabled: with the device's `ipv6` on, packets arriving on it that no rule above resolved fail
   // (RTN_FAILED_POLICY), whether or not the interface has an ip6table. netifd adds it once per interface on the
   // device; the kernel keeps identical copies, meshwan one (it routes the same).
   if (ipv6Device)
-    rules.push({ ...base, family: 6, priority: IPRULE_PRIORITY_REJECT + link.ifindex, action: 'failed_policy', iif: link.name });
+    rules.push(newRule({ family: 'inet6', priority: IPRULE_PRIORITY_REJECT + link.ifindex, action: 'failed_policy', iif: link.name }));
   return rules;
 }
 
@@ -137,8 +134,7 @@ function configRules(config: NetworkConfig, links: readonly Link[]): Rule[] {
     const iif = r.in === undefined ? undefined : upLink(links, config.interfaces.get(r.in)?.device)?.name;
     const oif = r.out === undefined ? undefined : upLink(links, config.interfaces.get(r.out)?.device)?.name;
     if ((r.in !== undefined && iif === undefined) || (r.out !== undefined && oif === undefined)) continue;
-    const { section: _section, in: _in, out: _out, ...rest } = r;
-    rules.push({ ...rest, ...(iif !== undefined ? { iif } : {}), ...(oif !== undefined ? { oif } : {}), protocol: RTPROT_UNSPEC });
+    rules.push({ ...r.rule, ...(iif !== undefined ? { iif } : {}), ...(oif !== undefined ? { oif } : {}) });
   }
   return rules;
 }
@@ -202,12 +198,13 @@ function wanRouteTarget(route: Route, link: Link, table: number, uplinks: Uplink
 function stillBelongs(route: Route, link: Link, table: number, uplinks: UplinksView, addresses: readonly Address[]): boolean {
   if (wanRouteTarget({ ...route, table: RT_TABLE_MAIN }, link, table, uplinks) !== route.table) return false;
   const own = addresses.filter((a) => a.dev === link.name && a.family === route.family);
-  if (route.prefsrc !== undefined) {
-    const src = parseAddress(route.prefsrc);
-    if (!own.some((a) => a.addr === src?.addr)) return false;
-  }
+  // Both canonical text: a dumped address, and a prefsrc from a dump or a record written from one.
+  if (route.prefsrc !== undefined && !own.some((a) => a.address === route.prefsrc)) return false;
   if (route.protocol === RTPROT_KERNEL && route.gateway === undefined) {
-    return own.some((a) => samePrefix(network({ family: a.family, addr: a.addr, len: a.len }), route.dst));
+    return own.some((a) => {
+      const p = parsePrefix(`${a.address}/${a.len}`, a.family);
+      return p !== undefined && samePrefix(network(p), route.dst);
+    });
   }
   return true;
 }

@@ -1,13 +1,15 @@
 /**
  * The routing half of `meshwan check`: enumerates packets (unmarked and marked, every source the node could
- * pick, locally generated and forwarded) against the dumped rules and routes with walk.ts and reports every path
- * that breaks the split. Pure: the I/O half (forwarder sockets, firewall) lives in check.ts.
+ * pick, locally generated and forwarded) and asks @meshwan/netlink's RouteCache where the kernel would send them
+ * (lookup, and lookupOutput for IPv6's retry with a picked source), then reports every path that breaks the split.
+ * Pure: the I/O half (forwarder sockets, firewall) lives in check.ts.
  */
-import { bitsOf, type Family, formatAddress, isLinkLocal6, maskOf } from './ip.js';
-import { formatRoute, formatRule, isForwardingType, type Route, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './model.js';
+import type { LookupResult } from '@meshwan/netlink';
+import { bitsOf, type Family, formatAddress, isLinkLocal6, isLinkLocalText, maskOf } from './ip.js';
+import { fromNetlinkRoute } from './kernel.js';
+import { formatRoute, formatRule, isForwardingType, type Route, RT_TABLE_LOCAL, RT_TABLE_MAIN, ruleFamily } from './model.js';
 import type { KernelState, SplitParams } from './state.js';
 import { managedUplink, type UplinksReport, type UplinksView } from './uplinks.js';
-import { type Outcome, type Packet, walk, walkOutput } from './walk.js';
 
 export type FindingCode =
   | 'unmarked-reaches-wan-table'
@@ -47,7 +49,7 @@ export interface RoutingContext {
  * marked lookup ends in the WAN table, and the rules do not look at main's routes), so main is not probed then:
  * that keeps the walk small on a node with thousands of mesh routes.
  */
-function probeDestinations(state: KernelState, family: Family, wanTables: ReadonlySet<number> = new Set()): bigint[] {
+function probeDestinations(state: KernelState, family: Family, wanTables: ReadonlySet<number> = new Set()): string[] {
   const probes = new Set<bigint>();
   const bits = BigInt(bitsOf(family));
   const wanDefault = state.routes.some((r) => r.family === family && wanTables.has(r.table) && r.dst.len === 0);
@@ -56,7 +58,7 @@ function probeDestinations(state: KernelState, family: Family, wanTables: Readon
     if (wanDefault && !wanTables.has(r.table)) continue;
     probes.add((r.dst.addr & maskOf(family, r.dst.len)) | (r.dst.len < bitsOf(family) ? 1n : 0n));
   }
-  for (const r of state.rules) if (r.family === family && r.dst) probes.add(r.dst.addr);
+  const ruleProbes = state.rules.filter((r) => ruleFamily(r) === family && r.dst !== undefined && r.dstLength > 0).map((r) => r.dst ?? '');
   // An address under no specific route: 2001:db8:ffff:…:fffe or 203.0.113.254 moved down until free.
   let far = family === 6 ? (0x20010db8n << (bits - 32n)) | ((1n << (bits - 32n)) - 2n) : 0xcb0071fen;
   const covered = (a: bigint) =>
@@ -69,13 +71,35 @@ function probeDestinations(state: KernelState, family: Family, wanTables: Readon
     );
   for (let i = 0; i < 64 && covered(far); i++) far -= 1n << BigInt(i * 2);
   probes.add(far);
-  return [...probes];
+  return [...new Set([...[...probes].map((a) => formatAddress(family, a)), ...ruleProbes])];
 }
 
-function describe(p: Packet, src: bigint | undefined, outcome: Outcome): string {
-  const from = src === undefined ? 'no source' : `from ${formatAddress(p.family, src)}`;
-  const how = outcome.kind === 'route' ? `via rule "${formatRule(outcome.rule)}" and route "${formatRoute(outcome.route)}"` : '';
-  return `${p.mark === 0 ? 'unmarked' : `mark 0x${p.mark.toString(16)}`} IPv${p.family} packet ${from} to ${formatAddress(p.family, p.dst)} (iif ${p.iif}) ${how}`;
+/** A packet `check` asks about. */
+interface Packet {
+  readonly family: Family;
+  readonly dst: string;
+  readonly mark: number;
+  /** `lo` for a locally generated packet, else the device it was forwarded from. */
+  readonly iif: string;
+}
+
+/** One answer: the source the lookup used (none, the forwarded packet's, or the one the kernel picked). */
+interface Path {
+  readonly src?: string;
+  readonly result: LookupResult;
+}
+
+function describe(state: KernelState, p: Packet, path: Path): string {
+  const from = path.src === undefined ? 'no source' : `from ${path.src}`;
+  const { rule, route } = path.result;
+  const shown = route && fromNetlinkRoute(route, new Map(state.links.map((l) => [l.ifindex, l.name])));
+  const how = rule && shown ? `via rule "${formatRule(rule)}" and route "${formatRoute(shown)}"` : '';
+  return `${p.mark === 0 ? 'unmarked' : `mark 0x${p.mark.toString(16)}`} IPv${p.family} packet ${from} to ${p.dst} (iif ${p.iif}) ${how}`;
+}
+
+/** The table a path was routed by; undefined when it was rejected. */
+function routedBy(path: Path): number | undefined {
+  return path.result.verdict === 'route' ? path.result.table : undefined;
 }
 
 /** Every routing finding for the state. */
@@ -85,36 +109,42 @@ export function routingFindings(state: KernelState, ctx: RoutingContext): Findin
     if (!findings.has(key)) findings.set(key, f);
   };
   const { split } = ctx;
+  const { cache } = state;
+  const key = ({ result: { rule, table, route } }: Path) =>
+    `${rule ? formatRule(rule) : ''}|${table}|${route?.dst}/${route?.dstLength}|${route?.oif}|${route?.gateway}`;
   for (const family of ctx.families) {
-    const sources = state.addresses.filter((a) => a.family === family && !(family === 6 && isLinkLocal6(a.addr))).map((a) => a.addr);
+    const sources = state.addresses
+      .filter((a) => a.family === family && !(family === 6 && isLinkLocalText(a.address)))
+      .map((a) => a.address);
     const inputs = ['lo', ...state.links.filter((l) => l.up && l.name !== 'lo' && !ctx.wanDevices.includes(l.name)).map((l) => l.name)];
+    // A forwarded packet's own source: one of no local prefix (ULA fd00::beef, 198.51.100.119).
+    const neutral = family === 6 ? 'fd00::beef' : '198.51.100.119';
     for (const dst of probeDestinations(state, family, ctx.wanTables)) {
       for (const iif of inputs) {
         // Forwarded packets carry their own source; try every one of ours as the worst case too.
         const base: Packet = { family, dst, mark: 0, iif };
-        const neutral = family === 6 ? 0xfd00000000000000000000000000beefn : 0xc6336477n;
-        const results =
+        const paths: Path[] =
           iif === 'lo'
-            ? walkOutput(state.rules, state.routes, base, sources)
-            : [neutral, ...sources].map((src) => ({ src, ...walk(state.rules, state.routes, { ...base, src }) }));
-        for (const r of results) {
-          const o = r.outcome;
-          if (o.kind === 'route' && ctx.wanTables.has(o.route.table) && o.route.table !== RT_TABLE_MAIN) {
-            add(`u|${formatRule(o.rule)}|${formatRoute(o.route)}`, {
+            ? cache.lookupOutput(dst, { mark: 0 }, sources)
+            : [neutral, ...sources].map((src) => ({ src, result: cache.lookup(dst, { mark: 0, iif, src }) }));
+        for (const path of paths) {
+          const table = routedBy(path);
+          if (table !== undefined && ctx.wanTables.has(table) && table !== RT_TABLE_MAIN) {
+            add(`u|${key(path)}`, {
               code: 'unmarked-reaches-wan-table',
-              what: `${describe(base, r.src, o)} reaches the WAN table (gluon #520)`,
-              fix: `run \`meshwan apply\`: the gate rules (pref 9000-9002, \`not fwmark 0x${split.mark.toString(16)}/0x${split.mask.toString(16)}\`) must come before rule ${o.rule.priority}`,
+              what: `${describe(state, base, path)} reaches the WAN table (gluon #520)`,
+              fix: `run \`meshwan apply\`: the gate rules (pref 9000-9002, \`not fwmark 0x${split.mark.toString(16)}/0x${split.mask.toString(16)}\`) must come before rule ${path.result.rule?.priority}`,
             });
           }
         }
       }
       const marked: Packet = { family, dst, mark: split.mark, iif: 'lo' };
-      for (const r of walkOutput(state.rules, state.routes, marked, sources)) {
-        const o = r.outcome;
-        if (o.kind === 'route' && !ctx.wanTables.has(o.route.table) && o.route.table !== RT_TABLE_LOCAL) {
-          add(`m|${formatRule(o.rule)}|${formatRoute(o.route)}`, {
+      for (const path of cache.lookupOutput(dst, { mark: split.mark }, sources)) {
+        const table = routedBy(path);
+        if (table !== undefined && !ctx.wanTables.has(table) && table !== RT_TABLE_LOCAL) {
+          add(`m|${key(path)}`, {
             code: 'marked-reaches-main',
-            what: `${describe(marked, r.src, o)} does not use the WAN table`,
+            what: `${describe(state, marked, path)} does not use the WAN table`,
             fix: `run \`meshwan apply\`: rule \`fwmark 0x${split.mark.toString(16)}/0x${split.mask.toString(16)} lookup ${split.table}\` and the unreachable default in table ${split.table} must exist`,
           });
         }
@@ -133,7 +163,7 @@ export function routingFindings(state: KernelState, ctx: RoutingContext): Findin
     }
     const fwmarkRule = state.rules.some(
       (r) =>
-        r.family === family &&
+        ruleFamily(r) === family &&
         !r.invert &&
         r.fwmark === split.mark &&
         (r.fwmask ?? 0xffffffff) === split.mask &&

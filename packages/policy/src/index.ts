@@ -8,7 +8,7 @@ export { type Desired, deriveDesired, GATE_PRIORITY, type Observed } from './des
 export { ApplyError, ConfigError, UsageError } from './errors.js';
 export { type Finding, type FindingCode, routingFindings } from './findings.js';
 export { type Family, formatAddress, formatPrefix, type Prefix, parseAddress, parsePrefix } from './ip.js';
-export { formatRoute, formatRule, type Route, RTPROT_MESHWAN, type Rule, routeKey, ruleKey } from './model.js';
+export { formatRoute, formatRule, newRule, type Route, RTPROT_MESHWAN, routeKey, ruleKey } from './model.js';
 export { type NetworkConfig, parseNetwork, parseTableNames } from './network.js';
 export { ownsRule, type Plan, planChanges, type Step } from './plan.js';
 export type { Address, KernelState, Link, SplitParams } from './state.js';
@@ -24,4 +24,3 @@ export {
   uplinksView,
   uplinksViewOf,
 } from './uplinks.js';
-export { lookupTable, type Outcome, type Packet, ruleMatches, walk, walkOutput } from './walk.js';

@@ -123,6 +123,11 @@ export function samePrefix(a: Prefix | undefined, b: Prefix | undefined): boolea
   return a.family === b.family && a.addr === b.addr && a.len === b.len;
 }
 
+/** fe80::/10 in canonical (lower-case, RFC 5952) text: its first group is fe80 to febf. */
+export function isLinkLocalText(text: string): boolean {
+  return /^fe[89ab][0-9a-f]:/.test(text);
+}
+
 /** fe80::/10: link-local unicast (RFC 4291 section 2.5.6). */
 export function isLinkLocal6(addr: bigint): boolean {
   return addr >> 118n === 0x3fan;

@@ -2,10 +2,18 @@
  * The I/O shell over @meshwan/netlink (the only package that speaks rtnetlink): dumps links, addresses, rules and
  * routes into policy's model, and turns plan steps into netlink requests. Needs CAP_NET_ADMIN for changes.
  */
-import { type Netlink, NetlinkError, type Route as NlRoute, type Rule as NlRule, type RouteRequest, type RuleSpec } from '@meshwan/netlink';
+import {
+  type Netlink,
+  NetlinkError,
+  type Route as NlRoute,
+  RouteCache,
+  type RouteRequest,
+  type Rule,
+  type RuleSpec,
+} from '@meshwan/netlink';
 import { ApplyError } from './errors.js';
 import { type Family, formatPrefix, network, type Prefix, parseAddress } from './ip.js';
-import { formatRoute, formatRule, type Route, type RouteType, type Rule, type RuleAction, routeKey } from './model.js';
+import { formatRoute, formatRule, type Route, type RouteType, routeKey } from './model.js';
 import type { Step } from './plan.js';
 import type { Address, KernelState, Link } from './state.js';
 
@@ -21,109 +29,99 @@ function prefixOf(text: string | undefined, len: number, family: Family): Prefix
   return a ? { family, addr: a.addr, len } : undefined;
 }
 
-/** Canonical gateway text, so that a dumped route and a desired one compare equal. */
-function canonical(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  const a = parseAddress(text);
-  if (!a) return text;
-  return formatPrefix({ ...a, len: 0 }).replace(/\/0$/, '');
-}
-
-const knownActions: readonly string[] = ['lookup', 'goto', 'nop', 'blackhole', 'unreachable', 'prohibit', 'failed_policy'];
-
-function fromNetlinkRule(r: NlRule): Rule {
-  const family = fam(r.family);
-  // Any other action (fib6_rule_action has no case for it) discards like netifd's failed_policy.
-  const action: RuleAction = knownActions.includes(r.action) ? (r.action as RuleAction) : 'failed_policy';
-  const rule: Record<string, unknown> = { family, priority: r.priority, action, invert: r.invert, protocol: r.protocol };
-  const optional: Record<string, unknown> = {
-    table: action === 'lookup' ? r.table : undefined,
-    goto: r.goto,
-    src: r.srcLength > 0 ? prefixOf(r.src, r.srcLength, family) : undefined,
-    dst: r.dstLength > 0 ? prefixOf(r.dst, r.dstLength, family) : undefined,
-    iif: r.iif,
-    oif: r.oif,
-    tos: r.tos !== 0 ? r.tos : undefined,
-    fwmark: r.fwmark,
-    fwmask: r.fwmark !== undefined ? (r.fwmask ?? 0xffffffff) : undefined,
-    suppressPrefixlen: r.suppressPrefixLength,
-  };
-  for (const [k, v] of Object.entries(optional)) if (v !== undefined) rule[k] = v;
-  return rule as unknown as Rule;
-}
-
-function fromNetlinkRoute(r: NlRoute, names: ReadonlyMap<number, string>): Route | undefined {
+/** A dumped route in policy's terms (netlink's addresses are canonical text already, as desired routes are). */
+export function fromNetlinkRoute(r: NlRoute, names: ReadonlyMap<number, string>): Route | undefined {
   const family = fam(r.family);
   const dst = prefixOf(r.dst, r.dstLength, family);
   if (!dst) return undefined;
-  const route: Record<string, unknown> = {
+  const src = r.srcLength > 0 ? prefixOf(r.src, r.srcLength, family) : undefined;
+  return {
     family,
     table: r.table,
     dst: network(dst),
     type: r.type as RouteType,
     metric: r.metric,
     protocol: r.protocol,
-  };
-  const optional: Record<string, unknown> = {
-    src: r.srcLength > 0 ? prefixOf(r.src, r.srcLength, family) : undefined,
-    dev: r.oif !== undefined ? (names.get(r.oif) ?? `if${r.oif}`) : undefined,
-    gateway: canonical(r.gateway),
-    prefsrc: canonical(r.prefsrc),
-    expiresSeconds: r.expiresSeconds,
-    onlink: (r.flags & RTNH_F_ONLINK) !== 0 ? true : undefined,
-    pref: r.pref,
     scope: r.scope,
-    // Multipath (uplinks' weighted default): shown and walked, never touched (desired.ts moves single-path routes only).
-    nexthops: r.nexthops?.map((h) => {
-      const gateway = canonical(h.gateway);
-      return { ...(names.has(h.oif) ? { dev: names.get(h.oif) } : {}), ...(gateway !== undefined ? { gateway } : {}), weight: h.weight };
-    }),
+    ...(src !== undefined ? { src } : {}),
+    ...(r.oif !== undefined ? { dev: names.get(r.oif) ?? `if${r.oif}` } : {}),
+    ...(r.gateway !== undefined ? { gateway: r.gateway } : {}),
+    ...(r.prefsrc !== undefined ? { prefsrc: r.prefsrc } : {}),
+    ...(r.expiresSeconds !== undefined ? { expiresSeconds: r.expiresSeconds } : {}),
+    ...((r.flags & RTNH_F_ONLINK) !== 0 ? { onlink: true } : {}),
+    ...(r.pref !== undefined ? { pref: r.pref } : {}),
+    // Multipath (uplinks' weighted default): shown and checked, never touched (desired.ts moves single-path routes only).
+    ...(r.nexthops !== undefined
+      ? {
+          nexthops: r.nexthops.map((h) => {
+            const dev = names.get(h.oif);
+            return { ...(dev !== undefined ? { dev } : {}), ...(h.gateway !== undefined ? { gateway: h.gateway } : {}), weight: h.weight };
+          }),
+        }
+      : {}),
   };
-  for (const [k, v] of Object.entries(optional)) if (v !== undefined) route[k] = v;
-  return route as unknown as Route;
 }
 
-/** Dumps everything policy reasons about. */
-export function readKernel(nl: Netlink): KernelState {
-  const nlLinks = nl.listLinks();
+/**
+ * Where the kernel's objects are read from: a Netlink socket (a fresh dump) or the netlink Monitor's RouteCache
+ * (kept in step by the kernel's notifications; the daemon reads it instead of dumping on every event).
+ */
+export type KernelSource = Pick<Netlink, 'listLinks' | 'listAddresses' | 'listRules' | 'listRoutes'>;
+
+/** Reads everything policy reasons about. */
+export function readKernel(source: KernelSource): KernelState {
+  const nlLinks = source.listLinks();
+  const nlAddresses = source.listAddresses();
+  const rules = source.listRules();
+  const nlRoutes = source.listRoutes();
   const names = new Map(nlLinks.map((l) => [l.index, l.name]));
   const links: Link[] = nlLinks.map((l) => ({ name: l.name, ifindex: l.index, up: l.adminUp }));
   const addresses: Address[] = [];
-  for (const a of nl.listAddresses()) {
-    const parsed = parseAddress(a.address);
+  for (const a of nlAddresses) {
     const dev = names.get(a.index);
-    if (parsed && dev !== undefined) addresses.push({ dev, family: parsed.family, addr: parsed.addr, len: a.prefixLength });
+    if (dev !== undefined) addresses.push({ dev, family: fam(a.family), address: a.address, len: a.prefixLength });
   }
-  const rules = nl.listRules().map(fromNetlinkRule);
   const routes: Route[] = [];
-  for (const r of nl.listRoutes()) {
+  for (const r of nlRoutes) {
     const route = fromNetlinkRoute(r, names);
     if (route) routes.push(route);
   }
-  return { links, addresses, rules, routes };
+  // Built only when asked (check's lookups), from the same objects: the daemon's passes never need it.
+  let cache = source instanceof RouteCache ? source : undefined;
+  return {
+    links,
+    addresses,
+    rules,
+    routes,
+    get cache(): RouteCache {
+      if (cache === undefined) {
+        cache = new RouteCache();
+        cache.load({ links: nlLinks, addresses: nlAddresses, rules, routes: nlRoutes });
+      }
+      return cache;
+    },
+  };
 }
 
+/** The request that adds or deletes exactly this rule (as netifd sends it: no FRA_PROTOCOL when it is 0). */
 function toRuleSpec(rule: Rule): RuleSpec {
-  if (rule.uidrange || rule.ipproto !== undefined || rule.sport || rule.dport) {
-    throw new ApplyError('rule', formatRule(rule), new Error('needs a selector @meshwan/netlink cannot send yet'));
-  }
   const spec: RuleSpec = {
-    family: nlFam(rule.family),
+    family: rule.family,
     priority: rule.priority,
     action: rule.action,
     invert: rule.invert,
     protocol: rule.protocol,
   };
-  if (rule.table !== undefined) spec.table = rule.table;
+  if (rule.action === 'lookup') spec.table = rule.table;
   if (rule.goto !== undefined) spec.goto = rule.goto;
-  if (rule.src) spec.from = formatPrefix(rule.src);
-  if (rule.dst) spec.to = formatPrefix(rule.dst);
+  if (rule.src !== undefined && rule.srcLength > 0) spec.from = `${rule.src}/${rule.srcLength}`;
+  if (rule.dst !== undefined && rule.dstLength > 0) spec.to = `${rule.dst}/${rule.dstLength}`;
   if (rule.iif !== undefined) spec.iif = rule.iif;
   if (rule.oif !== undefined) spec.oif = rule.oif;
-  if (rule.tos !== undefined) spec.tos = rule.tos;
+  if (rule.tos !== 0) spec.tos = rule.tos;
   if (rule.fwmark !== undefined) spec.fwmark = rule.fwmark;
   if (rule.fwmask !== undefined) spec.fwmask = rule.fwmask;
-  if (rule.suppressPrefixlen !== undefined) spec.suppressPrefixLength = rule.suppressPrefixlen;
+  if (rule.suppressPrefixLength !== undefined) spec.suppressPrefixLength = rule.suppressPrefixLength;
   return spec;
 }
 

@@ -1,13 +1,12 @@
 /**
  * The kernel objects policy reasons about, in policy's own terms: a routing rule (RTM_NEWRULE, struct fib_rule_hdr
  * plus FRA_* attributes, linux/fib_rules.h) and a route (RTM_NEWROUTE, struct rtmsg plus RTA_*, linux/rtnetlink.h).
+ * Rules are @meshwan/netlink's Rule as dumped; routes keep device names (a recorded route outlives an ifindex).
  * Both the desired state (derived from uci) and the actual state (dumped through @meshwan/netlink) use these types,
  * so the diff is a plain comparison of keys.
  */
-import { bitsOf, type Family, formatAddress, formatPrefix, type Prefix } from './ip.js';
-
-/** FR_ACT_* (linux/fib_rules.h); the numbers equal RTN_* for the ones netifd resolves with system_rtn_aton. */
-export type RuleAction = 'lookup' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit' | 'failed_policy';
+import type { Family as NlFamily, Rule } from '@meshwan/netlink';
+import { type Family, formatPrefix, type Prefix } from './ip.js';
 
 /**
  * RTPROT_UNSPEC: netifd sends its rules without FRA_PROTOCOL (system_iprule), so the kernel stores 0 (`ip -d rule`
@@ -29,33 +28,22 @@ export const RT_TABLE_MAIN = 254;
 export const RT_TABLE_LOCAL = 255;
 export const RT_TABLE_DEFAULT = 253;
 
-export interface Rule {
-  readonly family: Family;
-  /** FRA_PRIORITY: the rule's pref. */
-  readonly priority: number;
-  readonly action: RuleAction;
-  /** FRA_TABLE / rtm_table; set when action is 'lookup'. */
-  readonly table?: number;
-  /** FRA_GOTO target priority. */
-  readonly goto?: number;
-  /** FIB_RULE_INVERT: `not`. */
-  readonly invert: boolean;
-  readonly src?: Prefix;
-  readonly dst?: Prefix;
-  /** FRA_IFNAME (`iif`) and FRA_OIFNAME (`oif`). */
-  readonly iif?: string;
-  readonly oif?: string;
-  readonly tos?: number;
-  /** FRA_FWMARK / FRA_FWMASK; the kernel treats a mark without mask as mask 0xffffffff. */
-  readonly fwmark?: number;
-  readonly fwmask?: number;
-  readonly suppressPrefixlen?: number;
-  readonly uidrange?: readonly [number, number];
-  readonly ipproto?: number;
-  readonly sport?: readonly [number, number];
-  readonly dport?: readonly [number, number];
-  /** FRA_PROTOCOL (Linux 4.17+). */
-  readonly protocol: number;
+/**
+ * A desired rule in @meshwan/netlink's shape (what a dump decodes), so that desired and dumped rules compare with
+ * one key and are sent as they are: the fields a caller leaves out are what the kernel reports for them.
+ */
+export function newRule(fields: Pick<Rule, 'family' | 'priority' | 'action'> & Partial<Rule>): Rule {
+  return { table: 0, srcLength: 0, dstLength: 0, invert: false, tos: 0, protocol: RTPROT_UNSPEC, flags: 0, unknown: [], ...fields };
+}
+
+/** A rule's family as policy counts it (4 or 6). */
+export function ruleFamily(r: Rule): Family {
+  return r.family === 'inet' ? 4 : 6;
+}
+
+/** policy's family as netlink spells it. */
+export function netlinkFamily(f: Family): NlFamily {
+  return f === 4 ? 'inet' : 'inet6';
 }
 
 /** rtm_type values (RTN_*) a route may carry. */
@@ -112,31 +100,27 @@ function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
-/** The rule as `ip rule` prints it (without the pref): used in logs, plans and check output. */
+/** The rule as `ip rule` prints it (with the pref): used in logs, plans and check output. */
 export function formatRule(r: Rule): string {
   const parts: string[] = [];
   if (r.invert) parts.push('not');
-  parts.push('from', r.src ? formatRulePrefix(r.src) : 'all');
-  if (r.dst) parts.push('to', formatRulePrefix(r.dst));
-  if (r.tos !== undefined && r.tos !== 0) parts.push('tos', hex(r.tos));
+  parts.push('from', r.src !== undefined && r.srcLength > 0 ? rulePrefix(r.src, r.srcLength, r.family) : 'all');
+  if (r.dst !== undefined && r.dstLength > 0) parts.push('to', rulePrefix(r.dst, r.dstLength, r.family));
+  if (r.tos !== 0) parts.push('tos', hex(r.tos));
   if (r.fwmark !== undefined) parts.push('fwmark', r.fwmask !== undefined ? `${hex(r.fwmark)}/${hex(r.fwmask)}` : hex(r.fwmark));
   if (r.iif !== undefined) parts.push('iif', r.iif);
   if (r.oif !== undefined) parts.push('oif', r.oif);
-  if (r.uidrange) parts.push('uidrange', `${r.uidrange[0]}-${r.uidrange[1]}`);
-  if (r.ipproto !== undefined) parts.push('ipproto', String(r.ipproto));
-  if (r.sport) parts.push('sport', `${r.sport[0]}-${r.sport[1]}`);
-  if (r.dport) parts.push('dport', `${r.dport[0]}-${r.dport[1]}`);
-  if (r.action === 'lookup') parts.push('lookup', tableName(r.table ?? 0));
+  if (r.action === 'lookup') parts.push('lookup', tableName(r.table));
   else if (r.action === 'goto') parts.push('goto', String(r.goto ?? 0));
   else parts.push(r.action);
-  if (r.suppressPrefixlen !== undefined) parts.push('suppress_prefixlength', String(r.suppressPrefixlen));
+  if (r.suppressPrefixLength !== undefined) parts.push('suppress_prefixlength', String(r.suppressPrefixLength));
   if (r.protocol !== 0) parts.push('proto', protocolName(r.protocol));
   return `${r.priority}: ${parts.join(' ')}`;
 }
 
 /** iproute2 prints a host prefix in a rule without its length. */
-function formatRulePrefix(p: Prefix): string {
-  return p.len === bitsOf(p.family) ? formatAddress(p.family, p.addr) : formatPrefix(p);
+function rulePrefix(address: string, length: number, family: NlFamily): string {
+  return length === (family === 'inet' ? 32 : 128) ? address : `${address}/${length}`;
 }
 
 export function tableName(table: number): string {
@@ -195,28 +179,24 @@ export function formatRoute(r: Route): string {
 
 /**
  * Identity of a rule for the diff: every field the kernel compares in rule_exists() (net/core/fib_rules.c),
- * so "same key" means "the kernel considers it the same rule".
+ * so "same key" means "the kernel considers it the same rule". Addresses are netlink's canonical text.
  */
 export function ruleKey(r: Rule): string {
   return [
     r.family,
     r.priority,
     r.action,
-    r.action === 'lookup' ? (r.table ?? 0) : '',
+    r.action === 'lookup' ? r.table : '',
     r.goto ?? '',
     r.invert ? 1 : 0,
-    r.src ? formatPrefix(r.src) : '',
-    r.dst ? formatPrefix(r.dst) : '',
+    r.srcLength > 0 ? `${r.src}/${r.srcLength}` : '',
+    r.dstLength > 0 ? `${r.dst}/${r.dstLength}` : '',
     r.iif ?? '',
     r.oif ?? '',
-    r.tos ?? 0,
+    r.tos,
     r.fwmark ?? '',
     r.fwmark !== undefined ? (r.fwmask ?? 0xffffffff) : '',
-    r.suppressPrefixlen ?? '',
-    r.uidrange?.join('-') ?? '',
-    r.ipproto ?? '',
-    r.sport?.join('-') ?? '',
-    r.dport?.join('-') ?? '',
+    r.suppressPrefixLength ?? '',
     r.protocol,
   ].join('|');
 }

@@ -3,9 +3,11 @@
  * metric), `rule`/`rule6` sections (netifd iprule.c iprule_add) and `route`/`route6` sections (interface-ip.c
  * interface_ip_add_route). Pure. Like netifd, a bad section is skipped, but here it is also reported.
  */
+
+import { formatIp, parseIp, type Rule, type RuleAction } from '@meshwan/netlink';
 import { ConfigError } from './errors.js';
 import { type Family, network, type Prefix, parseAddress, parsePrefix } from './ip.js';
-import { type RouteType, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type RuleAction } from './model.js';
+import { netlinkFamily, newRule, type RouteType, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './model.js';
 import { type UciSectionInput, uciBool, uciString } from './uci-input.js';
 
 export interface InterfaceConfig {
@@ -20,28 +22,16 @@ export interface InterfaceConfig {
   readonly disabled: boolean;
 }
 
+/**
+ * A `rule`/`rule6` section: the rule netifd would send, in @meshwan/netlink's shape (iif/oif unset until the
+ * interfaces are resolved), and the section it came from.
+ */
 interface RuleConfig {
   readonly section: string;
-  readonly family: Family;
-  /** The explicit priority, else netifd's counter (1, 2, … per family in file order). */
-  readonly priority: number;
-  readonly action: RuleAction;
-  readonly table?: number;
-  readonly goto?: number;
-  readonly invert: boolean;
-  readonly src?: Prefix;
-  readonly dst?: Prefix;
-  /** Interface names (not devices): the rule exists only while that interface is up. */
+  /** Interface names (not devices): the rule exists only while that interface is up, on its device. */
   readonly in?: string;
   readonly out?: string;
-  readonly tos?: number;
-  readonly fwmark?: number;
-  readonly fwmask?: number;
-  readonly suppressPrefixlen?: number;
-  readonly uidrange?: readonly [number, number];
-  readonly ipproto?: number;
-  readonly sport?: readonly [number, number];
-  readonly dport?: readonly [number, number];
+  readonly rule: Rule;
 }
 
 interface RouteConfig {
@@ -131,13 +121,6 @@ const routeTypes: readonly RouteType[] = [
   'throw',
 ];
 
-function range(text: string): readonly [number, number] | undefined {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(text.trim());
-  if (!m?.[1]) return undefined;
-  return [Number(m[1]), Number(m[2] ?? m[1])];
-}
-
-const protocols: Readonly<Record<string, number>> = { icmp: 1, tcp: 6, udp: 17, ipv6: 41, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132 };
 const routeProtos: Readonly<Record<string, number>> = { unspec: 0, kernel: 2, boot: 3, static: 4 };
 
 class Section {
@@ -207,17 +190,23 @@ function parseMark(s: Section): { fwmark?: number; fwmask?: number } {
   return fwmask === undefined ? { fwmark } : { fwmark, fwmask };
 }
 
+/** Selectors netifd sends that @meshwan/netlink cannot (FRA_UID_RANGE, FRA_IP_PROTO, FRA_SPORT_RANGE, FRA_DPORT_RANGE). */
+const unsendable = ['uidrange', 'ipproto', 'sport', 'dport'];
+
 function parseRule(s: Section, family: Family, order: number, names: TableNames): RuleConfig {
-  const prefix = (option: string): Prefix | undefined => {
+  const nlFamily = netlinkFamily(family);
+  /** ADDR[/LEN] in netlink's canonical text, host bits kept (the kernel keeps them in rules: `to 2001:db8::5/64`). */
+  const prefix = (option: string): { address: string; length: number } | undefined => {
     const text = s.str(option);
     if (text === undefined) return undefined;
-    return parsePrefix(text, family) ?? s.fail(option, `expected an IPv${family} address or prefix, got "${text}"`);
+    const p = parsePrefix(text, family);
+    const bytes = parseIp(text.split('/', 1)[0] ?? '');
+    if (!p || !bytes) return s.fail(option, `expected an IPv${family} address or prefix, got "${text}"`);
+    return { address: formatIp(bytes), length: p.len };
   };
-  const ranged = (option: string): readonly [number, number] | undefined => {
-    const text = s.str(option);
-    if (text === undefined) return undefined;
-    return range(text) ?? s.fail(option, `expected N or N-M, got "${text}"`);
-  };
+  for (const option of unsendable)
+    if (s.str(option) !== undefined)
+      s.fail(option, 'not supported: @meshwan/netlink cannot send this selector, so the rule cannot be made');
   const tos = s.num('tos');
   if (tos !== undefined && tos > 255) s.fail('tos', `expected 0..255, got ${tos}`);
   const table = s.table('lookup', names);
@@ -227,34 +216,30 @@ function parseRule(s: Section, family: Family, order: number, names: TableNames)
   const gotoTarget = s.num('goto');
   // system_iprule: an explicit action wins, then goto, then lookup; none of them makes a nop rule.
   if (actionText === undefined) action = gotoTarget !== undefined ? 'goto' : table !== undefined ? 'lookup' : 'nop';
-  let ipproto: number | undefined;
-  const ipprotoText = s.str('ipproto');
-  if (ipprotoText !== undefined)
-    ipproto = parseNumber(ipprotoText) ?? protocols[ipprotoText] ?? s.fail('ipproto', `unknown protocol "${ipprotoText}"`);
-  const optional = {
-    src: prefix('src'),
-    dst: prefix('dest'),
-    in: s.str('in'),
-    out: s.str('out'),
-    tos,
-    ...parseMark(s),
-    table: action === 'lookup' ? table : undefined,
-    goto: gotoTarget,
-    suppressPrefixlen: s.num('suppress_prefixlength'),
-    uidrange: ranged('uidrange'),
-    ipproto,
-    sport: ranged('sport'),
-    dport: ranged('dport'),
-  };
-  const rule: Record<string, unknown> = {
-    section: s.input.name,
-    family,
+  const src = prefix('src');
+  const dst = prefix('dest');
+  const suppressPrefixLength = s.num('suppress_prefixlength');
+  const inIface = s.str('in');
+  const outIface = s.str('out');
+  const rule = newRule({
+    family: nlFamily,
     priority: s.num('priority') ?? order,
     action,
     invert: s.bool('invert'),
+    tos: tos ?? 0,
+    table: action === 'lookup' ? (table ?? 0) : 0,
+    ...parseMark(s),
+    ...(src !== undefined ? { src: src.address, srcLength: src.length } : {}),
+    ...(dst !== undefined ? { dst: dst.address, dstLength: dst.length } : {}),
+    ...(gotoTarget !== undefined ? { goto: gotoTarget } : {}),
+    ...(suppressPrefixLength !== undefined ? { suppressPrefixLength } : {}),
+  });
+  return {
+    section: s.input.name,
+    ...(inIface !== undefined ? { in: inIface } : {}),
+    ...(outIface !== undefined ? { out: outIface } : {}),
+    rule,
   };
-  for (const [k, v] of Object.entries(optional)) if (v !== undefined) rule[k] = v;
-  return rule as unknown as RuleConfig;
 }
 
 function parseRoute(s: Section, family: Family, names: TableNames): RouteConfig {
@@ -273,8 +258,9 @@ function parseRoute(s: Section, family: Family, names: TableNames): RouteConfig 
   if (gwText !== undefined) {
     const gw = parseAddress(gwText);
     if (!gw || gw.family !== family) s.fail('gateway', `expected an IPv${family} address, got "${gwText}"`);
-    // system_rt: an all-zero gateway (Gluon's `gateway '::'`) means no gateway.
-    if (gw.addr !== 0n) gateway = gwText;
+    // system_rt: an all-zero gateway (Gluon's `gateway '::'`) means no gateway. Canonical text, as a dump has it.
+    const bytes = parseIp(gwText);
+    if (gw.addr !== 0n && bytes) gateway = formatIp(bytes);
   }
   const typeText = s.str('type');
   let type: RouteType | undefined;
@@ -293,17 +279,23 @@ function parseRoute(s: Section, family: Family, names: TableNames): RouteConfig 
   let table = s.table('table', names);
   if (table === RT_TABLE_MAIN) table = undefined;
   const ifaceText = s.str('interface');
-  const route: Record<string, unknown> = {
+  const metric = s.num('metric');
+  const mtu = s.num('mtu');
+  return {
     section: s.input.name,
     family,
     interface: ifaceText ?? 'loopback',
     noDevice: ifaceText === undefined,
     target: network(target),
     onlink: s.bool('onlink'),
+    ...(gateway !== undefined ? { gateway } : {}),
+    ...(metric !== undefined ? { metric } : {}),
+    ...(table !== undefined ? { table } : {}),
+    ...(type !== undefined ? { type } : {}),
+    ...(source !== undefined ? { source } : {}),
+    ...(mtu !== undefined ? { mtu } : {}),
+    ...(proto !== undefined ? { proto } : {}),
   };
-  const optional = { gateway, metric: s.num('metric'), table, type, source, mtu: s.num('mtu'), proto };
-  for (const [k, v] of Object.entries(optional)) if (v !== undefined) route[k] = v;
-  return route as unknown as RouteConfig;
 }
 
 /** Parses the sections of the network package. `file` names the file in errors. */

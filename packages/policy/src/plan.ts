@@ -9,8 +9,9 @@
  * gateway are added first: the kernel checks a gateway against the target table, which needs the on-link prefix.
  */
 
+import type { Rule } from '@meshwan/netlink';
 import { type Desired, IPRULE_PRIORITY_REJECT } from './desired.js';
-import { type Route, RTPROT_MESHWAN, RTPROT_STATIC, RTPROT_UNSPEC, type Rule, routeKey, ruleKey } from './model.js';
+import { type Route, RTPROT_MESHWAN, RTPROT_STATIC, RTPROT_UNSPEC, routeKey, ruleKey } from './model.js';
 
 export type Step =
   | { readonly op: 'addRule'; readonly rule: Rule }
@@ -33,7 +34,7 @@ export interface Plan {
  */
 export function ownsRule(rule: Rule, ownedTables: ReadonlySet<number>, netifd = false): boolean {
   if (rule.protocol === RTPROT_MESHWAN) return true;
-  const ownedLookup = rule.action === 'lookup' && rule.table !== undefined && ownedTables.has(rule.table);
+  const ownedLookup = rule.action === 'lookup' && ownedTables.has(rule.table);
   if (rule.protocol === RTPROT_STATIC) return ownedLookup;
   if (rule.protocol !== RTPROT_UNSPEC || netifd) return false;
   return ownedLookup || (rule.action === 'failed_policy' && rule.priority >= IPRULE_PRIORITY_REJECT);

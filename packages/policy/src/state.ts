@@ -1,6 +1,7 @@
 /** What policy observes in the kernel (through @meshwan/netlink) and wants there. */
+import type { RouteCache, Rule } from '@meshwan/netlink';
 import type { Family } from './ip.js';
-import type { Route, Rule } from './model.js';
+import type { Route } from './model.js';
 
 export interface Link {
   readonly name: string;
@@ -12,7 +13,8 @@ export interface Link {
 export interface Address {
   readonly dev: string;
   readonly family: Family;
-  readonly addr: bigint;
+  /** As netlink reports it (canonical text), so a rule made from it is what the kernel will dump. */
+  readonly address: string;
   readonly len: number;
 }
 
@@ -21,6 +23,8 @@ export interface KernelState {
   readonly addresses: readonly Address[];
   readonly rules: readonly Rule[];
   readonly routes: readonly Route[];
+  /** The same objects, as @meshwan/netlink's RouteCache: where `check` asks which way the kernel sends a packet. */
+  readonly cache: RouteCache;
 }
 
 /** The WAN split the node's uci holds (network.wan6_lookup's mark and lookup, through @meshwan/site readSettings). */

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { renderStatus as renderUplinks } from '@meshwan/uplinks';
 import type { Context } from './config.js';
 import { wanDevices } from './firewall.js';
-import { formatAddress, formatPrefix, parseAddress } from './ip.js';
-import { formatRoute, formatRule, RT_TABLE_MAIN } from './model.js';
+import { formatAddress, parseAddress } from './ip.js';
+import { formatRoute, formatRule, RT_TABLE_MAIN, ruleFamily } from './model.js';
 import type { Repair } from './repairs.js';
 import { listensOn, type ProcSocket } from './sockets.js';
 import type { KernelState } from './state.js';
@@ -38,7 +38,7 @@ export function readUpstreams(root: string): string[] {
 
 export function buildStatus(
   ctx: Context,
-  kernel: KernelState,
+  kernel: Omit<KernelState, 'cache'>,
   sockets: readonly ProcSocket[],
   redirect: { inSync: boolean | null; drift: string[] },
   repairs: readonly Repair[],
@@ -51,13 +51,15 @@ export function buildStatus(
     up: kernel.links.some((l) => l.name === dev && l.up),
     addresses: kernel.addresses
       .filter((a) => a.dev === dev && a.family === (family === 'ipv6' ? 6 : 4))
-      .map((a) => formatPrefix({ family: a.family, addr: a.addr, len: a.len })),
+      .map((a) => `${a.address}/${a.len}`),
   }));
   const wanDevs = new Set(wan.map((w) => w.device));
   const defaultRoutes = kernel.routes
     .filter((r) => r.table === RT_TABLE_MAIN && r.dst.len === 0 && !wanDevs.has(r.dev ?? ''))
     .map(formatRoute);
-  const rules = kernel.rules.filter((r) => families.has(r.family) || r.family === 6).map((r) => `IPv${r.family} ${formatRule(r)}`);
+  const rules = kernel.rules
+    .filter((r) => families.has(ruleFamily(r)) || r.family === 'inet6')
+    .map((r) => `IPv${ruleFamily(r)} ${formatRule(r)}`);
   const listening: string[] = [];
   const notListening: string[] = [];
   for (const ep of ctx.settings.wanDns.listen) {

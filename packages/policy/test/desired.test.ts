@@ -1,7 +1,8 @@
+import type { Rule } from '@meshwan/netlink';
 import t from 'tap';
 import { deriveDesired, GATE_PRIORITY } from '../src/desired.js';
-import { type Prefix, parseAddress, parsePrefix } from '../src/ip.js';
-import { formatRoute, formatRule, type Route, RTPROT_MESHWAN, RTPROT_STATIC, RTPROT_UNSPEC, type Rule } from '../src/model.js';
+import { type Prefix, parsePrefix } from '../src/ip.js';
+import { formatRoute, formatRule, newRule, type Route, RTPROT_MESHWAN, RTPROT_STATIC, RTPROT_UNSPEC } from '../src/model.js';
 import { parseNetwork } from '../src/network.js';
 import { ownsRule, planChanges } from '../src/plan.js';
 import type { Address, Link } from '../src/state.js';
@@ -14,7 +15,7 @@ const links: Link[] = [
 ];
 function addr(dev: string, text: string): Address {
   const p = parsePrefix(text) as Prefix;
-  return { dev, family: p.family, addr: p.addr, len: p.len };
+  return { dev, family: p.family, address: text.split('/')[0] ?? '', len: p.len };
 }
 function prefix(text: string): Prefix {
   return parsePrefix(text) as Prefix;
@@ -87,7 +88,7 @@ t.test('ip4table gates IPv4 too and moves the WAN IPv4 routes', async (t) => {
   ]);
   const desired = deriveDesired(config, split, { links, addresses, routes: [wanV4] });
   t.same(desired.gatedFamilies, [6, 4]);
-  const v4 = desired.rules.filter((r) => r.family === 4).map(formatRule);
+  const v4 = desired.rules.filter((r) => r.family === 'inet').map(formatRule);
   t.ok(v4.includes('1: from all fwmark 0x1/0x1 lookup 1'));
   t.ok(v4.includes('10000: from 192.0.2.5 lookup 1'));
   t.ok(v4.includes('20000: from all to 192.0.2.5/24 lookup 1'));
@@ -138,17 +139,25 @@ t.test('plan: adds what is missing, deletes only what meshwan owns, make-before-
   const config = parseNetwork(gluonNetwork);
   const observed = { links, addresses, routes: [wanDefault, meshDefault] };
   const desired = deriveDesired(config, split, observed);
-  const foreign: Rule = { family: 6, priority: 500, action: 'lookup', table: 100, invert: false, protocol: RTPROT_STATIC };
-  const staleAddr: Rule = {
-    family: 6,
+  const foreign = newRule({ family: 'inet6', priority: 500, action: 'lookup', table: 100, protocol: RTPROT_STATIC });
+  const staleAddr = newRule({
+    family: 'inet6',
     priority: 10000,
     action: 'lookup',
     table: 1,
-    invert: false,
     protocol: RTPROT_STATIC,
-    src: { family: 6, addr: parseAddress('2001:db8:1::99')?.addr ?? 0n, len: 128 },
-  };
-  const oldGate: Rule = { family: 6, priority: 8000, action: 'unreachable', invert: true, fwmark: 1, fwmask: 1, protocol: RTPROT_MESHWAN };
+    src: '2001:db8:1::99',
+    srcLength: 128,
+  });
+  const oldGate = newRule({
+    family: 'inet6',
+    priority: 8000,
+    action: 'unreachable',
+    invert: true,
+    fwmark: 1,
+    fwmask: 1,
+    protocol: RTPROT_MESHWAN,
+  });
   const first = planChanges(desired, [foreign, staleAddr, oldGate], observed.routes);
   const ops = first.steps.map((s) => s.op);
   t.ok(ops.lastIndexOf('addRule') < ops.indexOf('deleteRoute'), 'adds first');
@@ -179,7 +188,7 @@ t.test('plan: adds what is missing, deletes only what meshwan owns, make-before-
 t.test("config device option ipv6 '1': netifd's IPv6 iif lo and failed_policy rules, proto unspec", async (t) => {
   const without = deriveDesired(parseNetwork(gluonNetwork), split, { links, addresses, routes: [] });
   t.notOk(
-    without.rules.some((r) => r.family === 6 && (r.iif !== undefined || r.action === 'failed_policy')),
+    without.rules.some((r) => r.family === 'inet6' && (r.iif !== undefined || r.action === 'failed_policy')),
     'without the option: neither',
   );
   const config = parseNetwork([
@@ -190,7 +199,7 @@ t.test("config device option ipv6 '1': netifd's IPv6 iif lo and failed_policy ru
   ]);
   t.same([...config.ipv6Devices], ['br-wan'], 'a later section for the same device overrides an earlier one');
   const desired = deriveDesired(config, split, { links, addresses, routes: [] });
-  const v6 = desired.rules.filter((r) => r.family === 6 && r.priority > 30000).map(formatRule);
+  const v6 = desired.rules.filter((r) => r.family === 'inet6' && r.priority > 30000).map(formatRule);
   t.same(v6.sort(), ['4200000005: from all iif br-wan failed_policy', '90005: from all iif lo lookup 1']);
   for (const r of desired.rules.filter((r) => r.protocol !== RTPROT_MESHWAN)) t.equal(r.protocol, RTPROT_UNSPEC, formatRule(r));
 });
@@ -219,7 +228,7 @@ t.test('beside netifd: only the gate; none of its rules owned, no recorded confi
     t.ok(ownsRule(r, alone.ownedTables), `alone, meshwan owns ${formatRule(r)}`);
     t.notOk(ownsRule(r, beside.ownedTables, true), `beside netifd, ${formatRule(r)} is netifd's`);
   }
-  const failed: Rule = { family: 6, priority: 4200000005, action: 'failed_policy', iif: 'br-wan', invert: false, protocol: RTPROT_UNSPEC };
+  const failed = newRule({ family: 'inet6', priority: 4200000005, action: 'failed_policy', iif: 'br-wan', protocol: RTPROT_UNSPEC });
   t.ok(ownsRule(failed, alone.ownedTables));
   t.notOk(ownsRule({ ...failed, priority: 30000 }, alone.ownedTables), 'a failed_policy rule of another shape is not');
   const legacy: Rule = { ...(netifds[0] as Rule), protocol: RTPROT_STATIC };

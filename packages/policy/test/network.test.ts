@@ -11,7 +11,7 @@ t.test('a Gluon config: devices, tables, the fwmark rule at pref 1, the unreacha
   t.equal(config.interfaces.get('wan6')?.ip6table, 1);
   t.equal(config.interfaces.get('mesh')?.device, 'bat0');
   const [rule] = config.rules;
-  t.match(rule, { family: 6, priority: 1, action: 'lookup', table: 1, fwmark: 1, fwmask: 1, invert: false });
+  t.match(rule?.rule, { family: 'inet6', priority: 1, action: 'lookup', table: 1, fwmark: 1, fwmask: 1, invert: false, protocol: 0 });
   const [route] = config.routes;
   t.match(route, { family: 6, interface: 'loopback', type: 'unreachable', table: 1, metric: 65535, noDevice: false });
   t.equal(route?.gateway, undefined, 'gateway :: means none');
@@ -24,11 +24,11 @@ t.test('netifd numbering: unprioritised rules count per family from 1; disabled 
     { type: 'rule6', name: 'b', options: { lookup: '100' } },
     { type: 'rule', name: 'c', options: { lookup: '100', src: '192.0.2.0/24' } },
     { type: 'rule6', name: 'd', options: { action: 'unreachable', dest: '2001:db8::/32', priority: '500', invert: '1' } },
-    { type: 'rule6', name: 'e', options: { goto: '9', in: 'lan', out: 'wan', uidrange: '1000-2000', ipproto: 'udp', sport: '53' } },
+    { type: 'rule6', name: 'e', options: { goto: '9', in: 'lan', out: 'wan' } },
     { type: 'rule6', name: 'f', options: {} },
   ]);
   t.same(
-    config.rules.map((r) => [r.section, r.priority, r.action]),
+    config.rules.map((r) => [r.section, r.rule.priority, r.rule.action]),
     [
       ['b', 1, 'lookup'],
       ['c', 1, 'lookup'],
@@ -37,8 +37,9 @@ t.test('netifd numbering: unprioritised rules count per family from 1; disabled 
       ['f', 4, 'nop'],
     ],
   );
-  t.match(config.rules[3], { in: 'lan', out: 'wan', uidrange: [1000, 2000], ipproto: 17, sport: [53, 53], goto: 9 });
-  t.equal(config.rules[2]?.invert, true);
+  t.match(config.rules[3], { in: 'lan', out: 'wan', rule: { goto: 9, family: 'inet6' } });
+  t.match(config.rules[2]?.rule, { invert: true, dst: '2001:db8::', dstLength: 32 });
+  t.match(config.rules[1]?.rule, { family: 'inet', src: '192.0.2.0', srcLength: 24, table: 100 });
 });
 
 t.test('bad sections are skipped and reported with section and option', async (t) => {
@@ -69,8 +70,24 @@ t.test('bad sections are skipped and reported with section and option', async (t
     ],
   );
   t.equal(config.rules.length, 1);
-  t.equal(config.rules[0]?.priority, 4, 'bad IPv6 sections still took their number');
-  t.equal(config.rules[0]?.table, 1);
+  t.equal(config.rules[0]?.rule.priority, 4, 'bad IPv6 sections still took their number');
+  t.equal(config.rules[0]?.rule.table, 1);
+});
+
+t.test('selectors netlink cannot send are refused with the section and option', async (t) => {
+  const config = parseNetwork([
+    { type: 'rule6', name: 'uid', options: { lookup: '1', uidrange: '1000-2000' } },
+    { type: 'rule', name: 'proto', options: { lookup: '1', ipproto: 'udp', sport: '53' } },
+    { type: 'rule6', name: 'ok', options: { lookup: '1', src: '2001:DB8::5/64' } },
+  ]);
+  t.same(
+    config.errors.map((e) => e.message),
+    [
+      '/etc/config/network: uid.uidrange: not supported: @meshwan/netlink cannot send this selector, so the rule cannot be made',
+      '/etc/config/network: proto.ipproto: not supported: @meshwan/netlink cannot send this selector, so the rule cannot be made',
+    ],
+  );
+  t.match(config.rules[0], { section: 'ok', rule: { priority: 2, src: '2001:db8::5', srcLength: 64 } }, 'canonical text, host bits kept');
 });
 
 t.test('numbers and tables like strtoul(…, 0) and system_resolve_rt_table', async (t) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { defaultSite } from '@meshwan/site';
 import t from 'tap';
 import type { Context } from '../src/config.js';
-import { parseAddress } from '../src/ip.js';
+import { newRule } from '../src/model.js';
 import { parseNetwork } from '../src/network.js';
 import { readRepairs, writeRepairs } from '../src/repairs.js';
 import { parseProcNet } from '../src/sockets.js';
@@ -30,14 +30,13 @@ t.test('status: one screen from kernel, sockets, firewall and the repair log', a
     uplinks: noUplinks,
   };
   const notConfigured = assessUplinks({ view: noUplinks, file: 'x.json', text: undefined, now: new Date(), alive: () => true });
-  const wanAddr = parseAddress('2001:db8:1::5')?.addr ?? 0n;
   const kernel = {
     links: [
       { name: 'lo', ifindex: 1, up: true },
       { name: 'br-wan', ifindex: 2, up: true },
     ],
-    addresses: [{ dev: 'br-wan', family: 6 as const, addr: wanAddr, len: 64 }],
-    rules: [{ family: 6 as const, priority: 1, action: 'lookup' as const, table: 1, invert: false, fwmark: 1, fwmask: 1, protocol: 4 }],
+    addresses: [{ dev: 'br-wan', family: 6 as const, address: '2001:db8:1::5', len: 64 }],
+    rules: [newRule({ family: 'inet6', priority: 1, action: 'lookup', table: 1, fwmark: 1, fwmask: 1, protocol: 4 })],
     routes: [
       {
         family: 6 as const,

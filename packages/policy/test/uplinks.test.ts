@@ -1,18 +1,20 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Rule } from '@meshwan/netlink';
 import { openConfig } from '@meshwan/uci';
 import type { SectionLike } from '@meshwan/uplinks';
 import t from 'tap';
 import { deriveDesired } from '../src/desired.js';
 import { routingFindings, uplinksFindings } from '../src/findings.js';
 import { type Prefix, parsePrefix } from '../src/ip.js';
-import { formatRoute, type Route, type Rule } from '../src/model.js';
+import { formatRoute, newRule, type Route } from '../src/model.js';
 import { parseNetwork } from '../src/network.js';
 import { planChanges } from '../src/plan.js';
 import type { KernelState, Link } from '../src/state.js';
 import { assessUplinks, managedUplink, noUplinks, readUplinksReport, uplinksView, uplinksViewOf } from '../src/uplinks.js';
 import { gluonNetwork, split } from './lib/fixtures.js';
+import { kernelState } from './lib/kernel.js';
 
 const prefix = (text: string) => parsePrefix(text) as Prefix;
 const links: Link[] = [
@@ -145,11 +147,11 @@ t.test('uplinks disabled again: a default parked in its probe table goes back to
 
 t.test('findings: uplinks objects are legitimate; a foreign WAN default in table 1 and a dead daemon are reported', async (t) => {
   const rules: Rule[] = [
-    { family: 6, priority: 1, action: 'lookup', table: 1, invert: false, fwmark: 1, fwmask: 1, protocol: 4 },
-    { family: 6, priority: 8900, action: 'lookup', table: 201, invert: false, fwmark: 0x200, fwmask: 0xff00, protocol: 78 },
-    { family: 6, priority: 9000, action: 'lookup', table: 254, invert: true, fwmark: 1, fwmask: 1, protocol: 77 },
-    { family: 6, priority: 9001, action: 'unreachable', invert: true, fwmark: 1, fwmask: 1, protocol: 77 },
-    { family: 6, priority: 9002, action: 'unreachable', invert: false, fwmark: 1, fwmask: 1, protocol: 77 },
+    newRule({ family: 'inet6', priority: 1, action: 'lookup', table: 1, fwmark: 1, fwmask: 1, protocol: 4 }),
+    newRule({ family: 'inet6', priority: 8900, action: 'lookup', table: 201, fwmark: 0x200, fwmask: 0xff00, protocol: 78 }),
+    newRule({ family: 'inet6', priority: 9000, action: 'lookup', table: 254, invert: true, fwmark: 1, fwmask: 1, protocol: 77 }),
+    newRule({ family: 'inet6', priority: 9001, action: 'unreachable', invert: true, fwmark: 1, fwmask: 1, protocol: 77 }),
+    newRule({ family: 'inet6', priority: 9002, action: 'unreachable', fwmark: 1, fwmask: 1, protocol: 77 }),
   ];
   const multipath = route({
     table: 1,
@@ -161,7 +163,7 @@ t.test('findings: uplinks objects are legitimate; a foreign WAN default in table
   });
   const dnsHost = route({ table: 1, protocol: 78, metric: 10, dst: prefix('2001:db8::53/128') });
   const probe = route({ table: 201, protocol: 78, metric: 10 });
-  const state: KernelState = { links, addresses: [], rules, routes: [multipath, dnsHost, probe, floor] };
+  const state: KernelState = kernelState(links, [], rules, [multipath, dnsHost, probe, floor]);
   const wanTables = new Set([1, 201]);
   t.same(routingFindings(state, { split, families: [6], wanTables, wanDevices: ['br-wan'] }), []);
   const running = { state: 'running' as const, summary: 'running', file: 'f' };

@@ -96,6 +96,8 @@ export const addressFlagNames: readonly [number, string][] = [
   [0x800, 'stable-privacy'],
 ];
 export const IFA_F_NODAD = 0x02;
+export const IFA_F_DADFAILED = 0x08;
+export const IFA_F_TENTATIVE = 0x40;
 
 /** RTA_* (rtnetlink.h enum rtattr_type_t) */
 export const RTA_DST = 1;
