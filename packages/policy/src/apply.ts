@@ -102,9 +102,11 @@ function movedRecord(desired: Desired, alive: readonly MovedRoute[], failedAdds:
     const u = until.get(key);
     if (!failedAdds.has(key)) record.set(key, u !== undefined ? { route, until: u } : { route });
   }
+  // A kernel prefix route replaced by netifd's subnet route is not moved: its replacement is a recorded config route.
+  const derived = new Set(desired.configRoutes.map(routeKey));
   for (const { to } of desired.moves) {
     const key = routeKey(to);
-    if (!failedAdds.has(key)) record.set(key, movedEntry(to, nowMs));
+    if (!failedAdds.has(key) && !derived.has(key)) record.set(key, movedEntry(to, nowMs));
   }
   return [...record.values()];
 }
