@@ -284,7 +284,6 @@ export function deriveDesired(
   }
   // Recorded with the config routes (installed.ts), so that one whose address or gateway left is deleted.
   const fromConfig = dedupe(derived);
-  routes.push(...fromConfig);
   // A route moved again this pass (out of a table it was parked in) is no longer where the record says.
   const leaving = new Set(unwantedRoutes.map(routeKey));
   const keptHere = dedupe(kept.filter((r) => !leaving.has(routeKey(r))));
@@ -292,7 +291,7 @@ export function deriveDesired(
   const uniqueRules = rules.filter((r) => !ruleKeys.has(ruleKey(r)) && Boolean(ruleKeys.add(ruleKey(r))));
   return {
     rules: uniqueRules,
-    routes: dedupe([...routes, ...keptHere]),
+    routes: dedupe([...fromConfig, ...routes, ...keptHere]),
     configRoutes: fromConfig,
     unwantedRoutes,
     moves,
