@@ -114,7 +114,7 @@ function movedRecord(desired: Desired, alive: readonly MovedRoute[], failedAdds:
 /** Makes the firewall hold exactly meshwan's ruleset. */
 export async function applyFirewall(firewall: Firewall, ctx: Context): Promise<ApplyReport> {
   try {
-    const result = await firewall.apply(firewallRuleset(ctx.network, ctx.settings));
+    const result = await firewall.apply(firewallRuleset(ctx.network, ctx.settings, ctx.uplinks));
     const changes = result.repaired.map((d) => `firewall ${firewall.name}: repair ${d.kind} ${d.family} ${d.table} ${d.chain} ${d.detail}`);
     if (result.changed && changes.length === 0) changes.push(`firewall ${firewall.name}: ruleset written`);
     return { changes, errors: [] };
