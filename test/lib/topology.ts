@@ -56,8 +56,12 @@ export interface TopologyOptions {
   wan4?: boolean;
   /** IPv6 on the WAN (default true). */
   wan6?: boolean;
-  /** 'static' (fast, for tests) or 'dhcp' (DHCPv4 and RA from dnsmasq, as a real ISP router). Default 'static'. */
-  wanMode?: 'static' | 'dhcp';
+  /**
+   * 'static' (fast, for tests), 'dhcp' (DHCPv4 and RA from dnsmasq, as a real ISP router), or 'netifd' (the caller
+   * runs OpenWrt's real netifd with a static WAN config: 192.0.2.2/24 via 192.0.2.1, 2001:db8:1::2/64 via fe80::1;
+   * the resolv file as in static mode). Default 'static'.
+   */
+  wanMode?: 'static' | 'dhcp' | 'netifd';
   /** Table for the WAN's IPv4 routes (netifd ip4table); null: main. Default 1. */
   table4?: number | null;
   /** Table for the WAN's IPv6 routes (netifd ip6table); null: main. Default 1. */
