@@ -191,7 +191,8 @@ export async function startNode(t: Teardowns, report: Report, options: NodeOptio
       'the fwmark rule',
       () => {
         if (d.pid() === undefined && d.respawns() === 0) throw new Error(`meshwan daemon exited: ${tail(d.log)}`);
-        return /fwmark/.test(tp.node.ip('-6', 'rule', 'show'));
+        // Beside netifd the fwmark rule is netifd's: the daemon's first pass (gate, firewall) is over once it watches.
+        return /fwmark/.test(tp.node.ip('-6', 'rule', 'show')) && (netifd === undefined || /meshwan: watching/.test(tail(d.log, 50)));
       },
       10_000,
     );
