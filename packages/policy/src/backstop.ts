@@ -23,7 +23,7 @@ import type { NetworkConfig } from './network.js';
 import type { UplinksView } from './uplinks.js';
 
 /** The filter chain every packet routed out of a WAN device passes. */
-export const BACKSTOP_CHAIN = 'meshwan_wan_out';
+const BACKSTOP_CHAIN = 'meshwan_wan_out';
 
 type FwFamily = 'ipv4' | 'ipv6';
 
