@@ -63,8 +63,8 @@ export interface LeakProbe {
   rounds(): number;
   /** Unmarked datagrams that reached the uplink. */
   leaked(): number;
-  /** Resolves once one more marked datagram has arrived in each family. */
-  markedArrive(): Promise<void>;
+  /** Resolves once one more marked datagram has arrived in each of `families` (default both). */
+  markedArrive(families?: readonly ('4' | '6')[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -89,11 +89,11 @@ export async function startLeakProbe(t: Teardowns, n: TestNode, wan4: string, wa
     counts,
     rounds: () => rounds,
     leaked: () => [...counts].filter(([k]) => k.startsWith('unmarked')).reduce((sum, [, v]) => sum + v, 0),
-    markedArrive: async () => {
-      const before = [counts.get('marked-4') ?? 0, counts.get('marked-6') ?? 0];
+    markedArrive: async (families = ['4', '6']) => {
+      const before = new Map(families.map((f) => [f, counts.get(`marked-${f}`) ?? 0]));
       await waitFor(
-        'marked datagrams to reach the uplink (the capture hears)',
-        () => (counts.get('marked-4') ?? 0) > (before[0] ?? 0) && (counts.get('marked-6') ?? 0) > (before[1] ?? 0),
+        `marked IPv${families.join('/IPv')} datagrams to reach the uplink (the capture hears)`,
+        () => families.every((f) => (counts.get(`marked-${f}`) ?? 0) > (before.get(f) ?? 0)),
         60_000,
       );
     },
