@@ -76,8 +76,8 @@ test: need-root deps all lint typecheck ## everything: deps, build, lint, typech
 test-unit: all ## run the suites only (SUITES="packages/uci ..." to pick)
 	@node test/run-suites.mjs $(SUITES)
 
-sim: need-root deps all ## a whole node in network namespaces (ARGS=--keep leaves it running)
-	@node test/sim/run.mjs $(ARGS)
+sim: need-root deps all ## a whole node in network namespaces (ARGS=--keep leaves it running; NETIFD=real runs OpenWrt's netifd in it)
+	@node test/sim/run.mjs $(if $(NETIFD),--netifd=$(NETIFD)) $(ARGS)
 
 bench: need-root deps all ## run the benchmarks and rewrite their tables in BENCHMARKS.md
 	@node mk/bench.mjs

@@ -6,7 +6,7 @@
  * A second call (or a second run of `make openwrt`) finds the stamp and does nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -102,11 +102,12 @@ function checkBuildPrerequisites(): void {
     if (spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status !== 0) missing.push(`the command ${cmd}`);
   }
   if (!existsSync('/usr/include/json-c/json.h')) missing.push('json-c headers (Debian: libjson-c-dev)');
-  const ethtool = '/usr/include/linux/ethtool_netlink.h';
-  // netifd uses ethtool UAPI enums of Linux 6.10+; ../shared/openwrt/build.sh fetches such headers, this path does not.
-  if (!existsSync(ethtool) || !readFileSync(ethtool, 'utf8').includes('ETHTOOL_A_C33_PSE_AVAIL_PW_LIMIT')) {
+  if (
+    !hasNewEthtool('/usr/include') &&
+    spawnSync('sh', ['-c', 'command -v apt-get && command -v dpkg-deb'], { stdio: 'ignore' }).status !== 0
+  ) {
     missing.push(
-      `Linux >= 6.10 UAPI headers in /usr/include (${ethtool} lacks ETHTOOL_A_C33_PSE_AVAIL_PW_LIMIT; Debian: linux-libc-dev from bookworm-backports)`,
+      `Linux >= 6.10 UAPI headers in /usr/include (${ETHTOOL_H} lacks ETHTOOL_A_C33_PSE_AVAIL_PW_LIMIT), or apt-get and dpkg-deb to fetch them`,
     );
   }
   if (missing.length > 0) {
@@ -114,6 +115,57 @@ function checkBuildPrerequisites(): void {
       `cannot build OpenWrt's netifd: ${sharedOpenwrt} is missing, and building the pinned sources needs ${missing.join(', ')}`,
     );
   }
+}
+
+const ETHTOOL_H = 'linux/ethtool_netlink.h';
+
+/** netifd uses ethtool UAPI enums of Linux 6.10+ (PSE-PD support); Debian bookworm's linux-libc-dev is 6.1. */
+function hasNewEthtool(include: string): boolean {
+  const file = join(include, ETHTOOL_H);
+  return existsSync(file) && readFileSync(file, 'utf8').includes('ETHTOOL_A_C33_PSE_AVAIL_PW_LIMIT');
+}
+
+/**
+ * The compiler flags for Linux >= 6.10 UAPI headers: none when /usr/include has them; otherwise, as
+ * ../shared/openwrt/build.sh does, linux-libc-dev from bookworm-backports downloaded (not installed) through a
+ * private apt list under `prefix` and unpacked there. /etc/apt and /usr/include are left untouched.
+ */
+function kernelHeaderFlags(prefix: string): string {
+  if (hasNewEthtool('/usr/include')) return '';
+  const khdr = join(prefix, 'kheaders');
+  const machine = runStep('asking the compiler for its target', 'cc', ['-dumpmachine']).trim();
+  const flags = `-isystem ${khdr}/usr/include -isystem ${khdr}/usr/include/${machine}`;
+  if (hasNewEthtool(join(khdr, 'usr/include'))) return flags;
+  const aptd = join(prefix, 'apt');
+  mkdirSync(join(aptd, 'lists/partial'), { recursive: true });
+  mkdirSync(join(aptd, 'cache/archives/partial'), { recursive: true });
+  writeFileSync(
+    join(aptd, 'sources.list'),
+    'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main\n',
+  );
+  const apt = [
+    '-qq',
+    '-o',
+    `Dir::Etc::SourceList=${join(aptd, 'sources.list')}`,
+    '-o',
+    'Dir::Etc::SourceParts=/dev/null',
+    '-o',
+    `Dir::State::Lists=${join(aptd, 'lists')}`,
+    '-o',
+    `Dir::Cache=${join(aptd, 'cache')}`,
+    '-o',
+    'APT::Sandbox::User=root',
+  ];
+  const what = 'fetching Linux >= 6.10 UAPI headers (linux-libc-dev from bookworm-backports) for netifd';
+  runStep(what, 'apt-get', [...apt, 'update']);
+  for (const f of readdirSync(aptd)) if (f.startsWith('linux-libc-dev_')) rmSync(join(aptd, f));
+  runStep(what, 'sh', ['-c', `cd "$1" && shift && exec apt-get "$@" download linux-libc-dev/bookworm-backports`, 'sh', aptd, ...apt]);
+  const deb = readdirSync(aptd).find((f) => f.startsWith('linux-libc-dev_') && f.endsWith('.deb'));
+  if (deb === undefined) throw new OpenwrtToolsError(`${what}: apt-get download left no linux-libc-dev_*.deb in ${aptd}`);
+  rmSync(khdr, { recursive: true, force: true });
+  runStep(what, 'dpkg-deb', ['-x', join(aptd, deb), khdr]);
+  if (!hasNewEthtool(join(khdr, 'usr/include'))) throw new OpenwrtToolsError(`${what}: ${deb} lacks ETHTOOL_A_C33_PSE_AVAIL_PW_LIMIT`);
+  return flags;
 }
 
 /** Clones one pinned commit into src/NAME (a full clone: the pin is an abbreviated hash). */
@@ -150,7 +202,8 @@ function buildFromClones(prefix: string): void {
       // vasprintf (musl declares it always), defined empty so the sources' own #define is an identical redefinition.
       cpSync(src, bdir, { recursive: true });
       src = bdir;
-      extra.push(`-DCMAKE_C_FLAGS=-D_GNU_SOURCE= -I${prefix}/include/libnl-tiny`, `-DLIBNL_LIBS=${prefix}/lib/libnl-tiny.so`);
+      const kflags = kernelHeaderFlags(prefix);
+      extra.push(`-DCMAKE_C_FLAGS=-D_GNU_SOURCE= ${kflags} -I${prefix}/include/libnl-tiny`, `-DLIBNL_LIBS=${prefix}/lib/libnl-tiny.so`);
     }
     const what = `building ${source.name} @ ${source.commit}`;
     runStep(

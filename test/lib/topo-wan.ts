@@ -15,7 +15,8 @@ import { type Namespace, stopProcess, type Teardowns, waitFor } from './netns.js
 
 export interface WanClientOptions {
   dev: string;
-  mode: 'static' | 'dhcp';
+  /** netifd: OpenWrt's real netifd configures the addresses and routes (static config; the sim's --netifd=real). */
+  mode: 'static' | 'dhcp' | 'netifd';
   v4: boolean;
   v6: boolean;
   /** Table for IPv4 WAN routes (netifd ip4table); undefined: main. */
@@ -99,7 +100,7 @@ export function createWanClient(t: Teardowns, node: Namespace, o: WanClientOptio
   // No DAD wait for the link-local address after every link up (rdisc6 cannot send from a tentative address).
   node.sysctl(`net.ipv6.conf.${o.dev}.accept_dad`, '0');
   const writeResolv = (): void => {
-    const servers = o.mode === 'static' ? staticDns : [...dns4, ...dns6];
+    const servers = o.mode === 'dhcp' ? [...dns4, ...dns6] : staticDns;
     writeAtomic(o.resolvFile, servers.map((s) => `nameserver ${s}\n`).join(''));
   };
   const dhcp4File = join(o.stateDir, 'dhcp4');
@@ -191,7 +192,11 @@ export function createWanClient(t: Teardowns, node: Namespace, o: WanClientOptio
     addresses,
     async up() {
       if (o.mode === 'static') staticUp();
-      else {
+      else if (o.mode === 'netifd') {
+        // The addresses netifd's static config gives (NETIFD_WAN): netifd sets them, and re-sets them on link up.
+        if (o.v4) addresses.v4 = '192.0.2.2';
+        if (o.v6) addresses.v6 = '2001:db8:1::2';
+      } else {
         if (o.v4) await dhcpRenew(udhcpc === undefined);
         if (o.v6) await solicit();
       }
@@ -205,7 +210,7 @@ export function createWanClient(t: Teardowns, node: Namespace, o: WanClientOptio
       writeResolv();
     },
     dnsServers() {
-      return o.mode === 'static' ? [...staticDns] : [...dns4, ...dns6];
+      return o.mode === 'dhcp' ? [...dns4, ...dns6] : [...staticDns];
     },
     setStaticDns(servers) {
       staticDns = [...servers];

@@ -56,8 +56,12 @@ export interface TopologyOptions {
   wan4?: boolean;
   /** IPv6 on the WAN (default true). */
   wan6?: boolean;
-  /** 'static' (fast, for tests) or 'dhcp' (DHCPv4 and RA from dnsmasq, as a real ISP router). Default 'static'. */
-  wanMode?: 'static' | 'dhcp';
+  /**
+   * 'static' (fast, for tests), 'dhcp' (DHCPv4 and RA from dnsmasq, as a real ISP router), or 'netifd' (the caller
+   * runs OpenWrt's real netifd with a static WAN config: 192.0.2.2/24 via 192.0.2.1, 2001:db8:1::2/64 via fe80::1;
+   * the resolv file as in static mode). Default 'static'.
+   */
+  wanMode?: 'static' | 'dhcp' | 'netifd';
   /** Table for the WAN's IPv4 routes (netifd ip4table); null: main. Default 1. */
   table4?: number | null;
   /** Table for the WAN's IPv6 routes (netifd ip6table); null: main. Default 1. */
@@ -104,7 +108,10 @@ export interface Topology {
   digAsync(server: string, name: string, options?: DigOptions): Promise<DigResult>;
   /** Starts a capture on a node interface (wan0 or mesh0) or any namespace's. */
   capture(dev: string, ns?: Namespace): Promise<Capture>;
-  /** Sets wan0 down (the kernel drops its routes) or up again and re-configures it, as netifd's ifup would. */
+  /**
+   * Sets wan0 down (the kernel drops its routes) or up again and re-configures it, as netifd's ifup would; with
+   * wanMode 'netifd', pulls and plugs the cable instead (the ISP's end down and up: carrier, as a router sees it).
+   */
   setWanLink(up: boolean): Promise<void>;
   /** Packets that left wan0 without the WAN mark (ND and DHCP excepted), counted by an nft rule in the node. */
   unmarkedOnWan(): number;
@@ -278,7 +285,11 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
     },
     capture: (dev, ns = node) => startCapture(t, ns, dev, stateDir),
     async setWanLink(up) {
-      node.ip('link', 'set', 'wan0', up ? 'up' : 'down');
+      // With netifd the cable is pulled (the ISP's end goes down: carrier loss): netifd keeps a static interface up
+      // and re-applies nothing when someone else sets its device administratively down and up again (the kernel
+      // flushed its IPv6 address and the table-1 routes meanwhile), which no router's WAN port sees.
+      if (o.wanMode === 'netifd') isp.ip('link', 'set', 'isp0', up ? 'up' : 'down');
+      else node.ip('link', 'set', 'wan0', up ? 'up' : 'down');
       if (up) await wan.up();
     },
     unmarkedOnWan: () => readCounter(node, 'unmarked'),

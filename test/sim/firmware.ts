@@ -207,3 +207,24 @@ const ipv4SplitBatch = [
 export function configureIpv4Split(fw: Firmware): CommandResult {
   return runStaged(fw, 'uci', [...stagedUci(fw), 'batch'], ipv4SplitBatch);
 }
+
+/**
+ * For the sim with OpenWrt's real netifd (`--netifd=real`): the WAN as a static config netifd applies itself, with
+ * the addresses and gateways of the topology's ISP (test/lib/topology.ts, wanMode 'netifd'). Written with the
+ * staged `uci` and committed: netifd reads the committed file only.
+ */
+const netifdWanBatch = [
+  "set network.wan.proto='static'",
+  "set network.wan.ipaddr='192.0.2.2'",
+  "set network.wan.netmask='255.255.255.0'",
+  "set network.wan.gateway='192.0.2.1'",
+  "set network.wan6.proto='static'",
+  "set network.wan6.ip6addr='2001:db8:1::2/64'",
+  "set network.wan6.ip6gw='fe80::1'",
+  'commit network',
+  '',
+].join('\n');
+
+export function configureStaticWanForNetifd(fw: Firmware): CommandResult {
+  return runStaged(fw, 'uci', [...stagedUci(fw), 'batch'], netifdWanBatch);
+}

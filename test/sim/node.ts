@@ -8,12 +8,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Netifd, startNetifd } from '../lib/netifd.js';
 import type { Teardowns } from '../lib/netns.js';
 import { waitFor } from '../lib/netns.js';
 import { createTopology, type Topology, type TopologyOptions } from '../lib/topology.js';
 import {
   cleanArgv,
   configureIpv4Split,
+  configureStaticWanForNetifd,
   type Firmware,
   missingMessage,
   type Part,
@@ -65,11 +67,19 @@ export interface MeshwanNode {
   readonly wanDns: Service | undefined;
   /** Whether the node is complete enough for the leak steps (daemon and forwarder both running). */
   readonly complete: boolean;
+  /** OpenWrt's real netifd in the node (`--netifd=real`), applying the staged /etc/config/network. */
+  readonly netifd: Netifd | undefined;
 }
 
 export interface NodeOptions extends Pick<TopologyOptions, 'wan4' | 'wan6' | 'wanMode'> {
   /** An already staged firmware (tests stage once per file); staged afresh when absent. */
   firmware?: Firmware;
+  /**
+   * Run OpenWrt's real netifd (test/lib/netifd.ts) in the node on the staged /etc/config/network, its WAN static
+   * (configureStaticWanForNetifd), as on a router; wanMode is then 'netifd'. Off: the topology's WAN client
+   * stands in for netifd.
+   */
+  netifd?: boolean;
 }
 
 function gidOf(fw: Firmware): number {
@@ -125,16 +135,31 @@ export async function startNode(t: Teardowns, report: Report, options: NodeOptio
     });
   }
 
+  if (reconfigured && options.netifd) {
+    await step(
+      report,
+      firmware,
+      "WAN static for OpenWrt's netifd (uci: wan 192.0.2.2/24 gw 192.0.2.1, wan6 2001:db8:1::2/64 gw fe80::1)",
+      [],
+      () => {
+        const r = configureStaticWanForNetifd(firmware);
+        if (r.status !== 0) throw new Error(`uci batch: exit ${r.status}: ${r.output.trim()}`);
+        return 'netifd applies it: addresses, routes and rules';
+      },
+    );
+  }
+  const wanMode = options.netifd ? 'netifd' : options.wanMode;
+
   // netifd would configure the WAN from the staged config; before the upgrade scripts exist, Gluon's tables (1).
   const tables = reconfigured ? wanTables(firmware) : { table4: 1, table6: 1 };
   const resolvFile = join(firmware.root, 'var/gluon/wan-dnsmasq/resolv.conf');
   mkdirSync(join(resolvFile, '..'), { recursive: true });
   let topo: Topology | undefined;
-  await step(report, firmware, `namespaces up: node, isp (${options.wanMode ?? 'static'} WAN), mesh; NSD on both sides`, [], async () => {
+  await step(report, firmware, `namespaces up: node, isp (${wanMode ?? 'static'} WAN), mesh; NSD on both sides`, [], async () => {
     topo = await createTopology(t, {
       wan4: options.wan4,
       wan6: options.wan6,
-      wanMode: options.wanMode,
+      wanMode,
       table4: tables.table4 ?? null,
       table6: tables.table6 ?? null,
       resolvFile,
@@ -147,6 +172,16 @@ export async function startNode(t: Teardowns, report: Report, options: NodeOptio
   if (topo === undefined) return undefined;
   const tp: Topology = topo;
 
+  let netifd: Netifd | undefined;
+  if (options.netifd) {
+    const up = ['loopback', ...(options.wan4 === false ? [] : ['wan']), ...(options.wan6 === false ? [] : ['wan6'])];
+    const ok = await step(report, firmware, `OpenWrt's netifd running in the node (${up.join(', ')} up)`, [], async () => {
+      netifd = await startNetifd(t, tp.node, readFileSync(join(firmware.root, 'etc/config/network'), 'utf8'), up);
+      return `pid ${netifd.pid}; ${tp.node.ip('-4', 'route', 'show', 'table', '1').split('\n')[0] ?? ''}`;
+    });
+    if (!ok) return undefined;
+  }
+
   let daemon: Service | undefined;
   const daemonUp = await step(report, firmware, 'meshwan daemon running in the node (fwmark rule in place)', ['policy'], async () => {
     const spec = serviceSpec(firmware, 'meshwan', ['/usr/sbin/meshwan', 'daemon']);
@@ -156,7 +191,8 @@ export async function startNode(t: Teardowns, report: Report, options: NodeOptio
       'the fwmark rule',
       () => {
         if (d.pid() === undefined && d.respawns() === 0) throw new Error(`meshwan daemon exited: ${tail(d.log)}`);
-        return /fwmark/.test(tp.node.ip('-6', 'rule', 'show'));
+        // Beside netifd the fwmark rule is netifd's: the daemon's first pass (gate, firewall) is over once it watches.
+        return /fwmark/.test(tp.node.ip('-6', 'rule', 'show')) && (netifd === undefined || /meshwan: watching/.test(tail(d.log, 50)));
       },
       10_000,
     );
@@ -188,7 +224,7 @@ export async function startNode(t: Teardowns, report: Report, options: NodeOptio
     },
   );
 
-  return { fw: firmware, topo: tp, gid: gidOf(firmware), daemon, wanDns, complete: daemonUp && dnsUp };
+  return { fw: firmware, topo: tp, gid: gidOf(firmware), daemon, wanDns, complete: daemonUp && dnsUp, netifd };
 }
 
 export interface LoadResult {

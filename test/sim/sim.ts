@@ -145,9 +145,15 @@ function summary(results: StepResult[], seconds: number): number {
 /** Entry point: returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const keep = argv.includes('--keep');
-  const unknown = argv.filter((a) => a !== '--keep');
+  const netifdArg = argv.find((a) => a.startsWith('--netifd='));
+  const unknown = argv.filter((a) => a !== '--keep' && a !== netifdArg);
   if (unknown.length > 0) {
-    process.stderr.write(`make sim: unknown argument ${unknown[0]} (only --keep)\n`);
+    process.stderr.write(`make sim: unknown argument ${unknown[0]} (only --keep, --netifd=real|none)\n`);
+    return 2;
+  }
+  const netifdMode = netifdArg?.slice('--netifd='.length) ?? 'none';
+  if (netifdMode !== 'real' && netifdMode !== 'none') {
+    process.stderr.write(`make sim: --netifd=${netifdMode}: expected real (OpenWrt's netifd in the node) or none\n`);
     return 2;
   }
   if (process.getuid?.() !== 0) {
@@ -164,8 +170,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   let node: MeshwanNode | undefined;
   try {
-    process.stdout.write('meshwan sim: a node (wan0, mesh0), its ISP (DHCPv4, RA, NSD) and its mesh (NSD) in namespaces\n\n');
-    node = await startNode(cleanup, report, { wanMode: 'dhcp' });
+    const isp = netifdMode === 'real' ? "static WAN applied by OpenWrt's netifd" : 'DHCPv4, RA';
+    process.stdout.write(`meshwan sim: a node (wan0, mesh0), its ISP (${isp}, NSD) and its mesh (NSD) in namespaces\n\n`);
+    node = await startNode(cleanup, report, netifdMode === 'real' ? { netifd: true } : { wanMode: 'dhcp' });
     if (node) await narrate(cleanup, node, report);
   } catch (err: unknown) {
     report({ name: 'simulation', outcome: 'FAIL', detail: err instanceof Error ? (err.stack ?? err.message) : String(err), ms: 0 });

@@ -112,9 +112,11 @@ function movedRecord(desired: Desired, alive: readonly MovedRoute[], failedAdds:
     const u = until.get(key);
     if (!failedAdds.has(key)) record.set(key, u !== undefined ? { route, until: u } : { route });
   }
+  // A kernel prefix route replaced by netifd's subnet route is not moved: its replacement is a recorded config route.
+  const derived = new Set(desired.configRoutes.map(routeKey));
   for (const { to } of desired.moves) {
     const key = routeKey(to);
-    if (!failedAdds.has(key)) record.set(key, movedEntry(to, nowMs));
+    if (!failedAdds.has(key) && !derived.has(key)) record.set(key, movedEntry(to, nowMs));
   }
   return [...record.values()];
 }
@@ -122,7 +124,7 @@ function movedRecord(desired: Desired, alive: readonly MovedRoute[], failedAdds:
 /** Makes the firewall hold exactly meshwan's ruleset. */
 export async function applyFirewall(firewall: Firewall, ctx: Context): Promise<ApplyReport> {
   try {
-    const result = await firewall.apply(firewallRuleset(ctx.network, ctx.settings));
+    const result = await firewall.apply(firewallRuleset(ctx.network, ctx.settings, ctx.uplinks));
     const changes = result.repaired.map((d) => `firewall ${firewall.name}: repair ${d.kind} ${d.family} ${d.table} ${d.chain} ${d.detail}`);
     if (result.changed && changes.length === 0) changes.push(`firewall ${firewall.name}: ruleset written`);
     return { changes, errors: [] };

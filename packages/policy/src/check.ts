@@ -85,7 +85,7 @@ export async function runCheck(input: CheckInput, firewall: Firewall | undefined
   const notes: string[] = [];
   if (firewall) {
     try {
-      const report = await firewall.status(firewallRuleset(ctx.network, ctx.settings));
+      const report = await firewall.status(firewallRuleset(ctx.network, ctx.settings, ctx.uplinks));
       for (const d of report.drift) {
         if (d.kind !== 'missing-rule' && d.kind !== 'missing-jump' && d.kind !== 'missing-chain') continue;
         findings.push({

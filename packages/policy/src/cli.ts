@@ -172,7 +172,7 @@ async function run(args: Args): Promise<number> {
       let redirect: { inSync: boolean | null; drift: string[] } = { inSync: null, drift: [] };
       if (firewall) {
         try {
-          const r = await firewall.status(firewallRuleset(ctx.network, ctx.settings));
+          const r = await firewall.status(firewallRuleset(ctx.network, ctx.settings, ctx.uplinks));
           redirect = { inSync: r.inSync, drift: r.drift.map((d) => `${d.kind} ${d.family} ${d.table} ${d.chain} ${d.detail}`) };
         } catch (e: unknown) {
           redirect = { inSync: null, drift: [e instanceof Error ? e.message : String(e)] };

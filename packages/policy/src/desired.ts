@@ -7,6 +7,7 @@
  * (1, 2, …) and its address rules (10000): unmarked packets may use main and nothing after it.
  */
 import type { Rule } from '@meshwan/netlink';
+import { interfaceRoutes, isKernelPrefixRoute } from './interface-routes.js';
 import { type Family, isLinkLocal6, isLinkLocalText, network, parsePrefix, samePrefix } from './ip.js';
 import {
   netlinkFamily,
@@ -43,7 +44,11 @@ export interface Desired {
   readonly rules: readonly Rule[];
   /** Routes that must exist (config sections, and WAN routes moved into table T). */
   readonly routes: readonly Route[];
-  /** The subset of `routes` that comes from `config route`/`route6` sections (recorded, so that a deleted one is removed). */
+  /**
+   * The subset of `routes` netifd would add from the config: `config route`/`route6` sections and, alone, each
+   * interface's subnet routes and gateway defaults (interface-routes.ts). Recorded, so that one no longer derived
+   * (its section deleted, its address gone) is removed.
+   */
   readonly configRoutes: readonly Route[];
   /** Routes that must not exist: the WAN device's routes in main. */
   readonly unwantedRoutes: readonly Route[];
@@ -237,16 +242,25 @@ export function deriveDesired(
   for (const family of gatedFamilies) rules.push(...gateRules(family, split));
   const netifd = observed.netifd === true;
   if (!netifd) rules.push(...configRules(config, observed.links));
-  const fromConfig = netifd ? [] : dedupe(configRoutes(config, observed.links));
-  routes.push(...fromConfig);
+  const derived: Route[] = netifd ? [] : configRoutes(config, observed.links);
   for (const iface of config.interfaces.values()) {
     if (iface.disabled) continue;
     const link = upLink(observed.links, iface.device);
     if (!link) continue;
-    if (!netifd) rules.push(...policyRules(iface, link, observed.addresses, config.ipv6Devices.has(link.name)));
+    if (!netifd) {
+      rules.push(...policyRules(iface, link, observed.addresses, config.ipv6Devices.has(link.name)));
+      derived.push(...interfaceRoutes(iface, link, observed.addresses));
+    }
     for (const route of observed.routes) {
       const table = route.family === 6 ? iface.ip6table : iface.ip4table;
       if (table === undefined) continue;
+      // Alone, the kernel's prefix route gives way to netifd's subnet route (interface-routes.ts), added first.
+      if (!netifd && isKernelPrefixRoute(route, link, observed.addresses)) {
+        unwantedRoutes.push(route);
+        const to = interfaceRoutes(iface, link, observed.addresses).find((r) => r.family === route.family && samePrefix(r.dst, route.dst));
+        if (to !== undefined) moves.push({ from: route, to });
+        continue;
+      }
       // The WAN device's routes (kernel prefix and link-local routes, RA and DHCP defaults) belong in T only,
       // except a default the uplinks daemon replaces with its own (wanRouteTarget).
       const target = wanRouteTarget(route, link, table, uplinks);
@@ -264,6 +278,8 @@ export function deriveDesired(
       kept.push(route);
     }
   }
+  // Recorded with the config routes (installed.ts), so that one whose address or gateway left is deleted.
+  const fromConfig = dedupe(derived);
   // A route moved again this pass (out of a table it was parked in) is no longer where the record says.
   const leaving = new Set(unwantedRoutes.map(routeKey));
   const keptHere = dedupe(kept.filter((r) => !leaving.has(routeKey(r))));
@@ -271,7 +287,7 @@ export function deriveDesired(
   const uniqueRules = rules.filter((r) => !ruleKeys.has(ruleKey(r)) && Boolean(ruleKeys.add(ruleKey(r))));
   return {
     rules: uniqueRules,
-    routes: dedupe([...routes, ...keptHere]),
+    routes: dedupe([...fromConfig, ...routes, ...keptHere]),
     configRoutes: fromConfig,
     unwantedRoutes,
     moves,

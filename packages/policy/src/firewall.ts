@@ -5,7 +5,9 @@
  */
 import { dnsRedirectRules, type Rule as FwRule, type Ruleset } from '@meshwan/iptables-wrapper';
 import type { NodeSettings } from '@meshwan/site';
+import { backstopRules } from './backstop.js';
 import type { NetworkConfig } from './network.js';
+import { noUplinks, type UplinksView } from './uplinks.js';
 
 /** The WAN devices and the families whose WAN table is configured (ip6table → IPv6, ip4table → IPv4). */
 export function wanDevices(network: NetworkConfig): { dev: string; family: 'ipv4' | 'ipv6' }[] {
@@ -148,7 +150,7 @@ function dnsGuardRules(gid: number, port: number): FwRule[] {
 }
 
 /** The whole ruleset meshwan owns. */
-export function firewallRuleset(network: NetworkConfig, site: NodeSettings): Ruleset {
+export function firewallRuleset(network: NetworkConfig, site: NodeSettings, uplinks: UplinksView = noUplinks): Ruleset {
   const v4 = site.wanDns.listen.find((e) => e.family === 4);
   const v6 = site.wanDns.listen.find((e) => e.family === 6);
   const port = (v4 ?? v6)?.port ?? 54;
@@ -159,6 +161,12 @@ export function firewallRuleset(network: NetworkConfig, site: NodeSettings): Rul
     ...(v6 ? { ipv6: v6.address } : {}),
   });
   return {
-    rules: [...dnsZoneRules(site.meshVpn.gid), ...redirect, ...dnsGuardRules(site.meshVpn.gid, port), ...connmarkRules(network, site)],
+    rules: [
+      ...dnsZoneRules(site.meshVpn.gid),
+      ...redirect,
+      ...dnsGuardRules(site.meshVpn.gid, port),
+      ...connmarkRules(network, site),
+      ...backstopRules(network, site, uplinks),
+    ],
   };
 }

@@ -6,7 +6,7 @@
 
 import { formatIp, parseIp, type Rule, type RuleAction } from '@meshwan/netlink';
 import { ConfigError } from './errors.js';
-import { type Family, network, type Prefix, parseAddress, parsePrefix } from './ip.js';
+import { type Family, formatAddress, network, type Prefix, parseAddress, parsePrefix } from './ip.js';
 import { netlinkFamily, newRule, type RouteType, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './model.js';
 import { type UciSectionInput, uciBool, uciString } from './uci-input.js';
 
@@ -20,6 +20,9 @@ export interface InterfaceConfig {
   /** Default metric of the interface's routes (netifd iface->metric). */
   readonly metric: number;
   readonly disabled: boolean;
+  /** proto static's `gateway` (IPv4) and `ip6gw` (IPv6): netifd adds `default via GW` to the family's table. */
+  readonly gateway4?: string;
+  readonly gateway6?: string;
 }
 
 /**
@@ -176,7 +179,25 @@ function parseInterface(s: Section, byName: ReadonlyMap<string, UciSectionInput>
     ...(ip4table !== undefined && ip4table !== RT_TABLE_MAIN ? { ip4table } : {}),
     metric: s.num('metric') ?? 0,
     disabled: s.bool('disabled'),
+    ...(proto === 'static' ? staticGateways(s) : {}),
   };
+}
+
+/** proto_static's gateway options (proto.c parse_gateway_option); a wrong family is a config error. */
+function staticGateways(s: Section): { gateway4?: string; gateway6?: string } {
+  const out: { gateway4?: string; gateway6?: string } = {};
+  for (const [option, family, key] of [
+    ['gateway', 4, 'gateway4'],
+    ['ip6gw', 6, 'gateway6'],
+  ] as const) {
+    const text = s.str(option);
+    if (text === undefined) continue;
+    const gw = parseAddress(text);
+    if (!gw || gw.family !== family) s.fail(option, `expected an IPv${family} address, got "${text}"`);
+    // An all-zero gateway means none, as in a route section.
+    if (gw.addr !== 0n) out[key] = formatAddress(family, gw.addr);
+  }
+  return out;
 }
 
 function parseMark(s: Section): { fwmark?: number; fwmask?: number } {

@@ -49,7 +49,7 @@ t.test('apply makes the split, a second apply changes nothing', { skip }, async 
   const table1 = n.node.ipJson<IpRoute[]>('-6', 'route', 'show', 'table', '1');
   t.same(
     table1.map((r) => `${r.type ?? 'unicast'} ${r.dst} ${r.type ? '' : (r.dev ?? '')} ${r.metric}`).sort(),
-    ['2001:db8:1::/64 br-wan 256', 'unicast default br-wan 1024', 'unreachable default  65535']
+    ['2001:db8:1::/64 br-wan 1024', 'unicast default br-wan 1024', 'unreachable default  65535']
       .map((s) => (s.startsWith('2001') ? `unicast ${s}` : s))
       .sort(),
   );

@@ -1,10 +1,10 @@
 // tier: root: network namespaces, SO_MARK or firewall rules
 /**
- * Issue #19's desired behaviour that holds now, against OpenWrt's real netifd (test/lib/netifd.ts): beside a
- * running netifd meshwan adds its gate and nothing else (no rule twice: its copies carry netifd's proto unspec);
- * alone it makes netifd's rules attribute for attribute (the IPv6 `iif lo` and `failed_policy` only with
- * `config device … option ipv6 '1'`); and the WAN's link-local prefix stays in main, as netifd leaves it.
- * Still pending (netifd-desired-pending.ts): meshwan alone's prefix routes and gateway defaults.
+ * Issue #19, against OpenWrt's real netifd (test/lib/netifd.ts), with and without `config device … option ipv6
+ * '1'`: beside a running netifd meshwan adds its gate and nothing else (no rule twice: its copies carry netifd's
+ * proto unspec; no failed_policy of its own); alone it makes netifd's rules and routes attribute for attribute
+ * (the IPv6 `iif lo` and one `failed_policy` only with the device option; subnet routes and gateway defaults in
+ * table 1 `proto static`, IPv4 metric 0 without src, IPv6 metric 1024); the WAN's link-local prefix stays in main.
  */
 import t from 'tap';
 import { waitFor } from '../../../test/lib/netns.js';
@@ -37,8 +37,13 @@ function comparable(lines: readonly string[]): string[] {
   return out;
 }
 
-function rulesOnly(s: Snapshot): Snapshot {
-  return { rules4: comparable(s.rules4), rules6: comparable(s.rules6), routes4: [], routes6: [] };
+function normalized(s: Snapshot): Snapshot {
+  return { ...s, rules4: comparable(s.rules4), rules6: comparable(s.rules6) };
+}
+
+/** The failed_policy rules of wan0 (ifindex 2, so pref 4200000002). */
+function failedPolicies(s: Snapshot): string[] {
+  return s.rules6.filter((l) => /^4200000002: from all iif wan0 12 /.test(l));
 }
 
 for (const [name, text] of [
@@ -59,11 +64,12 @@ for (const [name, text] of [
       after.routes6.some((l) => l.startsWith('unicast fe80::/64 dev wan0 table main ')),
       'link-local stays in main',
     );
+    t.equal(failedPolicies(after).length, failedPolicies(before).length, "no failed_policy beside netifd's own");
     const again = meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' });
     t.equal(again.stdout, 'no change\n', 'a second apply beside netifd changes nothing');
   });
 
-  t.test(`${name}: meshwan alone makes netifd's rules, attribute for attribute`, async (t) => {
+  t.test(`${name}: meshwan alone makes netifd's rules and routes, attribute for attribute`, async (t) => {
     const a = createStaticWanNode(t, text);
     await netifdOn(t, a, text);
     await waitFor('netifd routes', () => snapshot(a.node).routes4.some((l) => l.startsWith('unicast default')), 60_000);
@@ -73,8 +79,10 @@ for (const [name, text] of [
     const r = meshwan(b, ['apply'], { MESHWAN_FIREWALL: 'none' });
     t.equal(r.status, 0, r.stderr);
     const alone = snapshot(b.node);
-    const diffs = differences(rulesOnly(netifd), rulesOnly(withoutGate(alone)));
+    const diffs = differences(normalized(netifd), normalized(withoutGate(alone)));
     t.same(diffs, [], formatDifferences(diffs));
+    const expected = text === staticWanNetwork ? 0 : 1;
+    t.equal(failedPolicies(alone).length, expected, 'failed_policy once for wan0, though wan and wan6 are both on it');
     t.ok(
       alone.routes6.some((l) => l.startsWith('unicast fe80::/64 dev wan0 table main ')),
       'link-local stays in main',
@@ -91,3 +99,31 @@ for (const [name, text] of [
     t.equal(again.stdout, 'no change\n', 'a second apply alone changes nothing');
   });
 }
+
+t.test('meshwan alone follows DHCP-like address changes: a subnet route and gateway default leave with their address', async (t) => {
+  const n = createStaticWanNode(t, staticWanNetwork);
+  addWanAddresses(n.node);
+  t.equal(meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' }).status, 0);
+  const table1 = (s: Snapshot) =>
+    [...s.routes4, ...s.routes6].filter((l) => / table 1 proto static /.test(l) && !l.startsWith('unreachable'));
+  t.same(table1(snapshot(n.node)).length, 4, 'two subnet routes and two gateway defaults');
+  n.node.ip('addr', 'del', '192.0.2.5/24', 'dev', 'wan0');
+  n.node.ip('addr', 'add', '198.51.100.5/24', 'dev', 'wan0');
+  const r = meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' });
+  t.equal(r.status, 0, r.stderr);
+  const s = snapshot(n.node);
+  t.ok(s.routes4.includes('unicast 198.51.100.0/24 dev wan0 table 1 proto static scope link'), 'the new subnet route, as netifd makes it');
+  t.notOk(
+    s.routes4.some((l) => l.includes('192.0.2.')),
+    'the old subnet route and its gateway default are gone',
+  );
+  t.notOk(
+    s.routes4.some((l) => l.includes('table main')),
+    'nothing of the WAN left in main',
+  );
+  t.ok(
+    s.routes6.includes('unicast default via 2001:db8:1::1 dev wan0 table 1 proto static scope global metric 1024 pref medium'),
+    'the IPv6 default stays',
+  );
+  t.equal(meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' }).stdout, 'no change\n');
+});

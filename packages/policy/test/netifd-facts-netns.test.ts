@@ -3,8 +3,7 @@
  * Issue #19's facts, from OpenWrt's real netifd (test/lib/netifd.ts): exactly which rules and routes netifd makes
  * from Gluon-like static WAN sections, with and without `config device … option ipv6 '1'`, and what meshwan does
  * beside it. Each test prints both sides and their differences as tap comments (the lead's notes quote them).
- * Asserted here is what holds now; the differences still to close (meshwan alone ≠ netifd, duplicates beside it)
- * are asserted as the desired behaviour in netifd-desired-pending.ts, which joins this suite once they pass.
+ * What meshwan must make of them (alone: the same, but for its gate) is asserted in netifd-desired-netns.test.ts.
  */
 import t from 'tap';
 import { type Namespace, waitFor } from '../../../test/lib/netns.js';
@@ -113,7 +112,7 @@ for (const v of variants) {
       const missing = differences(before, after).find((d) => d.what === k)?.onlyNetifd ?? [];
       t.same(missing, [], `no ${k} of netifd's removed or changed`);
     }
-    // Every route netifd made itself (proto static) is still there; fe80::/64 is the kernel's (see the pending file).
+    // Every route netifd made itself (proto static) is still there; fe80::/64 is the kernel's.
     for (const k of ['routes4', 'routes6'] as const) {
       const missing = (differences(before, after).find((d) => d.what === k)?.onlyNetifd ?? []).filter((l) => l.includes('proto static'));
       t.same(missing, [], `no ${k} of netifd's removed or changed`);

@@ -2,13 +2,17 @@
 /**
  * Issue #19: `/etc/init.d/network restart` beside the meshwan daemon. netifd flushes every policy rule when it
  * starts, the gate (prefs 9000-9002) included, and the daemon puts it back. Measured from `ip -ts monitor rule`:
- * the window from the first gate rule deleted until all three are back (printed as a tap comment). Asserted: the
- * gate comes back and netifd's rules are all in place again. Closing the window is the issue's work still to do.
+ * the window from the first gate rule deleted until all six are back (printed as a tap comment). Meanwhile a leak
+ * probe (lib/leak-probe.ts) sends unmarked datagrams toward a host only table 1 routes, unbound and from the WAN
+ * address, and counts what reaches the uplink. Without the firewall the count is printed (the window is real);
+ * with it, the WAN backstop (src/backstop.ts) must let nothing through, over every restart, while marked
+ * datagrams still arrive.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { waitFor } from '../../../test/lib/netns.js';
+import { startLeakProbe } from './lib/leak-probe.js';
 import { createStaticWanNode, netifdOn, snapshot, staticWanNetwork } from './lib/netifd-node.js';
-import { cliEnv, meshwanBin } from './lib/node.js';
+import { cliEnv, meshwanBin, type TestNode } from './lib/node.js';
 
 t.setTimeout(240_000);
 
@@ -43,23 +47,8 @@ function gateWindows(events: readonly GateEvent[]): number[] {
   return windows;
 }
 
-t.test('network restart beside the daemon: the gate is flushed, the daemon puts it back; the window', async (t) => {
-  const n = createStaticWanNode(t, staticWanNetwork);
-  const netifd = await netifdOn(t, n, staticWanNetwork);
-  const daemon = n.node.spawn(t, process.execPath, [meshwanBin, 'daemon', '--root', n.root], {
-    env: cliEnv({ MESHWAN_FIREWALL: 'none' }),
-  });
-  let log = '';
-  daemon.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  await waitFor('the daemon to watch', () => log.includes('meshwan: watching'), 60_000);
-  const gateCount = () =>
-    snapshot(n.node)
-      .rules6.concat(snapshot(n.node).rules4)
-      .filter((l) => /^900[012]: /.test(l)).length;
-  t.equal(gateCount(), 6, 'the gate in both families before the restart');
-
+/** Watches both families' rules with `ip -ts monitor rule`; resolves once both monitors are seen listening. */
+async function watchGate(t: Test, n: TestNode): Promise<GateEvent[]> {
   const events: GateEvent[] = [];
   const listening = new Set<string>();
   for (const family of ['-4', '-6'] as const) {
@@ -93,8 +82,30 @@ t.test('network restart beside the daemon: the gate is flushed, the daemon puts 
     500,
   );
   for (const family of ['-4', '-6']) n.node.ip(family, 'rule', 'del', 'pref', '9003');
+  return events;
+}
 
-  const restarts = 3;
+/** The daemon beside netifd, a leak probe, `restarts` network restarts; the gate windows and what leaked. */
+async function restartRun(t: Test, restarts: number, firewall: boolean) {
+  const n = createStaticWanNode(t, staticWanNetwork);
+  const netifd = await netifdOn(t, n, staticWanNetwork);
+  const daemon = n.node.spawn(t, process.execPath, [meshwanBin, 'daemon', '--root', n.root], {
+    env: cliEnv(firewall ? {} : { MESHWAN_FIREWALL: 'none' }),
+  });
+  let log = '';
+  daemon.stderr?.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  await waitFor('the daemon to watch', () => log.includes('meshwan: watching'), 60_000);
+  const gateCount = () =>
+    snapshot(n.node)
+      .rules6.concat(snapshot(n.node).rules4)
+      .filter((l) => /^900[012]: /.test(l)).length;
+  t.equal(gateCount(), 6, 'the gate in both families before the restart');
+  const events = await watchGate(t, n);
+  const probe = await startLeakProbe(t, n, '192.0.2.5', '2001:db8:1::5');
+  t.equal(probe.leaked(), 0, 'nothing unmarked reaches the uplink before the restarts');
+  const roundsBefore = probe.rounds();
   for (let i = 0; i < restarts; i++) {
     const deletedBefore = events.filter((e) => e.deleted).length;
     await netifd.restart();
@@ -103,8 +114,28 @@ t.test('network restart beside the daemon: the gate is flushed, the daemon puts 
     await waitFor('the daemon to put the gate back', () => gateCount() === 6, 60_000);
   }
   await waitFor('every gate window closed', () => gateWindows(events).length >= restarts, 60_000);
+  // Marked IPv4 datagrams get through again: the probe was sending all along, and the table-1 path is back. (IPv6:
+  // once, in the suite on a loaded machine, no marked IPv6 datagram arrived within 60 s after three restarts
+  // without the firewall; not understood yet, so not asserted here. The capture was proven before the restarts.)
+  await probe.markedArrive(['4']);
+  await probe.stop();
   const windows = gateWindows(events);
   t.comment(`gate windows on network restart (ms): ${windows.map((w) => w.toFixed(1)).join(', ')}`);
+  t.comment(
+    `leak probe${firewall ? ' (backstop)' : ' (no firewall)'}: ${probe.rounds() - roundsBefore} rounds during ${restarts} restarts; received: ${
+      [...probe.counts].map(([k, v]) => `${k}=${v}`).join(' ') || 'nothing'
+    }`,
+  );
   t.ok(windows.length >= restarts, 'the gate was missing once per restart and came back each time');
   t.match(log, /repair: add rule 9000:/);
+  return { leaked: probe.leaked(), windows };
+}
+
+t.test('network restart beside the daemon, no firewall: the gate is flushed, the daemon puts it back; the window', async (t) => {
+  await restartRun(t, 3, false);
+});
+
+t.test('network restart beside the daemon with the WAN backstop: nothing unmarked leaks, over every restart', async (t) => {
+  const { leaked } = await restartRun(t, 5, true);
+  t.equal(leaked, 0, 'no unmarked datagram reached the uplink');
 });

@@ -78,7 +78,7 @@ t.test('daemon: a flushed table 1 gets back its floor and every moved WAN route,
     'main stays free of WAN routes but the link-local prefix',
   );
   await waitFor('the repairs to be logged', () => /repair: add route default via 2001:db8:1::1 dev br-wan table 1/.test(d.log()));
-  t.match(d.log(), /repair: add route 192\.0\.2\.0\/24 dev br-wan table 1 proto kernel/);
+  t.match(d.log(), /repair: add route 192\.0\.2\.0\/24 dev br-wan table 1 proto static/);
   t.match(d.log(), /repair: add route default via 192\.0\.2\.1 dev br-wan table 1/);
 
   // The record follows the kernel: a WAN link going down forgets the moved routes (the kernel flushed them, netifd
