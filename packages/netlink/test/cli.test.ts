@@ -166,6 +166,8 @@ t.test('bad usage exits 2 with the usage; errors name what was asked', async (t)
     ['routes', 'x'],
     ['get'],
     ['get', '192.0.2.1', '--mark', 'one'],
+    ['get', '192.0.2.1', '--mark', '-1'],
+    ['routes', '--table', '08'],
     ['routes', '--table'],
     ['monitor', 'x'],
     ['rules', 'x'],
@@ -174,6 +176,8 @@ t.test('bad usage exits 2 with the usage; errors name what was asked', async (t)
     t.equal(r.code, 2, args.join(' '));
     t.match(r.err, /usage: meshwan-netlink/);
   }
+  const octal = await cli('routes', '--table', '08');
+  t.match(octal.err, /^meshwan-netlink: --table: expected an unsigned number \(decimal, 0x hex or 0 octal\) 0\.\.4294967295, got "08"\n/);
   const bad = await cli('get', 'nonsense');
   t.equal(bad.code, 1);
   t.match(bad.err, 'netlink request: dst: expected an IP address, got "nonsense"');

@@ -3,6 +3,7 @@
  * metric), `rule`/`rule6` sections (netifd iprule.c iprule_add) and `route`/`route6` sections (interface-ip.c
  * interface_ip_add_route). Pure. Like netifd, a bad section is skipped, but here it is also reported.
  */
+import { readUnsigned } from '@meshwan/uci';
 import { ConfigError } from './errors.js';
 import { type Family, network, type Prefix, parseAddress, parsePrefix } from './ip.js';
 import { type RouteType, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type RuleAction } from './model.js';
@@ -79,19 +80,14 @@ export interface NetworkConfig {
 /** Reads /etc/iproute2/rt_tables-style names; netifd's system_resolve_rt_table. */
 export type TableNames = ReadonlyMap<string, number>;
 
-/** strtoul(text, 0) that must consume the whole string: netifd's number parsing. */
-export function parseNumber(text: string): number | undefined {
-  const t = text.trim();
-  let n: number;
-  if (/^0x[0-9a-f]+$/i.test(t)) n = Number.parseInt(t.slice(2), 16);
-  else if (/^0[0-7]+$/.test(t)) n = Number.parseInt(t.slice(1), 8);
-  else if (/^\d+$/.test(t)) n = Number(t);
-  else return undefined;
-  return n <= 0xffffffff ? n : undefined;
+/** A number as netifd reads it (strtoul(…, 0) over the whole text, @meshwan/uci's readUnsigned), else undefined: a name, maybe. */
+function numberOf(text: string): number | undefined {
+  const n = readUnsigned(text);
+  return n.ok ? n.value : undefined;
 }
 
 export function resolveTable(text: string, names: TableNames): number | undefined {
-  const n = parseNumber(text);
+  const n = numberOf(text);
   if (n !== undefined && n > 0) return n;
   if (text === 'default') return RT_TABLE_DEFAULT;
   if (text === 'main') return RT_TABLE_MAIN;
@@ -105,7 +101,7 @@ export function parseTableNames(text: string): TableNames {
   for (const line of text.split('\n')) {
     const [num, name] = line.trim().split(/\s+/);
     if (!num || !name || num.startsWith('#')) continue;
-    const n = parseNumber(num);
+    const n = numberOf(num);
     if (n !== undefined) names.set(name, n);
   }
   return names;
@@ -154,7 +150,8 @@ class Section {
   num(option: string): number | undefined {
     const text = this.str(option);
     if (text === undefined) return undefined;
-    return parseNumber(text) ?? this.fail(option, `expected a number, got "${text}"`);
+    const n = readUnsigned(text);
+    return n.ok ? n.value : this.fail(option, n.reason);
   }
   bool(option: string): boolean {
     const raw = this.input.options[option];
@@ -200,8 +197,8 @@ function parseMark(s: Section): { fwmark?: number; fwmask?: number } {
   const text = s.str('mark');
   if (text === undefined) return {};
   const [mark = '', mask] = text.split('/', 2);
-  const fwmark = parseNumber(mark);
-  const fwmask = mask === undefined ? undefined : parseNumber(mask);
+  const fwmark = numberOf(mark);
+  const fwmask = mask === undefined ? undefined : numberOf(mask);
   if (fwmark === undefined || (mask !== undefined && fwmask === undefined))
     s.fail('mark', `expected MARK[/MASK] like 0x1/0x1, got "${text}"`);
   return fwmask === undefined ? { fwmark } : { fwmark, fwmask };
@@ -230,7 +227,7 @@ function parseRule(s: Section, family: Family, order: number, names: TableNames)
   let ipproto: number | undefined;
   const ipprotoText = s.str('ipproto');
   if (ipprotoText !== undefined)
-    ipproto = parseNumber(ipprotoText) ?? protocols[ipprotoText] ?? s.fail('ipproto', `unknown protocol "${ipprotoText}"`);
+    ipproto = numberOf(ipprotoText) ?? protocols[ipprotoText] ?? s.fail('ipproto', `unknown protocol "${ipprotoText}"`);
   const optional = {
     src: prefix('src'),
     dst: prefix('dest'),
@@ -289,7 +286,7 @@ function parseRoute(s: Section, family: Family, names: TableNames): RouteConfig 
   const proto =
     protoText === undefined
       ? undefined
-      : (parseNumber(protoText) ?? routeProtos[protoText] ?? s.fail('proto', `unknown protocol "${protoText}"`));
+      : (numberOf(protoText) ?? routeProtos[protoText] ?? s.fail('proto', `unknown protocol "${protoText}"`));
   let table = s.table('table', names);
   if (table === RT_TABLE_MAIN) table = undefined;
   const ifaceText = s.str('interface');
