@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import type { Namespace } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import {
   type Family,
   type LookupResult,
@@ -15,7 +16,7 @@ import {
   type RouteRequest,
   type RuleSpec,
 } from '../src/index.js';
-import { fixture, skipReason } from './helpers.js';
+import { fixture, missingPart } from './helpers.js';
 import { prng } from './random.js';
 
 const seed = Number(process.env.NETLINK_SEED ?? Date.now() % 1_000_000);
@@ -123,7 +124,9 @@ function describe(r: Route): string {
   return `${r.type} table ${r.table} gw ${r.gateway ?? '-'} oif ${r.oif ?? '-'}`;
 }
 
-t.test(`RouteCache.lookup agrees with the kernel on random setups (seed ${seed})`, { skip: skipReason }, async (t) => {
+requireParts(missingPart);
+
+t.test(`RouteCache.lookup agrees with the kernel on random setups (seed ${seed})`, async (t) => {
   const { ns, nl } = fixture(t, 'prop');
   ns.ip('link', 'add', 'vc', 'type', 'veth', 'peer', 'name', 'vd');
   ns.ip('link', 'set', 'vc', 'up');

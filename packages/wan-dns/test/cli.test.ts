@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openConfig } from '@meshwan/uci';
 import t from 'tap';
 import { isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { daemonOptions, FlagError, parseArgs, parseNumber, runCli } from '../src/cli.js';
 import { checkGroup } from '../src/daemon.js';
 import { stderrLogger } from '../src/log.js';
@@ -26,6 +27,8 @@ function rootWith(files: Record<string, string>): string {
 
 // Each run of the command starts a Node process: slow on a busy machine.
 t.setTimeout(600_000);
+
+requireParts(!isRoot() && 'needs root (SO_MARK)');
 
 t.test('flags: values, repeats, --flag=value, numbers in hex, octal and decimal', async (t) => {
   const a = parseArgs([
@@ -141,7 +144,7 @@ t.test("options come from the node's uci (staged changes included) unless flags 
   t.throws(() => parseArgs(['--tcp-idle-timeout', '1.5']), /--tcp-idle-timeout: expected an unsigned number/);
 });
 
-t.test('SIGUSR1 logs the stats; --status prints them as text and JSON; SIGTERM exits 0', { skip: !isRoot() && 'needs root' }, async (t) => {
+t.test('SIGUSR1 logs the stats; --status prints them as text and JSON; SIGTERM exits 0', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wan-dns-cli-'));
   const control = join(dir, 'control');
   const port = await deadPort();
@@ -171,7 +174,7 @@ t.test('SIGUSR1 logs the stats; --status prints them as text and JSON; SIGTERM e
   t.equal(await exited, 0);
 });
 
-t.test('a reload with a bad file keeps the old servers and says why', { skip: !isRoot() && 'needs root' }, async (t) => {
+t.test('a reload with a bad file keeps the old servers and says why', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wan-dns-cli-'));
   const resolvFile = join(dir, 'resolv.conf');
   writeFileSync(resolvFile, 'nameserver 192.0.2.1\n');
