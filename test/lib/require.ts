@@ -4,7 +4,7 @@
  */
 
 /** Thrown at a test file's load when a part it needs is missing; `missing` lists each, as the message does. */
-export class MissingPartError extends Error {
+class MissingPartError extends Error {
   override readonly name = 'MissingPartError';
   constructor(readonly missing: readonly string[]) {
     super(`this test cannot run: ${missing.join('; ')}`);
