@@ -7,12 +7,12 @@ import type { Family } from './types.js';
 
 /** The address as a 32- or 128-bit number. Caller has checked it with isIPv4/isIPv6. */
 function toBigInt(address: string, family: Family): bigint {
-  if (family === 'inet') return address.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
+  if (family === 'ipv4') return address.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
   let text = address;
   // An embedded IPv4 tail (::ffff:192.0.2.1) becomes two hex groups.
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4?.[1]) {
-    const n = toBigInt(v4[1], 'inet');
+    const n = toBigInt(v4[1], 'ipv4');
     text = `${text.slice(0, -v4[1].length)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
   }
   const [head = '', tail] = text.split('::');
@@ -25,10 +25,10 @@ function toBigInt(address: string, family: Family): bigint {
 /** Returns undefined when `text` is an address or CIDR of `family` without host bits, else the reason it is not. */
 export function checkCidr(text: string, family: Family): string | undefined {
   const [address = '', prefix, extra] = text.split('/');
-  const bits = family === 'inet' ? 32 : 128;
-  const ok = family === 'inet' ? isIPv4(address) : isIPv6(address);
+  const bits = family === 'ipv4' ? 32 : 128;
+  const ok = family === 'ipv4' ? isIPv4(address) : isIPv6(address);
   if (!ok || extra !== undefined) {
-    return `expected an ${family === 'inet' ? 'IPv4' : 'IPv6'} address or CIDR like ${family === 'inet' ? '192.0.2.0/24' : '2001:db8::/32'}, got ${JSON.stringify(text)}`;
+    return `expected an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address or CIDR like ${family === 'ipv4' ? '192.0.2.0/24' : '2001:db8::/32'}, got ${JSON.stringify(text)}`;
   }
   if (prefix === undefined) return undefined;
   if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits) return `prefix length must be 0..${bits}, got ${JSON.stringify(prefix)}`;
@@ -40,6 +40,6 @@ export function checkCidr(text: string, family: Family): string | undefined {
 
 /** `address` alone, checked as a host address of `family`. */
 export function checkHost(text: string, family: Family): string | undefined {
-  const ok = family === 'inet' ? isIPv4(text) : isIPv6(text);
-  return ok ? undefined : `expected an ${family === 'inet' ? 'IPv4' : 'IPv6'} address, got ${JSON.stringify(text)}`;
+  const ok = family === 'ipv4' ? isIPv4(text) : isIPv6(text);
+  return ok ? undefined : `expected an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address, got ${JSON.stringify(text)}`;
 }

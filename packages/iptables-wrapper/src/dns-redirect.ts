@@ -21,9 +21,9 @@ export interface DnsRedirectOptions {
 
 export function dnsRedirectRules(options: DnsRedirectOptions): Rule[] {
   const port = options.port ?? 54;
-  const to: Record<Family, string> = { inet: options.ipv4 ?? '127.0.0.1', inet6: options.ipv6 ?? '::1' };
+  const to: Record<Family, string> = { ipv4: options.ipv4 ?? '127.0.0.1', ipv6: options.ipv6 ?? '::1' };
   const owner = { gid: options.gid, ...(options.supplGroups ? { supplGroups: true } : {}) };
-  return (['inet', 'inet6'] as const).flatMap((family) =>
+  return (['ipv4', 'ipv6'] as const).flatMap((family) =>
     (['udp', 'tcp'] as const).map(
       (protocol): Rule => ({
         family,

@@ -5,8 +5,8 @@ export type DriftKind = 'missing-rule' | 'extra-rule' | 'wrong-order' | 'missing
 
 export interface Drift {
   readonly kind: DriftKind;
-  /** `inet+inet6` for a chain of the nft backend: its `inet` table holds both families. */
-  readonly family: Family | 'inet+inet6';
+  /** `inet` for the nft backend, whose chains hold both families. */
+  readonly family: Family | 'inet';
   readonly table: Table;
   /** The chain as the backend names it (iptables `meshwan_OUTPUT`, nft `nat_output`). */
   readonly chain: string;
@@ -22,7 +22,7 @@ export interface DriftReport {
 
 /** An ordered list of rule ids (undefined: a rule we did not write) compared with what we want. */
 export function compareChain(
-  where: { family: Family | 'inet+inet6'; table: Table; chain: string },
+  where: { family: Family | 'inet'; table: Table; chain: string },
   want: readonly { id: string; text: string }[],
   have: readonly { id: string | undefined; text: string }[],
 ): Drift[] {

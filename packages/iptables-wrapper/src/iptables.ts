@@ -32,7 +32,7 @@ export class IptablesBackend implements Firewall {
 
   /** The tool for `family`, e.g. ip6tables-nft-restore. */
   tool(family: Family, what: 'save' | 'restore' | ''): string {
-    const base = family === 'inet' ? 'iptables' : 'ip6tables';
+    const base = family === 'ipv4' ? 'iptables' : 'ip6tables';
     const variant = this.options.plainNames ? '' : `-${this.options.variant}`;
     return `${base}${variant}${what ? `-${what}` : ''}`;
   }
@@ -70,7 +70,7 @@ export class IptablesBackend implements Firewall {
     write: boolean,
   ): Promise<{ drift: DriftReport['drift']; scripts: [Family, string][]; states: [Family, SavedState][] }> {
     const states = await Promise.all(
-      (['inet', 'inet6'] as const).map(async (family) => [family, parseSave(await this.save(family))] as [Family, SavedState]),
+      (['ipv4', 'ipv6'] as const).map(async (family) => [family, parseSave(await this.save(family))] as [Family, SavedState]),
     );
     const plans = states.map(([family, state]) => [family, planIptables(family, state, rules)] as const);
     const scripts = plans.filter(([, p]) => p.script !== '').map(([family, p]) => [family, p.script] as [Family, string]);
@@ -118,7 +118,7 @@ export class IptablesBackend implements Firewall {
    * re-creates it whenever something needs it. Skipped when `nft` is not installed.
    */
   private async dropEmptyBuiltins(family: Family, before: SavedState): Promise<void> {
-    const nftFamily = family === 'inet' ? 'ip' : 'ip6';
+    const nftFamily = family === 'ipv4' ? 'ip' : 'ip6';
     for (const [table, saved] of before) {
       const hooked = new Set(
         saved.rules.filter((r) => !r.chain.startsWith('meshwan_') && r.args.some((a) => a.startsWith('meshwan_'))).map((r) => r.chain),

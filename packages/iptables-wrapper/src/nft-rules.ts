@@ -29,7 +29,7 @@ function markMatch(m: MarkSpec, not: boolean): string {
 }
 
 function matchExprs(rule: Rule, m: Match): string[] {
-  const ip = rule.family === 'inet' ? 'ip' : 'ip6';
+  const ip = rule.family === 'ipv4' ? 'ip' : 'ip6';
   const out: string[] = [`meta nfproto ${rule.family}`];
   if (m.protocol) out.push(`meta l4proto ${m.protocol === 'icmpv6' ? 'ipv6-icmp' : m.protocol}`);
   for (const [key, v] of [
@@ -74,8 +74,8 @@ function targetExpr(rule: Rule, t: Target): string {
     case 'jump':
       return `jump ${nftChain(rule.table, t.chain)}`;
     case 'DNAT': {
-      const address = rule.family === 'inet6' && t.port !== undefined ? `[${t.address}]` : t.address;
-      return `dnat ${rule.family === 'inet' ? 'ip' : 'ip6'} to ${address}${t.port === undefined ? '' : `:${t.port}`}`;
+      const address = rule.family === 'ipv6' && t.port !== undefined ? `[${t.address}]` : t.address;
+      return `dnat ${rule.family === 'ipv4' ? 'ip' : 'ip6'} to ${address}${t.port === undefined ? '' : `:${t.port}`}`;
     }
     case 'REDIRECT':
       return t.port === undefined ? 'redirect' : `redirect to :${t.port}`;
@@ -172,7 +172,7 @@ export function nftDrift(state: NftState, rules: readonly Rule[]): Drift[] {
   const want = wantChains(rules);
   const tableOf = (name: string) => (name.split('_')[0] ?? 'filter') as Table;
   for (const [name, w] of want) {
-    const at = { family: 'inet+inet6' as const, table: tableOf(name), chain: name };
+    const at = { family: 'inet' as const, table: tableOf(name), chain: name };
     const have = state.chains.get(name);
     const sameBase =
       have &&
@@ -196,7 +196,7 @@ export function nftDrift(state: NftState, rules: readonly Rule[]): Drift[] {
     );
   }
   for (const name of state.chains.keys()) {
-    if (!want.has(name)) drift.push({ kind: 'extra-chain', family: 'inet+inet6', table: tableOf(name), chain: name, detail: name });
+    if (!want.has(name)) drift.push({ kind: 'extra-chain', family: 'inet', table: tableOf(name), chain: name, detail: name });
   }
   return drift;
 }

@@ -3,7 +3,7 @@
  * The words are iptables' (table, chain, target, --ctstate, --dst-type) so a rule reads like the line it becomes.
  */
 
-export type Family = 'inet' | 'inet6';
+export type Family = 'ipv4' | 'ipv6';
 export type Table = 'raw' | 'nat' | 'mangle' | 'filter';
 /** The kernel's netfilter hooks, by their iptables chain names (NF_INET_PRE_ROUTING … NF_INET_POST_ROUTING). */
 export type BuiltinChain = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';

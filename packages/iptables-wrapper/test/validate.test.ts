@@ -1,7 +1,7 @@
 import t from 'tap';
 import { checkRuleset, type Rule, RulesetError, validate } from '../src/index.js';
 
-const base: Rule = { family: 'inet', table: 'nat', chain: 'OUTPUT', target: { type: 'ACCEPT' } };
+const base: Rule = { family: 'ipv4', table: 'nat', chain: 'OUTPUT', target: { type: 'ACCEPT' } };
 const messages = (rules: unknown[], backend: 'iptables' | 'nft' | 'any' = 'any') =>
   checkRuleset({ rules: rules as Rule[] }, backend).map((e) => e.message);
 
@@ -15,11 +15,11 @@ t.test('a valid ruleset passes and is returned unchanged', async (t) => {
       },
       {
         ...base,
-        family: 'inet6',
+        family: 'ipv6',
         match: { protocol: 'tcp', destination: '2001:db8::/32', sourcePort: [1024, 65535] },
         target: { type: 'jump', chain: 'meshwan_x' },
       },
-      { ...base, family: 'inet6', chain: 'meshwan_x', target: { type: 'REDIRECT', port: 54 }, match: { protocol: 'tcp' } },
+      { ...base, family: 'ipv6', chain: 'meshwan_x', target: { type: 'REDIRECT', port: 54 }, match: { protocol: 'tcp' } },
       {
         ...base,
         table: 'mangle',
@@ -66,7 +66,7 @@ t.test('every problem is reported with its rule index and field', async (t) => {
       { ...base, target: { type: 'FORWARD' } },
     ]),
     [
-      'rules[0].family: expected inet or inet6, got "ipv5"',
+      'rules[0].family: expected ipv4 or ipv6, got "ipv5"',
       'rules[1].table: expected raw, nat, mangle or filter, got "security"',
       'rules[2].chain: the filter table has no PREROUTING chain',
       'rules[3].chain: expected a built-in chain (PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING) or meshwan_ + up to 20 of [a-z0-9_], got "mychain"',
@@ -83,7 +83,7 @@ t.test('every problem is reported with its rule index and field', async (t) => {
       'rules[13].target: set has bits outside mask',
       'rules[14].target.chain: expected one of our chains (meshwan_ + [a-z0-9_]), got "OUTPUT"',
       'rules[15].target.chain: a chain cannot jump to itself',
-      'rules[16].match.protocol: icmpv6 is IPv6; use icmp in an inet rule',
+      'rules[16].match.protocol: icmpv6 is IPv6; use icmp in an ipv4 rule',
       'rules[17].match.ctState: expected one of NEW, ESTABLISHED, RELATED, INVALID, UNTRACKED, got "OLD"',
       'rules[18].match.owner: needs uid or gid',
       'rules[19].match.sourcePort: expected a port 1..65535 or a range [first, last] with first <= last, got [20,10]',
@@ -116,7 +116,7 @@ t.test('nft refuses what it cannot express instead of matching less', async (t) 
 });
 
 t.test('malformed input is an error, not a crash', async (t) => {
-  t.same(messages([null, { family: 'inet' }]), [
+  t.same(messages([null, { family: 'ipv4' }]), [
     'rules[0]: expected a rule object with family, table, chain and target',
     'rules[1]: expected a rule object with family, table, chain and target',
   ]);
@@ -127,8 +127,8 @@ t.test('malformed input is an error, not a crash', async (t) => {
       { ...base, match: { addrType: {} } },
       { ...base, match: { addrType: { source: 'NOWHERE' } } },
       { ...base, match: { destination: '192.0.2.0/33' } },
-      { ...base, family: 'inet6', match: { destination: '2001:db8::1/64' } },
-      { ...base, family: 'inet6', match: { destination: '::ffff:192.0.2.0/120' } },
+      { ...base, family: 'ipv6', match: { destination: '2001:db8::1/64' } },
+      { ...base, family: 'ipv6', match: { destination: '::ffff:192.0.2.0/120' } },
       { ...base, target: { type: 'CONNMARK', op: 'swap' } },
       { ...base, target: { type: 'CONNMARK', op: 'set', value: 2, mask: 1 } },
       { ...base, match: { owner: { uid: -1, gid: [5, 1] } } },
@@ -150,7 +150,7 @@ t.test('malformed input is an error, not a crash', async (t) => {
 });
 
 t.test('jump loops are named before the kernel refuses them', async (t) => {
-  const jump = (chain: string, to: string, family: 'inet' | 'inet6' = 'inet'): Rule => ({
+  const jump = (chain: string, to: string, family: 'ipv4' | 'ipv6' = 'ipv4'): Rule => ({
     ...base,
     family,
     chain,
@@ -160,11 +160,7 @@ t.test('jump loops are named before the kernel refuses them', async (t) => {
     messages([jump('OUTPUT', 'meshwan_a'), jump('meshwan_a', 'meshwan_b'), jump('meshwan_b', 'meshwan_c'), jump('meshwan_c', 'meshwan_a')]),
     ['rules[3].target.chain: jumping here makes a loop: meshwan_a -> meshwan_b -> meshwan_c -> meshwan_a'],
   );
-  t.same(
-    messages([jump('meshwan_a', 'meshwan_b'), jump('meshwan_b', 'meshwan_a', 'inet6')]),
-    [],
-    'different families are different chains',
-  );
+  t.same(messages([jump('meshwan_a', 'meshwan_b'), jump('meshwan_b', 'meshwan_a', 'ipv6')]), [], 'different families are different chains');
   t.same(
     messages([jump('OUTPUT', 'meshwan_a'), jump('OUTPUT', 'meshwan_b'), jump('meshwan_a', 'meshwan_c'), jump('meshwan_b', 'meshwan_c')]),
     [],

@@ -8,13 +8,13 @@ import type { NodeSettings } from '@meshwan/site';
 import type { NetworkConfig } from './network.js';
 
 /** The WAN devices and the families whose WAN table is configured (ip6table → IPv6, ip4table → IPv4). */
-export function wanDevices(network: NetworkConfig): { dev: string; family: 'inet' | 'inet6' }[] {
-  const out: { dev: string; family: 'inet' | 'inet6' }[] = [];
+export function wanDevices(network: NetworkConfig): { dev: string; family: 'ipv4' | 'ipv6' }[] {
+  const out: { dev: string; family: 'ipv4' | 'ipv6' }[] = [];
   for (const iface of network.interfaces.values()) {
     if (iface.disabled || iface.device === undefined) continue;
     for (const [family, table] of [
-      ['inet6', iface.ip6table],
-      ['inet', iface.ip4table],
+      ['ipv6', iface.ip6table],
+      ['ipv4', iface.ip4table],
     ] as const) {
       if (table !== undefined && !out.some((o) => o.dev === iface.device && o.family === family)) out.push({ dev: iface.device, family });
     }
@@ -32,7 +32,7 @@ function connmarkRules(network: NetworkConfig, site: NodeSettings): FwRule[] {
   const { mark, mask } = site.wan;
   const rules: FwRule[] = [];
   const devices = wanDevices(network);
-  for (const family of ['inet', 'inet6'] as const) {
+  for (const family of ['ipv4', 'ipv6'] as const) {
     const devs = devices.filter((d) => d.family === family).map((d) => d.dev);
     if (devs.length === 0) continue;
     for (const dev of devs) {
@@ -83,7 +83,7 @@ const DNS_CONNTRACK_ZONE = 54;
  * keeps the two apart; replies are still matched in the default zone (--zone-orig).
  */
 function dnsZoneRules(gid: number): FwRule[] {
-  return (['inet', 'inet6'] as const).flatMap((family) =>
+  return (['ipv4', 'ipv6'] as const).flatMap((family) =>
     (['udp', 'tcp'] as const).map(
       (protocol): FwRule => ({
         family,
@@ -121,7 +121,7 @@ const ANY_OWNER: [number, number] = [0, 0xfffffffe];
  */
 function dnsGuardRules(gid: number, port: number): FwRule[] {
   if (port === 53) return [];
-  return (['inet', 'inet6'] as const).flatMap((family): FwRule[] => [
+  return (['ipv4', 'ipv6'] as const).flatMap((family): FwRule[] => [
     ...(['udp', 'tcp'] as const).map(
       (protocol): FwRule => ({
         family,

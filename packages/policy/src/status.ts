@@ -44,13 +44,13 @@ export function buildStatus(
   repairs: readonly Repair[],
   uplinks: UplinksReport,
 ): Status {
-  const families = new Set(wanDevices(ctx.network).map((d) => (d.family === 'inet6' ? 6 : 4)));
+  const families = new Set(wanDevices(ctx.network).map((d) => (d.family === 'ipv6' ? 6 : 4)));
   const wan = wanDevices(ctx.network).map(({ dev, family }) => ({
     device: dev,
     family,
     up: kernel.links.some((l) => l.name === dev && l.up),
     addresses: kernel.addresses
-      .filter((a) => a.dev === dev && a.family === (family === 'inet6' ? 6 : 4))
+      .filter((a) => a.dev === dev && a.family === (family === 'ipv6' ? 6 : 4))
       .map((a) => formatPrefix({ family: a.family, addr: a.addr, len: a.len })),
   }));
   const wanDevs = new Set(wan.map((w) => w.device));
