@@ -21,11 +21,17 @@ const rootTier = /^\/\/ tier: root\b/m;
 
 // What only a root test can do. A file that uses it without saying `// tier: root` would fail make check as any
 // other user, or, worse, skip there: the runner refuses it instead.
-const rootOnlyUse = /\bisRoot\(|\bskipReason\b|\bgetuid\(|\bcreateNamespace\(|\bip netns\b|'netns'/;
+const rootOnlyUse = /\bisRoot\(|\bmissingPart\b|\bgetuid\(|\bcreateNamespace\(|\bip netns\b|'netns'/;
+
+// A test that skips looks green while it proves nothing: a missing part fails the file instead
+// (test/lib/require.ts requireParts), so a skip guard in a test file is refused.
+const skipGuard = /\bt\.skip\(|\{\s*skip\s*[,:}]|\bskip:\s/;
+const skipping = [];
 
 /** Whether a test file needs root (network namespaces, SO_MARK, firewall rules): its `// tier: root` line. */
 function needsRoot(file) {
   const text = readFileSync(file, 'utf8');
+  if (skipGuard.test(text)) skipping.push(relative(root, file));
   if (rootTier.test(text)) return true;
   if (rootOnlyUse.test(text)) untiered.push(relative(root, file));
   return false;
@@ -196,6 +202,8 @@ await Promise.all(
 );
 for (const file of untiered) problems.push(`${file}: needs root (namespaces, SO_MARK, firewall) but has no '// tier: root' line`);
 failed += untiered.length;
+for (const file of skipping) problems.push(`${file}: has a skip guard; a missing part must fail the test (requireParts)`);
+failed += skipping.length;
 writeFileSync(durationsFile, `${JSON.stringify(durations, null, 2)}\n`);
 if (tier === 'unit') console.log(`(${rootOnly} test files need root and run only in make test)`);
 for (const p of problems) console.log(`problem: ${p}`);

@@ -5,17 +5,14 @@
 import { release } from 'node:os';
 import t from 'tap';
 import { commandExists, isRoot } from '../../test/lib/netns.js';
+import { requireParts } from '../../test/lib/require.js';
 import { childEnv, markprobe, parseProbes, probe, runWith, warnings } from './lib/probe.js';
 
 const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
 const specs = ['inet:udp', 'inet:tcp', 'inet6:udp', 'inet6:tcp:nb'];
-const skip = !isRoot()
-  ? 'needs root to switch to an unprivileged user'
-  : !commandExists('setpriv')
-    ? 'setpriv (util-linux) is missing'
-    : false;
+requireParts(!isRoot() && 'needs root to switch to an unprivileged user', !commandExists('setpriv') && 'setpriv (util-linux) is missing');
 
-t.test('without CAP_NET_ADMIN the default warns once and leaves sockets open but unmarked', { skip }, async (t) => {
+t.test('without CAP_NET_ADMIN the default warns once and leaves sockets open but unmarked', async (t) => {
   const r = probe(childEnv({ LIBPACKETMARK_MARK: '0x1' }), [...specs, 'unix:stream'], nobody);
   t.equal(r.status, 0, 'exit 0');
   t.same(
@@ -28,7 +25,7 @@ t.test('without CAP_NET_ADMIN the default warns once and leaves sockets open but
   ]);
 });
 
-t.test('strict mode: socket() fails with EPERM, closes the new fd, and AF_UNIX still works', { skip }, async (t) => {
+t.test('strict mode: socket() fails with EPERM, closes the new fd, and AF_UNIX still works', async (t) => {
   const r = probe(childEnv({ LIBPACKETMARK_MARK: '0x1', LIBPACKETMARK_STRICT: '1' }), [...specs, 'unix:stream'], nobody);
   t.equal(r.status, 0, 'exit 0');
   t.same(
@@ -43,9 +40,9 @@ t.test('strict mode: socket() fails with EPERM, closes the new fd, and AF_UNIX s
 });
 
 const [major = 0, minor = 0] = release().split('.').map(Number);
-const oldKernel = major < 5 || (major === 5 && minor < 17) ? `CAP_NET_RAW allows SO_MARK from Linux 5.17; this is ${release()}` : false;
+requireParts((major < 5 || (major === 5 && minor < 17)) && `CAP_NET_RAW allows SO_MARK from Linux 5.17; this is ${release()}`);
 
-t.test('the same user with only CAP_NET_RAW (ambient) marks, as Linux 5.17+ allows', { skip: skip || oldKernel }, async (t) => {
+t.test('the same user with only CAP_NET_RAW (ambient) marks, as Linux 5.17+ allows', async (t) => {
   const raw = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all,+net_raw', '--ambient-caps=+net_raw'];
   const r = probe(childEnv({ LIBPACKETMARK_MARK: '0x1', LIBPACKETMARK_STRICT: '1' }), specs, raw);
   t.same(
@@ -55,7 +52,7 @@ t.test('the same user with only CAP_NET_RAW (ambient) marks, as Linux 5.17+ allo
   t.same(warnings(r.stderr), []);
 });
 
-t.test('root with CAP_NET_ADMIN and CAP_NET_RAW dropped is refused like nobody', { skip }, async (t) => {
+t.test('root with CAP_NET_ADMIN and CAP_NET_RAW dropped is refused like nobody', async (t) => {
   const drop = ['setpriv', '--inh-caps=-all', '--bounding-set=-net_admin,-net_raw'];
   const r = probe(childEnv({ LIBPACKETMARK_MARK: '7', LIBPACKETMARK_STRICT: '1' }), ['inet6:udp'], drop);
   t.same(
@@ -65,7 +62,7 @@ t.test('root with CAP_NET_ADMIN and CAP_NET_RAW dropped is refused like nobody',
   t.equal(warnings(r.stderr).length, 1);
 });
 
-t.test('stderr closed: the warning never goes into the new socket, and writing it cannot kill with SIGPIPE', { skip }, async (t) => {
+t.test('stderr closed: the warning never goes into the new socket, and writing it cannot kill with SIGPIPE', async (t) => {
   // With fd 2 closed the first socket becomes fd 2. Writing the warning there (an unconnected TCP socket) would raise
   // SIGPIPE and kill the program (exit 141); the library skips its own new fd, and blocks and consumes SIGPIPE when it
   // writes to a fd 2 it does not own (the second socket's warning goes to the first, still unconnected).

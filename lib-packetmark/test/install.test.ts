@@ -1,3 +1,4 @@
+// tier: root: SO_MARK (the staged library must set the mark, which takes CAP_NET_ADMIN)
 // `make install DESTDIR=D` stages exactly D/usr/lib/libpacketmark.so (what mk/stage.mjs relies on) and refuses
 // an empty DESTDIR, which would install into the build machine's /usr/lib.
 import { spawnSync } from 'node:child_process';

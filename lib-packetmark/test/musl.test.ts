@@ -7,15 +7,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import { commandExists, createNamespace, isRoot } from '../../test/lib/netns.js';
+import { requireParts } from '../../test/lib/require.js';
 import { childEnv, libDir, parseProbes, runWith, warnings } from './lib/probe.js';
 
-const skip = !commandExists('musl-gcc') ? 'musl-gcc (Debian musl-tools) is missing' : false;
+requireParts(
+  !commandExists('musl-gcc') && 'musl-gcc (Debian musl-tools) is missing',
+  !isRoot() && 'needs root (setpriv to nobody, a network namespace)',
+  !commandExists('strace') && 'strace is missing',
+);
 const library = `${libDir}build/musl/libpacketmark.so`;
 const markprobe = `${libDir}build/musl/markprobe`;
-if (!skip) {
-  const built = spawnSync('make', ['-s', '-C', libDir, 'musl'], { encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`make musl failed: ${built.stderr}`);
-}
+const built = spawnSync('make', ['-s', '-C', libDir, 'musl'], { encoding: 'utf8' });
+if (built.status !== 0) throw new Error(`make musl failed: ${built.stderr}`);
 const muslEnv = (extra: Record<string, string>) => ({ ...childEnv(extra, false), LD_PRELOAD: library });
 /** `env -i VAR=... markprobe ARGS`: LD_PRELOAD reaches only the musl program, not the glibc wrapper before it. */
 const viaEnv = (extra: Record<string, string>, args: string[]) => [
@@ -26,7 +29,7 @@ const viaEnv = (extra: Record<string, string>, args: string[]) => [
   ...args,
 ];
 
-t.test('musl: IPv4/IPv6 UDP/TCP marked, AF_UNIX untouched, errno kept', { skip }, async (t) => {
+t.test('musl: IPv4/IPv6 UDP/TCP marked, AF_UNIX untouched, errno kept', async (t) => {
   const specs = ['inet:udp', 'inet:tcp', 'inet6:udp', 'inet6:tcp:nb', 'unix:stream'];
   const r = runWith(muslEnv({ LIBPACKETMARK_MARK: '0x10' }), markprobe, specs);
   t.same(
@@ -49,7 +52,7 @@ t.test('musl: IPv4/IPv6 UDP/TCP marked, AF_UNIX untouched, errno kept', { skip }
   t.equal(threads.stdout, 'threads 64 fds=64 marks=0x7\n');
 });
 
-t.test('musl: as nobody, a warning by default and EPERM in strict mode', { skip: skip || (!isRoot() && 'needs root') }, async (t) => {
+t.test('musl: as nobody, a warning by default and EPERM in strict mode', async (t) => {
   const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'];
   const [cmd = 'setpriv', ...args] = [...nobody, ...viaEnv({ LIBPACKETMARK_MARK: '1' }, ['inet:udp'])];
   const soft = runWith(childEnv({}, false), cmd, args);
@@ -72,44 +75,40 @@ t.test('musl: as nobody, a warning by default and EPERM in strict mode', { skip:
   );
 });
 
-t.test(
-  'musl: the resolver socket is not seen either (strace)',
-  { skip: skip || (!isRoot() ? 'needs root' : !commandExists('strace') && 'strace is missing') },
-  async (t) => {
-    // A namespace whose only nameserver is an address on its own loopback: the query goes nowhere else.
-    const ns = createNamespace(t, 'pmm');
-    ns.ip('addr', 'add', '203.0.113.1/32', 'dev', 'lo');
-    const dir = `/etc/netns/${ns.name}`;
-    t.teardown(() => {
-      rmSync(dir, { recursive: true, force: true });
-      spawnSync('rmdir', ['/etc/netns'], { stdio: 'ignore' });
-    });
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(`${dir}/resolv.conf`, 'nameserver 203.0.113.1\noptions timeout:1 attempts:1\n');
-    const trace = (args: string[]) =>
-      spawnSync(
-        'ip',
-        [
-          'netns',
-          'exec',
-          ns.name,
-          'strace',
-          '-f',
-          '-qq',
-          '-e',
-          'trace=socket,setsockopt',
-          '-e',
-          'signal=none',
-          ...viaEnv({ LIBPACKETMARK_MARK: '1' }, args),
-        ],
-        {
-          encoding: 'utf8',
-          timeout: 20_000,
-        },
-      ).stderr;
-    const resolve = trace(['resolve', 'example.test']);
-    t.match(resolve, /socket\(AF_INET6?, SOCK_DGRAM/, "musl's getaddrinfo opened a UDP socket");
-    t.notMatch(resolve, /SO_MARK/, 'with no SO_MARK');
-    t.match(trace(['inet:udp']), /setsockopt\(\d+, SOL_SOCKET, SO_MARK, \[1\], 4\) = 0/, 'an explicit socket() is marked');
-  },
-);
+t.test('musl: the resolver socket is not seen either (strace)', async (t) => {
+  // A namespace whose only nameserver is an address on its own loopback: the query goes nowhere else.
+  const ns = createNamespace(t, 'pmm');
+  ns.ip('addr', 'add', '203.0.113.1/32', 'dev', 'lo');
+  const dir = `/etc/netns/${ns.name}`;
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true });
+    spawnSync('rmdir', ['/etc/netns'], { stdio: 'ignore' });
+  });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}/resolv.conf`, 'nameserver 203.0.113.1\noptions timeout:1 attempts:1\n');
+  const trace = (args: string[]) =>
+    spawnSync(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns.name,
+        'strace',
+        '-f',
+        '-qq',
+        '-e',
+        'trace=socket,setsockopt',
+        '-e',
+        'signal=none',
+        ...viaEnv({ LIBPACKETMARK_MARK: '1' }, args),
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    ).stderr;
+  const resolve = trace(['resolve', 'example.test']);
+  t.match(resolve, /socket\(AF_INET6?, SOCK_DGRAM/, "musl's getaddrinfo opened a UDP socket");
+  t.notMatch(resolve, /SO_MARK/, 'with no SO_MARK');
+  t.match(trace(['inet:udp']), /setsockopt\(\d+, SOL_SOCKET, SO_MARK, \[1\], 4\) = 0/, 'an explicit socket() is marked');
+});

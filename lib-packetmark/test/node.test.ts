@@ -5,9 +5,10 @@
 // Runs in its own namespace so only this process's sockets are listed. Routing proof: routing.test.ts.
 import t from 'tap';
 import { createNamespace, isRoot, type Namespace, type Teardowns, waitFor } from '../../test/lib/netns.js';
+import { requireParts } from '../../test/lib/require.js';
 import { childEnv } from './lib/probe.js';
 
-const skip = isRoot() ? false : 'needs root (network namespaces)';
+requireParts(isRoot() ? false : 'needs root (network namespaces)');
 const script = new URL('./fixtures/node-sockets.mjs', import.meta.url).pathname;
 
 async function socketsOf(t: Teardowns, ns: Namespace, env: Record<string, string>): Promise<string[]> {
@@ -28,7 +29,7 @@ async function socketsOf(t: Teardowns, ns: Namespace, env: Record<string, string
   return lines;
 }
 
-t.test('every dgram and net socket of a Node process under the library carries the mark', { skip }, async (t) => {
+t.test('every dgram and net socket of a Node process under the library carries the mark', async (t) => {
   const ns = createNamespace(t, 'pmn');
   const lines = await socketsOf(t, ns, childEnv({ LIBPACKETMARK_MARK: '0x1' }));
   const kinds = lines.map((l) => l.split(/\s+/)[0]).sort();

@@ -9,16 +9,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import { commandExists, isRoot } from '../../test/lib/netns.js';
+import { requireParts } from '../../test/lib/require.js';
 import { childEnv, markprobe } from './lib/probe.js';
 import { answers, buildTopology, runInClient, type Topology, target4 } from './lib/topo.js';
 
 const missing = ['dig', 'dnsmasq', 'nft', 'ss', 'strace'].filter((c) => !commandExists(c));
-const skip = !isRoot() ? 'needs root (network namespaces)' : missing.length > 0 ? `missing: ${missing.join(' ')}` : false;
+requireParts(!isRoot() && 'needs root (network namespaces)', missing.length > 0 && `missing: ${missing.join(' ')}`);
 const marked = childEnv({ LIBPACKETMARK_MARK: '0x1' });
 
 let topo: Topology | undefined;
 t.before(async () => {
-  if (skip) return;
   topo = await buildTopology(t);
   const dir = `/etc/netns/${topo.client.name}`;
   t.teardown(() => {
@@ -34,7 +34,7 @@ const topology = (): Topology => {
   return topo;
 };
 
-t.test('same resolv.conf, same library: dig is routed by table 1, getaddrinfo() by main', { skip }, async (t) => {
+t.test('same resolv.conf, same library: dig is routed by table 1, getaddrinfo() by main', async (t) => {
   const dig = runInClient(topology(), marked, 'dig', ['example.test', 'A', '+short', '+tries=1']);
   t.equal(dig.stdout.trim(), answers.b[0], 'dig (its own socket() call) asked peer B, through table 1');
   t.same([dig.a.udp53, dig.b.udp53], [0, 1]);
@@ -57,7 +57,7 @@ t.test('same resolv.conf, same library: dig is routed by table 1, getaddrinfo() 
   t.equal(py.b.udp53, 0);
 });
 
-t.test('strace: the resolver socket is opened without a setsockopt(SO_MARK), an explicit socket() with one', { skip }, async (t) => {
+t.test('strace: the resolver socket is opened without a setsockopt(SO_MARK), an explicit socket() with one', async (t) => {
   const traced = (args: string[]) =>
     runInClient(topology(), marked, 'strace', ['-f', '-qq', '-e', 'trace=socket,setsockopt', '-e', 'signal=none', markprobe, ...args])
       .stderr;

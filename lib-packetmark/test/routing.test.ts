@@ -5,11 +5,12 @@
 import { existsSync } from 'node:fs';
 import t from 'tap';
 import { commandExists, isRoot } from '../../test/lib/netns.js';
+import { requireParts } from '../../test/lib/require.js';
 import { childEnv, markprobe } from './lib/probe.js';
 import { answers, buildTopology, runInClient, type Topology, target4, target6 } from './lib/topo.js';
 
 const missing = ['dig', 'curl', 'dnsmasq', 'nft', 'ss'].filter((c) => !commandExists(c));
-const skip = !isRoot() ? 'needs root (network namespaces)' : missing.length > 0 ? `missing: ${missing.join(' ')}` : false;
+requireParts(!isRoot() && 'needs root (network namespaces)', missing.length > 0 && `missing: ${missing.join(' ')}`);
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const targets = [target4, target6] as const;
 const marked = childEnv({ LIBPACKETMARK_MARK: '0x1', LIBPACKETMARK_STRICT: '1' });
@@ -17,7 +18,7 @@ const unmarked = childEnv({}, false);
 
 let topo: Topology | undefined;
 t.before(async () => {
-  if (!skip) topo = await buildTopology(t);
+  topo = await buildTopology(t);
 });
 const topology = (): Topology => {
   if (!topo) throw new Error('topology not built');
@@ -25,7 +26,7 @@ const topology = (): Topology => {
 };
 const url = (target: string) => (target.includes(':') ? `http://[${target}]:8080/` : `http://${target}:8080/`);
 
-t.test('markprobe: a marked datagram reaches the table-1 peer, an unmarked one the main-table peer', { skip }, async (t) => {
+t.test('markprobe: a marked datagram reaches the table-1 peer, an unmarked one the main-table peer', async (t) => {
   for (const target of targets) {
     const on = runInClient(topology(), marked, markprobe, ['send-udp', target, '7000']);
     t.equal(on.stdout, 'send-udp mark=0x1 sent=9\n', `${target}: sent with mark 0x1`);
@@ -35,7 +36,7 @@ t.test('markprobe: a marked datagram reaches the table-1 peer, an unmarked one t
   }
 });
 
-t.test('dig asks the table-1 peer under the library, the main-table peer without', { skip }, async (t) => {
+t.test('dig asks the table-1 peer under the library, the main-table peer without', async (t) => {
   for (const target of targets) {
     for (const type of ['A', 'AAAA'] as const) {
       const args = [`@${target}`, 'example.test', type, '+short', '+tries=1', '+time=3'];
@@ -53,7 +54,7 @@ t.test('dig asks the table-1 peer under the library, the main-table peer without
   }
 });
 
-t.test('curl connects through table 1 under the library', { skip }, async (t) => {
+t.test('curl connects through table 1 under the library', async (t) => {
   for (const target of targets) {
     const on = runInClient(topology(), marked, 'curl', ['-sS', '--max-time', '5', url(target)]);
     t.equal(on.stdout, 'peer-b', `${target}: curl under the library got peer B`);
@@ -86,7 +87,7 @@ mark = s.getsockopt(socket.SOL_SOCKET, socket.SO_MARK)
 print('udp=%s tcp=%s mark=%#x' % (udp, tcp.decode().split('\\r\\n\\r\\n', 1)[1], mark))
 `;
 
-t.test('Python socket: UDP and TCP go through table 1 under the library', { skip }, async (t) => {
+t.test('Python socket: UDP and TCP go through table 1 under the library', async (t) => {
   for (const target of targets) {
     const on = runInClient(topology(), marked, python, ['-c', pythonClient, target]);
     t.equal(on.stdout, 'udp=peer-b tcp=peer-b mark=0x1\n', `${target}: Python under the library reached B, its socket reads mark 0x1`);
@@ -97,7 +98,7 @@ t.test('Python socket: UDP and TCP go through table 1 under the library', { skip
   }
 });
 
-t.test('Node: a dgram socket and a net socket are marked (libuv uses SOCK_NONBLOCK|SOCK_CLOEXEC)', { skip }, async (t) => {
+t.test('Node: a dgram socket and a net socket are marked (libuv uses SOCK_NONBLOCK|SOCK_CLOEXEC)', async (t) => {
   const client = new URL('./fixtures/client.mjs', import.meta.url).pathname;
   for (const target of targets) {
     const on = runInClient(topology(), marked, process.execPath, [client, target]);
@@ -109,7 +110,7 @@ t.test('Node: a dgram socket and a net socket are marked (libuv uses SOCK_NONBLO
   }
 });
 
-t.test('gluon #3613 in small: without CAP_NET_ADMIN the default leaks to main (loudly), strict mode sends nothing', { skip }, async (t) => {
+t.test('gluon #3613 in small: without CAP_NET_ADMIN the default leaks to main (loudly), strict mode sends nothing', async (t) => {
   const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
   for (const target of targets) {
     const soft = runInClient(topology(), childEnv({ LIBPACKETMARK_MARK: '0x1' }), 'setpriv', [

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import t from 'tap';
 import { isRoot, namespacesOfThisRun } from '../lib/netns.js';
+import { requireParts } from '../lib/require.js';
 import { addr, createTopology, parseDig, parseRdisc6 } from '../lib/topology.js';
 
 // A whole node costs several node.js starts; tap's 30 s default per file is too short on 2 cores.
@@ -20,10 +21,10 @@ t.test('parseRdisc6 reads prefix, RDNSS and router', async (t) => {
   t.same(parseRdisc6(out), { prefix: '2001:db8:1::/64', rdnss: ['2001:db8:2::53'], router: 'fe80::1' });
 });
 
-const needRoot = { skip: isRoot() ? false : 'needs root (network namespaces)' };
+requireParts(!isRoot() && 'needs root (network namespaces)');
 
 for (const wanMode of ['static', 'dhcp'] as const) {
-  t.test(`${wanMode} WAN: every server answers as itself, and the WAN only through table 1`, needRoot, async (t) => {
+  t.test(`${wanMode} WAN: every server answers as itself, and the WAN only through table 1`, async (t) => {
     let resolv = '';
     let pids: number[] = [];
     let stateDir = '';

@@ -3,16 +3,12 @@
  * `0x01/0x01` and `1/1` are the same rule; we compare numerically and write Gluon's spelling (110-network:
  * `0x01/0x01`), so a Gluon node's config is already in its end state.
  */
+import { readUnsigned } from '@meshwan/uci';
 
-/** strtoul(text, NULL, 0) for a whole string: hex with 0x, octal with a leading 0, else decimal; else undefined. */
+/** strtoul(text, NULL, 0) for a whole string (@meshwan/uci's readUnsigned, a u32); else undefined. */
 export function parseNumber(text: string): number | undefined {
-  const t = text.trim();
-  let value: number;
-  if (/^0[xX][0-9a-fA-F]+$/.test(t)) value = Number.parseInt(t.slice(2), 16);
-  else if (/^0[0-7]*$/.test(t)) value = t.length > 1 ? Number.parseInt(t.slice(1), 8) : 0;
-  else if (/^[1-9]\d*$/.test(t)) value = Number(t);
-  else return undefined;
-  return value <= 0xffffffff ? value : undefined;
+  const n = readUnsigned(text);
+  return n.ok ? n.value : undefined;
 }
 
 /** `MARK[/MASK]` as netifd parses it; the mask defaults to 0xffffffff. */

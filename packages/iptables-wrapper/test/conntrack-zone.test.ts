@@ -4,8 +4,9 @@
  * applied, idempotent, in sync, removed without trace. policy uses it to keep the VPN group's DNS flows apart.
  */
 import t from 'tap';
+import { requireParts } from '../../../test/lib/require.js';
 import { type Ruleset, validate } from '../src/index.js';
-import { backendCases, namespace, skipReason } from './lib.js';
+import { backendCases, missingPart, namespace } from './lib.js';
 
 t.setTimeout(240_000);
 
@@ -20,6 +21,8 @@ const zoned: Ruleset = {
   })),
 };
 
+requireParts(missingPart);
+
 t.test('validate: CT only in raw, zones 1..65535', async (t) => {
   t.doesNotThrow(() => validate(zoned));
   const rule = zoned.rules[0];
@@ -31,7 +34,7 @@ t.test('validate: CT only in raw, zones 1..65535', async (t) => {
 });
 
 for (const c of backendCases) {
-  t.test(`${c.name}: raw OUTPUT CT --zone-orig`, { skip: skipReason }, async (t) => {
+  t.test(`${c.name}: raw OUTPUT CT --zone-orig`, async (t) => {
     const ns = namespace(t, 'ct');
     const fw = c.make(ns.name);
     t.equal((await fw.apply(zoned)).changed, true);

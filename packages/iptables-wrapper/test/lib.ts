@@ -46,7 +46,7 @@ export const backendCases: readonly BackendCase[] = [
   },
 ];
 
-export const skipReason = !isRoot()
+export const missingPart = !isRoot()
   ? 'needs root for network namespaces'
   : !commandExists('nft') || !commandExists('iptables-legacy')
     ? 'needs nft and iptables-legacy'

@@ -4,6 +4,7 @@
  * `-n NAME` runs against the network namespace NAME (as `ip -n`). Output follows iproute2's.
  */
 
+import { NumberError, parseUnsigned } from '@meshwan/uci';
 import { RouteCache } from './cache.js';
 import { Netlink } from './client.js';
 import type { Family } from './codec/ip.js';
@@ -54,16 +55,9 @@ function parse(args: readonly string[]): Parsed {
   return p;
 }
 
-/** Marks in hex or decimal (0x1, 1). */
-function parseNumber(text: string, field: string): number {
-  const n = /^0x[0-9a-f]+$/i.test(text) ? Number.parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`${field}: expected a number like 0x1, got "${text}"`);
-  return n;
-}
-
 function parseTable(text: string): number {
   const named: Record<string, number> = { main: 254, local: 255, default: 253 };
-  return named[text] ?? parseNumber(text, '--table');
+  return named[text] ?? parseUnsigned(text, { field: '--table' });
 }
 
 function families(p: Parsed): Family[] {
@@ -172,7 +166,7 @@ export async function runNetlinkCli(args: readonly string[], io: CliIo = default
     // get
     const [dst, ...extra] = p.positional;
     if (dst === undefined || extra.length) throw new UsageError('get takes one destination');
-    const mark = p.flags.has('--mark') ? parseNumber(p.flags.get('--mark') ?? '', '--mark') : undefined;
+    const mark = p.flags.has('--mark') ? parseUnsigned(p.flags.get('--mark') ?? '', { field: '--mark' }) : undefined;
     const from = p.flags.get('--from');
     const iif = p.flags.get('--iif');
     const oif = p.flags.get('--oif');
@@ -207,7 +201,8 @@ export async function runNetlinkCli(args: readonly string[], io: CliIo = default
     }
     return 0;
   } catch (err: unknown) {
-    if (err instanceof UsageError) {
+    // A bad number is a bad flag: iproute2's get_u32(…, 0) semantics come from @meshwan/uci's parseUnsigned.
+    if (err instanceof UsageError || err instanceof NumberError) {
       io.err(`meshwan-netlink: ${err.message}\n${usage}\n`);
       return 2;
     }

@@ -4,7 +4,7 @@ import { createNamespace, isRoot, type Namespace, type Teardowns } from '../../.
 import { Netlink } from '../src/index.js';
 
 const canRun = isRoot();
-export const skipReason = canRun ? false : 'needs root for network namespaces';
+export const missingPart = canRun ? false : 'needs root for network namespaces';
 
 export interface Fixture {
   ns: Namespace;

@@ -2,8 +2,9 @@
 import { spawn } from 'node:child_process';
 import t from 'tap';
 import { run, stopProcess, type Teardowns, waitFor } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { Monitor, type MonitorEvent, type Route, routeKey } from '../src/index.js';
-import { fixture, skipReason } from './helpers.js';
+import { fixture, missingPart } from './helpers.js';
 
 // the 50k-event burst and its re-dumps take a while on a busy 2-core machine
 t.setTimeout(240_000);
@@ -20,7 +21,9 @@ function startMonitor(t: Teardowns, netns: string, rcvbufBytes?: number): { m: M
   return { m, events };
 }
 
-t.test('synced, then typed new/del events for links, addresses, routes and rules', { skip: skipReason }, async (t) => {
+requireParts(missingPart);
+
+t.test('synced, then typed new/del events for links, addresses, routes and rules', async (t) => {
   const { ns, nl, netnsPath } = fixture(t, 'mon');
   const { m, events } = startMonitor(t, netnsPath);
   await m.ready;
@@ -58,7 +61,7 @@ t.test('synced, then typed new/del events for links, addresses, routes and rules
   t.notOk(events.find((e) => e.type === 'admin' && e.link.name === 'va'));
 });
 
-t.test('a link going down: IPv4 route removals are synthesized so the cache equals ip route', { skip: skipReason }, async (t) => {
+t.test('a link going down: IPv4 route removals are synthesized so the cache equals ip route', async (t) => {
   const { ns, nl, netnsPath } = fixture(t, 'down');
   ns.ip('route', 'add', '198.51.100.0/24', 'via', '192.0.2.2', 'table', '300');
   ns.ip('route', 'add', '203.0.113.0/24', 'dev', 'va');
@@ -74,38 +77,34 @@ t.test('a link going down: IPv4 route removals are synthesized so the cache equa
   t.ok(events.find((e) => e.type === 'admin' && e.link.name === 'va' && e.up === false));
 });
 
-t.test(
-  '50k route adds and deletes with a tiny receive buffer: ENOBUFS, re-dump, cache exact, still alive',
-  { skip: skipReason },
-  async (t) => {
-    const { ns, nl, netnsPath } = fixture(t, 'burst');
-    const { m, events } = startMonitor(t, netnsPath, 4096);
-    await m.ready;
-    const lines: string[] = [];
-    for (let i = 0; i < 34_000; i++)
-      lines.push(`route add 2001:db8:${(i >> 8).toString(16)}:${(i & 0xff).toString(16)}::/64 via 2001:db8::2 table 7`);
-    for (let i = 0; i < 32_000; i += 2) lines.push(`route del 2001:db8:${(i >> 8).toString(16)}:${(i & 0xff).toString(16)}::/64 table 7`);
-    // ip -batch runs as a child so this process keeps reading events while the kernel sends them
-    const child = spawn('ip', ['-6', '-n', ns.name, '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    child.stdin.on('error', () => {}); // ip exiting early shows in its exit code
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.stdin.end(`${lines.join('\n')}\n`);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    t.equal(code, 0, stderr);
-    const fresh = () => routeSet(nl.listRoutes());
-    await waitFor('cache equals a fresh dump', () => routeSet(m.cache.listRoutes()).join() === fresh().join(), 30_000, 200);
-    t.ok(m.resyncs > 0, `ENOBUFS forced ${m.resyncs} re-dumps`);
-    t.ok(events.some((e) => e.type === 'resynced'));
-    t.equal(lines.length, 50_000, 'a burst of 50k route changes');
-    t.equal(m.cache.listRoutes({ table: 7 }).length, 18_000);
-    t.equal(process.exitCode ?? 0, 0, 'the process is still alive and well');
-  },
-);
+t.test('50k route adds and deletes with a tiny receive buffer: ENOBUFS, re-dump, cache exact, still alive', async (t) => {
+  const { ns, nl, netnsPath } = fixture(t, 'burst');
+  const { m, events } = startMonitor(t, netnsPath, 4096);
+  await m.ready;
+  const lines: string[] = [];
+  for (let i = 0; i < 34_000; i++)
+    lines.push(`route add 2001:db8:${(i >> 8).toString(16)}:${(i & 0xff).toString(16)}::/64 via 2001:db8::2 table 7`);
+  for (let i = 0; i < 32_000; i += 2) lines.push(`route del 2001:db8:${(i >> 8).toString(16)}:${(i & 0xff).toString(16)}::/64 table 7`);
+  // ip -batch runs as a child so this process keeps reading events while the kernel sends them
+  const child = spawn('ip', ['-6', '-n', ns.name, '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  child.stdin.on('error', () => {}); // ip exiting early shows in its exit code
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  child.stdin.end(`${lines.join('\n')}\n`);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  t.equal(code, 0, stderr);
+  const fresh = () => routeSet(nl.listRoutes());
+  await waitFor('cache equals a fresh dump', () => routeSet(m.cache.listRoutes()).join() === fresh().join(), 30_000, 200);
+  t.ok(m.resyncs > 0, `ENOBUFS forced ${m.resyncs} re-dumps`);
+  t.ok(events.some((e) => e.type === 'resynced'));
+  t.equal(lines.length, 50_000, 'a burst of 50k route changes');
+  t.equal(m.cache.listRoutes({ table: 7 }).length, 18_000);
+  t.equal(process.exitCode ?? 0, 0, 'the process is still alive and well');
+});
 
-t.test('a dump interrupted by concurrent changes (NLM_F_DUMP_INTR) is retried and complete', { skip: skipReason }, async (t) => {
+t.test('a dump interrupted by concurrent changes (NLM_F_DUMP_INTR) is retried and complete', async (t) => {
   const { ns, nl } = fixture(t, 'intr');
   const adds: string[] = [];
   for (let i = 0; i < 1500; i++) adds.push(`addr add 2001:db8:1::${i.toString(16)}/128 dev vb nodad`);

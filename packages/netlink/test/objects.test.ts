@@ -1,8 +1,9 @@
 // tier: root: network namespaces, SO_MARK or firewall rules
 import t from 'tap';
 import { waitFor } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { Monitor, type MonitorEvent, NetlinkError, RequestError } from '../src/index.js';
-import { fixture, skipReason } from './helpers.js';
+import { fixture, missingPart } from './helpers.js';
 
 interface IpRoute {
   dst: string;
@@ -30,7 +31,9 @@ interface IpRule {
   suppress_prefixlen?: number;
 }
 
-t.test('links: index, name, admin state, carrier, operstate, mtu, address match ip link', { skip: skipReason }, async (t) => {
+requireParts(missingPart);
+
+t.test('links: index, name, admin state, carrier, operstate, mtu, address match ip link', async (t) => {
   const { ns, nl } = fixture(t, 'link');
   const ipLinks =
     ns.ipJson<{ ifindex: number; ifname: string; mtu: number; address: string; operstate: string; flags: string[] }[]>('link');
@@ -55,7 +58,7 @@ t.test('links: index, name, admin state, carrier, operstate, mtu, address match 
   t.throws(() => nl.getLink('nosuchdev'), { code: 'ENODEV', op: 'getLink' });
 });
 
-t.test('addresses: add, dump, replace, delete; flags and lifetimes', { skip: skipReason }, async (t) => {
+t.test('addresses: add, dump, replace, delete; flags and lifetimes', async (t) => {
   const { ns, nl } = fixture(t, 'addr');
   nl.addAddress({ dev: 'va', address: '2001:db8:1::5/64', nodad: true, validLifetimeSeconds: 600, preferredLifetimeSeconds: 0 });
   nl.addAddress({ dev: 'vb', address: '198.51.100.7/24', label: 'vb:x' });
@@ -95,7 +98,7 @@ t.test('addresses: add, dump, replace, delete; flags and lifetimes', { skip: ski
   t.throws(() => nl.addAddress({ dev: 'va', address: '2001:db8::zz/64' }), RequestError);
 });
 
-t.test('routes: every type, tables above 255, metric, gateway, src, protocol, multipath', { skip: skipReason }, async (t) => {
+t.test('routes: every type, tables above 255, metric, gateway, src, protocol, multipath', async (t) => {
   const { ns, nl } = fixture(t, 'route');
   nl.addRoute({ dst: '2001:db8:1::/48', gateway: '2001:db8::2', table: 1000, metric: 5, protocol: 'static' });
   nl.addRoute({ dst: 'default', family: 'inet6', type: 'unreachable', table: 1, metric: 65535 });
@@ -164,57 +167,53 @@ t.test('routes: every type, tables above 255, metric, gateway, src, protocol, mu
   t.throws(() => nl.addRoute({ dst: '2001:db8:9::/48', dev: 'nosuch' }), { code: 'ENODEV' });
 });
 
-t.test(
-  'routes: an IPv6 route sent with an expiry reads it back, is refreshed by prepend, and the kernel deletes it',
-  { skip: skipReason },
-  async (t) => {
-    const { ns, nl, netnsPath } = fixture(t, 'expire');
-    // expired routes are collected by the fib6 gc timer (every gc_interval, 30 s by default): 1 s in this namespace
-    ns.sysctl('net.ipv6.route.gc_interval', '1');
-    const monitor = Monitor.start({ netns: netnsPath });
-    t.teardown(() => monitor.close());
-    const events: MonitorEvent[] = [];
-    monitor.on((e) => events.push(e));
-    await monitor.ready;
-    nl.addRoute({ dst: '2001:db8:7::/48', gateway: '2001:db8::2', table: 1, expiresSeconds: 600 });
-    nl.addRoute({ dst: '2001:db8:8::/48', gateway: '2001:db8::2', table: 1, expiresSeconds: 3 });
-    const witness = ns.ipJson<(IpRoute & { expires?: number })[]>('-6', 'route', 'show', 'table', '1');
-    const long = nl.listRoutes({ table: 1 }).find((r) => r.dst === '2001:db8:7::');
-    t.ok(long?.expiresSeconds !== undefined && long.expiresSeconds > 590 && long.expiresSeconds <= 600, `expires ${long?.expiresSeconds}`);
-    t.ok((witness.find((r) => r.dst === '2001:db8:7::/48')?.expires ?? 0) > 590, 'ip route shows the same expiry');
-    t.equal(nl.listRoutes({ table: 254 }).find((r) => r.dst === '2001:db8::')?.expiresSeconds, undefined, 'a kernel route has none');
+t.test('routes: an IPv6 route sent with an expiry reads it back, is refreshed by prepend, and the kernel deletes it', async (t) => {
+  const { ns, nl, netnsPath } = fixture(t, 'expire');
+  // expired routes are collected by the fib6 gc timer (every gc_interval, 30 s by default): 1 s in this namespace
+  ns.sysctl('net.ipv6.route.gc_interval', '1');
+  const monitor = Monitor.start({ netns: netnsPath });
+  t.teardown(() => monitor.close());
+  const events: MonitorEvent[] = [];
+  monitor.on((e) => events.push(e));
+  await monitor.ready;
+  nl.addRoute({ dst: '2001:db8:7::/48', gateway: '2001:db8::2', table: 1, expiresSeconds: 600 });
+  nl.addRoute({ dst: '2001:db8:8::/48', gateway: '2001:db8::2', table: 1, expiresSeconds: 3 });
+  const witness = ns.ipJson<(IpRoute & { expires?: number })[]>('-6', 'route', 'show', 'table', '1');
+  const long = nl.listRoutes({ table: 1 }).find((r) => r.dst === '2001:db8:7::');
+  t.ok(long?.expiresSeconds !== undefined && long.expiresSeconds > 590 && long.expiresSeconds <= 600, `expires ${long?.expiresSeconds}`);
+  t.ok((witness.find((r) => r.dst === '2001:db8:7::/48')?.expires ?? 0) > 590, 'ip route shows the same expiry');
+  t.equal(nl.listRoutes({ table: 254 }).find((r) => r.dst === '2001:db8::')?.expiresSeconds, undefined, 'a kernel route has none');
 
-    // `ip route prepend` of the same nexthop sets a new expiry in place; the kernel answers EEXIST
-    t.throws(() => nl.prependRoute({ dst: '2001:db8:7::/48', gateway: '2001:db8::2', table: 1, expiresSeconds: 3000 }), {
-      code: 'EEXIST',
-      op: 'prependRoute',
-      request: '2001:db8:7::/48 via 2001:db8::2 table 1 expires 3000 (inet6)',
-    });
-    const refreshed = nl.listRoutes({ table: 1 }).filter((r) => r.dst === '2001:db8:7::');
-    t.equal(refreshed.length, 1, 'still one route');
-    t.ok((refreshed[0]?.expiresSeconds ?? 0) > 2900, `refreshed to ${refreshed[0]?.expiresSeconds}`);
+  // `ip route prepend` of the same nexthop sets a new expiry in place; the kernel answers EEXIST
+  t.throws(() => nl.prependRoute({ dst: '2001:db8:7::/48', gateway: '2001:db8::2', table: 1, expiresSeconds: 3000 }), {
+    code: 'EEXIST',
+    op: 'prependRoute',
+    request: '2001:db8:7::/48 via 2001:db8::2 table 1 expires 3000 (inet6)',
+  });
+  const refreshed = nl.listRoutes({ table: 1 }).filter((r) => r.dst === '2001:db8:7::');
+  t.equal(refreshed.length, 1, 'still one route');
+  t.ok((refreshed[0]?.expiresSeconds ?? 0) > 2900, `refreshed to ${refreshed[0]?.expiresSeconds}`);
 
-    await waitFor(
-      'RTM_DELROUTE of the expired route',
-      () => events.some((e) => e.type === 'del' && e.kind === 'route' && e.route.dst === '2001:db8:8::' && e.route.table === 1),
-      120_000,
-    );
-    t.notOk(
-      ns.ipJson<IpRoute[]>('-6', 'route', 'show', 'table', '1').some((r) => r.dst === '2001:db8:8::/48'),
-      'ip route no longer shows it',
-    );
-    t.ok(
-      nl.listRoutes({ table: 1 }).some((r) => r.dst === '2001:db8:7::'),
-      'the refreshed one stays',
-    );
-    t.throws(() => nl.addRoute({ dst: '198.51.100.0/24', dev: 'va', expiresSeconds: 5 }), {
-      name: 'RequestError',
-      field: 'expiresSeconds',
-    });
-  },
-);
+  await waitFor(
+    'RTM_DELROUTE of the expired route',
+    () => events.some((e) => e.type === 'del' && e.kind === 'route' && e.route.dst === '2001:db8:8::' && e.route.table === 1),
+    120_000,
+  );
+  t.notOk(
+    ns.ipJson<IpRoute[]>('-6', 'route', 'show', 'table', '1').some((r) => r.dst === '2001:db8:8::/48'),
+    'ip route no longer shows it',
+  );
+  t.ok(
+    nl.listRoutes({ table: 1 }).some((r) => r.dst === '2001:db8:7::'),
+    'the refreshed one stays',
+  );
+  t.throws(() => nl.addRoute({ dst: '198.51.100.0/24', dev: 'va', expiresSeconds: 5 }), {
+    name: 'RequestError',
+    field: 'expiresSeconds',
+  });
+});
 
-t.test('rules: priority, fwmark/mask, from/to, iif/oif, actions, goto, suppress_prefixlength, invert', { skip: skipReason }, async (t) => {
+t.test('rules: priority, fwmark/mask, from/to, iif/oif, actions, goto, suppress_prefixlength, invert', async (t) => {
   const { ns, nl } = fixture(t, 'rule');
   nl.addRule({ family: 'inet6', priority: 100, fwmark: 0x1, fwmask: 0x1, table: 1 });
   nl.addRule({ family: 'inet6', priority: 101, from: '2001:db8::/32', to: 'fd00::/8', iif: 'lo', oif: 'va', action: 'prohibit' });
@@ -269,7 +268,7 @@ t.test('rules: priority, fwmark/mask, from/to, iif/oif, actions, goto, suppress_
   t.throws(() => nl.deleteRule({ family: 'inet6', priority: 100 }), { code: 'ENOENT', op: 'deleteRule' });
 });
 
-t.test('getRoute asks the kernel; reject answers are typed errors', { skip: skipReason }, async (t) => {
+t.test('getRoute asks the kernel; reject answers are typed errors', async (t) => {
   const { nl } = fixture(t, 'get');
   nl.addRoute({ dst: '2001:db8:1::/48', gateway: '2001:db8::2', table: 1000 });
   nl.addRule({ family: 'inet6', priority: 100, fwmark: 1, fwmask: 1, table: 1000 });

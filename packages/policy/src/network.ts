@@ -5,6 +5,7 @@
  */
 
 import { formatIp, parseIp, type Rule, type RuleAction } from '@meshwan/netlink';
+import { readUnsigned } from '@meshwan/uci';
 import { ConfigError } from './errors.js';
 import { type Family, formatAddress, network, type Prefix, parseAddress, parsePrefix } from './ip.js';
 import { netlinkFamily, newRule, type RouteType, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './model.js';
@@ -72,19 +73,14 @@ export interface NetworkConfig {
 /** Reads /etc/iproute2/rt_tables-style names; netifd's system_resolve_rt_table. */
 export type TableNames = ReadonlyMap<string, number>;
 
-/** strtoul(text, 0) that must consume the whole string: netifd's number parsing. */
-export function parseNumber(text: string): number | undefined {
-  const t = text.trim();
-  let n: number;
-  if (/^0x[0-9a-f]+$/i.test(t)) n = Number.parseInt(t.slice(2), 16);
-  else if (/^0[0-7]+$/.test(t)) n = Number.parseInt(t.slice(1), 8);
-  else if (/^\d+$/.test(t)) n = Number(t);
-  else return undefined;
-  return n <= 0xffffffff ? n : undefined;
+/** A number as netifd reads it (strtoul(…, 0) over the whole text, @meshwan/uci's readUnsigned), else undefined: a name, maybe. */
+function numberOf(text: string): number | undefined {
+  const n = readUnsigned(text);
+  return n.ok ? n.value : undefined;
 }
 
 export function resolveTable(text: string, names: TableNames): number | undefined {
-  const n = parseNumber(text);
+  const n = numberOf(text);
   if (n !== undefined && n > 0) return n;
   if (text === 'default') return RT_TABLE_DEFAULT;
   if (text === 'main') return RT_TABLE_MAIN;
@@ -98,7 +94,7 @@ export function parseTableNames(text: string): TableNames {
   for (const line of text.split('\n')) {
     const [num, name] = line.trim().split(/\s+/);
     if (!num || !name || num.startsWith('#')) continue;
-    const n = parseNumber(num);
+    const n = numberOf(num);
     if (n !== undefined) names.set(name, n);
   }
   return names;
@@ -140,7 +136,8 @@ class Section {
   num(option: string): number | undefined {
     const text = this.str(option);
     if (text === undefined) return undefined;
-    return parseNumber(text) ?? this.fail(option, `expected a number, got "${text}"`);
+    const n = readUnsigned(text);
+    return n.ok ? n.value : this.fail(option, n.reason);
   }
   bool(option: string): boolean {
     const raw = this.input.options[option];
@@ -204,8 +201,8 @@ function parseMark(s: Section): { fwmark?: number; fwmask?: number } {
   const text = s.str('mark');
   if (text === undefined) return {};
   const [mark = '', mask] = text.split('/', 2);
-  const fwmark = parseNumber(mark);
-  const fwmask = mask === undefined ? undefined : parseNumber(mask);
+  const fwmark = numberOf(mark);
+  const fwmask = mask === undefined ? undefined : numberOf(mask);
   if (fwmark === undefined || (mask !== undefined && fwmask === undefined))
     s.fail('mark', `expected MARK[/MASK] like 0x1/0x1, got "${text}"`);
   return fwmask === undefined ? { fwmark } : { fwmark, fwmask };
@@ -296,7 +293,7 @@ function parseRoute(s: Section, family: Family, names: TableNames): RouteConfig 
   const proto =
     protoText === undefined
       ? undefined
-      : (parseNumber(protoText) ?? routeProtos[protoText] ?? s.fail('proto', `unknown protocol "${protoText}"`));
+      : (numberOf(protoText) ?? routeProtos[protoText] ?? s.fail('proto', `unknown protocol "${protoText}"`));
   let table = s.table('table', names);
   if (table === RT_TABLE_MAIN) table = undefined;
   const ifaceText = s.str('interface');

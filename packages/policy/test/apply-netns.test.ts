@@ -1,6 +1,7 @@
 // tier: root: network namespaces, SO_MARK or firewall rules
 import t from 'tap';
 import { isRoot } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { createNode, meshwan, routeGet } from './lib/node.js';
 
 interface IpRule {
@@ -21,8 +22,8 @@ interface IpRoute {
 }
 
 t.setTimeout(120_000);
-const skip = isRoot() ? false : 'needs root for network namespaces';
-t.test('apply makes the split, a second apply changes nothing', { skip }, async (t) => {
+requireParts(isRoot() ? false : 'needs root for network namespaces');
+t.test('apply makes the split, a second apply changes nothing', async (t) => {
   const n = createNode(t);
   const first = meshwan(n, ['apply']);
   t.equal(first.status, 0, first.stderr);

@@ -1,18 +1,19 @@
 // tier: root: network namespaces, SO_MARK or firewall rules
 import t from 'tap';
 import { isRoot, stopProcess } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { startForwarder } from './lib/forwarder.js';
 import { createNode, meshwan } from './lib/node.js';
 
 t.setTimeout(120_000);
-const skip = isRoot() ? false : 'needs root for network namespaces';
+requireParts(isRoot() ? false : 'needs root for network namespaces');
 
 interface Report {
   ok: boolean;
   findings: { code: string; what: string; fix: string }[];
 }
 
-t.test('check: ok on a split node; each break is reported with how to fix it, exit 1', { skip }, async (t) => {
+t.test('check: ok on a split node; each break is reported with how to fix it, exit 1', async (t) => {
   const n = createNode(t);
   const before = meshwan(n, ['check', '--json']);
   t.equal(before.status, 1);

@@ -1,12 +1,13 @@
 // tier: root: network namespaces, SO_MARK or firewall rules
 import t from 'tap';
 import { isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { cliEnv, createNode, meshwan, meshwanBin } from './lib/node.js';
 
 t.setTimeout(120_000);
-const skip = isRoot() ? false : 'needs root for network namespaces';
+requireParts(isRoot() ? false : 'needs root for network namespaces');
 
-t.test('daemon: applies, repairs each kind of drift, logs it, stops cleanly on SIGTERM', { skip }, async (t) => {
+t.test('daemon: applies, repairs each kind of drift, logs it, stops cleanly on SIGTERM', async (t) => {
   const n = createNode(t);
   const child = n.node.spawn(t, process.execPath, [meshwanBin, 'daemon', '--root', n.root], { env: cliEnv() });
   let log = '';

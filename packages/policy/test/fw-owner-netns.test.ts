@@ -13,12 +13,13 @@ import { join } from 'node:path';
 import { type Firewall, IptablesBackend, NftBackend, type Ruleset } from '@meshwan/iptables-wrapper';
 import t from 'tap';
 import { isRoot, type Namespace } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { loadContext, resolvePaths } from '../src/config.js';
 import { firewallRuleset } from '../src/firewall.js';
 import { cliEnv, createNode, meshwan } from './lib/node.js';
 
 t.setTimeout(300_000);
-const skip = isRoot() ? false : 'needs root for network namespaces';
+requireParts(isRoot() ? false : 'needs root for network namespaces');
 const meshwanFw = new URL('../../../node_modules/.bin/meshwan-fw', import.meta.url).pathname;
 
 interface BackendCase {
@@ -78,7 +79,7 @@ function meshwanFwRun(args: readonly string[]) {
 }
 
 for (const b of backends) {
-  t.test(`${b.name}: no command removes a rule of policy's ruleset`, { skip }, async (t) => {
+  t.test(`${b.name}: no command removes a rule of policy's ruleset`, async (t) => {
     const n = createNode(t);
     writeFileSync(join(n.root, 'etc/config/meshwan'), `config firewall 'firewall'\n\toption backend '${b.site}'\n`);
     const ctx = loadContext(resolvePaths(n.root));

@@ -3,11 +3,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { isRoot } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { createNode, gluonNetworkText, meshwan, routeGet } from './lib/node.js';
 
 t.setTimeout(120_000);
-const skip = isRoot() ? false : 'needs root for network namespaces';
-t.test('ip4table: IPv4 is split the same way, from config rule and route sections', { skip }, async (t) => {
+requireParts(isRoot() ? false : 'needs root for network namespaces');
+t.test('ip4table: IPv4 is split the same way, from config rule and route sections', async (t) => {
   const n = createNode(t);
   writeFileSync(
     join(n.root, 'etc/config/network'),

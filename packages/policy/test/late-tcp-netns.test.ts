@@ -13,13 +13,14 @@ import { type Firewall, IptablesBackend, NftBackend } from '@meshwan/iptables-wr
 import { defaultSite } from '@meshwan/site';
 import t from 'tap';
 import { addAddress, connect, createNamespace, isRoot, type Namespace, type Teardowns, waitFor } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { type Capture, startCapture } from '../../../test/lib/topo-capture.js';
 import { firewallRuleset } from '../src/firewall.js';
 import { parseNetwork } from '../src/network.js';
 import { type EndMode, runScriptedClient, type ScriptedServer, startScriptedServer } from './lib/tcp-dns.js';
 
 t.setTimeout(300_000);
-const skip = !isRoot() ? 'needs root for network namespaces' : false;
+requireParts(!isRoot() ? 'needs root for network namespaces' : false);
 
 const backends: { name: string; make(netns: string): Firewall }[] = [
   { name: 'iptables-nft', make: (netns) => new IptablesBackend({ variant: 'nft', netns }) },
@@ -81,7 +82,7 @@ async function flush(node: Namespace, cap: Capture, family: 'ipv4' | 'ipv6', see
 }
 
 for (const b of backends) {
-  t.test(`${b.name}: nothing of the group's ended TCP lookups reaches port 53 on the mesh`, { skip }, async (t) => {
+  t.test(`${b.name}: nothing of the group's ended TCP lookups reaches port 53 on the mesh`, async (t) => {
     const { node, meshNs } = topology(t);
     const fw = b.make(node.name);
     await fw.apply(firewallRuleset(parseNetwork([]), defaultSite()));

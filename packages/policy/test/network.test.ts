@@ -1,6 +1,6 @@
 import t from 'tap';
 import { formatPrefix } from '../src/ip.js';
-import { parseNetwork, parseNumber, parseTableNames, resolveTable } from '../src/network.js';
+import { parseNetwork, parseTableNames, resolveTable } from '../src/network.js';
 import { gluonNetwork } from './lib/fixtures.js';
 
 t.test('a Gluon config: devices, tables, the fwmark rule at pref 1, the unreachable route', async (t) => {
@@ -91,10 +91,10 @@ t.test('selectors netlink cannot send are refused with the section and option', 
 });
 
 t.test('numbers and tables like strtoul(…, 0) and system_resolve_rt_table', async (t) => {
-  t.equal(parseNumber('0x10'), 16);
-  t.equal(parseNumber('010'), 8);
-  t.equal(parseNumber('10'), 10);
-  t.equal(parseNumber('1x'), undefined);
+  t.equal(resolveTable('0x10', new Map()), 16);
+  t.equal(resolveTable('010', new Map()), 8, 'octal, as strtoul(…, 0)');
+  t.equal(resolveTable('10', new Map()), 10);
+  t.equal(resolveTable('1x', new Map()), undefined);
   t.equal(resolveTable('main', new Map()), 254);
   t.equal(resolveTable('local', new Map()), 255);
   t.equal(resolveTable('default', new Map()), 253);

@@ -3,12 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import t from 'tap';
 import { isRoot } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { startForwarder } from './lib/forwarder.js';
 import { cliEnv, createNode, meshwan, meshwanWanBin, type TestNode } from './lib/node.js';
 
 t.setTimeout(120_000);
 const libpacketmark = new URL('../../../lib-packetmark/build/libpacketmark.so', import.meta.url).pathname;
-const skip = !isRoot() ? 'needs root for network namespaces' : false;
+requireParts(!isRoot() ? 'needs root for network namespaces' : false);
 
 /** dig in the node as gid 800 (the VPN group) or as root; the answer lines, empty when nothing answered. */
 function dig(n: TestNode, gid: number | undefined, ...args: string[]): string {
@@ -24,7 +25,9 @@ function wan(n: TestNode, ...args: string[]) {
   });
 }
 
-t.test("the VPN group's DNS to any server, UDP and TCP, IPv4 and IPv6, lands on the forwarder", { skip }, async (t) => {
+requireParts(existsSync(libpacketmark) ? false : 'lib-packetmark is not built (make -C lib-packetmark)');
+
+t.test("the VPN group's DNS to any server, UDP and TCP, IPv4 and IPv6, lands on the forwarder", async (t) => {
   const n = createNode(t);
   t.equal(meshwan(n, ['apply']).status, 0);
   await startForwarder(t, n.node);
@@ -38,7 +41,7 @@ t.test("the VPN group's DNS to any server, UDP and TCP, IPv4 and IPv6, lands on 
   t.notMatch(dig(n, 0, '@203.0.113.53', 'example.org', 'A'), /192.0.2.99/, 'other groups are not redirected');
 });
 
-t.test('meshwan-wan: the VPN group, marked sockets, exec semantics', { skip }, async (t) => {
+t.test('meshwan-wan: the VPN group, marked sockets, exec semantics', async (t) => {
   const n = createNode(t);
   t.equal(meshwan(n, ['apply']).status, 0);
   t.equal(wan(n, 'id', '-g').stdout.trim(), '800');
@@ -50,20 +53,16 @@ t.test('meshwan-wan: the VPN group, marked sockets, exec semantics', { skip }, a
   t.equal(missing.status, 127);
   t.match(missing.stderr, /command not found/);
   t.equal(wan(n).status, 2);
-  t.test(
-    'with lib-packetmark built, a marked lookup reaches the forwarder through table 1',
-    { skip: existsSync(libpacketmark) ? false : 'lib-packetmark is not built (make -C lib-packetmark)' },
-    async (t) => {
-      await startForwarder(t, n.node);
-      // No mesh route: an unmarked socket cannot even get to nat OUTPUT, a marked one is routed by table 1.
-      t.notMatch(dig(n, 800, '@2001:db8:ffff::53', 'example.org', 'AAAA'), /2001:db8::99/);
-      const r = wan(n, 'dig', '+short', '+time=1', '+tries=1', '@2001:db8:ffff::53', 'example.org', 'AAAA');
-      t.equal(r.stdout.trim(), '2001:db8::99', r.stderr);
-    },
-  );
+  t.test('with lib-packetmark built, a marked lookup reaches the forwarder through table 1', async (t) => {
+    await startForwarder(t, n.node);
+    // No mesh route: an unmarked socket cannot even get to nat OUTPUT, a marked one is routed by table 1.
+    t.notMatch(dig(n, 800, '@2001:db8:ffff::53', 'example.org', 'AAAA'), /2001:db8::99/);
+    const r = wan(n, 'dig', '+short', '+time=1', '+tries=1', '@2001:db8:ffff::53', 'example.org', 'AAAA');
+    t.equal(r.stdout.trim(), '2001:db8::99', r.stderr);
+  });
 });
 
-t.test("the group's DNS and another process's never share a conntrack entry: no leak either way", { skip }, async (t) => {
+t.test("the group's DNS and another process's never share a conntrack entry: no leak either way", async (t) => {
   const n = createNode(t);
   t.equal(meshwan(n, ['apply']).status, 0);
   n.node.ip('-6', 'route', 'add', 'default', 'via', 'fd00:1::1', 'dev', 'mesh0');

@@ -2,12 +2,13 @@
 import { once } from 'node:events';
 import t from 'tap';
 import { isRoot, waitFor } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { createNode, meshwan } from './lib/node.js';
 
 t.setTimeout(120_000);
-const skip = isRoot() ? false : 'needs root for network namespaces';
+requireParts(isRoot() ? false : 'needs root for network namespaces');
 
-t.test('a connection that came in over the WAN is answered over the WAN (connmark), main empty', { skip }, async (t) => {
+t.test('a connection that came in over the WAN is answered over the WAN (connmark), main empty', async (t) => {
   const n = createNode(t);
   const r = meshwan(n, ['apply']);
   t.equal(r.status, 0, r.stderr);

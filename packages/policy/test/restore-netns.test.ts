@@ -9,10 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { cliEnv, createNode, dualNetworkText, meshwanBin, type TestNode } from './lib/node.js';
 
 t.setTimeout(240_000);
-const skip = isRoot() ? false : 'needs root for network namespaces';
+requireParts(isRoot() ? false : 'needs root for network namespaces');
 
 interface RouteJson {
   dst: string;
@@ -50,7 +51,7 @@ function startDaemon(t: Test, n: TestNode, env: Record<string, string> = {}): { 
   return { log: () => log, child };
 }
 
-t.test('daemon: a flushed table 1 gets back its floor and every moved WAN route, both families', { skip }, async (t) => {
+t.test('daemon: a flushed table 1 gets back its floor and every moved WAN route, both families', async (t) => {
   const n = createNode(t, dualNetworkText);
   const d = startDaemon(t, n);
   await waitFor('the daemon to watch', () => d.log().includes('meshwan: watching'), 60_000);
@@ -95,7 +96,7 @@ t.test('daemon: a flushed table 1 gets back its floor and every moved WAN route,
   await stopProcess(d.child);
 });
 
-t.test('daemon: after a flood overruns the monitor, the kernel is the truth: the IPv6 WAN default comes back', { skip }, async (t) => {
+t.test('daemon: after a flood overruns the monitor, the kernel is the truth: the IPv6 WAN default comes back', async (t) => {
   const n = createNode(t, dualNetworkText);
   // The WAN default as an RA installs it: via the router's link-local address, proto ra.
   n.node.ip('-6', 'route', 'del', 'default', 'via', '2001:db8:1::1', 'dev', 'br-wan');

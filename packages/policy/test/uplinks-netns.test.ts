@@ -10,11 +10,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { commandExists, isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { startForwarder } from './lib/forwarder.js';
 import { cliEnv, createNode, meshwan, meshwanBin } from './lib/node.js';
 
 t.setTimeout(150_000);
-const skip = !isRoot() ? 'needs root for network namespaces' : !commandExists('nft') ? 'needs nft' : false;
+requireParts(!isRoot() ? 'needs root for network namespaces' : !commandExists('nft') ? 'needs nft' : false);
 const uplinksBin = new URL('../../uplinks/bin/meshwan-uplinks.js', import.meta.url).pathname;
 
 interface RouteJson {
@@ -31,7 +32,7 @@ interface Report {
   findings: { code: string; what: string }[];
 }
 
-t.test("both daemons: the table-1 default is uplinks' alone, fails closed on a cut, and nobody fights", { skip }, async (t) => {
+t.test("both daemons: the table-1 default is uplinks' alone, fails closed on a cut, and nobody fights", async (t) => {
   const n = createNode(t);
   mkdirSync(join(n.root, 'var/run'), { recursive: true });
   mkdirSync(join(n.root, 'var/gluon/wan-dnsmasq'), { recursive: true });
@@ -187,7 +188,7 @@ config interface 'wan6'
   await stopProcess(policy);
 });
 
-t.test('status --uplinks-status FILE: missing file says not running; --json carries the report', { skip }, async (t) => {
+t.test('status --uplinks-status FILE: missing file says not running; --json carries the report', async (t) => {
   const n = createNode(t);
   writeFileSync(join(n.root, 'etc/config/meshwan-uplinks'), "config interface 'wan6'\n\toption device 'br-wan'\n");
   const missing = join(n.root, 'nowhere.json');

@@ -3,11 +3,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { isRoot } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { createNode, gluonNetworkText, meshwan, routeGet } from './lib/node.js';
 
 t.setTimeout(120_000);
-const skip = isRoot() ? false : 'needs root for network namespaces';
-t.test('bad usage exits 2; a broken config names the section and exits 1', { skip }, async (t) => {
+requireParts(isRoot() ? false : 'needs root for network namespaces');
+t.test('bad usage exits 2; a broken config names the section and exits 1', async (t) => {
   const n = createNode(t);
   t.equal(meshwan(n, ['frobnicate']).status, 2);
   t.equal(meshwan(n, ['apply', '--json']).status, 2);

@@ -2,6 +2,7 @@
  * The site file's keys as data: section, key, type, default and what it means. The parser, the defaults and
  * site.example.ini's explanations all come from this one table, so they cannot drift apart.
  */
+import { readUnsigned } from '@meshwan/uci';
 import { type Endpoint, parseEndpoint } from './endpoints.js';
 
 export type FirewallBackend = 'auto' | 'iptables' | 'nft';
@@ -54,17 +55,12 @@ const reservedTables = new Map([
 
 function integer(min: number, max: number, example: string): FieldParser<number> {
   return (raw) => {
-    const text = raw.trim();
-    // Base-0 like strtoul, as netifd's iprule_parse_mark: 0x.. hex, 0.. octal, else decimal.
-    let value: number;
-    if (/^0[xX][0-9a-fA-F]+$/.test(text)) value = Number.parseInt(text.slice(2), 16);
-    else if (/^0[0-7]+$/.test(text)) value = Number.parseInt(text.slice(1), 8);
-    else if (/^(0|[1-9]\d*)$/.test(text)) value = Number(text);
-    else return { ok: false, reason: `expected a number like ${example}, got ${JSON.stringify(raw)}` };
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      return { ok: false, reason: `expected ${min} to ${max}, got ${JSON.stringify(raw)}` };
-    }
-    return { ok: true, value };
+    // @meshwan/uci's readUnsigned: strtoul(…, 0) over the whole text, as netifd reads marks and tables.
+    const parsed = readUnsigned(raw, { min, max });
+    if (parsed.ok) return parsed;
+    return readUnsigned(raw, { max: Number.MAX_SAFE_INTEGER }).ok
+      ? { ok: false, reason: `expected ${min} to ${max}, got ${JSON.stringify(raw)}` }
+      : { ok: false, reason: `expected a number like ${example}, got ${JSON.stringify(raw)}` };
   };
 }
 

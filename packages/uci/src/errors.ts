@@ -49,3 +49,18 @@ export class UciParseError extends UciError {
     this.message = `${file ? `${file}: ` : ''}Parse error (${reason}) at line ${line}, byte ${byte}`;
   }
 }
+
+/**
+ * Thrown by parseUnsigned when a value is not an unsigned number as netifd's strtoul(…, 0) reads it, or is out of
+ * range. `field` names where the value came from: a flag (`--mark`) or a config option (`network.wan6_lookup.mark`).
+ */
+export class NumberError extends Error {
+  override readonly name = 'NumberError';
+  constructor(
+    readonly field: string,
+    readonly text: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}

@@ -9,10 +9,11 @@ import type { UciPackage } from './model.js';
 import { type ParseOptions, parseUci as parseBytes } from './parser.js';
 
 export { UCI_CONF2DIR, UCI_CONFDIR, UCI_SAVEDIR, UciContext } from './context.js';
-export { UCI_ERRSTR, UciError, type UciErrorCode, UciParseError } from './errors.js';
+export { NumberError, UCI_ERRSTR, UciError, type UciErrorCode, UciParseError } from './errors.js';
 export { anonymousName, type DeltaCmd, type UciDelta, type UciOption, type UciPackage, type UciSection } from './model.js';
 export { configPaths, type OpenConfigOptions, openConfig, sectionsIfPresent } from './open.js';
 export { Uci, type UciChange, type UciOptions, type UciSectionInfo } from './uci.js';
+export { parseUnsigned, readUnsigned, type Unsigned, type UnsignedRange } from './unsigned.js';
 export type { ParseOptions };
 
 /** Parse one config file's text (UTF-8 string or raw bytes). Throws UciParseError with libuci's reason, line, byte. */

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { requireParts } from '../../../test/lib/require.js';
 import { parseUci, UciParseError } from '../src/index.js';
 
 // Child processes start slowly on a loaded machine; this file needs more than tap's default 30 s.
@@ -12,7 +13,7 @@ t.setTimeout(150_000);
 const child = new URL('./lib/child.mjs', import.meta.url).pathname;
 // The children run the built package, as a node runs it: `make test` builds first.
 const built = existsSync(new URL('../dist/index.js', import.meta.url));
-const skip = built ? false : 'needs the built package: npx tsc -b packages/uci';
+requireParts(built ? false : 'needs the built package: npx tsc -b packages/uci');
 
 function dirs(t: { teardown(fn: () => void): void }): { conf: string; save: string } {
   const root = mkdtempSync(join(tmpdir(), 'uci-dur-'));
@@ -53,7 +54,7 @@ function problems(text: string): string[] {
   return v.length % unit.length === 0 && v === unit.repeat(v.length / unit.length) ? [] : [`value is not whole version ${n}`];
 }
 
-t.test('SIGKILL at any moment of a commit leaves the old file or the new one', { skip }, async (t) => {
+t.test('SIGKILL at any moment of a commit leaves the old file or the new one', async (t) => {
   const { conf, save } = dirs(t);
   let seed = 12345;
   const rnd = () => {
@@ -87,7 +88,7 @@ t.test('SIGKILL at any moment of a commit leaves the old file or the new one', {
   );
 });
 
-t.test('several processes committing to one package lose no change', { skip }, async (t) => {
+t.test('several processes committing to one package lose no change', async (t) => {
   const { conf, save } = dirs(t);
   const procs = 4;
   const count = 15;
@@ -123,7 +124,7 @@ t.test('several processes committing to one package lose no change', { skip }, a
   t.equal(readFileSync(join(save, 'p'), 'utf8'), '', 'nothing left staged');
 });
 
-t.test('without the addon, flock(1) on an inherited descriptor serializes commits too', { skip }, async (t) => {
+t.test('without the addon, flock(1) on an inherited descriptor serializes commits too', async (t) => {
   const { conf, save } = dirs(t);
   const env = { ...process.env, MESHWAN_UCI_NO_ADDON: '1' };
   const results = await Promise.all([0, 1].map((id) => exited(run(['concurrent', conf, save, String(id), '4'], env))));

@@ -7,7 +7,7 @@
  * probe window. Pure: sections in, config out; the uci shell is loadConfig.
  */
 import { join } from 'node:path';
-import { sectionsIfPresent, type Uci } from '@meshwan/uci';
+import { readUnsigned, sectionsIfPresent, type Uci } from '@meshwan/uci';
 import type { Family } from './chooser.js';
 import { checkQueryName, DNS_TYPES } from './dnswire.js';
 import { UplinksConfigError } from './errors.js';
@@ -109,9 +109,9 @@ class Reader {
   int(option: string, fallback: number, min: number, max: number): number {
     const v = this.str(option);
     if (v === undefined) return fallback;
-    const n = /^0x[0-9a-f]+$/i.test(v) ? Number.parseInt(v, 16) : /^\d+$/.test(v) ? Number(v) : Number.NaN;
-    if (!Number.isInteger(n) || n < min || n > max) this.fail(option, `expected an integer ${min}..${max}, got "${v}"`);
-    return n;
+    // strtoul(…, 0) over the whole text, as netifd reads its numbers: "010" is 8 (octal).
+    const n = readUnsigned(v, { min, max });
+    return n.ok ? n.value : this.fail(option, `expected an integer ${min}..${max}, got "${v}"`);
   }
   /** seconds as mwan3 writes them, decimals allowed ('0.5'); returned in ms */
   seconds(option: string, fallbackMs: number): number {

@@ -3,18 +3,21 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { addAddress, commandExists, isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { startNsd } from '../../../test/lib/topo-nsd.js';
 import { bin, buildTopology, defaultDevices, type Topology } from './lib/topology.js';
 
-const skip = !isRoot()
-  ? 'needs root for network namespaces'
-  : !commandExists('nsd')
-    ? 'needs NSD'
-    : !commandExists('dig')
-      ? 'needs dig'
-      : !commandExists('nft')
-        ? 'needs nft'
-        : false;
+requireParts(
+  !isRoot()
+    ? 'needs root for network namespaces'
+    : !commandExists('nsd')
+      ? 'needs NSD'
+      : !commandExists('dig')
+        ? 'needs dig'
+        : !commandExists('nft')
+          ? 'needs nft'
+          : false,
+);
 
 /**
  * Both uplinks probe with track_method dns and no track_ip: A's server comes from its uci dns_server list, B's from
@@ -42,7 +45,7 @@ type StatusJson = {
   uplinks: { name: string; health: { state: string; reason: string }; lastProbe: { target: string; ok: boolean; detail: string }[] }[];
 };
 
-t.test('DNS probes: an uplink that answers ping but not DNS is down; the default fails over and back', { skip }, async (t) => {
+t.test('DNS probes: an uplink that answers ping but not DNS is down; the default fails over and back', async (t) => {
   const topo = buildTopology(t);
   addAddress(topo.ra, 'lo', '2001:db8:fa::53/128');
   addAddress(topo.rb, 'lo', '2001:db8:fb::53/128');

@@ -3,6 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { errorAnswer, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_REFUSED, RCODE_SERVFAIL, walkMessage } from '@meshwan/wan-dns';
 import t from 'tap';
 import { isRoot, type Teardowns } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { runDnsProbe } from '../src/dnsprobe.js';
 import { checkQueryName, encodeQuery, judgeAnswer } from '../src/dnswire.js';
 
@@ -51,7 +52,7 @@ function fakeServer(t: Teardowns, respond: (q: Buffer) => Buffer[] | undefined):
   return new Promise((resolve) => s.bind(0, '::1', () => resolve({ port: s.address().port, queries })));
 }
 
-const skip = isRoot() ? false : 'needs root: SO_MARK takes CAP_NET_ADMIN';
+requireParts(isRoot() ? false : 'needs root: SO_MARK takes CAP_NET_ADMIN');
 const base = {
   uplink: 'wan',
   family: 'inet6' as const,
@@ -63,7 +64,7 @@ const base = {
   qtype: 16,
 };
 
-t.test('runDnsProbe: marked query on loopback, verdicts by RCODE, strays ignored, silence times out', { skip }, async (t) => {
+t.test('runDnsProbe: marked query on loopback, verdicts by RCODE, strays ignored, silence times out', async (t) => {
   const ok = await fakeServer(t, (q) => [answer(q, RCODE_NXDOMAIN)]);
   const r1 = await runDnsProbe({ ...base, port: ok.port });
   t.match(r1, { target: '::1', ok: true, detail: /^NXDOMAIN in [\d.]+ ms$/ });

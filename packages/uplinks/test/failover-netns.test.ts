@@ -3,17 +3,20 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { commandExists, isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { bin, buildTopology, defaultDevices, portDown, portUp, table1, writeConfig } from './lib/topology.js';
 
-const skip = !isRoot()
-  ? 'needs root for network namespaces'
-  : !commandExists('ping')
-    ? 'needs iputils ping'
-    : !commandExists('nft')
-      ? 'needs nft'
-      : false;
+requireParts(
+  !isRoot()
+    ? 'needs root for network namespaces'
+    : !commandExists('ping')
+      ? 'needs iputils ping'
+      : !commandExists('nft')
+        ? 'needs nft'
+        : false,
+);
 
-t.test('the table-1 default follows the healthy uplink: link down, silent drop, and back', { skip }, async (t) => {
+t.test('the table-1 default follows the healthy uplink: link down, silent drop, and back', async (t) => {
   const topo = buildTopology(t);
   const root = writeConfig(topo);
   writeFileSync(join(topo.dir, 'resolv.conf'), 'nameserver 2001:db8:cc::53\n# Interface wanb\nnameserver 2001:db8:fb::53\n');

@@ -1,6 +1,7 @@
 // files/ for this package, run by busybox sh (OpenWrt's ash) on a temp root: the procd init script (started only
 // with an enabled interface), the netifd hotplug hook (pokes the daemon for uplink interfaces only), and the
-// default config (valid, nothing enabled). `uci` is @meshwan/uci's command; procd's shell API is stubbed to a log.
+// default config (valid, nothing enabled). `uci` is @meshwan/uci's command; procd's shell API and `ubus` are
+// stubbed to a log.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,9 @@ function root(t: Test): Root {
   mkdirSync(join(dir, 'usr/bin'), { recursive: true });
   writeFileSync(join(dir, 'usr/bin/meshwan-uplinks'), '#!/bin/sh\necho "meshwan-uplinks $*" >> "$PROCD_LOG"\n');
   chmodSync(join(dir, 'usr/bin/meshwan-uplinks'), 0o755);
+  // procd's ubus object as the hook calls it: `ubus call service signal JSON`.
+  writeFileSync(join(dir, 'bin/ubus'), '#!/bin/sh\necho "ubus $*" >> "$PROCD_LOG"\n');
+  chmodSync(join(dir, 'bin/ubus'), 0o755);
   writeFileSync(join(dir, 'bin/uci'), `#!/bin/sh\nexec ${process.execPath} ${uciBin} -P ${join(dir, 'uci-save')} "$@"\n`);
   chmodSync(join(dir, 'bin/uci'), 0o755);
   const logFile = join(dir, 'procd.log');
@@ -99,12 +103,17 @@ t.test("init script reload: restart; once nothing is enabled any more, flush the
 
 t.test('hotplug hook: pokes the daemon on ifup/ifupdate/ifdown of an uplink interface only', async (t) => {
   const r = root(t);
+  // Not procd.sh: it belongs to init scripts (flock on /var/lock/procd_NAME.lock, basename of $initscript).
+  rmSync(join(r.dir, 'lib/functions/procd.sh'));
+  const usr1 = spawnSync(shell[0] as string, [...shell.slice(1), '-c', 'kill -l USR1'], { encoding: 'utf8' }).stdout.trim();
+  t.match(usr1, /^\d+$/, "the shell names signals by number (busybox ash's kill -l, as on a node)");
   r.config("config interface 'wan6'\n\toption device 'br-wan'\n\nconfig member 'm'\n\toption interface 'wan6'\n");
   const hook = join(r.dir, 'etc/hotplug.d/iface/60-meshwan-uplinks');
   for (const action of ['ifup', 'ifupdate', 'ifdown']) {
     const out = r.run(`. ${hook}`, { ACTION: action, INTERFACE: 'wan6' });
     t.equal(out.status, 0, out.stderr);
-    t.equal(out.log, 'send_signal meshwan-uplinks * USR1\n', action);
+    t.equal(out.stderr, '', `${action}: nothing on stderr`);
+    t.equal(out.log, `ubus call service signal {"name":"meshwan-uplinks","signal":${usr1}}\n`, action);
   }
   t.equal(r.run(`. ${hook}`, { ACTION: 'ifup', INTERFACE: 'mesh' }).log, '', 'not an uplink');
   t.equal(r.run(`. ${hook}`, { ACTION: 'ifup', INTERFACE: 'm' }).log, '', 'a member section is not an interface');

@@ -3,9 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { addAddress, commandExists, isRoot } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { bin, buildTopology, portDown, writeConfig } from './lib/topology.js';
 
-const skip = !isRoot() ? 'needs root for network namespaces' : !commandExists('ping') ? 'needs iputils ping' : false;
+requireParts(!isRoot() ? 'needs root for network namespaces' : !commandExists('ping') ? 'needs iputils ping' : false);
 
 interface Route4 {
   dst: string;
@@ -15,7 +16,7 @@ interface Route4 {
   nexthops?: { dev: string; weight?: number }[];
 }
 
-t.test('IPv4 uplinks: failover between two gateways in table 1', { skip }, async (t) => {
+t.test('IPv4 uplinks: failover between two gateways in table 1', async (t) => {
   const topo = buildTopology(t);
   addAddress(topo.node, 'wa', '192.0.2.2/24');
   addAddress(topo.node, 'wb', '198.51.100.2/24');

@@ -3,11 +3,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { commandExists, isRoot, run } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { bin, buildTopology, defaultDevices, portDown, table1, writeConfig } from './lib/topology.js';
 
-const skip = !isRoot() ? 'needs root for network namespaces' : !commandExists('ping') ? 'needs iputils ping' : false;
+requireParts(!isRoot() ? 'needs root for network namespaces' : !commandExists('ping') ? 'needs iputils ping' : false);
 
-t.test('equal metrics: weighted multipath in table 1, then single path when one is cut', { skip }, async (t) => {
+t.test('equal metrics: weighted multipath in table 1, then single path when one is cut', async (t) => {
   const topo = buildTopology(t);
   const root = writeConfig(topo, { metricA: 1, metricB: 1, weightA: 3, weightB: 1 });
   const statusFile = join(topo.dir, 'status.json');
@@ -63,7 +64,7 @@ t.test('equal metrics: weighted multipath in table 1, then single path when one 
   );
 });
 
-t.test('boot restore: a stale gateway is not restored, a valid one is', { skip }, async (t) => {
+t.test('boot restore: a stale gateway is not restored, a valid one is', async (t) => {
   const topo = buildTopology(t);
   // No gateway in uci and none learned: only the saved one could bring wana up before probes do.
   const root = writeConfig(topo, { gatewayA: null, metricB: 1 });

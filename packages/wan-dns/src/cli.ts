@@ -4,7 +4,7 @@
  */
 import { createConnection } from 'node:net';
 import { type Endpoint, parseEndpoint, readSettings, SettingsError } from '@meshwan/site';
-import { openConfig, UciParseError } from '@meshwan/uci';
+import { openConfig, readUnsigned, UciParseError } from '@meshwan/uci';
 import { DEFAULT_RESOLV } from './config.js';
 import { checkGroup, Daemon, type DaemonOptions } from './daemon.js';
 import { ConfigError, StartError } from './errors.js';
@@ -60,15 +60,11 @@ export interface CliArgs {
   help: boolean;
 }
 
-/** strtoul base 0, as the site file and netifd read marks: 0x.. hex, 0.. octal, else decimal. */
+/** A flag's number as netifd reads marks: strtoul base 0 over the whole text (@meshwan/uci's readUnsigned). */
 export function parseNumber(flag: string, text: string, min: number, max: number): number {
-  let value: number;
-  if (/^0x[0-9a-f]+$/i.test(text)) value = Number.parseInt(text.slice(2), 16);
-  else if (/^0[0-7]+$/.test(text)) value = Number.parseInt(text.slice(1), 8);
-  else if (/^\d+$/.test(text)) value = Number(text);
-  else throw new FlagError(flag, `expected a number, got ${JSON.stringify(text)}`);
-  if (value < min || value > max) throw new FlagError(flag, `expected ${min}..${max}, got ${text}`);
-  return value;
+  const n = readUnsigned(text, { min, max });
+  if (!n.ok) throw new FlagError(flag, n.reason);
+  return n.value;
 }
 
 function endpoint(flag: string, text: string, defaultPort: number): Endpoint {

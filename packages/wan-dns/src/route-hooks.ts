@@ -5,16 +5,29 @@
  * pool is renewed (new sockets, old ones drain), and if the old source address is gone, what was sent from it is
  * sent again.
  */
-import type { Daemon } from './daemon.js';
+import type { Forwarder } from './forwarder.js';
+import type { Logger } from './log.js';
+import type { SocketPool } from './pool.js';
 import { RENUMBER_MS, RouteWatch, zeroRouteCounts } from './route-watch.js';
 import type { RouteReport } from './stats.js';
-import type { Server } from './upstreams.js';
+import type { Server, Upstreams } from './upstreams.js';
+
+/**
+ * The parts of the daemon the hooks act on. daemon.ts passes itself; the shape is declared here, not imported
+ * from daemon.ts, so that daemon.ts -> route-hooks.ts is the only direction between the two.
+ */
+interface RouteHookTarget {
+  readonly options: { readonly log: Logger; readonly mark: number; readonly deadlineMs: number };
+  readonly upstreams: Upstreams;
+  readonly forwarder: Forwarder;
+  readonly pools: { readonly 4: SocketPool; readonly 6: SocketPool };
+}
 
 /** Beyond a query's deadline: how much longer replaced sockets drain and vanished sources are remembered. */
 const MARGIN_MS = 500;
 
 /** Starts the route watch for `daemon`; when netlink cannot be used, logs one line and returns why. */
-export function startRouteWatch(daemon: Daemon, config: { netns?: string; rcvbufBytes?: number }): RouteWatch | string {
+export function startRouteWatch(daemon: RouteHookTarget, config: { netns?: string; rcvbufBytes?: number }): RouteWatch | string {
   const { log } = daemon.options;
   const renewing = { 4: false, 6: false };
   // Sockets replaced after an address change may wait for answers, and a source the route stopped using may

@@ -1,11 +1,14 @@
 /** The batched UDP I/O against real loopback sockets: batches, sources, replies, refusals, oversize datagrams. */
 import { createSocket, type Socket } from 'node:dgram';
 import t from 'tap';
+import { requireParts } from '../../../test/lib/require.js';
 import { BatchIo, batchAddon, Peer, peerOf } from '../src/batch-io.js';
 import { MarkError } from '../src/errors.js';
 import { loadAddon } from '../src/mark.js';
 
 const addon = batchAddon(loadAddon());
+
+requireParts(!addon && "wan-dns's native addon with batch I/O (packages/os/build/netio.node: make native)");
 
 t.test('without the addon there is no batched I/O', async (t) => {
   t.equal(batchAddon(new MarkError('load', 1, 'ENOENT')), undefined);
@@ -18,7 +21,7 @@ const client = async (type: 'udp4' | 'udp6', address: string): Promise<Socket> =
   return s;
 };
 
-t.test('a burst arrives in batches; replies go back to each source; sources are checked', { skip: !addon && 'no addon' }, async (t) => {
+t.test('a burst arrives in batches; replies go back to each source; sources are checked', async (t) => {
   const a = addon as NonNullable<typeof addon>;
   const errors: unknown[] = [];
   const io = new BatchIo(a, (err) => errors.push(err));

@@ -7,6 +7,7 @@ import { createConnection, type Socket } from 'node:net';
 import dnsPacket from 'dns-packet';
 import t from 'tap';
 import { isRoot } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { MarkError } from '../src/errors.js';
 import { deadPort, dig, fakeUpstream, query, tcpExchange, udpExchange } from './lib/client.js';
 import { startDaemon, v4 } from './lib/daemon.js';
@@ -17,7 +18,9 @@ const root = isRoot();
 // Namespaces, NSD and real timeouts on a shared, busy machine: more than tap's default 30 s per file.
 t.setTimeout(600_000);
 
-t.test('answers over UDP and TCP on the IPv4 and IPv6 listeners', { skip: !root && 'needs root (SO_MARK)' }, async (t) => {
+requireParts(!root && 'needs root (SO_MARK)');
+
+t.test('answers over UDP and TCP on the IPv4 and IPv6 listeners', async (t) => {
   const nsd = await startNsd(t, 'nsd-a', ['127.0.0.1'], await deadPort());
   const { port, daemon } = await startDaemon(t, {
     sources: { servers: [v4('127.0.0.1', nsd.port)], root: '/nonexistent', resolvFile: '/nonexistent' },
@@ -40,7 +43,7 @@ t.test('answers over UDP and TCP on the IPv4 and IPv6 listeners', { skip: !root 
   t.equal(daemon.status().counters.tcpQueries >= 8, true);
 });
 
-t.test('a truncated UDP answer is retried over TCP; a client without EDNS gets TC', { skip: !root && 'needs root' }, async (t) => {
+t.test('a truncated UDP answer is retried over TCP; a client without EDNS gets TC', async (t) => {
   const nsd = await startNsd(t, 'nsd-big', ['127.0.0.1'], await deadPort());
   const { port, daemon } = await startDaemon(t, {
     sources: { servers: [v4('127.0.0.1', nsd.port)], root: '/nonexistent', resolvFile: '/x' },
@@ -57,7 +60,7 @@ t.test('a truncated UDP answer is retried over TCP; a client without EDNS gets T
   t.ok((daemon.status().servers[0]?.tcp ?? 0) >= 1);
 });
 
-t.test('cache: TTLs count down, negative answers for the SOA minimum, hits counted', { skip: !root && 'needs root' }, async (t) => {
+t.test('cache: TTLs count down, negative answers for the SOA minimum, hits counted', async (t) => {
   const nsd = await startNsd(t, 'nsd-c', ['127.0.0.1'], await deadPort());
   const { port, daemon } = await startDaemon(t, {
     cacheSize: 100,
@@ -82,67 +85,63 @@ t.test('cache: TTLs count down, negative answers for the SOA minimum, hits count
   t.equal(st.servers[0]?.answers, 2);
 });
 
-t.test(
-  'failover: dead server, SERVFAIL and REFUSED servers are passed over; spoofed answers ignored',
-  { skip: !root && 'needs root' },
-  async (t) => {
-    const nsd = await startNsd(t, 'nsd-f', ['127.0.0.1'], await deadPort());
-    const refusing = await fakeUpstream(t, (msg, rinfo, s) => {
-      const out = Buffer.from(msg);
-      out.writeUInt16BE(0x8005, 2);
-      s.send(out, rinfo.port, rinfo.address);
+t.test('failover: dead server, SERVFAIL and REFUSED servers are passed over; spoofed answers ignored', async (t) => {
+  const nsd = await startNsd(t, 'nsd-f', ['127.0.0.1'], await deadPort());
+  const refusing = await fakeUpstream(t, (msg, rinfo, s) => {
+    const out = Buffer.from(msg);
+    out.writeUInt16BE(0x8005, 2);
+    s.send(out, rinfo.port, rinfo.address);
+  });
+  const failing = await fakeUpstream(t, (msg, rinfo, s) => {
+    const out = Buffer.from(msg.subarray(0, 12));
+    out.writeUInt16BE(0x8002, 2);
+    out.writeUInt16BE(0, 4);
+    out.writeUInt16BE(0, 10);
+    s.send(out, rinfo.port, rinfo.address);
+  });
+  const spoofer = await fakeUpstream(t, (msg, rinfo, s) => {
+    // Wrong ID, then wrong question, then right ID from the right place but as a query (QR clear): all ignored.
+    const answer = dnsPacket.decode(msg);
+    const wrongId = dnsPacket.encode({
+      ...answer,
+      type: 'response',
+      id: (answer.id ?? 0) ^ 1,
+      answers: [{ type: 'A', name: 'www.example.test', data: '203.0.113.66' }],
     });
-    const failing = await fakeUpstream(t, (msg, rinfo, s) => {
-      const out = Buffer.from(msg.subarray(0, 12));
-      out.writeUInt16BE(0x8002, 2);
-      out.writeUInt16BE(0, 4);
-      out.writeUInt16BE(0, 10);
-      s.send(out, rinfo.port, rinfo.address);
+    const wrongQ = dnsPacket.encode({
+      ...answer,
+      type: 'response',
+      questions: [{ type: 'A', name: 'evil.test' }],
+      answers: [{ type: 'A', name: 'evil.test', data: '203.0.113.66' }],
     });
-    const spoofer = await fakeUpstream(t, (msg, rinfo, s) => {
-      // Wrong ID, then wrong question, then right ID from the right place but as a query (QR clear): all ignored.
-      const answer = dnsPacket.decode(msg);
-      const wrongId = dnsPacket.encode({
-        ...answer,
-        type: 'response',
-        id: (answer.id ?? 0) ^ 1,
-        answers: [{ type: 'A', name: 'www.example.test', data: '203.0.113.66' }],
-      });
-      const wrongQ = dnsPacket.encode({
-        ...answer,
-        type: 'response',
-        questions: [{ type: 'A', name: 'evil.test' }],
-        answers: [{ type: 'A', name: 'evil.test', data: '203.0.113.66' }],
-      });
-      const notResponse = Buffer.from(msg);
-      for (const m of [wrongId, wrongQ, notResponse, Buffer.from([1])]) s.send(m, rinfo.port, rinfo.address);
-    });
-    const dead = await deadPort();
-    const servers = [
-      v4('127.0.0.1', dead),
-      v4('127.0.0.1', refusing.port),
-      v4('127.0.0.1', failing.port),
-      v4('127.0.0.1', spoofer.port),
-      v4('127.0.0.1', nsd.port),
-    ];
-    const { port, daemon } = await startDaemon(t, { sources: { servers, root: '/nonexistent', resolvFile: '/x' } });
-    const r = await dig('127.0.0.1', port, 'www.example.test');
-    t.equal(r.status, 'NOERROR');
-    t.match(r.answers[0], /192\.0\.2\.80/);
-    const st = daemon.status();
-    const by = new Map(st.servers.map((s) => [s.server, s]));
-    t.equal(by.get(`127.0.0.1:${refusing.port}`)?.refused, 1);
-    t.equal(by.get(`127.0.0.1:${failing.port}`)?.servfail, 1);
-    t.equal(by.get(`127.0.0.1:${spoofer.port}`)?.timeouts, 1);
-    t.ok(st.counters.strayAnswers >= 3);
-    // The answering server is now the fastest and asked first.
-    const again = await dig('127.0.0.1', port, 'www.example.test');
-    t.equal(again.status, 'NOERROR');
-    t.equal(daemon.upstreams.ordered(performance.now())[0]?.key, `127.0.0.1:${nsd.port}`);
-  },
-);
+    const notResponse = Buffer.from(msg);
+    for (const m of [wrongId, wrongQ, notResponse, Buffer.from([1])]) s.send(m, rinfo.port, rinfo.address);
+  });
+  const dead = await deadPort();
+  const servers = [
+    v4('127.0.0.1', dead),
+    v4('127.0.0.1', refusing.port),
+    v4('127.0.0.1', failing.port),
+    v4('127.0.0.1', spoofer.port),
+    v4('127.0.0.1', nsd.port),
+  ];
+  const { port, daemon } = await startDaemon(t, { sources: { servers, root: '/nonexistent', resolvFile: '/x' } });
+  const r = await dig('127.0.0.1', port, 'www.example.test');
+  t.equal(r.status, 'NOERROR');
+  t.match(r.answers[0], /192\.0\.2\.80/);
+  const st = daemon.status();
+  const by = new Map(st.servers.map((s) => [s.server, s]));
+  t.equal(by.get(`127.0.0.1:${refusing.port}`)?.refused, 1);
+  t.equal(by.get(`127.0.0.1:${failing.port}`)?.servfail, 1);
+  t.equal(by.get(`127.0.0.1:${spoofer.port}`)?.timeouts, 1);
+  t.ok(st.counters.strayAnswers >= 3);
+  // The answering server is now the fastest and asked first.
+  const again = await dig('127.0.0.1', port, 'www.example.test');
+  t.equal(again.status, 'NOERROR');
+  t.equal(daemon.upstreams.ordered(performance.now())[0]?.key, `127.0.0.1:${nsd.port}`);
+});
 
-t.test('all upstreams failing, or none: SERVFAIL well before the client gives up', { skip: !root && 'needs root' }, async (t) => {
+t.test('all upstreams failing, or none: SERVFAIL well before the client gives up', async (t) => {
   const silent = await fakeUpstream(t, () => {});
   const { port, daemon } = await startDaemon(t, {
     deadlineMs: 1500,
@@ -186,7 +185,6 @@ t.test('a bug on the query path is logged once and counted, never fatal', async 
 
 t.test(
   'TCP limits: at the limit the oldest idle connection makes room, idle ones are closed, pipelining beyond the window waits',
-  { skip: !root && 'needs root' },
   async (t) => {
     const nsd = await startNsd(t, 'nsd-tcp', ['127.0.0.1'], await deadPort());
     const { port, daemon } = await startDaemon(t, {

@@ -8,6 +8,7 @@ import { createSocket } from 'node:dgram';
 import { createConnection } from 'node:net';
 import t from 'tap';
 import { isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { corpus, mutate, rng } from '../src/fuzz.js';
 import { deadPort, dig, query } from './lib/client.js';
 import { startNsd } from './lib/nsd.js';
@@ -18,7 +19,9 @@ const count = Number(process.env.WAN_DNS_FUZZ_PACKETS ?? 100_000);
 // Namespaces, NSD and real timeouts on a shared, busy machine: more than tap's default 30 s per file.
 t.setTimeout(600_000);
 
-t.test(`${count} mutated packets: the process stays up and keeps answering`, { skip: !isRoot() && 'needs root (SO_MARK)' }, async (t) => {
+requireParts(!isRoot() && 'needs root (SO_MARK)');
+
+t.test(`${count} mutated packets: the process stays up and keeps answering`, async (t) => {
   const nsd = await startNsd(t, 'fuzz', ['127.0.0.1'], await deadPort());
   const port = await deadPort();
   const control = `/tmp/wan-dns-fuzz-${process.pid}.sock`;

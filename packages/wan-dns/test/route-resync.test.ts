@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { addAddress, connect, createNamespace, isRoot, waitFor } from '../../../test/lib/netns.js';
+import { requireParts } from '../../../test/lib/require.js';
 import { stderrLogger } from '../src/log.js';
 import type { RouteState } from '../src/route-state.js';
 import { RouteWatch } from '../src/route-watch.js';
@@ -15,9 +16,9 @@ import { startDaemon } from './lib/daemon.js';
 
 t.setTimeout(600_000);
 
-const skip = isRoot() ? false : 'needs root for namespaces';
+requireParts(isRoot() ? false : 'needs root for namespaces');
 
-t.test('resync after ENOBUFS re-evaluates every upstream', { skip }, async (t) => {
+t.test('resync after ENOBUFS re-evaluates every upstream', async (t) => {
   const node = createNamespace(t, 'rr');
   const peer = createNamespace(t, 'rp');
   connect(node, 'wan0', peer, 'isp0');
@@ -72,7 +73,7 @@ t.test('resync after ENOBUFS re-evaluates every upstream', { skip }, async (t) =
   t.match(lines.join(''), /netlink overrun \(ENOBUFS\), routes dumped again/);
 });
 
-t.test('netlink cannot be opened: one log line, the forwarder runs without route awareness', { skip }, async (t) => {
+t.test('netlink cannot be opened: one log line, the forwarder runs without route awareness', async (t) => {
   const { daemon, lines } = await startDaemon(t, { routeWatch: { netns: '/run/netns/meshwan-no-such-namespace' } });
   const status = daemon.status();
   t.match(status.routes?.state, /^off: /);
@@ -80,7 +81,7 @@ t.test('netlink cannot be opened: one log line, the forwarder runs without route
   t.equal(lines.filter((l) => /route watch off, running without route awareness/.test(l)).length, 1);
 });
 
-t.test('the cache says no route but the kernel routes the server: the kernel wins, logged once', { skip }, async (t) => {
+t.test('the cache says no route but the kernel routes the server: the kernel wins, logged once', async (t) => {
   const node = createNamespace(t, 'rk');
   const peer = createNamespace(t, 'rq');
   connect(node, 'wan0', peer, 'isp0');

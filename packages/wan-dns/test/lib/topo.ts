@@ -119,7 +119,7 @@ export function capturedLines(ns: { name: string }, file: string): string[] {
 
 const missing = ['nsd', 'dig', 'tcpdump', 'setpriv'].filter((c) => !commandExists(c));
 /** Why namespace tests cannot run here, or false. */
-export const skipReason: string | false = !isRoot()
+export const missingPart: string | false = !isRoot()
   ? 'needs root for namespaces'
   : missing.length > 0
     ? `missing ${missing.join(', ')}`
