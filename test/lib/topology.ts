@@ -13,16 +13,18 @@
  * Nothing here installs the fwmark rule, the unreachable route or the redirect: that is meshwan's job (or the
  * test's). Teardown (namespaces, veths, processes by PID) is registered before anything is created.
  */
-import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type DigQuery, type DigResult, dig, digSync } from './dig.js';
 import { addAddress, connect, createNamespace, type Namespace, run, type Teardowns } from './netns.js';
+import { type NsdServer, startNsd } from './nsd.js';
 import { type Capture, startCapture } from './topo-capture.js';
 import { type DhcpServer, startDhcpServer } from './topo-isp.js';
-import { type NsdServer, startNsd, testZone } from './topo-nsd.js';
+import { testZone, testZoneOf } from './topo-nsd.js';
 import { createWanClient, type WanClient } from './topo-wan.js';
 
+export type { DigResult } from './dig.js';
 export type { Capture } from './topo-capture.js';
 export { testZone } from './topo-nsd.js';
 export { parseRdisc6 } from './topo-wan.js';
@@ -69,23 +71,8 @@ export interface TopologyOptions {
   mask?: number;
 }
 
-export interface DigResult {
-  /** dig's status: NOERROR, SERVFAIL, NXDOMAIN, REFUSED, or TIMEOUT when no answer came. */
-  status: string;
-  /** The answer section's data fields (TXT strings without quotes). */
-  answers: string[];
-  output: string;
-}
-
-interface DigOptions {
-  type?: string;
-  /** Run dig with this real and effective gid and no supplementary groups (setpriv), e.g. the VPN group's 800. */
-  gid?: number;
-  uid?: number;
-  tcp?: boolean;
-  port?: number;
-  timeoutSeconds?: number;
-}
+/** A query from the node namespace: dig.ts's, without the namespace (always the node) and TXT by default. */
+type DigOptions = Omit<DigQuery, 'server' | 'name' | 'netns'>;
 
 export interface Topology {
   readonly node: Namespace;
@@ -116,49 +103,9 @@ export interface Topology {
 
 let probeCounter = 0;
 
-/** Parses `dig +noall +comments +answer` output. */
-export function parseDig(output: string, exitStatus: number | null): DigResult {
-  const status =
-    /status: ([A-Z]+)/.exec(output)?.[1] ??
-    (exitStatus === 9 || /timed out|no servers could be reached/.test(output) ? 'TIMEOUT' : 'ERROR');
-  const answers = output
-    .split('\n')
-    .filter((l) => l !== '' && !l.startsWith(';'))
-    .map((l) =>
-      l
-        .split(/\s+/)
-        .slice(4)
-        .join(' ')
-        .replace(/^"(.*)"$/, '$1'),
-    )
-    .filter((a) => a !== '');
-  return { status, answers, output };
-}
-
-/** `ip netns exec NODE [setpriv ...] dig ...` as an argv for `ip`. */
-function digArgv(node: Namespace, server: string, name: string, d: DigOptions): string[] {
-  const args = [
-    '+noall',
-    '+comments',
-    '+answer',
-    `+time=${d.timeoutSeconds ?? 2}`,
-    '+tries=1',
-    ...(d.tcp ? ['+tcp'] : []),
-    ...(d.port === undefined ? [] : ['-p', String(d.port)]),
-    `@${server}`,
-    name,
-    d.type ?? 'TXT',
-  ];
-  const priv =
-    d.gid === undefined && d.uid === undefined
-      ? []
-      : [
-          'setpriv',
-          ...(d.gid === undefined ? [] : [`--regid=${d.gid}`, '--clear-groups']),
-          ...(d.uid === undefined ? [] : [`--reuid=${d.uid}`]),
-          '--',
-        ];
-  return ['netns', 'exec', node.name, ...priv, 'dig', ...args];
+/** The node's query as dig.ts runs it: answers and status comments only, TXT unless told. */
+function nodeQuery(node: Namespace, server: string, name: string, d: DigOptions): DigQuery {
+  return { type: 'TXT', ...d, options: ['+noall', '+comments', '+answer', ...(d.options ?? [])], server, name, netns: node.name };
 }
 
 function witnessRuleset(dev: string, mark: number, mask: number): string {
@@ -228,9 +175,9 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
   node.ip('-6', 'route', 'add', 'default', 'via', addr.meshRouter6, 'dev', 'mesh0', 'metric', '100');
 
   const [wanA, wanB, meshNsd] = await Promise.all([
-    startNsd(t, isp, [addr.wanDnsA4, addr.wanDnsA6], answers.wanA, stateDir),
-    startNsd(t, isp, [addr.wanDnsB4, addr.wanDnsB6], answers.wanB, stateDir),
-    startNsd(t, mesh, [addr.meshDns4, addr.meshDns6], answers.mesh, stateDir),
+    startNsd(t, testZoneOf(answers.wanA), { ns: isp, addresses: [addr.wanDnsA4, addr.wanDnsA6], parent: stateDir }),
+    startNsd(t, testZoneOf(answers.wanB), { ns: isp, addresses: [addr.wanDnsB4, addr.wanDnsB6], parent: stateDir }),
+    startNsd(t, testZoneOf(answers.mesh), { ns: mesh, addresses: [addr.meshDns4, addr.meshDns6], parent: stateDir }),
   ]);
   const nsd = { wanA, wanB, mesh: meshNsd };
   const dns4 = o.wan4 ? [addr.wanDnsA4] : [];
@@ -264,18 +211,8 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
     resolvFile,
     stateDir,
     options: o,
-    dig(server, name, d = {}) {
-      const r = spawnSync('ip', digArgv(node, server, name, d), { encoding: 'utf8' });
-      return parseDig(`${r.stdout}${r.stderr}`, r.status);
-    },
-    digAsync(server, name, d = {}) {
-      return new Promise((done) => {
-        execFile('ip', digArgv(node, server, name, d), { encoding: 'utf8' }, (err, stdout, stderr) => {
-          const status = err && typeof err.code === 'number' ? err.code : err ? null : 0;
-          done(parseDig(`${stdout}${stderr}`, status));
-        });
-      });
-    },
+    dig: (server, name, d = {}) => digSync(nodeQuery(node, server, name, d)),
+    digAsync: (server, name, d = {}) => dig(nodeQuery(node, server, name, d)),
     capture: (dev, ns = node) => startCapture(t, ns, dev, stateDir),
     async setWanLink(up) {
       node.ip('link', 'set', 'wan0', up ? 'up' : 'down');

@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { addAddress, commandExists, isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
-import { startNsd } from '../../../test/lib/topo-nsd.js';
+import { startNsd } from '../../../test/lib/nsd.js';
+import { testZoneOf } from '../../../test/lib/topo-nsd.js';
 import { bin, buildTopology, defaultDevices, type Topology } from './lib/topology.js';
 
 const skip = !isRoot()
@@ -46,8 +47,16 @@ t.test('DNS probes: an uplink that answers ping but not DNS is down; the default
   const topo = buildTopology(t);
   addAddress(topo.ra, 'lo', '2001:db8:fa::53/128');
   addAddress(topo.rb, 'lo', '2001:db8:fb::53/128');
-  await startNsd(t, topo.ra, ['2001:db8:fa::53'], { txt: 'wan-a', a: '203.0.113.10', aaaa: '2001:db8:fa::10' }, topo.dir);
-  await startNsd(t, topo.rb, ['2001:db8:fb::53'], { txt: 'wan-b', a: '203.0.113.11', aaaa: '2001:db8:fb::10' }, topo.dir);
+  await startNsd(t, testZoneOf({ txt: 'wan-a', a: '203.0.113.10', aaaa: '2001:db8:fa::10' }), {
+    ns: topo.ra,
+    addresses: ['2001:db8:fa::53'],
+    parent: topo.dir,
+  });
+  await startNsd(t, testZoneOf({ txt: 'wan-b', a: '203.0.113.11', aaaa: '2001:db8:fb::10' }), {
+    ns: topo.rb,
+    addresses: ['2001:db8:fb::53'],
+    parent: topo.dir,
+  });
   const root = writeDnsConfig(topo);
   const statusFile = join(topo.dir, 'status.json');
   let stderr = '';

@@ -276,7 +276,7 @@ t.test(
     upstream.socket.send(genuine, to.port, to.address);
     const r = await pending;
     t.equal(r.status, 'NOERROR', 'the genuine answer, late, is taken');
-    t.match(r.answers[0], /192\.0\.2\.42/);
+    t.match(r.records[0], /192\.0\.2\.42/);
     const c = daemon.status().counters;
     t.equal(c.forgedAnswers, 3, 'wrong port, wrong address, wrong question');
     t.ok(c.strayAnswers >= 4, 'the wrong ID counted stray');

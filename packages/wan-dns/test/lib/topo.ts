@@ -21,7 +21,8 @@ import {
   type Teardowns,
   waitFor,
 } from '../../../../test/lib/netns.js';
-import { startNsd } from './nsd.js';
+import { startNsd } from '../../../../test/lib/nsd.js';
+import { exampleZone } from './zone.js';
 
 export const resolverV4 = '198.51.100.53';
 export const resolverV6 = '2001:db8:53::53';
@@ -67,8 +68,8 @@ export async function createTopo(t: Teardowns): Promise<Topo> {
   isp.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:1::2');
   mesh.ip('route', 'add', 'default', 'via', '203.0.113.2');
   mesh.ip('-6', 'route', 'add', 'default', 'via', 'fd00:1::2');
-  await startNsd(t, 'wan', [resolverV4, resolverV6], 53, isp);
-  await startNsd(t, 'mesh', [resolverV4, resolverV6], 53, mesh);
+  await startNsd(t, exampleZone('wan'), { addresses: [resolverV4, resolverV6], port: 53, ns: isp });
+  await startNsd(t, exampleZone('mesh'), { addresses: [resolverV4, resolverV6], port: 53, ns: mesh });
   const dir = mkdtempSync(join(tmpdir(), 'wan-dns-topo-'));
   chmodSync(dir, 0o777);
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
