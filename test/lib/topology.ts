@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DigQuery, type DigResult, dig, digSync } from './dig.js';
-import { addAddress, connect, createNamespace, type Namespace, run, type Teardowns } from './netns.js';
+import { addAddress, createNamespace, link, type Namespace, run, type Teardowns } from './netns.js';
 import { type NsdServer, startNsd } from './nsd.js';
 import { type Capture, startCapture } from './topo-capture.js';
 import { type DhcpServer, startDhcpServer } from './topo-isp.js';
@@ -154,23 +154,17 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
   const mesh = createNamespace(t, 'mesh');
   // No duplicate address detection on links created from here on: link-local addresses usable at once (RS, RA).
   for (const ns of [node, isp, mesh]) ns.sysctl('net.ipv6.conf.default.accept_dad', '0');
-  connect(node, 'wan0', isp, 'isp0');
-  connect(node, 'mesh0', mesh, 'meshp0');
-
   // ISP router: link addresses (fe80::1 is the RA source and IPv6 gateway), DNS on its loopback.
-  if (o.wan4) addAddress(isp, 'isp0', '192.0.2.1/24');
-  if (o.wan6) {
-    addAddress(isp, 'isp0', '2001:db8:1::1/64');
-    addAddress(isp, 'isp0', 'fe80::1/64');
-  }
+  const ispAddresses = [...(o.wan4 ? ['192.0.2.1/24'] : []), ...(o.wan6 ? ['2001:db8:1::1/64', 'fe80::1/64'] : [])];
+  link({ ns: node, dev: 'wan0' }, { ns: isp, dev: 'isp0', addresses: ispAddresses });
   for (const a of ['203.0.113.53/32', '203.0.113.54/32', '2001:db8:2::53/128', '2001:db8:2::54/128']) addAddress(isp, 'lo', a);
 
   // Mesh: the node's default routes for everything but the WAN.
-  addAddress(mesh, 'meshp0', '198.51.100.1/28');
-  addAddress(mesh, 'meshp0', 'fd00:1::1/64');
+  link(
+    { ns: node, dev: 'mesh0', addresses: ['198.51.100.2/28', 'fd00:1::2/64'] },
+    { ns: mesh, dev: 'meshp0', addresses: ['198.51.100.1/28', 'fd00:1::1/64'] },
+  );
   for (const a of ['198.51.100.53/32', 'fd00:53::53/128']) addAddress(mesh, 'lo', a);
-  addAddress(node, 'mesh0', '198.51.100.2/28');
-  addAddress(node, 'mesh0', 'fd00:1::2/64');
   node.ip('route', 'add', 'default', 'via', addr.meshRouter4, 'dev', 'mesh0', 'metric', '100');
   node.ip('-6', 'route', 'add', 'default', 'via', addr.meshRouter6, 'dev', 'mesh0', 'metric', '100');
 

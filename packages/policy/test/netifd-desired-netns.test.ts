@@ -7,20 +7,17 @@
  * Still pending (netifd-desired-pending.ts): meshwan alone's prefix routes and gateway defaults.
  */
 import t from 'tap';
-import { waitFor } from '../../../test/lib/netns.js';
 import {
-  addWanAddresses,
-  createStaticWanNode,
+  applyRoutes,
   differences,
   formatDifferences,
-  netifdOn,
+  meshwanAloneNode,
+  netifdNode,
   type Snapshot,
   snapshot,
-  staticWanNetwork,
-  staticWanNetworkIpv6Device,
+  staticWanVariants,
   withoutGate,
 } from './lib/netifd-node.js';
-import { meshwan } from './lib/node.js';
 
 t.setTimeout(240_000);
 
@@ -41,16 +38,11 @@ function rulesOnly(s: Snapshot): Snapshot {
   return { rules4: comparable(s.rules4), rules6: comparable(s.rules6), routes4: [], routes6: [] };
 }
 
-for (const [name, text] of [
-  ['static WAN', staticWanNetwork],
-  ["static WAN, config device option ipv6 '1'", staticWanNetworkIpv6Device],
-] as const) {
+for (const [name, text] of staticWanVariants) {
   t.test(`${name}: meshwan beside netifd adds only the gate, and a second apply changes nothing`, async (t) => {
-    const n = createStaticWanNode(t, text);
-    await netifdOn(t, n, text);
-    await waitFor('netifd routes', () => snapshot(n.node).routes4.some((l) => l.startsWith('unicast default')), 60_000);
+    const n = await netifdNode(t, text);
     const before = snapshot(n.node);
-    const r = meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' });
+    const r = applyRoutes(n);
     t.equal(r.status, 0, r.stderr);
     const after = snapshot(n.node);
     const diffs = differences(before, withoutGate(after));
@@ -59,18 +51,13 @@ for (const [name, text] of [
       after.routes6.some((l) => l.startsWith('unicast fe80::/64 dev wan0 table main ')),
       'link-local stays in main',
     );
-    const again = meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' });
+    const again = applyRoutes(n);
     t.equal(again.stdout, 'no change\n', 'a second apply beside netifd changes nothing');
   });
 
   t.test(`${name}: meshwan alone makes netifd's rules, attribute for attribute`, async (t) => {
-    const a = createStaticWanNode(t, text);
-    await netifdOn(t, a, text);
-    await waitFor('netifd routes', () => snapshot(a.node).routes4.some((l) => l.startsWith('unicast default')), 60_000);
-    const netifd = snapshot(a.node);
-    const b = createStaticWanNode(t, text);
-    addWanAddresses(b.node);
-    const r = meshwan(b, ['apply'], { MESHWAN_FIREWALL: 'none' });
+    const netifd = snapshot((await netifdNode(t, text)).node);
+    const { n: b, r } = meshwanAloneNode(t, text);
     t.equal(r.status, 0, r.stderr);
     const alone = snapshot(b.node);
     const diffs = differences(rulesOnly(netifd), rulesOnly(withoutGate(alone)));
@@ -87,7 +74,7 @@ for (const [name, text] of [
       b.node.ip('-6', 'route', 'get', peer ?? '', 'oif', 'wan0'),
       new RegExp(`^${peer} dev wan0 .*table main|^${peer} from :: dev wan0`),
     );
-    const again = meshwan(b, ['apply'], { MESHWAN_FIREWALL: 'none' });
+    const again = applyRoutes(b);
     t.equal(again.stdout, 'no change\n', 'a second apply alone changes nothing');
   });
 }

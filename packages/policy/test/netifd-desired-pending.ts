@@ -7,34 +7,22 @@
  * kernel's default rules, which meshwan leaves as `proto kernel` (README "Beside netifd").
  */
 import t from 'tap';
-import { waitFor } from '../../../test/lib/netns.js';
 import {
-  addWanAddresses,
-  createStaticWanNode,
   differences,
   formatDifferences,
-  netifdOn,
+  meshwanAloneNode,
+  netifdNode,
   snapshot,
-  staticWanNetwork,
-  staticWanNetworkIpv6Device,
+  staticWanVariants,
   withoutGate,
 } from './lib/netifd-node.js';
-import { meshwan } from './lib/node.js';
 
 t.setTimeout(240_000);
 
-for (const [name, text] of [
-  ['static WAN', staticWanNetwork],
-  ["static WAN, config device option ipv6 '1'", staticWanNetworkIpv6Device],
-] as const) {
+for (const [name, text] of staticWanVariants) {
   t.test(`${name}: meshwan alone makes what netifd makes, but for the gate`, async (t) => {
-    const a = createStaticWanNode(t, text);
-    await netifdOn(t, a, text);
-    await waitFor('netifd routes', () => snapshot(a.node).routes4.some((l) => l.startsWith('unicast default')), 60_000);
-    const netifd = snapshot(a.node);
-    const b = createStaticWanNode(t, text);
-    addWanAddresses(b.node);
-    const r = meshwan(b, ['apply'], { MESHWAN_FIREWALL: 'none' });
+    const netifd = snapshot((await netifdNode(t, text)).node);
+    const { n: b, r } = meshwanAloneNode(t, text);
     t.equal(r.status, 0, r.stderr);
     const diffs = differences(netifd, withoutGate(snapshot(b.node)));
     t.same(diffs, [], formatDifferences(diffs));

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import {
   addAddress,
   commandExists,
-  connect,
   createNamespace,
   isRoot,
+  link,
   type Namespace,
   stopProcess,
   type Teardowns,
@@ -40,17 +40,15 @@ export async function createTopo(t: Teardowns): Promise<Topo> {
   const node = createNamespace(t, 'dn');
   const isp = createNamespace(t, 'di');
   const mesh = createNamespace(t, 'dm');
-  connect(node, 'wan0', isp, 'isp0');
-  connect(node, 'mesh0', mesh, 'mesh0');
   for (const ns of [node, isp, mesh]) ns.sysctl('net.ipv6.conf.all.accept_dad', '0');
-  addAddress(node, 'wan0', '192.0.2.2/24');
-  addAddress(node, 'wan0', '2001:db8:1::2/64');
-  addAddress(isp, 'isp0', '192.0.2.1/24');
-  addAddress(isp, 'isp0', '2001:db8:1::1/64');
-  addAddress(node, 'mesh0', '203.0.113.2/24');
-  addAddress(node, 'mesh0', 'fd00:1::2/64');
-  addAddress(mesh, 'mesh0', '203.0.113.1/24');
-  addAddress(mesh, 'mesh0', 'fd00:1::1/64');
+  link(
+    { ns: node, dev: 'wan0', addresses: ['192.0.2.2/24', '2001:db8:1::2/64'] },
+    { ns: isp, dev: 'isp0', addresses: ['192.0.2.1/24', '2001:db8:1::1/64'] },
+  );
+  link(
+    { ns: node, dev: 'mesh0', addresses: ['203.0.113.2/24', 'fd00:1::2/64'] },
+    { ns: mesh, dev: 'mesh0', addresses: ['203.0.113.1/24', 'fd00:1::1/64'] },
+  );
   for (const ns of [isp, mesh]) {
     addAddress(ns, 'lo', `${resolverV4}/32`);
     addAddress(ns, 'lo', `${resolverV6}/128`);
