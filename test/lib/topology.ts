@@ -24,7 +24,6 @@ import { type DhcpServer, startDhcpServer } from './topo-isp.js';
 import { testZone, testZoneOf } from './topo-nsd.js';
 import { createWanClient, type WanClient } from './topo-wan.js';
 
-export type { DigResult } from './dig.js';
 export type { Capture } from './topo-capture.js';
 export { testZone } from './topo-nsd.js';
 export { parseRdisc6 } from './topo-wan.js';

@@ -41,7 +41,7 @@ ${ipv4SplitSections}
 ${ipv6SplitSections}`;
 
 /** The variant with netifd's device option that turns on its IPv6 `iif lo` and `failed_policy` rules. */
-export const staticWanNetworkIpv6Device = `${staticWanNetwork}
+const staticWanNetworkIpv6Device = `${staticWanNetwork}
 config device
 	option name '${WAN_DEV}'
 	option ipv6 '1'
@@ -64,7 +64,7 @@ export function createStaticWanNode(t: Teardowns, networkText: string): TestNode
 }
 
 /** What netifd's `proto static` sets on wan0, done by hand (as a DHCP client would) for meshwan alone. */
-export function addWanAddresses(node: Namespace): void {
+function addWanAddresses(node: Namespace): void {
   addAddress(node, WAN_DEV, `${WAN4.addr}/${WAN4.len}`);
   addAddress(node, WAN_DEV, `${WAN6.addr}/${WAN6.len}`);
 }
