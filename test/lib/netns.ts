@@ -115,6 +115,19 @@ export function connect(a: Namespace, nameA: string, b: Namespace, nameB: string
   b.ip('link', 'set', nameB, 'up');
 }
 
+/** One end of a veth link: its namespace, its device name and the addresses (CIDR) it gets. */
+export interface LinkEnd {
+  readonly ns: Namespace;
+  readonly dev: string;
+  readonly addresses?: readonly string[];
+}
+
+/** Connects two namespaces (connect) and gives each end its addresses (addAddress): one wire of a topology. */
+export function link(a: LinkEnd, b: LinkEnd): void {
+  connect(a.ns, a.dev, b.ns, b.dev);
+  for (const end of [a, b]) for (const cidr of end.addresses ?? []) addAddress(end.ns, end.dev, cidr);
+}
+
 /** Adds an address with DAD off, so IPv6 addresses are usable at once (no tentative state in tests). */
 export function addAddress(ns: Namespace, dev: string, cidr: string): void {
   if (cidr.includes(':')) ns.ip('-6', 'addr', 'add', cidr, 'dev', dev, 'nodad');

@@ -1,13 +1,8 @@
 /**
- * A real authoritative DNS server (NSD) inside a test namespace, serving the zone `meshwan.test.` with answers that
- * name the server that gave them (TXT "wan-a", A 203.0.113.80, ...), so every answer shows which way a lookup went.
- * Each instance has its own config, zone, pid file and state in a temp dir; it runs in the foreground (-d) and is
- * stopped by PID at teardown.
+ * The topology's zone `meshwan.test.`, served by NSD (test/lib/nsd.ts) with answers that name the server that gave
+ * them (TXT "wan-a", A 203.0.113.80, ...), so every answer shows which way a lookup went.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Namespace, stopProcess, type Teardowns, waitFor } from './netns.js';
+import type { NsdZone } from './nsd.js';
 
 /** The test zone every server of the topology serves, with different data per server. */
 export const testZone = 'meshwan.test';
@@ -18,14 +13,6 @@ export interface ZoneAnswers {
   txt: string;
   a: string;
   aaaa: string;
-}
-
-export interface NsdServer {
-  /** Addresses the server listens on (port 53). */
-  readonly addresses: readonly string[];
-  readonly answers: ZoneAnswers;
-  readonly pid: number;
-  stop(): Promise<void>;
 }
 
 /** The zone file text: SOA, NS, and the probe and wildcard records. TTL 0 so no cache anywhere hides a change. */
@@ -46,64 +33,7 @@ function zoneText(answers: ZoneAnswers): string {
   ].join('\n');
 }
 
-/**
- * Starts NSD in `ns` on `addresses` (which must already be assigned there) and resolves once it answers over UDP
- * on the first address. Its stop (by PID) is registered with `t` first.
- */
-export async function startNsd(
-  t: Teardowns,
-  ns: Namespace,
-  addresses: readonly string[],
-  answers: ZoneAnswers,
-  parent = tmpdir(),
-): Promise<NsdServer> {
-  const dir = mkdtempSync(join(parent, 'meshwan-nsd-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  mkdirSync(join(dir, 'xfr'));
-  writeFileSync(join(dir, 'zone'), zoneText(answers));
-  const conf = [
-    'server:',
-    ...addresses.map((a) => `  ip-address: ${a}`),
-    '  port: 53',
-    '  server-count: 1',
-    '  username: ""',
-    '  chroot: ""',
-    `  zonesdir: "${dir}"`,
-    `  pidfile: "${join(dir, 'nsd.pid')}"`,
-    `  zonelistfile: "${join(dir, 'zone.list')}"`,
-    `  xfrdfile: "${join(dir, 'xfrd.state')}"`,
-    `  xfrdir: "${join(dir, 'xfr')}"`,
-    '  database: ""',
-    `  logfile: "${join(dir, 'nsd.log')}"`,
-    '  verbosity: 0',
-    '  hide-version: yes',
-    '  refuse-any: no',
-    // NSD's response rate limiting (200 answers/s per source by default) would drop load tests' answers.
-    '  rrl-ratelimit: 0',
-    'remote-control:',
-    '  control-enable: no',
-    'zone:',
-    `  name: "${testZone}"`,
-    `  zonefile: "${join(dir, 'zone')}"`,
-    '',
-  ].join('\n');
-  writeFileSync(join(dir, 'nsd.conf'), conf);
-  // Logs go to a file, not a pipe: a kept simulation (make sim ARGS=--keep) outlives this process.
-  const child = ns.spawn(t, 'nsd', ['-d', '-c', join(dir, 'nsd.conf')], { stdio: 'ignore' });
-  const stderr = (): string => {
-    try {
-      return readFileSync(join(dir, 'nsd.log'), 'utf8').trim();
-    } catch {
-      return '';
-    }
-  };
-  const first = addresses[0];
-  if (first === undefined) throw new Error('startNsd: no address given');
-  await waitFor(`nsd on ${first} in ${ns.name} `, () => {
-    if (child.exitCode !== null) throw new Error(`nsd exited with ${child.exitCode}: ${stderr()}`);
-    return ns.try('dig', '+time=1', '+tries=1', '+short', `@${first}`, `probe.${testZone}`, 'TXT').stdout.includes(answers.txt);
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('nsd: no pid');
-  return { addresses, answers, pid, stop: () => stopProcess(child) };
+/** The test zone with `answers`, for test/lib/nsd.ts; ready once `probe.meshwan.test` answers its TXT. */
+export function testZoneOf(answers: ZoneAnswers): NsdZone {
+  return { name: testZone, text: zoneText(answers), probe: { name: `probe.${testZone}`, type: 'TXT', expect: answers.txt } };
 }

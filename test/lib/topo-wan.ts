@@ -9,8 +9,9 @@
  */
 
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@meshwan/uci';
 import { type Namespace, stopProcess, type Teardowns, waitFor } from './netns.js';
 
 export interface WanClientOptions {
@@ -80,11 +81,6 @@ export function parseRdisc6(text: string): { prefix?: string; rdnss: string[]; r
   return { prefix, rdnss, router };
 }
 
-function writeAtomic(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-}
-
 function table(t: number | undefined): string[] {
   return t === undefined ? [] : ['table', String(t)];
 }
@@ -101,7 +97,7 @@ export function createWanClient(t: Teardowns, node: Namespace, o: WanClientOptio
   node.sysctl(`net.ipv6.conf.${o.dev}.accept_dad`, '0');
   const writeResolv = (): void => {
     const servers = o.mode === 'dhcp' ? [...dns4, ...dns6] : staticDns;
-    writeAtomic(o.resolvFile, servers.map((s) => `nameserver ${s}\n`).join(''));
+    writeFileAtomic(o.resolvFile, servers.map((s) => `nameserver ${s}\n`).join(''));
   };
   const dhcp4File = join(o.stateDir, 'dhcp4');
   const readDhcp4 = (): Record<string, string> => {

@@ -13,14 +13,15 @@
  * Nothing here installs the fwmark rule, the unreachable route or the redirect: that is meshwan's job (or the
  * test's). Teardown (namespaces, veths, processes by PID) is registered before anything is created.
  */
-import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addAddress, connect, createNamespace, type Namespace, run, type Teardowns } from './netns.js';
+import { type DigQuery, type DigResult, dig, digSync } from './dig.js';
+import { addAddress, createNamespace, link, type Namespace, run, type Teardowns } from './netns.js';
+import { type NsdServer, startNsd } from './nsd.js';
 import { type Capture, startCapture } from './topo-capture.js';
 import { type DhcpServer, startDhcpServer } from './topo-isp.js';
-import { type NsdServer, startNsd, testZone } from './topo-nsd.js';
+import { testZone, testZoneOf } from './topo-nsd.js';
 import { createWanClient, type WanClient } from './topo-wan.js';
 
 export type { Capture } from './topo-capture.js';
@@ -73,23 +74,8 @@ export interface TopologyOptions {
   mask?: number;
 }
 
-export interface DigResult {
-  /** dig's status: NOERROR, SERVFAIL, NXDOMAIN, REFUSED, or TIMEOUT when no answer came. */
-  status: string;
-  /** The answer section's data fields (TXT strings without quotes). */
-  answers: string[];
-  output: string;
-}
-
-interface DigOptions {
-  type?: string;
-  /** Run dig with this real and effective gid and no supplementary groups (setpriv), e.g. the VPN group's 800. */
-  gid?: number;
-  uid?: number;
-  tcp?: boolean;
-  port?: number;
-  timeoutSeconds?: number;
-}
+/** A query from the node namespace: dig.ts's, without the namespace (always the node) and TXT by default. */
+type DigOptions = Omit<DigQuery, 'server' | 'name' | 'netns'>;
 
 export interface Topology {
   readonly node: Namespace;
@@ -123,49 +109,9 @@ export interface Topology {
 
 let probeCounter = 0;
 
-/** Parses `dig +noall +comments +answer` output. */
-export function parseDig(output: string, exitStatus: number | null): DigResult {
-  const status =
-    /status: ([A-Z]+)/.exec(output)?.[1] ??
-    (exitStatus === 9 || /timed out|no servers could be reached/.test(output) ? 'TIMEOUT' : 'ERROR');
-  const answers = output
-    .split('\n')
-    .filter((l) => l !== '' && !l.startsWith(';'))
-    .map((l) =>
-      l
-        .split(/\s+/)
-        .slice(4)
-        .join(' ')
-        .replace(/^"(.*)"$/, '$1'),
-    )
-    .filter((a) => a !== '');
-  return { status, answers, output };
-}
-
-/** `ip netns exec NODE [setpriv ...] dig ...` as an argv for `ip`. */
-function digArgv(node: Namespace, server: string, name: string, d: DigOptions): string[] {
-  const args = [
-    '+noall',
-    '+comments',
-    '+answer',
-    `+time=${d.timeoutSeconds ?? 2}`,
-    '+tries=1',
-    ...(d.tcp ? ['+tcp'] : []),
-    ...(d.port === undefined ? [] : ['-p', String(d.port)]),
-    `@${server}`,
-    name,
-    d.type ?? 'TXT',
-  ];
-  const priv =
-    d.gid === undefined && d.uid === undefined
-      ? []
-      : [
-          'setpriv',
-          ...(d.gid === undefined ? [] : [`--regid=${d.gid}`, '--clear-groups']),
-          ...(d.uid === undefined ? [] : [`--reuid=${d.uid}`]),
-          '--',
-        ];
-  return ['netns', 'exec', node.name, ...priv, 'dig', ...args];
+/** The node's query as dig.ts runs it: answers and status comments only, TXT unless told. */
+function nodeQuery(node: Namespace, server: string, name: string, d: DigOptions): DigQuery {
+  return { type: 'TXT', ...d, options: ['+noall', '+comments', '+answer', ...(d.options ?? [])], server, name, netns: node.name };
 }
 
 function witnessRuleset(dev: string, mark: number, mask: number): string {
@@ -214,30 +160,24 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
   const mesh = createNamespace(t, 'mesh');
   // No duplicate address detection on links created from here on: link-local addresses usable at once (RS, RA).
   for (const ns of [node, isp, mesh]) ns.sysctl('net.ipv6.conf.default.accept_dad', '0');
-  connect(node, 'wan0', isp, 'isp0');
-  connect(node, 'mesh0', mesh, 'meshp0');
-
   // ISP router: link addresses (fe80::1 is the RA source and IPv6 gateway), DNS on its loopback.
-  if (o.wan4) addAddress(isp, 'isp0', '192.0.2.1/24');
-  if (o.wan6) {
-    addAddress(isp, 'isp0', '2001:db8:1::1/64');
-    addAddress(isp, 'isp0', 'fe80::1/64');
-  }
+  const ispAddresses = [...(o.wan4 ? ['192.0.2.1/24'] : []), ...(o.wan6 ? ['2001:db8:1::1/64', 'fe80::1/64'] : [])];
+  link({ ns: node, dev: 'wan0' }, { ns: isp, dev: 'isp0', addresses: ispAddresses });
   for (const a of ['203.0.113.53/32', '203.0.113.54/32', '2001:db8:2::53/128', '2001:db8:2::54/128']) addAddress(isp, 'lo', a);
 
   // Mesh: the node's default routes for everything but the WAN.
-  addAddress(mesh, 'meshp0', '198.51.100.1/28');
-  addAddress(mesh, 'meshp0', 'fd00:1::1/64');
+  link(
+    { ns: node, dev: 'mesh0', addresses: ['198.51.100.2/28', 'fd00:1::2/64'] },
+    { ns: mesh, dev: 'meshp0', addresses: ['198.51.100.1/28', 'fd00:1::1/64'] },
+  );
   for (const a of ['198.51.100.53/32', 'fd00:53::53/128']) addAddress(mesh, 'lo', a);
-  addAddress(node, 'mesh0', '198.51.100.2/28');
-  addAddress(node, 'mesh0', 'fd00:1::2/64');
   node.ip('route', 'add', 'default', 'via', addr.meshRouter4, 'dev', 'mesh0', 'metric', '100');
   node.ip('-6', 'route', 'add', 'default', 'via', addr.meshRouter6, 'dev', 'mesh0', 'metric', '100');
 
   const [wanA, wanB, meshNsd] = await Promise.all([
-    startNsd(t, isp, [addr.wanDnsA4, addr.wanDnsA6], answers.wanA, stateDir),
-    startNsd(t, isp, [addr.wanDnsB4, addr.wanDnsB6], answers.wanB, stateDir),
-    startNsd(t, mesh, [addr.meshDns4, addr.meshDns6], answers.mesh, stateDir),
+    startNsd(t, testZoneOf(answers.wanA), { ns: isp, addresses: [addr.wanDnsA4, addr.wanDnsA6], parent: stateDir }),
+    startNsd(t, testZoneOf(answers.wanB), { ns: isp, addresses: [addr.wanDnsB4, addr.wanDnsB6], parent: stateDir }),
+    startNsd(t, testZoneOf(answers.mesh), { ns: mesh, addresses: [addr.meshDns4, addr.meshDns6], parent: stateDir }),
   ]);
   const nsd = { wanA, wanB, mesh: meshNsd };
   const dns4 = o.wan4 ? [addr.wanDnsA4] : [];
@@ -271,18 +211,8 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
     resolvFile,
     stateDir,
     options: o,
-    dig(server, name, d = {}) {
-      const r = spawnSync('ip', digArgv(node, server, name, d), { encoding: 'utf8' });
-      return parseDig(`${r.stdout}${r.stderr}`, r.status);
-    },
-    digAsync(server, name, d = {}) {
-      return new Promise((done) => {
-        execFile('ip', digArgv(node, server, name, d), { encoding: 'utf8' }, (err, stdout, stderr) => {
-          const status = err && typeof err.code === 'number' ? err.code : err ? null : 0;
-          done(parseDig(`${stdout}${stderr}`, status));
-        });
-      });
-    },
+    dig: (server, name, d = {}) => digSync(nodeQuery(node, server, name, d)),
+    digAsync: (server, name, d = {}) => dig(nodeQuery(node, server, name, d)),
     capture: (dev, ns = node) => startCapture(t, ns, dev, stateDir),
     async setWanLink(up) {
       // With netifd the cable is pulled (the ISP's end goes down: carrier loss): netifd keeps a static interface up

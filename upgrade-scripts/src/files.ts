@@ -1,10 +1,10 @@
 /**
- * Durable file writes for the files that are not uci configs (/etc/group, /etc/passwd, /etc/shadow): temp file in
- * the same directory, fsync, rename, fsync the directory, so a power cut leaves the old file or the new one.
+ * Durable file writes for the files that are not uci configs (/etc/group, /etc/passwd, /etc/shadow), through
+ * @meshwan/uci's writeFileAtomic (temp, fsync, rename, fsync of the directory).
  * The mode of an existing file is kept (/etc/shadow stays 0600).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '@meshwan/uci';
 import { UpgradeError } from './errors.js';
 
 function code(err: unknown): string {
@@ -39,30 +39,9 @@ export function writeTextAtomic(path: string, text: string, defaultMode = 0o644)
   } catch {
     // A new file gets defaultMode.
   }
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.meshwan-${process.pid}`);
   try {
-    mkdirSync(dir, { recursive: true });
-    const fd = openSync(tmp, 'w', mode);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    const dirFd = openSync(dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    writeFileAtomic(path, text, { mode, mkdir: true });
   } catch (err: unknown) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Already renamed or never created.
-    }
     throw new UpgradeError(path, `cannot write: ${code(err)}`);
   }
   return true;

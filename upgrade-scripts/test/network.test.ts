@@ -6,6 +6,11 @@ import { sec } from './helpers.js';
 
 const site = defaultSite();
 
+/** A static IPv4 WAN's options on a /24, with `extra` (device, MAC, peerdns, ...). */
+function staticWan4(ipaddr: string, gateway: string, extra: Record<string, string>): Record<string, string> {
+  return { proto: 'static', ipaddr, netmask: '255.255.255.0', gateway, ...extra };
+}
+
 t.test("a fresh, empty network gets Gluon's sections, and a second plan is empty", async (t) => {
   const once = applyEdits([], planNetwork([], undefined, site));
   t.same(
@@ -51,27 +56,14 @@ t.test("a user's static WAN, VLAN device and MAC survive; only the split options
   const sections = [
     sec('interface', 'loopback', { device: 'lo', proto: 'static', ipaddr: '127.0.0.1', netmask: '255.0.0.0' }),
     sec('device', 'cfg030f15', { type: '8021q', ifname: 'eth0', vid: '7', name: 'eth0.7' }, true),
-    sec('interface', 'wan', {
-      device: 'eth0.7',
-      proto: 'static',
-      ipaddr: '192.0.2.10',
-      netmask: '255.255.255.0',
-      gateway: '192.0.2.1',
-      macaddr: '02:00:00:00:00:07',
-      peerdns: '1',
-    }),
+    sec('interface', 'wan', staticWan4('192.0.2.10', '192.0.2.1', { device: 'eth0.7', macaddr: '02:00:00:00:00:07', peerdns: '1' })),
     sec('interface', 'wan6', { device: 'eth0.7', proto: 'static', ip6addr: '2001:db8::10/64', ip6gw: '2001:db8::1' }),
   ];
   const out = applyEdits(sections, planNetwork(sections, undefined, site));
-  t.same(findSection(out, 'wan')?.options, {
-    device: 'eth0.7',
-    proto: 'static',
-    ipaddr: '192.0.2.10',
-    netmask: '255.255.255.0',
-    gateway: '192.0.2.1',
-    macaddr: '02:00:00:00:00:07',
-    peerdns: '0',
-  });
+  t.same(
+    findSection(out, 'wan')?.options,
+    staticWan4('192.0.2.10', '192.0.2.1', { device: 'eth0.7', macaddr: '02:00:00:00:00:07', peerdns: '0' }),
+  );
   t.same(findSection(out, 'wan6')?.options, {
     device: 'eth0.7',
     proto: 'static',
@@ -142,25 +134,11 @@ t.test("network_gluon-old: the user's WAN settings come back over a regenerated 
     sec('interface', 'wan6', { device: 'eth1', proto: 'dhcpv6' }),
   ];
   const old = [
-    sec('interface', 'wan', {
-      ifname: 'eth1',
-      proto: 'static',
-      ipaddr: '198.51.100.2',
-      netmask: '255.255.255.0',
-      gateway: '198.51.100.1',
-      type: 'bridge',
-    }),
+    sec('interface', 'wan', staticWan4('198.51.100.2', '198.51.100.1', { ifname: 'eth1', type: 'bridge' })),
     sec('interface', 'wan6', { ifname: 'br-wan', proto: 'static', ip6addr: '2001:db8:1::2/64', ip6gw: '2001:db8:1::1' }),
   ];
   const out = applyEdits(regenerated, planNetwork(regenerated, old, site));
-  t.same(findSection(out, 'wan')?.options, {
-    device: 'eth1',
-    proto: 'static',
-    ipaddr: '198.51.100.2',
-    netmask: '255.255.255.0',
-    gateway: '198.51.100.1',
-    peerdns: '0',
-  });
+  t.same(findSection(out, 'wan')?.options, staticWan4('198.51.100.2', '198.51.100.1', { device: 'eth1', peerdns: '0' }));
   t.equal(findSection(out, 'wan6')?.options.ip6addr, '2001:db8:1::2/64');
   t.equal(findSection(out, 'wan6')?.options.device, 'eth1');
   t.same(planNetwork(out, old, site), [], 'stable while the old copy is still there');

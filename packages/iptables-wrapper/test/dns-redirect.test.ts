@@ -6,10 +6,13 @@
  */
 import t from 'tap';
 import { addAddress, type Namespace } from '../../../test/lib/netns.js';
+import { startNsd } from '../../../test/lib/nsd.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { dnsRedirectRuleset } from '../src/index.js';
 import { backendCases, missingPart, namespace } from './lib.js';
-import { dig, startNsd } from './nsd.js';
+import { dig, redirectZone } from './nsd.js';
+
+requireParts(missingPart);
 
 // Real tools in namespaces: slower than tap's 30 s default on 2 busy cores.
 t.setTimeout(240_000);
@@ -29,13 +32,11 @@ function addDefaultRoutes(ns: Namespace): void {
   ns.ip('-6', 'route', 'add', 'default', 'via', '2001:db8::ff');
 }
 
-requireParts(missingPart);
-
 for (const c of backendCases) {
   t.test(`${c.name}: gid 800's DNS goes to port 54, gid 801's does not`, async (t) => {
     const ns = namespace(t, 'dns');
-    await startNsd(t, ns, 54, forwarder);
-    await startNsd(t, ns, 53, direct);
+    await startNsd(t, redirectZone(forwarder), { ns, addresses: ['127.0.0.1', '::1'], port: 54 });
+    await startNsd(t, redirectZone(direct), { ns, addresses: ['127.0.0.1', '::1'], port: 53 });
     const fw = c.make(ns.name);
     t.equal(dig(ns, asGid(800), '127.0.0.1'), direct, 'before apply, nothing is redirected');
 
@@ -67,8 +68,8 @@ t.test('iptables --suppl-groups: a process with 800 as a supplementary group is 
   const c = backendCases.find((b) => b.name === 'iptables-nft');
   if (!c) throw new Error('no iptables-nft case');
   const ns = namespace(t, 'dns');
-  await startNsd(t, ns, 54, forwarder);
-  await startNsd(t, ns, 53, direct);
+  await startNsd(t, redirectZone(forwarder), { ns, addresses: ['127.0.0.1', '::1'], port: 54 });
+  await startNsd(t, redirectZone(direct), { ns, addresses: ['127.0.0.1', '::1'], port: 53 });
   const fw = c.make(ns.name);
   const suppl = ['--regid', '801', '--groups', '800'];
   await fw.apply(dnsRedirectRuleset({ gid: 800 }));

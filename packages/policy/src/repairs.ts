@@ -1,6 +1,7 @@
 /** The daemon's record of its last repairs, read by `meshwan status`. Written atomically (temp, fsync, rename). */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@meshwan/uci';
 
 export interface Repair {
   /** ISO 8601 time. */
@@ -27,23 +28,7 @@ export function writeRepairs(stateDir: string, repairs: readonly Repair[]): void
   writeStateFile(repairsFile(stateDir), `${JSON.stringify(repairs.slice(-KEEP_REPAIRS), null, 1)}\n`);
 }
 
-/** Atomic write into the state dir (created if missing): temp file, fsync, rename, fsync the directory. */
+/** Atomic write into the state dir (created if missing): @meshwan/uci's durable write. */
 export function writeStateFile(file: string, text: string): void {
-  const stateDir = dirname(file);
-  mkdirSync(stateDir, { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const dir = openSync(stateDir, 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeFileAtomic(file, text, { mkdir: true });
 }

@@ -6,7 +6,7 @@ import { formatRoute, formatRule, newRule, type Route, RTPROT_MESHWAN, RTPROT_ST
 import { parseNetwork } from '../src/network.js';
 import { ownsRule, planChanges } from '../src/plan.js';
 import type { Address, Link } from '../src/state.js';
-import { gluonNetwork, split } from './lib/fixtures.js';
+import { gluonNetwork, raDefault, split } from './lib/fixtures.js';
 
 const links: Link[] = [
   { name: 'lo', ifindex: 1, up: true },
@@ -21,27 +21,8 @@ function prefix(text: string): Prefix {
   return parsePrefix(text) as Prefix;
 }
 const addresses = [addr('br-wan', '2001:db8:1::5/64'), addr('br-wan', 'fe80::5/64'), addr('br-wan', '192.0.2.5/24')];
-const wanDefault: Route = {
-  family: 6,
-  table: 254,
-  dst: prefix('::/0'),
-  type: 'unicast',
-  dev: 'br-wan',
-  gateway: 'fe80::1',
-  metric: 1024,
-  protocol: 9,
-  expiresSeconds: 1800,
-};
-const meshDefault: Route = {
-  family: 6,
-  table: 254,
-  dst: prefix('::/0'),
-  type: 'unicast',
-  dev: 'bat0',
-  gateway: 'fe80::99',
-  metric: 512,
-  protocol: 4,
-};
+const wanDefault = raDefault({ expiresSeconds: 1800 });
+const meshDefault = raDefault({ dev: 'bat0', gateway: 'fe80::99', metric: 512, protocol: 4 });
 const wanV4: Route = {
   family: 4,
   table: 254,

@@ -12,15 +12,16 @@ import { spawnSync } from 'node:child_process';
 import { type Firewall, IptablesBackend, NftBackend } from '@meshwan/iptables-wrapper';
 import { defaultSite } from '@meshwan/site';
 import t from 'tap';
-import { addAddress, connect, createNamespace, isRoot, type Namespace, type Teardowns, waitFor } from '../../../test/lib/netns.js';
+import { addAddress, createNamespace, isRoot, link, type Namespace, type Teardowns, waitFor } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { type Capture, startCapture } from '../../../test/lib/topo-capture.js';
 import { firewallRuleset } from '../src/firewall.js';
 import { parseNetwork } from '../src/network.js';
 import { type EndMode, runScriptedClient, type ScriptedServer, startScriptedServer } from './lib/tcp-dns.js';
 
-t.setTimeout(300_000);
 requireParts(!isRoot() ? 'needs root for network namespaces' : false);
+
+t.setTimeout(300_000);
 
 const backends: { name: string; make(netns: string): Firewall }[] = [
   { name: 'iptables-nft', make: (netns) => new IptablesBackend({ variant: 'nft', netns }) },
@@ -40,11 +41,10 @@ interface Topo {
 function topology(t: Teardowns): Topo {
   const node = createNamespace(t, 'late');
   const meshNs = createNamespace(t, 'lmesh');
-  connect(node, 'mesh0', meshNs, 'peer0');
-  addAddress(node, 'mesh0', '198.51.100.5/24');
-  addAddress(meshNs, 'peer0', '198.51.100.1/24');
-  addAddress(node, 'mesh0', 'fd00:1::5/64');
-  addAddress(meshNs, 'peer0', 'fd00:1::1/64');
+  link(
+    { ns: node, dev: 'mesh0', addresses: ['198.51.100.5/24', 'fd00:1::5/64'] },
+    { ns: meshNs, dev: 'peer0', addresses: ['198.51.100.1/24', 'fd00:1::1/64'] },
+  );
   addAddress(meshNs, 'lo', `${mesh.ipv4}/32`);
   addAddress(meshNs, 'lo', `${mesh.ipv6}/128`);
   node.ip('route', 'add', 'default', 'via', '198.51.100.1');

@@ -7,20 +7,18 @@
  * table 1 `proto static`, IPv4 metric 0 without src, IPv6 metric 1024); the WAN's link-local prefix stays in main.
  */
 import t from 'tap';
-import { waitFor } from '../../../test/lib/netns.js';
 import {
-  addWanAddresses,
-  createStaticWanNode,
+  applyRoutes,
   differences,
   formatDifferences,
-  netifdOn,
+  meshwanAloneNode,
+  netifdNode,
   type Snapshot,
   snapshot,
   staticWanNetwork,
-  staticWanNetworkIpv6Device,
+  staticWanVariants,
   withoutGate,
 } from './lib/netifd-node.js';
-import { meshwan } from './lib/node.js';
 
 t.setTimeout(240_000);
 
@@ -46,16 +44,11 @@ function failedPolicies(s: Snapshot): string[] {
   return s.rules6.filter((l) => /^4200000002: from all iif wan0 12 /.test(l));
 }
 
-for (const [name, text] of [
-  ['static WAN', staticWanNetwork],
-  ["static WAN, config device option ipv6 '1'", staticWanNetworkIpv6Device],
-] as const) {
+for (const [name, text] of staticWanVariants) {
   t.test(`${name}: meshwan beside netifd adds only the gate, and a second apply changes nothing`, async (t) => {
-    const n = createStaticWanNode(t, text);
-    await netifdOn(t, n, text);
-    await waitFor('netifd routes', () => snapshot(n.node).routes4.some((l) => l.startsWith('unicast default')), 60_000);
+    const n = await netifdNode(t, text);
     const before = snapshot(n.node);
-    const r = meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' });
+    const r = applyRoutes(n);
     t.equal(r.status, 0, r.stderr);
     const after = snapshot(n.node);
     const diffs = differences(before, withoutGate(after));
@@ -65,23 +58,18 @@ for (const [name, text] of [
       'link-local stays in main',
     );
     t.equal(failedPolicies(after).length, failedPolicies(before).length, "no failed_policy beside netifd's own");
-    const again = meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' });
+    const again = applyRoutes(n);
     t.equal(again.stdout, 'no change\n', 'a second apply beside netifd changes nothing');
   });
 
   t.test(`${name}: meshwan alone makes netifd's rules and routes, attribute for attribute`, async (t) => {
-    const a = createStaticWanNode(t, text);
-    await netifdOn(t, a, text);
-    await waitFor('netifd routes', () => snapshot(a.node).routes4.some((l) => l.startsWith('unicast default')), 60_000);
-    const netifd = snapshot(a.node);
-    const b = createStaticWanNode(t, text);
-    addWanAddresses(b.node);
-    const r = meshwan(b, ['apply'], { MESHWAN_FIREWALL: 'none' });
+    const netifd = snapshot((await netifdNode(t, text)).node);
+    const { n: b, r } = meshwanAloneNode(t, text);
     t.equal(r.status, 0, r.stderr);
     const alone = snapshot(b.node);
     const diffs = differences(normalized(netifd), normalized(withoutGate(alone)));
     t.same(diffs, [], formatDifferences(diffs));
-    const expected = text === staticWanNetwork ? 0 : 1;
+    const expected = name === 'static WAN' ? 0 : 1;
     t.equal(failedPolicies(alone).length, expected, 'failed_policy once for wan0, though wan and wan6 are both on it');
     t.ok(
       alone.routes6.some((l) => l.startsWith('unicast fe80::/64 dev wan0 table main ')),
@@ -95,21 +83,20 @@ for (const [name, text] of [
       b.node.ip('-6', 'route', 'get', peer ?? '', 'oif', 'wan0'),
       new RegExp(`^${peer} dev wan0 .*table main|^${peer} from :: dev wan0`),
     );
-    const again = meshwan(b, ['apply'], { MESHWAN_FIREWALL: 'none' });
+    const again = applyRoutes(b);
     t.equal(again.stdout, 'no change\n', 'a second apply alone changes nothing');
   });
 }
 
 t.test('meshwan alone follows DHCP-like address changes: a subnet route and gateway default leave with their address', async (t) => {
-  const n = createStaticWanNode(t, staticWanNetwork);
-  addWanAddresses(n.node);
-  t.equal(meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' }).status, 0);
+  const { n, r: first } = meshwanAloneNode(t, staticWanNetwork);
+  t.equal(first.status, 0, first.stderr);
   const table1 = (s: Snapshot) =>
     [...s.routes4, ...s.routes6].filter((l) => / table 1 proto static /.test(l) && !l.startsWith('unreachable'));
   t.same(table1(snapshot(n.node)).length, 4, 'two subnet routes and two gateway defaults');
   n.node.ip('addr', 'del', '192.0.2.5/24', 'dev', 'wan0');
   n.node.ip('addr', 'add', '198.51.100.5/24', 'dev', 'wan0');
-  const r = meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' });
+  const r = applyRoutes(n);
   t.equal(r.status, 0, r.stderr);
   const s = snapshot(n.node);
   t.ok(s.routes4.includes('unicast 198.51.100.0/24 dev wan0 table 1 proto static scope link'), 'the new subnet route, as netifd makes it');
@@ -125,5 +112,5 @@ t.test('meshwan alone follows DHCP-like address changes: a subnet route and gate
     s.routes6.includes('unicast default via 2001:db8:1::1 dev wan0 table 1 proto static scope global metric 1024 pref medium'),
     'the IPv6 default stays',
   );
-  t.equal(meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' }).stdout, 'no change\n');
+  t.equal(applyRoutes(n).stdout, 'no change\n');
 });

@@ -6,21 +6,21 @@
  * What meshwan must make of them (alone: the same, but for its gate) is asserted in netifd-desired-netns.test.ts.
  */
 import t from 'tap';
-import { type Namespace, waitFor } from '../../../test/lib/netns.js';
+import { type Namespace, type Teardowns, waitFor } from '../../../test/lib/netns.js';
 import {
-  addWanAddresses,
+  applyRoutes,
   createStaticWanNode,
   differences,
   formatDifferences,
   formatSnapshot,
   isGate,
+  meshwanAloneNode,
   netifdOn,
   snapshot,
-  staticWanNetwork,
-  staticWanNetworkIpv6Device,
+  staticWanVariants,
   withoutGate,
 } from './lib/netifd-node.js';
-import { meshwan } from './lib/node.js';
+import type { TestNode } from './lib/node.js';
 
 t.setTimeout(240_000);
 
@@ -77,16 +77,19 @@ async function netifdSettled(ns: Namespace, rules6: number): Promise<void> {
   );
 }
 
-const variants = [
-  { name: 'static WAN', text: staticWanNetwork, rules6: netifdRules6 },
-  { name: "static WAN, config device option ipv6 '1'", text: staticWanNetworkIpv6Device, rules6: netifdRules6Ipv6Device },
-] as const;
+const variants = staticWanVariants.map(([name, text], i) => ({ name, text, rules6: i === 0 ? netifdRules6 : netifdRules6Ipv6Device }));
+
+/** A node the real netifd has configured, every rule and route of its in. */
+async function settledNetifdNode(t: Teardowns, v: (typeof variants)[number]): Promise<TestNode> {
+  const n = createStaticWanNode(t, v.text);
+  await netifdOn(t, n, v.text);
+  await netifdSettled(n.node, v.rules6.length);
+  return n;
+}
 
 for (const v of variants) {
   t.test(`netifd alone, ${v.name}: its exact rules and routes`, async (t) => {
-    const n = createStaticWanNode(t, v.text);
-    await netifdOn(t, n, v.text);
-    await netifdSettled(n.node, v.rules6.length);
+    const n = await settledNetifdNode(t, v);
     const s = snapshot(n.node);
     t.comment(`netifd alone (${v.name}):\n${formatSnapshot(s)}`);
     t.same(s.rules4, netifdRules4);
@@ -97,11 +100,9 @@ for (const v of variants) {
   });
 
   t.test(`meshwan beside netifd, ${v.name}: adds the gate, removes and changes none of netifd's objects`, async (t) => {
-    const n = createStaticWanNode(t, v.text);
-    await netifdOn(t, n, v.text);
-    await netifdSettled(n.node, v.rules6.length);
+    const n = await settledNetifdNode(t, v);
     const before = snapshot(n.node);
-    const r = meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' });
+    const r = applyRoutes(n);
     t.equal(r.status, 0, r.stderr);
     const after = snapshot(n.node);
     t.comment(`meshwan beside netifd (${v.name}):\n${formatSnapshot(after)}`);
@@ -120,9 +121,7 @@ for (const v of variants) {
   });
 
   t.test(`meshwan alone, ${v.name}: the gate and netifd's table-1 floors`, async (t) => {
-    const n = createStaticWanNode(t, v.text);
-    addWanAddresses(n.node);
-    const r = meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' });
+    const { n, r } = meshwanAloneNode(t, v.text);
     t.equal(r.status, 0, r.stderr);
     const s = snapshot(n.node);
     t.comment(`meshwan alone (${v.name}):\n${formatSnapshot(s)}`);

@@ -7,23 +7,13 @@ import type { Route } from '../src/model.js';
 import { parseNetwork } from '../src/network.js';
 import { planChanges } from '../src/plan.js';
 import type { Link } from '../src/state.js';
-import { gluonNetwork, split } from './lib/fixtures.js';
+import { raDefault as announced, gluonNetwork, split } from './lib/fixtures.js';
 
 const links: Link[] = [
   { name: 'lo', ifindex: 1, up: true },
   { name: 'br-wan', ifindex: 5, up: true },
 ];
-const raDefault: Route = {
-  family: 6,
-  table: 254,
-  dst: parsePrefix('::/0') as Prefix,
-  type: 'unicast',
-  dev: 'br-wan',
-  gateway: 'fe80::1',
-  metric: 1024,
-  protocol: 9,
-  expiresSeconds: 1800,
-};
+const raDefault: Route = announced({ expiresSeconds: 1800 });
 
 function plan(main: readonly Route[], table1: readonly Route[]) {
   const config = parseNetwork(gluonNetwork);

@@ -2,20 +2,21 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import t from 'tap';
+import { digSync } from '../../../test/lib/dig.js';
 import { isRoot } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { startForwarder } from './lib/forwarder.js';
 import { cliEnv, createNode, meshwan, meshwanWanBin, type TestNode } from './lib/node.js';
 
-t.setTimeout(120_000);
-const libpacketmark = new URL('../../../lib-packetmark/build/libpacketmark.so', import.meta.url).pathname;
 requireParts(!isRoot() ? 'needs root for network namespaces' : false);
 
-/** dig in the node as gid 800 (the VPN group) or as root; the answer lines, empty when nothing answered. */
-function dig(n: TestNode, gid: number | undefined, ...args: string[]): string {
-  const cmd = gid === undefined ? ['dig'] : ['setpriv', `--regid=${gid}`, '--clear-groups', 'dig'];
-  const r = n.node.try(...(cmd as [string, ...string[]]), '+short', '+time=1', '+tries=1', ...args);
-  return r.stdout.trim();
+t.setTimeout(120_000);
+const libpacketmark = new URL('../../../lib-packetmark/build/libpacketmark.so', import.meta.url).pathname;
+requireParts(existsSync(libpacketmark) ? false : 'lib-packetmark is not built (make -C lib-packetmark)');
+
+/** dig in the node as gid 800 (the VPN group) or another gid; the answers, one a line, empty when nothing answered. */
+function dig(n: TestNode, gid: number, server: string, name: string, type: string, tcp = false): string {
+  return digSync({ server, name, type, tcp, gid, timeoutSeconds: 1, netns: n.node.name }).answers.join('\n');
 }
 
 function wan(n: TestNode, ...args: string[]) {
@@ -25,20 +26,18 @@ function wan(n: TestNode, ...args: string[]) {
   });
 }
 
-requireParts(existsSync(libpacketmark) ? false : 'lib-packetmark is not built (make -C lib-packetmark)');
-
 t.test("the VPN group's DNS to any server, UDP and TCP, IPv4 and IPv6, lands on the forwarder", async (t) => {
   const n = createNode(t);
   t.equal(meshwan(n, ['apply']).status, 0);
   await startForwarder(t, n.node);
   // Unmarked traffic needs a route before nat OUTPUT sees it: the mesh's default route.
   n.node.ip('-6', 'route', 'add', 'default', 'via', 'fd00:1::1', 'dev', 'mesh0');
-  t.equal(dig(n, 800, '@2001:db8:ffff::53', 'example.org', 'AAAA'), '2001:db8::99', 'UDP, IPv6');
-  t.equal(dig(n, 800, '+tcp', '@2001:db8:ffff::53', 'example.org', 'AAAA'), '2001:db8::99', 'TCP, IPv6');
-  t.equal(dig(n, 800, '@203.0.113.53', 'example.org', 'A'), '192.0.2.99', 'UDP, IPv4');
-  t.equal(dig(n, 800, '+tcp', '@203.0.113.53', 'example.org', 'A'), '192.0.2.99', 'TCP, IPv4');
-  t.equal(dig(n, 800, '@127.0.0.1', 'example.org', 'A'), '192.0.2.99', "Gluon's own case, 127.0.0.1:53");
-  t.notMatch(dig(n, 0, '@203.0.113.53', 'example.org', 'A'), /192.0.2.99/, 'other groups are not redirected');
+  t.equal(dig(n, 800, '2001:db8:ffff::53', 'example.org', 'AAAA'), '2001:db8::99', 'UDP, IPv6');
+  t.equal(dig(n, 800, '2001:db8:ffff::53', 'example.org', 'AAAA', true), '2001:db8::99', 'TCP, IPv6');
+  t.equal(dig(n, 800, '203.0.113.53', 'example.org', 'A'), '192.0.2.99', 'UDP, IPv4');
+  t.equal(dig(n, 800, '203.0.113.53', 'example.org', 'A', true), '192.0.2.99', 'TCP, IPv4');
+  t.equal(dig(n, 800, '127.0.0.1', 'example.org', 'A'), '192.0.2.99', "Gluon's own case, 127.0.0.1:53");
+  t.notMatch(dig(n, 0, '203.0.113.53', 'example.org', 'A'), /192.0.2.99/, 'other groups are not redirected');
 });
 
 t.test('meshwan-wan: the VPN group, marked sockets, exec semantics', async (t) => {
@@ -56,7 +55,7 @@ t.test('meshwan-wan: the VPN group, marked sockets, exec semantics', async (t) =
   t.test('with lib-packetmark built, a marked lookup reaches the forwarder through table 1', async (t) => {
     await startForwarder(t, n.node);
     // No mesh route: an unmarked socket cannot even get to nat OUTPUT, a marked one is routed by table 1.
-    t.notMatch(dig(n, 800, '@2001:db8:ffff::53', 'example.org', 'AAAA'), /2001:db8::99/);
+    t.notMatch(dig(n, 800, '2001:db8:ffff::53', 'example.org', 'AAAA'), /2001:db8::99/);
     const r = wan(n, 'dig', '+short', '+time=1', '+tries=1', '@2001:db8:ffff::53', 'example.org', 'AAAA');
     t.equal(r.stdout.trim(), '2001:db8::99', r.stderr);
   });

@@ -8,12 +8,12 @@ import t from 'tap';
 import { deriveDesired } from '../src/desired.js';
 import { routingFindings, uplinksFindings } from '../src/findings.js';
 import { type Prefix, parsePrefix } from '../src/ip.js';
-import { formatRoute, newRule, type Route } from '../src/model.js';
+import { formatRoute, newRule } from '../src/model.js';
 import { parseNetwork } from '../src/network.js';
 import { planChanges } from '../src/plan.js';
 import type { KernelState, Link } from '../src/state.js';
 import { assessUplinks, managedUplink, noUplinks, readUplinksReport, uplinksView, uplinksViewOf } from '../src/uplinks.js';
-import { gluonNetwork, split } from './lib/fixtures.js';
+import { gluonNetwork, raDefault, split } from './lib/fixtures.js';
 import { kernelState } from './lib/kernel.js';
 
 const prefix = (text: string) => parsePrefix(text) as Prefix;
@@ -29,17 +29,7 @@ const uplinkSections: SectionLike[] = [
 ];
 const view = uplinksView(uplinkSections, '/etc/config/meshwan-uplinks');
 
-const route = (over: Partial<Route>): Route => ({
-  family: 6,
-  table: 254,
-  dst: prefix('::/0'),
-  type: 'unicast',
-  dev: 'br-wan',
-  gateway: 'fe80::1',
-  metric: 1024,
-  protocol: 9,
-  ...over,
-});
+const route = raDefault;
 const floor = route({ table: 1, type: 'unreachable', metric: 65535, protocol: 4, dev: undefined, gateway: undefined });
 
 t.test('the view: enabled interfaces with their probe tables and marks, as meshwan-uplinks numbers them', async (t) => {

@@ -10,14 +10,15 @@ import {
   fchmodSync,
   fstatSync,
   fsyncSync,
+  mkdirSync,
   openSync,
   readSync,
   renameSync,
+  rmSync,
   statSync,
-  unlinkSync,
   writeSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { UciError } from './errors.js';
 import { flock } from './lock.js';
 
@@ -127,40 +128,54 @@ function fsyncDir(dir: string): void {
   }
 }
 
+export interface AtomicWriteOptions {
+  /** The new file's mode (default 0644), set with fchmod so the umask cannot narrow it. */
+  readonly mode?: number;
+  /** The temp file's name in the same directory (default `.NAME.tmp-XXXXXX`). */
+  readonly tempName?: string;
+  /** Create the directory (and its parents) first (default false). */
+  readonly mkdir?: boolean;
+}
+
 /**
- * Replace `path` atomically and durably with `data`: write `.NAME.uci-XXXXXX` in the same directory (libuci's
- * temp name), fsync it, give it `mode`, rename it over `path`, fsync the directory.
+ * The one durable file write of meshwan (uci commits, state files, /etc/passwd): write a temp file in the same
+ * directory, fsync it, give it `mode`, rename it over `path`, fsync the directory, so a crash at any point leaves
+ * the old file or the new one. The temp file is removed on failure; the fs error is thrown as it is, for the
+ * caller to wrap in its own typed error naming the file.
  */
-export function writeAtomic(path: string, name: string, data: Uint8Array, mode: number): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
   const dir = dirname(path);
-  const tmp = `${dir}/.${name}.uci-${randomBytes(4).toString('hex').slice(0, 6)}`;
-  let fd: number;
+  const mode = (options.mode ?? 0o644) & 0o7777;
+  const tmp = join(dir, options.tempName ?? `.${basename(path)}.tmp-${randomBytes(3).toString('hex')}`);
+  if (options.mkdir) mkdirSync(dir, { recursive: true });
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  const fd = openSync(tmp, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, mode);
   try {
-    fd = openSync(tmp, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, mode & 0o7777);
-  } catch (err: unknown) {
-    throw ioError('commit', tmp, err);
-  }
-  try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    // libuci gives the new file the old one's mode (file.c uci_file_commit chmod); umask must not narrow it.
-    fchmodSync(fd, mode & 0o7777);
-    fsyncSync(fd);
-  } catch (err: unknown) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw ioError('commit', tmp, err);
-  }
-  closeSync(fd);
-  try {
+    try {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      // libuci gives the new file the old one's mode (file.c uci_file_commit chmod); umask must not narrow it.
+      fchmodSync(fd, mode);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
     fsyncDir(dir);
   } catch (err: unknown) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already renamed or gone
-    }
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Replace `path` atomically and durably with `data` (writeFileAtomic) under libuci's temp name
+ * `.NAME.uci-XXXXXX`; failures throw UciError IO naming the path.
+ */
+export function writeAtomic(path: string, name: string, data: Uint8Array, mode: number): void {
+  try {
+    writeFileAtomic(path, data, { mode, tempName: `.${name}.uci-${randomBytes(3).toString('hex')}` });
+  } catch (err: unknown) {
     throw ioError('commit', path, err);
   }
 }

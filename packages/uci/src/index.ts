@@ -10,6 +10,7 @@ import { type ParseOptions, parseUci as parseBytes } from './parser.js';
 
 export { UCI_CONF2DIR, UCI_CONFDIR, UCI_SAVEDIR, UciContext } from './context.js';
 export { NumberError, UCI_ERRSTR, UciError, type UciErrorCode, UciParseError } from './errors.js';
+export { type AtomicWriteOptions, writeFileAtomic } from './files.js';
 export { anonymousName, type DeltaCmd, type UciDelta, type UciOption, type UciPackage, type UciSection } from './model.js';
 export { configPaths, type OpenConfigOptions, openConfig, sectionsIfPresent } from './open.js';
 export { Uci, type UciChange, type UciOptions, type UciSectionInfo } from './uci.js';

@@ -7,14 +7,13 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { Netlink } from '@meshwan/netlink';
 import { readSettings, SettingsError } from '@meshwan/site';
-import { openConfig, type Uci, UciParseError } from '@meshwan/uci';
+import { openConfig, type Uci, UciParseError, writeFileAtomic } from '@meshwan/uci';
 import { loadConfig, RTPROT_UPLINKS, type UplinksConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 import { Engine, type Status } from './engine.js';
 import { ProbeError, StateFileError, UplinksConfigError } from './errors.js';
 import { judgeStatusFile } from './freshness.js';
 import { applyDesired } from './kernel.js';
-import { writeFileAtomic } from './lastgood.js';
 import { renderStatus, type StatusFile, statusWriter } from './render.js';
 
 export { renderStatus };
@@ -167,7 +166,7 @@ export async function runUplinksCli(args: readonly string[]): Promise<number> {
     }
     const s: StatusFile = { ...engine.status(), writer: statusWriter(o.command === 'once' ? 'once' : 'restore', config) };
     nl.close();
-    writeFileAtomic(o.statusFile, `${JSON.stringify(s, null, 2)}\n`);
+    writeFileAtomic(o.statusFile, `${JSON.stringify(s, null, 2)}\n`, { mkdir: true });
     process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : renderStatus(s));
     if (o.command === 'restore') return reports.some((r) => r.restored) ? 0 : 1;
     return hasDefault(s) ? 0 : 1;

@@ -5,9 +5,9 @@
  * reconcile at once too. A slower tick re-reads links, gateways and the resolv file and repairs drift.
  */
 import { Monitor, type MonitorEvent, type Netlink } from '@meshwan/netlink';
+import { writeFileAtomic } from '@meshwan/uci';
 import type { UplinksConfig } from './config.js';
 import { Engine } from './engine.js';
-import { writeFileAtomic } from './lastgood.js';
 import { type StatusFile, statusWriter } from './render.js';
 
 export interface DaemonOptions {
@@ -33,7 +33,7 @@ export async function startDaemon(nl: Netlink, opts: DaemonOptions): Promise<Run
   const writeStatus = () => {
     try {
       const file: StatusFile = { ...engine.status(), writer };
-      writeFileAtomic(opts.statusFile, `${JSON.stringify(file, null, 2)}\n`);
+      writeFileAtomic(opts.statusFile, `${JSON.stringify(file, null, 2)}\n`, { mkdir: true });
     } catch (err: unknown) {
       opts.log(`cannot write ${opts.statusFile}: ${err instanceof Error ? err.message : String(err)}`);
     }

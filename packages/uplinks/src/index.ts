@@ -45,7 +45,7 @@ export {
   roundOk,
 } from './health.js';
 export { type ApplyResult, applyDesired, describeRoute } from './kernel.js';
-export { decodeLastGood, type LastGood, type LastGoodMember, readLastGood, writeFileAtomic, writeLastGood } from './lastgood.js';
+export { decodeLastGood, type LastGood, type LastGoodMember, readLastGood, writeLastGood } from './lastgood.js';
 export { type ProbeRequest, type ProbeResult, parsePingOutput, probeCommand, runProbe } from './probe.js';
 export { renderStatus, type StatusFile, type StatusWriter, statusWriter } from './render.js';
 export { RoundSequencer } from './rounds.js';

@@ -4,8 +4,8 @@
  * directory) and only when it changes, to spare flash. Unlike Althea's Rita, which reinstalls a saved route
  * blindly, a restore happens only after the gateway has answered on that device (see engine.ts).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '@meshwan/uci';
 import type { Family } from './chooser.js';
 import { StateFileError } from './errors.js';
 
@@ -62,32 +62,11 @@ export function readLastGood(path: string): LastGood | undefined {
   return decodeLastGood(text, path);
 }
 
-/** Writes `data` to `path` atomically and durably: temp, fsync, rename, fsync dir. */
-export function writeFileAtomic(path: string, data: string): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
-}
-
 /** Persists the members in use. Members without a gateway (point-to-point) cannot be checked, so are not saved. */
 export function writeLastGood(path: string, members: readonly LastGoodMember[], now = new Date()): void {
   const data: LastGood = { version: 1, members, savedAt: now.toISOString() };
   try {
-    writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
+    writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`, { mkdir: true });
   } catch (err: unknown) {
     throw new StateFileError(path, `cannot write: ${err instanceof Error ? err.message : String(err)}`);
   }

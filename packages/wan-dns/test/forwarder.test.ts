@@ -7,21 +7,21 @@ import { createConnection, type Socket } from 'node:net';
 import dnsPacket from 'dns-packet';
 import t from 'tap';
 import { isRoot } from '../../../test/lib/netns.js';
+import { startNsd } from '../../../test/lib/nsd.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { MarkError } from '../src/errors.js';
 import { deadPort, dig, fakeUpstream, query, tcpExchange, udpExchange } from './lib/client.js';
 import { startDaemon, v4 } from './lib/daemon.js';
-import { startNsd } from './lib/nsd.js';
+import { exampleZone } from './lib/zone.js';
 
 const root = isRoot();
+requireParts(!root && 'needs root (SO_MARK)');
 
 // Namespaces, NSD and real timeouts on a shared, busy machine: more than tap's default 30 s per file.
 t.setTimeout(600_000);
 
-requireParts(!root && 'needs root (SO_MARK)');
-
 t.test('answers over UDP and TCP on the IPv4 and IPv6 listeners', async (t) => {
-  const nsd = await startNsd(t, 'nsd-a', ['127.0.0.1'], await deadPort());
+  const nsd = await startNsd(t, exampleZone('nsd-a'), { addresses: ['127.0.0.1'], port: await deadPort() });
   const { port, daemon } = await startDaemon(t, {
     sources: { servers: [v4('127.0.0.1', nsd.port)], root: '/nonexistent', resolvFile: '/nonexistent' },
   });
@@ -29,7 +29,7 @@ t.test('answers over UDP and TCP on the IPv4 and IPv6 listeners', async (t) => {
     for (const transport of ['+notcp', '+tcp']) {
       const r = await dig(server, port, 'www.example.test', 'A', transport);
       t.equal(r.status, 'NOERROR', `${server} ${transport}`);
-      t.match(r.answers[0], /www\.example\.test\.\s+300\s+IN\s+A\s+192\.0\.2\.80/);
+      t.match(r.records[0], /www\.example\.test\.\s+300\s+IN\s+A\s+192\.0\.2\.80/);
     }
   }
   t.equal((await dig('127.0.0.1', port, 'nope.nope.test', 'A')).status, 'REFUSED', 'NSD refuses other zones; passed through');
@@ -44,7 +44,7 @@ t.test('answers over UDP and TCP on the IPv4 and IPv6 listeners', async (t) => {
 });
 
 t.test('a truncated UDP answer is retried over TCP; a client without EDNS gets TC', async (t) => {
-  const nsd = await startNsd(t, 'nsd-big', ['127.0.0.1'], await deadPort());
+  const nsd = await startNsd(t, exampleZone('nsd-big'), { addresses: ['127.0.0.1'], port: await deadPort() });
   const { port, daemon } = await startDaemon(t, {
     sources: { servers: [v4('127.0.0.1', nsd.port)], root: '/nonexistent', resolvFile: '/x' },
   });
@@ -61,24 +61,24 @@ t.test('a truncated UDP answer is retried over TCP; a client without EDNS gets T
 });
 
 t.test('cache: TTLs count down, negative answers for the SOA minimum, hits counted', async (t) => {
-  const nsd = await startNsd(t, 'nsd-c', ['127.0.0.1'], await deadPort());
+  const nsd = await startNsd(t, exampleZone('nsd-c'), { addresses: ['127.0.0.1'], port: await deadPort() });
   const { port, daemon } = await startDaemon(t, {
     cacheSize: 100,
     sources: { servers: [v4('127.0.0.1', nsd.port)], root: '/nonexistent', resolvFile: '/x' },
   });
   const first = await dig('127.0.0.1', port, 'short.example.test');
-  t.match(first.answers[0], /\s5\s+IN\s+A/);
+  t.match(first.records[0], /\s5\s+IN\s+A/);
   await new Promise((r) => setTimeout(r, 2100));
   const second = await dig('127.0.0.1', port, 'short.example.test');
-  t.match(second.answers[0], /\s[23]\s+IN\s+A/, 'decremented TTL from the cache');
+  t.match(second.records[0], /\s[23]\s+IN\s+A/, 'decremented TTL from the cache');
   const nx1 = await dig('127.0.0.1', port, 'nx.www.example.test');
   t.equal(nx1.status, 'NXDOMAIN');
-  t.match(nx1.raw, /example\.test\.\s+60\s+IN\s+SOA/);
+  t.match(nx1.output, /example\.test\.\s+60\s+IN\s+SOA/);
   await new Promise((r) => setTimeout(r, 1100));
   const nx2 = await dig('127.0.0.1', port, 'NX.www.example.test');
   t.equal(nx2.status, 'NXDOMAIN');
-  t.match(nx2.raw, /example\.test\.\s+5\d\s+IN\s+SOA/, 'negative answer from the cache, case-insensitive');
-  t.match(nx2.raw, /NX\.www\.example\.test/, 'question echoed as asked');
+  t.match(nx2.output, /example\.test\.\s+5\d\s+IN\s+SOA/, 'negative answer from the cache, case-insensitive');
+  t.match(nx2.output, /NX\.www\.example\.test/, 'question echoed as asked');
   const st = daemon.status();
   t.equal(st.counters.cacheHits, 2);
   t.equal(st.cacheEntries, 2);
@@ -86,7 +86,7 @@ t.test('cache: TTLs count down, negative answers for the SOA minimum, hits count
 });
 
 t.test('failover: dead server, SERVFAIL and REFUSED servers are passed over; spoofed answers ignored', async (t) => {
-  const nsd = await startNsd(t, 'nsd-f', ['127.0.0.1'], await deadPort());
+  const nsd = await startNsd(t, exampleZone('nsd-f'), { addresses: ['127.0.0.1'], port: await deadPort() });
   const refusing = await fakeUpstream(t, (msg, rinfo, s) => {
     const out = Buffer.from(msg);
     out.writeUInt16BE(0x8005, 2);
@@ -128,7 +128,7 @@ t.test('failover: dead server, SERVFAIL and REFUSED servers are passed over; spo
   const { port, daemon } = await startDaemon(t, { sources: { servers, root: '/nonexistent', resolvFile: '/x' } });
   const r = await dig('127.0.0.1', port, 'www.example.test');
   t.equal(r.status, 'NOERROR');
-  t.match(r.answers[0], /192\.0\.2\.80/);
+  t.match(r.records[0], /192\.0\.2\.80/);
   const st = daemon.status();
   const by = new Map(st.servers.map((s) => [s.server, s]));
   t.equal(by.get(`127.0.0.1:${refusing.port}`)?.refused, 1);
@@ -186,7 +186,7 @@ t.test('a bug on the query path is logged once and counted, never fatal', async 
 t.test(
   'TCP limits: at the limit the oldest idle connection makes room, idle ones are closed, pipelining beyond the window waits',
   async (t) => {
-    const nsd = await startNsd(t, 'nsd-tcp', ['127.0.0.1'], await deadPort());
+    const nsd = await startNsd(t, exampleZone('nsd-tcp'), { addresses: ['127.0.0.1'], port: await deadPort() });
     const { port, daemon } = await startDaemon(t, {
       tcp: { maxConnections: 2, initialTimeoutMs: 500, idleTimeoutMs: 500, maxPipelined: 2 },
       sources: { servers: [v4('127.0.0.1', nsd.port)], root: '/nonexistent', resolvFile: '/x' },

@@ -8,21 +8,22 @@ import { createSocket } from 'node:dgram';
 import { createConnection } from 'node:net';
 import t from 'tap';
 import { isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
+import { startNsd } from '../../../test/lib/nsd.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { corpus, mutate, rng } from '../src/fuzz.js';
 import { deadPort, dig, query } from './lib/client.js';
-import { startNsd } from './lib/nsd.js';
 import { bin } from './lib/topo.js';
+import { exampleZone } from './lib/zone.js';
+
+requireParts(!isRoot() && 'needs root (SO_MARK)');
 
 const count = Number(process.env.WAN_DNS_FUZZ_PACKETS ?? 100_000);
 
 // Namespaces, NSD and real timeouts on a shared, busy machine: more than tap's default 30 s per file.
 t.setTimeout(600_000);
 
-requireParts(!isRoot() && 'needs root (SO_MARK)');
-
 t.test(`${count} mutated packets: the process stays up and keeps answering`, async (t) => {
-  const nsd = await startNsd(t, 'fuzz', ['127.0.0.1'], await deadPort());
+  const nsd = await startNsd(t, exampleZone('fuzz'), { addresses: ['127.0.0.1'], port: await deadPort() });
   const port = await deadPort();
   const control = `/tmp/wan-dns-fuzz-${process.pid}.sock`;
   const child = spawn(
@@ -102,7 +103,7 @@ t.test(`${count} mutated packets: the process stays up and keeps answering`, asy
   t.ok(answers > 0, `${answers} answers came back`);
   const r = await dig('127.0.0.1', port, 'www.example.test');
   t.equal(r.status, 'NOERROR', 'answers a normal query afterwards');
-  t.match(r.answers[0], /192\.0\.2\.80/);
+  t.match(r.records[0], /192\.0\.2\.80/);
   const tcp = await dig('127.0.0.1', port, 'www.example.test', 'A', '+tcp');
   t.equal(tcp.status, 'NOERROR', 'and over TCP');
   t.notMatch(out, /TypeError|RangeError|Uncaught/, 'no exception logged');

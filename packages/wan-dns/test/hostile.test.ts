@@ -16,6 +16,7 @@ import { dig, fakeUpstream, query, udpExchange } from './lib/client.js';
 import { startDaemon, v4 } from './lib/daemon.js';
 
 const root = isRoot();
+requireParts(!root && 'needs root (SO_MARK)');
 t.setTimeout(180_000);
 
 /** A query for `name` spelled exactly so (dns-packet keeps the case). */
@@ -40,8 +41,6 @@ function normalisingAnswer(msg: Buffer): Buffer {
     answers: [{ type: 'A', name: name.toUpperCase(), ttl: 300, data: '192.0.2.42' }],
   });
 }
-
-requireParts(!root && 'needs root (SO_MARK)');
 
 t.test('DNS 0x20: every client gets its own spelling, on coalesced misses and on cache hits', async (t) => {
   // Holds its answers until both concurrent misses have arrived, so they are in flight together.
@@ -260,7 +259,7 @@ t.test('forged answers (wrong ID, port, address or question) are dropped and cou
   upstream.socket.send(genuine, to.port, to.address);
   const r = await pending;
   t.equal(r.status, 'NOERROR', 'the genuine answer, late, is taken');
-  t.match(r.answers[0], /192\.0\.2\.42/);
+  t.match(r.records[0], /192\.0\.2\.42/);
   const c = daemon.status().counters;
   t.equal(c.forgedAnswers, 3, 'wrong port, wrong address, wrong question');
   t.ok(c.strayAnswers >= 4, 'the wrong ID counted stray');

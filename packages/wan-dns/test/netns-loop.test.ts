@@ -39,7 +39,7 @@ t.test('the mesh-VPN group: its redirected lookup is answered exactly once; wan-
   const name = `loop-${process.pid}.example.test`;
   const r = await digIn(['ip', 'netns', 'exec', topo.node.name, 'setpriv', '--regid=800', '--clear-groups'], resolverV4, 53, name, 'TXT');
   t.equal(r.status, 'NOERROR');
-  t.match(r.answers[0], /"wan"/, 'redirected to wan-dns, answered from the WAN, not the mesh');
+  t.match(r.records[0], /"wan"/, 'redirected to wan-dns, answered from the WAN, not the mesh');
   await new Promise((res) => setTimeout(res, 300));
   await cap.stop();
   const lines = spawnSync('ip', ['netns', 'exec', topo.node.name, 'tcpdump', '-n', '-r', pcap], { encoding: 'utf8' }).stdout.split('\n');

@@ -22,7 +22,7 @@ t.test('marked upstream queries reach the WAN resolver over UDP and TCP, v4 and 
   const dig = (...a: Parameters<typeof digIn> extends [unknown, ...infer R] ? R : never) =>
     digIn(['ip', 'netns', 'exec', topo.node.name], ...a);
   // Witness first: without the mark the main table sends it to the mesh.
-  t.match((await dig(resolverV4, 53, 'who.example.test', 'TXT')).answers[0], /"mesh"/, 'unmarked lookups go to the mesh');
+  t.match((await dig(resolverV4, 53, 'who.example.test', 'TXT')).records[0], /"mesh"/, 'unmarked lookups go to the mesh');
   for (const server of [resolverV4, `[${resolverV6}]`]) {
     const run = await startWanDns(t, topo, [
       '--listen',
@@ -38,7 +38,7 @@ t.test('marked upstream queries reach the WAN resolver over UDP and TCP, v4 and 
       for (const transport of ['+notcp', '+tcp']) {
         const r = await dig(listen, 54, 'who.example.test', 'TXT', transport);
         t.equal(r.status, 'NOERROR', `${server} via ${listen} ${transport}`);
-        t.match(r.answers[0], /"wan"/, `answered by the WAN resolver: ${server} via ${listen} ${transport}`);
+        t.match(r.records[0], /"wan"/, `answered by the WAN resolver: ${server} via ${listen} ${transport}`);
       }
     }
     await stopProcess(run.child);

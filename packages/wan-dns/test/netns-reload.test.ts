@@ -1,8 +1,9 @@
 // tier: root: network namespaces, SO_MARK or firewall rules
 /** A resolv file rewritten under load (and SIGHUP) loses no query and the new servers are used. */
 import { spawn } from 'node:child_process';
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@meshwan/uci';
 import t from 'tap';
 import { commandExists, stopProcess } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
@@ -10,18 +11,13 @@ import { createTopo, missingPart, resolverV4, resolverV6, startWanDns, status } 
 
 requireParts(missingPart, !commandExists('dnsperf') && 'needs dnsperf');
 
-function atomicWrite(file: string, text: string): void {
-  writeFileSync(`${file}.tmp`, text);
-  renameSync(`${file}.tmp`, file);
-}
-
 // Namespaces, NSD and real timeouts on a shared, busy machine: more than tap's default 30 s per file.
 t.setTimeout(600_000);
 
 t.test('resolv file rewritten (and SIGHUP) under load: zero failed queries, new servers used', async (t) => {
   const topo = await createTopo(t);
   const resolv = join(topo.dir, 'resolv.conf');
-  atomicWrite(resolv, `nameserver ${resolverV4}\n`);
+  writeFileAtomic(resolv, `nameserver ${resolverV4}\n`);
   const control = join(topo.dir, 'control');
   const run = await startWanDns(t, topo, [
     '--listen',
@@ -47,11 +43,11 @@ t.test('resolv file rewritten (and SIGHUP) under load: zero failed queries, new 
   });
   const done = new Promise<void>((resolve) => perf.on('exit', () => resolve()));
   await new Promise((r) => setTimeout(r, 1000));
-  atomicWrite(resolv, `# from RA\nnameserver ${resolverV6}\n`);
+  writeFileAtomic(resolv, `# from RA\nnameserver ${resolverV6}\n`);
   await new Promise((r) => setTimeout(r, 1000));
   run.child.kill('SIGHUP');
   await new Promise((r) => setTimeout(r, 500));
-  atomicWrite(resolv, `nameserver ${resolverV4}\nnameserver ${resolverV6}\n`);
+  writeFileAtomic(resolv, `nameserver ${resolverV4}\nnameserver ${resolverV6}\n`);
   await done;
   const completed = Number(/Queries completed:\s+(\d+)/.exec(out)?.[1] ?? 0);
   t.ok(completed > 1000, `dnsperf completed ${completed} queries`);

@@ -47,7 +47,7 @@ t.test('route removed under pending queries: failover to the other server at onc
     topo.node.ip('route', 'del', `${resolverV4}/32`, 'table', '1');
     const r = await pending;
     t.equal(r.status, 'NOERROR');
-    t.match(r.answers[0], /"wan-b"/, 'answered by the second server');
+    t.match(r.records[0], /"wan-b"/, 'answered by the second server');
     const s = statusOf(topo, control);
     const sa = serverOf(s, a);
     t.equal(sa.timeouts, 0, "the first server's pending attempt did not wait for its timeout");
@@ -63,7 +63,7 @@ t.test('route removed under pending queries: failover to the other server at onc
     topo.node.ip('route', 'add', `${resolverV4}/32`, 'via', '192.0.2.1', 'dev', 'wan0', 'table', '1');
     await waitFor('the route back', () => serverOf(statusOf(topo, control), a).route.reachable, 60_000, 200);
     const probedBefore = serverOf(statusOf(topo, control), a).queries;
-    t.match((await dig('after.example.test')).answers[0], /"wan/, 'answered');
+    t.match((await dig('after.example.test')).records[0], /"wan/, 'answered');
     const after = serverOf(statusOf(topo, control), a);
     t.ok(after.queries > probedBefore, 'the first server was probed again');
     t.notOk(after.down);

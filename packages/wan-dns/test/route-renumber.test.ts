@@ -39,7 +39,7 @@ async function start(t: Test, holdMs: number) {
   await mesh.ready();
   const dig = (name: string): Promise<DigResult> =>
     digIn(['ip', 'netns', 'exec', topo.node.name], '127.0.0.1', 54, name, 'TXT', '+time=120');
-  t.match((await dig('before.example.test')).answers[0], /"wan"/, 'the WAN answers before the renewal');
+  t.match((await dig('before.example.test')).records[0], /"wan"/, 'the WAN answers before the renewal');
   return { topo, control, run, mesh, dig, status: () => statusOf(topo, control) };
 }
 
@@ -61,7 +61,7 @@ t.test('old address first, then the new one: the query waits for the new route a
   topo.node.ip('route', 'replace', 'default', 'via', '192.0.2.1', 'dev', 'wan0', 'table', '1');
   const r = await pending;
   t.equal(r.status, 'NOERROR', 'answered, not SERVFAIL');
-  t.match(r.answers[0], /"wan"/, 'by the WAN resolver');
+  t.match(r.records[0], /"wan"/, 'by the WAN resolver');
   const s = status();
   t.equal(s.counters.servfail, 0);
   t.equal(s.counters.routeServfail, 0);

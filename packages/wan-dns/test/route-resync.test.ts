@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
-import { addAddress, connect, createNamespace, isRoot, waitFor } from '../../../test/lib/netns.js';
+import { createNamespace, isRoot, link, type Namespace, type Teardowns, waitFor } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { stderrLogger } from '../src/log.js';
 import type { RouteState } from '../src/route-state.js';
@@ -14,16 +14,20 @@ import { RouteWatch } from '../src/route-watch.js';
 import { Server } from '../src/upstreams.js';
 import { startDaemon } from './lib/daemon.js';
 
-t.setTimeout(600_000);
-
 requireParts(isRoot() ? false : 'needs root for namespaces');
 
-t.test('resync after ENOBUFS re-evaluates every upstream', async (t) => {
-  const node = createNamespace(t, 'rr');
-  const peer = createNamespace(t, 'rp');
-  connect(node, 'wan0', peer, 'isp0');
-  addAddress(node, 'wan0', '192.0.2.2/24');
+t.setTimeout(600_000);
+
+/** A node whose wan0 (192.0.2.2/24) leads to a peer, with a table-1 route to the upstream 198.51.100.53. */
+function wanNode(t: Teardowns, label: string, peerLabel: string): Namespace {
+  const node = createNamespace(t, label);
+  link({ ns: node, dev: 'wan0', addresses: ['192.0.2.2/24'] }, { ns: createNamespace(t, peerLabel), dev: 'isp0' });
   node.ip('route', 'add', '198.51.100.53/32', 'via', '192.0.2.1', 'dev', 'wan0', 'table', '1');
+  return node;
+}
+
+t.test('resync after ENOBUFS re-evaluates every upstream', async (t) => {
+  const node = wanNode(t, 'rr', 'rp');
   node.ip('route', 'add', '198.51.100.54/32', 'via', '192.0.2.1', 'dev', 'wan0', 'table', '1');
   node.ip('route', 'add', 'unreachable', 'default', 'metric', '65535', 'table', '1');
   node.ip('rule', 'add', 'fwmark', '0x1/0x1', 'lookup', '1', 'pref', '1000');
@@ -82,11 +86,7 @@ t.test('netlink cannot be opened: one log line, the forwarder runs without route
 });
 
 t.test('the cache says no route but the kernel routes the server: the kernel wins, logged once', async (t) => {
-  const node = createNamespace(t, 'rk');
-  const peer = createNamespace(t, 'rq');
-  connect(node, 'wan0', peer, 'isp0');
-  addAddress(node, 'wan0', '192.0.2.2/24');
-  node.ip('route', 'add', '198.51.100.53/32', 'via', '192.0.2.1', 'dev', 'wan0', 'table', '1');
+  const node = wanNode(t, 'rk', 'rq');
   node.ip('rule', 'add', 'fwmark', '0x1/0x1', 'lookup', '1', 'pref', '1000');
   // Port selectors are not modelled by the cache (packages/netlink README): a packet to port 9999 only is refused.
   node.ip('rule', 'add', 'ipproto', 'udp', 'dport', '9999', 'prohibit', 'pref', '500');

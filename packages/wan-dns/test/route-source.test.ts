@@ -50,7 +50,7 @@ t.test('the source address of a pending query vanishes: sent again from the new 
   t.match(await sent.next(), /2001:db8:1::3\.\d+ > /, 'sent again from the new address');
   const r = await pending;
   t.equal(r.status, 'NOERROR');
-  t.match(r.answers[0], /"wan"/);
+  t.match(r.records[0], /"wan"/);
   const s = statusOf(topo, control);
   const server = serverOf(s, key);
   t.equal(server.timeouts, 0, 'the first attempt did not wait for its timeout (600 s; dig gives up after 120)');
@@ -72,14 +72,14 @@ t.test('the route moves to another uplink: new sockets, queries leave through it
   const control = join(topo.dir, 'control');
   const run = await startWanDns(t, topo, ['--listen', '127.0.0.1:54', '--server', resolverV4, '--control', control]);
   const dig = (name: string) => digIn(['ip', 'netns', 'exec', topo.node.name], '127.0.0.1', 54, name, 'TXT', '+time=30');
-  t.match((await dig('wired.example.test')).answers[0], /"wan"/);
+  t.match((await dig('wired.example.test')).records[0], /"wan"/);
   t.match(serverOf(statusOf(topo, control), key).route, { dev: 'wan0', source: '192.0.2.2' });
 
   const sent = await sniff(t, topo, 'wan1', `udp and dst host ${resolverV4} and dst port 53`);
   topo.node.ip('route', 'replace', 'default', 'via', '198.51.100.65', 'dev', 'wan1', 'table', '1');
   await waitFor('the move in the status', () => serverOf(statusOf(topo, control), key).route.dev === 'wan1', 60_000, 100);
   const r = await dig('moved.example.test');
-  t.match(r.answers[0], /"wan"/, 'answered through the other uplink');
+  t.match(r.records[0], /"wan"/, 'answered through the other uplink');
   t.match(
     await sent.next(),
     /IP 198\.51\.100\.66\.\d+ > 198\.51\.100\.53\.53: .*moved\.example\.test/,

@@ -45,7 +45,7 @@ t.test('the only upstream becomes unreachable under a pending query: SERVFAIL at
     { reachable: true, dev: 'wan0', table: 1, gateway: '2001:db8:1::1', source: '2001:db8:1::2' },
     JSON.stringify(serverOf(before, key).route),
   );
-  t.match((await dig('first.example.test')).answers[0], /"wan"/, 'answered while the route is there');
+  t.match((await dig('first.example.test')).records[0], /"wan"/, 'answered while the route is there');
 
   silence(topo, resolverV6, 'udp');
   const sent = await sniff(t, topo, 'wan0', `udp and dst host ${resolverV6} and dst port 53`);
@@ -76,7 +76,7 @@ t.test('the only upstream becomes unreachable under a pending query: SERVFAIL at
   unsilence(topo);
   topo.node.ip('-6', 'route', 'replace', `${resolverV6}/128`, 'via', '2001:db8:1::1', 'dev', 'wan0', 'table', '1');
   await waitFor('the route back in the status', () => serverOf(statusOf(topo, control), key).route.reachable, 60_000, 200);
-  t.match((await dig('back.example.test')).answers[0], /"wan"/, 'and the server is asked again');
+  t.match((await dig('back.example.test')).records[0], /"wan"/, 'and the server is asked again');
   t.match(run.output(), /route lost \(unreachable: unreachable 2001:db8:53::53\/128/);
   t.match(run.output(), /route back \(reachable via 2001:db8:1::1 dev wan0 in table 1/);
 });

@@ -1,4 +1,6 @@
 /** Shared literals: a Gluon node's network sections (package/gluon-core 110-network) and kernel states. */
+import { type Prefix, parsePrefix } from '../../src/ip.js';
+import type { Route } from '../../src/model.js';
 import type { UciSectionInput } from '../../src/uci-input.js';
 
 export const gluonNetwork: UciSectionInput[] = [
@@ -19,3 +21,18 @@ export const gluonNetwork: UciSectionInput[] = [
 ];
 
 export const split = { mark: 1, mask: 1, table: 1 };
+
+/** The WAN's IPv6 default as an RA puts it in main (via fe80::1 on br-wan, metric 1024, proto ra), with `over`. */
+export function raDefault(over: Partial<Route> = {}): Route {
+  return {
+    family: 6,
+    table: 254,
+    dst: parsePrefix('::/0') as Prefix,
+    type: 'unicast',
+    dev: 'br-wan',
+    gateway: 'fe80::1',
+    metric: 1024,
+    protocol: 9,
+    ...over,
+  };
+}

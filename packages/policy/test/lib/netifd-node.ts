@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNetifd } from '../../../../test/lib/netifd.js';
-import { addAddress, connect, createNamespace, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
-import type { TestNode } from './node.js';
+import { addAddress, createNamespace, link, type Namespace, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
+import { ipv4SplitSections, ipv6SplitSections, meshwan, type TestNode } from './node.js';
 
 const WAN_DEV = 'wan0';
 const WAN4 = { addr: '192.0.2.5', len: 24, gateway: '192.0.2.1' } as const;
@@ -37,32 +37,11 @@ config interface 'wan6'
 	option ip6gw '${WAN6.gateway}'
 	option ip6table '1'
 
-config rule 'wan_lookup'
-	option mark '0x01/0x01'
-	option lookup '1'
-
-config rule6 'wan6_lookup'
-	option mark '0x01/0x01'
-	option lookup '1'
-
-config route 'wan_unreachable'
-	option type 'unreachable'
-	option interface 'loopback'
-	option target '0.0.0.0/0'
-	option table '1'
-	option metric '65535'
-
-config route6 'wan6_unreachable'
-	option type 'unreachable'
-	option interface 'loopback'
-	option target '::/0'
-	option gateway '::'
-	option table '1'
-	option metric '65535'
-`;
+${ipv4SplitSections}
+${ipv6SplitSections}`;
 
 /** The variant with netifd's device option that turns on its IPv6 `iif lo` and `failed_policy` rules. */
-export const staticWanNetworkIpv6Device = `${staticWanNetwork}
+const staticWanNetworkIpv6Device = `${staticWanNetwork}
 config device
 	option name '${WAN_DEV}'
 	option ipv6 '1'
@@ -80,14 +59,12 @@ export function createStaticWanNode(t: Teardowns, networkText: string): TestNode
   const uplink = createNamespace(t, 'nfu');
   const mesh = createNamespace(t, 'nfm');
   // The mesh namespace stays unconnected: a mesh0 link-local route in main would only add noise to the comparisons.
-  connect(node, WAN_DEV, uplink, 'home0');
-  addAddress(uplink, 'home0', `${WAN4.gateway}/${WAN4.len}`);
-  addAddress(uplink, 'home0', `${WAN6.gateway}/${WAN6.len}`);
+  link({ ns: node, dev: WAN_DEV }, { ns: uplink, dev: 'home0', addresses: [`${WAN4.gateway}/${WAN4.len}`, `${WAN6.gateway}/${WAN6.len}`] });
   return { node, uplink, mesh, root };
 }
 
 /** What netifd's `proto static` sets on wan0, done by hand (as a DHCP client would) for meshwan alone. */
-export function addWanAddresses(node: Namespace): void {
+function addWanAddresses(node: Namespace): void {
   addAddress(node, WAN_DEV, `${WAN4.addr}/${WAN4.len}`);
   addAddress(node, WAN_DEV, `${WAN6.addr}/${WAN6.len}`);
 }
@@ -95,6 +72,32 @@ export function addWanAddresses(node: Namespace): void {
 /** Starts the real netifd on the node's config and waits until its interfaces are up. */
 export async function netifdOn(t: Teardowns, n: TestNode, networkText: string) {
   return startNetifd(t, n.node, networkText, netifdInterfaces);
+}
+
+/** The two configs every netifd comparison runs on: [test name, network text]. */
+export const staticWanVariants = [
+  ['static WAN', staticWanNetwork],
+  ["static WAN, config device option ipv6 '1'", staticWanNetworkIpv6Device],
+] as const;
+
+/** A node configured by the real netifd alone, once its IPv4 default is in. */
+export async function netifdNode(t: Teardowns, networkText: string): Promise<TestNode> {
+  const n = createStaticWanNode(t, networkText);
+  await netifdOn(t, n, networkText);
+  await waitFor('netifd routes', () => snapshot(n.node).routes4.some((l) => l.startsWith('unicast default')), 60_000);
+  return n;
+}
+
+/** `meshwan apply` without a firewall (these tests compare rules and routes only). */
+export function applyRoutes(n: TestNode) {
+  return meshwan(n, ['apply'], { MESHWAN_FIREWALL: 'none' });
+}
+
+/** A node with the WAN addresses set by hand and `meshwan apply` run alone (no netifd). */
+export function meshwanAloneNode(t: Teardowns, networkText: string): { n: TestNode; r: ReturnType<typeof meshwan> } {
+  const n = createStaticWanNode(t, networkText);
+  addWanAddresses(n.node);
+  return { n, r: applyRoutes(n) };
 }
 
 export interface Snapshot {

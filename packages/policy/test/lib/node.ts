@@ -8,10 +8,24 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addAddress, connect, createNamespace, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
+import { createNamespace, link, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
 
 export const meshwanBin = new URL('../../bin/meshwan.js', import.meta.url).pathname;
 export const meshwanWanBin = new URL('../../bin/meshwan-wan.js', import.meta.url).pathname;
+
+/** IPv6's split as Gluon's 110-network writes it: the fwmark rule to table 1 and table 1's unreachable floor. */
+export const ipv6SplitSections = `config rule6 'wan6_lookup'
+	option mark '0x01/0x01'
+	option lookup '1'
+
+config route6 'wan6_unreachable'
+	option type 'unreachable'
+	option interface 'loopback'
+	option target '::/0'
+	option gateway '::'
+	option table '1'
+	option metric '65535'
+`;
 
 export const gluonNetworkText = `config interface 'loopback'
 	option ifname 'lo'
@@ -37,22 +51,10 @@ config interface 'mesh'
 	option device 'mesh0'
 	option proto 'static'
 
-config rule6 'wan6_lookup'
-	option mark '0x01/0x01'
-	option lookup '1'
+${ipv6SplitSections}`;
 
-config route6 'wan6_unreachable'
-	option type 'unreachable'
-	option interface 'loopback'
-	option target '::/0'
-	option gateway '::'
-	option table '1'
-	option metric '65535'
-`;
-
-/** The Gluon config with IPv4 split too (ip4table, `config rule`, `config route`): both families move to table 1. */
-export const dualNetworkText = `${gluonNetworkText.replace("option peerdns '0'\n\n", "option peerdns '0'\n\toption ip4table '1'\n\n")}
-config rule 'wan_lookup'
+/** IPv4's split as OpenWrt writes it: the fwmark rule to table 1 and table 1's unreachable floor. */
+export const ipv4SplitSections = `config rule 'wan_lookup'
 	option mark '0x01/0x01'
 	option lookup '1'
 
@@ -63,6 +65,10 @@ config route 'wan_unreachable'
 	option table '1'
 	option metric '65535'
 `;
+
+/** The Gluon config with IPv4 split too (ip4table, `config rule`, `config route`): both families move to table 1. */
+export const dualNetworkText = `${gluonNetworkText.replace("option peerdns '0'\n\n", "option peerdns '0'\n\toption ip4table '1'\n\n")}
+${ipv4SplitSections}`;
 
 export interface TestNode {
   readonly node: Namespace;
@@ -79,16 +85,14 @@ export function createNode(t: Teardowns, networkText = gluonNetworkText): TestNo
   const node = createNamespace(t, 'node');
   const uplink = createNamespace(t, 'up');
   const mesh = createNamespace(t, 'mesh');
-  connect(node, 'br-wan', uplink, 'home0');
-  connect(node, 'mesh0', mesh, 'peer0');
-  addAddress(node, 'br-wan', '2001:db8:1::5/64');
-  addAddress(uplink, 'home0', '2001:db8:1::1/64');
-  addAddress(node, 'br-wan', '192.0.2.5/24');
-  addAddress(uplink, 'home0', '192.0.2.1/24');
-  addAddress(node, 'mesh0', 'fd00:1::5/64');
-  addAddress(mesh, 'peer0', 'fd00:1::1/64');
-  addAddress(node, 'mesh0', '198.51.100.5/24');
-  addAddress(mesh, 'peer0', '198.51.100.1/24');
+  link(
+    { ns: node, dev: 'br-wan', addresses: ['2001:db8:1::5/64', '192.0.2.5/24'] },
+    { ns: uplink, dev: 'home0', addresses: ['2001:db8:1::1/64', '192.0.2.1/24'] },
+  );
+  link(
+    { ns: node, dev: 'mesh0', addresses: ['fd00:1::5/64', '198.51.100.5/24'] },
+    { ns: mesh, dev: 'peer0', addresses: ['fd00:1::1/64', '198.51.100.1/24'] },
+  );
   // What DHCPv6/RA would give the WAN: a default route in main, which meshwan must move to table 1.
   node.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:1::1', 'dev', 'br-wan');
   node.ip('route', 'add', 'default', 'via', '192.0.2.1', 'dev', 'br-wan');

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addAddress, connect, createNamespace, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
+import { addAddress, createNamespace, link, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
 
 export interface Topology {
   readonly node: Namespace;
@@ -20,16 +20,11 @@ export function buildTopology(t: Teardowns): Topology {
   const node = createNamespace(t, 'upn');
   const ra = createNamespace(t, 'upa');
   const rb = createNamespace(t, 'upb');
-  connect(node, 'wa', ra, 'ua');
-  connect(node, 'wb', rb, 'ub');
+  link({ ns: node, dev: 'wa', addresses: ['2001:db8:a::2/64'] }, { ns: ra, dev: 'ua', addresses: ['2001:db8:a::1/64', 'fe80::a1/64'] });
+  link({ ns: node, dev: 'wb', addresses: ['2001:db8:b::2/64'] }, { ns: rb, dev: 'ub', addresses: ['2001:db8:b::1/64'] });
   // Taking a router's port down must cut carrier, not wipe its addresses (IPv6 drops them on admin down otherwise).
   ra.sysctl('net.ipv6.conf.ua.keep_addr_on_down', '1');
   rb.sysctl('net.ipv6.conf.ub.keep_addr_on_down', '1');
-  addAddress(node, 'wa', '2001:db8:a::2/64');
-  addAddress(node, 'wb', '2001:db8:b::2/64');
-  addAddress(ra, 'ua', '2001:db8:a::1/64');
-  addAddress(ra, 'ua', 'fe80::a1/64');
-  addAddress(rb, 'ub', '2001:db8:b::1/64');
   addAddress(ra, 'lo', '2001:db8:fa::1/128');
   addAddress(rb, 'lo', '2001:db8:fb::1/128');
   addAddress(ra, 'lo', '2001:db8:ee::1/128');

@@ -1,8 +1,8 @@
 /** Small DNS clients for tests: raw UDP/TCP exchanges, a fake upstream, and dig as the independent witness. */
-import { execFile } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createConnection } from 'node:net';
 import dnsPacket from 'dns-packet';
+import { type DigResult, digArgv, runDig } from '../../../../test/lib/dig.js';
 import type { Teardowns } from '../../../../test/lib/netns.js';
 
 export function query(name: string, type: dnsPacket.RecordType = 'A', extra: Partial<dnsPacket.Packet> = {}): Buffer {
@@ -96,16 +96,11 @@ export async function deadPort(): Promise<number> {
   return port;
 }
 
-export interface DigResult {
-  status: string;
-  answers: string[];
-  flags: string;
-  raw: string;
-}
+export type { DigResult } from '../../../../test/lib/dig.js';
 
 /**
- * dig as the independent witness; `args` go before the name (e.g. '+tcp'). Asynchronous: the daemon under test
- * may run in this very process. `prefix` runs it elsewhere, e.g. ['ip', 'netns', 'exec', NAME].
+ * dig (test/lib/dig.ts) as the independent witness; `args` go before the name (e.g. '+tcp'). Asynchronous: the
+ * daemon under test may run in this very process. `prefix` runs it elsewhere, e.g. ['ip', 'netns', 'exec', NAME].
  */
 export function dig(server: string, port: number, name: string, type = 'A', ...args: string[]): Promise<DigResult> {
   return digIn([], server, port, name, type, ...args);
@@ -119,15 +114,5 @@ export function digIn(
   type = 'A',
   ...args: string[]
 ): Promise<DigResult> {
-  const argv = [...prefix, 'dig', `@${server}`, '-p', String(port), '+time=3', '+tries=1', ...args, name, type];
-  return new Promise((resolve) => {
-    execFile(argv[0] as string, argv.slice(1), { encoding: 'utf8' }, (_err, stdout) => resolve(parseDig(stdout)));
-  });
-}
-
-function parseDig(out: string): DigResult {
-  const status = /status: (\w+)/.exec(out)?.[1] ?? 'TIMEOUT';
-  const flags = /;; flags: ([a-z ]+);/.exec(out)?.[1] ?? '';
-  const section = out.split(';; ANSWER SECTION:\n')[1]?.split('\n\n')[0] ?? '';
-  return { status, flags, answers: section.split('\n').filter((l) => l !== ''), raw: out };
+  return runDig([...prefix, ...digArgv({ server, port, name, type, timeoutSeconds: 3, options: args })]);
 }

@@ -5,9 +5,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { addAddress, run, stopProcess, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
+import { startNsd } from '../../../../test/lib/nsd.js';
 import type { RouteReport, StatusReport } from '../../src/stats.js';
-import { startNsd } from './nsd.js';
 import { resolverV4, resolverV6, status, type Topo } from './topo.js';
+import { exampleZone } from './zone.js';
 
 export const resolverB4 = '198.51.100.54';
 const resolverB6 = '2001:db8:53::54';
@@ -16,7 +17,7 @@ const resolverB6 = '2001:db8:53::54';
 export async function addResolverB(t: Teardowns, topo: Topo): Promise<void> {
   addAddress(topo.isp, 'lo', `${resolverB4}/32`);
   addAddress(topo.isp, 'lo', `${resolverB6}/128`);
-  await startNsd(t, 'wan-b', [resolverB4, resolverB6], 53, topo.isp);
+  await startNsd(t, exampleZone('wan-b'), { addresses: [resolverB4, resolverB6], port: 53, ns: topo.isp });
 }
 
 /** Table 1 without its WAN defaults: only host routes to the resolvers, then the unreachable floor. */

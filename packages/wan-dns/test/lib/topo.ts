@@ -13,15 +13,16 @@ import { join } from 'node:path';
 import {
   addAddress,
   commandExists,
-  connect,
   createNamespace,
   isRoot,
+  link,
   type Namespace,
   stopProcess,
   type Teardowns,
   waitFor,
 } from '../../../../test/lib/netns.js';
-import { startNsd } from './nsd.js';
+import { startNsd } from '../../../../test/lib/nsd.js';
+import { exampleZone } from './zone.js';
 
 export const resolverV4 = '198.51.100.53';
 export const resolverV6 = '2001:db8:53::53';
@@ -39,17 +40,15 @@ export async function createTopo(t: Teardowns): Promise<Topo> {
   const node = createNamespace(t, 'dn');
   const isp = createNamespace(t, 'di');
   const mesh = createNamespace(t, 'dm');
-  connect(node, 'wan0', isp, 'isp0');
-  connect(node, 'mesh0', mesh, 'mesh0');
   for (const ns of [node, isp, mesh]) ns.sysctl('net.ipv6.conf.all.accept_dad', '0');
-  addAddress(node, 'wan0', '192.0.2.2/24');
-  addAddress(node, 'wan0', '2001:db8:1::2/64');
-  addAddress(isp, 'isp0', '192.0.2.1/24');
-  addAddress(isp, 'isp0', '2001:db8:1::1/64');
-  addAddress(node, 'mesh0', '203.0.113.2/24');
-  addAddress(node, 'mesh0', 'fd00:1::2/64');
-  addAddress(mesh, 'mesh0', '203.0.113.1/24');
-  addAddress(mesh, 'mesh0', 'fd00:1::1/64');
+  link(
+    { ns: node, dev: 'wan0', addresses: ['192.0.2.2/24', '2001:db8:1::2/64'] },
+    { ns: isp, dev: 'isp0', addresses: ['192.0.2.1/24', '2001:db8:1::1/64'] },
+  );
+  link(
+    { ns: node, dev: 'mesh0', addresses: ['203.0.113.2/24', 'fd00:1::2/64'] },
+    { ns: mesh, dev: 'mesh0', addresses: ['203.0.113.1/24', 'fd00:1::1/64'] },
+  );
   for (const ns of [isp, mesh]) {
     addAddress(ns, 'lo', `${resolverV4}/32`);
     addAddress(ns, 'lo', `${resolverV6}/128`);
@@ -67,8 +66,8 @@ export async function createTopo(t: Teardowns): Promise<Topo> {
   isp.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:1::2');
   mesh.ip('route', 'add', 'default', 'via', '203.0.113.2');
   mesh.ip('-6', 'route', 'add', 'default', 'via', 'fd00:1::2');
-  await startNsd(t, 'wan', [resolverV4, resolverV6], 53, isp);
-  await startNsd(t, 'mesh', [resolverV4, resolverV6], 53, mesh);
+  await startNsd(t, exampleZone('wan'), { addresses: [resolverV4, resolverV6], port: 53, ns: isp });
+  await startNsd(t, exampleZone('mesh'), { addresses: [resolverV4, resolverV6], port: 53, ns: mesh });
   const dir = mkdtempSync(join(tmpdir(), 'wan-dns-topo-'));
   chmodSync(dir, 0o777);
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
