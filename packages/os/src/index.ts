@@ -6,3 +6,4 @@
 export { engine, proc, timers } from '#engine';
 export type { EngineName, Proc, TimerHandle, Timers } from './api.js';
 export { OsError } from './errors.js';
+export { decodeUtf8, encodeUtf8 } from './text.js';
