@@ -87,8 +87,15 @@ const packageDirs = readdirSync(join(root, 'packages'))
 const staged = [];
 for (const dir of packageDirs) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  // A command OpenWrt already has (`uci`: /sbin/uci) is a host tool here: its bundle is staged for hosts without
+  // OpenWrt (the simulation), but no wrapper goes on the PATH, so on a router one name keeps one implementation.
+  const hostOnly = new Set(manifest.meshwan?.hostOnlyCommands ?? []);
   for (const [command, path] of Object.entries(manifest.bin ?? {})) {
     await bundle(join(dir, path), join(dest, 'usr/lib/meshwan', `${command}.mjs`));
+    if (hostOnly.has(command)) {
+      staged.push(`/usr/lib/meshwan/${command}.mjs (host tool: no wrapper, OpenWrt's own ${command} stays the command)`);
+      continue;
+    }
     const binDir = sbinCommands.has(command) ? 'usr/sbin' : 'usr/bin';
     write(join(dest, binDir, command), `#!/bin/sh\nexec node ${nodeFlagsOf(manifest, dir)}/usr/lib/meshwan/${command}.mjs "$@"\n`, 0o755);
     staged.push(`/${binDir}/${command}`);

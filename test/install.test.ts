@@ -20,6 +20,9 @@ t.test('stages bundled commands, wrappers, the site file and the overlay', async
   t.equal(readFileSync(wrapper, 'utf8'), '#!/bin/sh\nexec node /usr/lib/meshwan/meshwan-site.mjs "$@"\n');
   t.equal(statSync(wrapper).mode & 0o111, 0o111, 'wrapper is executable');
   t.notOk(existsSync(join(dest, 'node_modules')), 'no node_modules on the device');
+  // On a router /sbin/uci is OpenWrt's: ours is a library there, its CLI a bundle for hosts without OpenWrt.
+  t.ok(existsSync(join(dest, 'usr/lib/meshwan/uci.mjs')), "uci's bundle, for hosts without OpenWrt");
+  for (const dir of ['usr/bin', 'usr/sbin', 'bin', 'sbin']) t.notOk(existsSync(join(dest, dir, 'uci')), `no ${dir}/uci`);
   // The bundle runs on its own, without the workspace's node_modules.
   const shown = spawnSync(process.execPath, [join(dest, 'usr/lib/meshwan/meshwan-site.mjs'), 'show', join(dest, 'lib/gluon/site.ini')], {
     encoding: 'utf8',
