@@ -2,6 +2,8 @@
  * One program, every engine: the seam's conformance suite. The same fixture, bundled for Node and for QuickJS,
  * must print the same thing on Node, on meshwan-js here, and on meshwan-js for big-endian MIPS under qemu-user.
  */
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { bundleFixture, type Runtime, runBundle, scratch } from './lib/seam.js';
 
@@ -33,4 +35,51 @@ t.test('proc and timers behave the same on every engine', async (t) => {
 t.test('a QuickJS bundle holds nothing of Node: a node:* import fails the bundle, naming the file', async (t) => {
   const dir = scratch(t);
   await t.rejects(bundleFixture('uses-node.ts', 'host', dir), /node:fs/);
+});
+
+t.test('files behave the same on every engine: atomic writes, modes, listing, descriptors, locks and errors', async (t) => {
+  const dir = scratch(t);
+  const results: string[] = [];
+  for (const runtime of runtimes) {
+    const bundle = await bundleFixture('files.ts', runtime, dir);
+    const root = mkdtempSync(join(dir, `root-${runtime}-`));
+    const ran = await runBundle(bundle, runtime, [root]);
+    t.equal(ran.status, 0, `${runtime}: exit (${ran.stderr})`);
+    t.equal(ran.stderr, '', `${runtime}: stderr`);
+    results.push(ran.stdout);
+    const seen: unknown = JSON.parse(ran.stdout);
+    t.match(
+      seen,
+      {
+        text: 'grüße\nline 2\n',
+        bytes: [0, 255, 10, 0xc3],
+        modes: ['600', '644', '640', '755'],
+        types: ['file', 'directory', 'other'],
+        size: 15,
+        exists: [true, false],
+        list: ['b', 'bytes'],
+        afterRename: ['b', 'moved'],
+        afterRemove: [['b'], []],
+        noTemp: ['text'],
+        readAll: [1, 2, 3, 4, 5],
+        truncated: [1],
+        sameFile: true,
+        deltaMode: '600',
+        errors: {
+          readMissing: { code: 'ENOENT', syscall: 'open', path: 'ROOT/nothing' },
+          readDir: { code: 'EISDIR', syscall: 'read', path: 'ROOT/a' },
+          statMissing: { code: 'ENOENT', syscall: 'stat', path: 'ROOT/nothing/deeper' },
+          listFile: { code: 'ENOTDIR', syscall: 'readdir', path: 'ROOT/delta' },
+          removeFull: { code: 'ENOTEMPTY', syscall: 'remove', path: 'ROOT/a' },
+          mkdirOverFile: { code: 'ENOTDIR', syscall: 'mkdir', path: 'ROOT/delta/x' },
+          renameMissing: { code: 'ENOENT', syscall: 'rename', path: 'ROOT/nothing' },
+          openMissing: { code: 'ENOENT', syscall: 'open', path: 'ROOT/nothing' },
+          writeIntoMissingDir: { code: 'ENOENT', syscall: 'open', path: 'ROOT/nothing/.file.tmp-XXXXXX' },
+          lockClosed: { code: 'EBADF', syscall: 'flock' },
+        },
+      },
+      runtime,
+    );
+  }
+  t.equal(new Set(results).size, 1, 'the same output on every engine');
 });
