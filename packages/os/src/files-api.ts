@@ -63,6 +63,10 @@ export interface Files {
   /** Writes all of `bytes` at `position`. */
   writeAt(fd: number, bytes: Uint8Array, position: number): void;
   truncate(fd: number, length: number): void;
+  /** Reads up to `into.length` bytes at the descriptor's position (stdin, a pipe); 0 at the end. Blocks. */
+  read(fd: number, into: Uint8Array): number;
+  /** Writes all of `bytes` at the descriptor's position (stdout, stderr, a pipe). Blocks. */
+  write(fd: number, bytes: Uint8Array): void;
 }
 
 /** The temp file writeAtomic uses beside `path`: `tempName`, or `.NAME.tmp-XXXXXX`. */

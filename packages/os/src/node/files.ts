@@ -112,6 +112,33 @@ function writeAt(fd: number, bytes: Uint8Array, position: number): void {
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, position + off);
 }
 
+/** A non-blocking descriptor (a pipe Node shares with its parent) is retried after a short wait, not failed. */
+function retried<T>(fn: () => T): T {
+  for (;;) {
+    try {
+      return fn();
+    } catch (err: unknown) {
+      if (!(err instanceof Error && 'code' in err && err.code === 'EAGAIN')) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
+
+function readSome(fd: number, into: Uint8Array): number {
+  try {
+    return retried(() => readSync(fd, into, 0, into.length, null));
+  } catch (err: unknown) {
+    // Node reports the end of some pipes and ttys as EOF instead of a 0-byte read.
+    if (err instanceof Error && 'code' in err && err.code === 'EOF') return 0;
+    throw err;
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += retried(() => writeSync(fd, bytes, off, bytes.length - off));
+}
+
 function writeAtomic(path: string, data: string | Uint8Array, options: { mode?: number; tempName?: string; mkdir?: boolean } = {}): void {
   const dir = dirOf(path);
   const mode = (options.mode ?? 0o644) & 0o7777;
@@ -194,4 +221,6 @@ export const files: Files = {
   readAll: (fd) => call('read', undefined, () => readAll(fd)),
   writeAt: (fd, bytes, position) => call('write', undefined, () => writeAt(fd, bytes, position)),
   truncate: (fd, length) => call('ftruncate', undefined, () => ftruncateSync(fd, length)),
+  read: (fd, into) => call('read', undefined, () => readSome(fd, into)),
+  write: (fd, bytes) => call('write', undefined, () => writeAll(fd, bytes)),
 };

@@ -148,4 +148,9 @@ export const files: Files = {
   readAll: (fd) => readAll(fd),
   writeAt: (fd, bytes, position) => writeAt(fd, bytes, position),
   truncate: (fd, length) => native('ftruncate', undefined, () => netio.ftruncate(fd, length)),
+  read: (fd, into) => check(os.read(fd, into.buffer, into.byteOffset, into.length), 'read'),
+  write: (fd, bytes) => {
+    let off = 0;
+    while (off < bytes.length) off += check(os.write(fd, bytes.buffer, bytes.byteOffset + off, bytes.length - off), 'write');
+  },
 };
