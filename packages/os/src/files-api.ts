@@ -43,7 +43,7 @@ export interface Files {
   /** True when `path` names anything (stat succeeds). */
   exists(path: string): boolean;
   stat(path: string): FileStat;
-  /** The names in `dir`, without `.` and `..`, in no particular order. */
+  /** The names in `dir`, without `.` and `..`, sorted by code unit (strcmp for ASCII), the same on every engine. */
   list(dir: string): string[];
   /** Removes a file or an empty directory. */
   remove(path: string): void;
@@ -84,4 +84,9 @@ export function dirOf(path: string): string {
   const trimmed = path.replace(/\/+$/, '');
   const slash = trimmed.lastIndexOf('/');
   return slash < 0 ? '.' : trimmed.slice(0, slash).replace(/\/+$/, '') || '/';
+}
+
+/** Sort order of list(): by UTF-16 code unit, not locale. */
+export function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { OsError } from '../errors.js';
-import { dirOf, type FileStat, type Files, type LockMode, tempPath } from '../files-api.js';
+import { byCodeUnit, dirOf, type FileStat, type Files, type LockMode, tempPath } from '../files-api.js';
 import { decodeUtf8, encodeUtf8 } from '../text.js';
 
 /** node:fs's error as the seam's OsError, under the call the seam names (the same on both engines). */
@@ -192,7 +192,7 @@ export const files: Files = {
     }
   },
   stat: (path) => fileStat(call('stat', path, () => statSync(path))),
-  list: (dir) => call('readdir', dir, () => readdirSync(dir)),
+  list: (dir) => call('readdir', dir, () => readdirSync(dir)).sort(byCodeUnit),
   remove: (path) =>
     call('remove', path, () => {
       try {

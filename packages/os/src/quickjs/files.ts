@@ -5,7 +5,7 @@
 import * as netio from 'meshwan:netio';
 import * as os from 'os';
 import { OsError } from '../errors.js';
-import { type AtomicWriteOptions, dirOf, type FileStat, type Files, type LockMode, tempPath } from '../files-api.js';
+import { type AtomicWriteOptions, byCodeUnit, dirOf, type FileStat, type Files, type LockMode, tempPath } from '../files-api.js';
 import { decodeUtf8, encodeUtf8 } from '../text.js';
 
 /** The errno (positive) as OsError; its name comes from the C side, since MIPS numbers errnos differently. */
@@ -127,7 +127,7 @@ export const files: Files = {
   list: (dir) => {
     const [names, err] = os.readdir(dir);
     if (err !== 0) throw osError(err, 'readdir', dir);
-    return names.filter((n) => n !== '.' && n !== '..');
+    return names.filter((n) => n !== '.' && n !== '..').sort(byCodeUnit);
   },
   remove: (path) => {
     check(os.remove(path), 'remove', path);
