@@ -1,10 +1,9 @@
 /**
  * Durable file writes for the files that are not uci configs (/etc/group, /etc/passwd, /etc/shadow), through
- * @meshwan/uci's writeFileAtomic (temp, fsync, rename, fsync of the directory).
+ * @meshwan/os's files.writeAtomic (temp, fsync, rename, fsync of the directory).
  * The mode of an existing file is kept (/etc/shadow stays 0600).
  */
-import { readFileSync, statSync } from 'node:fs';
-import { writeFileAtomic } from '@meshwan/uci';
+import { files, OsError } from '@meshwan/os';
 import { UpgradeError } from './errors.js';
 
 function code(err: unknown): string {
@@ -14,7 +13,7 @@ function code(err: unknown): string {
 /** The file's text; '' when it does not exist. Any other failure throws an UpgradeError naming the file. */
 export function readText(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return files.readText(path);
   } catch (err: unknown) {
     if (code(err) === 'ENOENT') return '';
     throw new UpgradeError(path, `cannot read: ${code(err)}`);
@@ -22,12 +21,7 @@ export function readText(path: string): string {
 }
 
 export function fileExists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return files.exists(path);
 }
 
 /** Writes `text` atomically and durably; does nothing when the file already holds exactly `text`. */
@@ -35,12 +29,13 @@ export function writeTextAtomic(path: string, text: string, defaultMode = 0o644)
   if (fileExists(path) && readText(path) === text) return false;
   let mode = defaultMode;
   try {
-    mode = statSync(path).mode & 0o7777;
-  } catch {
+    mode = files.stat(path).mode & 0o7777;
+  } catch (err: unknown) {
     // A new file gets defaultMode.
+    if (!(err instanceof OsError)) throw err;
   }
   try {
-    writeFileAtomic(path, text, { mode, mkdir: true });
+    files.writeAtomic(path, text, { mode, mkdir: true });
   } catch (err: unknown) {
     throw new UpgradeError(path, `cannot write: ${code(err)}`);
   }

@@ -2,8 +2,7 @@
  * The bodies of the upgrade scripts, one function each, called by the entries in src/upgrade/. Each describes an
  * end state (never "is this the first run?"), stages uci edits, and leaves committing to 990-meshwan-commit.
  */
-import { readdirSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { files } from '@meshwan/os';
 import { ensureGroup, ensureShadow, ensureUser, findUser, freeId } from './accounts.js';
 import type { Context } from './context.js';
 import { fileExists, readText, writeTextAtomic } from './files.js';
@@ -62,7 +61,7 @@ export function upgradeMeshVpn(ctx: Context, store: ConfigStore): void {
 export function commitStaged(ctx: Context, store: ConfigStore): string[] {
   const committed = store.commitAll();
   if (!fileExists(ctx.path('/lib/gluon/upgrade/998-commit'))) {
-    for (const name of readdirSync(ctx.confdir).filter((n) => n.endsWith('_gluon-old'))) unlinkSync(join(ctx.confdir, name));
+    for (const name of files.list(ctx.confdir).filter((n) => n.endsWith('_gluon-old'))) files.remove(`${ctx.confdir}/${name}`);
   }
   return committed;
 }

@@ -2,8 +2,7 @@
  * ConfigStore through @meshwan/uci: reads /etc/config under the root and stages libuci deltas in the root's
  * /tmp/.uci, so OpenWrt's own `uci changes` sees what the scripts staged (and we see a user's pending edits).
  */
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { files } from '@meshwan/os';
 import { openConfig, type Uci } from '@meshwan/uci';
 import type { Edit, SectionView } from './config.js';
 import type { Context } from './context.js';
@@ -44,8 +43,13 @@ function setValue(uci: Uci, pkg: string, section: string, option: string, value:
 /** Package names with staged changes: non-empty files in the save dir (libuci's delta files), sorted. */
 function listStaged(savedir: string): string[] {
   if (!fileExists(savedir)) return [];
-  return readdirSync(savedir)
-    .filter((name) => !name.startsWith('.') && statSync(join(savedir, name)).isFile() && statSync(join(savedir, name)).size > 0)
+  return files
+    .list(savedir)
+    .filter((name) => {
+      if (name.startsWith('.')) return false;
+      const st = files.stat(`${savedir}/${name}`);
+      return st.type === 'file' && st.size > 0;
+    })
     .sort();
 }
 
@@ -54,16 +58,16 @@ export function openStore(ctx: Context): ConfigStore {
   const uci = openConfig({ root: ctx.root });
   return {
     load(pkg: string): SectionView[] | undefined {
-      if (!fileExists(join(ctx.confdir, pkg))) return undefined;
+      if (!fileExists(`${ctx.confdir}/${pkg}`)) return undefined;
       return uci.sections(pkg).map((s) => ({ name: s.name, type: s.type, anonymous: s.anonymous, options: s.options }));
     },
     stage(pkg: string, edits: readonly Edit[]): void {
       if (edits.length === 0) return;
       // libuci's uci_save makes the save dir (0700) when it is missing; do the same for a bare root.
-      mkdirSync(ctx.savedir, { recursive: true, mode: 0o700 });
+      files.mkdirp(ctx.savedir, 0o700);
       // libuci cannot stage changes for a package without a file (uci set: "Entry not found"); OpenWrt packages
       // ship their file, a bare root may not have it yet.
-      const file = join(ctx.confdir, pkg);
+      const file = `${ctx.confdir}/${pkg}`;
       if (!fileExists(file)) {
         writeTextAtomic(file, '');
         uci.unload(pkg);

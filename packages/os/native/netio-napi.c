@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -119,6 +120,17 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
   if (argc < 1 || !arg_u32(env, argv[0], &fd)) return NULL;
   int r = netio_close((int)fd);
   return r < 0 ? throw_errno(env, -r, "close") : NULL;
+}
+
+/* flock(fd, op) (blocking): the lock libuci takes on config and delta files; Node's fs has none. */
+static napi_value flock_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t fd, op;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || !arg_u32(env, argv[0], &fd) || !arg_u32(env, argv[1], &op)) return NULL;
+  int r = netio_flock((int)fd, (int)op);
+  return r < 0 ? throw_errno(env, -r, "flock") : NULL;
 }
 
 typedef struct {
@@ -372,7 +384,7 @@ static napi_value init(napi_env env, napi_value exports) {
       FN("setMark", set_mark),     FN("getMark", get_mark),     FN("tcpSocket", tcp_socket), FN("closeFd", close_fd),
       FN("ioOpen", io_open),       FN("ioAdd", io_add),         FN("ioRemove", io_remove),   FN("ioSend", io_send),
       FN("ioClose", io_close),     FN("udpSocket", udp_socket), FN("localPort", local_port), FN("ifIndex", if_index),
-      FN("addrText", addr_text),   FN("addrBytes", addr_bytes),
+      FN("addrText", addr_text),   FN("addrBytes", addr_bytes), FN("flock", flock_fd),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "netio.h"
@@ -356,6 +357,46 @@ static JSValue js_addr_bytes(JSContext *ctx, JSValueConst this_val, int argc, JS
   return JS_NewBool(ctx, ok == 1);
 }
 
+/* Files: flock(fd, op), fsync(fd), fchmod(fd, mode), ftruncate(fd, length): what QuickJS's os lacks for uci's
+ * locked, durable writes (src/quickjs/files.ts). Each returns undefined or throws the errno. */
+static JSValue js_file_call(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv, int magic) {
+  (void)this_val;
+  static const char *const usage[] = {"flock(fd, op)", "fsync(fd)", "fchmod(fd, mode)", "ftruncate(fd, length)"};
+  static const char *const syscall[] = {"flock", "fsync", "fchmod", "ftruncate"};
+  int32_t fd;
+  double arg = 0;
+  if (argc < (magic == 1 ? 1 : 2) || !arg_int(ctx, argv[0], &fd, usage[magic]))
+    return JS_HasException(ctx) ? JS_EXCEPTION : JS_ThrowTypeError(ctx, "%s", usage[magic]);
+  if (magic != 1 && (!JS_IsNumber(argv[1]) || JS_ToFloat64(ctx, &arg, argv[1]) != 0 || arg < 0))
+    return JS_HasException(ctx) ? JS_EXCEPTION : JS_ThrowRangeError(ctx, "%s: expected a number >= 0", usage[magic]);
+  int r = magic == 0   ? netio_flock(fd, (int)arg)
+          : magic == 1 ? netio_fsync(fd)
+          : magic == 2 ? netio_fchmod(fd, (unsigned)arg)
+                       : netio_ftruncate(fd, arg);
+  return r < 0 ? throw_errno(ctx, -r, syscall[magic]) : JS_UNDEFINED;
+}
+
+/* fstat(fd) → [dev, ino, mode, size]: os.stat takes a path only, and a lock must be checked against its fd. */
+static JSValue js_fstat(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  (void)this_val;
+  int32_t fd;
+  double st[4];
+  if (argc < 1 || !arg_int(ctx, argv[0], &fd, "fstat(fd)")) return JS_HasException(ctx) ? JS_EXCEPTION : JS_ThrowTypeError(ctx, "fstat(fd)");
+  int r = netio_fstat(fd, st);
+  if (r < 0) return throw_errno(ctx, -r, "fstat");
+  JSValue out = JS_NewArray(ctx);
+  for (uint32_t i = 0; i < 4; i++) JS_SetPropertyUint32(ctx, out, i, JS_NewFloat64(ctx, st[i]));
+  return out;
+}
+
+/* errnoCode(errno) → 'ENOENT': QuickJS's os calls return -errno, and the numbers differ per ABI (MIPS). */
+static JSValue js_errno_code(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  (void)this_val;
+  int32_t e;
+  if (argc < 1 || !arg_int(ctx, argv[0], &e, "errnoCode(errno)")) return JS_HasException(ctx) ? JS_EXCEPTION : JS_ThrowTypeError(ctx, "errnoCode(errno)");
+  return JS_NewString(ctx, netio_errno_code(e));
+}
+
 static const JSCFunctionListEntry netio_funcs[] = {
     JS_CFUNC_DEF("setMark", 2, js_set_mark),
     JS_CFUNC_DEF("getMark", 1, js_get_mark),
@@ -379,6 +420,15 @@ static const JSCFunctionListEntry netio_funcs[] = {
     JS_CFUNC_DEF("ifIndex", 1, js_if_index),
     JS_CFUNC_DEF("addrText", 3, js_addr_text),
     JS_CFUNC_DEF("addrBytes", 3, js_addr_bytes),
+    JS_CFUNC_MAGIC_DEF("flock", 2, js_file_call, 0),
+    JS_CFUNC_MAGIC_DEF("fsync", 1, js_file_call, 1),
+    JS_CFUNC_MAGIC_DEF("fchmod", 2, js_file_call, 2),
+    JS_CFUNC_MAGIC_DEF("ftruncate", 2, js_file_call, 3),
+    JS_CFUNC_DEF("fstat", 1, js_fstat),
+    JS_CFUNC_DEF("errnoCode", 1, js_errno_code),
+    JS_PROP_INT32_DEF("LOCK_SH", LOCK_SH, 0),
+    JS_PROP_INT32_DEF("LOCK_EX", LOCK_EX, 0),
+    JS_PROP_INT32_DEF("LOCK_UN", LOCK_UN, 0),
     JS_PROP_INT32_DEF("BATCH", NETIO_BATCH, 0),
     JS_PROP_INT32_DEF("REC", NETIO_REC, 0),
 };

@@ -12,6 +12,8 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,6 +42,25 @@ const char *netio_errno_code(int e) {
   case ENODEV: return "ENODEV";
   case ETIMEDOUT: return "ETIMEDOUT";
   case EMSGSIZE: return "EMSGSIZE";
+  /* Files (src/quickjs/files.ts). */
+  case ENOENT: return "ENOENT";
+  case EEXIST: return "EEXIST";
+  case ENOTDIR: return "ENOTDIR";
+  case EISDIR: return "EISDIR";
+  case ENOTEMPTY: return "ENOTEMPTY";
+  case EROFS: return "EROFS";
+  case ENOSPC: return "ENOSPC";
+  case EIO: return "EIO";
+  case EXDEV: return "EXDEV";
+  case ELOOP: return "ELOOP";
+  case ENAMETOOLONG: return "ENAMETOOLONG";
+  case ENOSYS: return "ENOSYS";
+  case EBUSY: return "EBUSY";
+  case EFBIG: return "EFBIG";
+  case EOVERFLOW: return "EOVERFLOW";
+  case ENXIO: return "ENXIO";
+  case ETXTBSY: return "ETXTBSY";
+  case EINTR: return "EINTR";
   default: return "EUNKNOWN";
   }
 }
@@ -274,4 +295,29 @@ void netio_addr_text(int family, const uint8_t *address, unsigned scope_id, char
     strcat(out, "%");
     strcat(out, ifname);
   }
+}
+
+/* Files (the seam's `files` module): what QuickJS's os module lacks for a durable, locked write. */
+
+int netio_flock(int fd, int op) {
+  int r;
+  do r = flock(fd, op);
+  while (r < 0 && errno == EINTR);
+  return r == 0 ? 0 : fail();
+}
+
+int netio_fsync(int fd) { return fsync(fd) == 0 ? 0 : fail(); }
+
+int netio_fchmod(int fd, unsigned mode) { return fchmod(fd, (mode_t)mode) == 0 ? 0 : fail(); }
+
+int netio_ftruncate(int fd, double length) { return ftruncate(fd, (off_t)length) == 0 ? 0 : fail(); }
+
+int netio_fstat(int fd, double out[4]) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return fail();
+  out[0] = (double)st.st_dev;
+  out[1] = (double)st.st_ino;
+  out[2] = (double)st.st_mode;
+  out[3] = (double)st.st_size;
+  return 0;
 }

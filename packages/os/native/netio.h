@@ -63,4 +63,12 @@ int netio_send_batch(const int32_t *smeta, uint8_t *sbuf, size_t slen, int count
 int netio_addr_bytes(int family, const char *text, uint8_t out[16]);
 /* The address as text, `fe80::1%eth0` for a scoped IPv6 one (as Node's dgram reports a sender). */
 void netio_addr_text(int family, const uint8_t *address, unsigned scope_id, char *out, size_t size);
+/* flock(2) (retried on EINTR), fsync, fchmod, ftruncate: 0 or -errno. */
+int netio_flock(int fd, int op);
+int netio_fsync(int fd);
+int netio_fchmod(int fd, unsigned mode);
+int netio_ftruncate(int fd, double length);
+/* fstat: out = { st_dev, st_ino, st_mode, st_size }; 0 or -errno. */
+int netio_fstat(int fd, double out[4]);
+
 #endif

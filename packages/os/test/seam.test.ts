@@ -2,7 +2,10 @@
  * One program, every engine: the seam's conformance suite. The same fixture, bundled for Node and for QuickJS,
  * must print the same thing on Node, on meshwan-js here, and on meshwan-js for big-endian MIPS under qemu-user.
  */
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
+import { filesExpected } from './lib/files-expected.js';
 import { bundleFixture, type Runtime, runBundle, scratch } from './lib/seam.js';
 
 const runtimes: Runtime[] = ['node', 'host', 'mips_24kc'];
@@ -33,4 +36,20 @@ t.test('proc and timers behave the same on every engine', async (t) => {
 t.test('a QuickJS bundle holds nothing of Node: a node:* import fails the bundle, naming the file', async (t) => {
   const dir = scratch(t);
   await t.rejects(bundleFixture('uses-node.ts', 'host', dir), /node:fs/);
+});
+
+t.test('files behave the same on every engine: atomic writes, modes, listing, descriptors, locks and errors', async (t) => {
+  const dir = scratch(t);
+  const results: string[] = [];
+  for (const runtime of runtimes) {
+    const bundle = await bundleFixture('files.ts', runtime, dir);
+    const root = mkdtempSync(join(dir, `root-${runtime}-`));
+    const ran = await runBundle(bundle, runtime, [root]);
+    t.equal(ran.status, 0, `${runtime}: exit (${ran.stderr})`);
+    t.equal(ran.stderr, '', `${runtime}: stderr`);
+    results.push(ran.stdout);
+    const seen: unknown = JSON.parse(ran.stdout);
+    t.match(seen, filesExpected, runtime);
+  }
+  t.equal(new Set(results).size, 1, 'the same output on every engine');
 });

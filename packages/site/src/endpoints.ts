@@ -3,7 +3,7 @@
  * `192.0.2.1`, `192.0.2.1:5353`, `2001:db8::1`, `[2001:db8::1]:5353`, `fe80::1%wan0`, `[fe80::1%wan0]:53`.
  * Pure: returns a value or a reason string, so every caller can name its own file, line or flag.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from './ip.js';
 
 export interface Endpoint {
   /** Address without brackets or scope. */

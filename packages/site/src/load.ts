@@ -1,5 +1,5 @@
 /** The thin I/O shell around parseSite: finds and reads the site file a node or a build uses. */
-import { readFileSync } from 'node:fs';
+import { files, OsError, proc } from '@meshwan/os';
 import { SiteError, SiteErrors } from './errors.js';
 import type { Site } from './schema.js';
 import { defaultSite, parseSite } from './site.js';
@@ -12,15 +12,16 @@ export const defaultSitePath = '/lib/gluon/site.ini';
  * exists, the defaults (Gluon's values). A file that exists but is wrong always throws: never guess.
  */
 export function loadSite(path?: string): Site {
-  const explicit = path ?? process.env.MESHWAN_SITE;
+  const explicit = path ?? proc.env('MESHWAN_SITE');
   const file = explicit ?? defaultSitePath;
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = files.readText(file);
   } catch (err: unknown) {
-    const code = (err as NodeJS.ErrnoException).code;
+    if (!(err instanceof OsError)) throw err;
+    const code = err.code;
     if (code === 'ENOENT' && explicit === undefined) return defaultSite();
-    throw new SiteErrors([new SiteError(file, 0, '', `cannot read: ${code ?? String(err)}`)]);
+    throw new SiteErrors([new SiteError(file, 0, '', `cannot read: ${code}`)]);
   }
   return parseSite(text, file);
 }

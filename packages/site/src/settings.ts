@@ -7,7 +7,6 @@
  * Read through a Uci context, so staged changes count, as they do for netifd and procd's config_load. An
  * absent option is Gluon's default (as site.ini's); a present but bad one throws SettingsError.
  */
-import { join } from 'node:path';
 import { sectionsIfPresent, type Uci } from '@meshwan/uci';
 import type { Endpoint } from './endpoints.js';
 import { SettingsError } from './errors.js';
@@ -34,14 +33,14 @@ function parseAll<T>(uci: Uci, pkg: string, option: string, spec: FieldSpec<T>, 
   const texts = typeof value === 'string' ? [value] : value;
   return texts.map((text) => {
     const parsed = spec.parse(text);
-    if (!parsed.ok) throw new SettingsError(join(uci.confdir, pkg), option, parsed.reason);
+    if (!parsed.ok) throw new SettingsError(`${uci.confdir}/${pkg}`, option, parsed.reason);
     return parsed.value;
   });
 }
 
 function parseOne<T>(uci: Uci, pkg: string, option: string, spec: FieldSpec<T>, value: Value, fallback: T): T {
   if (value !== undefined && typeof value !== 'string')
-    throw new SettingsError(join(uci.confdir, pkg), option, 'expected an option, not a list');
+    throw new SettingsError(`${uci.confdir}/${pkg}`, option, 'expected an option, not a list');
   return parseAll(uci, pkg, option, spec, value)?.[0] ?? fallback;
 }
 
@@ -58,15 +57,15 @@ function readWan(uci: Uci): Site['wan'] {
   let mask = defaults.mask;
   if (markText !== undefined) {
     if (typeof markText !== 'string')
-      throw new SettingsError(join(uci.confdir, 'network'), `${WAN_RULE}.mark`, 'expected an option, not a list');
+      throw new SettingsError(`${uci.confdir}/${'network'}`, `${WAN_RULE}.mark`, 'expected an option, not a list');
     const [m, k, extra] = markText.split('/');
     if (extra !== undefined)
-      throw new SettingsError(join(uci.confdir, 'network'), `${WAN_RULE}.mark`, `expected MARK[/MASK], got ${JSON.stringify(markText)}`);
+      throw new SettingsError(`${uci.confdir}/${'network'}`, `${WAN_RULE}.mark`, `expected MARK[/MASK], got ${JSON.stringify(markText)}`);
     mark = parseOne(uci, 'network', `${WAN_RULE}.mark`, fields.wanMark, m, mark);
     mask = k === undefined ? 0xffffffff : parseOne(uci, 'network', `${WAN_RULE}.mark`, fields.wanMask, k, mask);
     if ((mark & ~mask) >>> 0 !== 0)
       throw new SettingsError(
-        join(uci.confdir, 'network'),
+        `${uci.confdir}/${'network'}`,
         `${WAN_RULE}.mark`,
         `mark 0x${mark.toString(16)} has bits outside mask 0x${mask.toString(16)}`,
       );

@@ -1,4 +1,2 @@
 #!/usr/bin/env node
-import { runUci } from '../dist/cli.js';
-
-process.exitCode = runUci(process.argv.slice(2));
+import '../dist/main.js';

@@ -2,7 +2,7 @@
  * The `uci` command: OpenWrt's cli.c, same flags, output bytes and exit codes. Arguments become byte strings
  * (bytes.ts); output is written synchronously, in order, to fds 1 and 2.
  */
-import { openSync, readSync } from 'node:fs';
+import { files, OsError } from '@meshwan/os';
 import { toBytes } from './bytes.js';
 import { Cli } from './commands.js';
 import { UciError } from './errors.js';
@@ -14,24 +14,12 @@ export { usage };
 
 const APPNAME = 'uci';
 
-/** An input stream over a file descriptor, read as needed (blocking, retried on EAGAIN). */
+/** An input stream over a file descriptor, read as needed (blocking). */
 export function fdStream(fd: number): ByteStream {
-  const chunk = Buffer.allocUnsafe(65536);
+  const chunk = new Uint8Array(65536);
   return new ByteStream(new Uint8Array(0), () => {
-    for (;;) {
-      try {
-        const n = readSync(fd, chunk, 0, chunk.length, null);
-        return n === 0 ? null : Uint8Array.prototype.slice.call(chunk, 0, n);
-      } catch (err: unknown) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-          continue;
-        }
-        if (code === 'EOF') return null;
-        throw err;
-      }
-    }
+    const n = files.read(fd, chunk);
+    return n === 0 ? null : chunk.slice(0, n);
   });
 }
 
@@ -71,10 +59,11 @@ export function runUci(argv: readonly string[], io: UciIo = {}): number {
           return 1;
         }
         try {
-          cli.input = fdStream(openSync(arg, 'r'));
+          cli.input = fdStream(files.open(arg, 'read'));
           inputPath = arg;
         } catch (err: unknown) {
-          const code = (err as NodeJS.ErrnoException).code ?? '';
+          if (!(err instanceof OsError)) throw err;
+          const code = err.code;
           cli.error(`uci: ${ERRNO_TEXT[code] ?? code}`);
           return 1;
         }

@@ -2,7 +2,7 @@
  * The commands of cli.c (uci_cmd and friends), on a UciContext. Errors print as libuci's uci_perror does,
  * including its quirk of keeping the last parse error's details in a static buffer.
  */
-import { writeSync } from 'node:fs';
+import { files } from '@meshwan/os';
 import { byteBuffer } from './bytes.js';
 import { type Loaded, UciContext } from './context.js';
 import { strtoulInt } from './delta.js';
@@ -69,9 +69,7 @@ export class Cli {
 
   constructor(
     readonly appname: string,
-    private readonly out: (fd: 1 | 2, bytes: Uint8Array) => void = (fd, bytes) => {
-      writeSync(fd, bytes);
-    },
+    private readonly out: (fd: 1 | 2, bytes: Uint8Array) => void = (fd, bytes) => files.write(fd, bytes),
   ) {
     // Parsing a file frees libuci's current parse context (uci_cleanup), the batch input's included.
     this.ctx.onParseStart = () => {

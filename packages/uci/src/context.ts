@@ -3,8 +3,7 @@
  * from them. Loads files with their staged deltas, saves new deltas, commits, reverts, exactly as libuci's
  * file backend (file.c) and delta code (delta.c) do. Works on byte strings; the Uci class wraps it.
  */
-import { fstatSync, ftruncateSync, mkdirSync, readdirSync, writeSync } from 'node:fs';
-import { basename } from 'node:path';
+import { files } from '@meshwan/os';
 import { byteBuffer } from './bytes.js';
 import { loadDelta, readDeltaLines } from './delta.js';
 import { UciError, type UciParseError } from './errors.js';
@@ -168,8 +167,8 @@ export class UciContext {
 
   /** The mode libuci gives new files for package `name`: that of its config file, else 0600. */
   private fileMode(name: string): number {
-    const st = statOrNull(`${this.confdir}/${basename(name)}`);
-    return st ? Number(st.mode) : UCI_FILEMODE;
+    const st = statOrNull(`${this.confdir}/${name.slice(name.lastIndexOf('/') + 1)}`);
+    return st ? st.mode : UCI_FILEMODE;
   }
 
   /** uci_save: append pending changes to the save dir's delta file (packages outside the config dir commit). */
@@ -183,11 +182,14 @@ export class UciContext {
     if (!st) {
       const conf = statOrNull(this.confdir);
       try {
-        mkdirSync(this.savedir, conf ? Number(conf.mode) & 0o7777 : UCI_DIRMODE);
+        // One level, as libuci's mkdir: a save dir whose parent is missing fails at its delta file's open.
+        const slash = this.savedir.lastIndexOf('/');
+        const parent = slash < 0 ? '.' : this.savedir.slice(0, slash) || '/';
+        if (statOrNull(parent)?.type === 'directory') files.mkdirp(this.savedir, conf ? conf.mode & 0o7777 : UCI_DIRMODE);
       } catch (err: unknown) {
         if (!(err instanceof Error)) throw err;
       }
-    } else if (!st.isDirectory()) {
+    } else if (st.type !== 'directory') {
       throw new UciError('IO', 'save', this.savedir);
     }
     const file = `${this.savedir}/${l.pkg.name}`;
@@ -195,9 +197,7 @@ export class UciContext {
     try {
       const text = l.pending.map((d) => formatDelta(l.pkg.name, d)).join('');
       const data = byteBuffer(text);
-      let off = 0;
-      const end = fstatSync(f.fd).size;
-      while (off < data.length) off += writeSync(f.fd, data, off, data.length - off, end + off);
+      files.writeAt(f.fd, data, files.fstat(f.fd).size);
       l.pending = [];
     } finally {
       closeLocked(f);
@@ -228,15 +228,15 @@ export class UciContext {
           // Hold the save dir's delta file while reading and until it is emptied, so a change another
           // process saves meanwhile waits for us instead of being truncated away (libuci drops the lock here).
           const deltaFile = `${this.savedir}/${name}`;
-          if (statOrNull(deltaFile)?.isFile()) delta = openLocked(deltaFile, UCI_FILEMODE, false, false);
+          if (statOrNull(deltaFile)?.type === 'file') delta = openLocked(deltaFile, UCI_FILEMODE, false, false);
           pkg.savedDelta = [];
           const changes = this.applyDeltas(pkg, delta);
           l.pkg = pkg;
           if (changes === 0) return;
         }
-        const mode = Number(statOrNull(path)?.mode ?? UCI_FILEMODE);
+        const mode = statOrNull(path)?.mode ?? UCI_FILEMODE;
         writeAtomic(path, name, byteBuffer(exportPackage(pkg, { exportNames: this.exportNames })), mode);
-        if (delta) ftruncateSync(delta.fd, 0);
+        if (delta) files.truncate(delta.fd, 0);
       } finally {
         if (delta) closeLocked(delta);
       }
@@ -283,9 +283,8 @@ export class UciContext {
       // libuci gives up (and keeps the file) at the first line it cannot parse.
       if (!ok) return;
       const data = byteBuffer(kept.join(''));
-      ftruncateSync(f.fd, 0);
-      let off = 0;
-      while (off < data.length) off += writeSync(f.fd, data, off, data.length - off, off);
+      files.truncate(f.fd, 0);
+      files.writeAt(f.fd, data, 0);
     } finally {
       closeLocked(f);
     }
@@ -295,13 +294,13 @@ export class UciContext {
   listConfigs(): string[] {
     let names: string[];
     try {
-      names = readdirSync(this.confdir, { encoding: 'latin1' });
+      names = files.list(this.confdir);
     } catch (err: unknown) {
       if (err instanceof Error) throw new UciError('NOTFOUND', 'list_configs', this.confdir);
       throw err;
     }
     names = names.filter((n) => !n.startsWith('.')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (names.length === 0) throw new UciError('NOTFOUND', 'list_configs', this.confdir);
-    return names.filter((n) => !statOrNull(`${this.confdir}/${n}`)?.isDirectory() && !n.includes('.') && validatePackage(n));
+    return names.filter((n) => statOrNull(`${this.confdir}/${n}`)?.type !== 'directory' && !n.includes('.') && validatePackage(n));
   }
 }

@@ -1,37 +1,23 @@
 /**
- * File access with libuci's locking, plus the durable write libuci lacks: temp file in the same directory,
- * fsync, rename, fsync of the directory, so a crash at any point leaves the old file or the new one.
+ * File access with libuci's locking (flock on the config and delta files, util.c uci_open_stream), over
+ * @meshwan/os's files, plus the durable write libuci lacks (files.writeAtomic: temp file in the same directory,
+ * fsync, rename, fsync of the directory, so a crash at any point leaves the old file or the new one).
  */
-
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  fstatSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { type AtomicWriteOptions, type FileStat, files, type LockMode, OsError } from '@meshwan/os';
 import { UciError } from './errors.js';
-import { flock } from './lock.js';
+
+export type { AtomicWriteOptions };
 
 /** UCI_FILEMODE: new config and delta files are 0600 unless the config file already has a mode. */
 export const UCI_FILEMODE = 0o600;
 /** UCI_DIRMODE: a new save dir is 0700 unless the config dir gives a mode. */
 export const UCI_DIRMODE = 0o700;
 
-export function statOrNull(path: string): ReturnType<typeof statSync> | null {
+export function statOrNull(path: string): FileStat | null {
   try {
-    return statSync(path);
+    return files.stat(path);
   } catch (err: unknown) {
-    if (err instanceof Error) return null;
+    if (err instanceof OsError) return null;
     throw err;
   }
 }
@@ -40,21 +26,18 @@ function ioError(op: string, path: string, err: unknown): UciError {
   return new UciError('IO', op, path, err instanceof Error ? err.message : String(err));
 }
 
-export function readAll(fd: number): Uint8Array {
-  const size = fstatSync(fd).size;
-  let total = 0;
-  let buf = Buffer.allocUnsafe(Math.max(size + 1, 4096));
-  for (;;) {
-    const n = readSync(fd, buf, total, buf.length - total, total);
-    if (n === 0) break;
-    total += n;
-    if (total === buf.length) {
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      buf.copy(bigger);
-      buf = bigger;
-    }
+/** flock, as libuci: the lock cannot be taken → UciError IO; a file system without locks (ENOSYS) goes on without. */
+function lock(fd: number, mode: LockMode, path: string): void {
+  try {
+    files.lock(fd, mode);
+  } catch (err: unknown) {
+    if (err instanceof OsError && err.code === 'ENOSYS') return;
+    throw ioError('flock', path, err);
   }
-  return buf.subarray(0, total);
+}
+
+export function readAll(fd: number): Uint8Array {
+  return files.readAll(fd);
 }
 
 /**
@@ -63,18 +46,18 @@ export function readAll(fd: number): Uint8Array {
  */
 export function readLocked(path: string): Uint8Array | null {
   const st = statOrNull(path);
-  if (!st || !st.isFile()) return null;
+  if (st?.type !== 'file') return null;
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY);
+    fd = files.open(path, 'read');
   } catch (err: unknown) {
     throw ioError('open', path, err);
   }
   try {
-    flock(fd, 'shared', path);
-    return readAll(fd);
+    lock(fd, 'shared', path);
+    return files.readAll(fd);
   } finally {
-    closeSync(fd);
+    files.close(fd);
   }
 }
 
@@ -93,79 +76,38 @@ export function openLocked(path: string, mode: number, create: boolean, stable: 
   for (;;) {
     let fd: number;
     try {
-      fd = openSync(path, constants.O_RDWR | (create ? constants.O_CREAT : 0), mode);
+      fd = files.open(path, create ? 'create' : 'write', mode);
     } catch (err: unknown) {
       throw ioError('open', path, err);
     }
     try {
-      flock(fd, 'exclusive', path);
+      lock(fd, 'exclusive', path);
     } catch (err: unknown) {
-      closeSync(fd);
+      files.close(fd);
       throw err;
     }
     if (!stable) return { fd, path };
-    const held = fstatSync(fd);
+    const held = files.fstat(fd);
     const now = statOrNull(path);
     if (now && now.ino === held.ino && now.dev === held.dev) return { fd, path };
-    closeSync(fd);
+    files.close(fd);
   }
 }
 
 export function closeLocked(f: LockedFile): void {
   try {
-    flock(f.fd, 'unlock', f.path);
+    lock(f.fd, 'unlock', f.path);
   } finally {
-    closeSync(f.fd);
+    files.close(f.fd);
   }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-export interface AtomicWriteOptions {
-  /** The new file's mode (default 0644), set with fchmod so the umask cannot narrow it. */
-  readonly mode?: number;
-  /** The temp file's name in the same directory (default `.NAME.tmp-XXXXXX`). */
-  readonly tempName?: string;
-  /** Create the directory (and its parents) first (default false). */
-  readonly mkdir?: boolean;
 }
 
 /**
- * The one durable file write of meshwan (uci commits, state files, /etc/passwd): write a temp file in the same
- * directory, fsync it, give it `mode`, rename it over `path`, fsync the directory, so a crash at any point leaves
- * the old file or the new one. The temp file is removed on failure; the fs error is thrown as it is, for the
- * caller to wrap in its own typed error naming the file.
+ * The one durable file write of meshwan (uci commits, state files, /etc/passwd): @meshwan/os files.writeAtomic.
+ * The OsError is thrown as it is, for the caller to wrap in its own typed error naming the file.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
-  const dir = dirname(path);
-  const mode = (options.mode ?? 0o644) & 0o7777;
-  const tmp = join(dir, options.tempName ?? `.${basename(path)}.tmp-${randomBytes(3).toString('hex')}`);
-  if (options.mkdir) mkdirSync(dir, { recursive: true });
-  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-  const fd = openSync(tmp, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, mode);
-  try {
-    try {
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      // libuci gives the new file the old one's mode (file.c uci_file_commit chmod); umask must not narrow it.
-      fchmodSync(fd, mode);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    fsyncDir(dir);
-  } catch (err: unknown) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  files.writeAtomic(path, data, options);
 }
 
 /**
@@ -173,8 +115,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
  * `.NAME.uci-XXXXXX`; failures throw UciError IO naming the path.
  */
 export function writeAtomic(path: string, name: string, data: Uint8Array, mode: number): void {
+  const random = Math.floor(Math.random() * 0x1000000)
+    .toString(16)
+    .padStart(6, '0');
   try {
-    writeFileAtomic(path, data, { mode, tempName: `.${name}.uci-${randomBytes(3).toString('hex')}` });
+    files.writeAtomic(path, data, { mode, tempName: `.${name}.uci-${random}` });
   } catch (err: unknown) {
     throw ioError('commit', path, err);
   }

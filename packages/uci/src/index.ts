@@ -30,7 +30,7 @@ export interface ExportUciOptions {
 }
 
 /** `uci export` output as raw bytes. */
-export function exportUciBytes(pkg: UciPackage, opts: ExportUciOptions = {}): Buffer {
+export function exportUciBytes(pkg: UciPackage, opts: ExportUciOptions = {}): Uint8Array {
   return byteBuffer(exportPackage(pkg, { header: opts.header ?? true, exportNames: opts.exportNames ?? false }));
 }
 

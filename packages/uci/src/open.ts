@@ -5,7 +5,6 @@
  * the committed file plus the staged changes in /tmp/.uci, exactly what `uci show` prints. A root moves every
  * path, the save dir included, so a test or an image build never reads or writes the host's /tmp/.uci.
  */
-import { join } from 'node:path';
 import { UCI_CONF2DIR, UCI_CONFDIR, UCI_SAVEDIR } from './context.js';
 import { UciError } from './errors.js';
 import { Uci, type UciSectionInfo } from './uci.js';
@@ -17,7 +16,8 @@ export interface OpenConfigOptions {
 
 /** The uci dirs of a root: confdir ROOT/etc/config, savedir ROOT/tmp/.uci, conf2dir ROOT/var/run/uci. */
 export function configPaths(root = '/'): { confdir: string; savedir: string; conf2dir: string } {
-  return { confdir: join(root, UCI_CONFDIR), savedir: join(root, UCI_SAVEDIR), conf2dir: join(root, UCI_CONF2DIR) };
+  const base = root.replace(/\/+$/, '');
+  return { confdir: base + UCI_CONFDIR, savedir: base + UCI_SAVEDIR, conf2dir: base + UCI_CONF2DIR };
 }
 
 /** A Uci context on the root's config with its staged changes: what netifd and `uci show` see. */

@@ -3,7 +3,7 @@
  * `config TYPE ['NAME']`, `option NAME VALUE`, `list NAME VALUE`, each keyword also as its first letter,
  * several commands per line separated by ';', comments. Duplicate named sections merge into the first one.
  */
-import { Buffer } from 'node:buffer';
+import { encodeUtf8 } from '@meshwan/os';
 import { UciError, UciParseError } from './errors.js';
 import { findOption, findSection, newPackage, type UciPackage, type UciSection } from './model.js';
 import { addListItem, addSection, type DeltaSink, setValue } from './ops.js';
@@ -217,7 +217,7 @@ export function importUci(input: Uint8Array | ByteStream | LineReader, opts: Par
 export function parseUci(input: string | Uint8Array, opts: ParseOptions = {}): UciPackage {
   const name = opts.package ?? (opts.file ? (opts.file.split('/').pop() ?? 'config') : 'config');
   if (!validatePackage(name)) throw new UciParseError(opts.file ?? name, 'invalid package name', 0, 0);
-  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  const bytes = typeof input === 'string' ? encodeUtf8(input) : input;
   const pkgs = importUci(bytes, { ...opts, package: name, single: true });
   return pkgs[0] ?? newPackage(name);
 }

@@ -6,7 +6,7 @@
  * byte-identical errors, so the buffer is modelled, not just the text.
  */
 
-import { Buffer } from 'node:buffer';
+import { latin1Text } from './bytes.js';
 
 /** Thrown inside the parser; the caller turns it into a UciParseError with line and byte. */
 export class ParseFail extends Error {
@@ -61,7 +61,7 @@ export class ByteStream {
 }
 
 export class LineReader {
-  buf: Buffer = Buffer.alloc(0);
+  buf: Uint8Array = new Uint8Array(0);
   /** libuci pctx->bufsz: 0 until the first read. */
   bufsz = 0;
   pos = 0;
@@ -84,10 +84,9 @@ export class LineReader {
   }
 
   private grow(size: number): void {
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, Math.min(this.buf.length, size));
-    // Bytes past what libuci has read are never looked at before being written; zero them anyway.
-    next.fill(0, this.buf.length);
+    // A new Uint8Array is zeroed: bytes past what libuci has read are never looked at before being written anyway.
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, Math.min(this.buf.length, size)));
     this.buf = next;
     this.bufsz = size;
   }
@@ -132,7 +131,7 @@ export class LineReader {
         hitEof = false;
       }
       const n = end - st.fpos;
-      // A plain loop: lines are short, and Buffer#copy/subarray allocate a view per call (GC pressure).
+      // A plain loop: lines are short, and subarray/set allocate a view per call (GC pressure).
       const buf = this.buf;
       const from = st.fpos;
       for (let k = 0; k < n; k++) buf[ofs + k] = src[from + k] as number;
@@ -155,7 +154,7 @@ export class LineReader {
   str(i: number): string {
     let end = this.buf.indexOf(0, i);
     if (end < 0) end = this.buf.length;
-    return this.buf.latin1Slice(i, end);
+    return latin1Text(this.buf, i, end);
   }
 
   /** strlen from `i`. */
@@ -297,12 +296,5 @@ export class LineReader {
     }
     if (validate && !validate(this.str(val))) this.error('invalid character in name field');
     return val;
-  }
-}
-
-declare module 'node:buffer' {
-  interface Buffer {
-    /** Node's native latin1 decoder behind buf.toString('latin1', start, end), without its argument checks. */
-    latin1Slice(start: number, end: number): string;
   }
 }

@@ -1,35 +1,28 @@
 /**
  * An output buffer for big `show`/`export` outputs: pieces are written as latin1 bytes straight into one growing
- * Buffer instead of being concatenated into ever longer JS strings, which keeps the garbage collector quiet
+ * Uint8Array instead of being concatenated into ever longer JS strings, which keeps the garbage collector quiet
  * on 10k-section configs.
  */
-import { Buffer } from 'node:buffer';
-
-declare module 'node:buffer' {
-  interface Buffer {
-    /** Node's native latin1 encoder behind buf.write(s, offset, 'latin1'), without its argument checks. */
-    latin1Write(s: string, offset: number): number;
-  }
-}
+import { latin1Text, putLatin1 } from './bytes.js';
 
 export class ByteWriter {
-  private buf = Buffer.allocUnsafe(1 << 16);
+  private buf = new Uint8Array(1 << 16);
   private len = 0;
 
   put(s: string): void {
     if (this.len + s.length > this.buf.length) {
-      const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + s.length));
-      this.buf.copy(next, 0, 0, this.len);
+      const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + s.length));
+      next.set(this.buf.subarray(0, this.len));
       this.buf = next;
     }
-    this.len += this.buf.latin1Write(s, this.len);
+    this.len += putLatin1(this.buf, s, this.len);
   }
 
-  bytes(): Buffer {
+  bytes(): Uint8Array {
     return this.buf.subarray(0, this.len);
   }
 
   text(): string {
-    return this.buf.latin1Slice(0, this.len);
+    return latin1Text(this.buf, 0, this.len);
   }
 }

@@ -126,7 +126,7 @@ t.test('several processes committing to one package lose no change', async (t) =
 
 t.test('without the addon, flock(1) on an inherited descriptor serializes commits too', async (t) => {
   const { conf, save } = dirs(t);
-  const env = { ...process.env, MESHWAN_UCI_NO_ADDON: '1' };
+  const env = { ...process.env, MESHWAN_OS_NO_ADDON: '1' };
   const results = await Promise.all([0, 1].map((id) => exited(run(['concurrent', conf, save, String(id), '4'], env))));
   t.same(
     results.map((r) => r.code),

@@ -1,5 +1,6 @@
 /** /lib/gluon/upgrade/160-meshwan-wan-dns: gluon-wan-dnsmasq's static section and the forwarder's user. */
+import { proc } from '@meshwan/os';
 import { runStep } from '../script.js';
 import { upgradeWanDns } from '../steps.js';
 
-process.exitCode = runStep('160-meshwan-wan-dns', upgradeWanDns);
+proc.exit(runStep('160-meshwan-wan-dns', upgradeWanDns));

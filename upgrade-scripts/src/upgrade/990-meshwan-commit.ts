@@ -1,5 +1,6 @@
 /** /lib/gluon/upgrade/990-meshwan-commit: one commit of everything the scripts before it staged. */
+import { proc } from '@meshwan/os';
 import { runStep } from '../script.js';
 import { commitStaged } from '../steps.js';
 
-process.exitCode = runStep('990-meshwan-commit', commitStaged);
+proc.exit(runStep('990-meshwan-commit', commitStaged));

@@ -56,6 +56,14 @@ export async function bundleFixture(fixture: string, runtime: Runtime, dir: stri
   return out;
 }
 
+/** Bundles any entry (a package's src or dist file) for `runtime`'s engine into `dir`; returns the bundle's path. */
+export async function bundleEntry(entry: string, runtime: Runtime, dir: string): Promise<string> {
+  const engine = runtime === 'node' ? 'node' : 'quickjs';
+  const out = join(dir, `${entry.replace(/^.*\//, '').replace(/\W/g, '_')}.${engine}.mjs`);
+  await (await bundler()).bundleFor(entry, out, engine);
+  return out;
+}
+
 /** Runs a bundle on `runtime` with `args` and `env` (added to this process's), to its end. */
 export function runBundle(bundle: string, runtime: Runtime, args: readonly string[], env: Record<string, string> = {}): Promise<Ran> {
   const argv =
