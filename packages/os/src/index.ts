@@ -3,7 +3,8 @@
  * imports from here; the engine (Node or QuickJS) is chosen when a command is bundled (mk/bundle.mjs).
  */
 
-export { engine, proc, timers } from '#engine';
+export { engine, netlink, proc, timers } from '#engine';
 export type { EngineName, Proc, TimerHandle, Timers } from './api.js';
 export { OsError } from './errors.js';
+export { hostLittleEndian, type NetlinkOpenOptions, type NetlinkSocket, type NetlinkTransport } from './netlink-api.js';
 export { decodeUtf8, encodeUtf8 } from './text.js';

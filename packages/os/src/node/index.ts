@@ -27,3 +27,4 @@ export const timers: Timers = {
   },
   now: monotonicNow,
 };
+export { netlink } from './netlink.js';

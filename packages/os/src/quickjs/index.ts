@@ -37,3 +37,4 @@ export const timers: Timers = {
   clear: (handle: TimerHandle) => os.clearTimeout(handle.timer),
   now: () => os.now(),
 };
+export { netlink } from './netlink.js';
