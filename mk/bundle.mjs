@@ -8,9 +8,19 @@ import { build } from 'esbuild';
 const quickjsModules = ['std', 'os', 'meshwan:netio'];
 
 /** Bundles `entry` into `outfile` for `engine`; rejects with esbuild's errors (file:line) when it cannot. */
-export async function bundleFor(entry, outfile, engine, { minify = false } = {}) {
+// `alias` maps an import to a file (a test's stand-in for a package whose port is still under way).
+export async function bundleFor(entry, outfile, engine, { minify = false, alias } = {}) {
   if (engine !== 'node' && engine !== 'quickjs') throw new Error(`bundle: engine ${engine}: not node or quickjs`);
-  const common = { entryPoints: [entry], outfile, bundle: true, format: 'esm', logLevel: 'error', legalComments: 'none', minify };
+  const common = {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    logLevel: 'error',
+    legalComments: 'none',
+    minify,
+    ...(alias ? { alias } : {}),
+  };
   if (engine === 'node') {
     return build({
       ...common,

@@ -23,7 +23,7 @@ export type Watch = (fd: number, fn: () => void) => () => void;
 
 /** A binding's Error (errno, code, syscall) as the seam's OsError; anything else unchanged. */
 function osError(err: unknown): unknown {
-  if (!(err instanceof Error)) return err;
+  if (!(err instanceof Error) || err instanceof OsError) return err;
   const errno: unknown = Reflect.get(err, 'errno');
   const code: unknown = Reflect.get(err, 'code');
   const syscall: unknown = Reflect.get(err, 'syscall');
