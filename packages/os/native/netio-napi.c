@@ -403,10 +403,14 @@ static napi_value fd_int_call(napi_env env, napi_callback_info info) {
   }
   for (size_t i = 0; i < need; i++)
     if (!arg_u32(env, argv[i], &a[i])) return NULL;
-  int r = magic == 0   ? netio_netlink_bind((int)a[0], a[1])
-          : magic == 1 ? netio_set_rcvbuf((int)a[0], (int)a[1])
-          : magic == 2 ? netio_get_rcvbuf((int)a[0])
-                       : netio_netlink_option((int)a[0], (int)a[1], (int)a[2]);
+  if (magic == 0) {
+    uint32_t portid = 0;
+    int e = netio_netlink_bind((int)a[0], a[1], &portid);
+    if (e < 0) return throw_errno(env, -e, syscall[0]);
+    napi_create_uint32(env, portid, &result);
+    return result;
+  }
+  int r = magic == 1 ? netio_set_rcvbuf((int)a[0], (int)a[1]) : magic == 2 ? netio_get_rcvbuf((int)a[0]) : netio_netlink_option((int)a[0], (int)a[1], (int)a[2]);
   if (r < 0) return throw_errno(env, -r, syscall[magic]);
   napi_create_int32(env, r, &result);
   return result;

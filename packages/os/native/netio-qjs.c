@@ -198,10 +198,12 @@ static JSValue js_fd_int_call(JSContext *ctx, JSValueConst this_val, int argc, J
   if (argc < need || !arg_int(ctx, argv[0], &fd, usage[magic]) || (need > 1 && !arg_int(ctx, argv[1], &a, usage[magic])) ||
       (need > 2 && !arg_int(ctx, argv[2], &b, usage[magic])))
     return JS_HasException(ctx) ? JS_EXCEPTION : JS_ThrowTypeError(ctx, "%s", usage[magic]);
-  int r = magic == 0   ? netio_netlink_bind(fd, (uint32_t)a)
-          : magic == 1 ? netio_set_rcvbuf(fd, a)
-          : magic == 2 ? netio_get_rcvbuf(fd)
-                       : netio_netlink_option(fd, a, b);
+  uint32_t portid = 0;
+  if (magic == 0) {
+    int e = netio_netlink_bind(fd, (uint32_t)a, &portid);
+    return e < 0 ? throw_errno(ctx, -e, syscall[0]) : JS_NewUint32(ctx, portid);
+  }
+  int r = magic == 1 ? netio_set_rcvbuf(fd, a) : magic == 2 ? netio_get_rcvbuf(fd) : netio_netlink_option(fd, a, b);
   return result(ctx, r, syscall[magic]);
 }
 

@@ -197,18 +197,20 @@ int netio_netlink_open(int protocol, const char *netns_path) {
   return fd < 0 ? -e : fd;
 }
 
-int netio_netlink_bind(int fd, uint32_t groups) {
+int netio_netlink_bind(int fd, uint32_t groups, uint32_t *portid) {
   struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = groups};
   if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) return fail();
   socklen_t len = sizeof sa;
   if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0) return fail();
-  return (int)sa.nl_pid;
+  *portid = sa.nl_pid;
+  return 0;
 }
 
 int netio_netlink_socket(int protocol, uint32_t groups) {
   int fd = netio_netlink_open(protocol, NULL);
   if (fd < 0) return fd;
-  int r = netio_netlink_bind(fd, groups);
+  uint32_t portid;
+  int r = netio_netlink_bind(fd, groups, &portid);
   if (r < 0) {
     close(fd);
     return r;

@@ -44,8 +44,9 @@ int netio_netlink_socket(int protocol, uint32_t groups);
  * and a socket keeps the namespace it was created in, so the thread switches there and back around socket().
  */
 int netio_netlink_open(int protocol, const char *netns_path);
-/* Binds a netlink socket to the multicast `groups`; returns its port id (nl_pid). */
-int netio_netlink_bind(int fd, uint32_t groups);
+/* Binds a netlink socket to the multicast `groups` and writes its port id (nl_pid: a process's second and later
+ * sockets get ids with the top bit set, so it is not a return value). */
+int netio_netlink_bind(int fd, uint32_t groups, uint32_t *portid);
 /* An int option at SOL_NETLINK (NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NETLINK_CAP_ACK: the same on every ABI). */
 int netio_netlink_option(int fd, int name, int value);
 /* SO_RCVBUFFORCE (CAP_NET_ADMIN), else SO_RCVBUF: SOL_SOCKET and SO_RCVBUF differ per ABI (MIPS), so they stay here. */
