@@ -30,7 +30,11 @@ function timed(argv) {
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
   if (!wall || !rss) throw new Error(`/usr/bin/time -v: no figures in ${r.stderr.slice(-500)}`);
-  return { ms: (Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3])) * 1000, rssMB: Number(rss[1]) / 1024, lines: r.stdout.split("\n").length - 1 };
+  return {
+    ms: (Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3])) * 1000,
+    rssMB: Number(rss[1]) / 1024,
+    lines: r.stdout.split('\n').length - 1,
+  };
 }
 
 process.on('exit', () => {
@@ -43,7 +47,8 @@ sh('ip', ['-n', ns, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb']);
 sh('ip', ['-n', ns, 'link', 'set', 'va', 'up']);
 sh('ip', ['-n', ns, 'link', 'set', 'vb', 'up']);
 sh('ip', ['-n', ns, '-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'va', 'nodad']);
-const prefix = (i) => `2001:db8:${(i >> 16).toString(16)}${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16)}::/64`;
+const prefix = (i) =>
+  `2001:db8:${(i >> 16).toString(16)}${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16)}::/64`;
 const batch = [];
 for (let i = 0; i < ROUTES; i++) batch.push(`route add ${prefix(i)} via 2001:db8::2 table ${i % 2 ? 1 : 254} metric ${i % 7}`);
 sh('ip', ['-6', '-n', ns, '-batch', '-'], `${batch.join('\n')}\n`);
@@ -58,9 +63,15 @@ copyFileSync(join(root, 'packages/os/build/netio.node'), join(dir, 'netio.node')
 
 const rows = [
   ['`ip -6 route show table all`', ['ip', '-6', 'route', 'show', 'table', 'all']],
-  ['meshwan-netlink on meshwan-js (QuickJS)', [join(root, 'build/host/meshwan-js'), join(dir, 'cli.quickjs.mjs'), 'routes', '--table', 'all', '-6']],
+  [
+    'meshwan-netlink on meshwan-js (QuickJS)',
+    [join(root, 'build/host/meshwan-js'), join(dir, 'cli.quickjs.mjs'), 'routes', '--table', 'all', '-6'],
+  ],
   ['meshwan-netlink on Node', [process.execPath, join(dir, 'cli.node.mjs'), 'routes', '--table', 'all', '-6']],
-  ['meshwan-netlink `--json` on meshwan-js', [join(root, 'build/host/meshwan-js'), join(dir, 'cli.quickjs.mjs'), 'routes', '--table', 'all', '-6', '--json']],
+  [
+    'meshwan-netlink `--json` on meshwan-js',
+    [join(root, 'build/host/meshwan-js'), join(dir, 'cli.quickjs.mjs'), 'routes', '--table', 'all', '-6', '--json'],
+  ],
   ['meshwan-netlink `--json` on Node', [process.execPath, join(dir, 'cli.node.mjs'), 'routes', '--table', 'all', '-6', '--json']],
 ];
 const results = rows.map(([name, argv]) => {
@@ -69,7 +80,10 @@ const results = rows.map(([name, argv]) => {
 });
 const base = results[0].ms;
 const load = sh('cat', ['/proc/loadavg']).split(' ')[0];
-console.log(`Command: \`node packages/netlink/bench/engines.mjs${quick ? ' --quick' : ''}\` (root; a network namespace of its own), host only. ${new Date().toISOString().slice(0, 10)}, ${ROUTES.toLocaleString('en')} IPv6 routes, median of ${RUNS} (wall, /usr/bin/time -v), peak RSS the largest of the runs, load average ${load} at the end.\n`);
+console.log(
+  `Command: \`node packages/netlink/bench/engines.mjs${quick ? ' --quick' : ''}\` (root; a network namespace of its own), host only. ${new Date().toISOString().slice(0, 10)}, ${ROUTES.toLocaleString('en')} IPv6 routes, median of ${RUNS} (wall, /usr/bin/time -v), peak RSS the largest of the runs, load average ${load} at the end.\n`,
+);
 console.log('| dump | wall ms | × ip | peak RSS MB | lines out |');
 console.log('|---|---:|---:|---:|---:|');
-for (const r of results) console.log(`| ${r.name} | ${r.ms.toFixed(0)} | ${(r.ms / base).toFixed(2)} | ${r.rssMB.toFixed(1)} | ${r.lines} |`);
+for (const r of results)
+  console.log(`| ${r.name} | ${r.ms.toFixed(0)} | ${(r.ms / base).toFixed(2)} | ${r.rssMB.toFixed(1)} | ${r.lines} |`);
