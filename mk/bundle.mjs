@@ -10,7 +10,15 @@ const quickjsModules = ['std', 'os', 'meshwan:netio'];
 /** Bundles `entry` into `outfile` for `engine`; rejects with esbuild's errors (file:line) when it cannot. */
 export async function bundleFor(entry, outfile, engine, { minify = false } = {}) {
   if (engine !== 'node' && engine !== 'quickjs') throw new Error(`bundle: engine ${engine}: not node or quickjs`);
-  const common = { entryPoints: [entry], outfile, bundle: true, format: 'esm', logLevel: 'error', legalComments: 'none', minify };
+  const common = {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    logLevel: 'error',
+    legalComments: 'none',
+    minify,
+  };
   if (engine === 'node') {
     return build({
       ...common,

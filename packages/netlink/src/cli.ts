@@ -4,6 +4,7 @@
  * `-n NAME` runs against the network namespace NAME (as `ip -n`). Output follows iproute2's.
  */
 
+import { proc } from '@meshwan/os';
 import { NumberError, parseUnsigned } from '@meshwan/uci';
 import { RouteCache } from './cache.js';
 import { Netlink } from './client.js';
@@ -21,11 +22,11 @@ const usage = `usage: meshwan-netlink [-n NETNS] routes [--table T|all] [-4|-6] 
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
-  /** ends `monitor` (default: SIGINT or SIGTERM) */
+  /** ends `monitor` (without one, monitor runs until a signal's default action ends the process) */
   signal?: AbortSignal;
 }
 
-const defaultIo: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+const defaultIo: CliIo = { out: (s) => proc.writeStdout(s), err: (s) => proc.writeStderr(s) };
 
 class UsageError extends Error {}
 
@@ -106,13 +107,9 @@ async function monitor(netns: string | undefined, json: boolean, io: CliIo): Pro
     io.out(`${json ? JSON.stringify(e.type === 'error' ? { type: 'error', message: e.error.message } : e) : describeEvent(e, name)}\n`),
   );
   await new Promise<void>((resolve) => {
-    if (io.signal) {
-      if (io.signal.aborted) resolve();
-      io.signal.addEventListener('abort', () => resolve(), { once: true });
-    } else {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    }
+    // The seam has no signal handlers yet: bin/meshwan-netlink.js (Node) passes one for SIGINT/SIGTERM.
+    if (io.signal?.aborted) resolve();
+    io.signal?.addEventListener('abort', () => resolve(), { once: true });
   });
   m.close();
   return 0;

@@ -1,12 +1,12 @@
 /** Errors of @meshwan/netlink. Each carries what was asked and what went wrong as fields, not only a message. */
-import { constants } from 'node:os';
+import { netlink } from '@meshwan/os';
 
-const errnoNames = new Map<number, string>();
-for (const [name, value] of Object.entries(constants.errno)) if (!errnoNames.has(value)) errnoNames.set(value, name);
-
-/** `17` -> `'EEXIST'`; unknown numbers become `'E<number>'` so the code is never empty. */
+/**
+ * `17` -> `'EEXIST'`, by this ABI's numbering (the seam's C knows it: MIPS numbers many errnos apart from x86);
+ * unknown numbers become `'E<number>'` so the code is never empty.
+ */
 export function errnoName(errno: number): string {
-  return errnoNames.get(Math.abs(errno)) ?? `E${Math.abs(errno)}`;
+  return netlink.errnoName(errno);
 }
 
 /**
@@ -54,10 +54,10 @@ export class RequestError extends Error {
   }
 }
 
-/** Thrown when build/netlink.node cannot be loaded (not built: run `make -C packages/netlink`). */
+/** Thrown on Node when packages/os build/netio.node cannot be loaded (not built: run `make native`). */
 export class AddonError extends Error {
   override readonly name = 'AddonError';
   constructor(readonly tried: readonly string[]) {
-    super(`netlink: native addon not found; tried ${tried.join(', ')} (run make -C packages/netlink)`);
+    super(`netlink: native addon not found; tried ${tried.join(', ')} (run make native)`);
   }
 }

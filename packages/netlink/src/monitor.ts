@@ -10,6 +10,8 @@
  *   without RTM_DELROUTE and flags others linkdown silently, so routes are dumped again and the removals are
  *   emitted as `del` events (`synthesized: true`).
  */
+
+import { type TimerHandle, timers } from '@meshwan/os';
 import { type ObjectEvent, RouteCache } from './cache.js';
 import { decodeAddress } from './codec/address.js';
 import {
@@ -93,7 +95,7 @@ export class Monitor {
   private readonly maxStaleMs: number;
   private staleSince = 0;
   private lastActivity = 0;
-  private resyncTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: TimerHandle | undefined;
 
   private constructor(
     private readonly events: NetlinkSocket,
@@ -104,7 +106,8 @@ export class Monitor {
     this.quietMs = options.quietMs ?? 100;
     this.maxStaleMs = options.maxStaleMs ?? 2000;
     this.ready = new Promise((resolve) => {
-      process.nextTick(() => {
+      // After the code that called start(): a microtask, on every engine.
+      void Promise.resolve().then(() => {
         if (this.closed) return resolve();
         this.synced = true;
         this.emit({ type: 'synced' });
@@ -149,7 +152,7 @@ export class Monitor {
         l(e);
       } catch (err: unknown) {
         // a listener's bug must not stop the monitor (this runs inside the native poll callback)
-        process.nextTick(() => {
+        timers.after(0, () => {
           throw err;
         });
       }
@@ -164,7 +167,7 @@ export class Monitor {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.resyncTimer);
+    if (this.resyncTimer) timers.clear(this.resyncTimer);
     this.events.close();
     this.requests.close();
   }
@@ -194,7 +197,7 @@ export class Monitor {
     }
   }
 
-  private handle(buf: Buffer, length: number): void {
+  private handle(buf: Uint8Array, length: number): void {
     let at = 0;
     while (at < length) {
       const h = decodeHeader(buf, at, length);
@@ -265,13 +268,13 @@ export class Monitor {
   }
 
   private scheduleResync(): void {
-    this.resyncTimer = setTimeout(() => {
+    this.resyncTimer = timers.after(this.quietMs, () => {
       this.resyncTimer = undefined;
       if (this.closed) return;
       const now = Date.now();
       if (now - this.lastActivity < this.quietMs && now - this.staleSince < this.maxStaleMs) this.scheduleResync();
       else this.resync();
-    }, this.quietMs);
+    });
   }
 
   /** Discards the queue (older than the dump), dumps everything, emits the difference and `resynced`. */

@@ -23,7 +23,7 @@ export interface RouteFilter {
 
 export function listRoutes(sock: NetlinkSocket, filter: RouteFilter = {}): Route[] {
   let out: Route[] = [];
-  const visit = (buf: Buffer, h: { type: number }, off: number, end: number) => {
+  const visit = (buf: Uint8Array, h: { type: number }, off: number, end: number) => {
     if (h.type !== RTM_NEWROUTE) return;
     const r = decodeRoute(buf, off, end);
     // cached clones (PMTU exceptions) are not FIB entries

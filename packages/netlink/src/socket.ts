@@ -4,6 +4,8 @@
  * The Monitor uses watch() for multicast events instead.
  */
 
+import { netlink, OsError, type NetlinkSocket as Transport } from '@meshwan/os';
+import { i32, setU16, u16 } from './codec/bytes.js';
 import {
   NETLINK_CAP_ACK,
   NETLINK_EXT_ACK,
@@ -17,14 +19,9 @@ import {
   NLMSG_ERROR,
   NLMSG_NOOP,
   NLMSG_OVERRUN,
-  SO_RCVBUF,
-  SO_RCVBUFFORCE,
-  SOL_NETLINK,
-  SOL_SOCKET,
 } from './codec/constants.js';
 import { decodeError, decodeHeader, type MessageHeader, type MessageWriter } from './codec/message.js';
-import { NetlinkError } from './errors.js';
-import { type Addon, loadAddon, type WatchHandle } from './native.js';
+import { AddonError, NetlinkError } from './errors.js';
 
 export interface SocketOptions {
   /** a network namespace file, e.g. /run/netns/NAME or /proc/PID/ns/net: the socket lives there */
@@ -38,62 +35,79 @@ export interface SocketOptions {
 }
 
 /** Called for each reply message; `offset` is the nlmsghdr, `end` its end. */
-export type Visit = (buf: Buffer, header: MessageHeader, offset: number, end: number) => void;
+export type Visit = (buf: Uint8Array, header: MessageHeader, offset: number, end: number) => void;
 
 /** Thrown inside dump() when the kernel flags NLM_F_DUMP_INTR; dump() retries, callers never see it. */
 class DumpInterrupted extends Error {}
 
 const RECV_BYTES = 1 << 20;
+/** EAGAIN is 11 on every Linux ABI (MIPS too); receive() reports an empty socket as -EAGAIN. */
+const EAGAIN = 11;
+
+/** A seam failure as NetlinkError (its errno is this ABI's, and so is the name errnoName gives it). */
+function socketError(err: unknown, op: string, request: string): unknown {
+  if (!(err instanceof OsError)) return err;
+  if (err.syscall === 'dlopen') return new AddonError((err.path ?? '').split(', '));
+  return new NetlinkError(err.errno, op, request);
+}
 
 export class NetlinkSocket {
   readonly portid: number;
+  readonly fd: number;
   private seq = Math.floor(Math.random() * 0x7fffffff);
-  private readonly buf = Buffer.allocUnsafe(RECV_BYTES);
+  private readonly buf = new Uint8Array(RECV_BYTES);
   private closed = false;
-  private watchHandle: WatchHandle | undefined;
   /** How many dumps were restarted because the kernel flagged NLM_F_DUMP_INTR (for tests and diagnostics). */
   interruptedDumps = 0;
 
   private constructor(
-    private readonly addon: Addon,
-    readonly fd: number,
+    private readonly transport: Transport,
     private readonly timeoutMs: number,
   ) {
-    this.portid = 0;
+    this.fd = transport.fd;
+    this.portid = transport.portid;
   }
 
   static open(options: SocketOptions = {}): NetlinkSocket {
-    const addon = loadAddon();
-    const fd = addon.open(NETLINK_ROUTE, options.netns ?? null);
-    if (fd < 0) throw new NetlinkError(-fd, 'open', options.netns ?? '');
-    const sock = new NetlinkSocket(addon, fd, options.timeoutMs ?? 10_000);
+    let transport: Transport;
     try {
-      if (options.rcvbufBytes !== undefined) sock.setReceiveBuffer(options.rcvbufBytes);
       // Extended acks give the kernel's reason; strict checking makes dump filters (table) apply in the kernel;
-      // capped acks keep error replies small. Failures are harmless on old kernels, so they are not fatal.
-      addon.setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
-      addon.setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
-      addon.setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
-      const portid = addon.bind(fd, options.groups ?? 0);
-      if (portid < 0) throw new NetlinkError(-portid, 'bind', `groups 0x${(options.groups ?? 0).toString(16)}`);
-      (sock as { portid: number }).portid = portid;
+      // capped acks keep error replies small. A refusal is harmless on old kernels, so the seam ignores it.
+      transport = netlink.open({
+        protocol: NETLINK_ROUTE,
+        groups: options.groups ?? 0,
+        ...(options.netns === undefined ? {} : { netns: options.netns }),
+        ...(options.rcvbufBytes === undefined ? {} : { rcvbufBytes: options.rcvbufBytes }),
+        options: [
+          [NETLINK_EXT_ACK, 1],
+          [NETLINK_GET_STRICT_CHK, 1],
+          [NETLINK_CAP_ACK, 1],
+        ],
+      });
     } catch (err: unknown) {
-      addon.close(fd);
-      throw err;
+      const syscall = err instanceof OsError ? err.syscall : '';
+      const [op, request] = syscall.startsWith('bind')
+        ? ['bind', `groups 0x${(options.groups ?? 0).toString(16)}`]
+        : syscall.includes('RCVBUF')
+          ? ['setsockopt', `SO_RCVBUF ${options.rcvbufBytes ?? 0}`]
+          : ['open', options.netns ?? ''];
+      throw socketError(err, op, request);
     }
-    return sock;
+    return new NetlinkSocket(transport, options.timeoutMs ?? 10_000);
   }
 
   /** SO_RCVBUFFORCE (needs CAP_NET_ADMIN), else SO_RCVBUF (capped by net.core.rmem_max). */
   setReceiveBuffer(bytes: number): void {
-    let r = this.addon.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes);
-    if (r < 0) r = this.addon.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, bytes);
-    if (r < 0) throw new NetlinkError(-r, 'setsockopt', `SO_RCVBUF ${bytes}`);
+    try {
+      this.transport.setReceiveBuffer(bytes);
+    } catch (err: unknown) {
+      throw socketError(err, 'setsockopt', `SO_RCVBUF ${bytes}`);
+    }
   }
 
-  /** The kernel's SO_RCVBUF (twice what was asked, for bookkeeping overhead). */
+  /** The kernel's SO_RCVBUF (twice what was asked). */
   receiveBufferBytes(): number {
-    return this.addon.getsockopt(this.fd, SOL_SOCKET, SO_RCVBUF);
+    return this.transport.receiveBufferBytes();
   }
 
   nextSeq(): number {
@@ -101,14 +115,30 @@ export class NetlinkSocket {
     return this.seq;
   }
 
-  send(bytes: Buffer, op: string, request: string): void {
-    const n = this.addon.send(this.fd, bytes, bytes.length);
-    if (n < 0) throw new NetlinkError(-n, op, request);
+  send(bytes: Uint8Array, op: string, request: string): void {
+    try {
+      this.transport.send(bytes);
+    } catch (err: unknown) {
+      throw socketError(err, op, request);
+    }
   }
 
   /** Reads one datagram; returns its length, or -errno (-EAGAIN when empty and timeoutMs is 0). */
-  receive(timeoutMs: number): { length: number; buf: Buffer } {
-    return { length: this.addon.recv(this.fd, this.buf, timeoutMs), buf: this.buf };
+  receive(timeoutMs: number): { length: number; buf: Uint8Array } {
+    try {
+      return { length: this.transport.receive(this.buf, timeoutMs) ?? -EAGAIN, buf: this.buf };
+    } catch (err: unknown) {
+      if (!(err instanceof OsError)) throw err;
+      return { length: -err.errno, buf: this.buf };
+    }
+  }
+
+  private recvOrThrow(op: string, request: string): number {
+    try {
+      return this.transport.receive(this.buf, this.timeoutMs) ?? 0;
+    } catch (err: unknown) {
+      throw socketError(err, op, request);
+    }
   }
 
   /**
@@ -118,13 +148,12 @@ export class NetlinkSocket {
   private exchange(writer: MessageWriter, flags: number, op: string, request: string, visit?: Visit): void {
     const seq = this.nextSeq();
     const bytes = writer.finish(seq);
-    bytes.writeUInt16LE(bytes.readUInt16LE(6) | flags | NLM_F_REQUEST, 6);
+    setU16(bytes, 6, u16(bytes, 6) | flags | NLM_F_REQUEST);
     this.send(bytes, op, request);
     const isDump = (flags & NLM_F_DUMP) === NLM_F_DUMP;
     let interrupted = false;
     for (;;) {
-      const n = this.addon.recv(this.fd, this.buf, this.timeoutMs);
-      if (n < 0) throw new NetlinkError(-n, op, request);
+      const n = this.recvOrThrow(op, request);
       let at = 0;
       while (at < n) {
         const h = decodeHeader(this.buf, at, n);
@@ -136,7 +165,7 @@ export class NetlinkSocket {
             if (e.error < 0) throw new NetlinkError(-e.error, op, request, e.message);
             if (!isDump) return;
           } else if (h.type === NLMSG_DONE) {
-            const code = h.length >= 20 ? this.buf.readInt32LE(at + 16) : 0;
+            const code = h.length >= 20 ? i32(this.buf, at + 16) : 0;
             if (code < 0) throw new NetlinkError(-code, op, request);
             if (interrupted) throw new DumpInterrupted();
             return;
@@ -180,21 +209,16 @@ export class NetlinkSocket {
 
   /** Calls `onReadable` from the event loop whenever messages wait (multicast events). */
   watch(onReadable: () => void): void {
-    if (this.watchHandle) return;
-    const handle = this.addon.watch(this.fd, onReadable);
-    if (typeof handle === 'number') throw new NetlinkError(-handle, 'watch', '');
-    this.watchHandle = handle;
+    this.transport.onReadable(onReadable);
   }
 
   unwatch(): void {
-    if (this.watchHandle) this.addon.unwatch(this.watchHandle);
-    this.watchHandle = undefined;
+    this.transport.onReadable(null);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.unwatch();
-    this.addon.close(this.fd);
+    this.transport.close();
   }
 }

@@ -95,7 +95,7 @@ t.test('requests decode back to what was asked (route, rule, address)', async (t
     if (length >= 12) ci.writeInt32LE(expires, 8);
     return encodeRoute(RTM_NEWROUTE, 0, { dst: '2001:db8:7::/48', dev: 2 }, false).attr(RTA_CACHEINFO, ci).finish(6);
   };
-  const read = (buf: Buffer) => decodeRoute(buf, 0, buf.length).expiresSeconds;
+  const read = (buf: Uint8Array) => decodeRoute(buf, 0, buf.length).expiresSeconds;
   t.equal(read(cacheinfo(29_950)), 300, 'rta_expires is clock_t (1/100 s), rounded up');
   t.equal(read(cacheinfo(1)), 1, 'a live route reads at least 1 s');
   t.equal(read(cacheinfo(-250)), 0, 'expired, not yet collected');

@@ -377,7 +377,194 @@ static napi_value addr_bytes(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* netlinkOpen(protocol, netnsPath | null) -> fd, not yet bound (netio_netlink_open). */
+static napi_value netlink_open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  uint32_t protocol;
+  napi_valuetype t = napi_undefined;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_typeof(env, argv[1], &t) != napi_ok || (t != napi_string && t != napi_null && t != napi_undefined)) {
+    napi_throw_type_error(env, NULL, "netlinkOpen(protocol, netnsPath)");
+    return NULL;
+  }
+  if (!arg_u32(env, argv[0], &protocol)) return NULL;
+  char path[4096] = {0};
+  size_t n = 0;
+  if (t == napi_string && napi_get_value_string_utf8(env, argv[1], path, sizeof path, &n) != napi_ok) return NULL;
+  int fd = netio_netlink_open((int)protocol, t == napi_string ? path : NULL);
+  if (fd < 0) return throw_errno(env, -fd, t == napi_string ? "setns" : "socket(AF_NETLINK)");
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
+/* netlinkBind(fd, groups) -> port id; setRcvbuf(fd, bytes); getRcvbuf(fd) -> bytes; netlinkOption(fd, name, value). */
+static napi_value fd_int_call(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  void *data;
+  napi_get_cb_info(env, info, &argc, argv, NULL, &data);
+  int magic = (int)(intptr_t)data;
+  static const char *const usage[] = {"netlinkBind(fd, groups)", "setRcvbuf(fd, bytes)", "getRcvbuf(fd)", "netlinkOption(fd, name, value)"};
+  static const char *const syscall[] = {"bind(AF_NETLINK)", "setsockopt(SO_RCVBUF)", "getsockopt(SO_RCVBUF)", "setsockopt(SOL_NETLINK)"};
+  size_t need = magic == 2 ? 1 : magic == 3 ? 3 : 2;
+  uint32_t a[3] = {0};
+  if (argc < need) {
+    napi_throw_type_error(env, NULL, usage[magic]);
+    return NULL;
+  }
+  for (size_t i = 0; i < need; i++)
+    if (!arg_u32(env, argv[i], &a[i])) return NULL;
+  if (magic == 0) {
+    uint32_t portid = 0;
+    int e = netio_netlink_bind((int)a[0], a[1], &portid);
+    if (e < 0) return throw_errno(env, -e, syscall[0]);
+    napi_create_uint32(env, portid, &result);
+    return result;
+  }
+  int r = magic == 1 ? netio_set_rcvbuf((int)a[0], (int)a[1]) : magic == 2 ? netio_get_rcvbuf((int)a[0]) : netio_netlink_option((int)a[0], (int)a[1], (int)a[2]);
+  if (r < 0) return throw_errno(env, -r, syscall[magic]);
+  napi_create_int32(env, r, &result);
+  return result;
+}
+
+/* send(fd, bytes[, length]) -> bytes sent; recvWait(fd, bytes, timeoutMs) -> bytes, null when timeoutMs is 0 and
+ * nothing is ready (netio_recv_wait). */
+static napi_value io_call(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  void *data;
+  napi_get_cb_info(env, info, &argc, argv, NULL, &data);
+  int recv = (int)(intptr_t)data;
+  const char *usage = recv ? "recvWait(fd, bytes, timeoutMs)" : "send(fd, bytes[, length])";
+  uint32_t fd;
+  int32_t extra = -1;
+  size_t len = 0;
+  uint8_t *buf = argc < 2 ? NULL : buf_data(env, argv[1], &len);
+  if (!buf || (recv && argc < 3)) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  if (!arg_u32(env, argv[0], &fd)) return NULL;
+  if (argc > 2 && napi_get_value_int32(env, argv[2], &extra) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  if (!recv && argc > 2) {
+    if (extra < 0 || (size_t)extra > len) {
+      napi_throw_range_error(env, NULL, "send: length beyond the buffer");
+      return NULL;
+    }
+    len = (size_t)extra;
+  }
+  int r = recv ? netio_recv_wait((int)fd, buf, len, extra) : netio_send((int)fd, buf, len);
+  if (recv && r == -EAGAIN && extra == 0) {
+    napi_get_null(env, &result);
+    return result;
+  }
+  if (r < 0) return throw_errno(env, -r, recv ? "recv" : "send");
+  napi_create_int32(env, r, &result);
+  return result;
+}
+
+/* errnoCode(errno) -> 'EEXIST' (netio_errno_code). */
+static napi_value errno_code(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  uint32_t e;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || !arg_u32(env, argv[0], &e)) return NULL;
+  napi_create_string_utf8(env, netio_errno_code((int)e), NAPI_AUTO_LENGTH, &result);
+  return result;
+}
+
+/* A readable-fd watcher for Node (QuickJS uses os.setReadHandler): calls back (no arguments) whenever fd is
+ * readable; JS drains it with recvWait(fd, buf, 0). */
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context context;
+  int closing;
+} watcher_t;
+
+static void on_readable(uv_poll_t *p, int status, int events) {
+  (void)events;
+  watcher_t *w = p->data;
+  if (w->closing) return;
+  /* A socket error (ENOBUFS after an overrun) shows as POLLERR, and libuv then stops the handle and reports
+   * UV_EBADF. Restart it: JS reads the error with recvWait() and the socket stays usable. */
+  if (status < 0) uv_poll_start(&w->poll, UV_READABLE, on_readable);
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, global, result;
+  if (napi_get_reference_value(env, w->callback, &cb) == napi_ok && napi_get_global(env, &global) == napi_ok) {
+    if (napi_make_callback(env, w->context, global, cb, 0, NULL, &result) == napi_pending_exception) {
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+/* watch(fd, callback) -> handle */
+static napi_value watch(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], name, ext;
+  uint32_t fd;
+  napi_valuetype t = napi_undefined;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, NULL, "watch(fd, callback)");
+    return NULL;
+  }
+  if (!arg_u32(env, argv[0], &fd)) return NULL;
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  watcher_t *w = calloc(1, sizeof *w);
+  if (!w) return throw_errno(env, ENOMEM, "calloc");
+  int r = uv_poll_init(loop, &w->poll, (int)fd);
+  if (r < 0) {
+    free(w);
+    return throw_errno(env, -r, "uv_poll_init");
+  }
+  w->env = env;
+  napi_create_string_utf8(env, "meshwan:netlink-watch", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &w->context);
+  napi_create_reference(env, argv[1], 1, &w->callback);
+  w->poll.data = w;
+  uv_poll_start(&w->poll, UV_READABLE, on_readable);
+  napi_create_external(env, w, NULL, NULL, &ext);
+  return ext;
+}
+
+/* unwatch(handle): stops the watcher; the fd belongs to the caller. */
+static napi_value unwatch(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *data = NULL;
+  napi_valuetype t = napi_undefined;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external || napi_get_value_external(env, argv[0], &data) != napi_ok ||
+      !data) {
+    napi_throw_type_error(env, NULL, "unwatch(handle)");
+    return NULL;
+  }
+  watcher_t *w = data;
+  if (!w->closing) {
+    w->closing = 1;
+    uv_poll_stop(&w->poll);
+    napi_delete_reference(env, w->callback);
+    napi_async_destroy(env, w->context);
+    uv_close((uv_handle_t *)&w->poll, on_closed);
+  }
+  return NULL;
+}
+
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
+#define FNM(name, fn, magic) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)(magic)}
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -385,6 +572,10 @@ static napi_value init(napi_env env, napi_value exports) {
       FN("ioOpen", io_open),       FN("ioAdd", io_add),         FN("ioRemove", io_remove),   FN("ioSend", io_send),
       FN("ioClose", io_close),     FN("udpSocket", udp_socket), FN("localPort", local_port), FN("ifIndex", if_index),
       FN("addrText", addr_text),   FN("addrBytes", addr_bytes), FN("flock", flock_fd),
+      FN("netlinkOpen", netlink_open),
+      FNM("netlinkBind", fd_int_call, 0), FNM("setRcvbuf", fd_int_call, 1), FNM("getRcvbuf", fd_int_call, 2),
+      FNM("netlinkOption", fd_int_call, 3), FNM("send", io_call, 0), FNM("recvWait", io_call, 1),
+      FN("errnoCode", errno_code), FN("watch", watch), FN("unwatch", unwatch),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -174,6 +174,56 @@ static JSValue js_netlink_socket(JSContext *ctx, JSValueConst this_val, int argc
   return result(ctx, netio_netlink_socket(protocol, groups), "socket(AF_NETLINK)");
 }
 
+/* netlinkOpen(protocol, netnsPath | null) -> fd, not yet bound (netio_netlink_open). */
+static JSValue js_netlink_open(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  (void)this_val;
+  int32_t protocol;
+  const char *usage = "netlinkOpen(protocol, netnsPath)";
+  if (argc < 2 || !arg_int(ctx, argv[0], &protocol, usage)) return JS_HasException(ctx) ? JS_EXCEPTION : JS_ThrowTypeError(ctx, "%s", usage);
+  if (JS_IsNull(argv[1]) || JS_IsUndefined(argv[1])) return result(ctx, netio_netlink_open(protocol, NULL), "socket(AF_NETLINK)");
+  if (!JS_IsString(argv[1])) return JS_ThrowTypeError(ctx, "%s: netnsPath is a string or null", usage);
+  const char *path = JS_ToCString(ctx, argv[1]);
+  if (!path) return JS_EXCEPTION;
+  int r = netio_netlink_open(protocol, path);
+  JS_FreeCString(ctx, path);
+  return result(ctx, r, "setns");
+}
+
+/* netlinkBind(fd, groups) -> port id; netlinkOption(fd, name, value) at SOL_NETLINK; setRcvbuf(fd, bytes). */
+static JSValue js_fd_int_call(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv, int magic) {
+  (void)this_val;
+  static const char *const usage[] = {"netlinkBind(fd, groups)", "setRcvbuf(fd, bytes)", "getRcvbuf(fd)", "netlinkOption(fd, name, value)"};
+  static const char *const syscall[] = {"bind(AF_NETLINK)", "setsockopt(SO_RCVBUF)", "getsockopt(SO_RCVBUF)", "setsockopt(SOL_NETLINK)"};
+  int32_t fd, a = 0, b = 0;
+  int need = magic == 2 ? 1 : magic == 3 ? 3 : 2;
+  if (argc < need || !arg_int(ctx, argv[0], &fd, usage[magic]) || (need > 1 && !arg_int(ctx, argv[1], &a, usage[magic])) ||
+      (need > 2 && !arg_int(ctx, argv[2], &b, usage[magic])))
+    return JS_HasException(ctx) ? JS_EXCEPTION : JS_ThrowTypeError(ctx, "%s", usage[magic]);
+  uint32_t portid = 0;
+  if (magic == 0) {
+    int e = netio_netlink_bind(fd, (uint32_t)a, &portid);
+    return e < 0 ? throw_errno(ctx, -e, syscall[0]) : JS_NewUint32(ctx, portid);
+  }
+  int r = magic == 1 ? netio_set_rcvbuf(fd, a) : magic == 2 ? netio_get_rcvbuf(fd) : netio_netlink_option(fd, a, b);
+  return result(ctx, r, syscall[magic]);
+}
+
+/* recvWait(fd, bytes, timeoutMs) -> bytes received; null when timeoutMs is 0 and nothing is ready; throws
+ * ETIMEDOUT, EMSGSIZE (a datagram larger than bytes), ENOBUFS (the kernel dropped messages). */
+static JSValue js_recv_wait(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  (void)this_val;
+  const char *usage = "recvWait(fd, bytes, timeoutMs)";
+  int32_t fd, timeout;
+  size_t len = 0;
+  if (argc < 3 || !arg_int(ctx, argv[0], &fd, usage)) return JS_HasException(ctx) ? JS_EXCEPTION : JS_ThrowTypeError(ctx, "%s", usage);
+  uint8_t *buf = arg_bytes(ctx, argv[1], &len, usage);
+  if (!buf || !arg_int(ctx, argv[2], &timeout, usage)) return JS_EXCEPTION;
+  int r = netio_recv_wait(fd, buf, len, timeout);
+  if (r == -EAGAIN && timeout == 0) return JS_NULL;
+  return result(ctx, r, "recv");
+}
+
+
 /* send(fd, bytes[, length]) -> bytes sent; recv(fd, bytes) -> bytes received, null when nothing is ready. */
 static JSValue js_io_call(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv, int magic) {
   (void)this_val;
@@ -408,6 +458,13 @@ static const JSCFunctionListEntry netio_funcs[] = {
     JS_CFUNC_MAGIC_DEF("localPort", 1, js_fd_call, 1),
     JS_CFUNC_MAGIC_DEF("socketError", 1, js_fd_call, 2),
     JS_CFUNC_DEF("netlinkSocket", 2, js_netlink_socket),
+    JS_CFUNC_DEF("netlinkOpen", 2, js_netlink_open),
+    JS_CFUNC_MAGIC_DEF("netlinkBind", 2, js_fd_int_call, 0),
+    JS_CFUNC_MAGIC_DEF("setRcvbuf", 2, js_fd_int_call, 1),
+    JS_CFUNC_MAGIC_DEF("getRcvbuf", 1, js_fd_int_call, 2),
+    JS_CFUNC_MAGIC_DEF("netlinkOption", 3, js_fd_int_call, 3),
+    JS_CFUNC_DEF("recvWait", 3, js_recv_wait),
+    JS_CFUNC_DEF("errnoCode", 1, js_errno_code),
     JS_CFUNC_MAGIC_DEF("send", 3, js_io_call, 0),
     JS_CFUNC_MAGIC_DEF("recv", 2, js_io_call, 1),
     JS_CFUNC_DEF("ioOpen", 5, js_io_open),
@@ -425,7 +482,6 @@ static const JSCFunctionListEntry netio_funcs[] = {
     JS_CFUNC_MAGIC_DEF("fchmod", 2, js_file_call, 2),
     JS_CFUNC_MAGIC_DEF("ftruncate", 2, js_file_call, 3),
     JS_CFUNC_DEF("fstat", 1, js_fstat),
-    JS_CFUNC_DEF("errnoCode", 1, js_errno_code),
     JS_PROP_INT32_DEF("LOCK_SH", LOCK_SH, 0),
     JS_PROP_INT32_DEF("LOCK_EX", LOCK_EX, 0),
     JS_PROP_INT32_DEF("LOCK_UN", LOCK_UN, 0),

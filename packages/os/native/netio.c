@@ -9,7 +9,11 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <net/if.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
@@ -61,6 +65,14 @@ const char *netio_errno_code(int e) {
   case ENXIO: return "ENXIO";
   case ETXTBSY: return "ETXTBSY";
   case EINTR: return "EINTR";
+  case ESRCH: return "ESRCH";
+  case E2BIG: return "E2BIG";
+  case ERANGE: return "ERANGE";
+  case EOPNOTSUPP: return "EOPNOTSUPP";
+  case ENETDOWN: return "ENETDOWN";
+  case EPROTO: return "EPROTO";
+  case ENOTCONN: return "ENOTCONN";
+  case EALREADY: return "EALREADY";
   default: return "EUNKNOWN";
   }
 }
@@ -175,16 +187,80 @@ int netio_socket_error(int fd) {
 
 int netio_close(int fd) { return close(fd) == 0 ? 0 : fail(); }
 
-int netio_netlink_socket(int protocol, uint32_t groups) {
+int netio_netlink_open(int protocol, const char *netns_path) {
+  int saved = -1, target = -1;
+  if (netns_path != NULL) {
+    saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (saved < 0) return fail();
+    target = open(netns_path, O_RDONLY | O_CLOEXEC);
+    if (target < 0 || setns(target, CLONE_NEWNET) < 0) {
+      int e = errno;
+      if (target >= 0) close(target);
+      close(saved);
+      return -e;
+    }
+  }
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-  if (fd < 0) return fail();
+  int e = errno;
+  if (saved >= 0) {
+    if (setns(saved, CLONE_NEWNET) < 0) abort(); /* the thread must never stay in a foreign namespace */
+    close(saved);
+    close(target);
+  }
+  return fd < 0 ? -e : fd;
+}
+
+int netio_netlink_bind(int fd, uint32_t groups, uint32_t *portid) {
   struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = groups};
-  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-    int e = errno;
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) return fail();
+  socklen_t len = sizeof sa;
+  if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0) return fail();
+  *portid = sa.nl_pid;
+  return 0;
+}
+
+int netio_netlink_socket(int protocol, uint32_t groups) {
+  int fd = netio_netlink_open(protocol, NULL);
+  if (fd < 0) return fd;
+  uint32_t portid;
+  int r = netio_netlink_bind(fd, groups, &portid);
+  if (r < 0) {
     close(fd);
-    return -e;
+    return r;
   }
   return fd;
+}
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+int netio_netlink_option(int fd, int name, int value) {
+  return setsockopt(fd, SOL_NETLINK, name, &value, sizeof value) == 0 ? 0 : fail();
+}
+
+int netio_set_rcvbuf(int fd, int bytes) {
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0) return 0;
+  return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) == 0 ? 0 : fail();
+}
+
+int netio_get_rcvbuf(int fd) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  return getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, &len) == 0 ? value : fail();
+}
+
+int netio_recv_wait(int fd, uint8_t *buf, size_t len, int timeout_ms) {
+  for (;;) {
+    ssize_t n = recv(fd, buf, len, MSG_DONTWAIT | MSG_TRUNC);
+    if (n >= 0) return (size_t)n > len ? -EMSGSIZE : (int)n;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN || timeout_ms == 0) return fail();
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int r = poll(&p, 1, timeout_ms < 0 ? -1 : timeout_ms);
+    if (r == 0) return -ETIMEDOUT;
+    if (r < 0 && errno != EINTR) return fail();
+  }
 }
 
 int netio_send(int fd, const uint8_t *buf, size_t len) {

@@ -38,6 +38,26 @@ int netio_close(int fd);
 
 /* A non-blocking, close-on-exec netlink socket of `protocol` (NETLINK_ROUTE = 0) bound to the multicast `groups`. */
 int netio_netlink_socket(int protocol, uint32_t groups);
+/*
+ * A non-blocking, close-on-exec netlink socket of `protocol`, not yet bound, created inside the network namespace
+ * of the file netns_path (/run/netns/NAME) when it is not NULL: setns(CLONE_NEWNET) moves only the calling thread
+ * and a socket keeps the namespace it was created in, so the thread switches there and back around socket().
+ */
+int netio_netlink_open(int protocol, const char *netns_path);
+/* Binds a netlink socket to the multicast `groups` and writes its port id (nl_pid: a process's second and later
+ * sockets get ids with the top bit set, so it is not a return value). */
+int netio_netlink_bind(int fd, uint32_t groups, uint32_t *portid);
+/* An int option at SOL_NETLINK (NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NETLINK_CAP_ACK: the same on every ABI). */
+int netio_netlink_option(int fd, int name, int value);
+/* SO_RCVBUFFORCE (CAP_NET_ADMIN), else SO_RCVBUF: SOL_SOCKET and SO_RCVBUF differ per ABI (MIPS), so they stay here. */
+int netio_set_rcvbuf(int fd, int bytes);
+/* The kernel's SO_RCVBUF of fd (twice what was asked). */
+int netio_get_rcvbuf(int fd);
+/*
+ * Receives one datagram, waiting up to timeout_ms (< 0: forever; 0: not at all, -EAGAIN when empty) and -ETIMEDOUT
+ * when none came. A datagram larger than len is -EMSGSIZE rather than a silently lost tail.
+ */
+int netio_recv_wait(int fd, uint8_t *buf, size_t len, int timeout_ms);
 /* Sends one buffer to the kernel (netlink) or the connected peer; returns bytes sent. */
 int netio_send(int fd, const uint8_t *buf, size_t len);
 /* Receives into buf without blocking; returns bytes, -EAGAIN when nothing is ready. */

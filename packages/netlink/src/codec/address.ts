@@ -1,5 +1,6 @@
 /** RTM_NEWADDR/RTM_DELADDR bodies: struct ifaddrmsg (8 bytes) + IFA_* attributes (linux/if_addr.h). */
 import { DecodeError } from '../errors.js';
+import { setU32, u32 } from './bytes.js';
 import {
   AF_INET,
   AF_INET6,
@@ -41,7 +42,7 @@ export interface Address {
 
 export const FOREVER = 0xffffffff;
 
-export function decodeAddress(buf: Buffer, offset: number, end: number): Address {
+export function decodeAddress(buf: Uint8Array, offset: number, end: number): Address {
   const body = offset + NLMSG_HDRLEN;
   if (end - body < 8) throw new DecodeError(body, `ifaddrmsg needs 8 bytes, have ${end - body}`);
   const af = buf[body];
@@ -54,7 +55,7 @@ export function decodeAddress(buf: Buffer, offset: number, end: number): Address
   const scope = buf[body + 3] ?? 0;
   const a: Address = {
     family,
-    index: buf.readUInt32LE(body + 4),
+    index: u32(buf, body + 4),
     address: '',
     prefixLength: buf[body + 1] ?? 0,
     scope: scopeNames[scope] ?? String(scope),
@@ -90,8 +91,8 @@ export function decodeAddress(buf: Buffer, offset: number, end: number): Address
         break;
       case IFA_CACHEINFO:
         if (e - s !== 16) throw new DecodeError(s, 'IFA_CACHEINFO: expected 16 bytes');
-        a.preferredLifetimeSeconds = buf.readUInt32LE(s);
-        a.validLifetimeSeconds = buf.readUInt32LE(s + 4);
+        a.preferredLifetimeSeconds = u32(buf, s);
+        a.validLifetimeSeconds = u32(buf, s + 4);
         break;
       default:
         a.unknown.push({ type, bytes: copyBytes(buf, s, e) });
@@ -138,9 +139,9 @@ export function encodeAddress(type: number, flags: number, spec: AddressSpec): M
   if (spec.label) w.attrString(IFA_LABEL, spec.label);
   if (spec.metric !== undefined) w.attrU32(IFA_RT_PRIORITY, spec.metric);
   if (spec.validLifetimeSeconds !== undefined || spec.preferredLifetimeSeconds !== undefined) {
-    const ci = Buffer.alloc(16);
-    ci.writeUInt32LE(spec.preferredLifetimeSeconds ?? spec.validLifetimeSeconds ?? FOREVER, 0);
-    ci.writeUInt32LE(spec.validLifetimeSeconds ?? FOREVER, 4);
+    const ci = new Uint8Array(16);
+    setU32(ci, 0, spec.preferredLifetimeSeconds ?? spec.validLifetimeSeconds ?? FOREVER);
+    setU32(ci, 4, spec.validLifetimeSeconds ?? FOREVER);
     w.attr(IFA_CACHEINFO, ci);
   }
   ifaFlags |= 0;

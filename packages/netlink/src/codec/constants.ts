@@ -3,13 +3,9 @@
  * linux/fib_rules.h (uapi, Linux 6.x). TS names keep the C names in comments so a grep from the headers finds them.
  */
 export const NETLINK_ROUTE = 0;
-export const SOL_NETLINK = 270;
 export const NETLINK_CAP_ACK = 10;
 export const NETLINK_EXT_ACK = 11;
 export const NETLINK_GET_STRICT_CHK = 12;
-export const SOL_SOCKET = 1;
-export const SO_RCVBUF = 8;
-export const SO_RCVBUFFORCE = 33;
 
 /** nlmsg_type control values (NLMSG_*) */
 export const NLMSG_NOOP = 1;

@@ -1,5 +1,6 @@
 /** RTM_NEWLINK/RTM_DELLINK bodies: struct ifinfomsg (16 bytes) + IFLA_* attributes (linux/if_link.h). */
 import { DecodeError } from '../errors.js';
+import { i32, u16, u32 } from './bytes.js';
 import {
   IFF_LOWER_UP,
   IFF_UP,
@@ -37,25 +38,25 @@ export interface Link {
   unknown: RawAttribute[];
 }
 
-function mac(buf: Buffer, s: number, e: number): string {
+function mac(buf: Uint8Array, s: number, e: number): string {
   const parts: string[] = [];
   for (let i = s; i < e; i++) parts.push((buf[i] ?? 0).toString(16).padStart(2, '0'));
   return parts.join(':');
 }
 
 /** Decodes the body of an RTM_NEWLINK/RTM_DELLINK message starting at `offset` (the nlmsghdr). */
-export function decodeLink(buf: Buffer, offset: number, end: number): Link {
+export function decodeLink(buf: Uint8Array, offset: number, end: number): Link {
   const body = offset + NLMSG_HDRLEN;
   if (end - body < 16) throw new DecodeError(body, `ifinfomsg needs 16 bytes, have ${end - body}`);
-  const flags = buf.readUInt32LE(body + 8);
+  const flags = u32(buf, body + 8);
   const link: Link = {
-    index: buf.readInt32LE(body + 4),
+    index: i32(buf, body + 4),
     name: '',
     adminUp: (flags & IFF_UP) !== 0,
     carrier: (flags & IFF_LOWER_UP) !== 0,
     operstate: 'unknown',
     mtu: 0,
-    linkType: buf.readUInt16LE(body + 2),
+    linkType: u16(buf, body + 2),
     address: '',
     broadcast: '',
     flags,

@@ -2,7 +2,9 @@
  * Netlink framing (linux/netlink.h): struct nlmsghdr (16 bytes) and struct nlattr/rtattr TLVs padded to 4 bytes.
  * Decoding checks every length before reading; encoding goes through MessageWriter, which fills in lengths.
  */
+import { decodeUtf8, encodeUtf8 } from '@meshwan/os';
 import { DecodeError } from '../errors.js';
+import { i32, setI32, setU16, setU32, u16, u32 } from './bytes.js';
 import { NLM_F_ACK_TLVS, NLM_F_CAPPED, NLMSG_ERROR, NLMSGERR_ATTR_MSG } from './constants.js';
 
 export const NLMSG_HDRLEN = 16;
@@ -22,16 +24,16 @@ export interface RawAttribute {
   bytes: Uint8Array;
 }
 
-export function decodeHeader(buf: Buffer, offset: number, limit: number): MessageHeader {
+export function decodeHeader(buf: Uint8Array, offset: number, limit: number): MessageHeader {
   if (limit - offset < NLMSG_HDRLEN) throw new DecodeError(offset, `truncated nlmsghdr: ${limit - offset} bytes left, need 16`);
-  const length = buf.readUInt32LE(offset);
+  const length = u32(buf, offset);
   if (length < NLMSG_HDRLEN || offset + length > limit) throw new DecodeError(offset, `nlmsg_len ${length} outside 16..${limit - offset}`);
   return {
     length,
-    type: buf.readUInt16LE(offset + 4),
-    flags: buf.readUInt16LE(offset + 6),
-    seq: buf.readUInt32LE(offset + 8),
-    pid: buf.readUInt32LE(offset + 12),
+    type: u16(buf, offset + 4),
+    flags: u16(buf, offset + 6),
+    seq: u32(buf, offset + 8),
+    pid: u32(buf, offset + 12),
   };
 }
 
@@ -40,15 +42,15 @@ export function decodeHeader(buf: Buffer, offset: number, limit: number): Messag
  * Throws DecodeError on a length that runs past the container.
  */
 export function forEachAttribute(
-  buf: Buffer,
+  buf: Uint8Array,
   offset: number,
   end: number,
   visit: (type: number, start: number, stop: number) => void,
 ): void {
   let at = offset;
   while (at + 4 <= end) {
-    const len = buf.readUInt16LE(at);
-    const type = buf.readUInt16LE(at + 2) & 0x3fff; // strip NLA_F_NESTED and NLA_F_NET_BYTEORDER
+    const len = u16(buf, at);
+    const type = u16(buf, at + 2) & 0x3fff; // strip NLA_F_NESTED and NLA_F_NET_BYTEORDER
     if (len < 4 || at + len > end) throw new DecodeError(at, `attribute type ${type} length ${len} outside 4..${end - at}`);
     visit(type, at + 4, at + len);
     at += align4(len);
@@ -60,10 +62,24 @@ export function forEachAttribute(
   }
 }
 
-/** A copy of buf[start, end). Small copies come from Node's shared pool, so 100k of them cost no 100k ArrayBuffers. */
-export function copyBytes(buf: Buffer, start: number, end: number): Uint8Array {
-  const out = Buffer.allocUnsafe(end - start);
-  buf.copy(out, 0, start, end);
+const SLAB_BYTES = 64 * 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabAt = 0;
+
+/**
+ * A copy of buf[start, end). Small copies are cut from a shared slab (as Node's Buffer pool does), so the 100k
+ * addresses of a 100k-route dump cost no 100k ArrayBuffers.
+ */
+export function copyBytes(buf: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start;
+  if (n > 1024) return buf.slice(start, end);
+  if (slabAt + n > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const out = slab.subarray(slabAt, slabAt + n);
+  out.set(buf.subarray(start, end));
+  slabAt = (slabAt + n + 7) & ~7;
   return out;
 }
 
@@ -71,16 +87,16 @@ function expectLength(type: string, start: number, end: number, want: number): v
   if (end - start !== want) throw new DecodeError(start, `${type}: payload of ${end - start} bytes, expected ${want}`);
 }
 
-export function readU32Attr(buf: Buffer, name: string, start: number, end: number): number {
+export function readU32Attr(buf: Uint8Array, name: string, start: number, end: number): number {
   expectLength(name, start, end, 4);
-  return buf.readUInt32LE(start);
+  return u32(buf, start);
 }
 
 /** A NUL-terminated string attribute (IFLA_IFNAME, FRA_IIFNAME). */
-export function readStringAttr(buf: Buffer, start: number, end: number): string {
+export function readStringAttr(buf: Uint8Array, start: number, end: number): string {
   let stop = start;
   while (stop < end && buf[stop] !== 0) stop++;
-  return buf.toString('utf8', start, stop);
+  return decodeUtf8(buf, start, stop);
 }
 
 export interface ErrorReply {
@@ -90,14 +106,14 @@ export interface ErrorReply {
 }
 
 /** Decodes the payload of NLMSG_ERROR (struct nlmsgerr, then optional ext-ack TLVs). */
-export function decodeError(buf: Buffer, header: MessageHeader, offset: number): ErrorReply {
+export function decodeError(buf: Uint8Array, header: MessageHeader, offset: number): ErrorReply {
   const body = offset + NLMSG_HDRLEN;
   const end = offset + header.length;
   if (header.type !== NLMSG_ERROR || end - body < 4) throw new DecodeError(body, 'truncated nlmsgerr');
-  const error = buf.readInt32LE(body);
+  const error = i32(buf, body);
   let message = '';
   if (header.flags & NLM_F_ACK_TLVS && end - body >= 20) {
-    const inner = buf.readUInt32LE(body + 4);
+    const inner = u32(buf, body + 4);
     const tlvStart = body + 4 + (header.flags & NLM_F_CAPPED ? NLMSG_HDRLEN : align4(inner));
     if (tlvStart <= end)
       forEachAttribute(buf, tlvStart, end, (type, s, e) => {
@@ -109,43 +125,43 @@ export function decodeError(buf: Buffer, header: MessageHeader, offset: number):
 
 /** Builds one netlink message: header, fixed body, attributes (nested ones too). Lengths are filled in by finish(). */
 export class MessageWriter {
-  private buf: Buffer;
+  private buf: Uint8Array;
   private at = NLMSG_HDRLEN;
   private readonly nests: number[] = [];
 
   constructor(type: number, flags: number, size = 256) {
-    this.buf = Buffer.alloc(size);
-    this.buf.writeUInt16LE(type, 4);
-    this.buf.writeUInt16LE(flags, 6);
+    this.buf = new Uint8Array(size);
+    setU16(this.buf, 4, type);
+    setU16(this.buf, 6, flags);
   }
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.at + n));
-    this.buf.copy(next);
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.at + n));
+    next.set(this.buf);
     this.buf = next;
   }
 
   u8(v: number): this {
     this.room(1);
-    this.buf.writeUInt8(v & 0xff, this.at++);
+    this.buf[this.at++] = v & 0xff;
     return this;
   }
   u16(v: number): this {
     this.room(2);
-    this.buf.writeUInt16LE(v & 0xffff, this.at);
+    setU16(this.buf, this.at, v & 0xffff);
     this.at += 2;
     return this;
   }
   u32(v: number): this {
     this.room(4);
-    this.buf.writeUInt32LE(v >>> 0, this.at);
+    setU32(this.buf, this.at, v >>> 0);
     this.at += 4;
     return this;
   }
   i32(v: number): this {
     this.room(4);
-    this.buf.writeInt32LE(v | 0, this.at);
+    setI32(this.buf, this.at, v | 0);
     this.at += 4;
     return this;
   }
@@ -154,28 +170,28 @@ export class MessageWriter {
   attr(type: number, bytes: Uint8Array): this {
     const len = 4 + bytes.length;
     this.room(align4(len));
-    this.buf.writeUInt16LE(len, this.at);
-    this.buf.writeUInt16LE(type, this.at + 2);
+    setU16(this.buf, this.at, len);
+    setU16(this.buf, this.at + 2, type);
     this.buf.set(bytes, this.at + 4);
     this.at += align4(len);
     return this;
   }
   attrU32(type: number, v: number): this {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0);
+    const b = new Uint8Array(4);
+    setU32(b, 0, v >>> 0);
     return this.attr(type, b);
   }
   attrU8(type: number, v: number): this {
     return this.attr(type, Uint8Array.of(v));
   }
   attrString(type: number, s: string): this {
-    return this.attr(type, Buffer.from(`${s}\0`, 'utf8'));
+    return this.attr(type, encodeUtf8(`${s}\0`));
   }
   /** Opens a nested attribute (or a struct with trailing attributes, like rtnexthop); close with end(). */
   begin(type: number): this {
     this.room(4);
     this.nests.push(this.at);
-    this.buf.writeUInt16LE(type, this.at + 2);
+    setU16(this.buf, this.at + 2, type);
     this.at += 4;
     return this;
   }
@@ -187,7 +203,7 @@ export class MessageWriter {
   end(): this {
     const start = this.nests.pop();
     if (start === undefined) throw new Error('MessageWriter.end without begin');
-    this.buf.writeUInt16LE(this.at - start, start);
+    setU16(this.buf, start, this.at - start);
     const aligned = align4(this.at);
     this.room(aligned - this.at);
     this.at = aligned;
@@ -195,9 +211,9 @@ export class MessageWriter {
   }
 
   /** Sets seq and length; returns the message bytes. */
-  finish(seq: number): Buffer {
-    this.buf.writeUInt32LE(this.at, 0);
-    this.buf.writeUInt32LE(seq >>> 0, 8);
+  finish(seq: number): Uint8Array {
+    setU32(this.buf, 0, this.at);
+    setU32(this.buf, 8, seq >>> 0);
     return this.buf.subarray(0, this.at);
   }
 }

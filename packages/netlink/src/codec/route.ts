@@ -3,6 +3,7 @@
  * The table id is RTA_TABLE when present (ids above 255 do not fit rtm_table, which then reads RT_TABLE_UNSPEC).
  */
 import { DecodeError, RequestError } from '../errors.js';
+import { i32, u16, u32 } from './bytes.js';
 import {
   AF_INET,
   AF_INET6,
@@ -86,13 +87,13 @@ function familyOfByte(af: number | undefined, at: number): Family {
   throw new DecodeError(at, `rtmsg: unknown family ${af}`);
 }
 
-function decodeNexthops(buf: Buffer, start: number, end: number, alen: number): Nexthop[] {
+function decodeNexthops(buf: Uint8Array, start: number, end: number, alen: number): Nexthop[] {
   const out: Nexthop[] = [];
   let at = start;
   while (at + 8 <= end) {
-    const len = buf.readUInt16LE(at);
+    const len = u16(buf, at);
     if (len < 8 || at + len > end) throw new DecodeError(at, `rtnexthop length ${len} outside 8..${end - at}`);
-    const nh: Nexthop = { oif: buf.readInt32LE(at + 4), weight: (buf[at + 3] ?? 0) + 1, flags: buf[at + 2] ?? 0 };
+    const nh: Nexthop = { oif: i32(buf, at + 4), weight: (buf[at + 3] ?? 0) + 1, flags: buf[at + 2] ?? 0 };
     forEachAttribute(buf, at + 8, at + len, (type, s, e) => {
       if (type === RTA_GATEWAY) {
         if (e - s !== alen) throw new DecodeError(s, `RTA_GATEWAY in nexthop: ${e - s} bytes, expected ${alen}`);
@@ -107,7 +108,7 @@ function decodeNexthops(buf: Buffer, start: number, end: number, alen: number): 
 }
 
 /** Decodes an RTM_NEWROUTE/RTM_DELROUTE message whose nlmsghdr starts at `offset`. */
-export function decodeRoute(buf: Buffer, offset: number, end: number): Route {
+export function decodeRoute(buf: Uint8Array, offset: number, end: number): Route {
   const body = offset + NLMSG_HDRLEN;
   if (end - body < 12) throw new DecodeError(body, `rtmsg needs 12 bytes, have ${end - body}`);
   const family = familyOfByte(buf[body], body);
@@ -123,7 +124,7 @@ export function decodeRoute(buf: Buffer, offset: number, end: number): Route {
     metric: 0,
     protocol: buf[body + 5] ?? 0,
     scope: buf[body + 6] ?? 0,
-    flags: buf.readUInt32LE(body + 8),
+    flags: u32(buf, body + 8),
     unknown: [],
   };
   const ip = (name: string, s: number, e: number) => {
@@ -133,8 +134,8 @@ export function decodeRoute(buf: Buffer, offset: number, end: number): Route {
   // the attribute loop is inlined here (not forEachAttribute with a callback): a dump decodes 100k of these
   let at = body + 12;
   while (at + 4 <= end) {
-    const len = buf.readUInt16LE(at);
-    const type = buf.readUInt16LE(at + 2) & 0x3fff;
+    const len = u16(buf, at);
+    const type = u16(buf, at + 2) & 0x3fff;
     if (len < 4 || at + len > end) throw new DecodeError(at, `attribute type ${type} length ${len} outside 4..${end - at}`);
     const s = at + 4;
     const e = at + len;
@@ -183,7 +184,7 @@ export function decodeRoute(buf: Buffer, offset: number, end: number): Route {
         // object because 100k copies of it cost ~20 MB in a full dump. Only rta_expires (offset 8, int32 clock_t,
         // negative once past; rtnl_put_cacheinfo) is read: it is the only place the kernel reports an expiry.
         if (e - s < 12) throw new DecodeError(s, `RTA_CACHEINFO: ${e - s} bytes, expected at least 12`);
-        const ticks = buf.readInt32LE(s + 8);
+        const ticks = i32(buf, s + 8);
         if (ticks !== 0) r.expiresSeconds = ticks > 0 ? Math.ceil(ticks / 100) : 0;
         continue;
       }

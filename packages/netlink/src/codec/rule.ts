@@ -1,5 +1,6 @@
 /** RTM_NEWRULE/RTM_DELRULE bodies: struct fib_rule_hdr (12 bytes) + FRA_* attributes (linux/fib_rules.h). */
 import { DecodeError, RequestError } from '../errors.js';
+import { u32 } from './bytes.js';
 import {
   AF_INET,
   AF_INET6,
@@ -56,14 +57,14 @@ export interface Rule {
   unknown: RawAttribute[];
 }
 
-export function decodeRule(buf: Buffer, offset: number, end: number): Rule {
+export function decodeRule(buf: Uint8Array, offset: number, end: number): Rule {
   const body = offset + NLMSG_HDRLEN;
   if (end - body < 12) throw new DecodeError(body, `fib_rule_hdr needs 12 bytes, have ${end - body}`);
   const af = buf[body];
   if (af !== AF_INET && af !== AF_INET6) throw new DecodeError(body, `fib_rule_hdr: unknown family ${af}`);
   const family: Family = af === AF_INET ? 'inet' : 'inet6';
   const alen = af === AF_INET ? 4 : 16;
-  const flags = buf.readUInt32LE(body + 8);
+  const flags = u32(buf, body + 8);
   const r: Rule = {
     family,
     priority: 0,

@@ -28,3 +28,4 @@ export const timers: Timers = {
   now: monotonicNow,
 };
 export { files } from './files.js';
+export { netlink } from './netlink.js';

@@ -38,3 +38,4 @@ export const timers: Timers = {
   now: () => os.now(),
 };
 export { files } from './files.js';
+export { netlink } from './netlink.js';

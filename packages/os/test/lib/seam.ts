@@ -64,10 +64,21 @@ export async function bundleEntry(entry: string, runtime: Runtime, dir: string):
   return out;
 }
 
-/** Runs a bundle on `runtime` with `args` and `env` (added to this process's), to its end. */
-export function runBundle(bundle: string, runtime: Runtime, args: readonly string[], env: Record<string, string> = {}): Promise<Ran> {
-  const argv =
-    runtime === 'node' ? [process.execPath, bundle, ...args] : [...(qemu[runtime] ?? []), engineBinary(runtime), bundle, ...args];
+/**
+ * Runs a bundle on `runtime` with `args` and `env` (added to this process's), to its end; `wrapper` goes first
+ * (`ip netns exec NAME`: qemu-user cannot enter a namespace for its guest, so the whole process starts there).
+ */
+export function runBundle(
+  bundle: string,
+  runtime: Runtime,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  wrapper: readonly string[] = [],
+): Promise<Ran> {
+  const argv = [
+    ...wrapper,
+    ...(runtime === 'node' ? [process.execPath, bundle, ...args] : [...(qemu[runtime] ?? []), engineBinary(runtime), bundle, ...args]),
+  ];
   return new Promise((done, fail) => {
     const child = spawn(argv[0] ?? '', argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

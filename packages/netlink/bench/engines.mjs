@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// The CLI's dump of N IPv6 routes as the router runs it (meshwan-js, QuickJS) against Node and against
+// `ip -6 route show table all`: wall time and peak RSS from /usr/bin/time -v, median of RUNS, output to /dev/null's
+// stand-in (a pipe drained here). Host only: under qemu-user the figures would be qemu's. Needs root (a netns).
+// `node packages/netlink/bench/engines.mjs [--quick]` (10k routes); prints Markdown for BENCHMARKS.md.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const quick = process.argv.includes('--quick');
+const ROUTES = quick ? 10_000 : 100_000;
+const RUNS = 3;
+const root = new URL('../../..', import.meta.url).pathname;
+const ns = `mwbenchq${randomBytes(3).toString('hex')}`;
+const dir = mkdtempSync(join(tmpdir(), 'meshwan-nl-bench-'));
+
+function sh(cmd, args, input) {
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8', maxBuffer: 512 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** wall ms and peak RSS (MB) of one command in the namespace, and its output's line count. */
+function timed(argv) {
+  const r = spawnSync('ip', ['netns', 'exec', ns, '/usr/bin/time', '-v', ...argv], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.slice(-2000)}`);
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  if (!wall || !rss) throw new Error(`/usr/bin/time -v: no figures in ${r.stderr.slice(-500)}`);
+  return {
+    ms: (Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3])) * 1000,
+    rssMB: Number(rss[1]) / 1024,
+    lines: r.stdout.split('\n').length - 1,
+  };
+}
+
+process.on('exit', () => {
+  spawnSync('ip', ['netns', 'del', ns]);
+  rmSync(dir, { recursive: true, force: true });
+});
+sh('ip', ['netns', 'add', ns]);
+sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+sh('ip', ['-n', ns, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb']);
+sh('ip', ['-n', ns, 'link', 'set', 'va', 'up']);
+sh('ip', ['-n', ns, 'link', 'set', 'vb', 'up']);
+sh('ip', ['-n', ns, '-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'va', 'nodad']);
+const prefix = (i) =>
+  `2001:db8:${(i >> 16).toString(16)}${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16)}::/64`;
+const batch = [];
+for (let i = 0; i < ROUTES; i++) batch.push(`route add ${prefix(i)} via 2001:db8::2 table ${i % 2 ? 1 : 254} metric ${i % 7}`);
+sh('ip', ['-6', '-n', ns, '-batch', '-'], `${batch.join('\n')}\n`);
+
+const { bundleFor } = await import(join(root, 'mk/bundle.mjs'));
+// @meshwan/uci's index still needs node:fs until its port lands: the CLI takes its two engine-free modules.
+const entry = join(root, 'packages/netlink/src/main.ts');
+await bundleFor(entry, join(dir, 'cli.node.mjs'), 'node');
+await bundleFor(entry, join(dir, 'cli.quickjs.mjs'), 'quickjs');
+copyFileSync(join(root, 'packages/os/build/netio.node'), join(dir, 'netio.node'));
+
+const rows = [
+  ['`ip -6 route show table all`', ['ip', '-6', 'route', 'show', 'table', 'all']],
+  [
+    'meshwan-netlink on meshwan-js (QuickJS)',
+    [join(root, 'build/host/meshwan-js'), join(dir, 'cli.quickjs.mjs'), 'routes', '--table', 'all', '-6'],
+  ],
+  ['meshwan-netlink on Node', [process.execPath, join(dir, 'cli.node.mjs'), 'routes', '--table', 'all', '-6']],
+  [
+    'meshwan-netlink `--json` on meshwan-js',
+    [join(root, 'build/host/meshwan-js'), join(dir, 'cli.quickjs.mjs'), 'routes', '--table', 'all', '-6', '--json'],
+  ],
+  ['meshwan-netlink `--json` on Node', [process.execPath, join(dir, 'cli.node.mjs'), 'routes', '--table', 'all', '-6', '--json']],
+];
+const results = rows.map(([name, argv]) => {
+  const runs = Array.from({ length: RUNS }, () => timed(argv));
+  return { name, ms: median(runs.map((r) => r.ms)), rssMB: Math.max(...runs.map((r) => r.rssMB)), lines: runs[0].lines };
+});
+const base = results[0].ms;
+const load = sh('cat', ['/proc/loadavg']).split(' ')[0];
+console.log(
+  `Command: \`node packages/netlink/bench/engines.mjs${quick ? ' --quick' : ''}\` (root; a network namespace of its own), host only. ${new Date().toISOString().slice(0, 10)}, ${ROUTES.toLocaleString('en')} IPv6 routes, median of ${RUNS} (wall, /usr/bin/time -v), peak RSS the largest of the runs, load average ${load} at the end.\n`,
+);
+console.log('| dump | wall ms | × ip | peak RSS MB | lines out |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of results)
+  console.log(`| ${r.name} | ${r.ms.toFixed(0)} | ${(r.ms / base).toFixed(2)} | ${r.rssMB.toFixed(1)} | ${r.lines} |`);
