@@ -18,9 +18,9 @@
  */
 import type { Rule as FwRule } from '@meshwan/iptables-wrapper';
 import type { NodeSettings } from '@meshwan/site';
-import { wanDevices } from './firewall.js';
 import type { NetworkConfig } from './network.js';
 import type { UplinksView } from './uplinks.js';
+import { wanDevicesByFamily } from './wan-devices.js';
 
 /** The filter chain every packet routed out of a WAN device passes. */
 const BACKSTOP_CHAIN = 'meshwan_wan_out';
@@ -54,10 +54,7 @@ function linkNeeds(family: FwFamily): FwRule[] {
 export function backstopRules(network: NetworkConfig, site: NodeSettings, uplinks: UplinksView): FwRule[] {
   const { mark, mask } = site.wan;
   const rules: FwRule[] = [];
-  const devices = wanDevices(network);
-  for (const family of ['ipv4', 'ipv6'] as const) {
-    const devs = devices.filter((d) => d.family === family).map((d) => d.dev);
-    if (devs.length === 0) continue;
+  for (const [family, devs] of wanDevicesByFamily(network)) {
     for (const dev of devs) {
       for (const chain of ['OUTPUT', 'FORWARD'] as const) {
         rules.push({

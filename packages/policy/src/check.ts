@@ -6,11 +6,12 @@ import type { Firewall } from '@meshwan/iptables-wrapper';
 import type { Context } from './config.js';
 import { deriveDesired } from './desired.js';
 import { type Finding, routingFindings, uplinksFindings } from './findings.js';
-import { firewallRuleset, wanDevices } from './firewall.js';
+import { firewallRuleset } from './firewall.js';
 import { parseAddress } from './ip.js';
 import { forwarderOtherSockets, listensOn, type ProcSocket, type SsSocket } from './sockets.js';
 import type { KernelState } from './state.js';
 import type { UplinksReport } from './uplinks.js';
+import { wanDevices } from './wan-devices.js';
 
 export interface CheckInput {
   readonly ctx: Context;

@@ -8,21 +8,7 @@ import type { NodeSettings } from '@meshwan/site';
 import { backstopRules } from './backstop.js';
 import type { NetworkConfig } from './network.js';
 import { noUplinks, type UplinksView } from './uplinks.js';
-
-/** The WAN devices and the families whose WAN table is configured (ip6table → IPv6, ip4table → IPv4). */
-export function wanDevices(network: NetworkConfig): { dev: string; family: 'ipv4' | 'ipv6' }[] {
-  const out: { dev: string; family: 'ipv4' | 'ipv6' }[] = [];
-  for (const iface of network.interfaces.values()) {
-    if (iface.disabled || iface.device === undefined) continue;
-    for (const [family, table] of [
-      ['ipv6', iface.ip6table],
-      ['ipv4', iface.ip4table],
-    ] as const) {
-      if (table !== undefined && !out.some((o) => o.dev === iface.device && o.family === family)) out.push({ dev: iface.device, family });
-    }
-  }
-  return out;
-}
+import { wanDevicesByFamily } from './wan-devices.js';
 
 /**
  * A connection that came in over the WAN must answer over it: its replies are generated unmarked (an ssh
@@ -33,10 +19,7 @@ export function wanDevices(network: NetworkConfig): { dev: string; family: 'ipv4
 function connmarkRules(network: NetworkConfig, site: NodeSettings): FwRule[] {
   const { mark, mask } = site.wan;
   const rules: FwRule[] = [];
-  const devices = wanDevices(network);
-  for (const family of ['ipv4', 'ipv6'] as const) {
-    const devs = devices.filter((d) => d.family === family).map((d) => d.dev);
-    if (devs.length === 0) continue;
+  for (const [family, devs] of wanDevicesByFamily(network)) {
     for (const dev of devs) {
       rules.push({
         family,

@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderStatus as renderUplinks } from '@meshwan/uplinks';
 import type { Context } from './config.js';
-import { wanDevices } from './firewall.js';
 import { formatAddress, parseAddress } from './ip.js';
 import { formatRoute, formatRule, RT_TABLE_MAIN, ruleFamily } from './model.js';
 import type { Repair } from './repairs.js';
 import { listensOn, type ProcSocket } from './sockets.js';
 import type { KernelState } from './state.js';
 import type { UplinksReport } from './uplinks.js';
+import { wanDevices } from './wan-devices.js';
 
 export interface Status {
   readonly wan: { device: string; family: string; up: boolean; addresses: string[] }[];
