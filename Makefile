@@ -22,8 +22,8 @@ openwrt: deps-debian $(NPM_STAMP) ## build OpenWrt's netifd, ubusd, uci into ~/.
 	@node -e "import('./test/lib/run-bundled.mjs').then((m) => m.runBundled('test/lib/openwrt.ts', 'openwrt-tool', process.argv.slice(1)))"
 
 # QuickJS, the engine on the router: Debian's source package (pinned, sha256 checked) fetched once into
-# ~/.cache/meshwan/quickjs by mk/quickjs.sh, through a private apt list; then libquickjs for the host in build/host.
-quickjs: deps-debian ## fetch QuickJS's pinned source into ~/.cache/meshwan/quickjs and build libquickjs for the host
+# /var/cache/meshwan/quickjs (readable by every user) by mk/quickjs.sh, through a private apt list; then libquickjs for the host.
+quickjs: deps-debian ## fetch QuickJS's pinned source into /var/cache/meshwan/quickjs and build libquickjs for the host
 	@sh mk/quickjs.sh >/dev/null
 	@$(MAKE) --no-print-directory -C packages/os TARGET=host lib
 
