@@ -8,7 +8,7 @@ DEB_PACKAGES := $(shell sed -e 's/\#.*//' mk/debian-packages.txt)
 NPM_STAMP := node_modules/.package-lock.json
 include mk/targets.mk
 
-.PHONY: help all deps deps-debian openwrt quickjs build native lint format typecheck check test test-unit sim bench install clean need-root need-destdir
+.PHONY: dist help all deps deps-debian openwrt quickjs build native lint format typecheck check test test-unit sim bench install clean need-root need-destdir
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
@@ -96,6 +96,10 @@ install: need-destdir $(NPM_STAMP) build ## stage the firmware tree: make instal
 	@$(if $(filter be,$(ENDIAN)),$(MAKE) --no-print-directory -C packages/os TARGET=mips_24kc)
 	@node mk/stage.mjs --payload "$(PAYLOAD)" --endian $(ENDIAN) $(if $(SITE),--site "$(SITE)")
 	@$(MAKE) --no-print-directory -f mk/install.mk ROOT=$(ROOT) PAYLOAD="$(PAYLOAD)" install-payload
+
+dist: all ## the release tarball out/meshwan-VERSION.tar.xz (bytecode for both byte orders, C, QuickJS's source, feed/): installs without Node
+	@$(MAKE) --no-print-directory -C packages/os TARGET=mips_24kc
+	@sh mk/dist.sh
 
 clean: ## remove build output
 	rm -rf out build packages/*/dist packages/*/build packages/*/.tap upgrade-scripts/dist upgrade-scripts/.tap .tap

@@ -135,6 +135,7 @@ const packageDirs = readdirSync(join(root, 'packages'))
   .concat(join(root, 'upgrade-scripts'));
 let quickjsCommands = 0;
 let nodeCommands = 0;
+let unported = 0;
 for (const dir of packageDirs) {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   const source = relative(root, dir);
@@ -157,6 +158,7 @@ for (const dir of packageDirs) {
     nodeCommands++;
     // On Node: a host-side tool inside a QuickJS package (`when` host), or a package not ported yet (`when` node).
     const when = quickjs ? 'host' : 'node';
+    if (!quickjs) unported++;
     await bundleFor(join(dir, path), join(payload, 'node', `${command}.mjs`), 'node');
     add(when, source, '644', 'file', `/usr/lib/meshwan/${command}.mjs`, `node/${command}.mjs`);
     if (hostOnly.has(command)) continue;
@@ -177,7 +179,8 @@ for (const dir of packageDirs.filter((d) => existsSync(join(d, 'Makefile')))) {
   if (addons.length === 0) fail(`${basename(dir)}: no native addon in ${buildDir} (run make native first)`);
   for (const file of addons) {
     cpSync(join(buildDir, file), join(payload, 'node', file));
-    add('node', relative(root, dir), '644', 'file', `/usr/lib/meshwan/${file}`, `node/${file}`);
+    // beside host tools only (meshwan-reconfigure) once every router command is on QuickJS
+    add(unported > 0 ? 'node' : 'host', relative(root, dir), '644', 'file', `/usr/lib/meshwan/${file}`, `node/${file}`);
   }
 }
 
