@@ -2,7 +2,7 @@
 #   CROSS   the Debian cross toolchain's prefix (gcc, strip); empty for the host
 #   ENDIAN  QuickJS bytecode is not portable across byte order (measured, README "Use it in a Gluon site"): the
 #           staged .qbc is the one compiled for this byte order (le: by the host's meshwan-js; be: by mips_24kc's
-#           under qemu-user). Word size does not matter: host (x86-64), aarch64 and mipsel write the same bytes.
+#           under qemu-user). Word size does not matter: host (x86-64) and mipsel write the same bytes.
 TARGET ?= host
 ifeq ($(TARGET),host)
   CROSS :=
