@@ -1,21 +1,21 @@
 #!/usr/bin/env node
-// Runs the test suites (each workspace package's test/, then the cross-package suites in test/) with tap, and
-// ends with the one line CI reads: "N passed, N failed[, N skipped]".
+// Runs the test suites (each workspace package's test/, then the cross-package suites in test/), each test file
+// by node directly (tap is the test library; see runDirect for why not tap's runner), and ends with the one line
+// CI reads: "N passed, N failed[, N skipped]".
 // Two tiers. `--tier=all` (make test, as root): every test file, suites two at a time (they share nothing: each
 // netns test has its own namespaces), and each package's coverage checked against its own threshold
 // (package.json "meshwan": {"coverageLines": N}) over its src/ only; a package below it fails the run.
-// `--tier=unit` (make check, any user): only files that need neither root nor namespaces, each run directly by node
-// with mk/ts-register.mjs (not tap's runner: a tenth of its per-file cost), no coverage gate (the
+// `--tier=unit` (make check, any user): only files that need neither root nor namespaces, no coverage gate (the
 // gate belongs to the whole run). A file that needs root says so in a line of its own: `// tier: root`.
 // lib-packetmark is C: its suite drives the built library, and has no TypeScript src/ to gate.
 // Usage: node test/run-suites.mjs [--tier=all|unit] [--jobs=N] [SUITE_DIR...]   (default: all suites)
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
-const tapBin = join(root, 'node_modules', '.bin', 'tap');
+const c8Bin = join(root, 'node_modules', 'c8', 'bin', 'c8.js');
 const logDir = join(root, 'out', 'test');
 mkdirSync(logDir, { recursive: true });
 
@@ -64,52 +64,33 @@ function discoverSuites() {
   return suites;
 }
 
-function runTap(dir, files, logFile, coverage) {
-  return new Promise((done) => {
-    const args = [
-      '--reporter=tap',
-      '--allow-incomplete-coverage',
-      // netns suites start real daemons and tools; on a loaded 2-core machine a file can legitimately need minutes.
-      '--timeout=300',
-      '--coverage-report=json-summary',
-      // The cross-package suite drives built commands end to end; coverage is gated per package, not here.
-      ...(dir === join(root, 'test') || !coverage ? ['--disable-coverage'] : []),
-      ...files.map((f) => relative(dir, f)),
-    ];
-    const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TERM: 'dumb' };
-    // The root tsconfig.json only lists project references; the cross-package suite has its own.
-    if (dir === join(root, 'test')) env.TAP_TSCONFIG = 'test/tsconfig.json';
-    const child = spawn(tapBin, args, { cwd: dir, env });
-    const chunks = [];
-    child.stdout.on('data', (c) => chunks.push(c));
-    child.stderr.on('data', (c) => chunks.push(c));
-    child.on('close', (code, signal) => {
-      const output = Buffer.concat(chunks).toString('utf8');
-      writeFileSync(logFile, output);
-      done({ code: code ?? (signal ? 128 : 1), output });
-    });
-  });
-}
-
-// make check's tier runs a package's files directly (node + mk/ts-register.mjs) instead of through tap's runner,
-// and several files in one process (test/run-unit-batch.mjs): no coverage is gated there, and a process per file
-// cost about a second of CPU each, which alone was most of the tier. A suite's files are dealt into two batches,
-// largest file first, each to the lighter batch (size stands in for cost: tap cannot time a file inside a batch).
+// Test files run directly by node with mk/ts-register.mjs (esbuild strips the types), not through tap's runner:
+// that runner and its ts-node cost about 5 s of CPU a file against about 1.5 here, which alone was a third of
+// make test. tap stays the test library (each file's `t`, its TAP output and summary).
+// `--tier=all`: one process a file (root tests own namespaces and daemons; nothing is shared), `directJobs` at a
+// time per suite, under V8's coverage (NODE_V8_COVERAGE, which the children the tests start inherit, as the
+// commands they run do), reported by c8 over the package's src/ (through the bundles' and dist's source maps).
+// `--tier=unit` (make check): a suite's files dealt into two batches, each one process (test/run-unit-batch.mjs):
+// tap's and the loader's start-up once a batch; largest file first, each to the lighter batch (size stands in for
+// cost: tap cannot time a file inside a batch).
 const register = join(root, 'mk', 'ts-register.mjs');
 const batchRunner = join(root, 'test', 'run-unit-batch.mjs');
 const directJobs = Math.max(2, cpus().length);
+// A netns file starts real daemons and tools; on a loaded 2-core machine one can legitimately need minutes.
+const fileTimeoutMs = 600_000;
 
-function runBatch(dir, files) {
+function runBatch(dir, files, extraEnv) {
   return new Promise((done) => {
-    const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TERM: 'dumb', TAP: '1' };
+    const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TERM: 'dumb', TAP: '1', ...extraEnv };
     const child = spawn(process.execPath, ['--import', register, batchRunner, ...files], { cwd: dir, env });
     const chunks = [];
     child.stdout.on('data', (c) => chunks.push(c));
     child.stderr.on('data', (c) => chunks.push(c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), fileTimeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      done({ code: code ?? (signal ? 128 : 1), output: Buffer.concat(chunks).toString('utf8') });
+      const killed = signal === 'SIGKILL' ? `\n# killed after ${fileTimeoutMs / 1000} s\n` : '';
+      done({ code: code ?? (signal ? 128 : 1), output: `${Buffer.concat(chunks).toString('utf8')}${killed}` });
     });
   });
 }
@@ -126,10 +107,18 @@ function deal(files, count) {
   return batches.filter((b) => b.files.length > 0).map((b) => b.files);
 }
 
-async function runDirect(dir, files, logFile) {
-  const results = await Promise.all(deal(files, Math.min(directJobs, files.length)).map((batch) => runBatch(dir, batch)));
+/** Runs the batches, `directJobs` at a time; sums their tap summaries (a batch without one is a failure). */
+async function runDirect(dir, batches, logFile, extraEnv = {}) {
+  const queue = [...batches];
+  const results = [];
+  await Promise.all(
+    Array.from({ length: Math.min(directJobs, queue.length) }, async () => {
+      for (let b = queue.shift(); b !== undefined; b = queue.shift()) results.push(await runBatch(dir, b, extraEnv));
+    }),
+  );
   let pass = 0;
   let fail = 0;
+  let skip = 0;
   let code = 0;
   for (const r of results) {
     const one = parseSummary(r.output);
@@ -137,11 +126,44 @@ async function runDirect(dir, files, logFile) {
     if (!one.found) fail += 1;
     pass += one.pass;
     fail += one.fail;
+    skip += one.skip;
     if (r.code !== 0) code = r.code;
   }
-  const output = `${results.map((r) => r.output).join('\n')}\n# { total: ${pass + fail}, pass: ${pass}, fail: ${fail} }\n`;
+  const output = `${results.map((r) => r.output).join('\n')}\n# { total: ${pass + fail + skip}, pass: ${pass}, fail: ${fail}, skip: ${skip} }\n`;
   writeFileSync(logFile, output);
   return { code, output };
+}
+
+/** c8's line coverage of `dir`'s src/ from the V8 coverage in `v8Dir`, as a percentage (undefined: none). */
+function coverageOf(dir, v8Dir, reportDir) {
+  const report = spawnSync(
+    process.execPath,
+    [
+      c8Bin,
+      'report',
+      '--temp-directory',
+      v8Dir,
+      '--reporter=json-summary',
+      '--report-dir',
+      reportDir,
+      '--include',
+      'src/**',
+      '--exclude-after-remap',
+    ],
+    { cwd: dir, encoding: 'utf8' },
+  );
+  const reportFile = join(reportDir, 'coverage-summary.json');
+  if (report.status !== 0 || !existsSync(reportFile)) return undefined;
+  const summary = JSON.parse(readFileSync(reportFile, 'utf8'));
+  const srcDir = `${join(dir, 'src')}/`;
+  let total = 0;
+  let covered = 0;
+  for (const [file, entry] of Object.entries(summary)) {
+    if (!file.startsWith(srcDir)) continue;
+    total += entry.lines.total;
+    covered += entry.lines.covered;
+  }
+  return total === 0 ? undefined : (100 * covered) / total;
 }
 
 function parseSummary(output) {
@@ -156,21 +178,6 @@ function parseSummary(output) {
     return m ? Number(m[1]) : 0;
   };
   return { found: Boolean(last), pass: count('pass'), fail: count('fail'), skip: count('skip') + count('todo') };
-}
-
-function coverageOf(dir) {
-  const reportFile = join(dir, '.tap', 'report', 'coverage-summary.json');
-  if (!existsSync(reportFile)) return undefined;
-  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
-  const srcDir = `${join(dir, 'src')}/`;
-  let total = 0;
-  let covered = 0;
-  for (const [file, entry] of Object.entries(report)) {
-    if (!file.startsWith(srcDir)) continue;
-    total += entry.lines.total;
-    covered += entry.lines.covered;
-  }
-  return total === 0 ? undefined : (100 * covered) / total;
 }
 
 const args = process.argv.slice(2);
@@ -202,7 +209,20 @@ async function runSuite(dir) {
   if (files.length === 0) return;
   const logFile = join(logDir, `${name.replaceAll('/', '_')}.log`);
   const started = Date.now();
-  const { code, output } = tier === 'unit' ? await runDirect(dir, files, logFile) : await runTap(dir, files, logFile, true);
+  const manifest = join(dir, 'package.json');
+  // The cross-package suite drives built commands end to end; coverage is gated per package, not there.
+  const gated = tier === 'all' && dir !== join(root, 'test') && existsSync(manifest);
+  const coverageDir = join(logDir, 'coverage', name.replaceAll('/', '_'));
+  rmSync(coverageDir, { recursive: true, force: true });
+  const { code, output } =
+    tier === 'unit'
+      ? await runDirect(dir, deal(files, Math.min(directJobs, files.length)), logFile)
+      : await runDirect(
+          dir,
+          files.map((f) => [f]),
+          logFile,
+          gated ? { NODE_V8_COVERAGE: join(coverageDir, 'v8') } : {},
+        );
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (tier === 'all') durations[name] = Number(seconds);
   const summary = parseSummary(output);
@@ -213,16 +233,15 @@ async function runSuite(dir) {
   if (!summary.found) {
     failed += 1;
     status = 'FAIL';
-    problems.push(`${name}: tap printed no summary (exit ${code})`);
+    problems.push(`${name}: a test file printed no summary (exit ${code})`);
   } else if (code !== 0 && summary.fail === 0) {
     failed += 1;
-    problems.push(`${name}: tap exited ${code} with no failed assertion (a crash or timeout?)`);
+    problems.push(`${name}: a test file exited ${code} with no failed assertion (a crash or timeout?)`);
   }
   let coverageNote = '';
-  const manifest = join(dir, 'package.json');
-  if (tier === 'all' && dir !== join(root, 'test') && existsSync(manifest)) {
+  if (gated) {
     const threshold = JSON.parse(readFileSync(manifest, 'utf8')).meshwan?.coverageLines;
-    const lines = coverageOf(dir);
+    const lines = coverageOf(dir, join(coverageDir, 'v8'), join(coverageDir, 'report'));
     if (typeof threshold === 'number') {
       coverageNote = lines === undefined ? ' coverage: none measured' : ` lines ${lines.toFixed(1)}% (min ${threshold}%)`;
       if (lines === undefined || lines < threshold) {
