@@ -15,7 +15,7 @@ const prefix = `mwb${randomBytes(3).toString('hex')}`;
 /** N distinct filter OUTPUT rules in documentation ranges. */
 function rules(offset) {
   return Array.from({ length: n }, (_, i) => ({
-    family: 'ipv4',
+    family: 4,
     table: 'filter',
     chain: 'OUTPUT',
     match: { protocol: 'tcp', destination: `198.51.100.${i % 256}`, destinationPort: 1024 + offset + i },

@@ -1,9 +1,12 @@
 /** Addresses: dump, add, replace, delete (RTM_GETADDR/NEWADDR/DELADDR). */
+
+import type { IpFamily } from '@meshwan/os';
 import { type Address, type AddressSpec, decodeAddress, encodeAddress } from './codec/address.js';
 import {
   AF_INET,
   AF_INET6,
   AF_UNSPEC,
+  familyNames,
   NLM_F_CREATE,
   NLM_F_EXCL,
   NLM_F_REPLACE,
@@ -11,17 +14,16 @@ import {
   RTM_GETADDR,
   RTM_NEWADDR,
 } from './codec/constants.js';
-import type { Family } from './codec/ip.js';
 import { MessageWriter } from './codec/message.js';
 import type { NetlinkSocket } from './socket.js';
 
-export function listAddresses(sock: NetlinkSocket, family?: Family): Address[] {
+export function listAddresses(sock: NetlinkSocket, family?: IpFamily): Address[] {
   let out: Address[] = [];
-  const af = family === 'inet' ? AF_INET : family === 'inet6' ? AF_INET6 : AF_UNSPEC;
+  const af = family === 4 ? AF_INET : family === 6 ? AF_INET6 : AF_UNSPEC;
   sock.dump(
     () => new MessageWriter(RTM_GETADDR, 0).u8(af).u8(0).u8(0).u8(0).u32(0),
     'listAddresses',
-    family ?? '',
+    family ? familyNames[family] : '',
     (buf, h, off, end) => {
       if (h.type === RTM_NEWADDR) out.push(decodeAddress(buf, off, end));
     },

@@ -1,20 +1,30 @@
 /** Rules: dump, add, replace, delete (RTM_GETRULE/NEWRULE/DELRULE), IPv4 and IPv6. */
 
-import { AF_INET, AF_INET6, AF_UNSPEC, NLM_F_CREATE, NLM_F_EXCL, RTM_DELRULE, RTM_GETRULE, RTM_NEWRULE } from './codec/constants.js';
-import type { Family } from './codec/ip.js';
+import type { IpFamily } from '@meshwan/os';
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNSPEC,
+  familyNames,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  RTM_DELRULE,
+  RTM_GETRULE,
+  RTM_NEWRULE,
+} from './codec/constants.js';
 import { MessageWriter } from './codec/message.js';
 import { decodeRule, encodeRule, type Rule, type RuleSpec } from './codec/rule.js';
 import { NetlinkError } from './errors.js';
 import type { NetlinkSocket } from './socket.js';
 
 /** Rules in the kernel's order: priority, then insertion order (the order the lookup walks them). */
-export function listRules(sock: NetlinkSocket, family?: Family): Rule[] {
+export function listRules(sock: NetlinkSocket, family?: IpFamily): Rule[] {
   let out: Rule[] = [];
-  const af = family === 'inet' ? AF_INET : family === 'inet6' ? AF_INET6 : AF_UNSPEC;
+  const af = family === 4 ? AF_INET : family === 6 ? AF_INET6 : AF_UNSPEC;
   sock.dump(
     () => new MessageWriter(RTM_GETRULE, 0).u8(af).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0),
     'listRules',
-    family ?? '',
+    family ? familyNames[family] : '',
     (buf, h, off, end) => {
       // AF_UNSPEC dumps also return RTNL_FAMILY_IPMR/IP6MR (128/129) multicast rules: not ours
       const af = buf[off + 16];
@@ -43,7 +53,7 @@ function describeRule(spec: RuleSpec): string {
   else if (spec.action && spec.action !== 'lookup') p.push(spec.action);
   if (spec.table !== undefined) p.push(`table ${spec.table}`);
   if (spec.suppressPrefixLength !== undefined) p.push(`suppress_prefixlength ${spec.suppressPrefixLength}`);
-  return `${p.join(' ')} (${spec.family})`;
+  return `${p.join(' ')} (${familyNames[spec.family]})`;
 }
 
 export function addRule(sock: NetlinkSocket, spec: RuleSpec): void {

@@ -1,4 +1,6 @@
 /** RTM_NEWADDR/RTM_DELADDR bodies: struct ifaddrmsg (8 bytes) + IFA_* attributes (linux/if_addr.h). */
+
+import type { IpFamily } from '@meshwan/os';
 import { DecodeError } from '../errors.js';
 import { setU32, u32 } from './bytes.js';
 import {
@@ -15,11 +17,11 @@ import {
   IFA_RT_PRIORITY,
   scopeNames,
 } from './constants.js';
-import { type Family, formatIp, parsePrefix, requireIp } from './ip.js';
+import { formatIp, parsePrefix, requireIp } from './ip.js';
 import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readStringAttr, readU32Attr } from './message.js';
 
 export interface Address {
-  family: Family;
+  family: IpFamily;
   /** interface index (ifa_index) */
   index: number;
   /** the interface's own address (IFA_LOCAL, or IFA_ADDRESS when there is no IFA_LOCAL) */
@@ -47,7 +49,7 @@ export function decodeAddress(buf: Uint8Array, offset: number, end: number): Add
   if (end - body < 8) throw new DecodeError(body, `ifaddrmsg needs 8 bytes, have ${end - body}`);
   const af = buf[body];
   if (af !== AF_INET && af !== AF_INET6) throw new DecodeError(body, `ifaddrmsg: unknown family ${af}`);
-  const family: Family = af === AF_INET ? 'inet' : 'inet6';
+  const family: IpFamily = af === AF_INET ? 4 : 6;
   const alen = af === AF_INET ? 4 : 16;
   let local: string | undefined;
   let addr: string | undefined;
@@ -102,7 +104,7 @@ export function decodeAddress(buf: Uint8Array, offset: number, end: number): Add
   if (local !== undefined && addr !== undefined && addr !== local) a.peer = addr;
   a.flags = flags;
   for (const [bit, name] of addressFlagNames) {
-    if (flags & bit) a.flagNames.push(bit === 1 ? (family === 'inet' ? 'secondary' : 'temporary') : name);
+    if (flags & bit) a.flagNames.push(bit === 1 ? (family === 4 ? 'secondary' : 'temporary') : name);
   }
   return a;
 }
@@ -128,14 +130,14 @@ export function encodeAddress(type: number, flags: number, spec: AddressSpec): M
   const p = parsePrefix(spec.address, 'address');
   const w = new MessageWriter(type, flags);
   let ifaFlags = spec.nodad ? IFA_F_NODAD : 0;
-  w.u8(p.family === 'inet' ? AF_INET : AF_INET6)
+  w.u8(p.family === 4 ? AF_INET : AF_INET6)
     .u8(p.length)
     .u8(ifaFlags & 0xff)
     .u8(spec.scope ?? 0)
     .u32(spec.index);
   w.attr(IFA_LOCAL, p.bytes);
   w.attr(IFA_ADDRESS, spec.peer ? requireIp(spec.peer, 'peer', p.family) : p.bytes);
-  if (spec.broadcast) w.attr(IFA_BROADCAST, requireIp(spec.broadcast, 'broadcast', 'inet'));
+  if (spec.broadcast) w.attr(IFA_BROADCAST, requireIp(spec.broadcast, 'broadcast', 4));
   if (spec.label) w.attrString(IFA_LABEL, spec.label);
   if (spec.metric !== undefined) w.attrU32(IFA_RT_PRIORITY, spec.metric);
   if (spec.validLifetimeSeconds !== undefined || spec.preferredLifetimeSeconds !== undefined) {

@@ -2,6 +2,7 @@
  * rtnetlink numbers as data. Sources: linux/netlink.h, linux/rtnetlink.h, linux/if_link.h, linux/if_addr.h,
  * linux/fib_rules.h (uapi, Linux 6.x). TS names keep the C names in comments so a grep from the headers finds them.
  */
+import type { IpFamily } from '@meshwan/os';
 export const NETLINK_ROUTE = 0;
 export const NETLINK_CAP_ACK = 10;
 export const NETLINK_EXT_ACK = 11;
@@ -131,7 +132,13 @@ export const routeTypes = [
 ] as const;
 export type RouteType = (typeof routeTypes)[number];
 
-/** rt_scope_t */
+/** The address family as iproute2 spells it (`ip -o addr`, `-f inet6`): the CLI's and messages' words only. */
+export const familyNames: Readonly<Record<IpFamily, 'inet' | 'inet6'>> = { 4: 'inet', 6: 'inet6' };
+/** The family iproute2's word names (`inet` → 4, `inet6` → 6); undefined for any other value. */
+export function familyNamed(word: unknown): IpFamily | undefined {
+  return word === familyNames[4] ? 4 : word === familyNames[6] ? 6 : undefined;
+}
+/** rtm_scope as iproute2 names them */
 export const scopeNames: Readonly<Record<number, string>> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
 /** rtm_protocol (RTPROT_*) as iproute2 names them (/usr/share/iproute2/rt_protos) */
 export const protocolNames: Readonly<Record<number, string>> = {

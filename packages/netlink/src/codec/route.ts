@@ -2,6 +2,8 @@
  * RTM_NEWROUTE/RTM_DELROUTE/RTM_GETROUTE bodies: struct rtmsg (12 bytes) + RTA_* attributes (linux/rtnetlink.h).
  * The table id is RTA_TABLE when present (ids above 255 do not fit rtm_table, which then reads RT_TABLE_UNSPEC).
  */
+
+import type { IpFamily } from '@meshwan/os';
 import { DecodeError, RequestError } from '../errors.js';
 import { i32, u16, u32 } from './bytes.js';
 import {
@@ -28,7 +30,7 @@ import {
   RTM_F_LOOKUP_TABLE,
   routeTypes,
 } from './constants.js';
-import { type Family, formatIp, parsePrefix, requireIp } from './ip.js';
+import { formatIp, parsePrefix, requireIp } from './ip.js';
 import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readU32Attr } from './message.js';
 
 export interface Nexthop {
@@ -42,7 +44,7 @@ export interface Nexthop {
 }
 
 export interface Route {
-  family: Family;
+  family: IpFamily;
   /** routing table id (RTA_TABLE, so ids above 255 are kept) */
   table: number;
   type: RouteType;
@@ -81,9 +83,9 @@ export interface Route {
   unknown: RawAttribute[];
 }
 
-function familyOfByte(af: number | undefined, at: number): Family {
-  if (af === AF_INET) return 'inet';
-  if (af === AF_INET6) return 'inet6';
+function familyOfByte(af: number | undefined, at: number): IpFamily {
+  if (af === AF_INET) return 4;
+  if (af === AF_INET6) return 6;
   throw new DecodeError(at, `rtmsg: unknown family ${af}`);
 }
 
@@ -112,12 +114,12 @@ export function decodeRoute(buf: Uint8Array, offset: number, end: number): Route
   const body = offset + NLMSG_HDRLEN;
   if (end - body < 12) throw new DecodeError(body, `rtmsg needs 12 bytes, have ${end - body}`);
   const family = familyOfByte(buf[body], body);
-  const alen = family === 'inet' ? 4 : 16;
+  const alen = family === 4 ? 4 : 16;
   const r: Route = {
     family,
     table: buf[body + 4] ?? 0,
     type: routeTypes[buf[body + 7] ?? 0] ?? 'unspec',
-    dst: family === 'inet' ? '0.0.0.0' : '::',
+    dst: family === 4 ? '0.0.0.0' : '::',
     dstLength: buf[body + 1] ?? 0,
     srcLength: buf[body + 2] ?? 0,
     tos: buf[body + 3] ?? 0,
@@ -209,7 +211,7 @@ export interface NexthopSpec {
 export interface RouteSpec {
   /** `2001:db8::/32`, `192.0.2.0/24`, or `default` with `family` */
   dst: string;
-  family?: Family;
+  family?: IpFamily;
   table?: number;
   type?: RouteType;
   metric?: number;
@@ -244,8 +246,8 @@ export function protocolNumber(p: number | string | undefined, fallback: number)
   throw new RequestError('protocol', p, 'a number or one of kernel, boot, static, ra, dhcp, ...');
 }
 
-function familyByte(f: Family): number {
-  return f === 'inet' ? AF_INET : AF_INET6;
+function familyByte(f: IpFamily): number {
+  return f === 4 ? AF_INET : AF_INET6;
 }
 
 /** Encodes an RTM_NEWROUTE or RTM_DELROUTE request (`isDelete` picks iproute2's defaults for a delete). */
@@ -289,7 +291,7 @@ export function encodeRoute(type: number, flags: number, spec: RouteSpec, isDele
   // not on a delete: the kernel does not match routes by expiry, and an IPv4 delete need not be refused for it
   if (spec.expiresSeconds !== undefined && !isDelete) {
     const x = spec.expiresSeconds;
-    if (family !== 'inet6')
+    if (family !== 6)
       throw new RequestError('expiresSeconds', String(x), 'no expiry on an IPv4 route (the kernel ignores RTA_EXPIRES there)');
     if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) throw new RequestError('expiresSeconds', String(x), 'whole seconds 0..4294967295');
     // rtm_to_fib6_config(): seconds (addrconf_timeout_fixup with HZ), as iproute2 sends them
@@ -330,7 +332,7 @@ export interface RouteQuery {
 /** Encodes RTM_GETROUTE for one destination (what `ip route get` sends), asking for the table that answered. */
 export function encodeRouteQuery(type: number, flags: number, q: RouteQuery): MessageWriter {
   const dst = requireIp(q.dst, 'dst');
-  const family: Family = dst.length === 4 ? 'inet' : 'inet6';
+  const family: IpFamily = dst.length === 4 ? 4 : 6;
   const src = q.from !== undefined ? requireIp(q.from, 'from', family) : undefined;
   const w = new MessageWriter(type, flags);
   w.u8(familyByte(family))
@@ -343,7 +345,7 @@ export function encodeRouteQuery(type: number, flags: number, q: RouteQuery): Me
     .u8(0)
     // IPv4 reports the table that answered only with RTM_F_LOOKUP_TABLE; IPv6 always does and, with strict
     // checking, refuses any flag but RTM_F_FIB_MATCH.
-    .u32((family === 'inet' ? RTM_F_LOOKUP_TABLE : 0) | (q.fibMatch ? RTM_F_FIB_MATCH : 0));
+    .u32((family === 4 ? RTM_F_LOOKUP_TABLE : 0) | (q.fibMatch ? RTM_F_FIB_MATCH : 0));
   w.attr(RTA_DST, dst);
   if (src) w.attr(RTA_SRC, src);
   if (q.mark !== undefined) w.attrU32(RTA_MARK, q.mark);
@@ -353,7 +355,7 @@ export function encodeRouteQuery(type: number, flags: number, q: RouteQuery): Me
 }
 
 /** Encodes a dump request for routes of one family (or all), with the table as a strict-check filter. */
-export function encodeRouteDump(type: number, flags: number, family: Family | undefined, table?: number): MessageWriter {
+export function encodeRouteDump(type: number, flags: number, family: IpFamily | undefined, table?: number): MessageWriter {
   const w = new MessageWriter(type, flags);
   w.u8(family === undefined ? 0 : familyByte(family))
     .u8(0)

@@ -1,4 +1,6 @@
 /** RTM_NEWRULE/RTM_DELRULE bodies: struct fib_rule_hdr (12 bytes) + FRA_* attributes (linux/fib_rules.h). */
+
+import type { IpFamily } from '@meshwan/os';
 import { DecodeError, RequestError } from '../errors.js';
 import { u32 } from './bytes.js';
 import {
@@ -21,12 +23,12 @@ import {
   type RuleAction,
   ruleActions,
 } from './constants.js';
-import { type Family, formatIp, parsePrefix } from './ip.js';
+import { formatIp, parsePrefix } from './ip.js';
 import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readStringAttr, readU32Attr } from './message.js';
 import { protocolNumber } from './route.js';
 
 export interface Rule {
-  family: Family;
+  family: IpFamily;
   /** FRA_PRIORITY; 0 when absent (the `from all lookup local` rule) */
   priority: number;
   /** FR_ACT_*: 'lookup' (FR_ACT_TO_TBL), 'goto', 'nop', 'blackhole', 'unreachable', 'prohibit' */
@@ -62,7 +64,7 @@ export function decodeRule(buf: Uint8Array, offset: number, end: number): Rule {
   if (end - body < 12) throw new DecodeError(body, `fib_rule_hdr needs 12 bytes, have ${end - body}`);
   const af = buf[body];
   if (af !== AF_INET && af !== AF_INET6) throw new DecodeError(body, `fib_rule_hdr: unknown family ${af}`);
-  const family: Family = af === AF_INET ? 'inet' : 'inet6';
+  const family: IpFamily = af === AF_INET ? 4 : 6;
   const alen = af === AF_INET ? 4 : 16;
   const flags = u32(buf, body + 8);
   const r: Rule = {
@@ -134,7 +136,7 @@ export function decodeRule(buf: Uint8Array, offset: number, end: number): Rule {
 
 /** What to add or delete. On add, unset action means `lookup` and unset table means main, as in iproute2. */
 export interface RuleSpec {
-  family: Family;
+  family: IpFamily;
   priority?: number;
   action?: RuleAction;
   table?: number;
@@ -155,7 +157,7 @@ export interface RuleSpec {
 
 export function encodeRule(type: number, flags: number, spec: RuleSpec, isDelete: boolean): MessageWriter {
   const family = spec.family;
-  if (family !== 'inet' && family !== 'inet6') throw new RequestError('family', String(family), "'inet' or 'inet6'");
+  if (family !== 4 && family !== 6) throw new RequestError('family', String(family), '4 or 6');
   const src = spec.from !== undefined ? parsePrefix(spec.from, 'from', family) : undefined;
   const dst = spec.to !== undefined ? parsePrefix(spec.to, 'to', family) : undefined;
   let action: RuleAction = spec.action ?? (spec.goto !== undefined ? 'goto' : isDelete && spec.table === undefined ? 'unspec' : 'lookup');
@@ -164,7 +166,7 @@ export function encodeRule(type: number, flags: number, spec: RuleSpec, isDelete
   if (actionNo < 0) throw new RequestError('action', String(action), ruleActions.join(', '));
   const table = spec.table ?? (action === 'lookup' && !isDelete ? RT_TABLE_MAIN : 0);
   const w = new MessageWriter(type, flags);
-  w.u8(family === 'inet' ? AF_INET : AF_INET6)
+  w.u8(family === 4 ? AF_INET : AF_INET6)
     .u8(dst?.length ?? 0)
     .u8(src?.length ?? 0)
     .u8(spec.tos ?? 0)
