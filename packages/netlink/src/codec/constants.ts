@@ -115,21 +115,10 @@ export const RTM_F_CLONED = 0x200;
 export const RTM_F_LOOKUP_TABLE = 0x1000;
 export const RTM_F_FIB_MATCH = 0x2000;
 
+/** RTN_BLACKHOLE (6) … RTN_XRESOLVE (11): numbered alike as route types and as rule actions (see ruleActions). */
+const rtnFrom6 = ['blackhole', 'unreachable', 'prohibit', 'throw', 'nat', 'xresolve'] as const;
 /** rtm_type (RTN_*) by number */
-export const routeTypes = [
-  'unspec',
-  'unicast',
-  'local',
-  'broadcast',
-  'anycast',
-  'multicast',
-  'blackhole',
-  'unreachable',
-  'prohibit',
-  'throw',
-  'nat',
-  'xresolve',
-] as const;
+export const routeTypes = ['unspec', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', ...rtnFrom6] as const;
 export type RouteType = (typeof routeTypes)[number];
 
 /** The address family as iproute2 spells it (`ip -o addr`, `-f inet6`): the CLI's and messages' words only. */
@@ -196,19 +185,5 @@ export const FIB_RULE_OIF_DETACHED = 0x10;
  * netifd sends (system_rtn_aton): its `iif DEV failed_policy` rule (pref 4200000000+ifindex) carries
  * RTN_FAILED_POLICY = 12, and the kernel stores it as given (`ip rule` prints `12`).
  */
-export const ruleActions = [
-  'unspec',
-  'lookup',
-  'goto',
-  'nop',
-  'res3',
-  'res4',
-  'blackhole',
-  'unreachable',
-  'prohibit',
-  'throw',
-  'nat',
-  'xresolve',
-  'failed_policy',
-] as const;
+export const ruleActions = ['unspec', 'lookup', 'goto', 'nop', 'res3', 'res4', ...rtnFrom6, 'failed_policy'] as const;
 export type RuleAction = (typeof ruleActions)[number];

@@ -5,6 +5,7 @@
 
 import type { IpFamily } from '@meshwan/os';
 import { DecodeError, RequestError } from '../errors.js';
+import { attributeTable, readAttributes } from './attributes.js';
 import { i32, u16, u32 } from './bytes.js';
 import {
   AF_INET,
@@ -13,7 +14,6 @@ import {
   protocolNames,
   type RouteType,
   RT_TABLE_MAIN,
-  RTA_CACHEINFO,
   RTA_DST,
   RTA_EXPIRES,
   RTA_GATEWAY,
@@ -31,7 +31,7 @@ import {
   routeTypes,
 } from './constants.js';
 import { formatIp, parsePrefix, requireIp } from './ip.js';
-import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readU32Attr } from './message.js';
+import { forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute } from './message.js';
 
 export interface Nexthop {
   gateway?: string;
@@ -109,6 +109,29 @@ function decodeNexthops(buf: Uint8Array, start: number, end: number, alen: numbe
   return out;
 }
 
+const routeAttributes = attributeTable<Route>({
+  ip: { RTA_DST: 'dst', RTA_SRC: 'src', RTA_GATEWAY: 'gateway', RTA_PREFSRC: 'prefsrc' },
+  // RTA_EXPIRES is the request form (seconds, what encodeRoute sends): dumps carry the expiry in RTA_CACHEINFO
+  u32: { RTA_OIF: 'oif', RTA_IIF: 'iif', RTA_PRIORITY: 'metric', RTA_TABLE: 'table', RTA_MARK: 'mark', RTA_EXPIRES: 'expiresSeconds' },
+  read: {
+    RTA_PREF: (r, buf, s, e) => {
+      if (e - s !== 1) throw new DecodeError(s, 'RTA_PREF: expected 1 byte');
+      r.pref = prefNames[buf[s] ?? 0] ?? 'medium';
+    },
+    RTA_MULTIPATH: (r, buf, s, e, alen) => {
+      r.nexthops = decodeNexthops(buf, s, e, alen);
+    },
+    RTA_CACHEINFO: (r, buf, s, e) => {
+      // struct rta_cacheinfo: use counters and timers of this dump only, never sent back; kept out of the
+      // object because 100k copies of it cost ~20 MB in a full dump. Only rta_expires (offset 8, int32 clock_t,
+      // negative once past; rtnl_put_cacheinfo) is read: it is the only place the kernel reports an expiry.
+      if (e - s < 12) throw new DecodeError(s, `RTA_CACHEINFO: ${e - s} bytes, expected at least 12`);
+      const ticks = i32(buf, s + 8);
+      if (ticks !== 0) r.expiresSeconds = ticks > 0 ? Math.ceil(ticks / 100) : 0;
+    },
+  },
+});
+
 /** Decodes an RTM_NEWROUTE/RTM_DELROUTE message whose nlmsghdr starts at `offset`. */
 export function decodeRoute(buf: Uint8Array, offset: number, end: number): Route {
   const body = offset + NLMSG_HDRLEN;
@@ -129,72 +152,7 @@ export function decodeRoute(buf: Uint8Array, offset: number, end: number): Route
     flags: u32(buf, body + 8),
     unknown: [],
   };
-  const ip = (name: string, s: number, e: number) => {
-    if (e - s !== alen) throw new DecodeError(s, `${name}: ${e - s} bytes, expected ${alen}`);
-    return formatIp(buf, s, alen);
-  };
-  // the attribute loop is inlined here (not forEachAttribute with a callback): a dump decodes 100k of these
-  let at = body + 12;
-  while (at + 4 <= end) {
-    const len = u16(buf, at);
-    const type = u16(buf, at + 2) & 0x3fff;
-    if (len < 4 || at + len > end) throw new DecodeError(at, `attribute type ${type} length ${len} outside 4..${end - at}`);
-    const s = at + 4;
-    const e = at + len;
-    at += (len + 3) & ~3;
-    switch (type) {
-      case RTA_DST:
-        r.dst = ip('RTA_DST', s, e);
-        continue;
-      case RTA_SRC:
-        r.src = ip('RTA_SRC', s, e);
-        continue;
-      case RTA_GATEWAY:
-        r.gateway = ip('RTA_GATEWAY', s, e);
-        continue;
-      case RTA_PREFSRC:
-        r.prefsrc = ip('RTA_PREFSRC', s, e);
-        continue;
-      case RTA_OIF:
-        r.oif = readU32Attr(buf, 'RTA_OIF', s, e);
-        continue;
-      case RTA_IIF:
-        r.iif = readU32Attr(buf, 'RTA_IIF', s, e);
-        continue;
-      case RTA_PRIORITY:
-        r.metric = readU32Attr(buf, 'RTA_PRIORITY', s, e);
-        continue;
-      case RTA_TABLE:
-        r.table = readU32Attr(buf, 'RTA_TABLE', s, e);
-        continue;
-      case RTA_MARK:
-        r.mark = readU32Attr(buf, 'RTA_MARK', s, e);
-        continue;
-      case RTA_PREF:
-        if (e - s !== 1) throw new DecodeError(s, 'RTA_PREF: expected 1 byte');
-        r.pref = prefNames[buf[s] ?? 0] ?? 'medium';
-        continue;
-      case RTA_EXPIRES:
-        // the request form (seconds, what encodeRoute sends): dumps carry the expiry in RTA_CACHEINFO instead
-        r.expiresSeconds = readU32Attr(buf, 'RTA_EXPIRES', s, e);
-        continue;
-      case RTA_MULTIPATH:
-        r.nexthops = decodeNexthops(buf, s, e, alen);
-        continue;
-      case RTA_CACHEINFO: {
-        // struct rta_cacheinfo: use counters and timers of this dump only, never sent back; kept out of the
-        // object because 100k copies of it cost ~20 MB in a full dump. Only rta_expires (offset 8, int32 clock_t,
-        // negative once past; rtnl_put_cacheinfo) is read: it is the only place the kernel reports an expiry.
-        if (e - s < 12) throw new DecodeError(s, `RTA_CACHEINFO: ${e - s} bytes, expected at least 12`);
-        const ticks = i32(buf, s + 8);
-        if (ticks !== 0) r.expiresSeconds = ticks > 0 ? Math.ceil(ticks / 100) : 0;
-        continue;
-      }
-      default:
-        r.unknown.push({ type, bytes: copyBytes(buf, s, e) });
-    }
-  }
-  if (at < end) throw new DecodeError(at, `${end - at} trailing bytes after attributes`);
+  readAttributes(buf, body + 12, end, routeAttributes, r, alen);
   return r;
 }
 

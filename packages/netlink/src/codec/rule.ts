@@ -2,6 +2,7 @@
 
 import type { IpFamily } from '@meshwan/os';
 import { DecodeError, RequestError } from '../errors.js';
+import { type AttributeReader, attributeTable, readAttributes } from './attributes.js';
 import { u32 } from './bytes.js';
 import {
   AF_INET,
@@ -16,15 +17,14 @@ import {
   FRA_PRIORITY,
   FRA_PROTOCOL,
   FRA_SRC,
-  FRA_SUPPRESS_IFGROUP,
   FRA_SUPPRESS_PREFIXLEN,
   FRA_TABLE,
   RT_TABLE_MAIN,
   type RuleAction,
   ruleActions,
 } from './constants.js';
-import { formatIp, parsePrefix } from './ip.js';
-import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readStringAttr, readU32Attr } from './message.js';
+import { parsePrefix } from './ip.js';
+import { MessageWriter, NLMSG_HDRLEN, type RawAttribute, readU32Attr } from './message.js';
 import { protocolNumber } from './route.js';
 
 export interface Rule {
@@ -59,6 +59,28 @@ export interface Rule {
   unknown: RawAttribute[];
 }
 
+/** `unset` (-1 as u32) leaves a suppressor out. */
+const suppressor =
+  (field: 'suppressPrefixLength' | 'suppressIfgroup', name: string): AttributeReader<Rule> =>
+  (r, buf, s, e) => {
+    const v = readU32Attr(buf, name, s, e);
+    if (v !== 0xffffffff) r[field] = v;
+  };
+
+const ruleAttributes = attributeTable<Rule>({
+  u32: { FRA_PRIORITY: 'priority', FRA_TABLE: 'table', FRA_GOTO: 'goto', FRA_FWMARK: 'fwmark', FRA_FWMASK: 'fwmask' },
+  ip: { FRA_SRC: 'src', FRA_DST: 'dst' },
+  string: { FRA_IIFNAME: 'iif', FRA_OIFNAME: 'oif' },
+  read: {
+    FRA_SUPPRESS_PREFIXLEN: suppressor('suppressPrefixLength', 'FRA_SUPPRESS_PREFIXLEN'),
+    FRA_SUPPRESS_IFGROUP: suppressor('suppressIfgroup', 'FRA_SUPPRESS_IFGROUP'),
+    FRA_PROTOCOL: (r, buf, s, e) => {
+      if (e - s !== 1) throw new DecodeError(s, 'FRA_PROTOCOL: expected 1 byte');
+      r.protocol = buf[s] ?? 0;
+    },
+  },
+});
+
 export function decodeRule(buf: Uint8Array, offset: number, end: number): Rule {
   const body = offset + NLMSG_HDRLEN;
   if (end - body < 12) throw new DecodeError(body, `fib_rule_hdr needs 12 bytes, have ${end - body}`);
@@ -80,57 +102,7 @@ export function decodeRule(buf: Uint8Array, offset: number, end: number): Rule {
     flags,
     unknown: [],
   };
-  const ip = (name: string, s: number, e: number) => {
-    if (e - s !== alen) throw new DecodeError(s, `${name}: ${e - s} bytes, expected ${alen}`);
-    return formatIp(buf, s, alen);
-  };
-  forEachAttribute(buf, body + 12, end, (type, s, e) => {
-    switch (type) {
-      case FRA_PRIORITY:
-        r.priority = readU32Attr(buf, 'FRA_PRIORITY', s, e);
-        break;
-      case FRA_TABLE:
-        r.table = readU32Attr(buf, 'FRA_TABLE', s, e);
-        break;
-      case FRA_GOTO:
-        r.goto = readU32Attr(buf, 'FRA_GOTO', s, e);
-        break;
-      case FRA_SRC:
-        r.src = ip('FRA_SRC', s, e);
-        break;
-      case FRA_DST:
-        r.dst = ip('FRA_DST', s, e);
-        break;
-      case FRA_FWMARK:
-        r.fwmark = readU32Attr(buf, 'FRA_FWMARK', s, e);
-        break;
-      case FRA_FWMASK:
-        r.fwmask = readU32Attr(buf, 'FRA_FWMASK', s, e);
-        break;
-      case FRA_IIFNAME:
-        r.iif = readStringAttr(buf, s, e);
-        break;
-      case FRA_OIFNAME:
-        r.oif = readStringAttr(buf, s, e);
-        break;
-      case FRA_SUPPRESS_PREFIXLEN: {
-        const v = readU32Attr(buf, 'FRA_SUPPRESS_PREFIXLEN', s, e);
-        if (v !== 0xffffffff) r.suppressPrefixLength = v;
-        break;
-      }
-      case FRA_SUPPRESS_IFGROUP: {
-        const v = readU32Attr(buf, 'FRA_SUPPRESS_IFGROUP', s, e);
-        if (v !== 0xffffffff) r.suppressIfgroup = v;
-        break;
-      }
-      case FRA_PROTOCOL:
-        if (e - s !== 1) throw new DecodeError(s, 'FRA_PROTOCOL: expected 1 byte');
-        r.protocol = buf[s] ?? 0;
-        break;
-      default:
-        r.unknown.push({ type, bytes: copyBytes(buf, s, e) });
-    }
-  });
+  readAttributes(buf, body + 12, end, ruleAttributes, r, alen);
   return r;
 }
 
