@@ -15,7 +15,7 @@ const prefix = `mwb${randomBytes(3).toString('hex')}`;
 /** N distinct filter OUTPUT rules in documentation ranges. */
 function rules(offset) {
   return Array.from({ length: n }, (_, i) => ({
-    family: 'ipv4',
+    family: 4,
     table: 'filter',
     chain: 'OUTPUT',
     match: { protocol: 'tcp', destination: `198.51.100.${i % 256}`, destinationPort: 1024 + offset + i },
@@ -45,6 +45,21 @@ async function time(fn) {
   return performance.now() - start;
 }
 
+/** One backend's transactions: the first apply, the same again, a replacement, status, remove. */
+async function transactions(backend, fw, oneByOne) {
+  const a = { rules: rules(0) };
+  const b = { rules: rules(n) };
+  return {
+    backend,
+    oneByOne,
+    apply: await time(() => fw.apply(a)),
+    again: await time(() => fw.apply(a)),
+    replace: await time(() => fw.apply(b)),
+    status: await time(() => fw.status(b)),
+    remove: await time(() => fw.remove()),
+  };
+}
+
 async function benchIptables(variant) {
   const oneByOne = withNamespace(`${variant}-calls`, (ns) => {
     const tool = `iptables-${variant}`;
@@ -59,18 +74,7 @@ async function benchIptables(variant) {
   const name = `${prefix}-${variant}-tx`;
   run(['ip', 'netns', 'add', name]);
   try {
-    const fw = new IptablesBackend({ variant, netns: name });
-    const a = { rules: rules(0) };
-    const b = { rules: rules(n) };
-    return {
-      backend: `iptables-${variant}`,
-      oneByOne,
-      apply: await time(() => fw.apply(a)),
-      again: await time(() => fw.apply(a)),
-      replace: await time(() => fw.apply(b)),
-      status: await time(() => fw.status(b)),
-      remove: await time(() => fw.remove()),
-    };
+    return await transactions(`iptables-${variant}`, new IptablesBackend({ variant, netns: name }), oneByOne);
   } finally {
     spawnSync('ip', ['netns', 'del', name]);
   }
@@ -88,18 +92,7 @@ async function benchNft() {
   const name = `${prefix}-nft-tx`;
   run(['ip', 'netns', 'add', name]);
   try {
-    const fw = new NftBackend({ netns: name });
-    const a = { rules: rules(0) };
-    const b = { rules: rules(n) };
-    return {
-      backend: 'nft',
-      oneByOne,
-      apply: await time(() => fw.apply(a)),
-      again: await time(() => fw.apply(a)),
-      replace: await time(() => fw.apply(b)),
-      status: await time(() => fw.status(b)),
-      remove: await time(() => fw.remove()),
-    };
+    return await transactions('nft', new NftBackend({ netns: name }), oneByOne);
   } finally {
     spawnSync('ip', ['netns', 'del', name]);
   }

@@ -3,16 +3,16 @@
  * would silently mask it and nft would print it differently, so the rule would not mean what it says.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Family } from './types.js';
+import type { IpFamily } from '@meshwan/os';
 
 /** The address as a 32- or 128-bit number. Caller has checked it with isIPv4/isIPv6. */
-function toBigInt(address: string, family: Family): bigint {
-  if (family === 'ipv4') return address.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
+function toBigInt(address: string, family: IpFamily): bigint {
+  if (family === 4) return address.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
   let text = address;
   // An embedded IPv4 tail (::ffff:192.0.2.1) becomes two hex groups.
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4?.[1]) {
-    const n = toBigInt(v4[1], 'ipv4');
+    const n = toBigInt(v4[1], 4);
     text = `${text.slice(0, -v4[1].length)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
   }
   const [head = '', tail] = text.split('::');
@@ -23,12 +23,12 @@ function toBigInt(address: string, family: Family): bigint {
 }
 
 /** Returns undefined when `text` is an address or CIDR of `family` without host bits, else the reason it is not. */
-export function checkCidr(text: string, family: Family): string | undefined {
+export function checkCidr(text: string, family: IpFamily): string | undefined {
   const [address = '', prefix, extra] = text.split('/');
-  const bits = family === 'ipv4' ? 32 : 128;
-  const ok = family === 'ipv4' ? isIPv4(address) : isIPv6(address);
+  const bits = family === 4 ? 32 : 128;
+  const ok = family === 4 ? isIPv4(address) : isIPv6(address);
   if (!ok || extra !== undefined) {
-    return `expected an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address or CIDR like ${family === 'ipv4' ? '192.0.2.0/24' : '2001:db8::/32'}, got ${JSON.stringify(text)}`;
+    return `expected an ${family === 4 ? 'IPv4' : 'IPv6'} address or CIDR like ${family === 4 ? '192.0.2.0/24' : '2001:db8::/32'}, got ${JSON.stringify(text)}`;
   }
   if (prefix === undefined) return undefined;
   if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits) return `prefix length must be 0..${bits}, got ${JSON.stringify(prefix)}`;
@@ -39,7 +39,7 @@ export function checkCidr(text: string, family: Family): string | undefined {
 }
 
 /** `address` alone, checked as a host address of `family`. */
-export function checkHost(text: string, family: Family): string | undefined {
-  const ok = family === 'ipv4' ? isIPv4(text) : isIPv6(text);
-  return ok ? undefined : `expected an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address, got ${JSON.stringify(text)}`;
+export function checkHost(text: string, family: IpFamily): string | undefined {
+  const ok = family === 4 ? isIPv4(text) : isIPv6(text);
+  return ok ? undefined : `expected an ${family === 4 ? 'IPv4' : 'IPv6'} address, got ${JSON.stringify(text)}`;
 }

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { detectBackend } from './detect.js';
+import { driftFamily } from './drift.js';
 import { DryRunBackend } from './dry-run.js';
 import { FirewallError, RulesetError } from './errors.js';
 import type { Firewall } from './firewall.js';
@@ -48,6 +49,11 @@ function pickBackend(name: string, netns: string | undefined): Firewall {
   if (name === 'iptables-legacy' || name === 'iptables-nft')
     return new IptablesBackend({ variant: name === 'iptables-nft' ? 'nft' : 'legacy', ...ns });
   return detectBackend({ override: name === 'iptables' ? 'iptables' : 'auto', ...ns });
+}
+
+/** A JSON.stringify replacer: the output names a drift's family as it always has (`ipv4`, `ipv6`, nft's `inet`). */
+function driftFamilyWords(key: string, value: unknown): unknown {
+  return key === 'family' && (value === 4 || value === 6) ? driftFamily(value) : value;
 }
 
 /** Thrown when the command line is wrong (exit 2, with the usage). */
@@ -90,7 +96,7 @@ export async function runFirewallCli(args: readonly string[], io: CliIo = proces
     const [command, file, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
     const backend = values.backend ?? 'auto';
-    const print = (value: unknown, text: string) => io.out(values.json ? `${JSON.stringify(value, null, 2)}\n` : text);
+    const print = (value: unknown, text: string) => io.out(values.json ? `${JSON.stringify(value, driftFamilyWords, 2)}\n` : text);
     const why = command === undefined ? undefined : refused.get(command);
     if (why !== undefined) throw new RefusedError(`${command}: refused: it ${why}`);
     if (!backendNames.includes(backend))
@@ -110,7 +116,7 @@ export async function runFirewallCli(args: readonly string[], io: CliIo = proces
           report,
           report.inSync
             ? `${fw.name}: in sync\n`
-            : report.drift.map((d) => `${d.kind} ${d.family} ${d.table} ${d.chain}: ${d.detail}\n`).join(''),
+            : report.drift.map((d) => `${d.kind} ${driftFamily(d.family)} ${d.table} ${d.chain}: ${d.detail}\n`).join(''),
         );
         return report.inSync ? 0 : 1;
       }

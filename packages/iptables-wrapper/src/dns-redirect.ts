@@ -6,7 +6,8 @@
  * never leaves the host. The original destination needs some route (even unreachable-free default) or the
  * packet is dropped before nat OUTPUT sees it.
  */
-import type { Family, Rule, Ruleset } from './types.js';
+import type { IpFamily } from '@meshwan/os';
+import type { Rule, Ruleset } from './types.js';
 
 export interface DnsRedirectOptions {
   /** The group whose sockets are redirected (gluon-mesh-vpn: 800). */
@@ -21,9 +22,9 @@ export interface DnsRedirectOptions {
 
 export function dnsRedirectRules(options: DnsRedirectOptions): Rule[] {
   const port = options.port ?? 54;
-  const to: Record<Family, string> = { ipv4: options.ipv4 ?? '127.0.0.1', ipv6: options.ipv6 ?? '::1' };
+  const to: Record<IpFamily, string> = { 4: options.ipv4 ?? '127.0.0.1', 6: options.ipv6 ?? '::1' };
   const owner = { gid: options.gid, ...(options.supplGroups ? { supplGroups: true } : {}) };
-  return (['ipv4', 'ipv6'] as const).flatMap((family) =>
+  return ([4, 6] as const).flatMap((family) =>
     (['udp', 'tcp'] as const).map(
       (protocol): Rule => ({
         family,

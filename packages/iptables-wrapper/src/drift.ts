@@ -1,17 +1,23 @@
 /** Drift between the ruleset we want and what the kernel has, as reported by Firewall.status(). */
-import type { Family, Table } from './types.js';
+import type { IpFamily } from '@meshwan/os';
+import type { Table } from './types.js';
 
 export type DriftKind = 'missing-rule' | 'extra-rule' | 'wrong-order' | 'missing-jump' | 'extra-jump' | 'missing-chain' | 'extra-chain';
 
 export interface Drift {
   readonly kind: DriftKind;
   /** `inet` for the nft backend, whose chains hold both families. */
-  readonly family: Family | 'inet';
+  readonly family: IpFamily | 'inet';
   readonly table: Table;
   /** The chain as the backend names it (iptables `meshwan_OUTPUT`, nft `nat_output`). */
   readonly chain: string;
   /** What is missing or extra: our rule's comment for a missing rule, the kernel's text for an extra one. */
   readonly detail: string;
+}
+
+/** A drift's family as the text says it: `ipv4`, `ipv6` (nft's nfproto words) or `inet` (nft's table for both). */
+export function driftFamily(family: Drift['family']): string {
+  return family === 'inet' ? family : `ipv${family}`;
 }
 
 export interface DriftReport {
@@ -22,7 +28,7 @@ export interface DriftReport {
 
 /** An ordered list of rule ids (undefined: a rule we did not write) compared with what we want. */
 export function compareChain(
-  where: { family: Family | 'inet'; table: Table; chain: string },
+  where: { family: IpFamily | 'inet'; table: Table; chain: string },
   want: readonly { id: string; text: string }[],
   have: readonly { id: string | undefined; text: string }[],
 ): Drift[] {

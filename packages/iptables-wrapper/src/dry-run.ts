@@ -3,6 +3,7 @@
  * instead of running them. It remembers the last ruleset "applied", so status() and a second apply() behave like
  * a real backend's.
  */
+import type { IpFamily } from '@meshwan/os';
 import type { DriftReport } from './drift.js';
 import type { ApplyResult, Firewall } from './firewall.js';
 import { parseSave, planIptables, type SavedState } from './iptables-plan.js';
@@ -18,7 +19,7 @@ export interface DryRunOptions {
 }
 
 /** The iptables-save state our own apply() of `rules` would leave on an empty firewall. */
-function simulatedState(family: 'ipv4' | 'ipv6', rules: readonly Rule[]): SavedState {
+function simulatedState(family: IpFamily, rules: readonly Rule[]): SavedState {
   const { script } = planIptables(family, new Map(), rules);
   return parseSave(script.replace(/^-I (\S+) 1 /gm, '-A $1 '));
 }
@@ -37,10 +38,10 @@ export class DryRunBackend implements Firewall {
   /** The commands for `rules`, as shell text. */
   render(rules: readonly Rule[]): string {
     if (this.options.flavor === 'nft') return heredoc('nft -f -', nftScript(rules));
-    return (['ipv4', 'ipv6'] as const)
+    return ([4, 6] as const)
       .map((family) => {
         const { script } = planIptables(family, new Map(), rules);
-        return script ? heredoc(`${family === 'ipv4' ? 'iptables' : 'ip6tables'}-restore --noflush -w`, script) : '';
+        return script ? heredoc(`${family === 4 ? 'iptables' : 'ip6tables'}-restore --noflush -w`, script) : '';
       })
       .join('');
   }
@@ -56,9 +57,9 @@ export class DryRunBackend implements Firewall {
   async remove(): Promise<void> {
     if (this.options.flavor === 'nft') this.out(heredoc('nft -f -', nftScript([])));
     else {
-      for (const family of ['ipv4', 'ipv6'] as const) {
+      for (const family of [4, 6] as const) {
         const { script } = planIptables(family, simulatedState(family, this.applied), []);
-        if (script) this.out(heredoc(`${family === 'ipv4' ? 'iptables' : 'ip6tables'}-restore --noflush -w`, script));
+        if (script) this.out(heredoc(`${family === 4 ? 'iptables' : 'ip6tables'}-restore --noflush -w`, script));
       }
     }
     this.applied = [];
@@ -67,9 +68,7 @@ export class DryRunBackend implements Firewall {
   async status(ruleset: Ruleset): Promise<DriftReport> {
     validate(ruleset, this.options.flavor);
     if (this.options.flavor === 'nft') return { inSync: JSON.stringify(ruleset.rules) === JSON.stringify(this.applied), drift: [] };
-    const drift = (['ipv4', 'ipv6'] as const).flatMap(
-      (family) => planIptables(family, simulatedState(family, this.applied), ruleset.rules).drift,
-    );
+    const drift = ([4, 6] as const).flatMap((family) => planIptables(family, simulatedState(family, this.applied), ruleset.rules).drift);
     return { inSync: drift.length === 0, drift };
   }
 }

@@ -18,9 +18,15 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The rule's id: first 8 hex digits of SHA-256 over its canonical JSON. */
+/**
+ * The rule's id: first 8 hex digits of SHA-256 over its canonical JSON. The family is hashed as `ipv4`/`ipv6`, the
+ * words the ids were first computed with, so the rules a node already has keep their ids (and are not drift).
+ */
 export function ruleId(rule: Rule): string {
-  return createHash('sha256').update(canonical(rule)).digest('hex').slice(0, 8);
+  return createHash('sha256')
+    .update(canonical({ ...rule, family: `ipv${rule.family}` }))
+    .digest('hex')
+    .slice(0, 8);
 }
 
 /** The comment we attach: `mw:<id>` or `mw:<id> <user comment>`. */

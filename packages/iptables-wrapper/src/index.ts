@@ -5,7 +5,7 @@
  */
 export { type DetectOptions, detectBackend, fw4Paths, type Probe, systemProbe } from './detect.js';
 export { type DnsRedirectOptions, dnsRedirectRules, dnsRedirectRuleset } from './dns-redirect.js';
-export type { Drift, DriftKind, DriftReport } from './drift.js';
+export { type Drift, type DriftKind, type DriftReport, driftFamily } from './drift.js';
 export { DryRunBackend, type DryRunOptions } from './dry-run.js';
 export { type BackendName, FirewallError, RuleError, RulesetError } from './errors.js';
 export type { ApplyResult, BackendOptions, Firewall } from './firewall.js';

@@ -4,10 +4,12 @@
  * chains named meshwan_* and rules that jump to them; each table's part is one COMMIT, which the kernel applies
  * atomically (legacy: one table replace; nft-compat: one nftables transaction).
  */
+
+import type { IpFamily } from '@meshwan/os';
 import { compareChain, type Drift } from './drift.js';
 import { idFromComment } from './identity.js';
 import { hookChain, iptablesChain, quote, ruleArgs } from './iptables-rules.js';
-import type { BuiltinChain, Family, Rule, Table } from './types.js';
+import type { BuiltinChain, Rule, Table } from './types.js';
 import { isBuiltinChain } from './validate.js';
 
 interface SavedRule {
@@ -88,7 +90,7 @@ export interface Plan {
 }
 
 /** Drift and repair script for `family`, given its iptables-save state and the whole ruleset. */
-export function planIptables(family: Family, state: SavedState, rules: readonly Rule[]): Plan {
+export function planIptables(family: IpFamily, state: SavedState, rules: readonly Rule[]): Plan {
   const drift: Drift[] = [];
   const parts: string[] = [];
   for (const table of ['raw', 'nat', 'mangle', 'filter'] as const) {
@@ -100,7 +102,7 @@ export function planIptables(family: Family, state: SavedState, rules: readonly 
   return { drift, script: parts.length > 0 ? `${parts.join('\n')}\n` : '' };
 }
 
-function planTable(family: Family, table: Table, saved: SavedTable, rules: readonly Rule[], drift: Drift[]): string[] {
+function planTable(family: IpFamily, table: Table, saved: SavedTable, rules: readonly Rule[], drift: Drift[]): string[] {
   const at = (chain: string) => ({ family, table, chain });
   const want = new Map<string, Rule[]>();
   const builtins = new Set<BuiltinChain>();

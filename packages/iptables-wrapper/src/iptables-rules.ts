@@ -79,7 +79,7 @@ function targetArgs(t: Target, rule: Rule): string[] {
     case 'jump':
       return ['-j', t.chain];
     case 'DNAT': {
-      const address = rule.family === 'ipv6' && t.port !== undefined ? `[${t.address}]` : t.address;
+      const address = rule.family === 6 && t.port !== undefined ? `[${t.address}]` : t.address;
       return ['-j', 'DNAT', '--to-destination', t.port === undefined ? address : `${address}:${t.port}`];
     }
     case 'REDIRECT':
@@ -115,5 +115,5 @@ export function ruleLine(rule: Rule): string {
 
 /** The same rule as one `iptables` command (used by the bench and the dry run). */
 export function ruleCommand(rule: Rule): string[] {
-  return [rule.family === 'ipv4' ? 'iptables' : 'ip6tables', '-w', '-t', rule.table, '-A', iptablesChain(rule), ...ruleArgs(rule)];
+  return [rule.family === 4 ? 'iptables' : 'ip6tables', '-w', '-t', rule.table, '-A', iptablesChain(rule), ...ruleArgs(rule)];
 }

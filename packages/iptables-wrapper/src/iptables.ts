@@ -4,13 +4,15 @@
  * the jumps into them are ever written. Before committing either family, both scripts are checked with
  * `--test`, so a rule the tool rejects leaves both families untouched.
  */
+
+import type { IpFamily } from '@meshwan/os';
 import type { DriftReport } from './drift.js';
 import { FirewallError } from './errors.js';
 import { failedLine, inNetns, runTool, serialized } from './exec.js';
 import type { ApplyResult, BackendOptions, Firewall } from './firewall.js';
 import { parseSave, planIptables, rollbackScript, type SavedState } from './iptables-plan.js';
 import { lockPath, withFileLock } from './lock.js';
-import type { Family, Rule, Ruleset } from './types.js';
+import type { Rule, Ruleset } from './types.js';
 import { validate } from './validate.js';
 
 export interface IptablesOptions extends BackendOptions {
@@ -31,8 +33,8 @@ export class IptablesBackend implements Firewall {
   }
 
   /** The tool for `family`, e.g. ip6tables-nft-restore. */
-  tool(family: Family, what: 'save' | 'restore' | ''): string {
-    const base = family === 'ipv4' ? 'iptables' : 'ip6tables';
+  tool(family: IpFamily, what: 'save' | 'restore' | ''): string {
+    const base = family === 4 ? 'iptables' : 'ip6tables';
     const variant = this.options.plainNames ? '' : `-${this.options.variant}`;
     return `${base}${variant}${what ? `-${what}` : ''}`;
   }
@@ -51,14 +53,14 @@ export class IptablesBackend implements Firewall {
     return new FirewallError(this.name, argv, code, line, script.split('\n')[line - 1] ?? '', stderr);
   }
 
-  private async save(family: Family): Promise<string> {
+  private async save(family: IpFamily): Promise<string> {
     const argv = inNetns(this.options.netns, [this.tool(family, 'save')]);
     const result = await runTool(argv);
     if (result.code !== 0) throw this.fail(argv, result.code, result.stderr);
     return result.stdout;
   }
 
-  private async restore(family: Family, script: string, test: boolean): Promise<void> {
+  private async restore(family: IpFamily, script: string, test: boolean): Promise<void> {
     const argv = inNetns(this.options.netns, [this.tool(family, 'restore'), '--noflush', '-w', ...(test ? ['--test'] : [])]);
     const result = await runTool(argv, script);
     if (result.code !== 0) throw this.fail(argv, result.code, result.stderr, script);
@@ -68,15 +70,15 @@ export class IptablesBackend implements Firewall {
   private async sync(
     rules: readonly Rule[],
     write: boolean,
-  ): Promise<{ drift: DriftReport['drift']; scripts: [Family, string][]; states: [Family, SavedState][] }> {
+  ): Promise<{ drift: DriftReport['drift']; scripts: [IpFamily, string][]; states: [IpFamily, SavedState][] }> {
     const states = await Promise.all(
-      (['ipv4', 'ipv6'] as const).map(async (family) => [family, parseSave(await this.save(family))] as [Family, SavedState]),
+      ([4, 6] as const).map(async (family) => [family, parseSave(await this.save(family))] as [IpFamily, SavedState]),
     );
     const plans = states.map(([family, state]) => [family, planIptables(family, state, rules)] as const);
-    const scripts = plans.filter(([, p]) => p.script !== '').map(([family, p]) => [family, p.script] as [Family, string]);
+    const scripts = plans.filter(([, p]) => p.script !== '').map(([family, p]) => [family, p.script] as [IpFamily, string]);
     if (write) {
       for (const [family, script] of scripts) await this.restore(family, script, true);
-      const committed: Family[] = [];
+      const committed: IpFamily[] = [];
       for (const [family, script] of scripts) {
         try {
           await this.restore(family, script, false);
@@ -117,8 +119,8 @@ export class IptablesBackend implements Firewall {
    * remove() leaves `nft list ruleset` as it was. An empty ACCEPT chain decides nothing, and iptables-nft
    * re-creates it whenever something needs it. Skipped when `nft` is not installed.
    */
-  private async dropEmptyBuiltins(family: Family, before: SavedState): Promise<void> {
-    const nftFamily = family === 'ipv4' ? 'ip' : 'ip6';
+  private async dropEmptyBuiltins(family: IpFamily, before: SavedState): Promise<void> {
+    const nftFamily = family === 4 ? 'ip' : 'ip6';
     for (const [table, saved] of before) {
       const hooked = new Set(
         saved.rules.filter((r) => !r.chain.startsWith('meshwan_') && r.args.some((a) => a.startsWith('meshwan_'))).map((r) => r.chain),
@@ -157,7 +159,7 @@ export class IptablesBackend implements Firewall {
   }
 
   /** The restore scripts apply() would run now, per family; for the debugging CLI. */
-  async plan(ruleset: Ruleset): Promise<[Family, string][]> {
+  async plan(ruleset: Ruleset): Promise<[IpFamily, string][]> {
     validate(ruleset, 'iptables');
     return (await this.sync(ruleset.rules, false)).scripts;
   }

@@ -29,8 +29,8 @@ function markMatch(m: MarkSpec, not: boolean): string {
 }
 
 function matchExprs(rule: Rule, m: Match): string[] {
-  const ip = rule.family === 'ipv4' ? 'ip' : 'ip6';
-  const out: string[] = [`meta nfproto ${rule.family}`];
+  const ip = rule.family === 4 ? 'ip' : 'ip6';
+  const out: string[] = [`meta nfproto ipv${rule.family}`];
   if (m.protocol) out.push(`meta l4proto ${m.protocol === 'icmpv6' ? 'ipv6-icmp' : m.protocol}`);
   for (const [key, v] of [
     ['saddr', m.source],
@@ -74,8 +74,8 @@ function targetExpr(rule: Rule, t: Target): string {
     case 'jump':
       return `jump ${nftChain(rule.table, t.chain)}`;
     case 'DNAT': {
-      const address = rule.family === 'ipv6' && t.port !== undefined ? `[${t.address}]` : t.address;
-      return `dnat ${rule.family === 'ipv4' ? 'ip' : 'ip6'} to ${address}${t.port === undefined ? '' : `:${t.port}`}`;
+      const address = rule.family === 6 && t.port !== undefined ? `[${t.address}]` : t.address;
+      return `dnat ${rule.family === 4 ? 'ip' : 'ip6'} to ${address}${t.port === undefined ? '' : `:${t.port}`}`;
     }
     case 'REDIRECT':
       return t.port === undefined ? 'redirect' : `redirect to :${t.port}`;

@@ -3,7 +3,8 @@
  * The words are iptables' (table, chain, target, --ctstate, --dst-type) so a rule reads like the line it becomes.
  */
 
-export type Family = 'ipv4' | 'ipv6';
+import type { IpFamily } from '@meshwan/os';
+
 export type Table = 'raw' | 'nat' | 'mangle' | 'filter';
 /** The kernel's netfilter hooks, by their iptables chain names (NF_INET_PRE_ROUTING … NF_INET_POST_ROUTING). */
 export type BuiltinChain = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
@@ -92,7 +93,7 @@ export type Target =
   | { readonly type: 'CT'; readonly zoneOrig: number };
 
 export interface Rule {
-  readonly family: Family;
+  readonly family: IpFamily;
   readonly table: Table;
   /**
    * A built-in chain (`OUTPUT`): the rule goes into our chain hooked there (iptables `meshwan_OUTPUT`, nft base

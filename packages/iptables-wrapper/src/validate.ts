@@ -68,7 +68,7 @@ function checkRange(spec: PortSpec | IdSpec, inRange: (n: unknown) => boolean, w
 function checkRule(rule: Rule, index: number, target: ValidateFor): RuleError[] {
   const errors: RuleError[] = [];
   const fail = (field: string, reason: string) => errors.push(new RuleError(index, field, reason));
-  if (rule.family !== 'ipv4' && rule.family !== 'ipv6') fail('family', `expected ipv4 or ipv6, got ${JSON.stringify(rule.family)}`);
+  if (rule.family !== 4 && rule.family !== 6) fail('family', `expected 4 or 6, got ${JSON.stringify(rule.family)}`);
   if (!['raw', 'nat', 'mangle', 'filter'].includes(rule.table))
     fail('table', `expected raw, nat, mangle or filter, got ${JSON.stringify(rule.table)}`);
   if (errors.length > 0) return errors;
@@ -89,8 +89,8 @@ function checkRule(rule: Rule, index: number, target: ValidateFor): RuleError[] 
   if (proto !== undefined) {
     if (!['tcp', 'udp', 'icmp', 'icmpv6'].includes(proto))
       fail('match.protocol', `expected tcp, udp, icmp or icmpv6, got ${JSON.stringify(proto)}`);
-    else if (proto === 'icmp' && rule.family === 'ipv6') fail('match.protocol', 'icmp is IPv4; use icmpv6 in an ipv6 rule');
-    else if (proto === 'icmpv6' && rule.family === 'ipv4') fail('match.protocol', 'icmpv6 is IPv6; use icmp in an ipv4 rule');
+    else if (proto === 'icmp' && rule.family === 6) fail('match.protocol', 'icmp is IPv4; use icmpv6 in an ipv6 rule');
+    else if (proto === 'icmpv6' && rule.family === 4) fail('match.protocol', 'icmpv6 is IPv6; use icmp in an ipv4 rule');
   }
   for (const field of ['source', 'destination'] as const) {
     const v = m[field];

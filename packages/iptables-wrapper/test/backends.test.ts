@@ -15,42 +15,42 @@ const A: Ruleset = dnsRedirectRuleset({ gid: 800 });
 const B: Ruleset = {
   rules: [
     {
-      family: 'ipv4',
+      family: 4,
       table: 'nat',
       chain: 'OUTPUT',
       match: { protocol: 'udp', destinationPort: 53, owner: { gid: 900 } },
       target: { type: 'jump', chain: 'meshwan_dns' },
     },
     {
-      family: 'ipv4',
+      family: 4,
       table: 'nat',
       chain: 'meshwan_dns',
       match: { protocol: 'udp' },
       target: { type: 'DNAT', address: '127.0.0.1', port: 5353 },
     },
     {
-      family: 'ipv6',
+      family: 6,
       table: 'mangle',
       chain: 'OUTPUT',
       match: { owner: { uid: 0 }, ctState: ['NEW'] },
       target: { type: 'MARK', set: 1, mask: 1 },
     },
     {
-      family: 'ipv6',
+      family: 6,
       table: 'mangle',
       chain: 'PREROUTING',
       match: { mark: { value: 1, mask: 1 } },
       target: { type: 'CONNMARK', op: 'save', mask: 0x3 },
     },
     {
-      family: 'ipv6',
+      family: 6,
       table: 'mangle',
       chain: 'OUTPUT',
       match: { outInterface: 'lo' },
       target: { type: 'CONNMARK', op: 'restore', mask: 0x1 },
     },
     {
-      family: 'ipv4',
+      family: 4,
       table: 'filter',
       chain: 'INPUT',
       match: { addrType: { destination: { not: 'LOCAL' } }, inInterface: 'veth+' },
@@ -61,9 +61,9 @@ const B: Ruleset = {
 /** Valid rules the kernel refuses: DNAT reached from nat POSTROUTING through a custom chain (only PREROUTING/OUTPUT may DNAT). */
 const refused: Ruleset = {
   rules: [
-    { family: 'ipv4', table: 'nat', chain: 'POSTROUTING', target: { type: 'jump', chain: 'meshwan_bad' } },
+    { family: 4, table: 'nat', chain: 'POSTROUTING', target: { type: 'jump', chain: 'meshwan_bad' } },
     {
-      family: 'ipv4',
+      family: 4,
       table: 'nat',
       chain: 'meshwan_bad',
       match: { protocol: 'udp' },
@@ -225,10 +225,10 @@ for (const c of backendCases) {
       const before = c.dump(ns);
       const half: Ruleset = {
         rules: [
-          ...(B.rules.filter((r) => r.family === 'ipv4') as Rule[]),
+          ...(B.rules.filter((r) => r.family === 4) as Rule[]),
           ...refused.rules.map((r) => ({
             ...r,
-            family: 'ipv6' as const,
+            family: 6 as const,
             target: r.target.type === 'DNAT' ? { ...r.target, address: '2001:db8::1' } : r.target,
           })),
         ],
@@ -265,7 +265,7 @@ t.test('rules the backend cannot express are refused before the kernel is touche
   const nft = backendCases.find((c) => c.name === 'nft');
   if (!nft) throw new Error('no nft case');
   const suppl: Rule = {
-    family: 'ipv4',
+    family: 4,
     table: 'nat',
     chain: 'OUTPUT',
     match: { owner: { gid: 800, supplGroups: true } },

@@ -68,7 +68,7 @@ t.test('usage errors exit 2 and say what was wrong', async (t) => {
   t.match(await cli('--help'), { code: 0, out: /^usage: meshwan-fw[\s\S]*one owner: `meshwan apply`/ });
   const bad = t.testdir({
     'bad.json': '{"rules": [',
-    'invalid.json': JSON.stringify({ rules: [{ family: 'ipv4', table: 'nat', chain: 'X', target: { type: 'ACCEPT' } }] }),
+    'invalid.json': JSON.stringify({ rules: [{ family: 4, table: 'nat', chain: 'X', target: { type: 'ACCEPT' } }] }),
   });
   t.match(await cli('print', `${bad}/bad.json`), { code: 2, err: /bad.json: not JSON/ });
   t.match(await cli('print', `${bad}/invalid.json`), { code: 2, err: /meshwan-fw: rules\[0\]\.chain: expected a built-in chain/ });

@@ -11,7 +11,7 @@ import { backendCases, missingPart, namespace } from './lib.js';
 t.setTimeout(240_000);
 
 const zoned: Ruleset = {
-  rules: (['ipv4', 'ipv6'] as const).map((family) => ({
+  rules: ([4, 6] as const).map((family) => ({
     family,
     table: 'raw' as const,
     chain: 'OUTPUT',

@@ -20,7 +20,7 @@ t.test('auto: nft with fw4 or when nft is the only tool, else iptables in the va
   );
   t.throws(() => detectBackend({ probe: probe([]) }), FirewallError);
   const nftOnly = detectBackend({ probe: probe(['iptables-nft-restore', 'ip6tables-nft-restore']) });
-  t.ok(nftOnly instanceof IptablesBackend && nftOnly.tool('ipv4', 'save') === 'iptables-nft-save', 'only the -nft names');
+  t.ok(nftOnly instanceof IptablesBackend && nftOnly.tool(4, 'save') === 'iptables-nft-save', 'only the -nft names');
   t.equal(detectBackend({ probe: probe(['iptables-legacy-restore', 'ip6tables-legacy-restore']) }).name, 'iptables-legacy');
   t.throws(() => detectBackend({ override: 'iptables', probe: probe(['nft']) }), /backend iptables: no iptables-restore/);
   t.throws(() => detectBackend({ probe: probe(['iptables-restore']) }), /neither nft nor iptables-restore\/ip6tables-restore/);
@@ -30,11 +30,8 @@ t.test('the site override wins', async (t) => {
   t.equal(detectBackend({ override: 'nft', probe: probe([]) }).name, 'nft');
   const fw = detectBackend({ override: 'iptables', netns: 'ns1', probe: probe(both, ['/sbin/fw4'], 'iptables v1.8.9 (nf_tables)') });
   t.equal(fw.name, 'iptables-nft');
-  t.ok(
-    fw instanceof IptablesBackend && fw.options.netns === 'ns1' && fw.tool('ipv6', 'restore') === 'ip6tables-restore',
-    'plain tool names',
-  );
-  t.equal(new IptablesBackend({ variant: 'legacy' }).tool('ipv4', 'save'), 'iptables-legacy-save');
+  t.ok(fw instanceof IptablesBackend && fw.options.netns === 'ns1' && fw.tool(6, 'restore') === 'ip6tables-restore', 'plain tool names');
+  t.equal(new IptablesBackend({ variant: 'legacy' }).tool(4, 'save'), 'iptables-legacy-save');
   t.ok(['iptables-nft', 'iptables-legacy', 'nft'].includes(detectBackend().name), 'this machine has a backend');
 });
 

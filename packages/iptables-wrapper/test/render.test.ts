@@ -6,7 +6,7 @@ import { nftDrift } from '../src/nft-rules.js';
 import { parseNftText, parsePriority } from '../src/nft-state.js';
 
 const full: Rule = {
-  family: 'ipv4',
+  family: 4,
   table: 'mangle',
   chain: 'OUTPUT',
   match: {
@@ -31,12 +31,12 @@ t.test('iptables lines follow iptables-save order and quote the comment', async 
     /^-A meshwan_OUTPUT ! -s 192.0.2.0\/24 -d 198.51.100.1 -o wan\+ -p udp -m owner --uid-owner 0-10 --gid-owner 800 --suppl-groups -m mark --mark 0x1\/0x1 -m conntrack --ctstate NEW,ESTABLISHED -m addrtype --src-type LOCAL ! --dst-type LOCAL -m udp --sport 1024:2048 --dport 53 -m comment --comment "mw:/,
   );
   t.match(ruleLine(full), / -m comment --comment "mw:[0-9a-f]{8} wan mark" -j MARK --set-xmark 0x1\/0x1$/);
-  const [udp] = dnsRedirectRuleset({ gid: 800 }).rules.filter((r) => r.family === 'ipv6');
+  const [udp] = dnsRedirectRuleset({ gid: 800 }).rules.filter((r) => r.family === 6);
   t.match(
     ruleLine(udp as Rule),
     /-A meshwan_OUTPUT -p udp -m owner --gid-owner 800 -m udp --dport 53 -m comment --comment "mw:\w+ dns-redirect" -j DNAT --to-destination \[::1\]:54$/,
   );
-  t.same(ruleCommand({ family: 'ipv6', table: 'filter', chain: 'meshwan_x', target: { type: 'DROP' } }).slice(0, 6), [
+  t.same(ruleCommand({ family: 6, table: 'filter', chain: 'meshwan_x', target: { type: 'DROP' } }).slice(0, 6), [
     'ip6tables',
     '-w',
     '-t',
@@ -51,7 +51,7 @@ t.test('iptables lines follow iptables-save order and quote the comment', async 
     [{ type: 'REDIRECT' }, '-j REDIRECT'],
     [{ type: 'DNAT', address: '192.0.2.1' }, '-j DNAT --to-destination 192.0.2.1'],
   ];
-  for (const [target, text] of targets) t.ok(ruleLine({ family: 'ipv4', table: 'nat', chain: 'meshwan_y', target }).endsWith(text), text);
+  for (const [target, text] of targets) t.ok(ruleLine({ family: 4, table: 'nat', chain: 'meshwan_y', target }).endsWith(text), text);
 });
 
 t.test('nft statements', async (t) => {
@@ -62,17 +62,17 @@ t.test('nft statements', async (t) => {
   const script = nftScript([
     ...dnsRedirectRuleset({ gid: 800 }).rules,
     {
-      family: 'ipv6',
+      family: 6,
       table: 'filter',
       chain: 'INPUT',
       match: { inInterface: { not: 'lo' }, mark: { not: { value: 2 } } },
       target: { type: 'jump', chain: 'meshwan_in' },
     },
-    { family: 'ipv6', table: 'filter', chain: 'meshwan_in', match: { protocol: 'icmpv6' }, target: { type: 'CONNMARK', op: 'save' } },
-    { family: 'ipv6', table: 'filter', chain: 'meshwan_in', target: { type: 'CONNMARK', op: 'restore' } },
-    { family: 'ipv6', table: 'mangle', chain: 'PREROUTING', target: { type: 'CONNMARK', op: 'set', value: 1 } },
-    { family: 'ipv4', table: 'nat', chain: 'PREROUTING', match: { protocol: 'tcp' }, target: { type: 'REDIRECT', port: 8080 } },
-    { family: 'ipv4', table: 'nat', chain: 'POSTROUTING', target: { type: 'RETURN' } },
+    { family: 6, table: 'filter', chain: 'meshwan_in', match: { protocol: 'icmpv6' }, target: { type: 'CONNMARK', op: 'save' } },
+    { family: 6, table: 'filter', chain: 'meshwan_in', target: { type: 'CONNMARK', op: 'restore' } },
+    { family: 6, table: 'mangle', chain: 'PREROUTING', target: { type: 'CONNMARK', op: 'set', value: 1 } },
+    { family: 4, table: 'nat', chain: 'PREROUTING', match: { protocol: 'tcp' }, target: { type: 'REDIRECT', port: 8080 } },
+    { family: 4, table: 'nat', chain: 'POSTROUTING', target: { type: 'RETURN' } },
   ]);
   t.match(
     script,
@@ -92,7 +92,7 @@ t.test('nft statements', async (t) => {
   t.match(script, /type nat hook postrouting priority 100;[^\n]*\n\t\tmeta nfproto ipv4 return/);
   t.equal(nftScript([]), 'table inet meshwan {}\ndelete table inet meshwan\n');
   const masked = nftRule({
-    family: 'ipv4',
+    family: 4,
     table: 'mangle',
     chain: 'OUTPUT',
     match: { outInterface: 'wan' },
@@ -103,7 +103,7 @@ t.test('nft statements', async (t) => {
     /^meta nfproto ipv4 oifname "wan" meta mark & 0x1 == 0x1 ct mark set ct mark \| 0x1 comment "mw:\w+"\nmeta nfproto ipv4 oifname "wan" meta mark & 0x1 == 0x0 ct mark set ct mark & 0xfffffffe comment "mw:\w+"\n[^\n]*meta mark & 0x4 == 0x4 ct mark set ct mark \| 0x4 [^\n]*\n[^\n]*meta mark & 0x4 == 0x0 ct mark set ct mark & 0xfffffffb [^\n]*$/,
   );
   t.match(
-    nftRule({ family: 'ipv6', table: 'mangle', chain: 'PREROUTING', target: { type: 'CONNMARK', op: 'restore', mask: 0x1 } }),
+    nftRule({ family: 6, table: 'mangle', chain: 'PREROUTING', target: { type: 'CONNMARK', op: 'restore', mask: 0x1 } }),
     /ct mark & 0x1 == 0x1 meta mark set meta mark \| 0x1 [^\n]*\n[^\n]*ct mark & 0x1 == 0x0 meta mark set meta mark & 0xfffffffe /,
   );
 });
@@ -123,7 +123,7 @@ t.test('tokenize undoes iptables-save quoting', async (t) => {
 
 t.test('the iptables plan keeps foreign rules and repairs ours', async (t) => {
   const rules = dnsRedirectRuleset({ gid: 800 }).rules;
-  const fresh = planIptables('ipv4', new Map(), rules);
+  const fresh = planIptables(4, new Map(), rules);
   t.same(
     fresh.drift.map((d) => d.kind),
     ['missing-chain', 'missing-jump'],
@@ -135,7 +135,7 @@ t.test('the iptables plan keeps foreign rules and repairs ours', async (t) => {
   // What the kernel would then hold, plus a foreign rule, a duplicate jump and a stale chain of ours.
   const installed = fresh.script.replace('-I OUTPUT 1 ', '-A OUTPUT ');
   const saved = `${installed.replace('COMMIT\n', '')}-A OUTPUT -p tcp -j ACCEPT\n-A OUTPUT -j meshwan_OUTPUT\n:meshwan_old - [0:0]\n-A POSTROUTING -j meshwan_old\n-A PREROUTING -p udp -g meshwan_old\nCOMMIT\n*raw\n:x - [0:0]\nCOMMIT\n`;
-  const plan = planIptables('ipv4', parseSave(saved), rules);
+  const plan = planIptables(4, parseSave(saved), rules);
   t.same(
     plan.drift.map((d) => `${d.kind} ${d.chain}`),
     ['extra-chain meshwan_old', 'extra-jump OUTPUT', 'extra-jump POSTROUTING', 'extra-jump PREROUTING'],
@@ -144,8 +144,8 @@ t.test('the iptables plan keeps foreign rules and repairs ours', async (t) => {
     plan.script,
     '*nat\n:meshwan_old - [0:0]\n-D OUTPUT -j meshwan_OUTPUT\n-D POSTROUTING -j meshwan_old\n-D PREROUTING -p udp -g meshwan_old\n-X meshwan_old\nCOMMIT\n',
   );
-  t.equal(planIptables('ipv4', parseSave(installed), rules).script, '', 'in sync: nothing to write');
-  const reordered = planIptables('ipv4', parseSave(installed), [rules[1] as Rule, rules[0] as Rule]);
+  t.equal(planIptables(4, parseSave(installed), rules).script, '', 'in sync: nothing to write');
+  const reordered = planIptables(4, parseSave(installed), [rules[1] as Rule, rules[0] as Rule]);
   t.same(
     reordered.drift.map((d) => d.kind),
     ['wrong-order'],
@@ -182,11 +182,11 @@ t.test('the nft text listing reads like the JSON one (for nft built without JSON
   const text = readFileSync(new URL('./fixtures/nft-list.txt', import.meta.url), 'utf8');
   const rules: Rule[] = [
     ...dnsRedirectRuleset({ gid: 800 }).rules,
-    { family: 'ipv4', table: 'nat', chain: 'PREROUTING', target: { type: 'jump', chain: 'meshwan_x' } },
-    { family: 'ipv4', table: 'nat', chain: 'POSTROUTING', target: { type: 'ACCEPT' } },
-    { family: 'ipv6', table: 'mangle', chain: 'PREROUTING', target: { type: 'ACCEPT' } },
-    { family: 'ipv6', table: 'mangle', chain: 'OUTPUT', target: { type: 'ACCEPT' } },
-    { family: 'ipv6', table: 'filter', chain: 'INPUT', target: { type: 'ACCEPT' }, comment: 'a quoted one' },
+    { family: 4, table: 'nat', chain: 'PREROUTING', target: { type: 'jump', chain: 'meshwan_x' } },
+    { family: 4, table: 'nat', chain: 'POSTROUTING', target: { type: 'ACCEPT' } },
+    { family: 6, table: 'mangle', chain: 'PREROUTING', target: { type: 'ACCEPT' } },
+    { family: 6, table: 'mangle', chain: 'OUTPUT', target: { type: 'ACCEPT' } },
+    { family: 6, table: 'filter', chain: 'INPUT', target: { type: 'ACCEPT' }, comment: 'a quoted one' },
   ];
   const state = parseNftText(text);
   t.same(nftDrift(state, rules), [], 'captured listing of exactly these rules: no drift');

@@ -1,7 +1,8 @@
+import type { IpFamily } from '@meshwan/os';
 import t from 'tap';
 import { checkRuleset, type Rule, RulesetError, validate } from '../src/index.js';
 
-const base: Rule = { family: 'ipv4', table: 'nat', chain: 'OUTPUT', target: { type: 'ACCEPT' } };
+const base: Rule = { family: 4, table: 'nat', chain: 'OUTPUT', target: { type: 'ACCEPT' } };
 const messages = (rules: unknown[], backend: 'iptables' | 'nft' | 'any' = 'any') =>
   checkRuleset({ rules: rules as Rule[] }, backend).map((e) => e.message);
 
@@ -15,11 +16,11 @@ t.test('a valid ruleset passes and is returned unchanged', async (t) => {
       },
       {
         ...base,
-        family: 'ipv6',
+        family: 6,
         match: { protocol: 'tcp', destination: '2001:db8::/32', sourcePort: [1024, 65535] },
         target: { type: 'jump', chain: 'meshwan_x' },
       },
-      { ...base, family: 'ipv6', chain: 'meshwan_x', target: { type: 'REDIRECT', port: 54 }, match: { protocol: 'tcp' } },
+      { ...base, family: 6, chain: 'meshwan_x', target: { type: 'REDIRECT', port: 54 }, match: { protocol: 'tcp' } },
       {
         ...base,
         table: 'mangle',
@@ -66,7 +67,7 @@ t.test('every problem is reported with its rule index and field', async (t) => {
       { ...base, target: { type: 'FORWARD' } },
     ]),
     [
-      'rules[0].family: expected ipv4 or ipv6, got "ipv5"',
+      'rules[0].family: expected 4 or 6, got "ipv5"',
       'rules[1].table: expected raw, nat, mangle or filter, got "security"',
       'rules[2].chain: the filter table has no PREROUTING chain',
       'rules[3].chain: expected a built-in chain (PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING) or meshwan_ + up to 20 of [a-z0-9_], got "mychain"',
@@ -116,7 +117,7 @@ t.test('nft refuses what it cannot express instead of matching less', async (t) 
 });
 
 t.test('malformed input is an error, not a crash', async (t) => {
-  t.same(messages([null, { family: 'ipv4' }]), [
+  t.same(messages([null, { family: 4 }]), [
     'rules[0]: expected a rule object with family, table, chain and target',
     'rules[1]: expected a rule object with family, table, chain and target',
   ]);
@@ -127,8 +128,8 @@ t.test('malformed input is an error, not a crash', async (t) => {
       { ...base, match: { addrType: {} } },
       { ...base, match: { addrType: { source: 'NOWHERE' } } },
       { ...base, match: { destination: '192.0.2.0/33' } },
-      { ...base, family: 'ipv6', match: { destination: '2001:db8::1/64' } },
-      { ...base, family: 'ipv6', match: { destination: '::ffff:192.0.2.0/120' } },
+      { ...base, family: 6, match: { destination: '2001:db8::1/64' } },
+      { ...base, family: 6, match: { destination: '::ffff:192.0.2.0/120' } },
       { ...base, target: { type: 'CONNMARK', op: 'swap' } },
       { ...base, target: { type: 'CONNMARK', op: 'set', value: 2, mask: 1 } },
       { ...base, match: { owner: { uid: -1, gid: [5, 1] } } },
@@ -150,7 +151,7 @@ t.test('malformed input is an error, not a crash', async (t) => {
 });
 
 t.test('jump loops are named before the kernel refuses them', async (t) => {
-  const jump = (chain: string, to: string, family: 'ipv4' | 'ipv6' = 'ipv4'): Rule => ({
+  const jump = (chain: string, to: string, family: IpFamily = 4): Rule => ({
     ...base,
     family,
     chain,
@@ -160,7 +161,7 @@ t.test('jump loops are named before the kernel refuses them', async (t) => {
     messages([jump('OUTPUT', 'meshwan_a'), jump('meshwan_a', 'meshwan_b'), jump('meshwan_b', 'meshwan_c'), jump('meshwan_c', 'meshwan_a')]),
     ['rules[3].target.chain: jumping here makes a loop: meshwan_a -> meshwan_b -> meshwan_c -> meshwan_a'],
   );
-  t.same(messages([jump('meshwan_a', 'meshwan_b'), jump('meshwan_b', 'meshwan_a', 'ipv6')]), [], 'different families are different chains');
+  t.same(messages([jump('meshwan_a', 'meshwan_b'), jump('meshwan_b', 'meshwan_a', 6)]), [], 'different families are different chains');
   t.same(
     messages([jump('OUTPUT', 'meshwan_a'), jump('OUTPUT', 'meshwan_b'), jump('meshwan_a', 'meshwan_c'), jump('meshwan_b', 'meshwan_c')]),
     [],

@@ -123,8 +123,8 @@ await new Promise((r) => child.on('exit', r));
 const deadline = Date.now() + 60_000;
 while (events < EVENTS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 const burstSec = Number(last - first) / 1e9;
-const fresh = nl.listRoutes({ family: 'inet6', table: 9 }).map(routeKey).sort().join();
-const exact = m.cache.listRoutes({ family: 'inet6', table: 9 }).map(routeKey).sort().join() === fresh;
+const fresh = nl.listRoutes({ family: 6, table: 9 }).map(routeKey).sort().join();
+const exact = m.cache.listRoutes({ family: 6, table: 9 }).map(routeKey).sort().join() === fresh;
 m.close();
 nl.close();
 
@@ -137,7 +137,7 @@ console.log(`Command: \`node packages/netlink/bench/run.mjs${quick ? ' --quick' 
 | dump ${f(count)} IPv6 routes, wall (median of ${RUNS}) | ${f(oMs)} ms | \`ip -6 route show table all\`: ${f(tMs)} ms | ${f(oMs / tMs, 2)}x | <= 1.5x |
 | same, CPU time (user+sys) | ${f(oCpu)} ms | ${f(tCpu)} ms | ${f(oCpu / tCpu, 2)}x | |
 | same, peak RSS (whole process) | ${f(oRss)} MB | ${f(tRss)} MB | | <= 150 MB |
-| RouteCache.lookup, ${f(cache.routeCount)} routes, ${cache.listRules('inet6').length} IPv6 rules (wall) | ${f(perSec / 1e6, 2)} M/s | | | >= 1 M/s |
+| RouteCache.lookup, ${f(cache.routeCount)} routes, ${cache.listRules(6).length} IPv6 rules (wall) | ${f(perSec / 1e6, 2)} M/s | | | >= 1 M/s |
 | same, per CPU second (${f((100 * found) / (LOOKUPS + 20_000))}% answered with a route) | ${f(perCpuSec / 1e6, 2)} M/s | | | |
 | ${f(EVENTS)}-event burst (\`ip -batch\` route adds) through Monitor | ${f(events / burstSec)} events/s | | | |
 | events received / sent, cache == fresh dump | ${f(events)} / ${f(EVENTS)}, ${exact ? 'yes' : 'NO'}, ${m.resyncs} re-dumps | | | nothing lost |

@@ -1,35 +1,20 @@
 /** Addresses: dump, add, replace, delete (RTM_GETADDR/NEWADDR/DELADDR). */
+
+import type { IpFamily } from '@meshwan/os';
 import { type Address, type AddressSpec, decodeAddress, encodeAddress } from './codec/address.js';
-import {
-  AF_INET,
-  AF_INET6,
-  AF_UNSPEC,
-  NLM_F_CREATE,
-  NLM_F_EXCL,
-  NLM_F_REPLACE,
-  RTM_DELADDR,
-  RTM_GETADDR,
-  RTM_NEWADDR,
-} from './codec/constants.js';
-import type { Family } from './codec/ip.js';
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR } from './codec/constants.js';
 import { MessageWriter } from './codec/message.js';
+import { dumpFamily } from './family-dump.js';
 import type { NetlinkSocket } from './socket.js';
 
-export function listAddresses(sock: NetlinkSocket, family?: Family): Address[] {
-  let out: Address[] = [];
-  const af = family === 'inet' ? AF_INET : family === 'inet6' ? AF_INET6 : AF_UNSPEC;
-  sock.dump(
-    () => new MessageWriter(RTM_GETADDR, 0).u8(af).u8(0).u8(0).u8(0).u32(0),
+export function listAddresses(sock: NetlinkSocket, family?: IpFamily): Address[] {
+  return dumpFamily(
+    sock,
     'listAddresses',
-    family ?? '',
-    (buf, h, off, end) => {
-      if (h.type === RTM_NEWADDR) out.push(decodeAddress(buf, off, end));
-    },
-    () => {
-      out = [];
-    },
+    family,
+    (af) => new MessageWriter(RTM_GETADDR, 0).u8(af).u8(0).u8(0).u8(0).u32(0),
+    (buf, h, off, end) => (h.type === RTM_NEWADDR ? decodeAddress(buf, off, end) : undefined),
   );
-  return out;
 }
 
 function describeAddress(spec: AddressSpec): string {

@@ -2,9 +2,10 @@
  * RouteCache: links, addresses, routes (per family and table) and rules (per family, in the kernel's order) as
  * the kernel holds them, kept in step by the Monitor, and answering lookups as the kernel would (lookup.ts).
  */
+
+import type { IpFamily } from '@meshwan/os';
 import type { Address } from './codec/address.js';
 import { IFA_F_DADFAILED, IFA_F_TENTATIVE, RT_TABLE_LOCAL } from './codec/constants.js';
-import type { Family } from './codec/ip.js';
 import type { Link } from './codec/link.js';
 import type { Route } from './codec/route.js';
 import type { Rule } from './codec/rule.js';
@@ -111,10 +112,10 @@ export class RouteCache {
   private readonly routeEntries = new Map<string, { entry: Entry; table: TableIndex }>();
   /** base key -> route keys, for replace */
   private readonly routeBases = new Map<string, Set<string>>();
-  private readonly tableMap: Record<Family, Map<number, TableIndex>> = { inet: new Map(), inet6: new Map() };
-  private readonly ruleLists: Record<Family, Rule[]> = { inet: [], inet6: [] };
+  private readonly tableMap: Record<IpFamily, Map<number, TableIndex>> = { 4: new Map(), 6: new Map() };
+  private readonly ruleLists: Record<IpFamily, Rule[]> = { 4: [], 6: [] };
   /** compiled rule lists for lookup, rebuilt after a rule change */
-  private compiled: Partial<Record<Family, CompiledRule[]>> = {};
+  private compiled: Partial<Record<IpFamily, CompiledRule[]>> = {};
 
   private removeRoute(key: string): Route | undefined {
     const prev = this.routeEntries.get(key);
@@ -148,7 +149,7 @@ export class RouteCache {
         const prev = this.addressMap.get(key);
         if (e.type === 'new') this.addressMap.set(key, e.address);
         else this.addressMap.delete(key);
-        if (e.address.family === 'inet' && (e.type === 'new') !== (prev !== undefined))
+        if (e.address.family === 4 && (e.type === 'new') !== (prev !== undefined))
           this.countLocal4(e.address.address, e.type === 'new' ? 1 : -1);
         return prev && { type: 'new', kind: 'address', address: prev };
       }
@@ -209,7 +210,7 @@ export class RouteCache {
     for (const link of this.linkMap.values()) out.push({ type: 'new', kind: 'link', link });
     for (const address of this.addressMap.values()) out.push({ type: 'new', kind: 'address', address });
     for (const { entry } of this.routeEntries.values()) out.push({ type: 'new', kind: 'route', route: entry.route });
-    for (const rule of [...this.ruleLists.inet, ...this.ruleLists.inet6]) out.push({ type: 'new', kind: 'rule', rule });
+    for (const rule of [...this.ruleLists[4], ...this.ruleLists[6]]) out.push({ type: 'new', kind: 'rule', rule });
     return out;
   }
 
@@ -249,11 +250,11 @@ export class RouteCache {
     }
     if (snapshot.rules) {
       const fresh = new Map(snapshot.rules.map((r) => [ruleKey(r), r]));
-      const current = [...this.ruleLists.inet, ...this.ruleLists.inet6];
+      const current = [...this.ruleLists[4], ...this.ruleLists[6]];
       const known = new Set(current.map(ruleKey));
       for (const old of current) if (!fresh.has(ruleKey(old))) changes.push({ type: 'del', kind: 'rule', rule: old });
       for (const [key, rule] of fresh) if (!known.has(key)) changes.push({ type: 'new', kind: 'rule', rule });
-      for (const family of ['inet', 'inet6'] as const) this.ruleLists[family] = snapshot.rules.filter((r) => r.family === family);
+      for (const family of [4, 6] as const) this.ruleLists[family] = snapshot.rules.filter((r) => r.family === family);
       this.compiled = {};
     }
     for (const e of changes) if (e.kind !== 'rule') this.apply(e);
@@ -266,20 +267,20 @@ export class RouteCache {
   link(dev: number | string): Link | undefined {
     return typeof dev === 'number' ? this.linkMap.get(dev) : this.linkNames.get(dev);
   }
-  listAddresses(family?: Family): Address[] {
+  listAddresses(family?: IpFamily): Address[] {
     return [...this.addressMap.values()].filter((a) => !family || a.family === family);
   }
-  listRoutes(filter: { family?: Family; table?: number } = {}): Route[] {
+  listRoutes(filter: { family?: IpFamily; table?: number } = {}): Route[] {
     const out: Route[] = [];
-    for (const family of filter.family ? [filter.family] : (['inet', 'inet6'] as const))
+    for (const family of filter.family ? [filter.family] : ([4, 6] as const))
       for (const [id, table] of [...this.tableMap[family].entries()].sort((a, b) => a[0] - b[0])) {
         if (filter.table !== undefined && id !== filter.table) continue;
         for (const e of table.entries()) out.push(e.route);
       }
     return out;
   }
-  listRules(family?: Family): Rule[] {
-    return family ? [...this.ruleLists[family]] : [...this.ruleLists.inet, ...this.ruleLists.inet6];
+  listRules(family?: IpFamily): Rule[] {
+    return family ? [...this.ruleLists[family]] : [...this.ruleLists[4], ...this.ruleLists[6]];
   }
   get routeCount(): number {
     return this.routeEntries.size;
@@ -298,7 +299,7 @@ export class RouteCache {
     linkExists: (name) => this.linkNames.size === 0 || this.linkNames.has(name),
     linkName: (index) => this.linkMap.get(index)?.name,
     hasLocalAddress4: (word) => this.local4.has(word),
-    localTable4: () => this.tableMap.inet.get(RT_TABLE_LOCAL),
+    localTable4: () => this.tableMap[4].get(RT_TABLE_LOCAL),
   };
 
   /** Which rule, table and route the kernel would use for `dst` (see lookup.ts). */
@@ -318,7 +319,7 @@ export class RouteCache {
   lookupOutput(dst: string, options: LookupOptions = {}, sources?: readonly string[]): OutputLookup[] {
     const first = lookupRoute(dst, options, this.state);
     const given = options.src !== undefined && options.src !== '::';
-    if (first.family !== 'inet6' || given || first.verdict === 'route') return [{ result: first }];
+    if (first.family !== 6 || given || first.verdict === 'route') return [{ result: first }];
     const candidates = sources ?? this.sourceCandidates6();
     return [{ result: first }, ...candidates.map((src) => ({ src, result: lookupRoute(dst, { ...options, src }, this.state) }))];
   }
@@ -327,7 +328,7 @@ export class RouteCache {
   private sourceCandidates6(): string[] {
     const out = new Set<string>();
     for (const a of this.addressMap.values())
-      if (a.family === 'inet6' && a.scope === 'global' && (a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) === 0) out.add(a.address);
+      if (a.family === 6 && a.scope === 'global' && (a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) === 0) out.add(a.address);
     return [...out];
   }
 }

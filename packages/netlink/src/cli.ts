@@ -4,13 +4,13 @@
  * `-n NAME` runs against the network namespace NAME (as `ip -n`). Output follows iproute2's.
  */
 
+import type { IpFamily } from '@meshwan/os';
 import { proc } from '@meshwan/os';
 import { NumberError, parseUnsigned } from '@meshwan/uci';
 import { RouteCache } from './cache.js';
 import { Netlink } from './client.js';
-import type { Family } from './codec/ip.js';
 import { AddonError, NetlinkError, RequestError } from './errors.js';
-import { formatAddress, formatLink, formatRoute, formatRule } from './format.js';
+import { familyWords, formatAddress, formatLink, formatRoute, formatRule } from './format.js';
 import { Monitor, type MonitorEvent } from './monitor.js';
 import { dumpAll } from './snapshot.js';
 
@@ -61,10 +61,10 @@ function parseTable(text: string): number {
   return named[text] ?? parseUnsigned(text, { field: '--table' });
 }
 
-function families(p: Parsed): Family[] {
-  if (p.bools.has('-4') && !p.bools.has('-6')) return ['inet'];
-  if (p.bools.has('-6') && !p.bools.has('-4')) return ['inet6'];
-  return ['inet', 'inet6'];
+function families(p: Parsed): IpFamily[] {
+  if (p.bools.has('-4') && !p.bools.has('-6')) return [4];
+  if (p.bools.has('-6') && !p.bools.has('-4')) return [6];
+  return [4, 6];
 }
 
 const errnoText: Record<string, string> = {
@@ -104,7 +104,9 @@ async function monitor(netns: string | undefined, json: boolean, io: CliIo): Pro
   const m = Monitor.start({ netns });
   const name = (i: number) => m.cache.link(i)?.name ?? `if${i}`;
   m.on((e) =>
-    io.out(`${json ? JSON.stringify(e.type === 'error' ? { type: 'error', message: e.error.message } : e) : describeEvent(e, name)}\n`),
+    io.out(
+      `${json ? JSON.stringify(e.type === 'error' ? { type: 'error', message: e.error.message } : e, familyWords) : describeEvent(e, name)}\n`,
+    ),
   );
   await new Promise<void>((resolve) => {
     // The seam has no signal handlers yet: bin/meshwan-netlink.js (Node) passes one for SIGINT/SIGTERM.
@@ -139,7 +141,7 @@ export async function runNetlinkCli(args: readonly string[], io: CliIo = default
         io.out(
           `${JSON.stringify(
             routes.map((r) => ({ ...r, dev: r.oif !== undefined ? name(r.oif) : undefined, unknown: undefined })),
-            null,
+            familyWords,
             2,
           )}\n`,
         );
@@ -153,7 +155,7 @@ export async function runNetlinkCli(args: readonly string[], io: CliIo = default
         io.out(
           `${JSON.stringify(
             rules.map((r) => ({ ...r, unknown: undefined })),
-            null,
+            familyWords,
             2,
           )}\n`,
         );
@@ -171,8 +173,8 @@ export async function runNetlinkCli(args: readonly string[], io: CliIo = default
       const r = nl.getRoute({ dst, mark, from, iif, oif });
       io.out(
         json
-          ? `${JSON.stringify({ ...r, unknown: undefined })}\n`
-          : `${formatRoute({ ...r, dst, dstLength: r.family === 'inet' ? 32 : 128 }, name, true)}\n`,
+          ? `${JSON.stringify({ ...r, unknown: undefined }, familyWords)}\n`
+          : `${formatRoute({ ...r, dst, dstLength: r.family === 4 ? 32 : 128 }, name, true)}\n`,
       );
       return 0;
     }
@@ -180,11 +182,11 @@ export async function runNetlinkCli(args: readonly string[], io: CliIo = default
     cache.load(dumpAll(nl.socket));
     const res = cache.lookup(dst, { mark, src: from, iif, oif });
     if (json) {
-      io.out(`${JSON.stringify(res, (k, v) => (k === 'unknown' ? undefined : v))}\n`);
+      io.out(`${JSON.stringify(res, (k, v: unknown) => (k === 'unknown' ? undefined : familyWords(k, v)))}\n`);
     } else if (res.verdict === 'route') {
       const route = res.route;
       io.out(
-        `${route ? formatRoute({ ...route, dst, dstLength: route.family === 'inet' ? 32 : 128 }, name, true).replace(/^unicast /, '') : `${dst} dev ${oif} onlink`}\n`,
+        `${route ? formatRoute({ ...route, dst, dstLength: route.family === 4 ? 32 : 128 }, name, true).replace(/^unicast /, '') : `${dst} dev ${oif} onlink`}\n`,
       );
       if (res.rule) io.out(`    rule ${formatRule(res.rule)}\n`);
       if (route) io.out(`    route ${formatRoute(route, name, true).split('\n')[0]}\n`);

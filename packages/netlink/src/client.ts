@@ -3,9 +3,9 @@
  * are resolved to interface indexes here (RTM_GETLINK), so codecs stay pure.
  */
 
+import type { IpFamily } from '@meshwan/os';
 import * as addresses from './addresses.js';
 import type { Address, AddressSpec } from './codec/address.js';
-import type { Family } from './codec/ip.js';
 import type { Link } from './codec/link.js';
 import type { Route, RouteQuery, RouteSpec } from './codec/route.js';
 import type { Rule, RuleSpec } from './codec/rule.js';
@@ -47,7 +47,7 @@ export class Netlink {
     return links.getLink(this.socket, dev);
   }
 
-  listAddresses(family?: Family): Address[] {
+  listAddresses(family?: IpFamily): Address[] {
     return addresses.listAddresses(this.socket, family);
   }
   private addressSpec(req: AddressRequest): AddressSpec {
@@ -98,7 +98,7 @@ export class Netlink {
     return routes.getRoute(this.socket, q);
   }
 
-  listRules(family?: Family): Rule[] {
+  listRules(family?: IpFamily): Rule[] {
     return rules.listRules(this.socket, family);
   }
   addRule(spec: RuleSpec): void {

@@ -1,6 +1,15 @@
 /** Text as iproute2 prints it (ip route, ip rule, ip monitor), so output can be compared by eye and by script. */
 import type { Address } from './codec/address.js';
-import { protocolNames, RT_TABLE_MAIN, RTNH_F_DEAD, RTNH_F_LINKDOWN, RTNH_F_ONLINK, scopeNames, tableNames } from './codec/constants.js';
+import {
+  familyNames,
+  protocolNames,
+  RT_TABLE_MAIN,
+  RTNH_F_DEAD,
+  RTNH_F_LINKDOWN,
+  RTNH_F_ONLINK,
+  scopeNames,
+  tableNames,
+} from './codec/constants.js';
 import { formatPrefix } from './codec/ip.js';
 import type { Link } from './codec/link.js';
 import type { Route } from './codec/route.js';
@@ -30,9 +39,9 @@ export function formatRoute(r: Route, dev: DevName, showTable: boolean): string 
   if (r.oif !== undefined) parts.push(`dev ${dev(r.oif)}`);
   if (showTable && r.table !== RT_TABLE_MAIN) parts.push(`table ${tableName(r.table)}`);
   if (r.protocol !== 3 && r.protocol !== 0) parts.push(`proto ${protocolNames[r.protocol] ?? r.protocol}`);
-  if (r.scope !== 0 && r.family === 'inet') parts.push(`scope ${scopeNames[r.scope] ?? r.scope}`);
+  if (r.scope !== 0 && r.family === 4) parts.push(`scope ${scopeNames[r.scope] ?? r.scope}`);
   if (r.prefsrc) parts.push(`src ${r.prefsrc}`);
-  if (r.family === 'inet6' || r.metric !== 0) parts.push(`metric ${r.metric}`);
+  if (r.family === 6 || r.metric !== 0) parts.push(`metric ${r.metric}`);
   let line = parts.join(' ') + nexthopFlags(r.flags);
   if (r.pref) line += ` pref ${r.pref}`;
   for (const nh of r.nexthops ?? [])
@@ -60,6 +69,14 @@ export function formatRule(r: Rule): string {
   return p.join(' ');
 }
 
+/**
+ * A JSON.stringify replacer that writes a `family` as iproute2 spells it (`inet`, `inet6`): the JSON meshwan's
+ * commands print and the files they write keep the words they have always had.
+ */
+export function familyWords(key: string, value: unknown): unknown {
+  return key === 'family' && (value === 4 || value === 6) ? familyNames[value] : value;
+}
+
 /** `3: va: up carrier mtu 1500 state UP link/ether aa:bb:...` (a short form of `ip link`). */
 export function formatLink(l: Link): string {
   return `${l.index}: ${l.name}: ${l.adminUp ? 'up' : 'down'} ${l.carrier ? 'carrier' : 'no-carrier'} mtu ${l.mtu} state ${l.operstate.toUpperCase()}${l.address ? ` link ${l.address}` : ''}`;
@@ -70,5 +87,5 @@ export function formatAddress(a: Address, dev: DevName): string {
   const flags = a.flagNames.filter((f) => f !== 'permanent');
   const life =
     a.validLifetimeSeconds === 0xffffffff ? '' : ` valid_lft ${a.validLifetimeSeconds}sec preferred_lft ${a.preferredLifetimeSeconds}sec`;
-  return `${a.index}: ${dev(a.index)}    ${a.family} ${a.address}${a.peer ? ` peer ${a.peer}` : ''}/${a.prefixLength} scope ${a.scope}${flags.length ? ` ${flags.join(' ')}` : ''}${life}`;
+  return `${a.index}: ${dev(a.index)}    ${familyNames[a.family]} ${a.address}${a.peer ? ` peer ${a.peer}` : ''}/${a.prefixLength} scope ${a.scope}${flags.length ? ` ${flags.join(' ')}` : ''}${life}`;
 }

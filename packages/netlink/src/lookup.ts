@@ -6,8 +6,8 @@
  * (source prefix, metric); a throw route, or no route, continues with the next rule.
  */
 
-import { FIB_RULE_IIF_DETACHED, FIB_RULE_OIF_DETACHED, RTNH_F_DEAD } from './codec/constants.js';
-import type { Family } from './codec/ip.js';
+import type { IpFamily } from '@meshwan/os';
+import { FIB_RULE_IIF_DETACHED, FIB_RULE_OIF_DETACHED, familyNames, RTNH_F_DEAD } from './codec/constants.js';
 import type { Nexthop, Route } from './codec/route.js';
 import type { Rule } from './codec/rule.js';
 import { RequestError } from './errors.js';
@@ -29,7 +29,7 @@ export interface LookupOptions {
 export type Verdict = 'route' | 'unreachable' | 'prohibit' | 'blackhole';
 
 export interface LookupResult {
-  family: Family;
+  family: IpFamily;
   verdict: Verdict;
   /** the errno `ip route get` reports for a reject: ENETUNREACH (no route, unreachable rule), EHOSTUNREACH
    * (unreachable route), EACCES (prohibit), EINVAL (blackhole) */
@@ -58,7 +58,7 @@ export interface OutputLookup {
 
 export interface LookupState {
   /** the family's rules in walk order, compiled (compileRules) against the family's tables */
-  rules(family: Family): readonly CompiledRule[];
+  rules(family: IpFamily): readonly CompiledRule[];
   linkExists(name: string): boolean;
   linkName(index: number): string | undefined;
   /** whether an IPv4 address (one word) is configured on any link (inet_lookup_ifaddr_rcu) */
@@ -281,11 +281,11 @@ function lookupTable(table: TableIndex, f: Flow, state: LookupState): Entry | un
 }
 
 /** Reads `dst` and `options` into the shared Flow; returns the family. */
-function readFlow(dst: string, options: LookupOptions): Family {
+function readFlow(dst: string, options: LookupOptions): IpFamily {
   const f = flow;
   const kind = parseAddressInto(dst, scratch);
   if (kind === NOT_IP) throw new RequestError('dst', dst, 'an IP address');
-  const family: Family = kind === IPV6 ? 'inet6' : 'inet';
+  const family: IpFamily = kind === IPV6 ? 6 : 4;
   f.v6 = kind === IPV6;
   f.d0 = scratch[0] as number;
   f.d1 = scratch[1] as number;
@@ -294,7 +294,8 @@ function readFlow(dst: string, options: LookupOptions): Family {
   f.hasSrc = false;
   f.s0 = f.s1 = f.s2 = f.s3 = 0;
   if (options.src !== undefined) {
-    if (parseAddressInto(options.src, scratch) !== kind) throw new RequestError('src', options.src, `an address of family ${family}`);
+    if (parseAddressInto(options.src, scratch) !== kind)
+      throw new RequestError('src', options.src, `an address of family ${familyNames[family]}`);
     // the unspecified address is no source (the kernel's saddr 0 / in6addr_any)
     if (scratch[0] || scratch[1] || scratch[2] || scratch[3]) {
       f.hasSrc = true;
@@ -344,8 +345,8 @@ function isLocal4(word: number, state: LookupState): boolean {
  */
 function refuseSource4(f: Flow, state: LookupState): LookupResult | undefined {
   const s = f.s0;
-  if (s >>> 28 === 0xe || s === -1) return { family: 'inet', verdict: 'unreachable', code: 'EINVAL', badSource: 'invalid' };
-  if (!isLocal4(s, state)) return { family: 'inet', verdict: 'unreachable', code: 'ENETUNREACH', badSource: 'not-local' };
+  if (s >>> 28 === 0xe || s === -1) return { family: 4, verdict: 'unreachable', code: 'EINVAL', badSource: 'invalid' };
+  if (!isLocal4(s, state)) return { family: 4, verdict: 'unreachable', code: 'ENETUNREACH', badSource: 'not-local' };
   return undefined;
 }
 
@@ -397,7 +398,7 @@ export function lookupRoute(dst: string, options: LookupOptions, state: LookupSt
     }
   }
   if (!result) result = { family, verdict: 'unreachable', code: 'ENETUNREACH' };
-  if (family === 'inet' && f.oif !== undefined && result.verdict !== 'route') {
+  if (family === 4 && f.oif !== undefined && result.verdict !== 'route') {
     // ip_route_output_key_hash_rcu: "Apparently, routing tables are wrong. Assume, that the destination is on link."
     result = { family, verdict: 'route', onLink: true };
   }

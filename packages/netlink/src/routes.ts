@@ -1,6 +1,8 @@
 /** Routes: dump (all tables, ids above 255 included), get (RTM_GETROUTE), add, replace, delete. */
 
+import type { IpFamily } from '@meshwan/os';
 import {
+  familyNames,
   NLM_F_CREATE,
   NLM_F_EXCL,
   NLM_F_REPLACE,
@@ -10,13 +12,12 @@ import {
   RTM_NEWROUTE,
   tableNames,
 } from './codec/constants.js';
-import type { Family } from './codec/ip.js';
 import { decodeRoute, encodeRoute, encodeRouteDump, encodeRouteQuery, type Route, type RouteQuery, type RouteSpec } from './codec/route.js';
 import { NetlinkError } from './errors.js';
 import type { NetlinkSocket } from './socket.js';
 
 export interface RouteFilter {
-  family?: Family;
+  family?: IpFamily;
   /** only this table (applied by the kernel with strict checking, and again here) */
   table?: number;
 }
@@ -31,14 +32,14 @@ export function listRoutes(sock: NetlinkSocket, filter: RouteFilter = {}): Route
     if (filter.table !== undefined && r.table !== filter.table) return;
     out.push(r);
   };
-  const families: (Family | undefined)[] = filter.family ? [filter.family] : ['inet', 'inet6'];
+  const families: (IpFamily | undefined)[] = filter.family ? [filter.family] : [4, 6];
   for (const family of families) {
     const before = out.length;
     try {
       sock.dump(
         () => encodeRouteDump(RTM_GETROUTE, 0, family, filter.table),
         'listRoutes',
-        `${family ?? ''}${filter.table !== undefined ? ` table ${filter.table}` : ''}`,
+        `${family ? familyNames[family] : ''}${filter.table !== undefined ? ` table ${filter.table}` : ''}`,
         visit,
         () => {
           out.length = before;
@@ -66,8 +67,8 @@ function describeRoute(spec: RouteSpec): string {
   if (spec.table !== undefined) parts.push(`table ${tableName(spec.table)}`);
   if (spec.metric !== undefined) parts.push(`metric ${spec.metric}`);
   if (spec.expiresSeconds !== undefined) parts.push(`expires ${spec.expiresSeconds}`);
-  const family = spec.family ?? (spec.dst.includes(':') ? 'inet6' : spec.dst.includes('.') ? 'inet' : '');
-  return `${parts.join(' ')}${family ? ` (${family})` : ''}`;
+  const family = spec.family ?? (spec.dst.includes(':') ? 6 : spec.dst.includes('.') ? 4 : '');
+  return `${parts.join(' ')}${family ? ` (${familyNames[family]})` : ''}`;
 }
 
 export function addRoute(sock: NetlinkSocket, spec: RouteSpec): void {

@@ -1,30 +1,26 @@
 /** Rules: dump, add, replace, delete (RTM_GETRULE/NEWRULE/DELRULE), IPv4 and IPv6. */
 
-import { AF_INET, AF_INET6, AF_UNSPEC, NLM_F_CREATE, NLM_F_EXCL, RTM_DELRULE, RTM_GETRULE, RTM_NEWRULE } from './codec/constants.js';
-import type { Family } from './codec/ip.js';
+import type { IpFamily } from '@meshwan/os';
+import { AF_INET, AF_INET6, familyNames, NLM_F_CREATE, NLM_F_EXCL, RTM_DELRULE, RTM_GETRULE, RTM_NEWRULE } from './codec/constants.js';
 import { MessageWriter } from './codec/message.js';
 import { decodeRule, encodeRule, type Rule, type RuleSpec } from './codec/rule.js';
 import { NetlinkError } from './errors.js';
+import { dumpFamily } from './family-dump.js';
 import type { NetlinkSocket } from './socket.js';
 
 /** Rules in the kernel's order: priority, then insertion order (the order the lookup walks them). */
-export function listRules(sock: NetlinkSocket, family?: Family): Rule[] {
-  let out: Rule[] = [];
-  const af = family === 'inet' ? AF_INET : family === 'inet6' ? AF_INET6 : AF_UNSPEC;
-  sock.dump(
-    () => new MessageWriter(RTM_GETRULE, 0).u8(af).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0),
+export function listRules(sock: NetlinkSocket, family?: IpFamily): Rule[] {
+  return dumpFamily(
+    sock,
     'listRules',
-    family ?? '',
+    family,
+    (af) => new MessageWriter(RTM_GETRULE, 0).u8(af).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0),
     (buf, h, off, end) => {
       // AF_UNSPEC dumps also return RTNL_FAMILY_IPMR/IP6MR (128/129) multicast rules: not ours
       const af = buf[off + 16];
-      if (h.type === RTM_NEWRULE && (af === AF_INET || af === AF_INET6)) out.push(decodeRule(buf, off, end));
-    },
-    () => {
-      out = [];
+      return h.type === RTM_NEWRULE && (af === AF_INET || af === AF_INET6) ? decodeRule(buf, off, end) : undefined;
     },
   );
-  return out;
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -43,7 +39,7 @@ function describeRule(spec: RuleSpec): string {
   else if (spec.action && spec.action !== 'lookup') p.push(spec.action);
   if (spec.table !== undefined) p.push(`table ${spec.table}`);
   if (spec.suppressPrefixLength !== undefined) p.push(`suppress_prefixlength ${spec.suppressPrefixLength}`);
-  return `${p.join(' ')} (${spec.family})`;
+  return `${p.join(' ')} (${familyNames[spec.family]})`;
 }
 
 export function addRule(sock: NetlinkSocket, spec: RuleSpec): void {

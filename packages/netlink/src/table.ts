@@ -122,7 +122,7 @@ export class Entry {
 
 /** Whether `a` goes after `b` under one prefix. */
 function after(a: Entry, b: Entry): boolean {
-  if (a.route.family === 'inet') return (b.tos - a.tos || a.metric - b.metric) > 0;
+  if (a.route.family === 4) return (b.tos - a.tos || a.metric - b.metric) > 0;
   return (b.route.srcLength - a.route.srcLength || a.metric - b.metric) > 0;
 }
 

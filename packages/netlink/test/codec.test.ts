@@ -29,12 +29,12 @@ t.test('addresses format like inet_ntop and parse back', async (t) => {
   }
   t.equal(formatIp(parseIp('2001:DB8:0:0:0:0:0:1') ?? new Uint8Array()), '2001:db8::1');
   for (const bad of ['1.2.3', '256.1.1.1', '1::2::3', '12345::', 'g::', '1:2:3:4:5:6:7:8:9', '']) t.equal(parseIp(bad), undefined, bad);
-  t.match(parsePrefix('192.0.2.0/24', 'dst'), { length: 24, family: 'inet' });
-  t.match(parsePrefix('default', 'dst', 'inet6'), { length: 0, family: 'inet6' });
+  t.match(parsePrefix('192.0.2.0/24', 'dst'), { length: 24, family: 4 });
+  t.match(parsePrefix('default', 'dst', 6), { length: 0, family: 6 });
   t.throws(() => parsePrefix('default', 'dst'), RequestError);
   t.throws(() => parsePrefix('192.0.2.0/33', 'dst'), RequestError);
   t.throws(() => parsePrefix('2001:db8::/x', 'dst'), RequestError);
-  t.throws(() => parsePrefix('192.0.2.0/24', 'dst', 'inet6'), new RequestError('dst', '192.0.2.0', 'an IPv6 address'));
+  t.throws(() => parsePrefix('192.0.2.0/24', 'dst', 6), new RequestError('dst', '192.0.2.0', 'an IPv6 address'));
 });
 
 t.test('requests decode back to what was asked (route, rule, address)', async (t) => {
@@ -54,7 +54,7 @@ t.test('requests decode back to what was asked (route, rule, address)', async (t
     false,
   ).finish(1);
   t.match(decodeRoute(route, 0, route.length), {
-    family: 'inet6',
+    family: 6,
     table: 1000,
     metric: 5,
     gateway: '2001:db8::2',
@@ -105,7 +105,7 @@ t.test('requests decode back to what was asked (route, rule, address)', async (t
     RTM_NEWRULE,
     0,
     {
-      family: 'inet',
+      family: 4,
       priority: 7,
       from: '192.0.2.0/24',
       to: '198.51.100.0/24',
@@ -121,7 +121,7 @@ t.test('requests decode back to what was asked (route, rule, address)', async (t
     false,
   ).finish(3);
   t.match(decodeRule(rule, 0, rule.length), {
-    family: 'inet',
+    family: 4,
     priority: 7,
     src: '192.0.2.0',
     srcLength: 24,
@@ -146,7 +146,7 @@ t.test('requests decode back to what was asked (route, rule, address)', async (t
     validLifetimeSeconds: 60,
   }).finish(4);
   t.match(decodeAddress(addr, 0, addr.length), {
-    family: 'inet',
+    family: 4,
     address: '192.0.2.1',
     peer: '192.0.2.9',
     prefixLength: 24,
@@ -164,12 +164,12 @@ t.test("netifd's failed_policy rule: action 12 (RTN_FAILED_POLICY) encodes as th
   const rule = encodeRule(
     RTM_NEWRULE,
     0,
-    { family: 'inet6', priority: 4200000002, action: 'failed_policy', iif: 'wan0', protocol: 0 },
+    { family: 6, priority: 4200000002, action: 'failed_policy', iif: 'wan0', protocol: 0 },
     false,
   ).finish(5);
   // struct fib_rule_hdr follows the 16-byte nlmsghdr; its action is byte 7.
   t.equal(rule[16 + 7], 12);
-  t.match(decodeRule(rule, 0, rule.length), { family: 'inet6', priority: 4200000002, action: 'failed_policy', iif: 'wan0', table: 0 });
+  t.match(decodeRule(rule, 0, rule.length), { family: 6, priority: 4200000002, action: 'failed_policy', iif: 'wan0', table: 0 });
 });
 
 t.test('malformed input is a DecodeError naming the offset', async (t) => {

@@ -3,19 +3,11 @@
  * Property test: random tables, rules and routes in a namespace; thousands of random lookups answered by our
  * RouteCache and by the kernel (RTM_GETROUTE, what `ip route get` sends); a sample is also run through `ip route get`.
  */
+import type { IpFamily } from '@meshwan/os';
 import t from 'tap';
 import type { Namespace } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
-import {
-  type Family,
-  type LookupResult,
-  type Netlink,
-  NetlinkError,
-  type Route,
-  RouteCache,
-  type RouteRequest,
-  type RuleSpec,
-} from '../src/index.js';
+import { type LookupResult, type Netlink, NetlinkError, type Route, RouteCache, type RouteRequest, type RuleSpec } from '../src/index.js';
 import { fixture, missingPart } from './helpers.js';
 import { prng } from './random.js';
 
@@ -31,13 +23,13 @@ function v6Address(): string {
 function v4Address(): string {
   return `${rnd.pick(['192.0.2', '198.51.100', '203.0.113'])}.${rnd.pick([0, 1, 2, 64, 128, 200, rnd.int(256)])}`;
 }
-function randomPrefix(family: Family): string {
-  if (family === 'inet6') return `${v6Address()}/${rnd.pick([0, 16, 32, 33, 40, 48, 52, 56, 64, 65, 96, 128])}`;
+function randomPrefix(family: IpFamily): string {
+  if (family === 6) return `${v6Address()}/${rnd.pick([0, 16, 32, 33, 40, 48, 52, 56, 64, 65, 96, 128])}`;
   return `${v4Address()}/${rnd.pick([0, 8, 16, 23, 24, 25, 26, 28, 30, 32])}`;
 }
 
-function setUp(ns: Namespace, nl: Netlink, family: Family): void {
-  const gw = family === 'inet6' ? ['2001:db8:a::2', '2001:db8:a::3', '2001:db8:c::2'] : ['192.0.2.2', '192.0.2.3', '198.51.100.2'];
+function setUp(ns: Namespace, nl: Netlink, family: IpFamily): void {
+  const gw = family === 6 ? ['2001:db8:a::2', '2001:db8:a::3', '2001:db8:c::2'] : ['192.0.2.2', '192.0.2.3', '198.51.100.2'];
   const seen = new Set<string>();
   for (let i = 0; i < 150; i++) {
     const dst = randomPrefix(family);
@@ -72,13 +64,11 @@ function setUp(ns: Namespace, nl: Netlink, family: Family): void {
     if (rnd.chance(0.25)) spec.to = randomPrefix(family);
     if (rnd.chance(0.2))
       spec.from =
-        family === 'inet6'
-          ? rnd.pick(['2001:db8:a::/48', '2001:db8:b::1/128', '2001:db8::/32'])
-          : rnd.pick(['192.0.2.0/24', '198.51.100.1/32']);
+        family === 6 ? rnd.pick(['2001:db8:a::/48', '2001:db8:b::1/128', '2001:db8::/32']) : rnd.pick(['192.0.2.0/24', '198.51.100.1/32']);
     if (rnd.chance(0.15)) spec.iif = rnd.pick(['lo', 'va', 'ghost0']);
     // most rules select something, so lookups walk past several of them
     if (spec.fwmark === undefined && spec.to === undefined && spec.from === undefined && spec.iif === undefined && rnd.chance(0.8)) {
-      if (rnd.chance(0.5)) spec.to = randomPrefix(family).replace(/\/(0|8|16)$/, family === 'inet6' ? '/48' : '/24');
+      if (rnd.chance(0.5)) spec.to = randomPrefix(family).replace(/\/(0|8|16)$/, family === 6 ? '/48' : '/24');
       else spec.fwmark = rnd.pick([1, 2, 4, 6]);
     }
     if (rnd.chance(0.1)) spec.invert = true;
@@ -103,9 +93,9 @@ function setUp(ns: Namespace, nl: Netlink, family: Family): void {
  * for IPv4 before the rule walk (ENETUNREACH; EINVAL for multicast, broadcast, or 127/8 leaving through a
  * non-loopback device) and IPv6 walks the rules with.
  */
-function randomSource(family: Family, locals: readonly string[]): string {
+function randomSource(family: IpFamily, locals: readonly string[]): string {
   if (rnd.chance(0.5)) return rnd.pick(locals);
-  if (family === 'inet6') return rnd.chance(0.8) ? v6Address() : rnd.pick(['::1', 'fe80::1', '2001:db8:a::99']);
+  if (family === 6) return rnd.chance(0.8) ? v6Address() : rnd.pick(['::1', 'fe80::1', '2001:db8:a::99']);
   if (rnd.chance(0.6)) return v4Address();
   return rnd.pick(['127.0.0.1', '127.1.2.3', '224.0.0.5', '255.255.255.255', '0.1.2.3', '192.0.2.99']);
 }
@@ -135,11 +125,11 @@ t.test(`RouteCache.lookup agrees with the kernel on random setups (seed ${seed})
   ns.ip('-6', 'addr', 'add', '2001:db8:b::1/64', 'dev', 'vb', 'nodad');
   ns.ip('-6', 'addr', 'add', '2001:db8:c::1/64', 'dev', 'vc', 'nodad');
   ns.ip('addr', 'add', '198.51.100.1/24', 'dev', 'vc');
-  const locals: Record<Family, string[]> = {
-    inet6: ['2001:db8::1', '2001:db8:a::1', '2001:db8:b::1', '2001:db8:c::1'],
-    inet: ['192.0.2.1', '198.51.100.1'],
+  const locals: Record<IpFamily, string[]> = {
+    6: ['2001:db8::1', '2001:db8:a::1', '2001:db8:b::1', '2001:db8:c::1'],
+    4: ['192.0.2.1', '198.51.100.1'],
   };
-  for (const family of ['inet', 'inet6'] as const) setUp(ns, nl, family);
+  for (const family of [4, 6] as const) setUp(ns, nl, family);
 
   const cache = new RouteCache();
   cache.load({ links: nl.listLinks(), addresses: nl.listAddresses(), routes: nl.listRoutes(), rules: nl.listRules() });
@@ -148,8 +138,8 @@ t.test(`RouteCache.lookup agrees with the kernel on random setups (seed ${seed})
   const verdicts: Record<string, number> = {};
   const samples: { argv: string[]; expect: string }[] = [];
   for (let i = 0; i < 3000; i++) {
-    const family = rnd.chance(0.5) ? 'inet6' : 'inet';
-    const dst = family === 'inet6' ? v6Address() : v4Address();
+    const family: IpFamily = rnd.chance(0.5) ? 6 : 4;
+    const dst = family === 6 ? v6Address() : v4Address();
     const mark = rnd.pick([0, 0, 1, 2, 3, 4, 6, 0xff]);
     const src = rnd.chance(0.45) ? randomSource(family, locals[family]) : undefined;
     const ours = cache.lookup(dst, { mark, src });

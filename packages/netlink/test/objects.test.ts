@@ -77,19 +77,15 @@ t.test('addresses: add, dump, replace, delete; flags and lifetimes', async (t) =
   t.ok((a?.validLifetimeSeconds ?? 0) <= 600 && (a?.validLifetimeSeconds ?? 0) > 500);
   t.ok(
     nl
-      .listAddresses('inet6')
+      .listAddresses(6)
       .find((x) => x.address === 'fd00::9')
       ?.flagNames.includes('tentative'),
   );
-  t.equal(nl.listAddresses('inet').find((x) => x.address === '198.51.100.7')?.label, 'vb:x');
-  t.ok(nl.listAddresses('inet').every((x) => x.family === 'inet'));
+  t.equal(nl.listAddresses(4).find((x) => x.address === '198.51.100.7')?.label, 'vb:x');
+  t.ok(nl.listAddresses(4).every((x) => x.family === 4));
   t.throws(() => nl.addAddress({ dev: 'va', address: '2001:db8:1::5/64', nodad: true }), { code: 'EEXIST', op: 'addAddress' });
   nl.replaceAddress({ dev: 'va', address: '2001:db8:1::5/64', nodad: true });
-  t.equal(
-    nl.listAddresses('inet6').find((x) => x.address === '2001:db8:1::5')?.validLifetimeSeconds,
-    0xffffffff,
-    'replace resets lifetimes',
-  );
+  t.equal(nl.listAddresses(6).find((x) => x.address === '2001:db8:1::5')?.validLifetimeSeconds, 0xffffffff, 'replace resets lifetimes');
   nl.deleteAddress({ dev: 'va', address: '2001:db8:1::5/64' });
   nl.deleteAddress({ dev: 'vb', address: '198.51.100.7/24' });
   t.notOk(ns.ip('addr').includes('2001:db8:1::5'));
@@ -101,7 +97,7 @@ t.test('addresses: add, dump, replace, delete; flags and lifetimes', async (t) =
 t.test('routes: every type, tables above 255, metric, gateway, src, protocol, multipath', async (t) => {
   const { ns, nl } = fixture(t, 'route');
   nl.addRoute({ dst: '2001:db8:1::/48', gateway: '2001:db8::2', table: 1000, metric: 5, protocol: 'static' });
-  nl.addRoute({ dst: 'default', family: 'inet6', type: 'unreachable', table: 1, metric: 65535 });
+  nl.addRoute({ dst: 'default', family: 6, type: 'unreachable', table: 1, metric: 65535 });
   nl.addRoute({ dst: '2001:db8:2::/48', type: 'prohibit', table: 1 });
   nl.addRoute({ dst: '2001:db8:3::/48', type: 'blackhole', table: 1 });
   nl.addRoute({ dst: '2001:db8:4::/48', type: 'throw', table: 1 });
@@ -121,7 +117,7 @@ t.test('routes: every type, tables above 255, metric, gateway, src, protocol, mu
   const witness4 = ns.ipJson<IpRoute[]>('-4', 'route', 'show', 'table', 'all');
   t.equal(routes.length, witness6.length + witness4.length, 'one route per ip route line');
   const find = (dst: string, table: number) => routes.find((r) => `${r.dst}/${r.dstLength}` === dst && r.table === table);
-  t.match(find('2001:db8:1::/48', 1000), { gateway: '2001:db8::2', metric: 5, protocol: 4, type: 'unicast', family: 'inet6' });
+  t.match(find('2001:db8:1::/48', 1000), { gateway: '2001:db8::2', metric: 5, protocol: 4, type: 'unicast', family: 6 });
   t.match(find('::/0', 1), { type: 'unreachable', metric: 65535 });
   t.match(find('2001:db8:2::/48', 1), { type: 'prohibit' });
   t.match(find('2001:db8:3::/48', 1), { type: 'blackhole' });
@@ -142,7 +138,7 @@ t.test('routes: every type, tables above 255, metric, gateway, src, protocol, mu
     witness6.filter((r) => r.table === '1').map((r) => r.type ?? 'unicast'),
   );
   t.same(nl.listRoutes({ table: 4242 }), [], 'a table that was never created is empty');
-  t.ok(nl.listRoutes({ family: 'inet' }).every((r) => r.family === 'inet'));
+  t.ok(nl.listRoutes({ family: 4 }).every((r) => r.family === 4));
 
   const err = t.throws(() => nl.addRoute({ dst: '2001:db8:1::/48', gateway: '2001:db8::2', table: 1000, metric: 5 }));
   t.ok(err instanceof NetlinkError);
@@ -157,7 +153,7 @@ t.test('routes: every type, tables above 255, metric, gateway, src, protocol, mu
     ['198.51.100.0/24', 300],
     ['203.0.113.128/25', 254],
   ] as const)
-    nl.deleteRoute({ dst, table, family: dst === 'default' ? 'inet6' : undefined });
+    nl.deleteRoute({ dst, table, family: dst === 'default' ? 6 : undefined });
   t.same(ns.ipJson<IpRoute[]>('-6', 'route', 'show', 'table', '1000'), []);
   t.notOk(ns.ip('-6', 'route', 'show', 'table', '1').includes('unreachable default'));
   t.throws(() => nl.deleteRoute({ dst: '2001:db8:1::/48', table: 1000 }), { code: 'ESRCH', op: 'deleteRoute' });
@@ -215,15 +211,15 @@ t.test('routes: an IPv6 route sent with an expiry reads it back, is refreshed by
 
 t.test('rules: priority, fwmark/mask, from/to, iif/oif, actions, goto, suppress_prefixlength, invert', async (t) => {
   const { ns, nl } = fixture(t, 'rule');
-  nl.addRule({ family: 'inet6', priority: 100, fwmark: 0x1, fwmask: 0x1, table: 1 });
-  nl.addRule({ family: 'inet6', priority: 101, from: '2001:db8::/32', to: 'fd00::/8', iif: 'lo', oif: 'va', action: 'prohibit' });
-  nl.addRule({ family: 'inet6', priority: 102, goto: 32766 });
-  nl.addRule({ family: 'inet6', priority: 103, table: 254, suppressPrefixLength: 0, invert: true, to: '2001:db8::/32' });
-  nl.addRule({ family: 'inet6', priority: 104, table: 100000 });
-  nl.addRule({ family: 'inet', priority: 105, fwmark: 0x4, action: 'unreachable' });
-  nl.addRule({ family: 'inet', priority: 106, action: 'blackhole' });
+  nl.addRule({ family: 6, priority: 100, fwmark: 0x1, fwmask: 0x1, table: 1 });
+  nl.addRule({ family: 6, priority: 101, from: '2001:db8::/32', to: 'fd00::/8', iif: 'lo', oif: 'va', action: 'prohibit' });
+  nl.addRule({ family: 6, priority: 102, goto: 32766 });
+  nl.addRule({ family: 6, priority: 103, table: 254, suppressPrefixLength: 0, invert: true, to: '2001:db8::/32' });
+  nl.addRule({ family: 6, priority: 104, table: 100000 });
+  nl.addRule({ family: 4, priority: 105, fwmark: 0x4, action: 'unreachable' });
+  nl.addRule({ family: 4, priority: 106, action: 'blackhole' });
   const w6 = ns.ipJson<IpRule[]>('-6', 'rule');
-  const rules = nl.listRules('inet6');
+  const rules = nl.listRules(6);
   t.same(
     rules.map((r) => r.priority),
     w6.map((r) => r.priority),
@@ -233,7 +229,7 @@ t.test('rules: priority, fwmark/mask, from/to, iif/oif, actions, goto, suppress_
   t.match(rules[3], { action: 'goto', goto: 32766 });
   t.match(rules[4], { invert: true, suppressPrefixLength: 0, table: 254 });
   t.match(rules[5], { table: 100000 });
-  const r4 = nl.listRules('inet');
+  const r4 = nl.listRules(4);
   t.match(
     r4.find((r) => r.priority === 105),
     { fwmark: 4, fwmask: 0xffffffff, action: 'unreachable' },
@@ -243,20 +239,20 @@ t.test('rules: priority, fwmark/mask, from/to, iif/oif, actions, goto, suppress_
     { action: 'blackhole' },
   );
   t.equal(nl.listRules().length, rules.length + r4.length);
-  t.throws(() => nl.addRule({ family: 'inet6', priority: 100, fwmark: 0x1, fwmask: 0x1, table: 1 }), {
+  t.throws(() => nl.addRule({ family: 6, priority: 100, fwmark: 0x1, fwmask: 0x1, table: 1 }), {
     code: 'EEXIST',
     op: 'addRule',
     message: 'netlink: addRule priority 100 fwmark 0x1/0x1 table 1 (inet6): EEXIST',
   });
-  nl.replaceRule({ family: 'inet6', priority: 100, fwmark: 0x2, fwmask: 0x2, table: 2 });
+  nl.replaceRule({ family: 6, priority: 100, fwmark: 0x2, fwmask: 0x2, table: 2 });
   t.match(
-    nl.listRules('inet6').find((r) => r.priority === 100),
+    nl.listRules(6).find((r) => r.priority === 100),
     { fwmark: 2, table: 2 },
   );
-  nl.replaceRule({ family: 'inet6', priority: 150, table: 3 });
-  for (const priority of [100, 101, 102, 103, 104, 150]) nl.deleteRule({ family: 'inet6', priority });
-  nl.deleteRule({ family: 'inet', fwmark: 0x4, action: 'unreachable' });
-  nl.deleteRule({ family: 'inet', priority: 106 });
+  nl.replaceRule({ family: 6, priority: 150, table: 3 });
+  for (const priority of [100, 101, 102, 103, 104, 150]) nl.deleteRule({ family: 6, priority });
+  nl.deleteRule({ family: 4, fwmark: 0x4, action: 'unreachable' });
+  nl.deleteRule({ family: 4, priority: 106 });
   t.same(
     ns.ipJson<IpRule[]>('-6', 'rule').map((r) => r.priority),
     [0, 32766],
@@ -265,13 +261,13 @@ t.test('rules: priority, fwmark/mask, from/to, iif/oif, actions, goto, suppress_
     ns.ipJson<IpRule[]>('-4', 'rule').map((r) => r.priority),
     [0, 32766, 32767],
   );
-  t.throws(() => nl.deleteRule({ family: 'inet6', priority: 100 }), { code: 'ENOENT', op: 'deleteRule' });
+  t.throws(() => nl.deleteRule({ family: 6, priority: 100 }), { code: 'ENOENT', op: 'deleteRule' });
 });
 
 t.test('getRoute asks the kernel; reject answers are typed errors', async (t) => {
   const { nl } = fixture(t, 'get');
   nl.addRoute({ dst: '2001:db8:1::/48', gateway: '2001:db8::2', table: 1000 });
-  nl.addRule({ family: 'inet6', priority: 100, fwmark: 1, fwmask: 1, table: 1000 });
+  nl.addRule({ family: 6, priority: 100, fwmark: 1, fwmask: 1, table: 1000 });
   nl.addRoute({ dst: '203.0.113.0/24', type: 'prohibit' });
   t.match(nl.getRoute({ dst: '2001:db8:1::1', mark: 1 }), { table: 1000, gateway: '2001:db8::2' });
   t.match(nl.getRoute({ dst: '192.0.2.9' }), { table: 254, oif: nl.ifindex('va'), prefsrc: '192.0.2.1' });

@@ -7,5 +7,6 @@ export { engine, files, netlink, proc, timers } from '#engine';
 export type { EngineName, Proc, TimerHandle, Timers } from './api.js';
 export { OsError } from './errors.js';
 export type { AtomicWriteOptions, FileStat, Files, LockMode, OpenHow } from './files-api.js';
+export type { IpFamily } from './ip-family.js';
 export { hostLittleEndian, type NetlinkOpenOptions, type NetlinkSocket, type NetlinkTransport } from './netlink-api.js';
 export { decodeUtf8, encodeUtf8 } from './text.js';

@@ -89,7 +89,7 @@ cache.load({
     unknown: [],
   })),
   addresses: addresses.map((a) => ({
-    family: 'inet6',
+    family: 6,
     index: ifindex(a.dev),
     address: a.address,
     prefixLength: a.len,
@@ -102,7 +102,7 @@ cache.load({
   })),
   rules: [...desired.rules].sort((a, b) => a.priority - b.priority),
   routes: [...routes.slice(0, -1), ...desired.routes].map((r) => ({
-    family: 'inet6',
+    family: 6,
     table: r.table,
     type: r.type,
     dst: formatAddress(6, r.dst.addr),

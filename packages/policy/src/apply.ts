@@ -3,7 +3,7 @@
  * firewall ruleset (through iptables-wrapper). Every step is tried even when an earlier one failed; every failure
  * is reported, none is merged away.
  */
-import type { Firewall } from '@meshwan/iptables-wrapper';
+import { driftFamily, type Firewall } from '@meshwan/iptables-wrapper';
 import type { Netlink } from '@meshwan/netlink';
 import type { Context } from './config.js';
 import { type Desired, deriveDesired } from './desired.js';
@@ -125,7 +125,9 @@ function movedRecord(desired: Desired, alive: readonly MovedRoute[], failedAdds:
 export async function applyFirewall(firewall: Firewall, ctx: Context): Promise<ApplyReport> {
   try {
     const result = await firewall.apply(firewallRuleset(ctx.network, ctx.settings, ctx.uplinks));
-    const changes = result.repaired.map((d) => `firewall ${firewall.name}: repair ${d.kind} ${d.family} ${d.table} ${d.chain} ${d.detail}`);
+    const changes = result.repaired.map(
+      (d) => `firewall ${firewall.name}: repair ${d.kind} ${driftFamily(d.family)} ${d.table} ${d.chain} ${d.detail}`,
+    );
     if (result.changed && changes.length === 0) changes.push(`firewall ${firewall.name}: ruleset written`);
     return { changes, errors: [] };
   } catch (err: unknown) {

@@ -16,7 +16,9 @@
  * and drops the rest. Everything it drops is a packet the gate would have refused (unmarked packets may use main
  * only, which holds no global route of a WAN device).
  */
+
 import type { Rule as FwRule } from '@meshwan/iptables-wrapper';
+import type { IpFamily } from '@meshwan/os';
 import type { NodeSettings } from '@meshwan/site';
 import type { NetworkConfig } from './network.js';
 import type { UplinksView } from './uplinks.js';
@@ -25,10 +27,8 @@ import { wanDevicesByFamily } from './wan-devices.js';
 /** The filter chain every packet routed out of a WAN device passes. */
 const BACKSTOP_CHAIN = 'meshwan_wan_out';
 
-type FwFamily = 'ipv4' | 'ipv6';
-
 /** What may leave a WAN device unmarked, per family (see the module comment). */
-function linkNeeds(family: FwFamily): FwRule[] {
+function linkNeeds(family: IpFamily): FwRule[] {
   const pass = (match: FwRule['match'], comment: string): FwRule => ({
     family,
     table: 'filter',
@@ -37,7 +37,7 @@ function linkNeeds(family: FwFamily): FwRule[] {
     target: { type: 'RETURN' },
     comment,
   });
-  if (family === 'ipv6') {
+  if (family === 6) {
     return [
       pass({ destination: 'fe80::/10' }, 'wan-link-local'),
       pass({ destination: 'ff00::/8' }, 'wan-multicast'),
@@ -77,7 +77,7 @@ export function backstopRules(network: NetworkConfig, site: NodeSettings, uplink
     });
     rules.push(chainRule({ mark: { value: mark, mask } }, { type: 'RETURN' }, 'wan-marked'));
     for (const u of uplinks.configured ? uplinks.uplinks : []) {
-      if ((u.family === 6) !== (family === 'ipv6')) continue;
+      if (u.family !== family) continue;
       rules.push(
         chainRule({ outInterface: u.device, mark: { value: u.probeMark, mask: u.probeMask } }, { type: 'RETURN' }, 'wan-uplink-probe'),
       );

@@ -2,7 +2,7 @@
  * `meshwan check`: the routing findings (findings.ts over a fresh dump), the firewall (is the redirect there,
  * through iptables-wrapper's status), and the forwarder (listening, every socket marked).
  */
-import type { Firewall } from '@meshwan/iptables-wrapper';
+import { driftFamily, type Firewall } from '@meshwan/iptables-wrapper';
 import type { Context } from './config.js';
 import { deriveDesired } from './desired.js';
 import { type Finding, routingFindings, uplinksFindings } from './findings.js';
@@ -91,7 +91,7 @@ export async function runCheck(input: CheckInput, firewall: Firewall | undefined
         if (d.kind !== 'missing-rule' && d.kind !== 'missing-jump' && d.kind !== 'missing-chain') continue;
         findings.push({
           code: 'redirect-missing',
-          what: `firewall (${firewall.name}): ${d.kind} ${d.family} ${d.table} ${d.chain} ${d.detail}`,
+          what: `firewall (${firewall.name}): ${d.kind} ${driftFamily(d.family)} ${d.table} ${d.chain} ${d.detail}`,
           fix: 'run `meshwan apply --firewall` (the firewall include does this after every firewall reload)',
         });
       }

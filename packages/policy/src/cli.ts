@@ -3,7 +3,7 @@
  * Parses arguments, calls the API, prints text or JSON, sets the exit code: 0 fine, 1 something is wrong (with
  * what and how to fix it), 2 bad usage.
  */
-import { detectBackend, type Firewall } from '@meshwan/iptables-wrapper';
+import { detectBackend, driftFamily, type Firewall } from '@meshwan/iptables-wrapper';
 import { Monitor, Netlink } from '@meshwan/netlink';
 import { applyAll } from './apply.js';
 import { runCheck } from './check.js';
@@ -173,7 +173,10 @@ async function run(args: Args): Promise<number> {
       if (firewall) {
         try {
           const r = await firewall.status(firewallRuleset(ctx.network, ctx.settings, ctx.uplinks));
-          redirect = { inSync: r.inSync, drift: r.drift.map((d) => `${d.kind} ${d.family} ${d.table} ${d.chain} ${d.detail}`) };
+          redirect = {
+            inSync: r.inSync,
+            drift: r.drift.map((d) => `${d.kind} ${driftFamily(d.family)} ${d.table} ${d.chain} ${d.detail}`),
+          };
         } catch (e: unknown) {
           redirect = { inSync: null, drift: [e instanceof Error ? e.message : String(e)] };
         }

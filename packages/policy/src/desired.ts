@@ -7,19 +7,10 @@
  * (1, 2, …) and its address rules (10000): unmarked packets may use main and nothing after it.
  */
 import type { Rule } from '@meshwan/netlink';
+import type { IpFamily } from '@meshwan/os';
 import { interfaceRoutes, isKernelPrefixRoute } from './interface-routes.js';
-import { type Family, isLinkLocal6, isLinkLocalText, network, parsePrefix, samePrefix } from './ip.js';
-import {
-  netlinkFamily,
-  newRule,
-  type Route,
-  RT_TABLE_MAIN,
-  RTPROT_KERNEL,
-  RTPROT_MESHWAN,
-  RTPROT_STATIC,
-  routeKey,
-  ruleKey,
-} from './model.js';
+import { isLinkLocal6, isLinkLocalText, network, parsePrefix, samePrefix } from './ip.js';
+import { newRule, type Route, RT_TABLE_MAIN, RTPROT_KERNEL, RTPROT_MESHWAN, RTPROT_STATIC, routeKey, ruleKey } from './model.js';
 import type { InterfaceConfig, NetworkConfig } from './network.js';
 import type { Address, Link, SplitParams } from './state.js';
 import { managedUplink, noUplinks, type UplinksView } from './uplinks.js';
@@ -63,7 +54,7 @@ export interface Desired {
   /** The tables whose lookup rules meshwan (like netifd) owns: T and every ip6table/ip4table. */
   readonly ownedTables: ReadonlySet<number>;
   /** The families the gate covers: IPv6 always, IPv4 when an interface has ip4table. */
-  readonly gatedFamilies: readonly Family[];
+  readonly gatedFamilies: readonly IpFamily[];
   /**
    * netifd runs beside meshwan (netifd.ts): it owns every rule and route it derives from the config, so `rules`
    * holds only the gate, `routes` no config route, and the plan deletes none of netifd's (proto unspec) rules and
@@ -88,8 +79,8 @@ export interface Observed {
   readonly netifd?: boolean;
 }
 
-function gateRules(family: Family, split: SplitParams): Rule[] {
-  const base = { family: netlinkFamily(family), fwmark: split.mark, fwmask: split.mask, protocol: RTPROT_MESHWAN } as const;
+function gateRules(family: IpFamily, split: SplitParams): Rule[] {
+  const base = { family: family, fwmark: split.mark, fwmask: split.mask, protocol: RTPROT_MESHWAN } as const;
   return [
     newRule({ ...base, priority: GATE_PRIORITY, action: 'lookup', table: RT_TABLE_MAIN, invert: true }),
     newRule({ ...base, priority: GATE_PRIORITY + 1, action: 'unreachable', invert: true }),
@@ -105,7 +96,7 @@ function upLink(links: readonly Link[], dev: string | undefined): Link | undefin
 function policyRules(iface: InterfaceConfig, link: Link, addresses: readonly Address[], ipv6Device: boolean): Rule[] {
   const rules: Rule[] = [];
   for (const family of [6, 4] as const) {
-    const nlFamily = netlinkFamily(family);
+    const nlFamily = family;
     const table = family === 6 ? iface.ip6table : iface.ip4table;
     if (table === undefined) continue;
     for (const a of addresses) {
@@ -128,7 +119,7 @@ function policyRules(iface: InterfaceConfig, link: Link, addresses: readonly Add
   // (RTN_FAILED_POLICY), whether or not the interface has an ip6table. netifd adds it once per interface on the
   // device; the kernel keeps identical copies, meshwan one (it routes the same).
   if (ipv6Device)
-    rules.push(newRule({ family: 'inet6', priority: IPRULE_PRIORITY_REJECT + link.ifindex, action: 'failed_policy', iif: link.name }));
+    rules.push(newRule({ family: 6, priority: IPRULE_PRIORITY_REJECT + link.ifindex, action: 'failed_policy', iif: link.name }));
   return rules;
 }
 
@@ -231,7 +222,7 @@ export function deriveDesired(
   const moves: Move[] = [];
   const kept: Route[] = [];
   const ownedTables = new Set<number>([split.table]);
-  const gatedFamilies: Family[] = [6];
+  const gatedFamilies: IpFamily[] = [6];
   for (const iface of config.interfaces.values()) {
     if (iface.ip6table !== undefined) ownedTables.add(iface.ip6table);
     if (iface.ip4table !== undefined) {

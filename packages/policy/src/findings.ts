@@ -5,9 +5,10 @@
  * Pure: the I/O half (forwarder sockets, firewall) lives in check.ts.
  */
 import type { LookupResult } from '@meshwan/netlink';
-import { bitsOf, type Family, formatAddress, isLinkLocal6, isLinkLocalText, maskOf } from './ip.js';
+import type { IpFamily } from '@meshwan/os';
+import { bitsOf, formatAddress, isLinkLocal6, isLinkLocalText, maskOf } from './ip.js';
 import { fromNetlinkRoute } from './kernel.js';
-import { formatRoute, formatRule, isForwardingType, type Route, RT_TABLE_LOCAL, RT_TABLE_MAIN, ruleFamily } from './model.js';
+import { formatRoute, formatRule, isForwardingType, type Route, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './model.js';
 import type { KernelState, SplitParams } from './state.js';
 import { managedUplink, type UplinksReport, type UplinksView } from './uplinks.js';
 
@@ -36,7 +37,7 @@ export interface Finding {
 export interface RoutingContext {
   readonly split: SplitParams;
   /** IPv6 always; IPv4 when an interface has ip4table. */
-  readonly families: readonly Family[];
+  readonly families: readonly IpFamily[];
   /** The WAN tables (T and every ip6table/ip4table). */
   readonly wanTables: ReadonlySet<number>;
   /** The WAN devices (interfaces with a policy table). */
@@ -49,7 +50,7 @@ export interface RoutingContext {
  * marked lookup ends in the WAN table, and the rules do not look at main's routes), so main is not probed then:
  * that keeps the walk small on a node with thousands of mesh routes.
  */
-function probeDestinations(state: KernelState, family: Family, wanTables: ReadonlySet<number> = new Set()): string[] {
+function probeDestinations(state: KernelState, family: IpFamily, wanTables: ReadonlySet<number> = new Set()): string[] {
   const probes = new Set<bigint>();
   const bits = BigInt(bitsOf(family));
   const wanDefault = state.routes.some((r) => r.family === family && wanTables.has(r.table) && r.dst.len === 0);
@@ -58,7 +59,7 @@ function probeDestinations(state: KernelState, family: Family, wanTables: Readon
     if (wanDefault && !wanTables.has(r.table)) continue;
     probes.add((r.dst.addr & maskOf(family, r.dst.len)) | (r.dst.len < bitsOf(family) ? 1n : 0n));
   }
-  const ruleProbes = state.rules.filter((r) => ruleFamily(r) === family && r.dst !== undefined && r.dstLength > 0).map((r) => r.dst ?? '');
+  const ruleProbes = state.rules.filter((r) => r.family === family && r.dst !== undefined && r.dstLength > 0).map((r) => r.dst ?? '');
   // An address under no specific route: 2001:db8:ffff:…:fffe or 203.0.113.254 moved down until free.
   let far = family === 6 ? (0x20010db8n << (bits - 32n)) | ((1n << (bits - 32n)) - 2n) : 0xcb0071fen;
   const covered = (a: bigint) =>
@@ -76,7 +77,7 @@ function probeDestinations(state: KernelState, family: Family, wanTables: Readon
 
 /** A packet `check` asks about. */
 interface Packet {
-  readonly family: Family;
+  readonly family: IpFamily;
   readonly dst: string;
   readonly mark: number;
   /** `lo` for a locally generated packet, else the device it was forwarded from. */
@@ -163,7 +164,7 @@ export function routingFindings(state: KernelState, ctx: RoutingContext): Findin
     }
     const fwmarkRule = state.rules.some(
       (r) =>
-        ruleFamily(r) === family &&
+        r.family === family &&
         !r.invert &&
         r.fwmark === split.mark &&
         (r.fwmask ?? 0xffffffff) === split.mask &&

@@ -68,7 +68,7 @@ const DNS_CONNTRACK_ZONE = 54;
  * keeps the two apart; replies are still matched in the default zone (--zone-orig).
  */
 function dnsZoneRules(gid: number): FwRule[] {
-  return (['ipv4', 'ipv6'] as const).flatMap((family) =>
+  return ([4, 6] as const).flatMap((family) =>
     (['udp', 'tcp'] as const).map(
       (protocol): FwRule => ({
         family,
@@ -106,7 +106,7 @@ const ANY_OWNER: [number, number] = [0, 0xfffffffe];
  */
 function dnsGuardRules(gid: number, port: number): FwRule[] {
   if (port === 53) return [];
-  return (['ipv4', 'ipv6'] as const).flatMap((family): FwRule[] => [
+  return ([4, 6] as const).flatMap((family): FwRule[] => [
     ...(['udp', 'tcp'] as const).map(
       (protocol): FwRule => ({
         family,

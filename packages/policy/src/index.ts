@@ -7,7 +7,7 @@ export const packageName = '@meshwan/policy';
 export { type Desired, deriveDesired, GATE_PRIORITY, type Observed } from './desired.js';
 export { ApplyError, ConfigError, UsageError } from './errors.js';
 export { type Finding, type FindingCode, routingFindings } from './findings.js';
-export { type Family, formatAddress, formatPrefix, type Prefix, parseAddress, parsePrefix } from './ip.js';
+export { formatAddress, formatPrefix, type Prefix, parseAddress, parsePrefix } from './ip.js';
 export { formatRoute, formatRule, newRule, type Route, RTPROT_MESHWAN, routeKey, ruleKey } from './model.js';
 export { type NetworkConfig, parseNetwork, parseTableNames } from './network.js';
 export { ownsRule, type Plan, planChanges, type Step } from './plan.js';

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Family, formatPrefix, type Prefix, parsePrefix } from './ip.js';
+import type { IpFamily } from '@meshwan/os';
+import { formatPrefix, type Prefix, parsePrefix } from './ip.js';
 import type { Route, RouteType } from './model.js';
 import { writeStateFile } from './repairs.js';
 
@@ -16,7 +17,7 @@ export function installedFile(stateDir: string): string {
 }
 
 export interface RouteJson {
-  family: Family;
+  family: IpFamily;
   table: number;
   dst: string;
   src?: string;

@@ -7,7 +7,8 @@
  * - proto static's `gateway`/`ip6gw` (proto.c parse_gateway_option): `default via GW` in that table, same metric.
  * Beside netifd they are netifd's and meshwan makes none of them.
  */
-import { type Family, isLinkLocal6, isLinkLocalText, network, type Prefix, parseAddress, prefixContains } from './ip.js';
+import type { IpFamily } from '@meshwan/os';
+import { isLinkLocal6, isLinkLocalText, network, type Prefix, parseAddress, prefixContains } from './ip.js';
 import { type Route, RT_TABLE_MAIN, RTPROT_KERNEL, RTPROT_STATIC } from './model.js';
 import type { InterfaceConfig } from './network.js';
 import type { Address, Link } from './state.js';
@@ -16,7 +17,7 @@ import type { Address, Link } from './state.js';
 const RT_SCOPE_LINK = 253;
 
 /** The interface's own address prefixes on `link` (netlink reports canonical text; prefix arithmetic wants bits). */
-function ownPrefixes(link: Link, addresses: readonly Address[], family: Family): Prefix[] {
+function ownPrefixes(link: Link, addresses: readonly Address[], family: IpFamily): Prefix[] {
   return addresses.flatMap((a) => {
     // The kernel's link-local address is not one of the interface's (netifd never configured it).
     if (a.dev !== link.name || a.family !== family || (family === 6 && isLinkLocalText(a.address))) return [];
@@ -26,7 +27,7 @@ function ownPrefixes(link: Link, addresses: readonly Address[], family: Family):
 }
 
 /** IP6_RT_PRIO_USER: the kernel stores an IPv6 route sent without RTA_PRIORITY (netifd's metric 0) at 1024. */
-function routeMetric(family: Family, metric: number): number {
+function routeMetric(family: IpFamily, metric: number): number {
   return family === 6 && metric === 0 ? 1024 : metric;
 }
 

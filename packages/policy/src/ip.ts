@@ -4,20 +4,20 @@
  */
 import { isIP } from 'node:net';
 
-export type Family = 4 | 6;
+import type { IpFamily } from '@meshwan/os';
 
 export interface Prefix {
-  readonly family: Family;
+  readonly family: IpFamily;
   readonly addr: bigint;
   readonly len: number;
 }
 
-export function bitsOf(family: Family): number {
+export function bitsOf(family: IpFamily): number {
   return family === 4 ? 32 : 128;
 }
 
 /** Parses one address without prefix length; undefined when it is not one. IPv6 zone ids (%eth0) are refused. */
-export function parseAddress(text: string): { family: Family; addr: bigint } | undefined {
+export function parseAddress(text: string): { family: IpFamily; addr: bigint } | undefined {
   if (text.includes('%')) return undefined;
   const kind = isIP(text);
   if (kind === 4) {
@@ -46,7 +46,7 @@ export function parseAddress(text: string): { family: Family; addr: bigint } | u
 }
 
 /** Canonical text (RFC 5952 for IPv6: lower case, longest zero run compressed, first one on a tie). */
-export function formatAddress(family: Family, addr: bigint): string {
+export function formatAddress(family: IpFamily, addr: bigint): string {
   if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((addr >> s) & 0xffn)).join('.');
   const groups: number[] = [];
   for (let i = 7; i >= 0; i--) groups.push(Number((addr >> BigInt(i * 16)) & 0xffffn));
@@ -71,7 +71,7 @@ export function formatAddress(family: Family, addr: bigint): string {
 }
 
 /** A mask of `len` leading one bits. */
-export function maskOf(family: Family, len: number): bigint {
+export function maskOf(family: IpFamily, len: number): bigint {
   const bits = BigInt(bitsOf(family));
   return len === 0 ? 0n : ((1n << BigInt(len)) - 1n) << (bits - BigInt(len));
 }
@@ -88,7 +88,7 @@ function netmaskLength(text: string): number | undefined {
  * Parses ADDR[/LEN] like netifd's parse_ip_and_netmask: LEN defaults to the full length, IPv4 also takes a dotted
  * netmask. Host bits are kept (the kernel keeps them in rules: `to 2001:db8::5/64`); `network()` clears them.
  */
-export function parsePrefix(text: string, family?: Family): Prefix | undefined {
+export function parsePrefix(text: string, family?: IpFamily): Prefix | undefined {
   const slash = text.indexOf('/');
   const addrText = slash < 0 ? text : text.slice(0, slash);
   const parsed = parseAddress(addrText);

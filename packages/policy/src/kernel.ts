@@ -11,8 +11,9 @@ import {
   type Rule,
   type RuleSpec,
 } from '@meshwan/netlink';
+import type { IpFamily } from '@meshwan/os';
 import { ApplyError } from './errors.js';
-import { type Family, formatPrefix, network, type Prefix, parseAddress } from './ip.js';
+import { formatPrefix, network, type Prefix, parseAddress } from './ip.js';
 import { formatRoute, formatRule, type Route, type RouteType, routeKey } from './model.js';
 import type { Step } from './plan.js';
 import type { Address, KernelState, Link } from './state.js';
@@ -20,10 +21,7 @@ import type { Address, KernelState, Link } from './state.js';
 /** RTNH_F_ONLINK (linux/rtnetlink.h), in rtm_flags of a single-path route. */
 const RTNH_F_ONLINK = 4;
 
-const fam = (f: 'inet' | 'inet6'): Family => (f === 'inet' ? 4 : 6);
-const nlFam = (f: Family): 'inet' | 'inet6' => (f === 4 ? 'inet' : 'inet6');
-
-function prefixOf(text: string | undefined, len: number, family: Family): Prefix | undefined {
+function prefixOf(text: string | undefined, len: number, family: IpFamily): Prefix | undefined {
   if (text === undefined) return undefined;
   const a = parseAddress(text);
   return a ? { family, addr: a.addr, len } : undefined;
@@ -31,7 +29,7 @@ function prefixOf(text: string | undefined, len: number, family: Family): Prefix
 
 /** A dumped route in policy's terms (netlink's addresses are canonical text already, as desired routes are). */
 export function fromNetlinkRoute(r: NlRoute, names: ReadonlyMap<number, string>): Route | undefined {
-  const family = fam(r.family);
+  const family = r.family;
   const dst = prefixOf(r.dst, r.dstLength, family);
   if (!dst) return undefined;
   const src = r.srcLength > 0 ? prefixOf(r.src, r.srcLength, family) : undefined;
@@ -79,7 +77,7 @@ export function readKernel(source: KernelSource): KernelState {
   const addresses: Address[] = [];
   for (const a of nlAddresses) {
     const dev = names.get(a.index);
-    if (dev !== undefined) addresses.push({ dev, family: fam(a.family), address: a.address, len: a.prefixLength });
+    if (dev !== undefined) addresses.push({ dev, family: a.family, address: a.address, len: a.prefixLength });
   }
   const routes: Route[] = [];
   for (const r of nlRoutes) {
@@ -128,7 +126,7 @@ function toRuleSpec(rule: Rule): RuleSpec {
 export function toRouteRequest(route: Route): RouteRequest {
   const req: RouteRequest = {
     dst: formatPrefix(route.dst),
-    family: nlFam(route.family),
+    family: route.family,
     table: route.table,
     type: route.type,
     metric: route.metric,
@@ -170,7 +168,7 @@ export function describeStep(step: Step): string {
 function routePresent(nl: Netlink, route: Route): boolean {
   const names = new Map(nl.listLinks().map((l) => [l.index, l.name]));
   const key = routeKey(route);
-  return nl.listRoutes({ family: nlFam(route.family), table: route.table }).some((r) => {
+  return nl.listRoutes({ family: route.family, table: route.table }).some((r) => {
     const dumped = fromNetlinkRoute(r, names);
     return dumped !== undefined && routeKey(dumped) === key;
   });

@@ -5,8 +5,9 @@
  * Both the desired state (derived from uci) and the actual state (dumped through @meshwan/netlink) use these types,
  * so the diff is a plain comparison of keys.
  */
-import type { Family as NlFamily, Rule } from '@meshwan/netlink';
-import { type Family, formatPrefix, type Prefix } from './ip.js';
+import type { Rule } from '@meshwan/netlink';
+import type { IpFamily } from '@meshwan/os';
+import { formatPrefix, type Prefix } from './ip.js';
 
 /**
  * RTPROT_UNSPEC: netifd sends its rules without FRA_PROTOCOL (system_iprule), so the kernel stores 0 (`ip -d rule`
@@ -36,21 +37,11 @@ export function newRule(fields: Pick<Rule, 'family' | 'priority' | 'action'> & P
   return { table: 0, srcLength: 0, dstLength: 0, invert: false, tos: 0, protocol: RTPROT_UNSPEC, flags: 0, unknown: [], ...fields };
 }
 
-/** A rule's family as policy counts it (4 or 6). */
-export function ruleFamily(r: Rule): Family {
-  return r.family === 'inet' ? 4 : 6;
-}
-
-/** policy's family as netlink spells it. */
-export function netlinkFamily(f: Family): NlFamily {
-  return f === 4 ? 'inet' : 'inet6';
-}
-
 /** rtm_type values (RTN_*) a route may carry. */
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
 
 export interface Route {
-  readonly family: Family;
+  readonly family: IpFamily;
   readonly table: number;
   /** RTA_DST with rtm_dst_len; host bits cleared. */
   readonly dst: Prefix;
@@ -119,8 +110,8 @@ export function formatRule(r: Rule): string {
 }
 
 /** iproute2 prints a host prefix in a rule without its length. */
-function rulePrefix(address: string, length: number, family: NlFamily): string {
-  return length === (family === 'inet' ? 32 : 128) ? address : `${address}/${length}`;
+function rulePrefix(address: string, length: number, family: IpFamily): string {
+  return length === (family === 4 ? 32 : 128) ? address : `${address}/${length}`;
 }
 
 export function tableName(table: number): string {

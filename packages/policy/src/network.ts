@@ -5,10 +5,11 @@
  */
 
 import { formatIp, parseIp, type Rule, type RuleAction } from '@meshwan/netlink';
+import type { IpFamily } from '@meshwan/os';
 import { readUnsigned } from '@meshwan/uci';
 import { ConfigError } from './errors.js';
-import { type Family, formatAddress, network, type Prefix, parseAddress, parsePrefix } from './ip.js';
-import { netlinkFamily, newRule, type RouteType, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './model.js';
+import { formatAddress, network, type Prefix, parseAddress, parsePrefix } from './ip.js';
+import { newRule, type RouteType, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './model.js';
 import { type UciSectionInput, uciBool, uciString } from './uci-input.js';
 
 export interface InterfaceConfig {
@@ -40,7 +41,7 @@ interface RuleConfig {
 
 interface RouteConfig {
   readonly section: string;
-  readonly family: Family;
+  readonly family: IpFamily;
   /** The interface whose device the route uses; `loopback` with noDevice when the section names none. */
   readonly interface: string;
   readonly noDevice: boolean;
@@ -211,8 +212,8 @@ function parseMark(s: Section): { fwmark?: number; fwmask?: number } {
 /** Selectors netifd sends that @meshwan/netlink cannot (FRA_UID_RANGE, FRA_IP_PROTO, FRA_SPORT_RANGE, FRA_DPORT_RANGE). */
 const unsendable = ['uidrange', 'ipproto', 'sport', 'dport'];
 
-function parseRule(s: Section, family: Family, order: number, names: TableNames): RuleConfig {
-  const nlFamily = netlinkFamily(family);
+function parseRule(s: Section, family: IpFamily, order: number, names: TableNames): RuleConfig {
+  const nlFamily = family;
   /** ADDR[/LEN] in netlink's canonical text, host bits kept (the kernel keeps them in rules: `to 2001:db8::5/64`). */
   const prefix = (option: string): { address: string; length: number } | undefined => {
     const text = s.str(option);
@@ -260,7 +261,7 @@ function parseRule(s: Section, family: Family, order: number, names: TableNames)
   };
 }
 
-function parseRoute(s: Section, family: Family, names: TableNames): RouteConfig {
+function parseRoute(s: Section, family: IpFamily, names: TableNames): RouteConfig {
   const bits = family === 4 ? 32 : 128;
   let len = bits;
   const netmask = s.str('netmask');
@@ -329,7 +330,7 @@ export function parseNetwork(
   const ipv6Devices = new Set<string>();
   const errors: ConfigError[] = [];
   // iprule_update_start resets both counters to 1; iprule_add takes one per enabled section, even a bad one.
-  const counter: Record<Family, number> = { 4: 1, 6: 1 };
+  const counter: Record<IpFamily, number> = { 4: 1, 6: 1 };
   for (const input of sections) {
     const s = new Section(file, input);
     try {
@@ -339,7 +340,7 @@ export function parseNetwork(
           break;
         case 'rule':
         case 'rule6': {
-          const family: Family = input.type === 'rule' ? 4 : 6;
+          const family: IpFamily = input.type === 'rule' ? 4 : 6;
           if (s.bool('disabled')) break;
           const order = counter[family]++;
           rules.push(parseRule(s, family, order, names));

@@ -6,10 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { Family } from './ip.js';
+import type { IpFamily } from '@meshwan/os';
 
 export interface ProcSocket {
-  readonly family: Family;
+  readonly family: IpFamily;
   readonly protocol: 'udp' | 'tcp';
   readonly addr: bigint;
   readonly port: number;
@@ -19,7 +19,7 @@ export interface ProcSocket {
 }
 
 /** One /proc/net/{udp,tcp}{,6} table. Addresses are the kernel's u32 words in host (little-endian) order. */
-export function parseProcNet(text: string, family: Family, protocol: 'udp' | 'tcp'): ProcSocket[] {
+export function parseProcNet(text: string, family: IpFamily, protocol: 'udp' | 'tcp'): ProcSocket[] {
   const out: ProcSocket[] = [];
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
@@ -58,7 +58,7 @@ export function readProcSockets(procNet = '/proc/net'): ProcSocket[] {
 }
 
 /** Whether a socket serves `family addr:port`: bound to it or to the wildcard, and listening (TCP) or unconnected (UDP). */
-export function listensOn(sockets: readonly ProcSocket[], protocol: 'udp' | 'tcp', family: Family, addr: bigint, port: number): boolean {
+export function listensOn(sockets: readonly ProcSocket[], protocol: 'udp' | 'tcp', family: IpFamily, addr: bigint, port: number): boolean {
   return sockets.some(
     (s) =>
       s.protocol === protocol &&

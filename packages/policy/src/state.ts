@@ -1,6 +1,6 @@
 /** What policy observes in the kernel (through @meshwan/netlink) and wants there. */
 import type { RouteCache, Rule } from '@meshwan/netlink';
-import type { Family } from './ip.js';
+import type { IpFamily } from '@meshwan/os';
 import type { Route } from './model.js';
 
 export interface Link {
@@ -12,7 +12,7 @@ export interface Link {
 
 export interface Address {
   readonly dev: string;
-  readonly family: Family;
+  readonly family: IpFamily;
   /** As netlink reports it (canonical text), so a rule made from it is what the kernel will dump. */
   readonly address: string;
   readonly len: number;

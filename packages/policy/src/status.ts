@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { renderStatus as renderUplinks } from '@meshwan/uplinks';
 import type { Context } from './config.js';
 import { formatAddress, parseAddress } from './ip.js';
-import { formatRoute, formatRule, RT_TABLE_MAIN, ruleFamily } from './model.js';
+import { formatRoute, formatRule, RT_TABLE_MAIN } from './model.js';
 import type { Repair } from './repairs.js';
 import { listensOn, type ProcSocket } from './sockets.js';
 import type { KernelState } from './state.js';
@@ -44,22 +44,19 @@ export function buildStatus(
   repairs: readonly Repair[],
   uplinks: UplinksReport,
 ): Status {
-  const families = new Set(wanDevices(ctx.network).map((d) => (d.family === 'ipv6' ? 6 : 4)));
+  const families = new Set(wanDevices(ctx.network).map((d) => d.family));
   const wan = wanDevices(ctx.network).map(({ dev, family }) => ({
     device: dev,
-    family,
+    // uci's word for it (network's ip4table/ip6table, `ipv6`): the status text and JSON say it as they always have
+    family: `ipv${family}`,
     up: kernel.links.some((l) => l.name === dev && l.up),
-    addresses: kernel.addresses
-      .filter((a) => a.dev === dev && a.family === (family === 'ipv6' ? 6 : 4))
-      .map((a) => `${a.address}/${a.len}`),
+    addresses: kernel.addresses.filter((a) => a.dev === dev && a.family === family).map((a) => `${a.address}/${a.len}`),
   }));
   const wanDevs = new Set(wan.map((w) => w.device));
   const defaultRoutes = kernel.routes
     .filter((r) => r.table === RT_TABLE_MAIN && r.dst.len === 0 && !wanDevs.has(r.dev ?? ''))
     .map(formatRoute);
-  const rules = kernel.rules
-    .filter((r) => families.has(ruleFamily(r)) || r.family === 'inet6')
-    .map((r) => `IPv${ruleFamily(r)} ${formatRule(r)}`);
+  const rules = kernel.rules.filter((r) => families.has(r.family) || r.family === 6).map((r) => `IPv${r.family} ${formatRule(r)}`);
   const listening: string[] = [];
   const notListening: string[] = [];
   for (const ep of ctx.settings.wanDns.listen) {

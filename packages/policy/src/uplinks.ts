@@ -6,6 +6,7 @@
  * daemon's status file for `meshwan status`.
  */
 import { readFileSync } from 'node:fs';
+import type { IpFamily } from '@meshwan/os';
 import { sectionsIfPresent, type Uci } from '@meshwan/uci';
 import {
   CONFIG_PACKAGE,
@@ -18,7 +19,6 @@ import {
   type StatusFile,
   UplinksConfigError,
 } from '@meshwan/uplinks';
-import type { Family } from './ip.js';
 import { sectionsOf } from './uci-input.js';
 
 export const UPLINKS_CONFIG = CONFIG_PACKAGE;
@@ -28,7 +28,7 @@ export const UPLINKS_STATUS_FILE = 'var/run/meshwan-uplinks.json';
 export interface ManagedUplink {
   readonly name: string;
   readonly device: string;
-  readonly family: Family;
+  readonly family: IpFamily;
   /** the uplink's probe table (probe_table_base + its index among the interface sections) */
   readonly probeTable: number;
   readonly probeMark: number;
@@ -76,7 +76,7 @@ export function uplinksView(sections: readonly SectionLike[], file: string): Upl
     const managed: ManagedUplink = {
       name: u.name,
       device: u.device,
-      family: u.family === 'inet' ? 4 : 6,
+      family: u.family,
       probeTable: config.globals.probeTableBase + index,
       probeMark: mark,
       probeMask: mask,
@@ -104,7 +104,7 @@ export function uplinksViewOf(uci: Uci, file: string): UplinksView {
 }
 
 /** The uplink that owns the default of this device and family, if any. */
-export function managedUplink(view: UplinksView, dev: string | undefined, family: Family): ManagedUplink | undefined {
+export function managedUplink(view: UplinksView, dev: string | undefined, family: IpFamily): ManagedUplink | undefined {
   if (!view.configured || dev === undefined) return undefined;
   return view.uplinks.find((u) => u.device === dev && u.family === family);
 }

@@ -70,7 +70,7 @@ t.test('ip4table gates IPv4 too and moves the WAN IPv4 routes', async (t) => {
   ]);
   const desired = deriveDesired(config, split, { links, addresses, routes: [wanV4] });
   t.same(desired.gatedFamilies, [6, 4]);
-  const v4 = desired.rules.filter((r) => r.family === 'inet').map(formatRule);
+  const v4 = desired.rules.filter((r) => r.family === 4).map(formatRule);
   t.ok(v4.includes('1: from all fwmark 0x1/0x1 lookup 1'));
   t.ok(v4.includes('10000: from 192.0.2.5 lookup 1'));
   t.ok(v4.includes('20000: from all to 192.0.2.5/24 lookup 1'));
@@ -121,9 +121,9 @@ t.test('plan: adds what is missing, deletes only what meshwan owns, make-before-
   const config = parseNetwork(gluonNetwork);
   const observed = { links, addresses, routes: [wanDefault, meshDefault] };
   const desired = deriveDesired(config, split, observed);
-  const foreign = newRule({ family: 'inet6', priority: 500, action: 'lookup', table: 100, protocol: RTPROT_STATIC });
+  const foreign = newRule({ family: 6, priority: 500, action: 'lookup', table: 100, protocol: RTPROT_STATIC });
   const staleAddr = newRule({
-    family: 'inet6',
+    family: 6,
     priority: 10000,
     action: 'lookup',
     table: 1,
@@ -132,7 +132,7 @@ t.test('plan: adds what is missing, deletes only what meshwan owns, make-before-
     srcLength: 128,
   });
   const oldGate = newRule({
-    family: 'inet6',
+    family: 6,
     priority: 8000,
     action: 'unreachable',
     invert: true,
@@ -170,7 +170,7 @@ t.test('plan: adds what is missing, deletes only what meshwan owns, make-before-
 t.test("config device option ipv6 '1': netifd's IPv6 iif lo and failed_policy rules, proto unspec", async (t) => {
   const without = deriveDesired(parseNetwork(gluonNetwork), split, { links, addresses, routes: [] });
   t.notOk(
-    without.rules.some((r) => r.family === 'inet6' && (r.iif !== undefined || r.action === 'failed_policy')),
+    without.rules.some((r) => r.family === 6 && (r.iif !== undefined || r.action === 'failed_policy')),
     'without the option: neither',
   );
   const config = parseNetwork([
@@ -181,7 +181,7 @@ t.test("config device option ipv6 '1': netifd's IPv6 iif lo and failed_policy ru
   ]);
   t.same([...config.ipv6Devices], ['br-wan'], 'a later section for the same device overrides an earlier one');
   const desired = deriveDesired(config, split, { links, addresses, routes: [] });
-  const v6 = desired.rules.filter((r) => r.family === 'inet6' && r.priority > 30000).map(formatRule);
+  const v6 = desired.rules.filter((r) => r.family === 6 && r.priority > 30000).map(formatRule);
   t.same(v6.sort(), ['4200000005: from all iif br-wan failed_policy', '90005: from all iif lo lookup 1']);
   for (const r of desired.rules.filter((r) => r.protocol !== RTPROT_MESHWAN)) t.equal(r.protocol, RTPROT_UNSPEC, formatRule(r));
 });
@@ -210,7 +210,7 @@ t.test('beside netifd: only the gate; none of its rules owned, no recorded confi
     t.ok(ownsRule(r, alone.ownedTables), `alone, meshwan owns ${formatRule(r)}`);
     t.notOk(ownsRule(r, beside.ownedTables, true), `beside netifd, ${formatRule(r)} is netifd's`);
   }
-  const failed = newRule({ family: 'inet6', priority: 4200000005, action: 'failed_policy', iif: 'br-wan', protocol: RTPROT_UNSPEC });
+  const failed = newRule({ family: 6, priority: 4200000005, action: 'failed_policy', iif: 'br-wan', protocol: RTPROT_UNSPEC });
   t.ok(ownsRule(failed, alone.ownedTables));
   t.notOk(ownsRule({ ...failed, priority: 30000 }, alone.ownedTables), 'a failed_policy rule of another shape is not');
   const legacy: Rule = { ...(netifds[0] as Rule), protocol: RTPROT_STATIC };

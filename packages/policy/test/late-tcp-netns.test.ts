@@ -8,8 +8,10 @@
  * capture on the mesh side proves that nothing of theirs reaches port 53 there, while another process's late
  * packets still reach the mesh server.
  */
+
 import { spawnSync } from 'node:child_process';
 import { type Firewall, IptablesBackend, NftBackend } from '@meshwan/iptables-wrapper';
+import type { IpFamily } from '@meshwan/os';
 import { defaultSite } from '@meshwan/site';
 import t from 'tap';
 import { addAddress, createNamespace, isRoot, link, type Namespace, type Teardowns, waitFor } from '../../../test/lib/netns.js';
@@ -29,8 +31,8 @@ const backends: { name: string; make(netns: string): Firewall }[] = [
   { name: 'nft', make: (netns) => new NftBackend({ netns }) },
 ];
 const group = ['--regid=800', '--clear-groups'];
-const mesh = { ipv4: '203.0.113.53', ipv6: '2001:db8:ffff::53' } as const;
-const marker = { ipv4: '203.0.113.9', ipv6: '2001:db8:ffff::9' } as const;
+const mesh = { 4: '203.0.113.53', 6: '2001:db8:ffff::53' } as const;
+const marker = { 4: '203.0.113.9', 6: '2001:db8:ffff::9' } as const;
 
 interface Topo {
   readonly node: Namespace;
@@ -45,8 +47,8 @@ function topology(t: Teardowns): Topo {
     { ns: node, dev: 'mesh0', addresses: ['198.51.100.5/24', 'fd00:1::5/64'] },
     { ns: meshNs, dev: 'peer0', addresses: ['198.51.100.1/24', 'fd00:1::1/64'] },
   );
-  addAddress(meshNs, 'lo', `${mesh.ipv4}/32`);
-  addAddress(meshNs, 'lo', `${mesh.ipv6}/128`);
+  addAddress(meshNs, 'lo', `${mesh[4]}/32`);
+  addAddress(meshNs, 'lo', `${mesh[6]}/128`);
   node.ip('route', 'add', 'default', 'via', '198.51.100.1');
   node.ip('-6', 'route', 'add', 'default', 'via', 'fd00:1::1');
   return { node, meshNs };
@@ -71,11 +73,11 @@ function installWitness(node: Namespace): () => number {
 }
 
 /** Sends one UDP datagram to the mesh (port 9) as root and waits until the capture has it: everything sent before is in the capture too. */
-async function flush(node: Namespace, cap: Capture, family: 'ipv4' | 'ipv6', seen: number): Promise<number> {
+async function flush(node: Namespace, cap: Capture, family: IpFamily, seen: number): Promise<number> {
   node.exec(
     'python3',
     '-c',
-    `import socket; socket.socket(socket.${family === 'ipv4' ? 'AF_INET' : 'AF_INET6'}, socket.SOCK_DGRAM).sendto(b'marker', ('${marker[family]}', 9))`,
+    `import socket; socket.socket(socket.${family === 4 ? 'AF_INET' : 'AF_INET6'}, socket.SOCK_DGRAM).sendto(b'marker', ('${marker[family]}', 9))`,
   );
   await waitFor('the marker on the mesh side', () => cap.count('udp port 9') > seen, 30_000);
   return cap.count('udp port 9');
@@ -87,12 +89,12 @@ for (const b of backends) {
     const fw = b.make(node.name);
     await fw.apply(firewallRuleset(parseNetwork([]), defaultSite()));
     const forwarder: ScriptedServer = await startScriptedServer(t, node, 54, ['127.0.0.1', '::1']);
-    const meshServer = await startScriptedServer(t, meshNs, 53, [mesh.ipv4, mesh.ipv6]);
+    const meshServer = await startScriptedServer(t, meshNs, 53, [mesh[4], mesh[6]]);
     const ownerless = installWitness(node);
     const cap = await startCapture(t, meshNs, 'peer0');
     let markers = 0;
 
-    for (const family of ['ipv4', 'ipv6'] as const) {
+    for (const family of [4, 6] as const) {
       const server = mesh[family];
       const before = ownerless();
       const seen = (event: string) => forwarder.lines().filter((l) => l.startsWith(event)).length;
@@ -119,7 +121,7 @@ for (const b of backends) {
       await waitFor(`ownerless packets of the ${family} lookups`, () => ownerless() >= before + 3, 60_000);
       markers = await flush(node, cap, family, markers);
       t.same(
-        cap.packets(`${family === 'ipv4' ? 'ip' : 'ip6'} and dst port 53`),
+        cap.packets(`${family === 4 ? 'ip' : 'ip6'} and dst port 53`),
         [],
         `${family}: no packet of the group reached port 53 on the mesh`,
       );
@@ -128,7 +130,7 @@ for (const b of backends) {
 
     // Another process's lookups still go to the mesh, and its late, ownerless last ACK still gets there: the mesh
     // server's socket leaves LAST-ACK (it would retransmit its FIN for minutes if that ACK were dropped).
-    for (const family of ['ipv4', 'ipv6'] as const) {
+    for (const family of [4, 6] as const) {
       const dig = node.try('dig', '+tcp', '+short', '+time=5', '+tries=1', `@${mesh[family]}`, 'normal.test', 'A');
       t.equal(dig.status, 0, `root's dig +tcp @${mesh[family]}: ${dig.stderr}`);
     }

@@ -11,7 +11,7 @@ t.test('a Gluon config: devices, tables, the fwmark rule at pref 1, the unreacha
   t.equal(config.interfaces.get('wan6')?.ip6table, 1);
   t.equal(config.interfaces.get('mesh')?.device, 'bat0');
   const [rule] = config.rules;
-  t.match(rule?.rule, { family: 'inet6', priority: 1, action: 'lookup', table: 1, fwmark: 1, fwmask: 1, invert: false, protocol: 0 });
+  t.match(rule?.rule, { family: 6, priority: 1, action: 'lookup', table: 1, fwmark: 1, fwmask: 1, invert: false, protocol: 0 });
   const [route] = config.routes;
   t.match(route, { family: 6, interface: 'loopback', type: 'unreachable', table: 1, metric: 65535, noDevice: false });
   t.equal(route?.gateway, undefined, 'gateway :: means none');
@@ -37,9 +37,9 @@ t.test('netifd numbering: unprioritised rules count per family from 1; disabled 
       ['f', 4, 'nop'],
     ],
   );
-  t.match(config.rules[3], { in: 'lan', out: 'wan', rule: { goto: 9, family: 'inet6' } });
+  t.match(config.rules[3], { in: 'lan', out: 'wan', rule: { goto: 9, family: 6 } });
   t.match(config.rules[2]?.rule, { invert: true, dst: '2001:db8::', dstLength: 32 });
-  t.match(config.rules[1]?.rule, { family: 'inet', src: '192.0.2.0', srcLength: 24, table: 100 });
+  t.match(config.rules[1]?.rule, { family: 4, src: '192.0.2.0', srcLength: 24, table: 100 });
 });
 
 t.test('bad sections are skipped and reported with section and option', async (t) => {

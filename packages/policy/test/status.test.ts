@@ -36,7 +36,7 @@ t.test('status: one screen from kernel, sockets, firewall and the repair log', a
       { name: 'br-wan', ifindex: 2, up: true },
     ],
     addresses: [{ dev: 'br-wan', family: 6 as const, address: '2001:db8:1::5', len: 64 }],
-    rules: [newRule({ family: 'inet6', priority: 1, action: 'lookup', table: 1, fwmark: 1, fwmask: 1, protocol: 4 })],
+    rules: [newRule({ family: 6, priority: 1, action: 'lookup', table: 1, fwmark: 1, fwmask: 1, protocol: 4 })],
     routes: [
       {
         family: 6 as const,

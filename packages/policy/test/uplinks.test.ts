@@ -137,11 +137,11 @@ t.test('uplinks disabled again: a default parked in its probe table goes back to
 
 t.test('findings: uplinks objects are legitimate; a foreign WAN default in table 1 and a dead daemon are reported', async (t) => {
   const rules: Rule[] = [
-    newRule({ family: 'inet6', priority: 1, action: 'lookup', table: 1, fwmark: 1, fwmask: 1, protocol: 4 }),
-    newRule({ family: 'inet6', priority: 8900, action: 'lookup', table: 201, fwmark: 0x200, fwmask: 0xff00, protocol: 78 }),
-    newRule({ family: 'inet6', priority: 9000, action: 'lookup', table: 254, invert: true, fwmark: 1, fwmask: 1, protocol: 77 }),
-    newRule({ family: 'inet6', priority: 9001, action: 'unreachable', invert: true, fwmark: 1, fwmask: 1, protocol: 77 }),
-    newRule({ family: 'inet6', priority: 9002, action: 'unreachable', fwmark: 1, fwmask: 1, protocol: 77 }),
+    newRule({ family: 6, priority: 1, action: 'lookup', table: 1, fwmark: 1, fwmask: 1, protocol: 4 }),
+    newRule({ family: 6, priority: 8900, action: 'lookup', table: 201, fwmark: 0x200, fwmask: 0xff00, protocol: 78 }),
+    newRule({ family: 6, priority: 9000, action: 'lookup', table: 254, invert: true, fwmark: 1, fwmask: 1, protocol: 77 }),
+    newRule({ family: 6, priority: 9001, action: 'unreachable', invert: true, fwmark: 1, fwmask: 1, protocol: 77 }),
+    newRule({ family: 6, priority: 9002, action: 'unreachable', fwmark: 1, fwmask: 1, protocol: 77 }),
   ];
   const multipath = route({
     table: 1,

@@ -16,8 +16,8 @@ import { kernelState } from './lib/kernel.js';
 
 const p = (text: string) => parsePrefix(text) as Prefix;
 const kernelDefaults: Rule[] = [
-  newRule({ family: 'inet6', priority: 0, action: 'lookup', table: 255, protocol: RTPROT_STATIC }),
-  newRule({ family: 'inet6', priority: 32766, action: 'lookup', table: 254, protocol: RTPROT_STATIC }),
+  newRule({ family: 6, priority: 0, action: 'lookup', table: 255, protocol: RTPROT_STATIC }),
+  newRule({ family: 6, priority: 32766, action: 'lookup', table: 254, protocol: RTPROT_STATIC }),
 ];
 const links: Link[] = [
   { name: 'lo', ifindex: 1, up: true },
@@ -116,7 +116,7 @@ t.test('findings name a missing fwmark rule and WAN routes left in main', async 
 
 t.test('goto, nop, suppress_prefixlength, throw, source-specific routes, metric', async (t) => {
   const rule = (extra: Partial<Rule> & Pick<Rule, 'priority'>): Rule =>
-    newRule({ family: 'inet6', action: 'lookup', table: 10, protocol: RTPROT_STATIC, ...extra });
+    newRule({ family: 6, action: 'lookup', table: 10, protocol: RTPROT_STATIC, ...extra });
   const devs: Link[] = ['x', 'y', 'z', 'w'].map((name, i) => ({ name, ifindex: 10 + i, up: true }));
   const routes: Route[] = [
     { family: 6, table: 10, dst: p('::/0'), type: 'unicast', dev: 'x', metric: 1, protocol: 4 },

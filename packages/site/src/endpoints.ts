@@ -3,13 +3,14 @@
  * `192.0.2.1`, `192.0.2.1:5353`, `2001:db8::1`, `[2001:db8::1]:5353`, `fe80::1%wan0`, `[fe80::1%wan0]:53`.
  * Pure: returns a value or a reason string, so every caller can name its own file, line or flag.
  */
+import type { IpFamily } from '@meshwan/os';
 import { isIPv4, isIPv6 } from './ip.js';
 
 export interface Endpoint {
   /** Address without brackets or scope. */
   readonly address: string;
   readonly port: number;
-  readonly family: 4 | 6;
+  readonly family: IpFamily;
   /** Interface of an IPv6 link-local address (`%wan0`), as the resolv file writes it. */
   readonly scope?: string;
 }

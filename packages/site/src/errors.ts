@@ -1,20 +1,13 @@
 /** Errors of @meshwan/site. Each carries where it happened as fields, not only in its message. */
+import { LineError } from '@meshwan/uci';
 
 /**
  * Thrown when a site file cannot be used: a syntax error, an unknown section or key, a value of the wrong
- * type or out of range. `line` is 1-based; 0 when the problem is the file as a whole (e.g. unreadable).
+ * type or out of range. `line` is 1-based; 0 when the problem is the file as a whole (e.g. unreadable); `field` is
+ * the dotted key, e.g. `wan.mark`.
  */
-export class SiteError extends Error {
+export class SiteError extends LineError {
   override readonly name = 'SiteError';
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    /** Dotted key, e.g. `wan.mark`; empty when the error is not about one key. */
-    readonly key: string,
-    readonly reason: string,
-  ) {
-    super(`${file}${line > 0 ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${reason}`);
-  }
 }
 
 /** Thrown when a site file has several problems: every one is kept, none is merged away. */

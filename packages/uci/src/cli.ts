@@ -72,17 +72,14 @@ export function runUci(argv: readonly string[], io: UciIo = {}): number {
         cli.merge = true;
         break;
       case 's':
-        cli.ctx.strict = true;
-        break;
       case 'S':
-        cli.ctx.strict = false;
-        cli.perrorParse = true;
+        // -S: not strict, and parse errors are printed (uci.c's UCI_FLAG_PERROR)
+        cli.ctx.strict = opt === 's';
+        if (opt === 'S') cli.perrorParse = true;
         break;
       case 'n':
-        cli.ctx.exportNames = true;
-        break;
       case 'N':
-        cli.ctx.exportNames = false;
+        cli.ctx.exportNames = opt === 'n';
         break;
       case 'p':
         try {

@@ -19,6 +19,8 @@ import { ByteWriter } from './writer.js';
 const ERRNO: Readonly<Record<UciErrorCode, number>> = { MEM: 1, INVAL: 2, NOTFOUND: 3, IO: 4, PARSE: 5, DUPLICATE: 6, UNKNOWN: 7 };
 
 type SectionCmd = 'get' | 'set' | 'add_list' | 'del_list' | 'delete' | 'rename' | 'revert' | 'reorder';
+/** The commands that make one edit of ops.ts and save it (uci.c's uci_do_section_cmd). */
+const commandEdits = { rename: renameEntry, set: setValue, add_list: addListItem, del_list: delListItem } as const;
 type PackageCmd = 'show' | 'changes' | 'export' | 'commit';
 
 const COMMANDS: Readonly<Record<string, SectionCmd | PackageCmd | 'batch' | 'import' | 'help' | 'add'>> = {
@@ -269,16 +271,10 @@ export class Cli {
           }
           return 0;
         case 'rename':
-          renameEntry(l.pkg, ptr, l.pending);
-          break;
         case 'set':
-          setValue(l.pkg, ptr, l.pending);
-          break;
         case 'add_list':
-          addListItem(l.pkg, ptr, l.pending);
-          break;
         case 'del_list':
-          delListItem(l.pkg, ptr, l.pending);
+          commandEdits[cmd](l.pkg, ptr, l.pending);
           break;
         case 'reorder':
           if (!ptr.s || ptr.value === undefined) {

@@ -47,6 +47,9 @@ function parseTuple(r: LineReader): { cmd: DeltaCmd; ptr: UciPtr } {
 }
 
 /** Apply one change to a package without recording it (libuci UCI_INTERNAL). Throws when it does not apply. */
+/** The delta lines that replay one edit of ops.ts as it is (`@` rename, `-` remove, `|` list_add, `~` list_del). */
+const deltaEdits = { rename: renameEntry, remove: deleteEntry, list_add: addListItem, list_del: delListItem } as const;
+
 function applyDelta(p: UciPackage, cmd: DeltaCmd, ptr: UciPtr, leak: UciDelta[] | null = null): void {
   lookupPtr(p, ptr, 'delta');
   switch (cmd) {
@@ -55,16 +58,10 @@ function applyDelta(p: UciPackage, cmd: DeltaCmd, ptr: UciPtr, leak: UciDelta[] 
       reorderSection(p, ptr.s, strtoulInt(ptr.value ?? ''), null);
       return;
     case 'rename':
-      renameEntry(p, ptr, null);
-      return;
     case 'remove':
-      deleteEntry(p, ptr, null);
-      return;
     case 'list_add':
-      addListItem(p, ptr, null);
-      return;
     case 'list_del':
-      delListItem(p, ptr, null);
+      deltaEdits[cmd](p, ptr, null);
       return;
     case 'add':
       setValue(p, ptr, null, 'delta', leak);

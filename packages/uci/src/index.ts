@@ -13,6 +13,7 @@ export { NumberError, UCI_ERRSTR, UciError, type UciErrorCode, UciParseError } f
 export { type AtomicWriteOptions, writeFileAtomic } from './files.js';
 export { anonymousName, type DeltaCmd, type UciDelta, type UciOption, type UciPackage, type UciSection } from './model.js';
 export { configPaths, type OpenConfigOptions, openConfig, sectionsIfPresent } from './open.js';
+export { LineError, OptionError, PlaceError } from './place-errors.js';
 export { Uci, type UciChange, type UciOptions, type UciSectionInfo } from './uci.js';
 export { parseUnsigned, readUnsigned, type Unsigned, type UnsignedRange } from './unsigned.js';
 export type { ParseOptions };

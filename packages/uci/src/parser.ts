@@ -144,34 +144,26 @@ function isKeyword(r: LineReader, w: number, rest: string): boolean {
   return r.at(w + 1 + rest.length) === 0;
 }
 
+/** uci_parse_line's commands by their first letter: the rest of the keyword, and what parses the command. */
+const lineCommands: ReadonlyMap<number, readonly [rest: string, parse: (st: State, single: boolean) => void]> = new Map([
+  [112, ['ackage', parsePackage]], // 'p'
+  [99, ['onfig', (st) => parseConfig(st)]], // 'c'
+  [111, ['ption', (st) => parseOption(st, false)]], // 'o'
+  [108, ['ist', (st) => parseOption(st, true)]], // 'l'
+]);
+
 function parseLine(st: State, single: boolean): void {
-  const r = st.r;
+  // typed, so that r.error (never) narrows `command` below
+  const r: LineReader = st.r;
   r.skipWhitespace();
   for (;;) {
     const w = strtok(r);
     if (w < 0) return;
-    switch (r.at(w)) {
-      case 35: // '#'
-        return;
-      case 112: // 'p'
-        if (!isKeyword(r, w, 'ackage')) r.error('invalid command');
-        parsePackage(st, single);
-        break;
-      case 99: // 'c'
-        if (!isKeyword(r, w, 'onfig')) r.error('invalid command');
-        parseConfig(st);
-        break;
-      case 111: // 'o'
-        if (!isKeyword(r, w, 'ption')) r.error('invalid command');
-        parseOption(st, false);
-        break;
-      case 108: // 'l'
-        if (!isKeyword(r, w, 'ist')) r.error('invalid command');
-        parseOption(st, true);
-        break;
-      default:
-        r.error('invalid command');
-    }
+    const first = r.at(w);
+    if (first === 35) return; // '#'
+    const command = lineCommands.get(first);
+    if (command === undefined || !isKeyword(r, w, command[0])) r.error('invalid command');
+    command[1](st, single);
   }
 }
 

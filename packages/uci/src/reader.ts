@@ -193,12 +193,14 @@ export class LineReader {
     this.pos++;
   }
 
-  private doubleQuote(): void {
+  /** A quoted string (parse_str's quote loops): '...' takes every byte as it is, "..." also backslash escapes. */
+  private quoted(quote: 34 | 39): void {
     this.pos++;
-    // Fast path: closing quote on this line and no backslash before it.
-    const close = this.buf.indexOf(34, this.pos);
+    // Fast path: the closing quote is on this line (the usual case), with no backslash before it in "...": move the
+    // bytes in one native copy.
+    const close = this.buf.indexOf(quote, this.pos);
     if (close >= 0 && close < this.filled && this.buf.indexOf(0, this.pos) > close) {
-      const bs = this.buf.indexOf(92, this.pos);
+      const bs = quote === 34 ? this.buf.indexOf(92, this.pos) : -1;
       if (bs < 0 || bs > close) {
         this.buf.copyWithin(this.target, this.pos, close);
         this.target += close - this.pos;
@@ -208,41 +210,16 @@ export class LineReader {
     }
     for (;;) {
       const c = this.cur();
-      if (c === 34) {
+      if (c === quote) {
         this.pos++;
         return;
       }
       if (c === 0) {
         this.getln(this.pos);
-        if (this.cur() === 0) this.error('EOF with unterminated "');
+        if (this.cur() === 0) this.error(`EOF with unterminated ${quote === 34 ? '"' : "'"}`);
         continue;
       }
-      if (c === 92 && !this.backslash()) continue;
-      this.addc();
-    }
-  }
-
-  private singleQuote(): void {
-    this.pos++;
-    // Fast path: the closing quote is on this line (the usual case): move the bytes in one native copy.
-    const close = this.buf.indexOf(39, this.pos);
-    if (close >= 0 && close < this.filled && this.buf.indexOf(0, this.pos) > close) {
-      this.buf.copyWithin(this.target, this.pos, close);
-      this.target += close - this.pos;
-      this.pos = close + 1;
-      return;
-    }
-    for (;;) {
-      const c = this.cur();
-      if (c === 39) {
-        this.pos++;
-        return;
-      }
-      if (c === 0) {
-        this.getln(this.pos);
-        if (this.cur() === 0) this.error("EOF with unterminated '");
-        continue;
-      }
+      if (c === 92 && quote === 34 && !this.backslash()) continue;
       this.addc();
     }
   }
@@ -254,10 +231,10 @@ export class LineReader {
       const c = this.cur();
       switch (c) {
         case 39:
-          this.singleQuote();
+          this.quoted(39);
           break;
         case 34:
-          this.doubleQuote();
+          this.quoted(34);
           break;
         case 35:
           this.buf[this.pos] = 0;

@@ -4,13 +4,13 @@
  * one table: the best healthy uplink alone, or weighted multipath over the healthy uplinks sharing the best
  * metric. No healthy uplink means no default of ours, so the unreachable metric-65535 floor fails closed.
  */
-import type { HealthState } from './health.js';
 
-export type Family = 'inet' | 'inet6';
+import type { IpFamily } from '@meshwan/os';
+import type { HealthState } from './health.js';
 
 export interface Candidate {
   readonly name: string;
-  readonly family: Family;
+  readonly family: IpFamily;
   /** mwan3 member `metric`: lower is preferred */
   readonly metric: number;
   /** mwan3 member `weight`, 1..256 (the kernel's nexthop weight range, rtnh_hops + 1) */
@@ -30,7 +30,7 @@ export interface ChosenMember {
 }
 
 export interface Choice {
-  readonly family: Family;
+  readonly family: IpFamily;
   /** empty: no default of ours (fail closed); one: a single-path default; several: multipath */
   readonly members: readonly ChosenMember[];
   readonly reason: string;
@@ -41,7 +41,7 @@ function describe(c: Candidate): string {
 }
 
 /** Chooses the default for one family. Deterministic: members are ordered by name, so equal input gives equal routes. */
-export function choose(family: Family, candidates: readonly Candidate[]): Choice {
+export function choose(family: IpFamily, candidates: readonly Candidate[]): Choice {
   const mine = candidates.filter((c) => c.family === family && c.enabled);
   const healthy = mine.filter((c) => c.state === 'up');
   if (healthy.length === 0) {

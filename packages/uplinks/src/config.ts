@@ -7,8 +7,8 @@
  * probe window. Pure: sections in, config out; the uci shell is loadConfig.
  */
 import { join } from 'node:path';
+import type { IpFamily } from '@meshwan/os';
 import { readUnsigned, sectionsIfPresent, type Uci } from '@meshwan/uci';
-import type { Family } from './chooser.js';
 import { checkQueryName, DNS_TYPES } from './dnswire.js';
 import { UplinksConfigError } from './errors.js';
 
@@ -18,7 +18,7 @@ export interface UplinkConfig {
   readonly name: string;
   readonly enabled: boolean;
   readonly device: string;
-  readonly family: Family;
+  readonly family: IpFamily;
   /** undefined: learned from a default route on the device (netifd's), else a device-only route */
   readonly gateway: string | undefined;
   /** 'ping' (ICMP echo) or 'dns' (a query to the uplink's DNS server; mwan3 has no such method) */
@@ -129,9 +129,9 @@ class Reader {
   }
 }
 
-function ipFamily(ip: string): Family | undefined {
-  if (/^[0-9a-f:.]+$/i.test(ip) && ip.includes(':')) return 'inet6';
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) return 'inet';
+function ipFamily(ip: string): IpFamily | undefined {
+  if (/^[0-9a-f:.]+$/i.test(ip) && ip.includes(':')) return 6;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) return 4;
   return undefined;
 }
 
@@ -140,8 +140,8 @@ function readUplink(file: string, s: SectionLike, member: SectionLike | undefine
   const device = r.str('device');
   if (device === undefined || device === '') r.fail('device', 'missing: the uplink needs its Linux device (e.g. eth1)');
   const familyText = r.str('family') ?? 'ipv6';
-  const family: Family =
-    familyText === 'ipv4' ? 'inet' : familyText === 'ipv6' ? 'inet6' : r.fail('family', `expected ipv4 or ipv6, got "${familyText}"`);
+  const family: IpFamily =
+    familyText === 'ipv4' ? 4 : familyText === 'ipv6' ? 6 : r.fail('family', `expected ipv4 or ipv6, got "${familyText}"`);
   const checkIp = (option: string, ip: string): string => {
     if (ipFamily(ip) !== family) r.fail(option, `expected an ${familyText} address, got "${ip}"`);
     return ip;

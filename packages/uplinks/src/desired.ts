@@ -7,7 +7,8 @@
  *     so the forwarder gets EHOSTUNREACH at once and moves on instead of waiting out a timeout.
  * The unreachable ::/0 metric 65535 floor and the fwmark rule belong to the policy package and are never named here.
  */
-import type { Choice, Family } from './chooser.js';
+import type { IpFamily } from '@meshwan/os';
+import type { Choice } from './chooser.js';
 import { type GlobalsConfig, probeMark, type UplinkConfig } from './config.js';
 import type { HealthState } from './health.js';
 
@@ -18,7 +19,7 @@ interface WantedNexthop {
 }
 
 export interface WantedRoute {
-  readonly family: Family;
+  readonly family: IpFamily;
   readonly table: number;
   /** 'default' or an address prefix such as 2001:db8::53/128 */
   readonly dst: string;
@@ -31,7 +32,7 @@ export interface WantedRoute {
 }
 
 export interface WantedRule {
-  readonly family: Family;
+  readonly family: IpFamily;
   readonly priority: number;
   readonly fwmark: number;
   readonly fwmask: number;
@@ -110,7 +111,7 @@ export function desiredState(input: DesiredInput): Desired {
     const u = byName.get(a.uplink);
     if (!u || !u.config.enabled || seen.has(a.server)) continue;
     seen.add(a.server);
-    const family: Family = a.server.includes(':') ? 'inet6' : 'inet';
+    const family: IpFamily = a.server.includes(':') ? 6 : 4;
     if (family !== u.config.family) continue;
     const healthy = u.state === 'up' && u.deviceUp;
     routes.push({

@@ -9,14 +9,14 @@
  */
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import type { IpFamily } from '@meshwan/os';
 import { dgramFd, loadAddon, markSocket } from '@meshwan/wan-dns';
-import type { Family } from './chooser.js';
 import { encodeQuery, judgeAnswer } from './dnswire.js';
 import type { ProbeResult } from './probe.js';
 
 export interface DnsProbeRequest {
   readonly uplink: string;
-  readonly family: Family;
+  readonly family: IpFamily;
   /** the DNS server */
   readonly target: string;
   readonly mark: number;
@@ -57,7 +57,7 @@ export function runDnsProbe(req: DnsProbeRequest): Promise<ProbeResult> {
       const rttMs = ok ? Math.round((performance.now() - started) * 10) / 10 : undefined;
       resolve({ target: req.target, ok, rttMs, detail });
     };
-    const s = createSocket({ type: req.family === 'inet6' ? 'udp6' : 'udp4' });
+    const s = createSocket({ type: req.family === 6 ? 'udp6' : 'udp4' });
     socket = s;
     const queries = Array.from({ length: req.count }, () => encodeQuery(randomInt(0, 0x10000), req.name, req.qtype));
     s.on('error', (err: Error) => finish(false, `socket: ${err.message}`));

@@ -2,8 +2,9 @@
  * The engine: per-uplink health, gateways and probe results, and the one `reconcile()` that turns them into
  * kernel state. It holds no timers (daemon.ts and cli.ts drive it), so `once` and the daemon share every path.
  */
-import type { Link, Netlink, Route } from '@meshwan/netlink';
-import { type Choice, choose, type Family } from './chooser.js';
+import { familyNames, type Link, type Netlink, type Route } from '@meshwan/netlink';
+import type { IpFamily } from '@meshwan/os';
+import { type Choice, choose } from './chooser.js';
 import { probeMark, type UplinkConfig, type UplinksConfig } from './config.js';
 import type { DnsAssignment } from './desired.js';
 import { type DesiredInput, desiredState, type UplinkRuntime } from './desired.js';
@@ -17,9 +18,12 @@ import { RoundSequencer } from './rounds.js';
 
 export type GatewaySource = 'config' | 'route' | 'restored';
 
+/** The family as the status file and text say it: iproute2's word (`inet`, `inet6`), as they always have. */
+type FamilyWord = (typeof familyNames)[IpFamily];
+
 export interface UplinkStatus {
   readonly name: string;
-  readonly family: Family;
+  readonly family: FamilyWord;
   readonly device: string;
   readonly enabled: boolean;
   readonly health: Health;
@@ -42,7 +46,7 @@ export interface RestoreReport {
 export interface Status {
   readonly table: number;
   readonly uplinks: readonly UplinkStatus[];
-  readonly choices: readonly Choice[];
+  readonly choices: readonly (Omit<Choice, 'family'> & { readonly family: FamilyWord })[];
   readonly routes: readonly string[];
   readonly restore: readonly RestoreReport[];
   readonly errors: readonly string[];
@@ -180,7 +184,7 @@ export class Engine {
   probeTargets(u: UplinkConfig): string[] {
     if (u.trackIps.length > 0) return [...u.trackIps];
     if (u.trackMethod === 'dns') {
-      const v6 = u.family === 'inet6';
+      const v6 = u.family === 6;
       return this.dns.filter((d) => d.uplink === u.name && d.server.includes(':') === v6).map((d) => d.server);
     }
     const gw = this.gateways.get(u.name)?.gateway;
@@ -241,7 +245,7 @@ export class Engine {
       };
     });
     const candidates = runtime.map((r) => ({ ...r.config, state: r.state, gateway: r.gateway }));
-    this.choices = (['inet6', 'inet'] as const).filter((f) => this.uplinks.some((u) => u.family === f)).map((f) => choose(f, candidates));
+    this.choices = ([6, 4] as const).filter((f) => this.uplinks.some((u) => u.family === f)).map((f) => choose(f, candidates));
     const input: DesiredInput = {
       globals: this.opts.config.globals,
       table: this.opts.table,
@@ -303,7 +307,7 @@ export class Engine {
         reports.push({
           ...base,
           restored: false,
-          reason: `not restored: no enabled ${m.family} uplink ${m.uplink} on ${m.device} in the config`,
+          reason: `not restored: no enabled ${familyNames[m.family]} uplink ${m.uplink} on ${m.device} in the config`,
         });
         continue;
       }
@@ -353,7 +357,7 @@ export class Engine {
       table: this.opts.table,
       uplinks: this.uplinks.map((u, index) => ({
         name: u.name,
-        family: u.family,
+        family: familyNames[u.family],
         device: u.device,
         enabled: u.enabled,
         health: this.healthOf(u),
@@ -364,7 +368,7 @@ export class Engine {
         probeMark: `0x${probeMark(this.opts.config.globals, index).mark.toString(16)}`,
         lastProbe: this.probes.get(u.name) ?? [],
       })),
-      choices: this.choices,
+      choices: this.choices.map((c) => ({ ...c, family: familyNames[c.family] })),
       routes: this.routes,
       restore: this.restoreReports,
       errors: this.errors,

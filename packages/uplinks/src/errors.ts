@@ -1,33 +1,20 @@
 /** Errors of @meshwan/uplinks. Each carries where it happened as fields, not only in its message. */
+import { OptionError, PlaceError } from '@meshwan/uci';
 
 /**
  * Thrown when /etc/config/meshwan-uplinks cannot be used: an option of the wrong type or out of range, a missing
  * device, a member naming no interface. `section` and `option` name the uci place (`meshwan-uplinks.wan6.weight`).
  */
-export class UplinksConfigError extends Error {
+export class UplinksConfigError extends OptionError {
   override readonly name = 'UplinksConfigError';
-  constructor(
-    readonly file: string,
-    readonly section: string,
-    readonly option: string,
-    readonly reason: string,
-  ) {
-    super(`${file}: ${section}${option ? `.${option}` : ''}: ${reason}`);
-  }
 }
 
 /**
  * Thrown when the last-good state file exists but cannot be used (not JSON, wrong shape) or cannot be written.
  * A missing file is not an error: there is simply nothing to restore.
  */
-export class StateFileError extends Error {
+export class StateFileError extends PlaceError {
   override readonly name = 'StateFileError';
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-  ) {
-    super(`${path}: ${reason}`);
-  }
 }
 
 /** Thrown when a probe cannot be started at all (no ping binary, bad argument); a lost reply is a result, not this. */

@@ -4,7 +4,7 @@
  * (best healthy uplink or weighted multipath), and a reconciler that keeps the WAN table's default, the WAN DNS
  * host routes and the last-good default in step.
  */
-export { type Candidate, type Choice, type ChosenMember, choose, type Family, sameChoice } from './chooser.js';
+export { type Candidate, type Choice, type ChosenMember, choose, sameChoice } from './chooser.js';
 export {
   CONFIG_PACKAGE,
   defaultGlobals,

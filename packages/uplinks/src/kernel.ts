@@ -3,7 +3,8 @@
  * routes and rules carrying our protocol (78 by default) are ever replaced or deleted, so netifd's, policy's and
  * the floor route are never touched. Routes are compared before writing, so a steady state costs no netlink writes.
  */
-import { type Link, type Netlink, NetlinkError, type Route, type Rule } from '@meshwan/netlink';
+import { familyNames, type Link, type Netlink, NetlinkError, type Route, type Rule } from '@meshwan/netlink';
+import type { IpFamily } from '@meshwan/os';
 import type { Desired, WantedRoute, WantedRule } from './desired.js';
 
 export interface ApplyResult {
@@ -16,12 +17,12 @@ function isLinkLocal(ip: string): boolean {
   return /^fe[89ab][0-9a-f]:/i.test(ip);
 }
 
-function routeKey(family: string, table: number, dst: string, dstLength: number, metric: number): string {
+function routeKey(family: IpFamily, table: number, dst: string, dstLength: number, metric: number): string {
   return `${family}|${table}|${dst}/${dstLength}|${metric}`;
 }
 
 function wantedKey(r: WantedRoute): string {
-  if (r.dst === 'default') return routeKey(r.family, r.table, r.family === 'inet6' ? '::' : '0.0.0.0', 0, r.metric);
+  if (r.dst === 'default') return routeKey(r.family, r.table, r.family === 6 ? '::' : '0.0.0.0', 0, r.metric);
   const [addr = '', len = ''] = r.dst.split('/');
   return routeKey(r.family, r.table, addr, Number(len), r.metric);
 }
@@ -35,7 +36,7 @@ function wantedSignature(r: WantedRoute, ifindex: Map<string, number>): string {
   return `${r.type}|${r.nexthops.map((h) => `${h.gateway ?? '-'}@${ifindex.get(h.device) ?? 0}*${h.weight}`).join(',')}`;
 }
 
-function ruleKey(r: { family: string; priority: number; fwmark?: number; fwmask?: number; table: number }): string {
+function ruleKey(r: { family: IpFamily; priority: number; fwmark?: number; fwmask?: number; table: number }): string {
   return `${r.family}|${r.priority}|${r.fwmark ?? 0}/${r.fwmask ?? 0}|${r.table}`;
 }
 
@@ -139,5 +140,5 @@ export function applyDesired(
 }
 
 function describeRule(r: WantedRule): string {
-  return `pref ${r.priority} fwmark 0x${r.fwmark.toString(16)}/0x${r.fwmask.toString(16)} lookup ${r.table} (${r.family})`;
+  return `pref ${r.priority} fwmark 0x${r.fwmark.toString(16)}/0x${r.fwmask.toString(16)} lookup ${r.table} (${familyNames[r.family]})`;
 }

@@ -5,13 +5,14 @@
  * blindly, a restore happens only after the gateway has answered on that device (see engine.ts).
  */
 import { readFileSync } from 'node:fs';
+import { familyNamed, familyWords } from '@meshwan/netlink';
+import type { IpFamily } from '@meshwan/os';
 import { writeFileAtomic } from '@meshwan/uci';
-import type { Family } from './chooser.js';
 import { StateFileError } from './errors.js';
 
 export interface LastGoodMember {
   readonly uplink: string;
-  readonly family: Family;
+  readonly family: IpFamily;
   readonly device: string;
   readonly gateway: string;
 }
@@ -22,16 +23,14 @@ export interface LastGood {
   readonly savedAt: string;
 }
 
-function isMember(v: unknown): v is LastGoodMember {
-  if (typeof v !== 'object' || v === null) return false;
+/** A member as the file spells it (the family as iproute2's word, `inet`/`inet6`), or undefined when it is not one. */
+function memberOf(v: unknown): LastGoodMember | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
   const m = v as Record<string, unknown>;
-  return (
-    typeof m.uplink === 'string' &&
-    (m.family === 'inet' || m.family === 'inet6') &&
-    typeof m.device === 'string' &&
-    typeof m.gateway === 'string' &&
-    /^[0-9a-fA-F:.]+$/.test(m.gateway)
-  );
+  const family = familyNamed(m.family);
+  if (family === undefined || typeof m.uplink !== 'string' || typeof m.device !== 'string') return undefined;
+  if (typeof m.gateway !== 'string' || !/^[0-9a-fA-F:.]+$/.test(m.gateway)) return undefined;
+  return { uplink: m.uplink, family, device: m.device, gateway: m.gateway };
 }
 
 /** Decodes the file's text; throws StateFileError naming what is wrong (pure). */
@@ -45,9 +44,9 @@ export function decodeLastGood(text: string, path: string): LastGood {
   if (typeof v !== 'object' || v === null) throw new StateFileError(path, 'expected an object');
   const o = v as Record<string, unknown>;
   if (o.version !== 1) throw new StateFileError(path, `expected version 1, got ${JSON.stringify(o.version)}`);
-  if (!Array.isArray(o.members) || !o.members.every(isMember))
-    throw new StateFileError(path, 'members: expected [{uplink, family, device, gateway}]');
-  return { version: 1, members: o.members, savedAt: typeof o.savedAt === 'string' ? o.savedAt : '' };
+  const members = Array.isArray(o.members) ? o.members.map(memberOf) : [undefined];
+  if (!members.every((m) => m !== undefined)) throw new StateFileError(path, 'members: expected [{uplink, family, device, gateway}]');
+  return { version: 1, members, savedAt: typeof o.savedAt === 'string' ? o.savedAt : '' };
 }
 
 /** Reads the last-good file; undefined when there is none. */
@@ -66,7 +65,7 @@ export function readLastGood(path: string): LastGood | undefined {
 export function writeLastGood(path: string, members: readonly LastGoodMember[], now = new Date()): void {
   const data: LastGood = { version: 1, members, savedAt: now.toISOString() };
   try {
-    writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`, { mkdir: true });
+    writeFileAtomic(path, `${JSON.stringify(data, familyWords, 2)}\n`, { mkdir: true });
   } catch (err: unknown) {
     throw new StateFileError(path, `cannot write: ${err instanceof Error ? err.message : String(err)}`);
   }

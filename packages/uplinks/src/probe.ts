@@ -4,12 +4,12 @@
  * this uplink, and no other, reaches the target. As mwan3track's ping method, the reply count decides.
  */
 import { spawn } from 'node:child_process';
-import type { Family } from './chooser.js';
+import type { IpFamily } from '@meshwan/os';
 import { ProbeError } from './errors.js';
 
 export interface ProbeRequest {
   readonly uplink: string;
-  readonly family: Family;
+  readonly family: IpFamily;
   readonly device: string;
   readonly target: string;
   readonly mark: number;
@@ -31,7 +31,7 @@ export function probeCommand(req: ProbeRequest, ping = 'ping'): string[] {
   const seconds = (req.timeoutMs / 1000).toFixed(3).replace(/\.?0+$/, '');
   return [
     ping,
-    req.family === 'inet6' ? '-6' : '-4',
+    req.family === 6 ? '-6' : '-4',
     '-n',
     '-q',
     '-c',

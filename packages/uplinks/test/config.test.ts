@@ -57,7 +57,7 @@ t.test('reads mwan3-style sections through @meshwan/uci', async (t) => {
   const [wan6, wwan, wan] = c.uplinks;
   t.match(wan6, {
     device: 'eth1',
-    family: 'inet6',
+    family: 6,
     gateway: 'fe80::1',
     trackIps: ['2001:db8::1', '2001:db8::2'],
     reliability: 2,
@@ -70,7 +70,7 @@ t.test('reads mwan3-style sections through @meshwan/uci', async (t) => {
     dnsServers: ['2001:db8::53'],
   });
   t.match(wwan, { enabled: false, gateway: undefined, trackIps: [], metric: 1, weight: 1, intervalMs: 500, down: 2, up: 3 });
-  t.match(wan, { family: 'inet', metric: 2, weight: 5 });
+  t.match(wan, { family: 4, metric: 2, weight: 5 });
   t.same(loadConfig(openConfig({ root: join(dir, 'missing') })).uplinks, [], 'no config file: no uplinks');
 });
 

@@ -55,7 +55,7 @@ function fakeServer(t: Teardowns, respond: (q: Buffer) => Buffer[] | undefined):
 requireParts(isRoot() ? false : 'needs root: SO_MARK takes CAP_NET_ADMIN');
 const base = {
   uplink: 'wan',
-  family: 'inet6' as const,
+  family: 6 as const,
   target: '::1',
   mark: 0x100,
   timeoutMs: 10_000, // generous: an answer on a busy machine may be slow

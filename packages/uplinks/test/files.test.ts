@@ -68,8 +68,8 @@ t.test('the default config is valid and enables nothing', async (t) => {
   t.same(
     config.uplinks.map((u) => [u.name, u.device, u.family, u.enabled]),
     [
-      ['wan6', 'br-wan', 'inet6', false],
-      ['wan', 'br-wan', 'inet', false],
+      ['wan6', 'br-wan', 6, false],
+      ['wan', 'br-wan', 4, false],
     ],
   );
   t.equal(config.globals.metric, 10);

@@ -71,17 +71,17 @@ t.test('reliability: how many targets must answer', async (t) => {
 });
 
 function cand(name: string, over: Partial<Candidate> = {}): Candidate {
-  return { name, family: 'inet6', metric: 1, weight: 1, state: 'up', enabled: true, device: `eth-${name}`, gateway: 'fe80::1', ...over };
+  return { name, family: 6, metric: 1, weight: 1, state: 'up', enabled: true, device: `eth-${name}`, gateway: 'fe80::1', ...over };
 }
 
 t.test('chooser: lowest metric among healthy uplinks wins', async (t) => {
-  const c = choose('inet6', [cand('wan', { metric: 1 }), cand('wwan', { metric: 2 })]);
+  const c = choose(6, [cand('wan', { metric: 1 }), cand('wwan', { metric: 2 })]);
   t.same(
     c.members.map((m) => m.name),
     ['wan'],
   );
   t.match(c.reason, /wan \(metric 1, weight 1\) is the healthy uplink with the lowest metric; wwan stands by/);
-  const f = choose('inet6', [cand('wan', { metric: 1, state: 'down' }), cand('wwan', { metric: 2 })]);
+  const f = choose(6, [cand('wan', { metric: 1, state: 'down' }), cand('wwan', { metric: 2 })]);
   t.same(
     f.members.map((m) => m.name),
     ['wwan'],
@@ -90,7 +90,7 @@ t.test('chooser: lowest metric among healthy uplinks wins', async (t) => {
 });
 
 t.test('chooser: equal metrics share by weight, ordered by name', async (t) => {
-  const c = choose('inet6', [cand('wan2', { weight: 1 }), cand('wan', { weight: 3 }), cand('wwan', { metric: 5 })]);
+  const c = choose(6, [cand('wan2', { weight: 1 }), cand('wan', { weight: 3 }), cand('wwan', { metric: 5 })]);
   t.same(
     c.members.map((m) => [m.name, m.weight]),
     [
@@ -105,17 +105,17 @@ t.test('chooser: equal metrics share by weight, ordered by name', async (t) => {
 });
 
 t.test('chooser: none healthy, disabled or other family means no default (fail closed)', async (t) => {
-  const c = choose('inet6', [cand('wan', { state: 'down' }), cand('wan2', { enabled: false }), cand('v4', { family: 'inet' })]);
+  const c = choose(6, [cand('wan', { state: 'down' }), cand('wan2', { enabled: false }), cand('v4', { family: 4 })]);
   t.same(c.members, []);
   t.match(c.reason, /no uplink is healthy \(wan down\): the unreachable metric-65535 floor fails closed/);
-  t.match(choose('inet', []).reason, /no uplink is configured/);
+  t.match(choose(4, []).reason, /no uplink is configured/);
 });
 
 t.test('sameChoice compares routing, not reasons', async (t) => {
-  const a = choose('inet6', [cand('wan'), cand('wan2')]);
-  const b = choose('inet6', [cand('wan2'), cand('wan')]);
+  const a = choose(6, [cand('wan'), cand('wan2')]);
+  const b = choose(6, [cand('wan2'), cand('wan')]);
   t.ok(sameChoice(a, b));
   t.notOk(sameChoice(undefined, b));
-  t.notOk(sameChoice(a, choose('inet6', [cand('wan', { weight: 2 }), cand('wan2')])));
-  t.notOk(sameChoice(a, choose('inet6', [cand('wan')])));
+  t.notOk(sameChoice(a, choose(6, [cand('wan', { weight: 2 }), cand('wan2')])));
+  t.notOk(sameChoice(a, choose(6, [cand('wan')])));
 });

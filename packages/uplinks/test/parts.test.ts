@@ -48,7 +48,7 @@ t.test('desired state: default, probe paths, DNS host routes', async (t) => {
     globals: config.globals,
     table: 1,
     uplinks: runtime,
-    choices: [choose('inet6', candidates)],
+    choices: [choose(6, candidates)],
     dns: [
       { server: '2001:db8::53', uplink: 'wan6' },
       { server: '2001:db8::54', uplink: 'wwan' },
@@ -79,7 +79,7 @@ t.test('learnGateway reads netifd defaults by device, single and multipath', asy
   const [wan6] = config.uplinks;
   if (!wan6) throw new Error('fixture');
   const base = {
-    family: 'inet6' as const,
+    family: 6 as const,
     table: 254,
     type: 'unicast' as const,
     dst: '::',
@@ -109,7 +109,7 @@ t.test('learnGateway reads netifd defaults by device, single and multipath', asy
     ),
     'fe80::3',
   );
-  t.equal(learnGateway([{ ...base, family: 'inet', oif: 3, gateway: '192.0.2.1' }], wan6, 3), undefined);
+  t.equal(learnGateway([{ ...base, family: 4, oif: 3, gateway: '192.0.2.1' }], wan6, 3), undefined);
   t.equal(learnGateway([], wan6, undefined), undefined);
 });
 
@@ -118,7 +118,7 @@ t.test('last-good file: atomic write, strict read', async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'sub', 'lg.json');
   t.equal(readLastGood(path), undefined, 'missing file: nothing to restore');
-  const members = [{ uplink: 'wan6', family: 'inet6' as const, device: 'eth1', gateway: 'fe80::1' }];
+  const members = [{ uplink: 'wan6', family: 6 as const, device: 'eth1', gateway: 'fe80::1' }];
   writeLastGood(path, members, new Date('2026-01-01T00:00:00Z'));
   t.same(readLastGood(path), { version: 1, members, savedAt: '2026-01-01T00:00:00.000Z' });
   t.match(readFileSync(path, 'utf8'), /"gateway": "fe80::1"/);
@@ -140,9 +140,9 @@ t.test('last-good file: atomic write, strict read', async (t) => {
 });
 
 t.test('probe: command line and ping output', async (t) => {
-  const req = { uplink: 'wan6', family: 'inet6' as const, device: 'eth1', target: '2001:db8::1', mark: 256, timeoutMs: 500, count: 1 };
+  const req = { uplink: 'wan6', family: 6 as const, device: 'eth1', target: '2001:db8::1', mark: 256, timeoutMs: 500, count: 1 };
   t.same(probeCommand(req), ['ping', '-6', '-n', '-q', '-c', '1', '-W', '0.5', '-m', '256', '-I', 'eth1', '2001:db8::1']);
-  t.same(probeCommand({ ...req, family: 'inet', count: 3, timeoutMs: 1000, target: '192.0.2.1' }, '/bin/ping').slice(0, 10), [
+  t.same(probeCommand({ ...req, family: 4, count: 3, timeoutMs: 1000, target: '192.0.2.1' }, '/bin/ping').slice(0, 10), [
     '/bin/ping',
     '-4',
     '-n',

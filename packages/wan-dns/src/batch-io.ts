@@ -7,6 +7,7 @@
  * that alone was slower than dnsmasq's whole work per query (BENCHMARKS.md).
  * Received datagrams are views of the shared buffer, valid only during the handler call: keep a copy.
  */
+import type { IpFamily } from '@meshwan/os';
 import { MarkError } from './errors.js';
 import type { SockmarkAddon } from './mark.js';
 
@@ -55,7 +56,7 @@ export function batchAddon(addon: SockmarkAddon | MarkError): (SockmarkAddon & B
  */
 export class Peer {
   constructor(
-    readonly family: 4 | 6,
+    readonly family: IpFamily,
     readonly w0: number,
     readonly w1: number,
     readonly w2: number,
@@ -74,7 +75,7 @@ const scratchWords = new Int32Array(4);
 const scratchBytes = new Uint8Array(scratchWords.buffer);
 
 /** The Peer of an address text (`192.0.2.1`, `fe80::1` with scope `wan`), or undefined when it is not one. */
-export function peerOf(addon: BatchAddon, family: 4 | 6, address: string, port: number, scopeName?: string): Peer | undefined {
+export function peerOf(addon: BatchAddon, family: IpFamily, address: string, port: number, scopeName?: string): Peer | undefined {
   if (!addon.addrBytes(family, address, scratchBytes)) return undefined;
   const scope = scopeName ? addon.ifIndex(scopeName) : 0;
   const w = scratchWords;

@@ -4,7 +4,7 @@
  */
 import { createConnection } from 'node:net';
 import { type Endpoint, parseEndpoint, readSettings, SettingsError } from '@meshwan/site';
-import { openConfig, readUnsigned, UciParseError } from '@meshwan/uci';
+import { openConfig, PlaceError, readUnsigned, UciParseError } from '@meshwan/uci';
 import { DEFAULT_RESOLV } from './config.js';
 import { checkGroup, Daemon, type DaemonOptions } from './daemon.js';
 import { ConfigError, StartError } from './errors.js';
@@ -21,14 +21,8 @@ export const usage = `usage: wan-dns [--listen ADDR:PORT]... [--server ADDR[:POR
        wan-dns --status [--json] [--control PATH]`;
 
 /** Thrown when a flag is unknown, lacks its value or has a bad one. */
-export class FlagError extends Error {
+export class FlagError extends PlaceError {
   override readonly name = 'FlagError';
-  constructor(
-    readonly flag: string,
-    readonly reason: string,
-  ) {
-    super(`${flag}: ${reason}`);
-  }
 }
 
 export interface CliArgs {

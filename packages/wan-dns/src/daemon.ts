@@ -3,10 +3,12 @@
  * upstream list from config.ts, reloaded on file change and SIGHUP (in-flight queries keep the servers they
  * were sent to); status on SIGUSR1 and on the control socket used by `wan-dns --status`.
  */
+
 import { type FSWatcher, unlinkSync, unwatchFile, watch, watchFile } from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
 import { basename, dirname } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
+import type { IpFamily } from '@meshwan/os';
 import type { Endpoint } from '@meshwan/site';
 import { BatchIo, batchAddon } from './batch-io.js';
 import { Cache, cacheEntriesFor } from './cache.js';
@@ -84,7 +86,7 @@ export class Daemon {
     };
     const batch = batchAddon(this.addon);
     this.io = batch === undefined ? undefined : new BatchIo(batch, (err) => this.forwarder.internalError(err));
-    const pool = (family: 4 | 6): SocketPool =>
+    const pool = (family: IpFamily): SocketPool =>
       new SocketPool({
         family,
         io: this.io,

@@ -1,20 +1,12 @@
 /** Errors of @meshwan/wan-dns. Each carries where it happened as fields, not only in its message. */
+import { LineError, PlaceError } from '@meshwan/uci';
 
 /**
  * Thrown when a configuration input cannot be used: a bad flag value, or a bad line in the uci config or the
  * resolv file. `file` is the flag name (e.g. `--server`) for flags; `line` is 1-based, 0 when not about a line.
  */
-export class ConfigError extends Error {
+export class ConfigError extends LineError {
   override readonly name = 'ConfigError';
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    /** The option or keyword concerned, e.g. `server` or `nameserver`; empty when not about one field. */
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${file}${line > 0 ? `:${line}` : ''}: ${field ? `${field}: ` : ''}${reason}`);
-  }
 }
 
 /**
@@ -52,12 +44,6 @@ export class DecodeError extends Error {
 }
 
 /** Thrown when the daemon cannot start: a listener cannot bind, or it would run in the mesh-VPN group (a DNS loop). */
-export class StartError extends Error {
+export class StartError extends PlaceError {
   override readonly name = 'StartError';
-  constructor(
-    readonly what: string,
-    readonly reason: string,
-  ) {
-    super(`${what}: ${reason}`);
-  }
 }

@@ -7,6 +7,7 @@
  */
 
 import { randomFillSync } from 'node:crypto';
+import type { IpFamily } from '@meshwan/os';
 import { type BatchAddon, type BatchIo, type DatagramHandler, type Peer, peerOf } from './batch-io.js';
 import { MarkError } from './errors.js';
 import { markSocket, type SockmarkAddon } from './mark.js';
@@ -104,7 +105,7 @@ export class PoolSocket implements DatagramHandler {
 }
 
 export interface PoolOptions {
-  family: 4 | 6;
+  family: IpFamily;
   /** The batched I/O the sockets are read and written through; undefined without the addon (no sockets). */
   io: BatchIo | undefined;
   size: number;

@@ -31,7 +31,7 @@ export interface RouteState {
 }
 
 function prefixText(r: Route): string {
-  const any = r.family === 'inet' ? '0.0.0.0' : '::';
+  const any = r.family === 4 ? '0.0.0.0' : '::';
   return r.dstLength === 0 && r.dst === any ? 'default' : `${r.dst}/${r.dstLength}`;
 }
 

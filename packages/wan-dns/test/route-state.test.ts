@@ -22,7 +22,7 @@ function link(index: number, name: string, up = true, carrier = true): Link {
 
 function route(r: Partial<Route> & Pick<Route, 'dst' | 'dstLength'>): Route {
   return {
-    family: r.dst.includes(':') ? 'inet6' : 'inet',
+    family: r.dst.includes(':') ? 6 : 4,
     table: 254,
     type: 'unicast',
     srcLength: 0,
@@ -38,7 +38,7 @@ function route(r: Partial<Route> & Pick<Route, 'dst' | 'dstLength'>): Route {
 
 function rule(r: Partial<Rule> & Pick<Rule, 'priority'>): Rule {
   return {
-    family: 'inet',
+    family: 4,
     action: 'lookup',
     table: 254,
     srcLength: 0,
@@ -53,7 +53,7 @@ function rule(r: Partial<Rule> & Pick<Rule, 'priority'>): Rule {
 }
 
 const address: Address = {
-  family: 'inet',
+  family: 4,
   index: 2,
   address: '192.0.2.2',
   prefixLength: 24,

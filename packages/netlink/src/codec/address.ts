@@ -1,5 +1,8 @@
 /** RTM_NEWADDR/RTM_DELADDR bodies: struct ifaddrmsg (8 bytes) + IFA_* attributes (linux/if_addr.h). */
+
+import type { IpFamily } from '@meshwan/os';
 import { DecodeError } from '../errors.js';
+import { attributeTable, readAttributes } from './attributes.js';
 import { setU32, u32 } from './bytes.js';
 import {
   AF_INET,
@@ -15,11 +18,11 @@ import {
   IFA_RT_PRIORITY,
   scopeNames,
 } from './constants.js';
-import { type Family, formatIp, parsePrefix, requireIp } from './ip.js';
-import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readStringAttr, readU32Attr } from './message.js';
+import { parsePrefix, requireIp } from './ip.js';
+import { MessageWriter, NLMSG_HDRLEN, type RawAttribute } from './message.js';
 
 export interface Address {
-  family: Family;
+  family: IpFamily;
   /** interface index (ifa_index) */
   index: number;
   /** the interface's own address (IFA_LOCAL, or IFA_ADDRESS when there is no IFA_LOCAL) */
@@ -42,16 +45,26 @@ export interface Address {
 
 export const FOREVER = 0xffffffff;
 
+const addressAttributes = attributeTable<Address>({
+  ip: { IFA_LOCAL: 'address', IFA_ADDRESS: 'peer', IFA_BROADCAST: 'broadcast' },
+  string: { IFA_LABEL: 'label' },
+  u32: { IFA_FLAGS: 'flags', IFA_RT_PRIORITY: 'metric' },
+  read: {
+    IFA_CACHEINFO: (a, buf, s, e) => {
+      if (e - s !== 16) throw new DecodeError(s, 'IFA_CACHEINFO: expected 16 bytes');
+      a.preferredLifetimeSeconds = u32(buf, s);
+      a.validLifetimeSeconds = u32(buf, s + 4);
+    },
+  },
+});
+
 export function decodeAddress(buf: Uint8Array, offset: number, end: number): Address {
   const body = offset + NLMSG_HDRLEN;
   if (end - body < 8) throw new DecodeError(body, `ifaddrmsg needs 8 bytes, have ${end - body}`);
   const af = buf[body];
   if (af !== AF_INET && af !== AF_INET6) throw new DecodeError(body, `ifaddrmsg: unknown family ${af}`);
-  const family: Family = af === AF_INET ? 'inet' : 'inet6';
+  const family: IpFamily = af === AF_INET ? 4 : 6;
   const alen = af === AF_INET ? 4 : 16;
-  let local: string | undefined;
-  let addr: string | undefined;
-  let flags = buf[body + 2] ?? 0;
   const scope = buf[body + 3] ?? 0;
   const a: Address = {
     family,
@@ -59,50 +72,21 @@ export function decodeAddress(buf: Uint8Array, offset: number, end: number): Add
     address: '',
     prefixLength: buf[body + 1] ?? 0,
     scope: scopeNames[scope] ?? String(scope),
-    flags: 0,
+    flags: buf[body + 2] ?? 0,
     flagNames: [],
     preferredLifetimeSeconds: FOREVER,
     validLifetimeSeconds: FOREVER,
     unknown: [],
   };
-  const ip = (name: string, s: number, e: number) => {
-    if (e - s !== alen) throw new DecodeError(s, `${name}: ${e - s} bytes, expected ${alen}`);
-    return formatIp(buf, s, alen);
-  };
-  forEachAttribute(buf, body + 8, end, (type, s, e) => {
-    switch (type) {
-      case IFA_ADDRESS:
-        addr = ip('IFA_ADDRESS', s, e);
-        break;
-      case IFA_LOCAL:
-        local = ip('IFA_LOCAL', s, e);
-        break;
-      case IFA_BROADCAST:
-        a.broadcast = ip('IFA_BROADCAST', s, e);
-        break;
-      case IFA_LABEL:
-        a.label = readStringAttr(buf, s, e);
-        break;
-      case IFA_FLAGS:
-        flags = readU32Attr(buf, 'IFA_FLAGS', s, e);
-        break;
-      case IFA_RT_PRIORITY:
-        a.metric = readU32Attr(buf, 'IFA_RT_PRIORITY', s, e);
-        break;
-      case IFA_CACHEINFO:
-        if (e - s !== 16) throw new DecodeError(s, 'IFA_CACHEINFO: expected 16 bytes');
-        a.preferredLifetimeSeconds = u32(buf, s);
-        a.validLifetimeSeconds = u32(buf, s + 4);
-        break;
-      default:
-        a.unknown.push({ type, bytes: copyBytes(buf, s, e) });
-    }
-  });
-  a.address = local ?? addr ?? '';
-  if (local !== undefined && addr !== undefined && addr !== local) a.peer = addr;
-  a.flags = flags;
+  readAttributes(buf, body + 8, end, addressAttributes, a, alen);
+  // IFA_LOCAL is the address; IFA_ADDRESS the peer of a point-to-point one, else the same (read into `peer`)
+  const addr = a.peer;
+  if (addr !== undefined) delete a.peer;
+  if (a.address === '') a.address = addr ?? '';
+  else if (addr !== undefined && addr !== a.address) a.peer = addr;
+  const flags = a.flags;
   for (const [bit, name] of addressFlagNames) {
-    if (flags & bit) a.flagNames.push(bit === 1 ? (family === 'inet' ? 'secondary' : 'temporary') : name);
+    if (flags & bit) a.flagNames.push(bit === 1 ? (family === 4 ? 'secondary' : 'temporary') : name);
   }
   return a;
 }
@@ -128,14 +112,14 @@ export function encodeAddress(type: number, flags: number, spec: AddressSpec): M
   const p = parsePrefix(spec.address, 'address');
   const w = new MessageWriter(type, flags);
   let ifaFlags = spec.nodad ? IFA_F_NODAD : 0;
-  w.u8(p.family === 'inet' ? AF_INET : AF_INET6)
+  w.u8(p.family === 4 ? AF_INET : AF_INET6)
     .u8(p.length)
     .u8(ifaFlags & 0xff)
     .u8(spec.scope ?? 0)
     .u32(spec.index);
   w.attr(IFA_LOCAL, p.bytes);
   w.attr(IFA_ADDRESS, spec.peer ? requireIp(spec.peer, 'peer', p.family) : p.bytes);
-  if (spec.broadcast) w.attr(IFA_BROADCAST, requireIp(spec.broadcast, 'broadcast', 'inet'));
+  if (spec.broadcast) w.attr(IFA_BROADCAST, requireIp(spec.broadcast, 'broadcast', 4));
   if (spec.label) w.attrString(IFA_LABEL, spec.label);
   if (spec.metric !== undefined) w.attrU32(IFA_RT_PRIORITY, spec.metric);
   if (spec.validLifetimeSeconds !== undefined || spec.preferredLifetimeSeconds !== undefined) {

@@ -2,6 +2,7 @@
  * rtnetlink numbers as data. Sources: linux/netlink.h, linux/rtnetlink.h, linux/if_link.h, linux/if_addr.h,
  * linux/fib_rules.h (uapi, Linux 6.x). TS names keep the C names in comments so a grep from the headers finds them.
  */
+import type { IpFamily } from '@meshwan/os';
 export const NETLINK_ROUTE = 0;
 export const NETLINK_CAP_ACK = 10;
 export const NETLINK_EXT_ACK = 11;
@@ -114,24 +115,19 @@ export const RTM_F_CLONED = 0x200;
 export const RTM_F_LOOKUP_TABLE = 0x1000;
 export const RTM_F_FIB_MATCH = 0x2000;
 
+/** RTN_BLACKHOLE (6) … RTN_XRESOLVE (11): numbered alike as route types and as rule actions (see ruleActions). */
+const rtnFrom6 = ['blackhole', 'unreachable', 'prohibit', 'throw', 'nat', 'xresolve'] as const;
 /** rtm_type (RTN_*) by number */
-export const routeTypes = [
-  'unspec',
-  'unicast',
-  'local',
-  'broadcast',
-  'anycast',
-  'multicast',
-  'blackhole',
-  'unreachable',
-  'prohibit',
-  'throw',
-  'nat',
-  'xresolve',
-] as const;
+export const routeTypes = ['unspec', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', ...rtnFrom6] as const;
 export type RouteType = (typeof routeTypes)[number];
 
-/** rt_scope_t */
+/** The address family as iproute2 spells it (`ip -o addr`, `-f inet6`): the CLI's and messages' words only. */
+export const familyNames: Readonly<Record<IpFamily, 'inet' | 'inet6'>> = { 4: 'inet', 6: 'inet6' };
+/** The family iproute2's word names (`inet` → 4, `inet6` → 6); undefined for any other value. */
+export function familyNamed(word: unknown): IpFamily | undefined {
+  return word === familyNames[4] ? 4 : word === familyNames[6] ? 6 : undefined;
+}
+/** rtm_scope as iproute2 names them */
 export const scopeNames: Readonly<Record<number, string>> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
 /** rtm_protocol (RTPROT_*) as iproute2 names them (/usr/share/iproute2/rt_protos) */
 export const protocolNames: Readonly<Record<number, string>> = {
@@ -189,19 +185,5 @@ export const FIB_RULE_OIF_DETACHED = 0x10;
  * netifd sends (system_rtn_aton): its `iif DEV failed_policy` rule (pref 4200000000+ifindex) carries
  * RTN_FAILED_POLICY = 12, and the kernel stores it as given (`ip rule` prints `12`).
  */
-export const ruleActions = [
-  'unspec',
-  'lookup',
-  'goto',
-  'nop',
-  'res3',
-  'res4',
-  'blackhole',
-  'unreachable',
-  'prohibit',
-  'throw',
-  'nat',
-  'xresolve',
-  'failed_policy',
-] as const;
+export const ruleActions = ['unspec', 'lookup', 'goto', 'nop', 'res3', 'res4', ...rtnFrom6, 'failed_policy'] as const;
 export type RuleAction = (typeof ruleActions)[number];

@@ -2,9 +2,9 @@
  * IP addresses and prefixes between text and bytes. Formatting follows inet_ntop (RFC 5952 zero compression,
  * glibc's embedded-IPv4 forms), so our output matches iproute2's.
  */
-import { RequestError } from '../errors.js';
 
-export type Family = 'inet' | 'inet6';
+import type { IpFamily } from '@meshwan/os';
+import { RequestError } from '../errors.js';
 
 function parse4(text: string): Uint8Array | undefined {
   const parts = text.split('.');
@@ -55,24 +55,24 @@ export function parseIp(text: string): Uint8Array | undefined {
 }
 
 /** Like parseIp, but throws RequestError naming the field. */
-export function requireIp(text: string, field: string, family?: Family): Uint8Array {
+export function requireIp(text: string, field: string, family?: IpFamily): Uint8Array {
   const bytes = parseIp(text);
-  if (!bytes || (family && (family === 'inet') !== (bytes.length === 4)))
-    throw new RequestError(field, text, family === 'inet' ? 'an IPv4 address' : family === 'inet6' ? 'an IPv6 address' : 'an IP address');
+  if (!bytes || (family && (family === 4) !== (bytes.length === 4)))
+    throw new RequestError(field, text, family === 4 ? 'an IPv4 address' : family === 6 ? 'an IPv6 address' : 'an IP address');
   return bytes;
 }
 
 export interface Prefix {
   bytes: Uint8Array;
   length: number;
-  family: Family;
+  family: IpFamily;
 }
 
 /** Parses `2001:db8::/32`, `192.0.2.0/24`, a bare address (full length) or `default` (needs the family). */
-export function parsePrefix(text: string, field: string, family?: Family): Prefix {
+export function parsePrefix(text: string, field: string, family?: IpFamily): Prefix {
   if (text === 'default' || text === 'all') {
     if (!family) throw new RequestError(field, text, 'a prefix with an address (the family is unknown)');
-    return { bytes: new Uint8Array(family === 'inet' ? 4 : 16), length: 0, family };
+    return { bytes: new Uint8Array(family === 4 ? 4 : 16), length: 0, family };
   }
   const slash = text.indexOf('/');
   const addr = slash < 0 ? text : text.slice(0, slash);
@@ -81,7 +81,7 @@ export function parsePrefix(text: string, field: string, family?: Family): Prefi
   const lenText = slash < 0 ? String(max) : text.slice(slash + 1);
   const length = /^\d{1,3}$/.test(lenText) ? Number(lenText) : Number.NaN;
   if (!(length >= 0 && length <= max)) throw new RequestError(field, text, `a prefix length 0..${max}`);
-  return { bytes, length, family: bytes.length === 4 ? 'inet' : 'inet6' };
+  return { bytes, length, family: bytes.length === 4 ? 4 : 6 };
 }
 
 const words = new Uint16Array(8);
@@ -141,7 +141,7 @@ export function formatIp(buf: Uint8Array, offset = 0, length = buf.length - offs
 }
 
 /** `addr/len`, with `default` for a zero-length prefix as iproute2 prints it. */
-export function formatPrefix(address: string, length: number, family: Family): string {
+export function formatPrefix(address: string, length: number, family: IpFamily): string {
   if (length === 0) return 'default';
-  return length === (family === 'inet' ? 32 : 128) ? address : `${address}/${length}`;
+  return length === (family === 4 ? 32 : 128) ? address : `${address}/${length}`;
 }

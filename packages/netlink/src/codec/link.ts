@@ -1,20 +1,9 @@
 /** RTM_NEWLINK/RTM_DELLINK bodies: struct ifinfomsg (16 bytes) + IFLA_* attributes (linux/if_link.h). */
 import { DecodeError } from '../errors.js';
+import { attributeTable, readAttributes } from './attributes.js';
 import { i32, u16, u32 } from './bytes.js';
-import {
-  IFF_LOWER_UP,
-  IFF_UP,
-  IFLA_ADDRESS,
-  IFLA_BROADCAST,
-  IFLA_CARRIER,
-  IFLA_IFNAME,
-  IFLA_LINK,
-  IFLA_MASTER,
-  IFLA_MTU,
-  IFLA_OPERSTATE,
-  operStates,
-} from './constants.js';
-import { copyBytes, forEachAttribute, NLMSG_HDRLEN, type RawAttribute, readStringAttr, readU32Attr } from './message.js';
+import { IFF_LOWER_UP, IFF_UP, operStates } from './constants.js';
+import { NLMSG_HDRLEN, type RawAttribute } from './message.js';
 
 export interface Link {
   index: number;
@@ -44,6 +33,32 @@ function mac(buf: Uint8Array, s: number, e: number): string {
   return parts.join(':');
 }
 
+/** One byte of payload, or DecodeError naming the attribute. */
+function byteOf(name: string, buf: Uint8Array, s: number, e: number): number {
+  if (e - s !== 1) throw new DecodeError(s, `${name}: expected 1 byte`);
+  return buf[s] ?? 0;
+}
+
+const linkAttributes = attributeTable<Link>({
+  string: { IFLA_IFNAME: 'name' },
+  u32: { IFLA_MTU: 'mtu', IFLA_MASTER: 'master', IFLA_LINK: 'link' },
+  read: {
+    IFLA_ADDRESS: (link, buf, s, e) => {
+      link.address = mac(buf, s, e);
+    },
+    IFLA_BROADCAST: (link, buf, s, e) => {
+      link.broadcast = mac(buf, s, e);
+    },
+    IFLA_OPERSTATE: (link, buf, s, e) => {
+      const state = byteOf('IFLA_OPERSTATE', buf, s, e);
+      link.operstate = operStates[state] ?? `${state}`;
+    },
+    IFLA_CARRIER: (link, buf, s, e) => {
+      link.carrier = byteOf('IFLA_CARRIER', buf, s, e) !== 0;
+    },
+  },
+});
+
 /** Decodes the body of an RTM_NEWLINK/RTM_DELLINK message starting at `offset` (the nlmsghdr). */
 export function decodeLink(buf: Uint8Array, offset: number, end: number): Link {
   const body = offset + NLMSG_HDRLEN;
@@ -62,37 +77,6 @@ export function decodeLink(buf: Uint8Array, offset: number, end: number): Link {
     flags,
     unknown: [],
   };
-  forEachAttribute(buf, body + 16, end, (type, s, e) => {
-    switch (type) {
-      case IFLA_IFNAME:
-        link.name = readStringAttr(buf, s, e);
-        break;
-      case IFLA_MTU:
-        link.mtu = readU32Attr(buf, 'IFLA_MTU', s, e);
-        break;
-      case IFLA_ADDRESS:
-        link.address = mac(buf, s, e);
-        break;
-      case IFLA_BROADCAST:
-        link.broadcast = mac(buf, s, e);
-        break;
-      case IFLA_OPERSTATE:
-        if (e - s !== 1) throw new DecodeError(s, 'IFLA_OPERSTATE: expected 1 byte');
-        link.operstate = operStates[buf[s] ?? 0] ?? `${buf[s]}`;
-        break;
-      case IFLA_CARRIER:
-        if (e - s !== 1) throw new DecodeError(s, 'IFLA_CARRIER: expected 1 byte');
-        link.carrier = buf[s] !== 0;
-        break;
-      case IFLA_MASTER:
-        link.master = readU32Attr(buf, 'IFLA_MASTER', s, e);
-        break;
-      case IFLA_LINK:
-        link.link = readU32Attr(buf, 'IFLA_LINK', s, e);
-        break;
-      default:
-        link.unknown.push({ type, bytes: copyBytes(buf, s, e) });
-    }
-  });
+  readAttributes(buf, body + 16, end, linkAttributes, link);
   return link;
 }

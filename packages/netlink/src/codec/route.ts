@@ -2,7 +2,10 @@
  * RTM_NEWROUTE/RTM_DELROUTE/RTM_GETROUTE bodies: struct rtmsg (12 bytes) + RTA_* attributes (linux/rtnetlink.h).
  * The table id is RTA_TABLE when present (ids above 255 do not fit rtm_table, which then reads RT_TABLE_UNSPEC).
  */
+
+import type { IpFamily } from '@meshwan/os';
 import { DecodeError, RequestError } from '../errors.js';
+import { attributeTable, readAttributes } from './attributes.js';
 import { i32, u16, u32 } from './bytes.js';
 import {
   AF_INET,
@@ -11,7 +14,6 @@ import {
   protocolNames,
   type RouteType,
   RT_TABLE_MAIN,
-  RTA_CACHEINFO,
   RTA_DST,
   RTA_EXPIRES,
   RTA_GATEWAY,
@@ -28,8 +30,8 @@ import {
   RTM_F_LOOKUP_TABLE,
   routeTypes,
 } from './constants.js';
-import { type Family, formatIp, parsePrefix, requireIp } from './ip.js';
-import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readU32Attr } from './message.js';
+import { formatIp, parsePrefix, requireIp } from './ip.js';
+import { forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute } from './message.js';
 
 export interface Nexthop {
   gateway?: string;
@@ -42,7 +44,7 @@ export interface Nexthop {
 }
 
 export interface Route {
-  family: Family;
+  family: IpFamily;
   /** routing table id (RTA_TABLE, so ids above 255 are kept) */
   table: number;
   type: RouteType;
@@ -81,9 +83,9 @@ export interface Route {
   unknown: RawAttribute[];
 }
 
-function familyOfByte(af: number | undefined, at: number): Family {
-  if (af === AF_INET) return 'inet';
-  if (af === AF_INET6) return 'inet6';
+function familyOfByte(af: number | undefined, at: number): IpFamily {
+  if (af === AF_INET) return 4;
+  if (af === AF_INET6) return 6;
   throw new DecodeError(at, `rtmsg: unknown family ${af}`);
 }
 
@@ -107,17 +109,40 @@ function decodeNexthops(buf: Uint8Array, start: number, end: number, alen: numbe
   return out;
 }
 
+const routeAttributes = attributeTable<Route>({
+  ip: { RTA_DST: 'dst', RTA_SRC: 'src', RTA_GATEWAY: 'gateway', RTA_PREFSRC: 'prefsrc' },
+  // RTA_EXPIRES is the request form (seconds, what encodeRoute sends): dumps carry the expiry in RTA_CACHEINFO
+  u32: { RTA_OIF: 'oif', RTA_IIF: 'iif', RTA_PRIORITY: 'metric', RTA_TABLE: 'table', RTA_MARK: 'mark', RTA_EXPIRES: 'expiresSeconds' },
+  read: {
+    RTA_PREF: (r, buf, s, e) => {
+      if (e - s !== 1) throw new DecodeError(s, 'RTA_PREF: expected 1 byte');
+      r.pref = prefNames[buf[s] ?? 0] ?? 'medium';
+    },
+    RTA_MULTIPATH: (r, buf, s, e, alen) => {
+      r.nexthops = decodeNexthops(buf, s, e, alen);
+    },
+    RTA_CACHEINFO: (r, buf, s, e) => {
+      // struct rta_cacheinfo: use counters and timers of this dump only, never sent back; kept out of the
+      // object because 100k copies of it cost ~20 MB in a full dump. Only rta_expires (offset 8, int32 clock_t,
+      // negative once past; rtnl_put_cacheinfo) is read: it is the only place the kernel reports an expiry.
+      if (e - s < 12) throw new DecodeError(s, `RTA_CACHEINFO: ${e - s} bytes, expected at least 12`);
+      const ticks = i32(buf, s + 8);
+      if (ticks !== 0) r.expiresSeconds = ticks > 0 ? Math.ceil(ticks / 100) : 0;
+    },
+  },
+});
+
 /** Decodes an RTM_NEWROUTE/RTM_DELROUTE message whose nlmsghdr starts at `offset`. */
 export function decodeRoute(buf: Uint8Array, offset: number, end: number): Route {
   const body = offset + NLMSG_HDRLEN;
   if (end - body < 12) throw new DecodeError(body, `rtmsg needs 12 bytes, have ${end - body}`);
   const family = familyOfByte(buf[body], body);
-  const alen = family === 'inet' ? 4 : 16;
+  const alen = family === 4 ? 4 : 16;
   const r: Route = {
     family,
     table: buf[body + 4] ?? 0,
     type: routeTypes[buf[body + 7] ?? 0] ?? 'unspec',
-    dst: family === 'inet' ? '0.0.0.0' : '::',
+    dst: family === 4 ? '0.0.0.0' : '::',
     dstLength: buf[body + 1] ?? 0,
     srcLength: buf[body + 2] ?? 0,
     tos: buf[body + 3] ?? 0,
@@ -127,72 +152,7 @@ export function decodeRoute(buf: Uint8Array, offset: number, end: number): Route
     flags: u32(buf, body + 8),
     unknown: [],
   };
-  const ip = (name: string, s: number, e: number) => {
-    if (e - s !== alen) throw new DecodeError(s, `${name}: ${e - s} bytes, expected ${alen}`);
-    return formatIp(buf, s, alen);
-  };
-  // the attribute loop is inlined here (not forEachAttribute with a callback): a dump decodes 100k of these
-  let at = body + 12;
-  while (at + 4 <= end) {
-    const len = u16(buf, at);
-    const type = u16(buf, at + 2) & 0x3fff;
-    if (len < 4 || at + len > end) throw new DecodeError(at, `attribute type ${type} length ${len} outside 4..${end - at}`);
-    const s = at + 4;
-    const e = at + len;
-    at += (len + 3) & ~3;
-    switch (type) {
-      case RTA_DST:
-        r.dst = ip('RTA_DST', s, e);
-        continue;
-      case RTA_SRC:
-        r.src = ip('RTA_SRC', s, e);
-        continue;
-      case RTA_GATEWAY:
-        r.gateway = ip('RTA_GATEWAY', s, e);
-        continue;
-      case RTA_PREFSRC:
-        r.prefsrc = ip('RTA_PREFSRC', s, e);
-        continue;
-      case RTA_OIF:
-        r.oif = readU32Attr(buf, 'RTA_OIF', s, e);
-        continue;
-      case RTA_IIF:
-        r.iif = readU32Attr(buf, 'RTA_IIF', s, e);
-        continue;
-      case RTA_PRIORITY:
-        r.metric = readU32Attr(buf, 'RTA_PRIORITY', s, e);
-        continue;
-      case RTA_TABLE:
-        r.table = readU32Attr(buf, 'RTA_TABLE', s, e);
-        continue;
-      case RTA_MARK:
-        r.mark = readU32Attr(buf, 'RTA_MARK', s, e);
-        continue;
-      case RTA_PREF:
-        if (e - s !== 1) throw new DecodeError(s, 'RTA_PREF: expected 1 byte');
-        r.pref = prefNames[buf[s] ?? 0] ?? 'medium';
-        continue;
-      case RTA_EXPIRES:
-        // the request form (seconds, what encodeRoute sends): dumps carry the expiry in RTA_CACHEINFO instead
-        r.expiresSeconds = readU32Attr(buf, 'RTA_EXPIRES', s, e);
-        continue;
-      case RTA_MULTIPATH:
-        r.nexthops = decodeNexthops(buf, s, e, alen);
-        continue;
-      case RTA_CACHEINFO: {
-        // struct rta_cacheinfo: use counters and timers of this dump only, never sent back; kept out of the
-        // object because 100k copies of it cost ~20 MB in a full dump. Only rta_expires (offset 8, int32 clock_t,
-        // negative once past; rtnl_put_cacheinfo) is read: it is the only place the kernel reports an expiry.
-        if (e - s < 12) throw new DecodeError(s, `RTA_CACHEINFO: ${e - s} bytes, expected at least 12`);
-        const ticks = i32(buf, s + 8);
-        if (ticks !== 0) r.expiresSeconds = ticks > 0 ? Math.ceil(ticks / 100) : 0;
-        continue;
-      }
-      default:
-        r.unknown.push({ type, bytes: copyBytes(buf, s, e) });
-    }
-  }
-  if (at < end) throw new DecodeError(at, `${end - at} trailing bytes after attributes`);
+  readAttributes(buf, body + 12, end, routeAttributes, r, alen);
   return r;
 }
 
@@ -209,7 +169,7 @@ export interface NexthopSpec {
 export interface RouteSpec {
   /** `2001:db8::/32`, `192.0.2.0/24`, or `default` with `family` */
   dst: string;
-  family?: Family;
+  family?: IpFamily;
   table?: number;
   type?: RouteType;
   metric?: number;
@@ -244,8 +204,8 @@ export function protocolNumber(p: number | string | undefined, fallback: number)
   throw new RequestError('protocol', p, 'a number or one of kernel, boot, static, ra, dhcp, ...');
 }
 
-function familyByte(f: Family): number {
-  return f === 'inet' ? AF_INET : AF_INET6;
+function familyByte(f: IpFamily): number {
+  return f === 4 ? AF_INET : AF_INET6;
 }
 
 /** Encodes an RTM_NEWROUTE or RTM_DELROUTE request (`isDelete` picks iproute2's defaults for a delete). */
@@ -289,7 +249,7 @@ export function encodeRoute(type: number, flags: number, spec: RouteSpec, isDele
   // not on a delete: the kernel does not match routes by expiry, and an IPv4 delete need not be refused for it
   if (spec.expiresSeconds !== undefined && !isDelete) {
     const x = spec.expiresSeconds;
-    if (family !== 'inet6')
+    if (family !== 6)
       throw new RequestError('expiresSeconds', String(x), 'no expiry on an IPv4 route (the kernel ignores RTA_EXPIRES there)');
     if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) throw new RequestError('expiresSeconds', String(x), 'whole seconds 0..4294967295');
     // rtm_to_fib6_config(): seconds (addrconf_timeout_fixup with HZ), as iproute2 sends them
@@ -330,7 +290,7 @@ export interface RouteQuery {
 /** Encodes RTM_GETROUTE for one destination (what `ip route get` sends), asking for the table that answered. */
 export function encodeRouteQuery(type: number, flags: number, q: RouteQuery): MessageWriter {
   const dst = requireIp(q.dst, 'dst');
-  const family: Family = dst.length === 4 ? 'inet' : 'inet6';
+  const family: IpFamily = dst.length === 4 ? 4 : 6;
   const src = q.from !== undefined ? requireIp(q.from, 'from', family) : undefined;
   const w = new MessageWriter(type, flags);
   w.u8(familyByte(family))
@@ -343,7 +303,7 @@ export function encodeRouteQuery(type: number, flags: number, q: RouteQuery): Me
     .u8(0)
     // IPv4 reports the table that answered only with RTM_F_LOOKUP_TABLE; IPv6 always does and, with strict
     // checking, refuses any flag but RTM_F_FIB_MATCH.
-    .u32((family === 'inet' ? RTM_F_LOOKUP_TABLE : 0) | (q.fibMatch ? RTM_F_FIB_MATCH : 0));
+    .u32((family === 4 ? RTM_F_LOOKUP_TABLE : 0) | (q.fibMatch ? RTM_F_FIB_MATCH : 0));
   w.attr(RTA_DST, dst);
   if (src) w.attr(RTA_SRC, src);
   if (q.mark !== undefined) w.attrU32(RTA_MARK, q.mark);
@@ -353,7 +313,7 @@ export function encodeRouteQuery(type: number, flags: number, q: RouteQuery): Me
 }
 
 /** Encodes a dump request for routes of one family (or all), with the table as a strict-check filter. */
-export function encodeRouteDump(type: number, flags: number, family: Family | undefined, table?: number): MessageWriter {
+export function encodeRouteDump(type: number, flags: number, family: IpFamily | undefined, table?: number): MessageWriter {
   const w = new MessageWriter(type, flags);
   w.u8(family === undefined ? 0 : familyByte(family))
     .u8(0)

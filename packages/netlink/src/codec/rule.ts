@@ -1,5 +1,8 @@
 /** RTM_NEWRULE/RTM_DELRULE bodies: struct fib_rule_hdr (12 bytes) + FRA_* attributes (linux/fib_rules.h). */
+
+import type { IpFamily } from '@meshwan/os';
 import { DecodeError, RequestError } from '../errors.js';
+import { type AttributeReader, attributeTable, readAttributes } from './attributes.js';
 import { u32 } from './bytes.js';
 import {
   AF_INET,
@@ -14,19 +17,18 @@ import {
   FRA_PRIORITY,
   FRA_PROTOCOL,
   FRA_SRC,
-  FRA_SUPPRESS_IFGROUP,
   FRA_SUPPRESS_PREFIXLEN,
   FRA_TABLE,
   RT_TABLE_MAIN,
   type RuleAction,
   ruleActions,
 } from './constants.js';
-import { type Family, formatIp, parsePrefix } from './ip.js';
-import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readStringAttr, readU32Attr } from './message.js';
+import { parsePrefix } from './ip.js';
+import { MessageWriter, NLMSG_HDRLEN, type RawAttribute, readU32Attr } from './message.js';
 import { protocolNumber } from './route.js';
 
 export interface Rule {
-  family: Family;
+  family: IpFamily;
   /** FRA_PRIORITY; 0 when absent (the `from all lookup local` rule) */
   priority: number;
   /** FR_ACT_*: 'lookup' (FR_ACT_TO_TBL), 'goto', 'nop', 'blackhole', 'unreachable', 'prohibit' */
@@ -57,12 +59,34 @@ export interface Rule {
   unknown: RawAttribute[];
 }
 
+/** `unset` (-1 as u32) leaves a suppressor out. */
+const suppressor =
+  (field: 'suppressPrefixLength' | 'suppressIfgroup', name: string): AttributeReader<Rule> =>
+  (r, buf, s, e) => {
+    const v = readU32Attr(buf, name, s, e);
+    if (v !== 0xffffffff) r[field] = v;
+  };
+
+const ruleAttributes = attributeTable<Rule>({
+  u32: { FRA_PRIORITY: 'priority', FRA_TABLE: 'table', FRA_GOTO: 'goto', FRA_FWMARK: 'fwmark', FRA_FWMASK: 'fwmask' },
+  ip: { FRA_SRC: 'src', FRA_DST: 'dst' },
+  string: { FRA_IIFNAME: 'iif', FRA_OIFNAME: 'oif' },
+  read: {
+    FRA_SUPPRESS_PREFIXLEN: suppressor('suppressPrefixLength', 'FRA_SUPPRESS_PREFIXLEN'),
+    FRA_SUPPRESS_IFGROUP: suppressor('suppressIfgroup', 'FRA_SUPPRESS_IFGROUP'),
+    FRA_PROTOCOL: (r, buf, s, e) => {
+      if (e - s !== 1) throw new DecodeError(s, 'FRA_PROTOCOL: expected 1 byte');
+      r.protocol = buf[s] ?? 0;
+    },
+  },
+});
+
 export function decodeRule(buf: Uint8Array, offset: number, end: number): Rule {
   const body = offset + NLMSG_HDRLEN;
   if (end - body < 12) throw new DecodeError(body, `fib_rule_hdr needs 12 bytes, have ${end - body}`);
   const af = buf[body];
   if (af !== AF_INET && af !== AF_INET6) throw new DecodeError(body, `fib_rule_hdr: unknown family ${af}`);
-  const family: Family = af === AF_INET ? 'inet' : 'inet6';
+  const family: IpFamily = af === AF_INET ? 4 : 6;
   const alen = af === AF_INET ? 4 : 16;
   const flags = u32(buf, body + 8);
   const r: Rule = {
@@ -78,63 +102,13 @@ export function decodeRule(buf: Uint8Array, offset: number, end: number): Rule {
     flags,
     unknown: [],
   };
-  const ip = (name: string, s: number, e: number) => {
-    if (e - s !== alen) throw new DecodeError(s, `${name}: ${e - s} bytes, expected ${alen}`);
-    return formatIp(buf, s, alen);
-  };
-  forEachAttribute(buf, body + 12, end, (type, s, e) => {
-    switch (type) {
-      case FRA_PRIORITY:
-        r.priority = readU32Attr(buf, 'FRA_PRIORITY', s, e);
-        break;
-      case FRA_TABLE:
-        r.table = readU32Attr(buf, 'FRA_TABLE', s, e);
-        break;
-      case FRA_GOTO:
-        r.goto = readU32Attr(buf, 'FRA_GOTO', s, e);
-        break;
-      case FRA_SRC:
-        r.src = ip('FRA_SRC', s, e);
-        break;
-      case FRA_DST:
-        r.dst = ip('FRA_DST', s, e);
-        break;
-      case FRA_FWMARK:
-        r.fwmark = readU32Attr(buf, 'FRA_FWMARK', s, e);
-        break;
-      case FRA_FWMASK:
-        r.fwmask = readU32Attr(buf, 'FRA_FWMASK', s, e);
-        break;
-      case FRA_IIFNAME:
-        r.iif = readStringAttr(buf, s, e);
-        break;
-      case FRA_OIFNAME:
-        r.oif = readStringAttr(buf, s, e);
-        break;
-      case FRA_SUPPRESS_PREFIXLEN: {
-        const v = readU32Attr(buf, 'FRA_SUPPRESS_PREFIXLEN', s, e);
-        if (v !== 0xffffffff) r.suppressPrefixLength = v;
-        break;
-      }
-      case FRA_SUPPRESS_IFGROUP: {
-        const v = readU32Attr(buf, 'FRA_SUPPRESS_IFGROUP', s, e);
-        if (v !== 0xffffffff) r.suppressIfgroup = v;
-        break;
-      }
-      case FRA_PROTOCOL:
-        if (e - s !== 1) throw new DecodeError(s, 'FRA_PROTOCOL: expected 1 byte');
-        r.protocol = buf[s] ?? 0;
-        break;
-      default:
-        r.unknown.push({ type, bytes: copyBytes(buf, s, e) });
-    }
-  });
+  readAttributes(buf, body + 12, end, ruleAttributes, r, alen);
   return r;
 }
 
 /** What to add or delete. On add, unset action means `lookup` and unset table means main, as in iproute2. */
 export interface RuleSpec {
-  family: Family;
+  family: IpFamily;
   priority?: number;
   action?: RuleAction;
   table?: number;
@@ -155,7 +129,7 @@ export interface RuleSpec {
 
 export function encodeRule(type: number, flags: number, spec: RuleSpec, isDelete: boolean): MessageWriter {
   const family = spec.family;
-  if (family !== 'inet' && family !== 'inet6') throw new RequestError('family', String(family), "'inet' or 'inet6'");
+  if (family !== 4 && family !== 6) throw new RequestError('family', String(family), '4 or 6');
   const src = spec.from !== undefined ? parsePrefix(spec.from, 'from', family) : undefined;
   const dst = spec.to !== undefined ? parsePrefix(spec.to, 'to', family) : undefined;
   let action: RuleAction = spec.action ?? (spec.goto !== undefined ? 'goto' : isDelete && spec.table === undefined ? 'unspec' : 'lookup');
@@ -164,7 +138,7 @@ export function encodeRule(type: number, flags: number, spec: RuleSpec, isDelete
   if (actionNo < 0) throw new RequestError('action', String(action), ruleActions.join(', '));
   const table = spec.table ?? (action === 'lookup' && !isDelete ? RT_TABLE_MAIN : 0);
   const w = new MessageWriter(type, flags);
-  w.u8(family === 'inet' ? AF_INET : AF_INET6)
+  w.u8(family === 4 ? AF_INET : AF_INET6)
     .u8(dst?.length ?? 0)
     .u8(src?.length ?? 0)
     .u8(spec.tos ?? 0)

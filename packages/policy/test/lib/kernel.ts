@@ -5,7 +5,7 @@
 import { FOREVER, type Address as NlAddress, type Link as NlLink, type Route as NlRoute, RouteCache, type Rule } from '@meshwan/netlink';
 import { formatAddress, isLinkLocalText } from '../../src/ip.js';
 import { readKernel } from '../../src/kernel.js';
-import { netlinkFamily, type Route } from '../../src/model.js';
+import type { Route } from '../../src/model.js';
 import type { Address, KernelState, Link } from '../../src/state.js';
 
 export function kernelState(
@@ -29,7 +29,7 @@ export function kernelState(
     unknown: [],
   }));
   const nlAddresses: NlAddress[] = addresses.map((a) => ({
-    family: netlinkFamily(a.family),
+    family: a.family,
     index: index(a.dev) ?? 0,
     address: a.address,
     prefixLength: a.len,
@@ -43,7 +43,7 @@ export function kernelState(
   const nlRoutes: NlRoute[] = routes.map((r) => {
     const oif = index(r.dev);
     return {
-      family: netlinkFamily(r.family),
+      family: r.family,
       table: r.table,
       type: r.type,
       dst: formatAddress(r.family, r.dst.addr),
