@@ -7,7 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addAddress, createNamespace, link, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
+import { createGluonNode } from '../../../../test/lib/gluon-node.js';
+import type { Namespace, Teardowns } from '../../../../test/lib/netns.js';
 
 export interface Topology {
   readonly node: Namespace;
@@ -17,20 +18,37 @@ export interface Topology {
 }
 
 export function buildTopology(t: Teardowns): Topology {
-  const node = createNamespace(t, 'upn');
-  const ra = createNamespace(t, 'upa');
-  const rb = createNamespace(t, 'upb');
-  link({ ns: node, dev: 'wa', addresses: ['2001:db8:a::2/64'] }, { ns: ra, dev: 'ua', addresses: ['2001:db8:a::1/64', 'fe80::a1/64'] });
-  link({ ns: node, dev: 'wb', addresses: ['2001:db8:b::2/64'] }, { ns: rb, dev: 'ub', addresses: ['2001:db8:b::1/64'] });
   // Taking a router's port down must cut carrier, not wipe its addresses (IPv6 drops them on admin down otherwise).
-  ra.sysctl('net.ipv6.conf.ua.keep_addr_on_down', '1');
-  rb.sysctl('net.ipv6.conf.ub.keep_addr_on_down', '1');
-  addAddress(ra, 'lo', '2001:db8:fa::1/128');
-  addAddress(rb, 'lo', '2001:db8:fb::1/128');
-  addAddress(ra, 'lo', '2001:db8:ee::1/128');
-  addAddress(rb, 'lo', '2001:db8:ee::1/128');
-  node.ip('-6', 'rule', 'add', 'pref', '1', 'fwmark', '0x1/0x1', 'lookup', '1');
-  node.ip('-6', 'route', 'add', 'unreachable', 'default', 'table', '1', 'metric', '65535');
+  // The mesh side stays unconnected: uplinks only manages the WAN table.
+  const {
+    node,
+    wans: [ra, rb],
+  } = createGluonNode(t, {
+    label: 'upn',
+    mesh: { label: 'upm' },
+    wans: [
+      {
+        label: 'upa',
+        dev: 'wa',
+        peerDev: 'ua',
+        addresses: ['2001:db8:a::2/64'],
+        peerAddresses: ['2001:db8:a::1/64', 'fe80::a1/64'],
+        loopback: ['2001:db8:fa::1/128', '2001:db8:ee::1/128'],
+        keepAddrOnDown: true,
+      },
+      {
+        label: 'upb',
+        dev: 'wb',
+        peerDev: 'ub',
+        addresses: ['2001:db8:b::2/64'],
+        peerAddresses: ['2001:db8:b::1/64'],
+        loopback: ['2001:db8:fb::1/128', '2001:db8:ee::1/128'],
+        keepAddrOnDown: true,
+      },
+    ],
+    split: { pref: 1, families: [6], floor: true },
+  });
+  if (ra === undefined || rb === undefined) throw new Error('buildTopology: two uplinks expected');
   const dir = mkdtempSync(join(tmpdir(), 'uplinks-netns-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return { node, ra, rb, dir };

@@ -10,17 +10,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  addAddress,
-  commandExists,
-  createNamespace,
-  isRoot,
-  link,
-  type Namespace,
-  stopProcess,
-  type Teardowns,
-  waitFor,
-} from '../../../../test/lib/netns.js';
+import { createGluonNode } from '../../../../test/lib/gluon-node.js';
+import { commandExists, isRoot, type Namespace, stopProcess, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
 import { startNsd } from '../../../../test/lib/nsd.js';
 import { exampleZone } from './zone.js';
 
@@ -37,35 +28,50 @@ export interface Topo {
 }
 
 export async function createTopo(t: Teardowns): Promise<Topo> {
-  const node = createNamespace(t, 'dn');
-  const isp = createNamespace(t, 'di');
-  const mesh = createNamespace(t, 'dm');
-  for (const ns of [node, isp, mesh]) ns.sysctl('net.ipv6.conf.all.accept_dad', '0');
-  link(
-    { ns: node, dev: 'wan0', addresses: ['192.0.2.2/24', '2001:db8:1::2/64'] },
-    { ns: isp, dev: 'isp0', addresses: ['192.0.2.1/24', '2001:db8:1::1/64'] },
-  );
-  link(
-    { ns: node, dev: 'mesh0', addresses: ['203.0.113.2/24', 'fd00:1::2/64'] },
-    { ns: mesh, dev: 'mesh0', addresses: ['203.0.113.1/24', 'fd00:1::1/64'] },
-  );
-  for (const ns of [isp, mesh]) {
-    addAddress(ns, 'lo', `${resolverV4}/32`);
-    addAddress(ns, 'lo', `${resolverV6}/128`);
-  }
-  // Main: everything to the mesh. Table 1: the WAN, fail closed.
-  node.ip('route', 'add', 'default', 'via', '203.0.113.1', 'dev', 'mesh0');
-  node.ip('-6', 'route', 'add', 'default', 'via', 'fd00:1::1', 'dev', 'mesh0');
-  node.ip('route', 'add', 'default', 'via', '192.0.2.1', 'dev', 'wan0', 'table', '1');
-  node.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:1::1', 'dev', 'wan0', 'table', '1');
-  node.ip('route', 'add', 'unreachable', 'default', 'metric', '65535', 'table', '1');
-  node.ip('-6', 'route', 'add', 'unreachable', 'default', 'metric', '65535', 'table', '1');
-  node.ip('rule', 'add', 'fwmark', '0x1/0x1', 'lookup', '1', 'pref', '1000');
-  node.ip('-6', 'rule', 'add', 'fwmark', '0x1/0x1', 'lookup', '1', 'pref', '1000');
-  isp.ip('route', 'add', 'default', 'via', '192.0.2.2');
-  isp.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:1::2');
-  mesh.ip('route', 'add', 'default', 'via', '203.0.113.2');
-  mesh.ip('-6', 'route', 'add', 'default', 'via', 'fd00:1::2');
+  // Main: everything to the mesh. Table 1: the WAN, fail closed. Both routers answer on the same resolver addresses.
+  const resolvers = [`${resolverV4}/32`, `${resolverV6}/128`];
+  const {
+    node,
+    mesh,
+    wan: isp,
+  } = createGluonNode(t, {
+    label: 'dn',
+    mesh: {
+      label: 'dm',
+      dev: 'mesh0',
+      peerDev: 'mesh0',
+      addresses: ['203.0.113.2/24', 'fd00:1::2/64'],
+      peerAddresses: ['203.0.113.1/24', 'fd00:1::1/64'],
+      loopback: resolvers,
+      routes: [
+        { to: 'default', via: '203.0.113.1' },
+        { to: 'default', via: 'fd00:1::1' },
+      ],
+      peerRoutes: [
+        { to: 'default', via: '203.0.113.2' },
+        { to: 'default', via: 'fd00:1::2' },
+      ],
+    },
+    wans: [
+      {
+        label: 'di',
+        dev: 'wan0',
+        peerDev: 'isp0',
+        addresses: ['192.0.2.2/24', '2001:db8:1::2/64'],
+        peerAddresses: ['192.0.2.1/24', '2001:db8:1::1/64'],
+        loopback: resolvers,
+        routes: [
+          { to: 'default', via: '192.0.2.1', table: 1 },
+          { to: 'default', via: '2001:db8:1::1', table: 1 },
+        ],
+        peerRoutes: [
+          { to: 'default', via: '192.0.2.2' },
+          { to: 'default', via: '2001:db8:1::2' },
+        ],
+      },
+    ],
+    split: { pref: 1000, families: [4, 6], floor: true },
+  });
   await startNsd(t, exampleZone('wan'), { addresses: [resolverV4, resolverV6], port: 53, ns: isp });
   await startNsd(t, exampleZone('mesh'), { addresses: [resolverV4, resolverV6], port: 53, ns: mesh });
   const dir = mkdtempSync(join(tmpdir(), 'wan-dns-topo-'));
