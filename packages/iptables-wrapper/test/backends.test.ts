@@ -4,9 +4,10 @@
  * Witnesses are the tools' own listings (iptables-save, nft list), not our status().
  */
 import t from 'tap';
+import { createNamespace } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { dnsRedirectRuleset, FirewallError, type Rule, type Ruleset } from '../src/index.js';
-import { backendCases, missingPart, namespace } from './lib.js';
+import { backendCases, missingPart } from './lib.js';
 
 // Real tools in namespaces: slower than tap's 30 s default on 2 busy cores.
 t.setTimeout(240_000);
@@ -79,7 +80,7 @@ requireParts(missingPart);
 for (const c of backendCases) {
   t.test(c.name, async (t) => {
     t.test('apply, replace and remove; remove leaves no trace', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const fw = c.make(ns.name);
       const before = c.dump(ns);
       t.same((await fw.apply(A)).changed, true);
@@ -112,7 +113,7 @@ for (const c of backendCases) {
     });
 
     t.test('applying twice changes nothing', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const fw = c.make(ns.name);
       await fw.apply(B);
       const once = c.dump(ns);
@@ -121,7 +122,7 @@ for (const c of backendCases) {
     });
 
     t.test('status reports drift and apply repairs it', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const fw = c.make(ns.name);
       await fw.apply(A);
       if (c.name === 'nft') {
@@ -159,7 +160,7 @@ for (const c of backendCases) {
     });
 
     t.test('foreign rules and chains are never touched', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const fw = c.make(ns.name);
       if (c.name === 'nft') {
         ns.exec('nft', 'add', 'table', 'inet', 'other');
@@ -200,7 +201,7 @@ for (const c of backendCases) {
     });
 
     t.test('a failed transaction leaves the previous ruleset and says why', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const fw = c.make(ns.name);
       await fw.apply(A);
       const before = c.dump(ns);
@@ -219,7 +220,7 @@ for (const c of backendCases) {
     });
 
     t.test('a family the kernel refuses rolls back the family already committed', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const fw = c.make(ns.name);
       await fw.apply(A);
       const before = c.dump(ns);
@@ -247,7 +248,7 @@ for (const c of backendCases) {
     });
 
     t.test('concurrent applies end in one consistent ruleset', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const one = c.make(ns.name);
       const two = c.make(ns.name);
       const results = await Promise.all([one.apply(A), two.apply(B), one.apply(A), two.apply(B), one.apply(B), two.apply(A)]);
@@ -261,7 +262,7 @@ for (const c of backendCases) {
 }
 
 t.test('rules the backend cannot express are refused before the kernel is touched', async (t) => {
-  const ns = namespace(t, 'fw');
+  const ns = createNamespace(t, 'fw');
   const nft = backendCases.find((c) => c.name === 'nft');
   if (!nft) throw new Error('no nft case');
   const suppl: Rule = {
