@@ -6,11 +6,12 @@
  *   mesh ns ──── mesh dev [ node ns ] WAN dev ──── uplink ns (ISP or home router)   [ second WAN ──── second uplink ]
  *   lo: mesh servers                                lo: WAN servers (NSD), track targets
  *
- * Each side is one veth wire (`link` in netns.ts) with the addresses the suite gives, plus addresses on the far
- * end's loopback (servers off-link for the node, reached only by a route) and routes on either end; DNS servers on
- * those loopbacks come from test/lib/nsd.ts (startNsd with `ns: side`), captures from `capture`. `split` adds what Gluon's 110-network gives a node: `fwmark
- * 0x1/0x1 lookup 1` and table 1's unreachable floor (fail closed). Suites differ in addresses and device names,
- * not in how the node is built; what they add (a uci root, a daemon, config files) stays in their test/lib.
+ * Each side is one veth wire (`link` in netns.ts) on the networks the suite gives (the node end and the far end
+ * are host numbers on each of them), plus addresses on the far end's loopback (servers off-link for the node,
+ * reached only by a route) and routes on either end; DNS servers on those loopbacks come from test/lib/nsd.ts
+ * (startNsd with `ns: side`), captures from `capture`. `split` adds what Gluon's 110-network gives a node:
+ * `fwmark 0x1/0x1 lookup 1` and table 1's unreachable floor (fail closed). Suites differ in addresses and device
+ * names, not in how the node is built; what they add (a uci root, a daemon, config files) stays in their test/lib.
  * Duplicate address detection is off in every namespace: addresses and link-local gateways are usable at once.
  */
 
@@ -19,32 +20,31 @@ import { type Capture, startCapture } from './topo-capture.js';
 
 export type { Capture } from './topo-capture.js';
 
-/** A route on one end of a wire: `ip route add TO via VIA [table] [metric]` (IPv6 when `via` is). */
-export interface RouteSpec {
-  readonly to: string;
-  readonly via: string;
-  readonly table?: number;
-  readonly metric?: number;
-}
-
 /** One side of the node: a namespace, and (with `dev`) the veth wire from the node to it. */
 export interface SideSpec {
   /** The far namespace's label (netns.ts prefixes it with this run's unique prefix). */
   readonly label: string;
   /** The node's device on this wire; without it the namespace is created but not connected. */
   readonly dev?: string;
-  /** The far end's device. */
+  /** The far end's device (default: `dev` with a `p`). */
   readonly peerDev?: string;
-  /** The node end's addresses (CIDR). */
-  readonly addresses?: readonly string[];
-  /** The far end's addresses (CIDR). */
-  readonly peerAddresses?: readonly string[];
+  /** The wire's networks, e.g. ['192.0.2.0/24', '2001:db8:1::/64'] (an IPv6 one ends in `::/len`). */
+  readonly nets?: readonly string[];
+  /** The node end's host number on each of `nets` (none: the node end gets no address, as before a DHCP lease). */
+  readonly node?: number;
+  /** The far end's host number on each of `nets`. */
+  readonly peer?: number;
+  /** A link-local address (CIDR) for the far end too, e.g. an IPv6 gateway `fe80::1/64`. */
+  readonly peerLinkLocal?: string;
   /** Addresses on the far namespace's loopback (CIDR): servers and targets reached only by a route. */
   readonly loopback?: readonly string[];
-  /** Routes in the node through this side (e.g. the mesh default in main, the WAN default in table 1). */
-  readonly routes?: readonly RouteSpec[];
-  /** Routes in the far namespace (its way back to the node). */
-  readonly peerRoutes?: readonly RouteSpec[];
+  /**
+   * Node routes via the far end's addresses on `nets` (one per network, IPv4 and IPv6 alike): to `to` (the destinations,
+   * matched to a gateway by family; default `default`), in `table` (default main), with `metric`.
+   */
+  readonly route?: { readonly to?: readonly string[]; readonly table?: number; readonly metric?: number };
+  /** The far end's default routes back via the node end's addresses on `nets`. */
+  readonly routeBack?: boolean;
   /** Taking the far port down cuts carrier instead of wiping its IPv6 addresses (a router's port pulled). */
   readonly keepAddrOnDown?: boolean;
 }
@@ -74,25 +74,51 @@ export interface GluonNode {
   capture(dev: string, ns?: Namespace): Promise<Capture>;
 }
 
-function addRoute(ns: Namespace, r: RouteSpec): void {
-  const family = r.via.includes(':') ? ['-6'] : [];
-  const table = r.table === undefined ? [] : ['table', String(r.table)];
-  const metric = r.metric === undefined ? [] : ['metric', String(r.metric)];
-  ns.ip(...family, 'route', 'add', r.to, 'via', r.via, ...table, ...metric);
+const isV6 = (address: string): boolean => address.includes(':');
+
+/** Host `host` of network `net` as a CIDR: 198.51.100.4/30 and 1 give 198.51.100.5/30, fd00:a::/64 and 1 fd00:a::1/64. */
+export function hostOn(net: string, host: number): string {
+  const [base = '', len = ''] = net.split('/');
+  if (isV6(base)) {
+    if (!base.endsWith('::')) throw new Error(`hostOn: ${net}: expected an IPv6 network ending in ::`);
+    return `${base}${host.toString(16)}/${len}`;
+  }
+  const octets = base.split('.').map(Number);
+  const last = (octets[3] ?? 0) + host;
+  if (octets.length !== 4 || last > 255) throw new Error(`hostOn: ${net}: no host ${host} in this network`);
+  return `${octets.slice(0, 3).join('.')}.${last}/${len}`;
+}
+
+/** The addresses of host `host` on each of `nets` (none without a host number). */
+function hostsOn(nets: readonly string[] | undefined, host: number | undefined): string[] {
+  return host === undefined ? [] : (nets ?? []).map((n) => hostOn(n, host));
+}
+
+/** `ip route add TO via GATEWAY …` for each gateway (a CIDR's address part), TO the destination of its family. */
+function addRoutes(ns: Namespace, gateways: readonly string[], r: NonNullable<SideSpec['route']>): void {
+  for (const via of gateways.map((g) => g.replace(/\/\d+$/, ''))) {
+    const to = r.to?.find((d) => isV6(d) === isV6(via)) ?? 'default';
+    const table = r.table === undefined ? [] : ['table', String(r.table)];
+    const metric = r.metric === undefined ? [] : ['metric', String(r.metric)];
+    ns.ip(isV6(via) ? '-6' : '-4', 'route', 'add', to, 'via', via, ...table, ...metric);
+  }
 }
 
 function buildSide(t: Teardowns, node: Namespace, side: SideSpec): Namespace {
   const far = createNamespace(t, side.label);
   far.sysctl('net.ipv6.conf.all.accept_dad', '0');
   far.sysctl('net.ipv6.conf.default.accept_dad', '0');
+  const nodeEnd = hostsOn(side.nets, side.node);
+  const farEnd = hostsOn(side.nets, side.peer);
   if (side.dev !== undefined) {
     const peerDev = side.peerDev ?? `${side.dev}p`;
-    link({ ns: node, dev: side.dev, addresses: side.addresses }, { ns: far, dev: peerDev, addresses: side.peerAddresses });
+    const farAddresses = side.peerLinkLocal === undefined ? farEnd : [...farEnd, side.peerLinkLocal];
+    link({ ns: node, dev: side.dev, addresses: nodeEnd }, { ns: far, dev: peerDev, addresses: farAddresses });
     if (side.keepAddrOnDown) far.sysctl(`net.ipv6.conf.${peerDev}.keep_addr_on_down`, '1');
   }
   for (const a of side.loopback ?? []) addAddress(far, 'lo', a);
-  for (const r of side.routes ?? []) addRoute(node, r);
-  for (const r of side.peerRoutes ?? []) addRoute(far, r);
+  if (side.route) addRoutes(node, farEnd, side.route);
+  if (side.routeBack) addRoutes(far, nodeEnd, {});
   return far;
 }
 

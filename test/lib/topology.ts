@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DigQuery, type DigResult, dig, digSync } from './dig.js';
 import { createGluonNode } from './gluon-node.js';
-import { type Namespace, run, type Teardowns } from './netns.js';
+import { addAddress, type Namespace, run, type Teardowns } from './netns.js';
 import { type NsdServer, startNsd } from './nsd.js';
 import type { Capture } from './topo-capture.js';
 import { type DhcpServer, startDhcpServer } from './topo-isp.js';
@@ -158,31 +158,24 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
   const resolvFile = options.resolvFile ?? join(stateDir, 'resolv.conf');
   // ISP router: link addresses (fe80::1 is the RA source and IPv6 gateway), DNS on its loopback. Mesh: the node's
   // default routes for everything but the WAN.
-  const ispAddresses = [...(o.wan4 ? ['192.0.2.1/24'] : []), ...(o.wan6 ? ['2001:db8:1::1/64', 'fe80::1/64'] : [])];
+  const wanDnsA = [`${addr.wanDnsA4}/32`, `${addr.wanDnsA6}/128`];
+  const wanDnsB = [`${addr.wanDnsB4}/32`, `${addr.wanDnsB6}/128`];
+  const ispNets = [...(o.wan4 ? ['192.0.2.0/24'] : []), ...(o.wan6 ? ['2001:db8:1::/64'] : [])];
   const built = createGluonNode(t, {
     stateDir,
     mesh: {
       label: 'mesh',
       dev: 'mesh0',
       peerDev: 'meshp0',
-      addresses: ['198.51.100.2/28', 'fd00:1::2/64'],
-      peerAddresses: ['198.51.100.1/28', 'fd00:1::1/64'],
-      loopback: ['198.51.100.53/32', 'fd00:53::53/128'],
-      routes: [
-        { to: 'default', via: addr.meshRouter4, metric: 100 },
-        { to: 'default', via: addr.meshRouter6, metric: 100 },
-      ],
+      nets: ['198.51.100.0/28', 'fd00:1::/64'],
+      node: 2,
+      peer: 1,
+      route: { metric: 100 },
     },
-    wans: [
-      {
-        label: 'isp',
-        dev: 'wan0',
-        peerDev: 'isp0',
-        peerAddresses: ispAddresses,
-        loopback: ['203.0.113.53/32', '203.0.113.54/32', '2001:db8:2::53/128', '2001:db8:2::54/128'],
-      },
-    ],
+    wans: [{ label: 'isp', dev: 'wan0', peerDev: 'isp0', nets: ispNets, peer: 1, peerLinkLocal: o.wan6 ? 'fe80::1/64' : undefined }],
   });
+  for (const a of ['198.51.100.53/32', 'fd00:53::53/128']) addAddress(built.mesh, 'lo', a);
+  for (const a of [...wanDnsA, ...wanDnsB]) addAddress(built.wan, 'lo', a);
   const { node, mesh, wan: isp } = built;
   const [wanA, wanB, meshNsd] = await Promise.all([
     startNsd(t, testZoneOf(answers.wanA), { ns: isp, addresses: [addr.wanDnsA4, addr.wanDnsA6], parent: stateDir }),

@@ -79,7 +79,8 @@ function waitForLine(stream: Readable | null, line: string): Promise<void> {
 export async function buildTopology(t: Teardowns): Promise<Topology> {
   // Peer A plays the mesh (main), peer B the WAN (table 1). Replies from peer B arrive on cb while the main table
   // points the target at ca: strict rp_filter would drop them.
-  const targets = [`${target4}/32`, `${target6}/128`];
+  const loopback = [`${target4}/32`, `${target6}/128`];
+  const route = (table?: number) => ({ to: loopback, table });
   const {
     node: client,
     mesh: a,
@@ -91,34 +92,24 @@ export async function buildTopology(t: Teardowns): Promise<Topology> {
       label: 'pma',
       dev: 'ca',
       peerDev: 'aa',
-      addresses: ['198.51.100.1/30', 'fd00:a::1/64'],
-      peerAddresses: ['198.51.100.2/30', 'fd00:a::2/64'],
-      loopback: targets,
-      routes: [
-        { to: `${target4}/32`, via: '198.51.100.2' },
-        { to: `${target6}/128`, via: 'fd00:a::2' },
-      ],
-      peerRoutes: [
-        { to: 'default', via: '198.51.100.1' },
-        { to: 'default', via: 'fd00:a::1' },
-      ],
+      nets: ['198.51.100.0/30', 'fd00:a::/64'],
+      node: 1,
+      peer: 2,
+      loopback,
+      route: route(),
+      routeBack: true,
     },
     wans: [
       {
         label: 'pmb',
         dev: 'cb',
         peerDev: 'bb',
-        addresses: ['198.51.100.5/30', 'fd00:b::1/64'],
-        peerAddresses: ['198.51.100.6/30', 'fd00:b::2/64'],
-        loopback: targets,
-        routes: [
-          { to: `${target4}/32`, via: '198.51.100.6', table: 1 },
-          { to: `${target6}/128`, via: 'fd00:b::2', table: 1 },
-        ],
-        peerRoutes: [
-          { to: 'default', via: '198.51.100.5' },
-          { to: 'default', via: 'fd00:b::1' },
-        ],
+        nets: ['198.51.100.4/30', 'fd00:b::/64'],
+        node: 1,
+        peer: 2,
+        loopback,
+        route: route(1),
+        routeBack: true,
       },
     ],
     split: { pref: 100, families: [4, 6], floor: false },

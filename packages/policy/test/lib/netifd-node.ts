@@ -54,7 +54,7 @@ export function createStaticWanNode(t: Teardowns, networkText: string): TestNode
   const { node, mesh, wan } = createGluonNode(t, {
     label: 'nfn',
     mesh: { label: 'nfm' },
-    wans: [{ label: 'nfu', dev: WAN_DEV, peerDev: 'home0', peerAddresses: [`${WAN4.gateway}/${WAN4.len}`, `${WAN6.gateway}/${WAN6.len}`] }],
+    wans: [{ label: 'nfu', dev: WAN_DEV, peerDev: 'home0', nets: [`192.0.2.0/${WAN4.len}`, `2001:db8:1::/${WAN6.len}`], peer: 1 }],
   });
   return { node, uplink: wan, mesh, root };
 }

@@ -91,26 +91,8 @@ export function createNode(t: Teardowns, networkText = gluonNetworkText): TestNo
   const root = stageRoot(t, networkText);
   // What DHCPv6/RA would give the WAN: a default route in main, which meshwan must move to table 1.
   const { node, mesh, wan } = createGluonNode(t, {
-    mesh: {
-      label: 'mesh',
-      dev: 'mesh0',
-      peerDev: 'peer0',
-      addresses: ['fd00:1::5/64', '198.51.100.5/24'],
-      peerAddresses: ['fd00:1::1/64', '198.51.100.1/24'],
-    },
-    wans: [
-      {
-        label: 'up',
-        dev: 'br-wan',
-        peerDev: 'home0',
-        addresses: ['2001:db8:1::5/64', '192.0.2.5/24'],
-        peerAddresses: ['2001:db8:1::1/64', '192.0.2.1/24'],
-        routes: [
-          { to: 'default', via: '2001:db8:1::1' },
-          { to: 'default', via: '192.0.2.1' },
-        ],
-      },
-    ],
+    mesh: { label: 'mesh', dev: 'mesh0', peerDev: 'peer0', nets: ['fd00:1::/64', '198.51.100.0/24'], node: 5, peer: 1 },
+    wans: [{ label: 'up', dev: 'br-wan', peerDev: 'home0', nets: ['2001:db8:1::/64', '192.0.2.0/24'], node: 5, peer: 1, route: {} }],
   });
   return { node, uplink: wan, mesh, root };
 }

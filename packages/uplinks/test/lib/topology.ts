@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGluonNode } from '../../../../test/lib/gluon-node.js';
-import type { Namespace, Teardowns } from '../../../../test/lib/netns.js';
+import { addAddress, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
 
 export interface Topology {
   readonly node: Namespace;
@@ -20,6 +20,7 @@ export interface Topology {
 export function buildTopology(t: Teardowns): Topology {
   // Taking a router's port down must cut carrier, not wipe its addresses (IPv6 drops them on admin down otherwise).
   // The mesh side stays unconnected: uplinks only manages the WAN table.
+  const keepAddrOnDown = true;
   const {
     node,
     wans: [ra, rb],
@@ -27,27 +28,17 @@ export function buildTopology(t: Teardowns): Topology {
     label: 'upn',
     mesh: { label: 'upm' },
     wans: [
-      {
-        label: 'upa',
-        dev: 'wa',
-        peerDev: 'ua',
-        addresses: ['2001:db8:a::2/64'],
-        peerAddresses: ['2001:db8:a::1/64', 'fe80::a1/64'],
-        loopback: ['2001:db8:fa::1/128', '2001:db8:ee::1/128'],
-        keepAddrOnDown: true,
-      },
-      {
-        label: 'upb',
-        dev: 'wb',
-        peerDev: 'ub',
-        addresses: ['2001:db8:b::2/64'],
-        peerAddresses: ['2001:db8:b::1/64'],
-        loopback: ['2001:db8:fb::1/128', '2001:db8:ee::1/128'],
-        keepAddrOnDown: true,
-      },
+      { label: 'upa', dev: 'wa', peerDev: 'ua', nets: ['2001:db8:a::/64'], node: 2, peer: 1, peerLinkLocal: 'fe80::a1/64', keepAddrOnDown },
+      { label: 'upb', dev: 'wb', peerDev: 'ub', nets: ['2001:db8:b::/64'], node: 2, peer: 1, keepAddrOnDown },
     ],
     split: { pref: 1, families: [6], floor: true },
   });
+  for (const [ns, track] of [
+    [ra, '2001:db8:fa::1/128'],
+    [rb, '2001:db8:fb::1/128'],
+  ] as const) {
+    if (ns !== undefined) for (const a of [track, '2001:db8:ee::1/128']) addAddress(ns, 'lo', a);
+  }
   if (ra === undefined || rb === undefined) throw new Error('buildTopology: two uplinks expected');
   const dir = mkdtempSync(join(tmpdir(), 'uplinks-netns-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -29,7 +29,7 @@ export interface Topo {
 
 export async function createTopo(t: Teardowns): Promise<Topo> {
   // Main: everything to the mesh. Table 1: the WAN, fail closed. Both routers answer on the same resolver addresses.
-  const resolvers = [`${resolverV4}/32`, `${resolverV6}/128`];
+  const loopback = [`${resolverV4}/32`, `${resolverV6}/128`];
   const {
     node,
     mesh,
@@ -40,34 +40,24 @@ export async function createTopo(t: Teardowns): Promise<Topo> {
       label: 'dm',
       dev: 'mesh0',
       peerDev: 'mesh0',
-      addresses: ['203.0.113.2/24', 'fd00:1::2/64'],
-      peerAddresses: ['203.0.113.1/24', 'fd00:1::1/64'],
-      loopback: resolvers,
-      routes: [
-        { to: 'default', via: '203.0.113.1' },
-        { to: 'default', via: 'fd00:1::1' },
-      ],
-      peerRoutes: [
-        { to: 'default', via: '203.0.113.2' },
-        { to: 'default', via: 'fd00:1::2' },
-      ],
+      nets: ['203.0.113.0/24', 'fd00:1::/64'],
+      node: 2,
+      peer: 1,
+      loopback,
+      route: {},
+      routeBack: true,
     },
     wans: [
       {
         label: 'di',
         dev: 'wan0',
         peerDev: 'isp0',
-        addresses: ['192.0.2.2/24', '2001:db8:1::2/64'],
-        peerAddresses: ['192.0.2.1/24', '2001:db8:1::1/64'],
-        loopback: resolvers,
-        routes: [
-          { to: 'default', via: '192.0.2.1', table: 1 },
-          { to: 'default', via: '2001:db8:1::1', table: 1 },
-        ],
-        peerRoutes: [
-          { to: 'default', via: '192.0.2.2' },
-          { to: 'default', via: '2001:db8:1::2' },
-        ],
+        nets: ['192.0.2.0/24', '2001:db8:1::/64'],
+        node: 2,
+        peer: 1,
+        loopback,
+        route: { table: 1 },
+        routeBack: true,
       },
     ],
     split: { pref: 1000, families: [4, 6], floor: true },
