@@ -6,12 +6,12 @@
  * on the same resolver addresses (198.51.100.53, 2001:db8:53::53), answering TXT "wan" and "mesh", so every
  * answer shows which way the query went.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGluonNode } from '../../../../test/lib/gluon-node.js';
-import { commandExists, isRoot, type Namespace, stopProcess, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
+import { type Capture, createGluonNode } from '../../../../test/lib/gluon-node.js';
+import { commandExists, isRoot, type Namespace, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
 import { startNsd } from '../../../../test/lib/nsd.js';
 import { exampleZone } from './zone.js';
 
@@ -25,6 +25,8 @@ export interface Topo {
   mesh: Namespace;
   /** World-writable temp dir for config, resolv and control files (the daemon may run as nobody). */
   dir: string;
+  /** Starts a capture on a node device (test/lib/topo-capture.ts: read it with `packets('port 53')`). */
+  capture(dev: string): Promise<Capture>;
 }
 
 export async function createTopo(t: Teardowns): Promise<Topo> {
@@ -34,6 +36,7 @@ export async function createTopo(t: Teardowns): Promise<Topo> {
     node,
     mesh,
     wan: isp,
+    capture,
   } = createGluonNode(t, {
     label: 'dn',
     mesh: {
@@ -67,7 +70,40 @@ export async function createTopo(t: Teardowns): Promise<Topo> {
   const dir = mkdtempSync(join(tmpdir(), 'wan-dns-topo-'));
   chmodSync(dir, 0o777);
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return { node, isp, mesh, dir };
+  return { node, isp, mesh, dir, capture };
+}
+
+/** What a test's wan-dns is started with (the CLI's flags, in one typed place). */
+export interface ForwarderArgs {
+  /** Where it listens (default 127.0.0.1:54). */
+  readonly listen?: readonly string[];
+  /** Upstreams (--server), in order. */
+  readonly servers?: readonly string[];
+  /** Upstreams from this resolv file instead (--resolv-file). */
+  readonly resolvFile?: string;
+  /** --root: a directory without a uci config, so that only the flags name upstreams. */
+  readonly root?: string;
+  /** The control socket (--control). */
+  readonly control: string;
+  readonly deadlineMs?: number;
+  readonly attemptTimeoutMs?: number;
+  /** Further flags, as given (e.g. --no-route-watch). */
+  readonly extra?: readonly string[];
+}
+
+/** The argv of `wan-dns` for `o`. */
+export function forwarderArgs(o: ForwarderArgs): string[] {
+  const flag = (name: string, value: string | number | undefined): string[] => (value === undefined ? [] : [name, String(value)]);
+  return [
+    ...(o.listen ?? ['127.0.0.1:54']).flatMap((l) => ['--listen', l]),
+    ...(o.servers ?? []).flatMap((s) => ['--server', s]),
+    ...flag('--resolv-file', o.resolvFile),
+    ...flag('--root', o.root),
+    ...flag('--control', o.control),
+    ...flag('--deadline', o.deadlineMs),
+    ...flag('--attempt-timeout', o.attemptTimeoutMs),
+    ...(o.extra ?? []),
+  ];
 }
 
 export interface Running {
@@ -91,25 +127,6 @@ export async function startWanDns(t: Teardowns, topo: Topo, args: readonly strin
   await waitFor('wan-dns to listen', () => /listening on/.test(out) || child.exitCode !== null, 60_000);
   if (child.exitCode !== null) throw new Error(`wan-dns exited ${child.exitCode}: ${out}`);
   return { child, output: () => out };
-}
-
-/** tcpdump of DNS packets on `dev` in `ns` into `file`. */
-export function capture(t: Teardowns, ns: { name: string }, dev: string, file: string) {
-  const child = spawn('ip', ['netns', 'exec', ns.name, 'tcpdump', '-n', '-U', '--immediate-mode', '-i', dev, '-w', file, 'port 53'], {
-    stdio: 'pipe',
-  });
-  let err = '';
-  child.stderr.on('data', (c: Buffer) => {
-    err += c.toString();
-  });
-  t.teardown(() => stopProcess(child));
-  return { child, ready: () => waitFor('tcpdump', () => /listening on/.test(err), 60_000), stop: () => stopProcess(child) };
-}
-
-/** The packets of a capture as tcpdump prints them (the independent witness). */
-export function capturedLines(ns: { name: string }, file: string): string[] {
-  const r = spawnSync('ip', ['netns', 'exec', ns.name, 'tcpdump', '-n', '-r', file], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter((l) => l.trim() !== '');
 }
 
 const missing = ['nsd', 'dig', 'tcpdump', 'setpriv'].filter((c) => !commandExists(c));
