@@ -13,63 +13,29 @@ import { backendCases, missingPart } from './lib.js';
 t.setTimeout(240_000);
 
 const A: Ruleset = dnsRedirectRuleset({ gid: 800 });
+/** One rule, on one line: the suite's rulesets are long lists of them. */
+const rule = (family: Rule['family'], table: Rule['table'], chain: string, match: Rule['match'], target: Rule['target']): Rule => ({
+  family,
+  table,
+  chain,
+  ...(match === undefined ? {} : { match }),
+  target,
+});
 const B: Ruleset = {
   rules: [
-    {
-      family: 'ipv4',
-      table: 'nat',
-      chain: 'OUTPUT',
-      match: { protocol: 'udp', destinationPort: 53, owner: { gid: 900 } },
-      target: { type: 'jump', chain: 'meshwan_dns' },
-    },
-    {
-      family: 'ipv4',
-      table: 'nat',
-      chain: 'meshwan_dns',
-      match: { protocol: 'udp' },
-      target: { type: 'DNAT', address: '127.0.0.1', port: 5353 },
-    },
-    {
-      family: 'ipv6',
-      table: 'mangle',
-      chain: 'OUTPUT',
-      match: { owner: { uid: 0 }, ctState: ['NEW'] },
-      target: { type: 'MARK', set: 1, mask: 1 },
-    },
-    {
-      family: 'ipv6',
-      table: 'mangle',
-      chain: 'PREROUTING',
-      match: { mark: { value: 1, mask: 1 } },
-      target: { type: 'CONNMARK', op: 'save', mask: 0x3 },
-    },
-    {
-      family: 'ipv6',
-      table: 'mangle',
-      chain: 'OUTPUT',
-      match: { outInterface: 'lo' },
-      target: { type: 'CONNMARK', op: 'restore', mask: 0x1 },
-    },
-    {
-      family: 'ipv4',
-      table: 'filter',
-      chain: 'INPUT',
-      match: { addrType: { destination: { not: 'LOCAL' } }, inInterface: 'veth+' },
-      target: { type: 'REJECT' },
-    },
+    rule('ipv4', 'nat', 'OUTPUT', { protocol: 'udp', destinationPort: 53, owner: { gid: 900 } }, { type: 'jump', chain: 'meshwan_dns' }),
+    rule('ipv4', 'nat', 'meshwan_dns', { protocol: 'udp' }, { type: 'DNAT', address: '127.0.0.1', port: 5353 }),
+    rule('ipv6', 'mangle', 'OUTPUT', { owner: { uid: 0 }, ctState: ['NEW'] }, { type: 'MARK', set: 1, mask: 1 }),
+    rule('ipv6', 'mangle', 'PREROUTING', { mark: { value: 1, mask: 1 } }, { type: 'CONNMARK', op: 'save', mask: 0x3 }),
+    rule('ipv6', 'mangle', 'OUTPUT', { outInterface: 'lo' }, { type: 'CONNMARK', op: 'restore', mask: 0x1 }),
+    rule('ipv4', 'filter', 'INPUT', { addrType: { destination: { not: 'LOCAL' } }, inInterface: 'veth+' }, { type: 'REJECT' }),
   ],
 };
 /** Valid rules the kernel refuses: DNAT reached from nat POSTROUTING through a custom chain (only PREROUTING/OUTPUT may DNAT). */
 const refused: Ruleset = {
   rules: [
-    { family: 'ipv4', table: 'nat', chain: 'POSTROUTING', target: { type: 'jump', chain: 'meshwan_bad' } },
-    {
-      family: 'ipv4',
-      table: 'nat',
-      chain: 'meshwan_bad',
-      match: { protocol: 'udp' },
-      target: { type: 'DNAT', address: '192.0.2.1', port: 53 },
-    },
+    rule('ipv4', 'nat', 'POSTROUTING', undefined, { type: 'jump', chain: 'meshwan_bad' }),
+    rule('ipv4', 'nat', 'meshwan_bad', { protocol: 'udp' }, { type: 'DNAT', address: '192.0.2.1', port: 53 }),
   ],
 };
 

@@ -4,9 +4,11 @@
  * (2001:db8:fa::1 / 2001:db8:fb::1) and the shared "internet" address 2001:db8:ee::1. The node gets what the policy
  * package would add: `fwmark 0x1/0x1 lookup 1` and the `unreachable ::/0 metric 65535` floor in table 1.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Test } from 'tap';
 import { createGluonNode } from '../../../../test/lib/gluon-node.js';
 import { addAddress, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
 
@@ -117,6 +119,33 @@ export function defaultDevices(node: Namespace): string[] {
 }
 
 export const bin = new URL('../../bin/meshwan-uplinks.js', import.meta.url).pathname;
+
+export interface RunningDaemon {
+  readonly child: ChildProcess;
+  /** Where the daemon writes its status (--status-file). */
+  readonly statusFile: string;
+  /** Everything it wrote to stderr so far (its log). */
+  stderr(): string;
+}
+
+/** Starts `meshwan-uplinks daemon --root ROOT` in the node; its log is printed when the test fails. */
+export function startDaemon(t: Test, topo: Topology, root: string): RunningDaemon {
+  const statusFile = join(topo.dir, 'status.json');
+  let stderr = '';
+  const child = topo.node.spawn(t, process.execPath, [bin, 'daemon', '--root', root, '--status-file', statusFile]);
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  t.teardown(() => {
+    if (!t.passing()) t.comment(stderr);
+  });
+  return { child, statusFile, stderr: () => stderr };
+}
+
+/** A waitFor check: our table-1 default uses exactly `devs` (sorted; [] for the floor alone). */
+export function onDevices(topo: Topology, devs: readonly string[]): () => boolean {
+  return () => JSON.stringify(defaultDevices(topo.node)) === JSON.stringify(devs);
+}
 
 /** Cuts router A's or B's port (carrier loss on the node's wa/wb). */
 export function portDown(topo: Topology, which: 'a' | 'b'): void {
