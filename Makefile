@@ -60,9 +60,11 @@ lint: $(NPM_STAMP) ## biome (lint and format), knip (unused files, exports, depe
 format: $(NPM_STAMP) ## biome: rewrite files to the project's format
 	$(BIN)/biome check --write .
 
+# One tsc program over every package's src and tests (tsconfig.check.json): one start-up and one load of the
+# libraries' types instead of one per package (13 s of CPU instead of 45). The packages' tsconfig.test.json stay
+# for tap, which reads them to transpile a package's tests.
 typecheck: build ## tsc --noEmit over sources and tests of every package
-	@for f in packages/*/tsconfig.test.json upgrade-scripts/tsconfig.test.json lib-packetmark/tsconfig.test.json test/tsconfig.json; do \
-	  [ -f $$f ] || continue; echo "tsc -p $$f"; $(BIN)/tsc -p $$f || exit 1; done
+	$(BIN)/tsc -p tsconfig.check.json
 
 need-root:
 	@if [ "$$(id -u)" != 0 ]; then echo "make $(MAKECMDGOALS): needs root (network namespaces, firewall rules, SO_MARK); run it as root" >&2; exit 2; fi
