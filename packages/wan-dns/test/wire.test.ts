@@ -182,14 +182,9 @@ t.test('error answers and truncation keep ID, opcode, RD and question', async (t
 });
 
 t.test('ttlOffsets points at every TTL except the OPT record', async (t) => {
-  const answer = ednsResponse(
-    'www.example.test',
-    [
-      { type: 'A', name: 'www.example.test', ttl: 300, data: '192.0.2.80' },
-      { type: 'A', name: 'www.example.test', ttl: 200, data: '192.0.2.81' },
-    ],
-    [{ type: 'NS', name: 'example.test', ttl: 100, data: 'ns.example.test' }],
-  );
+  const www = (ttl: number, data: string): dnsPacket.Answer => ({ type: 'A', name: 'www.example.test', ttl, data });
+  const ns: dnsPacket.Answer = { type: 'NS', name: 'example.test', ttl: 100, data: 'ns.example.test' };
+  const answer = ednsResponse('www.example.test', [www(300, '192.0.2.80'), www(200, '192.0.2.81')], [ns]);
   const info = walkMessage(answer, answer.length, false);
   const offsets = ttlOffsets(answer, info);
   t.same(

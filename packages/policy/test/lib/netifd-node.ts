@@ -6,7 +6,7 @@
  * and routes as `ip -d` lines, so that differences read exactly as the commands print them.
  */
 import { createGluonNode } from '../../../../test/lib/gluon-node.js';
-import { startNetifd } from '../../../../test/lib/netifd.js';
+import { loopbackInterface, startNetifd } from '../../../../test/lib/netifd.js';
 import { addAddress, type Namespace, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
 import { ipv4SplitSections, ipv6SplitSections, meshwan, stageRoot, type TestNode } from './node.js';
 
@@ -14,12 +14,7 @@ const WAN_DEV = 'wan0';
 const WAN4 = { addr: '192.0.2.5', len: 24, gateway: '192.0.2.1' } as const;
 const WAN6 = { addr: '2001:db8:1::5', len: 64, gateway: '2001:db8:1::1' } as const;
 
-export const staticWanNetwork = `config interface 'loopback'
-	option device 'lo'
-	option proto 'static'
-	option ipaddr '127.0.0.1'
-	option netmask '255.0.0.0'
-
+export const staticWanNetwork = `${loopbackInterface}
 config interface 'wan'
 	option device '${WAN_DEV}'
 	option proto 'static'
