@@ -6,18 +6,18 @@
  * on the same resolver addresses (198.51.100.53, 2001:db8:53::53), answering TXT "wan" and "mesh", so every
  * answer shows which way the query went.
  */
-import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Capture, createGluonNode } from '../../../../test/lib/gluon-node.js';
-import { commandExists, isRoot, type Namespace, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
+import { commandExists, isRoot, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
 import { startNsd } from '../../../../test/lib/nsd.js';
+import { bin, type Running, spawnWanDns } from './process.js';
 import { exampleZone } from './zone.js';
 
 export const resolverV4 = '198.51.100.53';
 export const resolverV6 = '2001:db8:53::53';
-export const bin = new URL('../../bin/wan-dns.js', import.meta.url).pathname;
+export { bin } from './process.js';
 
 export interface Topo {
   node: Namespace;
@@ -106,27 +106,9 @@ export function forwarderArgs(o: ForwarderArgs): string[] {
   ];
 }
 
-export interface Running {
-  child: ChildProcess;
-  output(): string;
-}
-
 /** Starts `wan-dns ARGS` in the node namespace (optionally behind `prefix`, e.g. setpriv) and waits until it listens. */
-export async function startWanDns(t: Teardowns, topo: Topo, args: readonly string[], prefix: readonly string[] = []): Promise<Running> {
-  const argv = [...prefix, process.execPath, bin, ...args];
-  // Behind setpriv the child cannot write tap's process-info files: give it a plain environment.
-  const env = prefix.length > 0 ? { PATH: process.env.PATH ?? '/usr/bin:/bin' } : process.env;
-  const child = topo.node.spawn(t, argv[0] as string, argv.slice(1), { env });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  await waitFor('wan-dns to listen', () => /listening on/.test(out) || child.exitCode !== null, 60_000);
-  if (child.exitCode !== null) throw new Error(`wan-dns exited ${child.exitCode}: ${out}`);
-  return { child, output: () => out };
+export function startWanDns(t: Teardowns, topo: Topo, args: readonly string[], prefix: readonly string[] = []): Promise<Running> {
+  return spawnWanDns(t, args, { ns: topo.node, prefix });
 }
 
 const missing = ['nsd', 'dig', 'tcpdump', 'setpriv'].filter((c) => !commandExists(c));
