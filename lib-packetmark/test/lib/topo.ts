@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { createGluonNode } from '../../../test/lib/gluon-node.js';
-import { type Namespace, run, type Teardowns, waitFor } from '../../../test/lib/netns.js';
+import { type Namespace, onLines, run, type Teardowns, waitFor } from '../../../test/lib/netns.js';
 
 export const target4 = '203.0.113.1';
 export const target6 = '2001:db8:7::1';
@@ -67,12 +67,12 @@ function startPeer(t: Teardowns, ns: Namespace, name: 'a' | 'b'): Promise<void> 
 function waitForLine(stream: Readable | null, line: string): Promise<void> {
   return new Promise((resolve, reject) => {
     if (!stream) return reject(new Error('no stdout'));
-    let seen = '';
-    stream.on('data', (c: Buffer) => {
-      seen += c.toString();
-      if (seen.split('\n').includes(line)) resolve();
+    const seen: string[] = [];
+    onLines(stream, (l) => {
+      seen.push(l);
+      if (l === line) resolve();
     });
-    stream.on('end', () => reject(new Error(`stream ended before "${line}": ${seen}`)));
+    stream.on('end', () => reject(new Error(`stream ended before "${line}": ${seen.join('\n')}`)));
   });
 }
 
