@@ -45,25 +45,16 @@ async function time(fn) {
   return performance.now() - start;
 }
 
-async function benchIptables(variant) {
-  const oneByOne = withNamespace(`${variant}-calls`, (ns) => {
-    const tool = `iptables-${variant}`;
-    run(['ip', 'netns', 'exec', ns, tool, '-w', '-t', 'filter', '-N', 'meshwan_OUTPUT']);
-    const start = performance.now();
-    for (const rule of rules(0)) {
-      const [, ...args] = ruleCommand(rule);
-      run(['ip', 'netns', 'exec', ns, tool, ...args]);
-    }
-    return performance.now() - start;
-  });
-  const name = `${prefix}-${variant}-tx`;
+/** Our apply() of N rules (then again, a replacement, a status and a remove), timed in a fresh namespace. */
+async function transactions(backend, oneByOne, make) {
+  const name = `${prefix}-${backend}-tx`;
   run(['ip', 'netns', 'add', name]);
   try {
-    const fw = new IptablesBackend({ variant, netns: name });
+    const fw = make(name);
     const a = { rules: rules(0) };
     const b = { rules: rules(n) };
     return {
-      backend: `iptables-${variant}`,
+      backend,
       oneByOne,
       apply: await time(() => fw.apply(a)),
       again: await time(() => fw.apply(a)),
@@ -76,6 +67,20 @@ async function benchIptables(variant) {
   }
 }
 
+async function benchIptables(variant) {
+  const oneByOne = withNamespace(`${variant}-calls`, (ns) => {
+    const tool = `iptables-${variant}`;
+    run(['ip', 'netns', 'exec', ns, tool, '-w', '-t', 'filter', '-N', 'meshwan_OUTPUT']);
+    const start = performance.now();
+    for (const rule of rules(0)) {
+      const [, ...args] = ruleCommand(rule);
+      run(['ip', 'netns', 'exec', ns, tool, ...args]);
+    }
+    return performance.now() - start;
+  });
+  return transactions(`iptables-${variant}`, oneByOne, (netns) => new IptablesBackend({ variant, netns }));
+}
+
 async function benchNft() {
   const oneByOne = withNamespace('nft-calls', (ns) => {
     run(['ip', 'netns', 'exec', ns, 'nft', 'add', 'table', 'inet', 'meshwan']);
@@ -85,24 +90,7 @@ async function benchNft() {
       run(['ip', 'netns', 'exec', ns, 'nft', `add rule inet meshwan ${nftChain('filter', 'OUTPUT')} ${nftRule(rule)}`]);
     return performance.now() - start;
   });
-  const name = `${prefix}-nft-tx`;
-  run(['ip', 'netns', 'add', name]);
-  try {
-    const fw = new NftBackend({ netns: name });
-    const a = { rules: rules(0) };
-    const b = { rules: rules(n) };
-    return {
-      backend: 'nft',
-      oneByOne,
-      apply: await time(() => fw.apply(a)),
-      again: await time(() => fw.apply(a)),
-      replace: await time(() => fw.apply(b)),
-      status: await time(() => fw.status(b)),
-      remove: await time(() => fw.remove()),
-    };
-  } finally {
-    spawnSync('ip', ['netns', 'del', name]);
-  }
+  return transactions('nft', oneByOne, (netns) => new NftBackend({ netns }));
 }
 
 const results = [await benchIptables('nft'), await benchIptables('legacy'), await benchNft()];
