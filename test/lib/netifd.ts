@@ -11,6 +11,14 @@ import { join } from 'node:path';
 import { type Namespace, run, stopProcess, type Teardowns, waitFor } from './netns.js';
 import { type OpenwrtTools, openwrtTools } from './openwrt.js';
 
+/** OpenWrt's loopback interface as config_generate writes it: the first section of every network config here. */
+export const loopbackInterface = `config interface 'loopback'
+\toption device 'lo'
+\toption proto 'static'
+\toption ipaddr '127.0.0.1'
+\toption netmask '255.0.0.0'
+`;
+
 /** netifd's and ubusd's start-up and every wait here: generous, the machine is shared and busy. */
 const NETIFD_DEADLINE_MS = 60_000;
 

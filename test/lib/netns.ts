@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, execFileSync, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 
 /** What tap's `t` offers that we need; kept minimal so plain scripts (make sim) can pass their own. */
 export interface Teardowns {
@@ -132,6 +133,17 @@ export function link(a: LinkEnd, b: LinkEnd): void {
 export function addAddress(ns: Namespace, dev: string, cidr: string): void {
   if (cidr.includes(':')) ns.ip('-6', 'addr', 'add', cidr, 'dev', dev, 'nodad');
   else ns.ip('addr', 'add', cidr, 'dev', dev);
+}
+
+/** Calls `fn` with each whole line `stream` gives (a line split across chunks is joined first). */
+export function onLines(stream: Readable | null | undefined, fn: (line: string) => void): void {
+  let rest = '';
+  stream?.on('data', (c: Buffer) => {
+    rest += c.toString();
+    const parts = rest.split('\n');
+    rest = parts.pop() ?? '';
+    for (const line of parts) fn(line);
+  });
 }
 
 /** Waits until `check` returns true, polling every `intervalMs`; throws with `what` after `timeoutMs`. */

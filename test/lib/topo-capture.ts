@@ -35,10 +35,14 @@ export async function startCapture(t: Teardowns, ns: Namespace, dev: string, par
   child.stderr?.on('data', (c: Buffer) => {
     stderr += c.toString();
   });
-  await waitFor(`tcpdump on ${dev} in ${ns.name}`, () => {
-    if (child.exitCode !== null) throw new Error(`tcpdump exited with ${child.exitCode}: ${stderr.trim()}`);
-    return stderr.includes('listening on');
-  });
+  await waitFor(
+    `tcpdump on ${dev} in ${ns.name}`,
+    () => {
+      if (child.exitCode !== null) throw new Error(`tcpdump exited with ${child.exitCode}: ${stderr.trim()}`);
+      return stderr.includes('listening on');
+    },
+    60_000,
+  );
   const packets = (filter = ''): string[] => {
     const args = ['-r', file, '-nn', ...(filter === '' ? [] : [filter])];
     return run('tcpdump', args)

@@ -17,9 +17,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DigQuery, type DigResult, dig, digSync } from './dig.js';
-import { addAddress, createNamespace, link, type Namespace, run, type Teardowns } from './netns.js';
+import { createGluonNode } from './gluon-node.js';
+import { addAddress, type Namespace, run, type Teardowns } from './netns.js';
 import { type NsdServer, startNsd } from './nsd.js';
-import { type Capture, startCapture } from './topo-capture.js';
+import type { Capture } from './topo-capture.js';
 import { type DhcpServer, startDhcpServer } from './topo-isp.js';
 import { testZone, testZoneOf } from './topo-nsd.js';
 import { createWanClient, type WanClient } from './topo-wan.js';
@@ -155,25 +156,27 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
   const stateDir = mkdtempSync(join(tmpdir(), 'meshwan-topo-'));
   t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
   const resolvFile = options.resolvFile ?? join(stateDir, 'resolv.conf');
-  const node = createNamespace(t, 'node');
-  const isp = createNamespace(t, 'isp');
-  const mesh = createNamespace(t, 'mesh');
-  // No duplicate address detection on links created from here on: link-local addresses usable at once (RS, RA).
-  for (const ns of [node, isp, mesh]) ns.sysctl('net.ipv6.conf.default.accept_dad', '0');
-  // ISP router: link addresses (fe80::1 is the RA source and IPv6 gateway), DNS on its loopback.
-  const ispAddresses = [...(o.wan4 ? ['192.0.2.1/24'] : []), ...(o.wan6 ? ['2001:db8:1::1/64', 'fe80::1/64'] : [])];
-  link({ ns: node, dev: 'wan0' }, { ns: isp, dev: 'isp0', addresses: ispAddresses });
-  for (const a of ['203.0.113.53/32', '203.0.113.54/32', '2001:db8:2::53/128', '2001:db8:2::54/128']) addAddress(isp, 'lo', a);
-
-  // Mesh: the node's default routes for everything but the WAN.
-  link(
-    { ns: node, dev: 'mesh0', addresses: ['198.51.100.2/28', 'fd00:1::2/64'] },
-    { ns: mesh, dev: 'meshp0', addresses: ['198.51.100.1/28', 'fd00:1::1/64'] },
-  );
-  for (const a of ['198.51.100.53/32', 'fd00:53::53/128']) addAddress(mesh, 'lo', a);
-  node.ip('route', 'add', 'default', 'via', addr.meshRouter4, 'dev', 'mesh0', 'metric', '100');
-  node.ip('-6', 'route', 'add', 'default', 'via', addr.meshRouter6, 'dev', 'mesh0', 'metric', '100');
-
+  // ISP router: link addresses (fe80::1 is the RA source and IPv6 gateway), DNS on its loopback. Mesh: the node's
+  // default routes for everything but the WAN.
+  const wanDnsA = [`${addr.wanDnsA4}/32`, `${addr.wanDnsA6}/128`];
+  const wanDnsB = [`${addr.wanDnsB4}/32`, `${addr.wanDnsB6}/128`];
+  const ispNets = [...(o.wan4 ? ['192.0.2.0/24'] : []), ...(o.wan6 ? ['2001:db8:1::/64'] : [])];
+  const built = createGluonNode(t, {
+    stateDir,
+    mesh: {
+      label: 'mesh',
+      dev: 'mesh0',
+      peerDev: 'meshp0',
+      nets: ['198.51.100.0/28', 'fd00:1::/64'],
+      node: 2,
+      peer: 1,
+      route: { metric: 100 },
+    },
+    wans: [{ label: 'isp', dev: 'wan0', peerDev: 'isp0', nets: ispNets, peer: 1, peerLinkLocal: o.wan6 ? 'fe80::1/64' : undefined }],
+  });
+  for (const a of ['198.51.100.53/32', 'fd00:53::53/128']) addAddress(built.mesh, 'lo', a);
+  for (const a of [...wanDnsA, ...wanDnsB]) addAddress(built.wan, 'lo', a);
+  const { node, mesh, wan: isp } = built;
   const [wanA, wanB, meshNsd] = await Promise.all([
     startNsd(t, testZoneOf(answers.wanA), { ns: isp, addresses: [addr.wanDnsA4, addr.wanDnsA6], parent: stateDir }),
     startNsd(t, testZoneOf(answers.wanB), { ns: isp, addresses: [addr.wanDnsB4, addr.wanDnsB6], parent: stateDir }),
@@ -213,7 +216,7 @@ export async function createTopology(t: Teardowns, options: TopologyOptions = {}
     options: o,
     dig: (server, name, d = {}) => digSync(nodeQuery(node, server, name, d)),
     digAsync: (server, name, d = {}) => dig(nodeQuery(node, server, name, d)),
-    capture: (dev, ns = node) => startCapture(t, ns, dev, stateDir),
+    capture: built.capture,
     async setWanLink(up) {
       // With netifd the cable is pulled (the ISP's end goes down: carrier loss): netifd keeps a static interface up
       // and re-applies nothing when someone else sets its device administratively down and up again (the kernel

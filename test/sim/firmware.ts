@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loopbackInterface } from '../lib/netifd.js';
 
 /** The checkout: the first directory up from this module (test/sim/*.ts, or the bundle in out/sim/) with mk/stage.mjs. */
 const repoRoot = ((): string => {
@@ -170,12 +171,7 @@ const reconfigured = new Map<string, CommandResult>();
  * the WAN port is named there, not by meshwan. The simulated node's WAN port is wan0.
  */
 const boardNetwork = `
-config interface 'loopback'
-\toption device 'lo'
-\toption proto 'static'
-\toption ipaddr '127.0.0.1'
-\toption netmask '255.0.0.0'
-
+${loopbackInterface}
 config interface 'wan'
 \toption device 'wan0'
 \toption proto 'dhcp'

@@ -2,6 +2,7 @@
 import { chmodSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { Uci } from '@meshwan/uci';
 import type { Test } from 'tap';
 import { contextFor } from '../src/context.js';
 import { commitStaged, upgradeMeshVpn, upgradeNetwork, upgradeSettings, upgradeWanDns } from '../src/steps.js';
@@ -55,4 +56,21 @@ export function snapshot(root: string): Map<string, FileState> {
 
 export function read(root: string, path: string): string {
   return readFileSync(join(root, path), 'utf8');
+}
+
+/** Runs the steps again and asserts they change nothing: byte-identical, and no file rewritten (same inode and mtime). */
+export function upgradeAgainChangesNothing(
+  t: Test,
+  root: string,
+  env: NodeJS.ProcessEnv = {},
+  message = 'a second upgrade changes nothing',
+): void {
+  const before = snapshot(root);
+  upgrade(root, env);
+  t.same(snapshot(root), before, message);
+}
+
+/** The root's committed and staged uci config, as the services would read it. */
+export function uciOf(root: string): Uci {
+  return new Uci({ confdir: join(root, 'etc/config'), savedir: join(root, 'tmp/.uci'), conf2dir: null });
 }

@@ -6,6 +6,9 @@ import { sec } from './helpers.js';
 
 const site = defaultSite();
 
+/** Gluon's table-1 floor for IPv6, as 110-network writes it (the end state of every plan here). */
+const wan6Unreachable = { type: 'unreachable', interface: 'loopback', target: '::/0', gateway: '::', table: '1', metric: '65535' };
+
 /** A static IPv4 WAN's options on a /24, with `extra` (device, MAC, peerdns, ...). */
 function staticWan4(ipaddr: string, gateway: string, extra: Record<string, string>): Record<string, string> {
   return { proto: 'static', ipaddr, netmask: '255.255.255.0', gateway, ...extra };
@@ -33,14 +36,7 @@ t.test("a fresh, empty network gets Gluon's sections, and a second plan is empty
     reqprefix: 'no',
   });
   t.same(findSection(once, 'wan6_lookup')?.options, { mark: '0x01/0x01', lookup: '1' });
-  t.same(findSection(once, 'wan6_unreachable')?.options, {
-    type: 'unreachable',
-    interface: 'loopback',
-    target: '::/0',
-    gateway: '::',
-    table: '1',
-    metric: '65535',
-  });
+  t.same(findSection(once, 'wan6_unreachable')?.options, wan6Unreachable);
   t.same(planNetwork(once, undefined, site), []);
 });
 
@@ -92,14 +88,7 @@ t.test("a Gluon node's network is already in its end state", async (t) => {
     }),
     sec('interface', 'wan6', { proto: 'dhcpv6', ifname: 'br-wan', peerdns: '0', ip6table: '1', sourcefilter: '0', reqprefix: 'no' }),
     sec('rule6', 'wan6_lookup', { mark: '0x01/0x01', lookup: '1' }),
-    sec('route6', 'wan6_unreachable', {
-      type: 'unreachable',
-      interface: 'loopback',
-      target: '::/0',
-      gateway: '::',
-      table: '1',
-      metric: '65535',
-    }),
+    sec('route6', 'wan6_unreachable', wan6Unreachable),
   ];
   t.same(planNetwork(gluon, undefined, site), []);
 });

@@ -4,18 +4,14 @@ import { join } from 'node:path';
 import { readSettings } from '@meshwan/site';
 import { openConfig, Uci } from '@meshwan/uci';
 import t, { type Test } from 'tap';
+import { loopbackInterface } from '../../test/lib/netifd.js';
 import { contextFor } from '../src/context.js';
 import { upgradeMeshVpn, upgradeNetwork, upgradeSettings, upgradeWanDns } from '../src/steps.js';
 import { openStore } from '../src/uci-store.js';
-import { fixtures, makeRoot, read, sharedConfigs, snapshot, upgrade } from './lib.js';
+import { fixtures, makeRoot, read, sharedConfigs, snapshot, uciOf, upgrade, upgradeAgainChangesNothing } from './lib.js';
 
 const freshNetwork = `
-config interface 'loopback'
-\toption device 'lo'
-\toption proto 'static'
-\toption ipaddr '127.0.0.1'
-\toption netmask '255.0.0.0'
-
+${loopbackInterface}
 config interface 'wan'
 \toption proto 'dhcp'
 \toption peerdns '0'
@@ -60,9 +56,7 @@ t.test('a fresh root gets the whole end state, and a second run changes no file'
   t.equal(read(root, 'etc/group'), 'wan-dns:x:54:\ngluon-mesh-vpn:x:800:\n');
   t.equal(read(root, 'etc/passwd'), 'wan-dns:x:54:54:wan-dns:/var/run/wan-dns:/bin/false\n');
   noStagedChanges(t, root);
-  const first = snapshot(root);
-  upgrade(root);
-  t.same(snapshot(root), first, 'byte-identical, and no file rewritten (same inode and mtime)');
+  upgradeAgainChangesNothing(t, root, {}, 'byte-identical, and no file rewritten (same inode and mtime)');
 });
 
 t.test('a Gluon node: its network is already the end state and stays untouched; the stale include goes', async (t) => {
@@ -89,9 +83,7 @@ t.test('a Gluon node: its network is already the end state and stays untouched; 
   t.match(read(root, 'etc/shadow'), /\nwan-dns:x:0:0:99999:7:::\n$/);
   t.equal(statSync(join(root, 'etc/shadow')).mode & 0o777, 0o600, '/etc/shadow keeps its mode');
   noStagedChanges(t, root);
-  const second = snapshot(root);
-  upgrade(root);
-  t.same(snapshot(root), second);
+  upgradeAgainChangesNothing(t, root);
 });
 
 t.test('Gluon include kept while its file exists (Gluon firmware with meshwan added)', async (t) => {
@@ -108,7 +100,7 @@ t.test('an older Gluon-era config: interrupted upgrade and anonymous copies migr
     'etc/config/network_gluon-old': join(fixtures, 'gluon/network_gluon-old'),
   });
   upgrade(root);
-  const uci = new Uci({ confdir: join(root, 'etc/config'), savedir: join(root, 'tmp/.uci'), conf2dir: null });
+  const uci = uciOf(root);
   const sections = uci.sections('network');
   t.same(
     sections.filter((s) => s.type === 'rule6').map((s) => s.name),
@@ -131,9 +123,7 @@ t.test('an older Gluon-era config: interrupted upgrade and anonymous copies migr
   t.equal(uci.get('network', 'wan6', 'device'), undefined, 'no device added next to an ifname');
   t.equal(uci.get('network', 'wan6', 'ip6table'), '1');
   t.notOk(existsSync(join(root, 'etc/config/network_gluon-old')), 'the old copy goes once committed');
-  const first = snapshot(root);
-  upgrade(root);
-  t.same(snapshot(root), first);
+  upgradeAgainChangesNothing(t, root);
 });
 
 t.test("Gluon's 998-commit in the firmware keeps network_gluon-old for it to delete", async (t) => {
@@ -155,7 +145,7 @@ t.test("a user's static WAN on a VLAN with a fixed MAC and own DNS servers survi
   writeFileSync(join(root, 'lib/gluon/site.ini'), '[wan]\ntable = 7\n[wan_dns]\nserver[] = 203.0.113.53\n');
   const wanDnsBefore = read(root, 'etc/config/gluon-wan-dnsmasq');
   upgrade(root);
-  const uci = new Uci({ confdir: join(root, 'etc/config'), savedir: join(root, 'tmp/.uci'), conf2dir: null });
+  const uci = uciOf(root);
   t.same(uci.sections('network', 'interface').find((s) => s.name === 'wan')?.options, {
     device: 'eth0.7',
     proto: 'static',
@@ -172,9 +162,7 @@ t.test("a user's static WAN on a VLAN with a fixed MAC and own DNS servers survi
   t.equal(uci.get('network', 'wan6_lookup', 'lookup'), '7');
   t.equal(uci.get('network', 'wan6_unreachable', 'table'), '7');
   t.equal(read(root, 'etc/config/gluon-wan-dnsmasq'), wanDnsBefore, "the user's servers win over the site's");
-  const first = snapshot(root);
-  upgrade(root);
-  t.same(snapshot(root), first);
+  upgradeAgainChangesNothing(t, root);
 });
 
 t.test('the site servers seed an empty static list; OpenWrt default network gains wan', async (t) => {
@@ -188,7 +176,7 @@ t.test('the site servers seed an empty static list; OpenWrt default network gain
     read(root, 'etc/config/gluon-wan-dnsmasq'),
     "\nconfig static\n\tlist server '192.0.2.53'\n\tlist server '[2001:db8::53]:5353'\n\n",
   );
-  const uci = new Uci({ confdir: join(root, 'etc/config'), savedir: join(root, 'tmp/.uci'), conf2dir: null });
+  const uci = uciOf(root);
   t.same(
     uci.sections('network', 'interface').map((s) => s.name),
     ['loopback', 'lan', 'wan6', 'wan'],
@@ -198,9 +186,7 @@ t.test('the site servers seed an empty static list; OpenWrt default network gain
   const firewall = uci.sections('firewall');
   t.same(firewall.slice(0, -1), owFirewall, "OpenWrt's firewall sections stay as they were");
   t.same(firewall.at(-1)?.name, 'meshwan_dns', 'our include is appended');
-  const first = snapshot(root);
-  upgrade(root, { MESHWAN_SITE: join(fixtures, 'site-servers.ini') });
-  t.same(snapshot(root), first);
+  upgradeAgainChangesNothing(t, root, { MESHWAN_SITE: join(fixtures, 'site-servers.ini') });
 });
 
 t.test('staged, not committed: no config file changes before 990, and an interrupted upgrade resumes', async (t) => {
@@ -222,7 +208,7 @@ t.test('staged, not committed: no config file changes before 990, and an interru
   for (const path of ['etc/config/network', 'etc/config/network_gluon-old', 'etc/config/firewall']) {
     t.same(snapshot(resumed).get(path), before.get(path), `${path} untouched before the commit`);
   }
-  const uci = new Uci({ confdir: join(resumed, 'etc/config'), savedir: join(resumed, 'tmp/.uci'), conf2dir: null });
+  const uci = uciOf(resumed);
   t.ok(uci.changes('network').length > 0, "OpenWrt's uci sees the staged network changes");
   // Resume with the staged changes still there (no reboot)...
   upgrade(resumed);
@@ -263,8 +249,6 @@ t.test(
       firewall: { backend: 'nft' },
     });
     t.match(read(root, 'etc/config/meshwan'), /config mesh_vpn 'mesh_vpn'\n\toption group 'gluon-mesh-vpn'\n\toption gid '900'/);
-    const first = snapshot(root);
-    upgrade(root);
-    t.same(snapshot(root), first, 'idempotent to the byte');
+    upgradeAgainChangesNothing(t, root, {}, 'idempotent to the byte');
   },
 );

@@ -11,7 +11,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { addAddress, connect, createNamespace, type Namespace, run, type Teardowns, waitFor } from '../../../test/lib/netns.js';
+import { createGluonNode } from '../../../test/lib/gluon-node.js';
+import { type Namespace, onLines, run, type Teardowns, waitFor } from '../../../test/lib/netns.js';
 
 export const target4 = '203.0.113.1';
 export const target6 = '2001:db8:7::1';
@@ -66,49 +67,53 @@ function startPeer(t: Teardowns, ns: Namespace, name: 'a' | 'b'): Promise<void> 
 function waitForLine(stream: Readable | null, line: string): Promise<void> {
   return new Promise((resolve, reject) => {
     if (!stream) return reject(new Error('no stdout'));
-    let seen = '';
-    stream.on('data', (c: Buffer) => {
-      seen += c.toString();
-      if (seen.split('\n').includes(line)) resolve();
+    const seen: string[] = [];
+    onLines(stream, (l) => {
+      seen.push(l);
+      if (l === line) resolve();
     });
-    stream.on('end', () => reject(new Error(`stream ended before "${line}": ${seen}`)));
+    stream.on('end', () => reject(new Error(`stream ended before "${line}": ${seen.join('\n')}`)));
   });
 }
 
 export async function buildTopology(t: Teardowns): Promise<Topology> {
-  const client = createNamespace(t, 'pmc');
-  const a = createNamespace(t, 'pma');
-  const b = createNamespace(t, 'pmb');
-  // Replies from peer B arrive on cb while the main table points the target at ca: strict rp_filter would drop them.
-  for (const key of ['all', 'default']) client.sysctl(`net.ipv4.conf.${key}.rp_filter`, '0');
-  connect(client, 'ca', a, 'aa');
-  connect(client, 'cb', b, 'bb');
-  for (const dev of ['ca', 'cb']) client.sysctl(`net.ipv4.conf.${dev}.rp_filter`, '0');
-  const links: [Namespace, string, string, string][] = [
-    [client, 'ca', '198.51.100.1/30', 'fd00:a::1/64'],
-    [a, 'aa', '198.51.100.2/30', 'fd00:a::2/64'],
-    [client, 'cb', '198.51.100.5/30', 'fd00:b::1/64'],
-    [b, 'bb', '198.51.100.6/30', 'fd00:b::2/64'],
-  ];
-  for (const [ns, dev, v4, v6] of links) {
-    addAddress(ns, dev, v4);
-    addAddress(ns, dev, v6);
-  }
-  for (const [peer, gw4, gw6] of [
-    [a, '198.51.100.1', 'fd00:a::1'],
-    [b, '198.51.100.5', 'fd00:b::1'],
-  ] as const) {
-    addAddress(peer, 'lo', `${target4}/32`);
-    addAddress(peer, 'lo', `${target6}/128`);
-    peer.ip('route', 'add', 'default', 'via', gw4);
-    peer.ip('-6', 'route', 'add', 'default', 'via', gw6);
-  }
-  client.ip('route', 'add', `${target4}/32`, 'via', '198.51.100.2');
-  client.ip('route', 'add', `${target4}/32`, 'via', '198.51.100.6', 'table', '1');
-  client.ip('-6', 'route', 'add', `${target6}/128`, 'via', 'fd00:a::2');
-  client.ip('-6', 'route', 'add', `${target6}/128`, 'via', 'fd00:b::2', 'table', '1');
-  client.ip('rule', 'add', 'pref', '100', 'fwmark', '0x1/0x1', 'lookup', '1');
-  client.ip('-6', 'rule', 'add', 'pref', '100', 'fwmark', '0x1/0x1', 'lookup', '1');
+  // Peer A plays the mesh (main), peer B the WAN (table 1). Replies from peer B arrive on cb while the main table
+  // points the target at ca: strict rp_filter would drop them.
+  const loopback = [`${target4}/32`, `${target6}/128`];
+  const route = (table?: number) => ({ to: loopback, table });
+  const {
+    node: client,
+    mesh: a,
+    wan: b,
+  } = createGluonNode(t, {
+    label: 'pmc',
+    sysctls: { 'net.ipv4.conf.all.rp_filter': '0', 'net.ipv4.conf.default.rp_filter': '0' },
+    mesh: {
+      label: 'pma',
+      dev: 'ca',
+      peerDev: 'aa',
+      nets: ['198.51.100.0/30', 'fd00:a::/64'],
+      node: 1,
+      peer: 2,
+      loopback,
+      route: route(),
+      routeBack: true,
+    },
+    wans: [
+      {
+        label: 'pmb',
+        dev: 'cb',
+        peerDev: 'bb',
+        nets: ['198.51.100.4/30', 'fd00:b::/64'],
+        node: 1,
+        peer: 2,
+        loopback,
+        route: route(1),
+        routeBack: true,
+      },
+    ],
+    split: { pref: 100, families: [4, 6], floor: false },
+  });
   await Promise.all([startPeer(t, a, 'a'), startPeer(t, b, 'b')]);
   return { client, a, b };
 }

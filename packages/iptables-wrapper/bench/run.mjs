@@ -15,7 +15,7 @@ const prefix = `mwb${randomBytes(3).toString('hex')}`;
 /** N distinct filter OUTPUT rules in documentation ranges. */
 function rules(offset) {
   return Array.from({ length: n }, (_, i) => ({
-    family: 4,
+    family: 'ipv4',
     table: 'filter',
     chain: 'OUTPUT',
     match: { protocol: 'tcp', destination: `198.51.100.${i % 256}`, destinationPort: 1024 + offset + i },
@@ -45,19 +45,26 @@ async function time(fn) {
   return performance.now() - start;
 }
 
-/** One backend's transactions: the first apply, the same again, a replacement, status, remove. */
-async function transactions(backend, fw, oneByOne) {
-  const a = { rules: rules(0) };
-  const b = { rules: rules(n) };
-  return {
-    backend,
-    oneByOne,
-    apply: await time(() => fw.apply(a)),
-    again: await time(() => fw.apply(a)),
-    replace: await time(() => fw.apply(b)),
-    status: await time(() => fw.status(b)),
-    remove: await time(() => fw.remove()),
-  };
+/** Our apply() of N rules (then again, a replacement, a status and a remove), timed in a fresh namespace. */
+async function transactions(backend, oneByOne, make) {
+  const name = `${prefix}-${backend}-tx`;
+  run(['ip', 'netns', 'add', name]);
+  try {
+    const fw = make(name);
+    const a = { rules: rules(0) };
+    const b = { rules: rules(n) };
+    return {
+      backend,
+      oneByOne,
+      apply: await time(() => fw.apply(a)),
+      again: await time(() => fw.apply(a)),
+      replace: await time(() => fw.apply(b)),
+      status: await time(() => fw.status(b)),
+      remove: await time(() => fw.remove()),
+    };
+  } finally {
+    spawnSync('ip', ['netns', 'del', name]);
+  }
 }
 
 async function benchIptables(variant) {
@@ -71,13 +78,7 @@ async function benchIptables(variant) {
     }
     return performance.now() - start;
   });
-  const name = `${prefix}-${variant}-tx`;
-  run(['ip', 'netns', 'add', name]);
-  try {
-    return await transactions(`iptables-${variant}`, new IptablesBackend({ variant, netns: name }), oneByOne);
-  } finally {
-    spawnSync('ip', ['netns', 'del', name]);
-  }
+  return transactions(`iptables-${variant}`, oneByOne, (netns) => new IptablesBackend({ variant, netns }));
 }
 
 async function benchNft() {
@@ -89,13 +90,7 @@ async function benchNft() {
       run(['ip', 'netns', 'exec', ns, 'nft', `add rule inet meshwan ${nftChain('filter', 'OUTPUT')} ${nftRule(rule)}`]);
     return performance.now() - start;
   });
-  const name = `${prefix}-nft-tx`;
-  run(['ip', 'netns', 'add', name]);
-  try {
-    return await transactions('nft', new NftBackend({ netns: name }), oneByOne);
-  } finally {
-    spawnSync('ip', ['netns', 'del', name]);
-  }
+  return transactions('nft', oneByOne, (netns) => new NftBackend({ netns }));
 }
 
 const results = [await benchIptables('nft'), await benchIptables('legacy'), await benchNft()];

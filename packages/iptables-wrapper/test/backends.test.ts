@@ -4,71 +4,38 @@
  * Witnesses are the tools' own listings (iptables-save, nft list), not our status().
  */
 import t from 'tap';
+import { createNamespace } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { dnsRedirectRuleset, FirewallError, type Rule, type Ruleset } from '../src/index.js';
-import { backendCases, missingPart, namespace } from './lib.js';
+import { backendCases, missingPart } from './lib.js';
 
 // Real tools in namespaces: slower than tap's 30 s default on 2 busy cores.
 t.setTimeout(240_000);
 
 const A: Ruleset = dnsRedirectRuleset({ gid: 800 });
+/** One rule, on one line: the suite's rulesets are long lists of them. */
+const rule = (family: Rule['family'], table: Rule['table'], chain: string, match: Rule['match'], target: Rule['target']): Rule => ({
+  family,
+  table,
+  chain,
+  ...(match === undefined ? {} : { match }),
+  target,
+});
 const B: Ruleset = {
   rules: [
-    {
-      family: 4,
-      table: 'nat',
-      chain: 'OUTPUT',
-      match: { protocol: 'udp', destinationPort: 53, owner: { gid: 900 } },
-      target: { type: 'jump', chain: 'meshwan_dns' },
-    },
-    {
-      family: 4,
-      table: 'nat',
-      chain: 'meshwan_dns',
-      match: { protocol: 'udp' },
-      target: { type: 'DNAT', address: '127.0.0.1', port: 5353 },
-    },
-    {
-      family: 6,
-      table: 'mangle',
-      chain: 'OUTPUT',
-      match: { owner: { uid: 0 }, ctState: ['NEW'] },
-      target: { type: 'MARK', set: 1, mask: 1 },
-    },
-    {
-      family: 6,
-      table: 'mangle',
-      chain: 'PREROUTING',
-      match: { mark: { value: 1, mask: 1 } },
-      target: { type: 'CONNMARK', op: 'save', mask: 0x3 },
-    },
-    {
-      family: 6,
-      table: 'mangle',
-      chain: 'OUTPUT',
-      match: { outInterface: 'lo' },
-      target: { type: 'CONNMARK', op: 'restore', mask: 0x1 },
-    },
-    {
-      family: 4,
-      table: 'filter',
-      chain: 'INPUT',
-      match: { addrType: { destination: { not: 'LOCAL' } }, inInterface: 'veth+' },
-      target: { type: 'REJECT' },
-    },
+    rule(4, 'nat', 'OUTPUT', { protocol: 'udp', destinationPort: 53, owner: { gid: 900 } }, { type: 'jump', chain: 'meshwan_dns' }),
+    rule(4, 'nat', 'meshwan_dns', { protocol: 'udp' }, { type: 'DNAT', address: '127.0.0.1', port: 5353 }),
+    rule(6, 'mangle', 'OUTPUT', { owner: { uid: 0 }, ctState: ['NEW'] }, { type: 'MARK', set: 1, mask: 1 }),
+    rule(6, 'mangle', 'PREROUTING', { mark: { value: 1, mask: 1 } }, { type: 'CONNMARK', op: 'save', mask: 0x3 }),
+    rule(6, 'mangle', 'OUTPUT', { outInterface: 'lo' }, { type: 'CONNMARK', op: 'restore', mask: 0x1 }),
+    rule(4, 'filter', 'INPUT', { addrType: { destination: { not: 'LOCAL' } }, inInterface: 'veth+' }, { type: 'REJECT' }),
   ],
 };
 /** Valid rules the kernel refuses: DNAT reached from nat POSTROUTING through a custom chain (only PREROUTING/OUTPUT may DNAT). */
 const refused: Ruleset = {
   rules: [
-    { family: 4, table: 'nat', chain: 'POSTROUTING', target: { type: 'jump', chain: 'meshwan_bad' } },
-    {
-      family: 4,
-      table: 'nat',
-      chain: 'meshwan_bad',
-      match: { protocol: 'udp' },
-      target: { type: 'DNAT', address: '192.0.2.1', port: 53 },
-    },
+    rule(4, 'nat', 'POSTROUTING', undefined, { type: 'jump', chain: 'meshwan_bad' }),
+    rule(4, 'nat', 'meshwan_bad', { protocol: 'udp' }, { type: 'DNAT', address: '192.0.2.1', port: 53 }),
   ],
 };
 
@@ -79,7 +46,7 @@ requireParts(missingPart);
 for (const c of backendCases) {
   t.test(c.name, async (t) => {
     t.test('apply, replace and remove; remove leaves no trace', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const fw = c.make(ns.name);
       const before = c.dump(ns);
       t.same((await fw.apply(A)).changed, true);
@@ -112,7 +79,7 @@ for (const c of backendCases) {
     });
 
     t.test('applying twice changes nothing', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const fw = c.make(ns.name);
       await fw.apply(B);
       const once = c.dump(ns);
@@ -121,7 +88,7 @@ for (const c of backendCases) {
     });
 
     t.test('status reports drift and apply repairs it', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const fw = c.make(ns.name);
       await fw.apply(A);
       if (c.name === 'nft') {
@@ -159,7 +126,7 @@ for (const c of backendCases) {
     });
 
     t.test('foreign rules and chains are never touched', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const fw = c.make(ns.name);
       if (c.name === 'nft') {
         ns.exec('nft', 'add', 'table', 'inet', 'other');
@@ -200,7 +167,7 @@ for (const c of backendCases) {
     });
 
     t.test('a failed transaction leaves the previous ruleset and says why', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const fw = c.make(ns.name);
       await fw.apply(A);
       const before = c.dump(ns);
@@ -219,7 +186,7 @@ for (const c of backendCases) {
     });
 
     t.test('a family the kernel refuses rolls back the family already committed', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const fw = c.make(ns.name);
       await fw.apply(A);
       const before = c.dump(ns);
@@ -247,7 +214,7 @@ for (const c of backendCases) {
     });
 
     t.test('concurrent applies end in one consistent ruleset', async (t) => {
-      const ns = namespace(t, 'fw');
+      const ns = createNamespace(t, 'fw');
       const one = c.make(ns.name);
       const two = c.make(ns.name);
       const results = await Promise.all([one.apply(A), two.apply(B), one.apply(A), two.apply(B), one.apply(B), two.apply(A)]);
@@ -261,11 +228,11 @@ for (const c of backendCases) {
 }
 
 t.test('rules the backend cannot express are refused before the kernel is touched', async (t) => {
-  const ns = namespace(t, 'fw');
+  const ns = createNamespace(t, 'fw');
   const nft = backendCases.find((c) => c.name === 'nft');
   if (!nft) throw new Error('no nft case');
   const suppl: Rule = {
-    family: 4,
+    family: 'ipv4',
     table: 'nat',
     chain: 'OUTPUT',
     match: { owner: { gid: 800, supplGroups: true } },

@@ -5,26 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import t from 'tap';
+import { runCli } from '../../../test/lib/cli-io.js';
+import { createNamespace } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { runFirewallCli } from '../src/cli.js';
 import { dnsRedirectRuleset, type Ruleset } from '../src/index.js';
-import { backendCases, missingPart, namespace } from './lib.js';
+import { backendCases, missingPart } from './lib.js';
 
 t.setTimeout(240_000);
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runFirewallCli(args, {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-  });
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runCli(runFirewallCli, args);
 
 /**
  * An apply through the API in its own process, for the cross-process test: bundled with esbuild once, because
@@ -95,7 +85,7 @@ t.test('print shows the commands and changes nothing', async (t) => {
 
 for (const name of ['nft', 'iptables-nft', 'iptables-legacy'] as const) {
   t.test(`status in a namespace; apply and remove refused, the rules kept (${name})`, async (t) => {
-    const ns = namespace(t, 'cli');
+    const ns = createNamespace(t, 'cli');
     const c = backendCases.find((b) => b.name === name);
     const dir = t.testdir({ 'redirect.json': JSON.stringify(redirect) });
     const file = `${dir}/redirect.json`;
@@ -120,7 +110,7 @@ t.test('applies from several processes at once end in one consistent ruleset', a
   const b: Ruleset = dnsRedirectRuleset({ gid: 900, port: 5353 });
   const dir = t.testdir({ 'a.json': JSON.stringify(a), 'b.json': JSON.stringify(b) });
   for (const name of ['iptables-nft', 'iptables-legacy'] as const) {
-    const ns = namespace(t, 'cli');
+    const ns = createNamespace(t, 'cli');
     const c = backendCases.find((x) => x.name === name);
     const codes = await Promise.all(
       [0, 1, 2, 3, 4, 5].map((i) => applyProcess([name.slice('iptables-'.length), ns.name, `${dir}/${i % 2 === 0 ? 'a' : 'b'}.json`])),

@@ -4,9 +4,10 @@
  * applied, idempotent, in sync, removed without trace. policy uses it to keep the VPN group's DNS flows apart.
  */
 import t from 'tap';
+import { createNamespace } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { type Ruleset, validate } from '../src/index.js';
-import { backendCases, missingPart, namespace } from './lib.js';
+import { backendCases, missingPart } from './lib.js';
 
 t.setTimeout(240_000);
 
@@ -35,7 +36,7 @@ t.test('validate: CT only in raw, zones 1..65535', async (t) => {
 
 for (const c of backendCases) {
   t.test(`${c.name}: raw OUTPUT CT --zone-orig`, async (t) => {
-    const ns = namespace(t, 'ct');
+    const ns = createNamespace(t, 'ct');
     const fw = c.make(ns.name);
     t.equal((await fw.apply(zoned)).changed, true);
     const ours = c.ours(ns);

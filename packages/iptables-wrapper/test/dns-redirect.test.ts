@@ -5,11 +5,11 @@
  * not redirected. Two NSDs: port 54 answers 192.0.2.54 (the "forwarder"), port 53 answers 192.0.2.53.
  */
 import t from 'tap';
-import { addAddress, type Namespace } from '../../../test/lib/netns.js';
+import { addAddress, createNamespace, type Namespace } from '../../../test/lib/netns.js';
 import { startNsd } from '../../../test/lib/nsd.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { dnsRedirectRuleset } from '../src/index.js';
-import { backendCases, missingPart, namespace } from './lib.js';
+import { backendCases, missingPart } from './lib.js';
 import { dig, redirectZone } from './nsd.js';
 
 requireParts(missingPart);
@@ -34,7 +34,7 @@ function addDefaultRoutes(ns: Namespace): void {
 
 for (const c of backendCases) {
   t.test(`${c.name}: gid 800's DNS goes to port 54, gid 801's does not`, async (t) => {
-    const ns = namespace(t, 'dns');
+    const ns = createNamespace(t, 'dns');
     await startNsd(t, redirectZone(forwarder), { ns, addresses: ['127.0.0.1', '::1'], port: 54 });
     await startNsd(t, redirectZone(direct), { ns, addresses: ['127.0.0.1', '::1'], port: 53 });
     const fw = c.make(ns.name);
@@ -67,7 +67,7 @@ for (const c of backendCases) {
 t.test('iptables --suppl-groups: a process with 800 as a supplementary group is redirected too', async (t) => {
   const c = backendCases.find((b) => b.name === 'iptables-nft');
   if (!c) throw new Error('no iptables-nft case');
-  const ns = namespace(t, 'dns');
+  const ns = createNamespace(t, 'dns');
   await startNsd(t, redirectZone(forwarder), { ns, addresses: ['127.0.0.1', '::1'], port: 54 });
   await startNsd(t, redirectZone(direct), { ns, addresses: ['127.0.0.1', '::1'], port: 53 });
   const fw = c.make(ns.name);

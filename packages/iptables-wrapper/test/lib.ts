@@ -1,6 +1,6 @@
 // tier: root: network namespaces, SO_MARK or firewall rules
 /** Shared by the netns suites: the backends under test and independent witnesses of what the kernel holds. */
-import { commandExists, createNamespace, isRoot, type Namespace, type Teardowns } from '../../../test/lib/netns.js';
+import { commandExists, isRoot, type Namespace } from '../../../test/lib/netns.js';
 import { type Firewall, IptablesBackend, NftBackend } from '../src/index.js';
 
 export interface BackendCase {
@@ -51,7 +51,3 @@ export const missingPart = !isRoot()
   : !commandExists('nft') || !commandExists('iptables-legacy')
     ? 'needs nft and iptables-legacy'
     : false;
-
-export function namespace(t: Teardowns, label: string): Namespace {
-  return createNamespace(t, label);
-}

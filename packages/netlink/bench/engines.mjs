@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median, routesNamespace, sh } from './routes-ns.mjs';
 
 const quick = process.argv.includes('--quick');
 const ROUTES = quick ? 10_000 : 100_000;
@@ -15,13 +16,6 @@ const RUNS = 3;
 const root = new URL('../../..', import.meta.url).pathname;
 const ns = `mwbenchq${randomBytes(3).toString('hex')}`;
 const dir = mkdtempSync(join(tmpdir(), 'meshwan-nl-bench-'));
-
-function sh(cmd, args, input) {
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8', maxBuffer: 512 << 20 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** wall ms and peak RSS (MB) of one command in the namespace, and its output's line count. */
 function timed(argv) {
@@ -37,21 +31,7 @@ function timed(argv) {
   };
 }
 
-process.on('exit', () => {
-  spawnSync('ip', ['netns', 'del', ns]);
-  rmSync(dir, { recursive: true, force: true });
-});
-sh('ip', ['netns', 'add', ns]);
-sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-sh('ip', ['-n', ns, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb']);
-sh('ip', ['-n', ns, 'link', 'set', 'va', 'up']);
-sh('ip', ['-n', ns, 'link', 'set', 'vb', 'up']);
-sh('ip', ['-n', ns, '-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'va', 'nodad']);
-const prefix = (i) =>
-  `2001:db8:${(i >> 16).toString(16)}${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16)}::/64`;
-const batch = [];
-for (let i = 0; i < ROUTES; i++) batch.push(`route add ${prefix(i)} via 2001:db8::2 table ${i % 2 ? 1 : 254} metric ${i % 7}`);
-sh('ip', ['-6', '-n', ns, '-batch', '-'], `${batch.join('\n')}\n`);
+routesNamespace(ns, ROUTES, () => rmSync(dir, { recursive: true, force: true }));
 
 const { bundleFor } = await import(join(root, 'mk/bundle.mjs'));
 // @meshwan/uci's index still needs node:fs until its port lands: the CLI takes its two engine-free modules.

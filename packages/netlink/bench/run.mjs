@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { dumpAll, Monitor, Netlink, RouteCache, routeKey } from '../dist/index.js';
+import { median, routesNamespace, sh } from './routes-ns.mjs';
 
 const quick = process.argv.includes('--quick');
 const ROUTES = quick ? 10_000 : 100_000;
@@ -16,15 +17,6 @@ const EVENTS = quick ? 10_000 : 50_000;
 const RUNS = quick ? 3 : 5;
 const ns = `mwbench${randomBytes(3).toString('hex')}`;
 const root = new URL('..', import.meta.url).pathname;
-
-function sh(cmd, args, input) {
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8', maxBuffer: 512 << 20 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const prefix = (i) =>
-  `2001:db8:${(i >> 16).toString(16)}${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16)}::/64`;
 
 /** wall ms, cpu ms and peak RSS (MB) of one command, from /usr/bin/time */
 function timed(cmd, args) {
@@ -34,16 +26,7 @@ function timed(cmd, args) {
   return { ms: e * 1000, cpuMs: (u + s) * 1000, rssMB: m / 1024, stdout: r.stdout };
 }
 
-process.on('exit', () => spawnSync('ip', ['netns', 'del', ns]));
-sh('ip', ['netns', 'add', ns]);
-sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-sh('ip', ['-n', ns, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb']);
-sh('ip', ['-n', ns, 'link', 'set', 'va', 'up']);
-sh('ip', ['-n', ns, 'link', 'set', 'vb', 'up']);
-sh('ip', ['-n', ns, '-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'va', 'nodad']);
-const batch = [];
-for (let i = 0; i < ROUTES; i++) batch.push(`route add ${prefix(i)} via 2001:db8::2 table ${i % 2 ? 1 : 254} metric ${i % 7}`);
-sh('ip', ['-6', '-n', ns, '-batch', '-'], `${batch.join('\n')}\n`);
+routesNamespace(ns, ROUTES);
 for (let i = 0; i < 20; i++) {
   const sel =
     i % 3 === 0

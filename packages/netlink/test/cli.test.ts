@@ -1,24 +1,13 @@
 // tier: root: network namespaces, SO_MARK or firewall rules
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
+import { runCli } from '../../../test/lib/cli-io.js';
 import { waitFor } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { runNetlinkCli } from '../src/cli.js';
 import { fixture, missingPart } from './helpers.js';
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runNetlinkCli(args, {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-  });
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runCli(runNetlinkCli, args);
 
 requireParts(missingPart);
 

@@ -6,7 +6,7 @@ import { addAddress, commandExists, isRoot, stopProcess, waitFor } from '../../.
 import { startNsd } from '../../../test/lib/nsd.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { testZoneOf } from '../../../test/lib/topo-nsd.js';
-import { bin, buildTopology, defaultDevices, type Topology } from './lib/topology.js';
+import { bin, buildTopology, onDevices, startDaemon, type Topology } from './lib/topology.js';
 
 requireParts(
   !isRoot()
@@ -61,16 +61,8 @@ t.test('DNS probes: an uplink that answers ping but not DNS is down; the default
     parent: topo.dir,
   });
   const root = writeDnsConfig(topo);
-  const statusFile = join(topo.dir, 'status.json');
-  let stderr = '';
-  const daemon = topo.node.spawn(t, process.execPath, [bin, 'daemon', '--root', root, '--status-file', statusFile]);
-  daemon.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  t.teardown(() => {
-    if (!t.passing()) t.comment(stderr);
-  });
-  const onDev = (devs: string[]) => () => JSON.stringify(defaultDevices(topo.node)) === JSON.stringify(devs);
+  const { child: daemon, statusFile, stderr } = startDaemon(t, topo, root);
+  const onDev = (devs: string[]) => onDevices(topo, devs);
   const readStatus = () => JSON.parse(readFileSync(statusFile, 'utf8')) as StatusJson;
   const uplink = (name: string) => readStatus().uplinks.find((u) => u.name === name);
 
@@ -100,7 +92,7 @@ t.test('DNS probes: an uplink that answers ping but not DNS is down; the default
   t.match(topo.ra.exec('nft', 'list', 'table', 'inet', 'nodns'), /counter packets [1-9]/, 'the probes reached router A and were dropped');
   t.equal(topo.node.try('ping', '-6', '-n', '-c1', '-W2', '-m', '1', '2001:db8:ee::1').status, 0, 'marked traffic flows via B');
   await waitFor('the transition logged with its time', () =>
-    /meshwan-uplinks: \d{4}-\d\d-\d\dT[\d:.]+Z wana: down: 2 probe rounds lost/.test(stderr),
+    /meshwan-uplinks: \d{4}-\d\d-\d\dT[\d:.]+Z wana: down: 2 probe rounds lost/.test(stderr()),
   );
 
   // DNS back on A: up after `up` answered rounds, the default returns.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { commandExists, isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
-import { bin, buildTopology, defaultDevices, portDown, portUp, table1, writeConfig } from './lib/topology.js';
+import { bin, buildTopology, defaultDevices, onDevices, portDown, portUp, startDaemon, table1, writeConfig } from './lib/topology.js';
 
 requireParts(
   !isRoot()
@@ -20,17 +20,8 @@ t.test('the table-1 default follows the healthy uplink: link down, silent drop, 
   const topo = buildTopology(t);
   const root = writeConfig(topo);
   writeFileSync(join(topo.dir, 'resolv.conf'), 'nameserver 2001:db8:cc::53\n# Interface wanb\nnameserver 2001:db8:fb::53\n');
-  const statusFile = join(topo.dir, 'status.json');
-  let stderr = '';
-  const daemon = topo.node.spawn(t, process.execPath, [bin, 'daemon', '--root', root, '--status-file', statusFile]);
-  daemon.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  t.teardown(() => {
-    if (t.passing()) return;
-    t.comment(stderr);
-  });
-  const onDev = (devs: string[]) => () => JSON.stringify(defaultDevices(topo.node)) === JSON.stringify(devs);
+  const { child: daemon, statusFile, stderr } = startDaemon(t, topo, root);
+  const onDev = (devs: string[]) => onDevices(topo, devs);
 
   await waitFor('default via wa (metric 1 beats 2)', onDev(['wa']), 20_000);
   const routes = table1(topo.node);
@@ -53,7 +44,7 @@ t.test('the table-1 default follows the healthy uplink: link down, silent drop, 
   t.equal(topo.node.try('ping', '-6', '-n', '-c1', '-W2', '-m', '1', '2001:db8:ee::1').status, 0, 'marked traffic flows');
   // The netifd hotplug hook's poke (SIGUSR1 through procd) makes it resync at once and changes nothing here.
   daemon.kill('SIGUSR1');
-  await waitFor('the poke to be logged', () => /meshwan-uplinks: \d{4}-\d\d-\d\dT[\d:.]+Z poked: resync/.test(stderr));
+  await waitFor('the poke to be logged', () => /meshwan-uplinks: \d{4}-\d\d-\d\dT[\d:.]+Z poked: resync/.test(stderr()));
   t.same(defaultDevices(topo.node), ['wa'], 'a poke in a steady state changes nothing');
 
   // (1) link down at router A: carrier loss on wa.

@@ -1,11 +1,11 @@
 // tier: root: network namespaces, SO_MARK or firewall rules
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openConfig } from '@meshwan/uci';
 import t from 'tap';
-import { isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
+import { isRoot, waitFor } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { daemonOptions, FlagError, parseArgs, parseNumber, runCli } from '../src/cli.js';
 import { checkGroup } from '../src/daemon.js';
@@ -13,7 +13,7 @@ import { stderrLogger } from '../src/log.js';
 import { formatStatus } from '../src/stats.js';
 import { deadPort } from './lib/client.js';
 import { startDaemon, v4 } from './lib/daemon.js';
-import { bin } from './lib/topo.js';
+import { bin, spawnWanDns } from './lib/process.js';
 
 const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 
@@ -148,20 +148,12 @@ t.test('SIGUSR1 logs the stats; --status prints them as text and JSON; SIGTERM e
   const dir = mkdtempSync(join(tmpdir(), 'wan-dns-cli-'));
   const control = join(dir, 'control');
   const port = await deadPort();
-  const child = spawn(process.execPath, [bin, '--listen', `127.0.0.1:${port}`, '--server', '192.0.2.1', '--control', control], {
-    stdio: 'pipe',
-  });
-  t.teardown(() => stopProcess(child));
-  let err = '';
-  child.stderr.on('data', (c: Buffer) => {
-    err += c.toString();
-  });
-  await waitFor('listening', () => /listening on/.test(err), 60_000);
-  t.match(err, new RegExp(`^wan-dns\\[${child.pid}\\]: info: upstream servers from --server: 192\\.0\\.2\\.1:53\\n`));
+  const { child, output } = await spawnWanDns(t, ['--listen', `127.0.0.1:${port}`, '--server', '192.0.2.1', '--control', control]);
+  t.match(output(), new RegExp(`^wan-dns\\[${child.pid}\\]: info: upstream servers from --server: 192\\.0\\.2\\.1:53\\n`));
   child.kill('SIGUSR1');
-  await waitFor('stats in the log', () => /info: server 192\.0\.2\.1:53 up/.test(err), 60_000);
-  t.match(err, /info: queries 0\n/);
-  t.match(err, /info: upstream-sockets 128\/128 marked\n/);
+  await waitFor('stats in the log', () => /info: server 192\.0\.2\.1:53 up/.test(output()), 60_000);
+  t.match(output(), /info: queries 0\n/);
+  t.match(output(), /info: upstream-sockets 128\/128 marked\n/);
   const text = run('--status', '--control', control);
   t.equal(text.status, 0);
   t.match(text.stdout, /^pid \d+\nuptime \d+s\nmark 0x1\n/);

@@ -3,16 +3,16 @@
  * 100k hostile packets (and some hostile TCP streams) against a running wan-dns process with NSD behind it:
  * the process stays up and keeps answering. (1M in `make bench`.)
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createConnection } from 'node:net';
 import t from 'tap';
-import { isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
+import { isRoot } from '../../../test/lib/netns.js';
 import { startNsd } from '../../../test/lib/nsd.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { corpus, mutate, rng } from '../src/fuzz.js';
 import { deadPort, dig, query } from './lib/client.js';
-import { bin } from './lib/topo.js';
+import { bin, spawnWanDns } from './lib/process.js';
 import { exampleZone } from './lib/zone.js';
 
 requireParts(!isRoot() && 'needs root (SO_MARK)');
@@ -26,19 +26,8 @@ t.test(`${count} mutated packets: the process stays up and keeps answering`, asy
   const nsd = await startNsd(t, exampleZone('fuzz'), { addresses: ['127.0.0.1'], port: await deadPort() });
   const port = await deadPort();
   const control = `/tmp/wan-dns-fuzz-${process.pid}.sock`;
-  const child = spawn(
-    process.execPath,
-    [bin, '--listen', `127.0.0.1:${port}`, '--server', `127.0.0.1:${nsd.port}`, '--cache-size', '100', '--control', control],
-    {
-      stdio: 'pipe',
-    },
-  );
-  t.teardown(() => stopProcess(child));
-  let out = '';
-  child.stderr.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  await waitFor('wan-dns to listen', () => /listening on/.test(out), 60_000);
+  const args = ['--listen', `127.0.0.1:${port}`, '--server', `127.0.0.1:${nsd.port}`, '--cache-size', '100', '--control', control];
+  const { child, output } = await spawnWanDns(t, args);
   const seeds = corpus();
   const next = rng(0x5eed);
   const socket = createSocket('udp4');
@@ -106,5 +95,5 @@ t.test(`${count} mutated packets: the process stays up and keeps answering`, asy
   t.match(r.records[0], /192\.0\.2\.80/);
   const tcp = await dig('127.0.0.1', port, 'www.example.test', 'A', '+tcp');
   t.equal(tcp.status, 'NOERROR', 'and over TCP');
-  t.notMatch(out, /TypeError|RangeError|Uncaught/, 'no exception logged');
+  t.notMatch(output(), /TypeError|RangeError|Uncaught/, 'no exception logged');
 });

@@ -10,7 +10,7 @@ import { addAddress } from '../../../test/lib/netns.js';
 import { startNsd } from '../../../test/lib/nsd.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { digIn } from './lib/client.js';
-import { createTopo, missingPart, startWanDns, status } from './lib/topo.js';
+import { createTopo, forwarderArgs, missingPart, startWanDns, status } from './lib/topo.js';
 import { exampleZone } from './lib/zone.js';
 
 requireParts(missingPart);
@@ -26,7 +26,7 @@ t.test('a link-local upstream with a %dev scope answers through wan-dns', async 
   const resolv = join(topo.dir, 'resolv.conf');
   writeFileSync(resolv, 'nameserver fe80::53%wan0\n');
   const control = join(topo.dir, 'control');
-  await startWanDns(t, topo, ['--listen', '127.0.0.1:54', '--resolv-file', resolv, '--root', join(topo.dir, 'none'), '--control', control]);
+  await startWanDns(t, topo, forwarderArgs({ resolvFile: resolv, root: join(topo.dir, 'none'), control }));
   const r = await digIn(['ip', 'netns', 'exec', topo.node.name], '127.0.0.1', 54, 'who.example.test', 'TXT');
   t.equal(r.status, 'NOERROR');
   t.match(r.records[0], /"wan-ll"/, 'answered by the link-local server');

@@ -10,7 +10,7 @@ import t from 'tap';
 import { stopProcess } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { digIn } from './lib/client.js';
-import { capture, capturedLines, createTopo, missingPart, resolverV4, resolverV6, startWanDns, status } from './lib/topo.js';
+import { createTopo, forwarderArgs, missingPart, resolverV4, resolverV6, startWanDns, status } from './lib/topo.js';
 
 requireParts(missingPart);
 
@@ -24,16 +24,11 @@ t.test('marked upstream queries reach the WAN resolver over UDP and TCP, v4 and 
   // Witness first: without the mark the main table sends it to the mesh.
   t.match((await dig(resolverV4, 53, 'who.example.test', 'TXT')).records[0], /"mesh"/, 'unmarked lookups go to the mesh');
   for (const server of [resolverV4, `[${resolverV6}]`]) {
-    const run = await startWanDns(t, topo, [
-      '--listen',
-      '127.0.0.1:54',
-      '--listen',
-      '[::1]:54',
-      '--server',
-      server,
-      '--control',
-      join(topo.dir, `c${server.length}`),
-    ]);
+    const run = await startWanDns(
+      t,
+      topo,
+      forwarderArgs({ listen: ['127.0.0.1:54', '[::1]:54'], servers: [server], control: join(topo.dir, `c${server.length}`) }),
+    );
     for (const listen of ['127.0.0.1', '::1']) {
       for (const transport of ['+notcp', '+tcp']) {
         const r = await dig(listen, 54, 'who.example.test', 'TXT', transport);
@@ -47,16 +42,14 @@ t.test('marked upstream queries reach the WAN resolver over UDP and TCP, v4 and 
 
 t.test('without CAP_NET_ADMIN: SERVFAIL, one clear log line, nothing sent toward the mesh', async (t) => {
   const topo = await createTopo(t);
-  const pcap = join(topo.dir, 'mesh.pcap');
-  const cap = capture(t, topo.node, 'mesh0', pcap);
-  await cap.ready();
+  const cap = await topo.capture('mesh0');
   const control = join(topo.dir, 'control');
   writeFileSync(join(topo.dir, 'resolv.conf'), `nameserver ${resolverV4}\nnameserver ${resolverV6}\n`);
   const run = await startWanDns(
     t,
     topo,
     // Port 5454: an unprivileged process cannot bind :54.
-    ['--listen', '127.0.0.1:5454', '--resolv-file', join(topo.dir, 'resolv.conf'), '--root', join(topo.dir, 'none'), '--control', control],
+    forwarderArgs({ listen: ['127.0.0.1:5454'], resolvFile: join(topo.dir, 'resolv.conf'), root: join(topo.dir, 'none'), control }),
     ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'],
   );
   for (let i = 0; i < 5; i++) {
@@ -79,7 +72,7 @@ t.test('without CAP_NET_ADMIN: SERVFAIL, one clear log line, nothing sent toward
   t.equal(control2.status, 'NOERROR');
   await new Promise((r) => setTimeout(r, 300));
   await cap.stop();
-  const lines = capturedLines(topo.node, pcap);
+  const lines = cap.packets('port 53');
   t.ok(
     lines.some((l) => l.includes('control.example.test')),
     'the capture works: it saw the control lookup',

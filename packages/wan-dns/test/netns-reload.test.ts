@@ -7,7 +7,7 @@ import { writeFileAtomic } from '@meshwan/uci';
 import t from 'tap';
 import { commandExists, stopProcess } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
-import { createTopo, missingPart, resolverV4, resolverV6, startWanDns, status } from './lib/topo.js';
+import { createTopo, forwarderArgs, missingPart, resolverV4, resolverV6, startWanDns, status } from './lib/topo.js';
 
 requireParts(missingPart, !commandExists('dnsperf') && 'needs dnsperf');
 
@@ -19,16 +19,7 @@ t.test('resolv file rewritten (and SIGHUP) under load: zero failed queries, new 
   const resolv = join(topo.dir, 'resolv.conf');
   writeFileAtomic(resolv, `nameserver ${resolverV4}\n`);
   const control = join(topo.dir, 'control');
-  const run = await startWanDns(t, topo, [
-    '--listen',
-    '127.0.0.1:54',
-    '--resolv-file',
-    resolv,
-    '--root',
-    join(topo.dir, 'none'),
-    '--control',
-    control,
-  ]);
+  const run = await startWanDns(t, topo, forwarderArgs({ resolvFile: resolv, root: join(topo.dir, 'none'), control }));
   const queries = join(topo.dir, 'queries');
   writeFileSync(queries, Array.from({ length: 50 }, (_, i) => `n${i}.example.test A\nwho.example.test TXT\n`).join(''));
   const perf = spawn(

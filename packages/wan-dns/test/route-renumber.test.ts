@@ -12,7 +12,7 @@ import { waitFor } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { type DigResult, digIn } from './lib/client.js';
 import { serverOf, statusOf } from './lib/route.js';
-import { capture, capturedLines, createTopo, missingPart, resolverV4, startWanDns, type Topo } from './lib/topo.js';
+import { createTopo, forwarderArgs, missingPart, resolverV4, startWanDns, type Topo } from './lib/topo.js';
 
 t.setTimeout(600_000);
 
@@ -23,20 +23,8 @@ async function start(t: Test, holdMs: number) {
   const topo = await createTopo(t);
   const control = join(topo.dir, 'control');
   // The deadline is the test's, not the machine's speed: the renumbering window lasts a query's deadline.
-  const run = await startWanDns(t, topo, [
-    '--listen',
-    '127.0.0.1:54',
-    '--server',
-    resolverV4,
-    '--control',
-    control,
-    '--deadline',
-    '600000',
-    '--attempt-timeout',
-    String(holdMs),
-  ]);
-  const mesh = capture(t, topo.node, 'mesh0', join(topo.dir, 'mesh.pcap'));
-  await mesh.ready();
+  const run = await startWanDns(t, topo, forwarderArgs({ servers: [resolverV4], control, deadlineMs: 600_000, attemptTimeoutMs: holdMs }));
+  const mesh = await topo.capture('mesh0');
   const dig = (name: string): Promise<DigResult> =>
     digIn(['ip', 'netns', 'exec', topo.node.name], '127.0.0.1', 54, name, 'TXT', '+time=120');
   t.match((await dig('before.example.test')).records[0], /"wan"/, 'the WAN answers before the renewal');
@@ -70,7 +58,7 @@ t.test('old address first, then the new one: the query waits for the new route a
   t.match(serverOf(s, key).route, { reachable: true, source: '192.0.2.3' });
   t.match(run.output(), /route lost .*renumbering/);
   await mesh.stop();
-  t.same(capturedLines(topo.node, join(topo.dir, 'mesh.pcap')), [], 'nothing on the mesh');
+  t.same(mesh.packets('port 53'), [], 'nothing on the mesh');
 });
 
 t.test('no new address within the hold: SERVFAIL when it runs out, nothing sent', async (t) => {
@@ -84,7 +72,7 @@ t.test('no new address within the hold: SERVFAIL when it runs out, nothing sent'
   t.ok(s.counters.heldMaxMs >= 1000, `held for the whole attempt timeout (${s.counters.heldMaxMs} ms)`);
   t.equal(serverOf(s, key).queries, 1, 'only the query before the renewal went upstream');
   await mesh.stop();
-  t.same(capturedLines(topo.node, join(topo.dir, 'mesh.pcap')), [], 'nothing on the mesh');
+  t.same(mesh.packets('port 53'), [], 'nothing on the mesh');
 });
 
 t.test('carrier lost during the hold: SERVFAIL at once, nothing sent', async (t) => {
@@ -104,5 +92,5 @@ t.test('carrier lost during the hold: SERVFAIL at once, nothing sent', async (t)
   t.equal((await dig('after.example.test')).status, 'SERVFAIL');
   t.equal(status().counters.held, 1, 'and is not held');
   await mesh.stop();
-  t.same(capturedLines(topo.node, join(topo.dir, 'mesh.pcap')), [], 'nothing on the mesh');
+  t.same(mesh.packets('port 53'), [], 'nothing on the mesh');
 });

@@ -6,11 +6,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
-import { createNamespace, isRoot, link, type Namespace, type Teardowns, waitFor } from '../../../test/lib/netns.js';
+import { createGluonNode } from '../../../test/lib/gluon-node.js';
+import { isRoot, type Namespace, type Teardowns, waitFor } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { stderrLogger } from '../src/log.js';
 import type { RouteState } from '../src/route-state.js';
-import { RouteWatch } from '../src/route-watch.js';
+import { RouteWatch, type RouteWatchOptions } from '../src/route-watch.js';
 import { Server } from '../src/upstreams.js';
 import { startDaemon } from './lib/daemon.js';
 
@@ -19,29 +20,49 @@ requireParts(isRoot() ? false : 'needs root for namespaces');
 t.setTimeout(600_000);
 
 /** A node whose wan0 (192.0.2.2/24) leads to a peer, with a table-1 route to the upstream 198.51.100.53. */
-function wanNode(t: Teardowns, label: string, peerLabel: string): Namespace {
-  const node = createNamespace(t, label);
-  link({ ns: node, dev: 'wan0', addresses: ['192.0.2.2/24'] }, { ns: createNamespace(t, peerLabel), dev: 'isp0' });
-  node.ip('route', 'add', '198.51.100.53/32', 'via', '192.0.2.1', 'dev', 'wan0', 'table', '1');
-  return node;
+function wanNode(t: Teardowns, label: string, peerLabel: string, floor: boolean): Namespace {
+  return createGluonNode(t, {
+    label,
+    mesh: { label: `${peerLabel}m` },
+    wans: [
+      {
+        label: peerLabel,
+        dev: 'wan0',
+        peerDev: 'isp0',
+        nets: ['192.0.2.0/24'],
+        node: 2,
+        peer: 1,
+        route: { to: ['198.51.100.53/32'], table: 1 },
+      },
+    ],
+    split: { pref: 1000, families: [4], floor },
+  }).node;
 }
 
-t.test('resync after ENOBUFS re-evaluates every upstream', async (t) => {
-  const node = wanNode(t, 'rr', 'rp');
-  node.ip('route', 'add', '198.51.100.54/32', 'via', '192.0.2.1', 'dev', 'wan0', 'table', '1');
-  node.ip('route', 'add', 'unreachable', 'default', 'metric', '65535', 'table', '1');
-  node.ip('rule', 'add', 'fwmark', '0x1/0x1', 'lookup', '1', 'pref', '1000');
-  const servers = [
-    new Server({ address: '198.51.100.53', port: 53, family: 4 }),
-    new Server({ address: '198.51.100.54', port: 53, family: 4 }),
-  ];
-  const lost: [string, RouteState][] = [];
+/** A RouteWatch on `node` for `servers`, its log lines kept; closed at teardown. */
+function startWatch(t: Teardowns, node: Namespace, servers: readonly Server[], o: Pick<RouteWatchOptions, 'hooks' | 'rcvbufBytes'>) {
   const lines: string[] = [];
   const watch = RouteWatch.start({
     mark: 0x1,
     servers: () => servers,
     log: stderrLogger('wan-dns', (l) => lines.push(l)),
     netns: `/run/netns/${node.name}`,
+    ...o,
+  });
+  if (typeof watch === 'string') throw new Error(watch);
+  t.teardown(() => watch.close());
+  return { watch, lines };
+}
+
+t.test('resync after ENOBUFS re-evaluates every upstream', async (t) => {
+  const node = wanNode(t, 'rr', 'rp', true);
+  node.ip('route', 'add', '198.51.100.54/32', 'via', '192.0.2.1', 'dev', 'wan0', 'table', '1');
+  const servers = [
+    new Server({ address: '198.51.100.53', port: 53, family: 4 }),
+    new Server({ address: '198.51.100.54', port: 53, family: 4 }),
+  ];
+  const lost: [string, RouteState][] = [];
+  const { watch, lines } = startWatch(t, node, servers, {
     // A tiny buffer: the burst below overflows it while this process is busy (the kernel's minimum applies).
     rcvbufBytes: 4096,
     hooks: {
@@ -52,8 +73,6 @@ t.test('resync after ENOBUFS re-evaluates every upstream', async (t) => {
       sourceGone: () => {},
     },
   });
-  if (typeof watch === 'string') throw new Error(watch);
-  t.teardown(() => watch.close());
   t.match(watch.state(servers[0] as Server), { reachable: true, dev: 'wan0', table: 1, source: '192.0.2.2' });
 
   // One `ip -batch`: 3000 routes in another table, the first server's host route deleted in the middle, 3000 more.
@@ -86,21 +105,13 @@ t.test('netlink cannot be opened: one log line, the forwarder runs without route
 });
 
 t.test('the cache says no route but the kernel routes the server: the kernel wins, logged once', async (t) => {
-  const node = wanNode(t, 'rk', 'rq');
-  node.ip('rule', 'add', 'fwmark', '0x1/0x1', 'lookup', '1', 'pref', '1000');
+  const node = wanNode(t, 'rk', 'rq', false);
   // Port selectors are not modelled by the cache (packages/netlink README): a packet to port 9999 only is refused.
   node.ip('rule', 'add', 'ipproto', 'udp', 'dport', '9999', 'prohibit', 'pref', '500');
   const servers = [new Server({ address: '198.51.100.53', port: 53, family: 4 })];
-  const lines: string[] = [];
-  const watch = RouteWatch.start({
-    mark: 0x1,
-    servers: () => servers,
-    log: stderrLogger('wan-dns', (l) => lines.push(l)),
-    netns: `/run/netns/${node.name}`,
+  const { watch, lines } = startWatch(t, node, servers, {
     hooks: { lost: () => {}, back: () => {}, moved: () => {}, renumbering: () => {}, sourceGone: () => {} },
   });
-  if (typeof watch === 'string') throw new Error(watch);
-  t.teardown(() => watch.close());
   t.match(watch.state(servers[0] as Server), { reachable: true, dev: 'wan0', table: 1, source: '192.0.2.2', reason: /\(kernel\)$/ });
   t.equal(watch.status().disagreements, 1);
   watch.evaluate();

@@ -10,7 +10,7 @@ import { addAddress, connect, waitFor } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { digIn } from './lib/client.js';
 import { serverOf, silence, sniff, statusOf, unsilence } from './lib/route.js';
-import { createTopo, missingPart, resolverV4, resolverV6, startWanDns } from './lib/topo.js';
+import { createTopo, forwarderArgs, missingPart, resolverV4, resolverV6, startWanDns } from './lib/topo.js';
 
 // A whole file may need minutes on a loaded 2-core machine (several suites at once): a generous deadline.
 t.setTimeout(600_000);
@@ -24,18 +24,11 @@ t.test('the source address of a pending query vanishes: sent again from the new 
   // The first attempt is held pending by the test, not by a race with its timeout (issue #17: on a loaded machine
   // the renumbering below came after the 400 ms attempt timeout, so the query was retried, then failed). With
   // attempts that never time out by themselves, an answer before dig gives up proves the resend came at once.
-  const run = await startWanDns(t, topo, [
-    '--listen',
-    '127.0.0.1:54',
-    '--server',
-    `[${resolverV6}]`,
-    '--control',
-    control,
-    '--deadline',
-    '600000',
-    '--attempt-timeout',
-    '600000',
-  ]);
+  const run = await startWanDns(
+    t,
+    topo,
+    forwarderArgs({ servers: [`[${resolverV6}]`], control, deadlineMs: 600_000, attemptTimeoutMs: 600_000 }),
+  );
   const before = statusOf(topo, control);
   t.match(serverOf(before, key).route, { reachable: true, source: '2001:db8:1::2' }, JSON.stringify(before.routes));
 
@@ -70,7 +63,7 @@ t.test('the route moves to another uplink: new sockets, queries leave through it
   addAddress(topo.isp, 'isp1', '198.51.100.65/28');
   const key = `${resolverV4}:53`;
   const control = join(topo.dir, 'control');
-  const run = await startWanDns(t, topo, ['--listen', '127.0.0.1:54', '--server', resolverV4, '--control', control]);
+  const run = await startWanDns(t, topo, forwarderArgs({ servers: [resolverV4], control }));
   const dig = (name: string) => digIn(['ip', 'netns', 'exec', topo.node.name], '127.0.0.1', 54, name, 'TXT', '+time=30');
   t.match((await dig('wired.example.test')).records[0], /"wan"/);
   t.match(serverOf(statusOf(topo, control), key).route, { dev: 'wan0', source: '192.0.2.2' });

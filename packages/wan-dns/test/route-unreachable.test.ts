@@ -11,7 +11,7 @@ import { waitFor } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { digIn } from './lib/client.js';
 import { hostRoutesOnly, serverOf, silence, sniff, statusOf, unsilence } from './lib/route.js';
-import { createTopo, missingPart, resolverV6, startWanDns } from './lib/topo.js';
+import { createTopo, forwarderArgs, missingPart, resolverV6, startWanDns } from './lib/topo.js';
 
 t.setTimeout(600_000);
 
@@ -24,18 +24,11 @@ t.test('the only upstream becomes unreachable under a pending query: SERVFAIL at
   const control = join(topo.dir, 'control');
   // The attempt and the query wait far longer than a loaded machine takes to deliver the route event: the test is
   // that the route event answers the pending query, so its own timer must not be able to win that race.
-  const run = await startWanDns(t, topo, [
-    '--listen',
-    '127.0.0.1:54',
-    '--server',
-    `[${resolverV6}]`,
-    '--control',
-    control,
-    '--attempt-timeout',
-    '30000',
-    '--deadline',
-    '60000',
-  ]);
+  const run = await startWanDns(
+    t,
+    topo,
+    forwarderArgs({ servers: [`[${resolverV6}]`], control, attemptTimeoutMs: 30_000, deadlineMs: 60_000 }),
+  );
   const dig = (name: string) => digIn(['ip', 'netns', 'exec', topo.node.name], '127.0.0.1', 54, name, 'TXT');
 
   const before = statusOf(topo, control);
@@ -84,7 +77,7 @@ t.test('the only upstream becomes unreachable under a pending query: SERVFAIL at
 t.test('--no-route-watch: no route awareness', async (t) => {
   const topo = await createTopo(t);
   const control = join(topo.dir, 'control');
-  await startWanDns(t, topo, ['--listen', '127.0.0.1:54', '--server', `[${resolverV6}]`, '--control', control, '--no-route-watch']);
+  await startWanDns(t, topo, forwarderArgs({ servers: [`[${resolverV6}]`], control, extra: ['--no-route-watch'] }));
   const s = statusOf(topo, control);
   t.equal(s.routes.state, 'off (--no-route-watch)');
   t.same(s.routes.servers, []);
@@ -97,7 +90,7 @@ t.test('reading routes needs no privilege: route awareness as nobody without cap
     t,
     topo,
     // Port 5454: an unprivileged process cannot bind :54.
-    ['--listen', '127.0.0.1:5454', '--server', `[${resolverV6}]`, '--control', control, '--root', join(topo.dir, 'none')],
+    forwarderArgs({ listen: ['127.0.0.1:5454'], servers: [`[${resolverV6}]`], control, root: join(topo.dir, 'none') }),
     ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'],
   );
   const s = statusOf(topo, control);

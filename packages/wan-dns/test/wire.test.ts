@@ -20,6 +20,17 @@ import {
 const query = (name: string, opts: Partial<dnsPacket.Packet> = {}): Buffer =>
   dnsPacket.encode({ type: 'query', id: 0x1234, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }], ...opts });
 
+/** A response (id 7) to an A question for `name`, with an OPT record of 1232 bytes in the additional section. */
+const ednsResponse = (name: string, answers: dnsPacket.Answer[], authorities: dnsPacket.Answer[]): Buffer =>
+  dnsPacket.encode({
+    type: 'response',
+    id: 7,
+    questions: [{ type: 'A', name }],
+    answers,
+    authorities,
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as dnsPacket.Answer],
+  });
+
 t.test('walks a query: id, question, no OPT', async (t) => {
   const q = query('www.Example.test');
   const info = walkMessage(q, q.length, true);
@@ -171,17 +182,9 @@ t.test('error answers and truncation keep ID, opcode, RD and question', async (t
 });
 
 t.test('ttlOffsets points at every TTL except the OPT record', async (t) => {
-  const answer = dnsPacket.encode({
-    type: 'response',
-    id: 7,
-    questions: [{ type: 'A', name: 'www.example.test' }],
-    answers: [
-      { type: 'A', name: 'www.example.test', ttl: 300, data: '192.0.2.80' },
-      { type: 'A', name: 'www.example.test', ttl: 200, data: '192.0.2.81' },
-    ],
-    authorities: [{ type: 'NS', name: 'example.test', ttl: 100, data: 'ns.example.test' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as dnsPacket.Answer],
-  });
+  const www = (ttl: number, data: string): dnsPacket.Answer => ({ type: 'A', name: 'www.example.test', ttl, data });
+  const ns: dnsPacket.Answer = { type: 'NS', name: 'example.test', ttl: 100, data: 'ns.example.test' };
+  const answer = ednsResponse('www.example.test', [www(300, '192.0.2.80'), www(200, '192.0.2.81')], [ns]);
   const info = walkMessage(answer, answer.length, false);
   const offsets = ttlOffsets(answer, info);
   t.same(
@@ -192,17 +195,14 @@ t.test('ttlOffsets points at every TTL except the OPT record', async (t) => {
 
 t.test('echoes the client spelling of QNAME: question, inline owner names equal to it, not other names', async (t) => {
   // dns-packet writes every name inline (no compression): the case uncompressed owners keep.
-  const upstream = dnsPacket.encode({
-    type: 'response',
-    id: 7,
-    questions: [{ type: 'A', name: 'H42.BeNcH.tEsT' }],
-    answers: [
+  const upstream = ednsResponse(
+    'H42.BeNcH.tEsT',
+    [
       { type: 'CNAME', name: 'h42.BENCH.test', ttl: 60, data: 'H42.BeNcH.tEsT.Other.Test' },
       { type: 'A', name: 'H42.BeNcH.tEsT.Other.Test', ttl: 60, data: '192.0.2.42' },
     ],
-    authorities: [{ type: 'NS', name: 'BeNcH.tEsT', ttl: 60, data: 'ns.bench.test' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as dnsPacket.Answer],
-  });
+    [{ type: 'NS', name: 'BeNcH.tEsT', ttl: 60, data: 'ns.bench.test' }],
+  );
   const client = query('h42.bench.TEST');
   const info = walkMessage(upstream, upstream.length, false);
   const copies = qnameCopies(upstream, info);

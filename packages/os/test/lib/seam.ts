@@ -4,9 +4,11 @@
  * the engines print the same thing, so both implementations of @meshwan/os keep one behaviour.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { engine as engineBinary, type Target } from './probe.js';
 
@@ -93,18 +95,17 @@ export function runBundle(
   );
 }
 
-function runProgram(argv: readonly string[], env: Record<string, string> = {}): Promise<Ran> {
-  return new Promise((done, fail) => {
-    const child = spawn(argv[0] ?? '', argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', fail);
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
+/** A stream's whole text, once it ends. */
+async function text(stream: Readable): Promise<string> {
+  let out = '';
+  for await (const chunk of stream.setEncoding('utf8')) out += String(chunk);
+  return out;
+}
+
+async function runProgram(argv: readonly string[], env: Record<string, string> = {}): Promise<Ran> {
+  const [command = '', ...args] = argv;
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // 'close' comes once both pipes have ended; once() rejects on 'error' (a program that cannot start).
+  const [stdout, stderr, [status]] = await Promise.all([text(child.stdout), text(child.stderr), once(child, 'close')]);
+  return { status: typeof status === 'number' ? status : null, stdout, stderr };
 }

@@ -5,23 +5,16 @@
  * set by hand, as a DHCP client would), and meshwan beside the running netifd. `snapshot` gives the kernel's rules
  * and routes as `ip -d` lines, so that differences read exactly as the commands print them.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startNetifd } from '../../../../test/lib/netifd.js';
-import { addAddress, createNamespace, link, type Namespace, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
-import { ipv4SplitSections, ipv6SplitSections, meshwan, type TestNode } from './node.js';
+import { createGluonNode } from '../../../../test/lib/gluon-node.js';
+import { loopbackInterface, startNetifd } from '../../../../test/lib/netifd.js';
+import { addAddress, type Namespace, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
+import { ipv4SplitSections, ipv6SplitSections, meshwan, stageRoot, type TestNode } from './node.js';
 
 const WAN_DEV = 'wan0';
 const WAN4 = { addr: '192.0.2.5', len: 24, gateway: '192.0.2.1' } as const;
 const WAN6 = { addr: '2001:db8:1::5', len: 64, gateway: '2001:db8:1::1' } as const;
 
-export const staticWanNetwork = `config interface 'loopback'
-	option device 'lo'
-	option proto 'static'
-	option ipaddr '127.0.0.1'
-	option netmask '255.0.0.0'
-
+export const staticWanNetwork = `${loopbackInterface}
 config interface 'wan'
 	option device '${WAN_DEV}'
 	option proto 'static'
@@ -51,16 +44,14 @@ const netifdInterfaces = ['loopback', 'wan', 'wan6'] as const;
 
 /** A node namespace with wan0 up (no addresses yet), its uplink peer, and a staged meshwan root with the config. */
 export function createStaticWanNode(t: Teardowns, networkText: string): TestNode {
-  const root = mkdtempSync(join(tmpdir(), 'meshwan-netifd-node-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  mkdirSync(join(root, 'etc/config'), { recursive: true });
-  writeFileSync(join(root, 'etc/config/network'), networkText);
-  const node = createNamespace(t, 'nfn');
-  const uplink = createNamespace(t, 'nfu');
-  const mesh = createNamespace(t, 'nfm');
+  const root = stageRoot(t, networkText, 'meshwan-netifd-node-');
   // The mesh namespace stays unconnected: a mesh0 link-local route in main would only add noise to the comparisons.
-  link({ ns: node, dev: WAN_DEV }, { ns: uplink, dev: 'home0', addresses: [`${WAN4.gateway}/${WAN4.len}`, `${WAN6.gateway}/${WAN6.len}`] });
-  return { node, uplink, mesh, root };
+  const { node, mesh, wan } = createGluonNode(t, {
+    label: 'nfn',
+    mesh: { label: 'nfm' },
+    wans: [{ label: 'nfu', dev: WAN_DEV, peerDev: 'home0', nets: [`192.0.2.0/${WAN4.len}`, `2001:db8:1::/${WAN6.len}`], peer: 1 }],
+  });
+  return { node, uplink: wan, mesh, root };
 }
 
 /** What netifd's `proto static` sets on wan0, done by hand (as a DHCP client would) for meshwan alone. */

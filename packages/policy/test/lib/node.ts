@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNamespace, link, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
+import { createGluonNode } from '../../../../test/lib/gluon-node.js';
+import type { Namespace, Teardowns } from '../../../../test/lib/netns.js';
 
 export const meshwanBin = new URL('../../bin/meshwan.js', import.meta.url).pathname;
 export const meshwanWanBin = new URL('../../bin/meshwan-wan.js', import.meta.url).pathname;
@@ -77,26 +78,23 @@ export interface TestNode {
   readonly root: string;
 }
 
-export function createNode(t: Teardowns, networkText = gluonNetworkText): TestNode {
-  const root = mkdtempSync(join(tmpdir(), 'meshwan-policy-'));
+/** A staged meshwan root (`--root`) whose etc/config/network is `networkText`. */
+export function stageRoot(t: Teardowns, networkText: string, prefix = 'meshwan-policy-'): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, 'etc/config'), { recursive: true });
   writeFileSync(join(root, 'etc/config/network'), networkText);
-  const node = createNamespace(t, 'node');
-  const uplink = createNamespace(t, 'up');
-  const mesh = createNamespace(t, 'mesh');
-  link(
-    { ns: node, dev: 'br-wan', addresses: ['2001:db8:1::5/64', '192.0.2.5/24'] },
-    { ns: uplink, dev: 'home0', addresses: ['2001:db8:1::1/64', '192.0.2.1/24'] },
-  );
-  link(
-    { ns: node, dev: 'mesh0', addresses: ['fd00:1::5/64', '198.51.100.5/24'] },
-    { ns: mesh, dev: 'peer0', addresses: ['fd00:1::1/64', '198.51.100.1/24'] },
-  );
+  return root;
+}
+
+export function createNode(t: Teardowns, networkText = gluonNetworkText): TestNode {
+  const root = stageRoot(t, networkText);
   // What DHCPv6/RA would give the WAN: a default route in main, which meshwan must move to table 1.
-  node.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:1::1', 'dev', 'br-wan');
-  node.ip('route', 'add', 'default', 'via', '192.0.2.1', 'dev', 'br-wan');
-  return { node, uplink, mesh, root };
+  const { node, mesh, wan } = createGluonNode(t, {
+    mesh: { label: 'mesh', dev: 'mesh0', peerDev: 'peer0', nets: ['fd00:1::/64', '198.51.100.0/24'], node: 5, peer: 1 },
+    wans: [{ label: 'up', dev: 'br-wan', peerDev: 'home0', nets: ['2001:db8:1::/64', '192.0.2.0/24'], node: 5, peer: 1, route: {} }],
+  });
+  return { node, uplink: wan, mesh, root };
 }
 
 /** Environment for the CLI (the settings come from the node root's uci, never from a site file). */

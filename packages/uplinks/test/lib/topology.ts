@@ -4,10 +4,13 @@
  * (2001:db8:fa::1 / 2001:db8:fb::1) and the shared "internet" address 2001:db8:ee::1. The node gets what the policy
  * package would add: `fwmark 0x1/0x1 lookup 1` and the `unreachable ::/0 metric 65535` floor in table 1.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addAddress, createNamespace, link, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
+import type { Test } from 'tap';
+import { createGluonNode } from '../../../../test/lib/gluon-node.js';
+import { addAddress, type Namespace, type Teardowns } from '../../../../test/lib/netns.js';
 
 export interface Topology {
   readonly node: Namespace;
@@ -17,20 +20,28 @@ export interface Topology {
 }
 
 export function buildTopology(t: Teardowns): Topology {
-  const node = createNamespace(t, 'upn');
-  const ra = createNamespace(t, 'upa');
-  const rb = createNamespace(t, 'upb');
-  link({ ns: node, dev: 'wa', addresses: ['2001:db8:a::2/64'] }, { ns: ra, dev: 'ua', addresses: ['2001:db8:a::1/64', 'fe80::a1/64'] });
-  link({ ns: node, dev: 'wb', addresses: ['2001:db8:b::2/64'] }, { ns: rb, dev: 'ub', addresses: ['2001:db8:b::1/64'] });
   // Taking a router's port down must cut carrier, not wipe its addresses (IPv6 drops them on admin down otherwise).
-  ra.sysctl('net.ipv6.conf.ua.keep_addr_on_down', '1');
-  rb.sysctl('net.ipv6.conf.ub.keep_addr_on_down', '1');
-  addAddress(ra, 'lo', '2001:db8:fa::1/128');
-  addAddress(rb, 'lo', '2001:db8:fb::1/128');
-  addAddress(ra, 'lo', '2001:db8:ee::1/128');
-  addAddress(rb, 'lo', '2001:db8:ee::1/128');
-  node.ip('-6', 'rule', 'add', 'pref', '1', 'fwmark', '0x1/0x1', 'lookup', '1');
-  node.ip('-6', 'route', 'add', 'unreachable', 'default', 'table', '1', 'metric', '65535');
+  // The mesh side stays unconnected: uplinks only manages the WAN table.
+  const keepAddrOnDown = true;
+  const {
+    node,
+    wans: [ra, rb],
+  } = createGluonNode(t, {
+    label: 'upn',
+    mesh: { label: 'upm' },
+    wans: [
+      { label: 'upa', dev: 'wa', peerDev: 'ua', nets: ['2001:db8:a::/64'], node: 2, peer: 1, peerLinkLocal: 'fe80::a1/64', keepAddrOnDown },
+      { label: 'upb', dev: 'wb', peerDev: 'ub', nets: ['2001:db8:b::/64'], node: 2, peer: 1, keepAddrOnDown },
+    ],
+    split: { pref: 1, families: [6], floor: true },
+  });
+  for (const [ns, track] of [
+    [ra, '2001:db8:fa::1/128'],
+    [rb, '2001:db8:fb::1/128'],
+  ] as const) {
+    if (ns !== undefined) for (const a of [track, '2001:db8:ee::1/128']) addAddress(ns, 'lo', a);
+  }
+  if (ra === undefined || rb === undefined) throw new Error('buildTopology: two uplinks expected');
   const dir = mkdtempSync(join(tmpdir(), 'uplinks-netns-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return { node, ra, rb, dir };
@@ -108,6 +119,33 @@ export function defaultDevices(node: Namespace): string[] {
 }
 
 export const bin = new URL('../../bin/meshwan-uplinks.js', import.meta.url).pathname;
+
+export interface RunningDaemon {
+  readonly child: ChildProcess;
+  /** Where the daemon writes its status (--status-file). */
+  readonly statusFile: string;
+  /** Everything it wrote to stderr so far (its log). */
+  stderr(): string;
+}
+
+/** Starts `meshwan-uplinks daemon --root ROOT` in the node; its log is printed when the test fails. */
+export function startDaemon(t: Test, topo: Topology, root: string): RunningDaemon {
+  const statusFile = join(topo.dir, 'status.json');
+  let stderr = '';
+  const child = topo.node.spawn(t, process.execPath, [bin, 'daemon', '--root', root, '--status-file', statusFile]);
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  t.teardown(() => {
+    if (!t.passing()) t.comment(stderr);
+  });
+  return { child, statusFile, stderr: () => stderr };
+}
+
+/** A waitFor check: our table-1 default uses exactly `devs` (sorted; [] for the floor alone). */
+export function onDevices(topo: Topology, devs: readonly string[]): () => boolean {
+  return () => JSON.stringify(defaultDevices(topo.node)) === JSON.stringify(devs);
+}
 
 /** Cuts router A's or B's port (carrier loss on the node's wa/wb). */
 export function portDown(topo: Topology, which: 'a' | 'b'): void {

@@ -4,7 +4,7 @@
  * so a query stays pending), a line-buffered tcpdump that says when a query has left, and the status as JSON.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { addAddress, run, stopProcess, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
+import { addAddress, onLines, run, stopProcess, type Teardowns, waitFor } from '../../../../test/lib/netns.js';
 import { startNsd } from '../../../../test/lib/nsd.js';
 import type { RouteReport, StatusReport } from '../../src/stats.js';
 import { resolverV4, resolverV6, status, type Topo } from './topo.js';
@@ -63,16 +63,10 @@ export async function sniff(t: Teardowns, topo: Topo, dev: string, filter: strin
   });
   const lines: string[] = [];
   const waiting: ((l: string) => void)[] = [];
-  let rest = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    rest += c.toString();
-    const parts = rest.split('\n');
-    rest = parts.pop() ?? '';
-    for (const l of parts) {
-      const w = waiting.shift();
-      if (w) w(l);
-      else lines.push(l);
-    }
+  onLines(child.stdout, (l) => {
+    const w = waiting.shift();
+    if (w) w(l);
+    else lines.push(l);
   });
   await waitFor('tcpdump', () => /listening on/.test(err), 60_000);
   return {
