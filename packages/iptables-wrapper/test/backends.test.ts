@@ -232,7 +232,7 @@ t.test('rules the backend cannot express are refused before the kernel is touche
   const nft = backendCases.find((c) => c.name === 'nft');
   if (!nft) throw new Error('no nft case');
   const suppl: Rule = {
-    family: 'ipv4',
+    family: 4,
     table: 'nat',
     chain: 'OUTPUT',
     match: { owner: { gid: 800, supplGroups: true } },
