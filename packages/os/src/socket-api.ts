@@ -48,8 +48,11 @@ export interface Sockets {
 /** Where a stream server listens: a TCP address (IPv6: IPv6-only) or a unix socket path. */
 export type StreamAt = { family: 4 | 6; address: string; port: number } | { path: string };
 
-/** Where a stream connects: a TCP address (with `fd`, a socket from sockets.tcpSocket: marked) or a unix path. */
-export type StreamTo = { family: 4 | 6; address: string; port: number; scopeId?: number; fd?: number } | { path: string };
+/**
+ * Where a stream connects: a TCP address (`scope`: the interface of a link-local IPv6 one; with `fd`, a socket from
+ * sockets.tcpSocket: marked) or a unix path.
+ */
+export type StreamTo = { family: 4 | 6; address: string; port: number; scope?: string; fd?: number } | { path: string };
 
 /** What a stream tells its owner. */
 export interface StreamEvents {

@@ -106,8 +106,7 @@ export const streams: Streams = {
         to.fd === undefined
           ? new Socket()
           : new Socket({ fd: to.fd, readable: true, writable: true, pauseOnCreate: true } as ConstructorParameters<typeof Socket>[0]);
-      // Node names the interface of a scoped IPv6 address after '%'; a number works as well as a name.
-      const host = to.scopeId ? `${to.address}%${to.scopeId}` : to.address;
+      const host = to.scope ? `${to.address}%${to.scope}` : to.address;
       socket.connect(to.port, host, () => {
         socket.setNoDelay(true);
         socket.resume();

@@ -247,7 +247,13 @@ export const streams: Streams = {
     try {
       if (fd < 0) fd = netio.tcpSocket(to.family, 0);
       const s = stream();
-      const now = netio.connect(fd, to.family, addressBytes(to.family, to.address, 'connect'), to.port, to.scopeId ?? 0);
+      const now = netio.connect(
+        fd,
+        to.family,
+        addressBytes(to.family, to.address, 'connect'),
+        to.port,
+        to.scope ? netio.ifIndex(to.scope) : 0,
+      );
       if (now) os.setTimeout(() => s.connected(), 0);
       else s.waitConnected();
       return s;
