@@ -79,9 +79,18 @@ export interface Running {
   output(): string;
 }
 
-/** Starts `wan-dns ARGS` in the node namespace (optionally behind `prefix`, e.g. setpriv) and waits until it listens. */
-export async function startWanDns(t: Teardowns, topo: Topo, args: readonly string[], prefix: readonly string[] = []): Promise<Running> {
-  const argv = [...prefix, process.execPath, bin, ...args];
+/**
+ * Starts `wan-dns ARGS` in the node namespace (optionally behind `prefix`, e.g. setpriv) and waits until it listens.
+ * `command`: what runs it (default Node on bin/wan-dns.js; the QuickJS suite gives meshwan-js and a bundle).
+ */
+export async function startWanDns(
+  t: Teardowns,
+  topo: Topo,
+  args: readonly string[],
+  prefix: readonly string[] = [],
+  command: readonly string[] = [process.execPath, bin],
+): Promise<Running> {
+  const argv = [...prefix, ...command, ...args];
   // Behind setpriv the child cannot write tap's process-info files: give it a plain environment.
   const env = prefix.length > 0 ? { PATH: process.env.PATH ?? '/usr/bin:/bin' } : process.env;
   const child = topo.node.spawn(t, argv[0] as string, argv.slice(1), { env });
