@@ -267,6 +267,7 @@ export class Daemon {
     if (typeof this.routes !== 'string') this.routes.close();
     this.pools[4].close();
     this.pools[6].close();
+    this.forwarder.close();
     this.io?.close();
   }
 }

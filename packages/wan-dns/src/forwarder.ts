@@ -148,6 +148,12 @@ export class Forwarder {
   }, nowMs);
   private readonly held = new Set<Query>();
   private readonly tcpOpen = new Set<TcpOpen>();
+
+  /** Stops the deadline timers (the daemon closed): no timer of a pending query keeps the event loop alive. */
+  close(): void {
+    this.deadlines.close();
+    this.holds.close();
+  }
   constructor(readonly options: ForwarderOptions) {}
 
   /** Queries waiting for a route to come back (status). */

@@ -41,7 +41,18 @@ t.test('meshwan-js: A and AAAA over UDP and TCP from the WAN resolver through ma
   // Witness first: an unmarked lookup from the node goes to the mesh.
   t.match((await digNode(topo, resolverV4, 53, 'who.example.test', 'TXT')).answers, ['mesh'], 'unmarked lookups go to the mesh');
   const control = join(topo.dir, 'control');
-  const args = ['--listen', '127.0.0.1:54', '--listen', '[::1]:54', '--server', resolverV4, '--server', `[${resolverV6}]`, '--control', control];
+  const args = [
+    '--listen',
+    '127.0.0.1:54',
+    '--listen',
+    '[::1]:54',
+    '--server',
+    resolverV4,
+    '--server',
+    `[${resolverV6}]`,
+    '--control',
+    control,
+  ];
   const run = await startWanDns(t, topo, args, [], [...host, file]);
   for (const listen of ['127.0.0.1', '::1']) {
     for (const transport of ['+notcp', '+tcp']) {
