@@ -6,8 +6,9 @@ BIN := $(ROOT)/node_modules/.bin
 NATIVE_DIRS := $(patsubst %/Makefile,%,$(wildcard packages/*/Makefile))
 DEB_PACKAGES := $(shell sed -e 's/\#.*//' mk/debian-packages.txt)
 NPM_STAMP := node_modules/.package-lock.json
+include mk/targets.mk
 
-.PHONY: help all deps deps-debian openwrt quickjs build native lint format typecheck check test test-unit sim bench install clean need-root need-destdir
+.PHONY: dist help all deps deps-debian openwrt quickjs build native lint format typecheck check test test-unit sim bench install clean need-root need-destdir
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
@@ -22,8 +23,8 @@ openwrt: deps-debian $(NPM_STAMP) ## build OpenWrt's netifd, ubusd, uci into ~/.
 	@node -e "import('./test/lib/run-bundled.mjs').then((m) => m.runBundled('test/lib/openwrt.ts', 'openwrt-tool', process.argv.slice(1)))"
 
 # QuickJS, the engine on the router: Debian's source package (pinned, sha256 checked) fetched once into
-# ~/.cache/meshwan/quickjs by mk/quickjs.sh, through a private apt list; then libquickjs for the host in build/host.
-quickjs: deps-debian ## fetch QuickJS's pinned source into ~/.cache/meshwan/quickjs and build libquickjs for the host
+# /var/cache/meshwan/quickjs (readable by every user) by mk/quickjs.sh, through a private apt list; then libquickjs for the host.
+quickjs: deps-debian ## fetch QuickJS's pinned source into /var/cache/meshwan/quickjs and build libquickjs for the host
 	@sh mk/quickjs.sh >/dev/null
 	@$(MAKE) --no-print-directory -C packages/os TARGET=host lib
 
@@ -60,9 +61,11 @@ lint: $(NPM_STAMP) ## biome (lint and format), knip (unused files, exports, depe
 format: $(NPM_STAMP) ## biome: rewrite files to the project's format
 	$(BIN)/biome check --write .
 
+# One tsc program over every package's src and tests (tsconfig.check.json): one start-up and one load of the
+# libraries' types instead of one per package (13 s of CPU instead of 45). The packages' tsconfig.test.json stay
+# for tap, which reads them to transpile a package's tests.
 typecheck: build ## tsc --noEmit over sources and tests of every package
-	@for f in packages/*/tsconfig.test.json upgrade-scripts/tsconfig.test.json lib-packetmark/tsconfig.test.json test/tsconfig.json; do \
-	  [ -f $$f ] || continue; echo "tsc -p $$f"; $(BIN)/tsc -p $$f || exit 1; done
+	$(BIN)/tsc -p tsconfig.check.json
 
 need-root:
 	@if [ "$$(id -u)" != 0 ]; then echo "make $(MAKECMDGOALS): needs root (network namespaces, firewall rules, SO_MARK); run it as root" >&2; exit 2; fi
@@ -86,8 +89,19 @@ bench: need-root deps all ## run the benchmarks and rewrite their tables in BENC
 need-destdir:
 	@if [ -z "$(DESTDIR)" ]; then echo "make install: refusing without DESTDIR=/path (it would write into /)" >&2; exit 2; fi
 
-install: need-destdir all ## stage the firmware tree: make install DESTDIR=/path [SITE=site.ini]
-	node mk/stage.mjs --destdir "$(DESTDIR)" $(if $(SITE),--site "$(SITE)")
+# The payload (bundles, bytecode, MANIFEST: mk/stage.mjs) for the target's byte order, then mk/install.mk builds the
+# C for TARGET and installs it (PACKAGE=name: one OpenWrt package of feed/). Big-endian bytecode is compiled by the
+# mips_24kc engine under qemu-user, so TARGET=mips_24kc builds that first.
+PAYLOAD ?= $(ROOT)/build/payload-$(ENDIAN)
+install: need-destdir $(NPM_STAMP) build ## stage the firmware tree: make install DESTDIR=/path [TARGET=mips_24kc] [PACKAGE=meshwan] [SITE=site.ini]
+	@$(MAKE) --no-print-directory native TARGET=host
+	@$(if $(filter be,$(ENDIAN)),$(MAKE) --no-print-directory -C packages/os TARGET=mips_24kc)
+	@node mk/stage.mjs --payload "$(PAYLOAD)" --endian $(ENDIAN) $(if $(SITE),--site "$(SITE)")
+	@$(MAKE) --no-print-directory -f mk/install.mk ROOT=$(ROOT) PAYLOAD="$(PAYLOAD)" install-payload
+
+dist: all ## the release tarball out/meshwan-VERSION.tar.xz (bytecode for both byte orders, C, QuickJS's source, feed/): installs without Node
+	@$(MAKE) --no-print-directory -C packages/os TARGET=mips_24kc
+	@sh mk/dist.sh
 
 clean: ## remove build output
 	rm -rf out build packages/*/dist packages/*/build packages/*/.tap upgrade-scripts/dist upgrade-scripts/.tap .tap
