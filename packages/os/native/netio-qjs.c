@@ -152,15 +152,52 @@ static JSValue js_connect(JSContext *ctx, JSValueConst this_val, int argc, JSVal
   return r < 0 ? throw_errno(ctx, -r, "connect") : JS_TRUE;
 }
 
+static JSValue js_tcp_listen(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  (void)this_val;
+  int32_t rec[NETIO_REC];
+  const char *usage = "tcpListen(family, address, port, scopeId)";
+  if (argc < 4) return JS_ThrowTypeError(ctx, "%s", usage);
+  if (!arg_endpoint(ctx, argv, rec, usage)) return JS_EXCEPTION;
+  return result(ctx, netio_tcp_listen(rec[3], (const uint8_t *)(rec + 8), (unsigned)rec[4], (unsigned)rec[5]), "listen");
+}
+
+/* accept(fd, peer) -> fd of a new connection, its peer in the Int32Array record `peer`; null when none waits. */
+static JSValue js_accept(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  (void)this_val;
+  const char *usage = "accept(fd, peer)";
+  int32_t fd;
+  size_t len = 0;
+  if (argc < 2 || !arg_int(ctx, argv[0], &fd, usage)) return JS_HasException(ctx) ? JS_EXCEPTION : JS_ThrowTypeError(ctx, "%s", usage);
+  uint8_t *rec = arg_bytes(ctx, argv[1], &len, usage);
+  if (!rec) return JS_EXCEPTION;
+  if (len < NETIO_REC * sizeof(int32_t) || ((uintptr_t)rec % sizeof(int32_t)) != 0)
+    return JS_ThrowRangeError(ctx, "%s: peer is an Int32Array of REC entries", usage);
+  int r = netio_accept(fd, (int32_t *)rec);
+  if (r == -EAGAIN) return JS_NULL;
+  return result(ctx, r, "accept");
+}
+
+/* unixListen(path) / unixConnect(path) -> fd. */
+static JSValue js_unix_call(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv, int magic) {
+  (void)this_val;
+  const char *usage = magic ? "unixConnect(path)" : "unixListen(path)";
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "%s: expected a path", usage);
+  const char *path = JS_ToCString(ctx, argv[0]);
+  if (!path) return JS_EXCEPTION;
+  int r = magic ? netio_unix_connect(path) : netio_unix_listen(path);
+  JS_FreeCString(ctx, path);
+  return result(ctx, r, magic ? "connect" : "listen");
+}
+
 /* The remaining single-fd calls: fd in, a number or -errno out. */
 static JSValue js_fd_call(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv, int magic) {
   (void)this_val;
-  static const char *const usage[] = {"closeFd(fd)", "localPort(fd)", "socketError(fd)"};
-  static const char *const syscall[] = {"close", "getsockname", "getsockopt(SO_ERROR)"};
+  static const char *const usage[] = {"closeFd(fd)", "localPort(fd)", "socketError(fd)", "shutdown(fd)"};
+  static const char *const syscall[] = {"close", "getsockname", "getsockopt(SO_ERROR)", "shutdown"};
   int32_t fd;
   if (argc < 1 || !arg_int(ctx, argv[0], &fd, usage[magic])) return JS_HasException(ctx) ? JS_EXCEPTION : JS_ThrowTypeError(ctx, "%s", usage[magic]);
-  int r = magic == 0 ? netio_close(fd) : magic == 1 ? netio_local_port(fd) : netio_socket_error(fd);
-  if (magic == 0 && r == 0) return JS_UNDEFINED;
+  int r = magic == 0 ? netio_close(fd) : magic == 1 ? netio_local_port(fd) : magic == 2 ? netio_socket_error(fd) : netio_shutdown(fd);
+  if ((magic == 0 || magic == 3) && r == 0) return JS_UNDEFINED;
   return result(ctx, r, syscall[magic]);
 }
 
@@ -457,6 +494,11 @@ static const JSCFunctionListEntry netio_funcs[] = {
     JS_CFUNC_MAGIC_DEF("closeFd", 1, js_fd_call, 0),
     JS_CFUNC_MAGIC_DEF("localPort", 1, js_fd_call, 1),
     JS_CFUNC_MAGIC_DEF("socketError", 1, js_fd_call, 2),
+    JS_CFUNC_MAGIC_DEF("shutdown", 1, js_fd_call, 3),
+    JS_CFUNC_DEF("tcpListen", 4, js_tcp_listen),
+    JS_CFUNC_DEF("accept", 2, js_accept),
+    JS_CFUNC_MAGIC_DEF("unixListen", 1, js_unix_call, 0),
+    JS_CFUNC_MAGIC_DEF("unixConnect", 1, js_unix_call, 1),
     JS_CFUNC_DEF("netlinkSocket", 2, js_netlink_socket),
     JS_CFUNC_DEF("netlinkOpen", 2, js_netlink_open),
     JS_CFUNC_MAGIC_DEF("netlinkBind", 2, js_fd_int_call, 0),

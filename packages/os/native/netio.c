@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -186,6 +187,62 @@ int netio_socket_error(int fd) {
 }
 
 int netio_close(int fd) { return close(fd) == 0 ? 0 : fail(); }
+
+int netio_tcp_listen(int family, const uint8_t *address, unsigned port, unsigned scope_id) {
+  if (port > 65535) return -EINVAL;
+  int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail();
+  int32_t rec[NETIO_REC] = {0};
+  rec[3] = family == 6 ? 6 : 4;
+  rec[4] = (int32_t)port;
+  rec[5] = (int32_t)scope_id;
+  memcpy(rec + 8, address, family == 6 ? 16 : 4);
+  struct sockaddr_storage ss;
+  socklen_t len = to_sockaddr(rec, &ss);
+  int one = 1;
+  /* SO_REUSEADDR as Node's net sets it: a restart must not wait out TIME_WAIT; v6-only as the UDP listener. */
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      (family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) || bind(fd, (struct sockaddr *)&ss, len) != 0 ||
+      listen(fd, 511) != 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+int netio_accept(int fd, int32_t *rec) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int c;
+  do c = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  while (c < 0 && errno == EINTR);
+  if (c < 0) return fail();
+  memset(rec, 0, NETIO_REC * sizeof rec[0]);
+  if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) fill_addr(rec, &ss);
+  return c;
+}
+
+static int unix_socket(const char *path, int listening) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof sa.sun_path) return -ENAMETOOLONG;
+  strcpy(sa.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail();
+  int r = listening ? bind(fd, (struct sockaddr *)&sa, sizeof sa) : connect(fd, (struct sockaddr *)&sa, sizeof sa);
+  if (r == 0 && listening) r = listen(fd, 16);
+  /* A unix connect completes at once or fails; EAGAIN (a full backlog) is a failure too. */
+  if (r != 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+int netio_unix_listen(const char *path) { return unix_socket(path, 1); }
+int netio_unix_connect(const char *path) { return unix_socket(path, 0); }
+int netio_shutdown(int fd) { return shutdown(fd, SHUT_WR) == 0 ? 0 : fail(); }
 
 int netio_netlink_open(int protocol, const char *netns_path) {
   int saved = -1, target = -1;

@@ -35,6 +35,16 @@ int netio_local_port(int fd);
 /* The pending error of a socket (SO_ERROR): after a non-blocking connect, 0 or the errno it failed with. */
 int netio_socket_error(int fd);
 int netio_close(int fd);
+/* A non-blocking, close-on-exec TCP socket listening on address:port (SO_REUSEADDR; IPv6 sockets are IPv6 only). */
+int netio_tcp_listen(int family, const uint8_t *address, unsigned port, unsigned scope_id);
+/* accept4(2) of one connection, non-blocking and close-on-exec; its peer goes into rec (family, port, scope,
+ * address as in a batch record). -EAGAIN when none waits. */
+int netio_accept(int fd, int32_t *rec);
+/* A non-blocking, close-on-exec unix stream socket listening on `path` (a control socket), or connected to it. */
+int netio_unix_listen(const char *path);
+int netio_unix_connect(const char *path);
+/* shutdown(SHUT_WR): the peer reads the end of the stream after what was sent. */
+int netio_shutdown(int fd);
 
 /* A non-blocking, close-on-exec netlink socket of `protocol` (NETLINK_ROUTE = 0) bound to the multicast `groups`. */
 int netio_netlink_socket(int protocol, uint32_t groups);

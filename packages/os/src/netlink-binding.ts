@@ -22,7 +22,7 @@ export interface NetlinkBinding {
 export type Watch = (fd: number, fn: () => void) => () => void;
 
 /** A binding's Error (errno, code, syscall) as the seam's OsError; anything else unchanged. */
-function osError(err: unknown): unknown {
+export function osError(err: unknown): unknown {
   if (!(err instanceof Error) || err instanceof OsError) return err;
   const errno: unknown = Reflect.get(err, 'errno');
   const code: unknown = Reflect.get(err, 'code');

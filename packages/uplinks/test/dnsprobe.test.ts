@@ -7,7 +7,9 @@ import { requireParts } from '../../../test/lib/require.js';
 import { runDnsProbe } from '../src/dnsprobe.js';
 import { checkQueryName, encodeQuery, judgeAnswer } from '../src/dnswire.js';
 
-const answer = (query: Buffer, rcode: number): Buffer => errorAnswer(query, walkMessage(query, query.length, true).questionEnd, rcode);
+// wan-dns's error answers are Uint8Arrays (it runs on QuickJS, which has no Buffer); the fake upstream speaks Buffer.
+const answer = (query: Buffer, rcode: number): Buffer =>
+  Buffer.from(errorAnswer(query, walkMessage(query, query.length, true).questionEnd, rcode));
 
 t.test('the query: RD set, one question, the name in labels, class IN', async (t) => {
   const q = encodeQuery(0x1234, 'probe.meshwan.test', 16);

@@ -11,7 +11,8 @@
 // - Idle RSS (VmRSS after start), peak RSS (VmHWM after all rows), then a fuzz run (1M hostile packets; 100k
 //   with --quick) against wan-dns and the peak RSS after it.
 // wan-dns runs as shipped: an esbuild bundle with the addon next to it, under the node flags of package.json
-// "meshwan.nodeFlags" (what the installed wrapper passes).
+// "meshwan.nodeFlags" (what the installed wrapper passes), and as the router runs it: the QuickJS bundle of
+// src/main.ts as bytecode on meshwan-js (packages/os), in the same run.
 // Prints a Markdown section for BENCHMARKS.md (mk/bench.mjs puts it between the bench:wan-dns markers).
 // Usage: node packages/wan-dns/bench/run.mjs [--quick]        (root; needs nsd, dnsperf, dnsmasq, taskset)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -255,6 +256,15 @@ async function main() {
     return child;
   };
   const wan = startBundle('wan-dns', join(here, '..'), 5454);
+  // What the router runs: src/main.ts bundled for QuickJS (mk/bundle.mjs), compiled to bytecode by meshwan-js
+  // (--compile, as the package installs /usr/lib/meshwan/wan-dns.qbc) and run by build/host/meshwan-js.
+  const repo = join(here, '..', '..', '..');
+  const engine = join(repo, 'build', 'host', 'meshwan-js');
+  const { bundleFor } = await import(join(repo, 'mk', 'bundle.mjs'));
+  await bundleFor(join(here, '..', 'src', 'main.ts'), join(dir, 'wan-dns.quickjs.mjs'), 'quickjs');
+  sh(engine, ['--compile', join(dir, 'wan-dns.quickjs.mjs'), join(dir, 'wan-dns.qbc')]);
+  const qjs = inNs(['taskset', '-c', forwarderCore, engine, join(dir, 'wan-dns.qbc'), ...wanArgs(5458)]);
+  forwarders.push({ name: 'wan-dns on meshwan-js (QuickJS)', pid: qjs.pid, port: 5458, child: qjs });
   const dnsmasq = inNs([
     'taskset',
     '-c',
@@ -315,6 +325,9 @@ async function main() {
   }
   const fz = cpuOnly ? {} : await fuzz(5454);
   const alive = wan.exitCode === null;
+  const fzQjs = cpuOnly ? {} : await fuzz(5458);
+  const aliveQjs = qjs.exitCode === null;
+  const peakAfterFuzzQjs = memKb(qjs.pid, 'VmHWM');
   const afterFuzz = spawnSync(
     'ip',
     ['netns', 'exec', ns, 'dig', '@127.0.0.1', '-p', '5454', '+time=2', '+tries=1', '+short', 'www.example.test'],
@@ -333,7 +346,7 @@ async function main() {
     `Forwarders pinned with \`taskset -c ${forwarderCore}\`, dnsperf and NSD on core ${clientCore}; both with cache 150 and the same NSD upstream in one network namespace;`,
   );
   out.push(
-    `wan-dns as shipped (esbuild bundle as \`make install\` stages it, node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}, the flags of package.json meshwan.nodeFlags` : ''}). Hit: one name with TTL 300. Miss: a new name per query (TTL 0, never cached).`,
+    `wan-dns as shipped (esbuild bundle as \`make install\` stages it, node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}, the flags of package.json meshwan.nodeFlags` : ''}); wan-dns on meshwan-js is the QuickJS bundle of src/main.ts compiled to bytecode (meshwan-js --compile), as the router runs it. Hit: one name with TTL 300. Miss: a new name per query (TTL 0, never cached).`,
   );
   if (baseline) {
     let commit = '';
@@ -379,6 +392,11 @@ async function main() {
     out.push(
       `Fuzz: ${fuzzCount.toLocaleString('en')} mutated packets against wan-dns (closed loop, a good query after every 200) in ${((fz.ms ?? 0) / 1000).toFixed(1)} s: ` +
         `${alive ? 'still running' : 'DIED'}, ${fz.lost ?? '?'} good queries lost, ${fz.answers ?? '?'} answers; afterwards \`dig www.example.test\` → ${afterFuzz || 'no answer'}; peak RSS ${mb(peakAfterFuzz)} MB.`,
+    );
+  if (!cpuOnly)
+    out.push(
+      '',
+      `The same against wan-dns on meshwan-js in ${((fzQjs.ms ?? 0) / 1000).toFixed(1)} s: ${aliveQjs ? 'still running' : 'DIED'}, ${fzQjs.lost ?? '?'} good queries lost, ${fzQjs.answers ?? '?'} answers; peak RSS ${mb(peakAfterFuzzQjs)} MB.`,
     );
   process.stdout.write(`${out.join('\n')}\n`);
   // SIGTERM first: a wan-dns run with --cpu-prof (a --variant) writes its profile on a clean exit.

@@ -7,9 +7,8 @@
  * that alone was slower than dnsmasq's whole work per query (BENCHMARKS.md).
  * Received datagrams are views of the shared buffer, valid only during the handler call: keep a copy.
  */
-import type { IpFamily } from '@meshwan/os';
+import type { IoHandle, Sockets } from '@meshwan/os';
 import { MarkError } from './errors.js';
-import type { SockmarkAddon } from './mark.js';
 
 /** Datagrams per batch (the C side's BATCH). */
 const BATCH = 64;
@@ -18,36 +17,12 @@ const SLOT = 4096;
 const REC = 12;
 const SEND_BYTES = 256 * 1024;
 
-export type IoHandle = { readonly __io: unique symbol };
+/** The seam's UDP and batch calls (packages/os socket-api.ts) this module uses. */
+export type BatchAddon = Sockets;
 
-/** The addon's batched I/O functions (packages/os native/netio.c). */
-export interface BatchAddon {
-  ioOpen(
-    recvBuf: Buffer,
-    recvMeta: Int32Array,
-    sendBuf: Buffer,
-    sendMeta: Int32Array,
-    slot: number,
-    onBatch: (n: number) => void,
-  ): IoHandle;
-  ioAdd(io: IoHandle, fd: number, tag: number): void;
-  ioRemove(io: IoHandle, fd: number): void;
-  /** Sends `count` queued records; returns how many the kernel refused (skipped). */
-  ioSend(io: IoHandle, count: number): number;
-  ioClose(io: IoHandle): void;
-  /** A bound, non-blocking UDP socket; throws an errno error (`code`) when it cannot bind. */
-  udpSocket(family: number, address: Uint8Array, port: number, scopeId: number): number;
-  localPort(fd: number): number;
-  ifIndex(name: string): number;
-  addrText(family: number, address: Uint8Array, scopeId: number): string;
-  addrBytes(family: number, text: string, out: Uint8Array): boolean;
-}
-
-/** The addon with batched I/O, or undefined when it is missing or too old (then dgram is used, pools stay empty). */
-export function batchAddon(addon: SockmarkAddon | MarkError): (SockmarkAddon & BatchAddon) | undefined {
-  if (addon instanceof MarkError) return undefined;
-  const maybe = addon as Partial<BatchAddon>;
-  return typeof maybe.ioOpen === 'function' ? (addon as SockmarkAddon & BatchAddon) : undefined;
+/** The sockets with batched I/O, or undefined when the binding could not be loaded (then no listener can start). */
+export function batchAddon(addon: Sockets | MarkError): Sockets | undefined {
+  return addon instanceof MarkError ? undefined : addon;
 }
 
 /**
@@ -84,16 +59,16 @@ export function peerOf(addon: BatchAddon, family: IpFamily, address: string, por
 
 export interface DatagramHandler {
   /** One datagram; `msg` is a view valid during this call only; `index` is for the BatchIo's source accessors. */
-  onDatagram(msg: Buffer, index: number): void;
+  onDatagram(msg: Uint8Array, index: number): void;
   /** A datagram longer than SLOT bytes (cut by the kernel): dropped. */
   onTruncated(): void;
 }
 
 export class BatchIo {
-  private readonly recvBuf = Buffer.allocUnsafe(BATCH * SLOT);
+  private readonly recvBuf = new Uint8Array(BATCH * SLOT);
   private readonly recvMeta = new Int32Array(BATCH * REC);
   private readonly recvBytes = new Uint8Array(this.recvMeta.buffer);
-  private readonly sendBuf = Buffer.allocUnsafe(SEND_BYTES);
+  private readonly sendBuf = new Uint8Array(SEND_BYTES);
   private readonly sendMeta = new Int32Array(BATCH * REC);
   private readonly handle: IoHandle;
   private readonly handlers: (DatagramHandler | undefined)[] = [];
@@ -110,7 +85,7 @@ export class BatchIo {
 
   /** `onError`: an exception from a handler (a bug); the batch goes on with the next datagram. */
   constructor(
-    readonly addon: SockmarkAddon & BatchAddon,
+    readonly addon: Sockets,
     private readonly onError: (err: unknown) => void,
   ) {
     this.handle = addon.ioOpen(this.recvBuf, this.recvMeta, this.sendBuf, this.sendMeta, SLOT, (n) => this.onBatch(n));

@@ -5,11 +5,13 @@
  * the SOA is there; SERVFAIL is never cached. Insertion fully decodes the answer with dns-packet as validation.
  * Eviction is oldest-inserted first (Map order); memory is bounded by entries x 64 KiB at most.
  */
+import { Buffer } from 'buffer';
 import dnsPacket from 'dns-packet';
+import { read32, write16, write32 } from './bytes.js';
 import { echoQuestion, FLAG_TC, type MessageInfo, qnameCopies, RCODE_NOERROR, RCODE_NXDOMAIN, ttlOffsets } from './wire.js';
 
 interface Entry {
-  data: Buffer;
+  data: Uint8Array;
   offsets: number[];
   ttls: number[];
   storedMs: number;
@@ -25,13 +27,13 @@ const MAX_TTL_SECONDS = 86_400;
 const MAX_NEGATIVE_TTL_SECONDS = 10_800;
 
 /** A record's TTL; RFC 2181 §8: one with the top bit set is treated as zero. */
-function ttlAt(buf: Buffer, offset: number): number {
-  const ttl = buf.readUInt32BE(offset);
+function ttlAt(buf: Uint8Array, offset: number): number {
+  const ttl = read32(buf, offset);
   return ttl > 0x7fffffff ? 0 : ttl;
 }
 
 /**
- * Heap one entry may take (Map slot, key string, Entry, TTL arrays, the Buffer object; its bytes are off-heap),
+ * Heap one entry may take (Map slot, key string, Entry, TTL arrays, the Uint8Array object; its bytes are off-heap),
  * with room to spare: measured 400-500 bytes for small answers.
  */
 const ENTRY_HEAP_BYTES = 1024;
@@ -64,7 +66,7 @@ export class Cache {
    * asking client's message, whose question has this key) the answer spells the name as that client did, not
    * as the first asker did (DNS 0x20).
    */
-  get(key: string, nowMs: number, query?: Uint8Array): Buffer | undefined {
+  get(key: string, nowMs: number, query?: Uint8Array): Uint8Array | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) {
       this.misses++;
@@ -78,21 +80,20 @@ export class Cache {
     this.hits++;
     const elapsed = Math.floor((nowMs - entry.storedMs) / 1000);
     const remaining = Math.ceil((entry.expiresMs - nowMs) / 1000);
-    const out = Buffer.allocUnsafe(entry.data.length);
-    entry.data.copy(out);
+    const out = entry.data.slice();
     const { offsets, ttls } = entry;
     for (let i = 0; i < offsets.length; i++) {
       let ttl = (ttls[i] as number) - elapsed;
       // RFC 2308 §5: a negative answer's SOA TTL counts down the negative TTL.
       if (entry.negative && ttl > remaining) ttl = remaining;
-      out.writeUInt32BE(ttl < 0 ? 0 : ttl, offsets[i] as number);
+      write32(out, ttl < 0 ? 0 : ttl, offsets[i] as number);
     }
     if (query !== undefined) echoQuestion(out, entry.copies, query, entry.questionEnd);
     return out;
   }
 
   /** Stores `msg` (a validated answer to the question in `key`) when it is cacheable. Returns its TTL or 0. */
-  put(key: string, msg: Buffer, info: MessageInfo, nowMs: number): number {
+  put(key: string, msg: Uint8Array, info: MessageInfo, nowMs: number): number {
     if (this.maxEntries <= 0 || info.flags & FLAG_TC) return 0;
     if (info.rcode !== RCODE_NOERROR && info.rcode !== RCODE_NXDOMAIN) return 0;
     const negative = info.rcode === RCODE_NXDOMAIN || info.ancount === 0;
@@ -107,7 +108,8 @@ export class Cache {
     let packet: dnsPacket.Packet;
     try {
       // The full decode validates every record before an answer is kept and served again and again.
-      packet = dnsPacket.decode(msg);
+      // dns-packet reads a Buffer: a view of the same bytes (Node's own, or the npm buffer package on QuickJS).
+      packet = dnsPacket.decode(Buffer.from(msg.buffer, msg.byteOffset, msg.length));
     } catch {
       return 0;
     }
@@ -118,8 +120,8 @@ export class Cache {
       ttlSeconds = Math.min(soa.ttl, soa.data.minimum ?? 0, MAX_NEGATIVE_TTL_SECONDS);
     }
     if (ttlSeconds <= 0) return 0;
-    const data = Buffer.from(msg.subarray(0, info.end));
-    data.writeUInt16BE(0, 0);
+    const data = msg.slice(0, info.end);
+    write16(data, 0, 0);
     const cap = negative ? MAX_NEGATIVE_TTL_SECONDS : MAX_TTL_SECONDS;
     const ttls = offsets.map((o) => Math.min(ttlAt(data, o), cap));
     this.entries.delete(key);

@@ -2,7 +2,7 @@
  * wan-dns: the WAN DNS forwarder. `wan-dns [flags]` runs it; `wan-dns --status [--json]` asks a running one.
  * A bad flag or config file is a message naming the flag or file:line and exit status 2 (flags) or 1 (files).
  */
-import { createConnection } from 'node:net';
+import { decodeUtf8, files, OsError, proc, streams } from '@meshwan/os';
 import { type Endpoint, parseEndpoint, readSettings, SettingsError } from '@meshwan/site';
 import { openConfig, PlaceError, readUnsigned, UciParseError } from '@meshwan/uci';
 import { DEFAULT_RESOLV } from './config.js';
@@ -183,53 +183,77 @@ export function daemonOptions(args: CliArgs, log: Logger): DaemonOptions {
 /** `--status`: reads the running daemon's status from its control socket. */
 export function queryStatus(path: string): Promise<StatusReport> {
   return new Promise((resolve, reject) => {
-    const socket = createConnection(path);
-    const chunks: Buffer[] = [];
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', (err: NodeJS.ErrnoException) =>
-      reject(new StartError(`control socket ${path}`, `${err.code ?? err.message} (is wan-dns running?)`)),
+    const chunks: Uint8Array[] = [];
+    streams.connect(
+      { path },
+      {
+        onData: (chunk) => chunks.push(chunk),
+        onClose: (err) => {
+          if (err) return reject(new StartError(`control socket ${path}`, `${err.code} (is wan-dns running?)`));
+          const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+          let at = 0;
+          for (const c of chunks) {
+            all.set(c, at);
+            at += c.length;
+          }
+          try {
+            resolve(JSON.parse(decodeUtf8(all)) as StatusReport);
+          } catch (parseErr: unknown) {
+            reject(new StartError(`control socket ${path}`, `bad status: ${String(parseErr)}`));
+          }
+        },
+      },
     );
-    socket.on('end', () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as StatusReport);
-      } catch (err: unknown) {
-        reject(new StartError(`control socket ${path}`, `bad status: ${String(err)}`));
-      }
-    });
   });
 }
 
-export async function runCli(argv: readonly string[]): Promise<number> {
+/** This process's group ids (real, effective, supplementary) from /proc/self/status: the same on every engine. */
+export function processGroups(statusText: string): number[] {
+  const out: number[] = [];
+  for (const line of statusText.split('\n')) {
+    const m = /^(Gid|Groups):\s*(.*)$/.exec(line);
+    if (m) for (const word of (m[2] ?? '').split(/\s+/)) if (word !== '') out.push(Number(word));
+  }
+  return out;
+}
+
+/** What only the engine's entry can give: signal handlers and the heap limit (bin/wan-dns.js on Node). */
+export interface CliHost {
+  onSignal?(name: 'SIGHUP' | 'SIGUSR1' | 'SIGTERM' | 'SIGINT', fn: () => void): void;
+  heapLimitBytes?: number;
+}
+
+export async function runCli(argv: readonly string[], host: CliHost = {}): Promise<number> {
   const log = stderrLogger();
   let args: CliArgs;
   try {
     args = parseArgs(argv);
   } catch (err: unknown) {
     if (!(err instanceof FlagError)) throw err;
-    process.stderr.write(`wan-dns: ${err.message}\n${usage}\n`);
+    proc.writeStderr(`wan-dns: ${err.message}\n${usage}\n`);
     return 2;
   }
   if (args.help) {
-    process.stdout.write(`${usage}\n`);
+    proc.writeStdout(`${usage}\n`);
     return 0;
   }
   try {
     if (args.status) {
       const report = await queryStatus(args.control ?? DEFAULT_CONTROL);
-      process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+      proc.writeStdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
       return 0;
     }
-    const options = daemonOptions(args, log);
-    checkGroup(options.vpnGid, [process.getgid?.() ?? -1, process.getegid?.() ?? -1, ...(process.getgroups?.() ?? [])]);
+    const options = { ...daemonOptions(args, log), heapLimitBytes: host.heapLimitBytes };
+    checkGroup(options.vpnGid, processGroups(readProcStatus()));
     const daemon = new Daemon(options);
     await daemon.start();
-    process.on('SIGHUP', () => daemon.reload());
-    process.on('SIGUSR1', () => daemon.logStatus());
+    host.onSignal?.('SIGHUP', () => daemon.reload());
+    host.onSignal?.('SIGUSR1', () => daemon.logStatus());
     const stop = (): void => {
-      void daemon.close().then(() => process.exit(0));
+      void daemon.close().then(() => proc.exit(0));
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    host.onSignal?.('SIGTERM', stop);
+    host.onSignal?.('SIGINT', stop);
     return -1;
   } catch (err: unknown) {
     if (err instanceof SettingsError || err instanceof UciParseError || err instanceof ConfigError || err instanceof StartError) {
@@ -237,5 +261,14 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return 1;
     }
     throw err;
+  }
+}
+
+function readProcStatus(): string {
+  try {
+    return files.readText('/proc/self/status');
+  } catch (err: unknown) {
+    // Without /proc the group cannot be checked: fail closed, as a bad config does.
+    throw new StartError('group', `cannot read /proc/self/status: ${err instanceof OsError ? err.code : String(err)}`);
   }
 }

@@ -4,7 +4,7 @@
  * source address the route chose (e.g. the mesh interface's), so such a query arrives from a local address
  * that is not 127.0.0.1. The set of local addresses is re-read at most once a second, on a miss.
  */
-import { networkInterfaces } from 'node:os';
+import { Netlink } from '@meshwan/netlink';
 
 function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
@@ -27,15 +27,25 @@ export class LocalClients {
   }
 }
 
-/** Every address of this host's interfaces, as dgram and net report senders (IPv4 also v4-mapped, link-local with %dev). */
+/**
+ * Every address of this host's interfaces, as the listeners report senders (IPv4 also v4-mapped, link-local with
+ * %dev), from an rtnetlink dump; none when netlink cannot be opened (then only loopback is a local client).
+ */
 function localAddresses(): Set<string> {
   const out = new Set<string>();
-  for (const [name, list] of Object.entries(networkInterfaces())) {
-    for (const a of list ?? []) {
+  let nl: Netlink | undefined;
+  try {
+    nl = Netlink.open({ timeoutMs: 1000 });
+    const names = new Map(nl.listLinks().map((l) => [l.index, l.name]));
+    for (const a of nl.listAddresses()) {
       out.add(a.address);
-      if (a.family === 'IPv4') out.add(`::ffff:${a.address}`);
-      else if (a.address.startsWith('fe80:')) out.add(`${a.address}%${name}`);
+      if (!a.address.includes(':')) out.add(`::ffff:${a.address}`);
+      else if (a.address.startsWith('fe80:')) out.add(`${a.address}%${names.get(a.index) ?? a.index}`);
     }
+  } catch {
+    // Fail closed: an unreadable address list admits loopback only.
+  } finally {
+    nl?.close();
   }
   return out;
 }

@@ -5,8 +5,7 @@
  * replace both. The uci package is read only through @meshwan/uci's openConfig (ROOT/etc/config plus the changes
  * staged in ROOT/tmp/.uci: the view netifd and procd's config_load get). Pure parsers plus one small reader.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { files, OsError } from '@meshwan/os';
 import { type Endpoint, parseEndpoint } from '@meshwan/site';
 import { configPaths, openConfig, sectionsIfPresent, UciParseError } from '@meshwan/uci';
 import { ConfigError } from './errors.js';
@@ -26,7 +25,7 @@ export interface UpstreamSources {
 /** The files whose change can change the uci servers: the package's config file and its staged changes. */
 export function uciFiles(root: string): string[] {
   const { confdir, savedir } = configPaths(root);
-  return [join(confdir, CONFIG_PACKAGE), join(savedir, CONFIG_PACKAGE)];
+  return [`${confdir}/${CONFIG_PACKAGE}`, `${savedir}/${CONFIG_PACKAGE}`];
 }
 
 export interface UpstreamList {
@@ -69,7 +68,7 @@ export function parseStaticServers(value: string | readonly string[] | undefined
 /** The uci servers of a root, staged changes included; none when the package does not exist. */
 export function readStaticServers(root: string): Endpoint[] {
   const uci = openConfig({ root });
-  const file = join(uci.confdir, CONFIG_PACKAGE);
+  const file = `${uci.confdir}/${CONFIG_PACKAGE}`;
   let sections: ReturnType<typeof sectionsIfPresent>;
   try {
     sections = sectionsIfPresent(uci, CONFIG_PACKAGE, 'static');
@@ -82,11 +81,10 @@ export function readStaticServers(root: string): Endpoint[] {
 
 function readOptional(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8');
+    return files.readText(file);
   } catch (err: unknown) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    throw new ConfigError(file, 0, '', `cannot read: ${code ?? String(err)}`);
+    if (err instanceof OsError && err.code === 'ENOENT') return undefined;
+    throw new ConfigError(file, 0, '', `cannot read: ${err instanceof OsError ? err.code : String(err)}`);
   }
 }
 
@@ -94,7 +92,7 @@ function readOptional(file: string): string | undefined {
 export function readUpstreams(sources: UpstreamSources): UpstreamList {
   if (sources.servers.length > 0) return { servers: sources.servers, source: '--server' };
   const servers = readStaticServers(sources.root);
-  if (servers.length > 0) return { servers, source: join(configPaths(sources.root).confdir, CONFIG_PACKAGE) };
+  if (servers.length > 0) return { servers, source: `${configPaths(sources.root).confdir}/${CONFIG_PACKAGE}` };
   const resolvText = readOptional(sources.resolvFile);
   return { servers: resolvText === undefined ? [] : parseResolv(resolvText, sources.resolvFile), source: sources.resolvFile };
 }

@@ -3,17 +3,12 @@
  * upstream list from config.ts, reloaded on file change and SIGHUP (in-flight queries keep the servers they
  * were sent to); status on SIGUSR1 and on the control socket used by `wan-dns --status`.
  */
-
-import { type FSWatcher, unlinkSync, unwatchFile, watch, watchFile } from 'node:fs';
-import { createServer, type Server as NetServer } from 'node:net';
-import { basename, dirname } from 'node:path';
-import { getHeapStatistics } from 'node:v8';
-import type { IpFamily } from '@meshwan/os';
+import { type IpFamily, encodeUtf8, files, OsError, proc, type StreamServer, streams, type TimerHandle, timers } from '@meshwan/os';
 import type { Endpoint } from '@meshwan/site';
-import { BatchIo, batchAddon } from './batch-io.js';
+import { BatchIo } from './batch-io.js';
 import { Cache, cacheEntriesFor } from './cache.js';
 import { readUpstreams, type UpstreamSources, uciFiles } from './config.js';
-import { ConfigError, type MarkError, StartError } from './errors.js';
+import { ConfigError, MarkError, StartError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import type { Logger } from './log.js';
 import { loadAddon, type SockmarkAddon } from './mark.js';
@@ -21,9 +16,9 @@ import { SocketPool } from './pool.js';
 import { routeStatus, startRouteWatch } from './route-hooks.js';
 import type { RouteWatch } from './route-watch.js';
 import { type Counters, formatStatus, newCounters, type StatusReport } from './stats.js';
-import { listenTcp, type TcpLimits, tcpConnections } from './tcp.js';
+import { listenTcp, type TcpLimits, type TcpListener, tcpConnections } from './tcp.js';
 import type { TcpConnections } from './tcp-conns.js';
-import { listenBatched, listenUdp, type UdpListener } from './udp.js';
+import { listenBatched, type UdpListener } from './udp.js';
 import { endpointKey, Upstreams } from './upstreams.js';
 
 export interface DaemonOptions {
@@ -44,8 +39,10 @@ export interface DaemonOptions {
   /** gid of the mesh-VPN group (Gluon: 800): the forwarder must not run in it, or its queries loop back to it. */
   vpnGid: number;
   log: Logger;
-  /** For tests: another addon (or a load failure) instead of packages/os build/netio.node. */
+  /** For tests: another marking addon (or a load failure) instead of the seam's sockets. */
   addon?: SockmarkAddon | MarkError;
+  /** The engine's heap limit (Node: V8's heap_size_limit, from bin/wan-dns.js); undefined: no limit to fit. */
+  heapLimitBytes?: number;
   /** The pools' drain clock (ms; default Date.now): tests move it to end a drain on purpose. */
   poolClock?: () => number;
   /** Follow the upstreams' routes (route-watch.ts); off unless given (`--no-route-watch` leaves it off). */
@@ -69,24 +66,26 @@ export class Daemon {
   private udp: UdpListener[] = [];
   /** The batched UDP I/O of listeners and pools; undefined without the addon. */
   readonly io: BatchIo | undefined;
-  private tcp: NetServer[] = [];
+  private tcp: TcpListener[] = [];
   /** The TCP client connections of every listener, under one global and one per-client cap. */
   readonly tcpConns: TcpConnections;
-  private control: NetServer | undefined;
-  private watchers: FSWatcher[] = [];
-  private reloadTimer: NodeJS.Timeout | undefined;
+  private control: StreamServer | undefined;
+  private pollTimer: TimerHandle | undefined;
+  /** Why the batched UDP I/O could not start (the seam's binding is missing); listeners then fail to start. */
+  private readonly ioError: MarkError | undefined;
   private readonly addon: SockmarkAddon | MarkError;
   /** The route watch, or why it is off. */
   routes: RouteWatch | string = 'off (--no-route-watch)';
 
   constructor(readonly options: DaemonOptions) {
-    this.addon = options.addon ?? loadAddon();
+    const seam = loadAddon();
+    this.addon = options.addon ?? seam;
     const onMarkError = (err: MarkError): void => {
       this.options.log.once(`mark-${err.op}-${err.code}`, 'err', `${err.message}: such sockets never send; queries get SERVFAIL`);
     };
-    const batch = batchAddon(this.addon);
-    this.io = batch === undefined ? undefined : new BatchIo(batch, (err) => this.forwarder.internalError(err));
-    const pool = (family: IpFamily): SocketPool =>
+    this.ioError = seam instanceof MarkError ? seam : undefined;
+    this.io = seam instanceof MarkError ? undefined : new BatchIo(seam, (err) => this.forwarder.internalError(err));
+    const pool = (family: 4 | 6): SocketPool =>
       new SocketPool({
         family,
         io: this.io,
@@ -99,7 +98,7 @@ export class Daemon {
         now: options.poolClock,
       });
     this.pools = { 4: pool(4), 6: pool(6) };
-    const heapLimit = getHeapStatistics().heap_size_limit;
+    const heapLimit = options.heapLimitBytes ?? Number.POSITIVE_INFINITY;
     const entries = cacheEntriesFor(options.cacheSize, heapLimit);
     if (entries < options.cacheSize)
       options.log.log(
@@ -129,11 +128,8 @@ export class Daemon {
       this.applyUpstreams(true);
       await Promise.all([this.pools[4].start(), this.pools[6].start()]);
       for (const e of this.options.listen) {
-        this.udp.push(
-          this.io
-            ? listenBatched(e, this.io, this.forwarder, this.counters, this.options.allowRemote)
-            : await listenUdp(e, this.forwarder, this.counters, this.options.allowRemote),
-        );
+        if (this.io === undefined) throw new StartError(`udp ${endpointKey(e)}`, `no sockets: ${this.ioError?.code ?? 'unknown'}`);
+        this.udp.push(listenBatched(e, this.io, this.forwarder, this.counters, this.options.allowRemote));
         this.tcp.push(await listenTcp(e, this.forwarder, this.counters, this.options.allowRemote, this.options.tcp, this.tcpConns));
       }
     } catch (err: unknown) {
@@ -187,31 +183,36 @@ export class Daemon {
     return [...uciFiles(this.options.sources.root), this.options.sources.resolvFile];
   }
 
+  /**
+   * Polls the source files once a second and reloads when one changed (content, or appeared or went): update.lua
+   * replaces resolv.conf by rename and uci commits by rename, so the bytes are what to compare, not one inode.
+   */
   private watchSources(): void {
-    const files = this.options.sources.servers.length > 0 ? [] : this.sourceFiles();
-    const schedule = (): void => {
-      clearTimeout(this.reloadTimer);
-      this.reloadTimer = setTimeout(() => this.reload(), 50);
-    };
-    for (const file of files) {
-      // The directory, not the file: update.lua replaces resolv.conf by rename, which ends a watch on the file.
-      try {
-        const w = watch(dirname(file), (_event, name) => {
-          if (name === null || name === basename(file)) schedule();
-        });
-        w.on('error', () => {});
-        this.watchers.push(w);
-      } catch {
-        // The directory may appear later (/var/gluon/wan-dnsmasq is made by the first update): poll below.
-      }
-      watchFile(file, { interval: 1000, persistent: false }, schedule);
-    }
+    const paths = this.options.sources.servers.length > 0 ? [] : this.sourceFiles();
+    if (paths.length === 0) return;
+    const snapshot = (): string =>
+      paths
+        .map((path) => {
+          try {
+            return files.readText(path);
+          } catch (err: unknown) {
+            return `\0${err instanceof OsError ? err.code : String(err)}`;
+          }
+        })
+        .join('\0\0');
+    let last = snapshot();
+    this.pollTimer = timers.every(1000, () => {
+      const now = snapshot();
+      if (now === last) return;
+      last = now;
+      this.reload();
+    });
   }
 
   status(): StatusReport {
     const now = performance.now();
     return {
-      pid: process.pid,
+      pid: proc.pid,
       uptimeSeconds: Math.round((Date.now() - this.startedMs) / 1000),
       mark: `0x${this.options.mark.toString(16)}`,
       markedSockets: this.pools[4].markedCount() + this.pools[6].markedCount(),
@@ -233,33 +234,32 @@ export class Daemon {
 
   private async listenControl(path: string): Promise<void> {
     try {
-      unlinkSync(path);
+      files.remove(path);
     } catch {
       // not there: fine
     }
-    const server = createServer((socket) => {
-      socket.on('error', () => {});
-      socket.end(`${JSON.stringify(this.status())}\n`);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(new StartError(`control socket ${path}`, err.code ?? err.message)));
-      server.listen(path, () => resolve());
-    });
-    this.control = server;
+    try {
+      this.control = await streams.listen({ path }, (stream) => {
+        stream.write(encodeUtf8(`${JSON.stringify(this.status())}\n`));
+        stream.end();
+        return { onData: () => {}, onClose: () => {} };
+      });
+    } catch (err: unknown) {
+      throw new StartError(`control socket ${path}`, err instanceof OsError ? err.code : String(err));
+    }
   }
 
   /** Stops listening and closes every socket; in-flight queries are abandoned. */
   async close(): Promise<void> {
-    clearTimeout(this.reloadTimer);
-    for (const w of this.watchers) w.close();
-    for (const file of this.sourceFiles()) unwatchFile(file);
+    if (this.pollTimer !== undefined) timers.clear(this.pollTimer);
     for (const s of this.udp) s.close();
     // Not awaited: open client connections would hold close() until their idle timeout.
     for (const s of this.tcp) s.close();
     if (this.control) {
-      await new Promise<void>((resolve) => this.control?.close(() => resolve()));
+      this.control.close();
+      this.control = undefined;
       try {
-        if (this.options.controlPath) unlinkSync(this.options.controlPath);
+        if (this.options.controlPath) files.remove(this.options.controlPath);
       } catch {
         // already gone
       }
@@ -267,6 +267,7 @@ export class Daemon {
     if (typeof this.routes !== 'string') this.routes.close();
     this.pools[4].close();
     this.pools[6].close();
+    this.forwarder.close();
     this.io?.close();
   }
 }

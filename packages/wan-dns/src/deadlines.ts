@@ -4,6 +4,7 @@
  * clearTimeout on nearly every answer; here an answered attempt just leaves the heap, and the timer is only
  * re-armed when a new deadline is earlier than the one it waits for (attempts mostly arrive in deadline order).
  */
+import { type TimerHandle, timers } from '@meshwan/os';
 
 export interface Expiring {
   /** The deadline (ms, the same clock as `now`). */
@@ -14,7 +15,7 @@ export interface Expiring {
 
 export class Deadlines<T extends Expiring> {
   private readonly heap: T[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private armedAt = Number.POSITIVE_INFINITY;
 
   constructor(
@@ -48,17 +49,15 @@ export class Deadlines<T extends Expiring> {
 
   /** Stops the timer; items stay where they are (nothing expires any more). */
   close(): void {
-    clearTimeout(this.timer);
+    if (this.timer !== undefined) timers.clear(this.timer);
     this.timer = undefined;
     this.armedAt = Number.NEGATIVE_INFINITY;
   }
 
   private arm(at: number): void {
-    clearTimeout(this.timer);
+    if (this.timer !== undefined) timers.clear(this.timer);
     this.armedAt = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(1, Math.ceil(at - this.now())));
-    // The sockets keep the daemon alive; a pending deadline alone must not keep a closed one.
-    this.timer.unref();
+    this.timer = timers.after(Math.max(1, Math.ceil(at - this.now())), () => this.fire());
   }
 
   private fire(): void {

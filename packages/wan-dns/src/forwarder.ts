@@ -5,6 +5,8 @@
  * patience, retries truncated answers over TCP, and answers SERVFAIL itself when nothing can be sent.
  * Hot path: one walk over the message, the ID rewritten in place, no full decode.
  */
+
+import { read16, write16, write32 } from './bytes.js';
 import type { Cache } from './cache.js';
 import { Deadlines, type Expiring } from './deadlines.js';
 import { DecodeError, type MarkError } from './errors.js';
@@ -12,7 +14,7 @@ import type { Logger } from './log.js';
 import type { SockmarkAddon } from './mark.js';
 import { type PendingAttempt, type PoolSocket, random16, type SocketPool } from './pool.js';
 import type { Counters } from './stats.js';
-import { tcpExchange } from './tcp-upstream.js';
+import { Abort, tcpExchange } from './tcp-upstream.js';
 import type { Server, Upstreams } from './upstreams.js';
 import {
   cacheKey,
@@ -33,7 +35,7 @@ import {
   walkMessage,
 } from './wire.js';
 
-export type Reply = (answer: Buffer) => void;
+export type Reply = (answer: Uint8Array) => void;
 
 export interface ForwarderOptions {
   upstreams: Upstreams;
@@ -79,7 +81,7 @@ class Query implements Expiring {
   readonly asked = new Set<Server>();
   readonly attempts: Attempt[] = [];
   constructor(
-    readonly buf: Buffer,
+    readonly buf: Uint8Array,
     readonly info: MessageInfo,
     readonly clientId: number,
     readonly limit: number,
@@ -110,7 +112,7 @@ class Attempt implements PendingAttempt, Expiring {
     /** The source address the server's route used when this was sent (route-watch.ts; undefined: unknown). */
     readonly source: string | undefined,
   ) {}
-  onAnswer(msg: Buffer, fromServer: boolean): void {
+  onAnswer(msg: Uint8Array, fromServer: boolean): void {
     this.fwd.onAnswer(this, msg, fromServer);
   }
 }
@@ -122,7 +124,7 @@ function nowMs(): number {
 /** An open TCP upstream connection (a truncated answer's retry), closed by route-watch.ts when its route goes. */
 interface TcpOpen {
   readonly server: Server;
-  readonly abort: AbortController;
+  readonly abort: Abort;
 }
 
 export class Forwarder {
@@ -146,6 +148,12 @@ export class Forwarder {
   }, nowMs);
   private readonly held = new Set<Query>();
   private readonly tcpOpen = new Set<TcpOpen>();
+
+  /** Stops the deadline timers (the daemon closed): no timer of a pending query keeps the event loop alive. */
+  close(): void {
+    this.deadlines.close();
+    this.holds.close();
+  }
   constructor(readonly options: ForwarderOptions) {}
 
   /** Queries waiting for a route to come back (status). */
@@ -233,7 +241,7 @@ export class Forwarder {
    * `keep`, when given, says that `msg` and `reply` are valid during this call only (the UDP listener's batch):
    * a query that has to wait copies `msg` and calls `keep()` for a reply that lasts. A cache hit needs neither.
    */
-  handle(msg: Buffer, udp: boolean, reply: Reply, keep?: () => Reply): boolean {
+  handle(msg: Uint8Array, udp: boolean, reply: Reply, keep?: () => Reply): boolean {
     const c = this.options.counters;
     c.queries++;
     let info: MessageInfo;
@@ -243,7 +251,7 @@ export class Forwarder {
       if (!(err instanceof DecodeError)) throw err;
       c.malformed++;
       // No header, or a response (QR) sent to us: answering could feed a loop or a reflection; drop it.
-      if (msg.length < HEADER_BYTES || msg.readUInt16BE(2) & FLAG_QR) return false;
+      if (msg.length < HEADER_BYTES || read16(msg, 2) & FLAG_QR) return false;
       c.formerr++;
       this.send(reply, errorAnswer(msg, HEADER_BYTES, RCODE_FORMERR));
       return true;
@@ -272,7 +280,7 @@ export class Forwarder {
       const hit = cache.get(key, now, msg);
       if (hit !== undefined) {
         c.cacheHits++;
-        hit.writeUInt16BE(info.id, 0);
+        write16(hit, info.id, 0);
         this.send(reply, hit.length > limit ? truncate(hit, info.questionEnd) : hit);
         return true;
       }
@@ -297,7 +305,7 @@ export class Forwarder {
       this.servfail(reply, msg, info);
       return true;
     }
-    const owned = keep === undefined ? msg : Buffer.from(msg);
+    const owned = keep === undefined ? msg : msg.slice();
     clampUdpSize(owned, info);
     const q = new Query(owned, info, info.id, limit, keep === undefined ? reply : keep(), servers, now + this.options.deadlineMs, key);
     this.inflight++;
@@ -327,15 +335,15 @@ export class Forwarder {
     );
   }
 
-  private send(reply: Reply, answer: Buffer): void {
+  private send(reply: Reply, answer: Uint8Array): void {
     this.options.counters.answers++;
     reply(answer);
   }
 
-  private servfail(reply: Reply, msg: Buffer, info: MessageInfo, clientId = info.id, rcode = RCODE_SERVFAIL): void {
+  private servfail(reply: Reply, msg: Uint8Array, info: MessageInfo, clientId = info.id, rcode = RCODE_SERVFAIL): void {
     if (rcode === RCODE_SERVFAIL) this.options.counters.servfail++;
     const out = errorAnswer(msg, info.questionEnd, rcode);
-    out.writeUInt16BE(clientId, 0);
+    write16(out, clientId, 0);
     this.send(reply, out);
   }
 
@@ -357,7 +365,7 @@ export class Forwarder {
     const id = socket.freeId();
     // The ID is rewritten in place: a send copies the query into the batch's send buffer at once.
     q.sends++;
-    q.buf.writeUInt16BE(id, 0);
+    write16(q.buf, id, 0);
     const attempt = new Attempt(this, q, server, socket, id, now, server.routeSource);
     socket.pending.set(id, attempt);
     q.attempts.push(attempt);
@@ -510,7 +518,7 @@ export class Forwarder {
   }
 
   /** An upstream packet carrying the ID of `a`; checked before it is believed. */
-  onAnswer(a: Attempt, msg: Buffer, fromServer: boolean): void {
+  onAnswer(a: Attempt, msg: Uint8Array, fromServer: boolean): void {
     try {
       this.answer(a, msg, fromServer);
     } catch (err: unknown) {
@@ -518,7 +526,7 @@ export class Forwarder {
     }
   }
 
-  private answer(a: Attempt, msg: Buffer, fromServer: boolean): void {
+  private answer(a: Attempt, msg: Uint8Array, fromServer: boolean): void {
     const c = this.options.counters;
     if (!fromServer) {
       // Our random ID from another address or port: a forgery (RFC 5452 §9.1) or a misrouted answer. Dropped;
@@ -534,7 +542,7 @@ export class Forwarder {
   }
 
   /** Validates an upstream answer to `q`: QR, well-formed, same question. Undefined (and counted) when not. */
-  private checkAnswer(q: Query, msg: Buffer): MessageInfo | undefined {
+  private checkAnswer(q: Query, msg: Uint8Array): MessageInfo | undefined {
     let info: MessageInfo;
     try {
       info = walkMessage(msg, msg.length, false);
@@ -554,7 +562,7 @@ export class Forwarder {
     return info;
   }
 
-  private accept(q: Query, server: Server, msg: Buffer, info: MessageInfo, sentMs: number, viaTcp: boolean): void {
+  private accept(q: Query, server: Server, msg: Uint8Array, info: MessageInfo, sentMs: number, viaTcp: boolean): void {
     const now = nowMs();
     if (info.rcode === RCODE_SERVFAIL || info.rcode === RCODE_REFUSED) {
       if (info.rcode === RCODE_SERVFAIL) server.stats.servfail++;
@@ -576,7 +584,7 @@ export class Forwarder {
     if (q.key !== undefined) this.options.cache?.put(q.key, msg, info, now);
     // The client's spelling of the name, whatever case the upstream answered in (DNS 0x20).
     if (info.qdcount === 1) echoQuestion(msg, qnameCopies(msg, info), q.buf, q.info.questionEnd);
-    msg.writeUInt16BE(q.clientId, 0);
+    write16(msg, q.clientId, 0);
     const answer = info.end < msg.length ? msg.subarray(0, info.end) : msg;
     this.send(q.reply, answer.length > q.limit ? truncate(answer, info.questionEnd) : answer);
   }
@@ -587,25 +595,25 @@ export class Forwarder {
     q.outstanding++;
     this.options.counters.tcpRetries++;
     server.stats.tcp++;
-    const query = Buffer.from(q.buf);
+    const query = q.buf.slice();
     const id = random16();
-    query.writeUInt16BE(id, 0);
+    write16(query, id, 0);
     const wait = Math.max(1, q.deadlineMs - now);
-    const open: TcpOpen = { server, abort: new AbortController() };
+    const open: TcpOpen = { server, abort: new Abort() };
     this.tcpOpen.add(open);
-    tcpExchange(this.options.addon, server, this.options.mark, query, wait, open.abort.signal)
+    tcpExchange(this.options.addon, server, this.options.mark, query, wait, open.abort)
       .then(
         (answer) => {
           this.tcpOpen.delete(open);
           q.outstanding--;
-          const info = answer.length >= HEADER_BYTES && answer.readUInt16BE(0) === id ? this.checkAnswer(q, answer) : undefined;
+          const info = answer.length >= HEADER_BYTES && read16(answer, 0) === id ? this.checkAnswer(q, answer) : undefined;
           if (info === undefined) return this.sendNext(q, nowMs());
           this.accept(q, server, answer, info, now, true);
         },
         (err: unknown) => {
           this.tcpOpen.delete(open);
           q.outstanding--;
-          if (open.abort.signal.aborted) return this.tcpAborted(q, server, open.abort.signal.reason);
+          if (open.abort.aborted) return this.tcpAborted(q, server, open.abort.reason);
           if (err instanceof Error && err.name === 'MarkError') {
             this.options.counters.refusedUnmarked++;
             this.options.log.once('unmarked-tcp', 'err', `TCP upstream socket: ${err.message}: sending nothing`);
@@ -619,11 +627,11 @@ export class Forwarder {
 }
 
 /** The header and question of `answer` with TC set: what a UDP client gets when the answer is too big for it. */
-export function truncate(answer: Buffer, questionEnd: number): Buffer {
-  const out = Buffer.from(answer.subarray(0, questionEnd));
-  out.writeUInt16BE(out.readUInt16BE(2) | FLAG_TC, 2);
-  out.writeUInt16BE(questionEnd > HEADER_BYTES ? 1 : 0, 4);
-  out.writeUInt32BE(0, 6);
-  out.writeUInt16BE(0, 10);
+export function truncate(answer: Uint8Array, questionEnd: number): Uint8Array {
+  const out = answer.slice(0, questionEnd);
+  write16(out, read16(out, 2) | FLAG_TC, 2);
+  write16(out, questionEnd > HEADER_BYTES ? 1 : 0, 4);
+  write32(out, 0, 6);
+  write16(out, 0, 10);
   return out;
 }

@@ -3,6 +3,7 @@
  * mutated by bit flips, byte stores, truncation, random tails, header-count lies, compression loops, and pure
  * noise. Deterministic for a seed (xorshift32), so a failure can be replayed.
  */
+import { Buffer } from 'buffer';
 import dnsPacket from 'dns-packet';
 
 export function rng(seed: number): () => number {

@@ -14,10 +14,11 @@ export {
   type UpstreamSources,
 } from './config.js';
 export { checkGroup, Daemon, type DaemonOptions } from './daemon.js';
+export { dgramFd } from './dgram-fd.js';
 export { ConfigError, DecodeError, MarkError, StartError } from './errors.js';
 export { Forwarder, type ForwarderOptions, type Reply, truncate } from './forwarder.js';
 export { type Level, type Logger, stderrLogger } from './log.js';
-export { dgramFd, loadAddon, markSocket, type SockmarkAddon } from './mark.js';
+export { loadAddon, markSocket, type SockmarkAddon } from './mark.js';
 export { formatRoute, type RouteState, routeState } from './route-state.js';
 export { RouteWatch, type RouteWatchHooks, type RouteWatchOptions, type RouteWatchStatus } from './route-watch.js';
 export { type Counters, formatStatus, type RouteReport, type StatusReport } from './stats.js';

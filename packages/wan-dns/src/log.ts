@@ -2,6 +2,8 @@
  * Syslog-friendly logging to stderr: one line per event, `wan-dns[PID]: LEVEL: message`, no colour and no
  * timestamp (procd and logd add their own). A repeated problem is logged once per `key` until it clears.
  */
+import { proc } from '@meshwan/os';
+
 export type Level = 'err' | 'warning' | 'notice' | 'info';
 
 export interface Logger {
@@ -11,9 +13,9 @@ export interface Logger {
   clear(key: string): void;
 }
 
-export function stderrLogger(tag = 'wan-dns', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function stderrLogger(tag = 'wan-dns', write: (line: string) => void = (l) => proc.writeStderr(l)): Logger {
   const seen = new Set<string>();
-  const log = (level: Level, message: string): void => write(`${tag}[${process.pid}]: ${level}: ${message}\n`);
+  const log = (level: Level, message: string): void => write(`${tag}[${proc.pid}]: ${level}: ${message}\n`);
   return {
     log,
     once(key, level, message) {

@@ -6,9 +6,9 @@
  * The sockets are plain fds made by the addon and read and written in batches by BatchIo (batch-io.ts).
  */
 
-import { randomFillSync } from 'node:crypto';
-import type { IpFamily } from '@meshwan/os';
+import { type IpFamily, files, type TimerHandle, timers } from '@meshwan/os';
 import { type BatchAddon, type BatchIo, type DatagramHandler, type Peer, peerOf } from './batch-io.js';
+import { read16 } from './bytes.js';
 import { MarkError } from './errors.js';
 import { markSocket, type SockmarkAddon } from './mark.js';
 import type { Server } from './upstreams.js';
@@ -16,7 +16,7 @@ import type { Server } from './upstreams.js';
 /** A query sent on a pool socket and waiting for its answer (keyed by its random ID). */
 export interface PendingAttempt {
   /** `fromServer`: the datagram came from the address and port the query was sent to. */
-  onAnswer(msg: Buffer, fromServer: boolean, socket: PoolSocket): void;
+  onAnswer(msg: Uint8Array, fromServer: boolean, socket: PoolSocket): void;
   readonly server: Server;
 }
 
@@ -35,16 +35,28 @@ function serverPeer(addon: BatchAddon, server: Server): Peer | undefined {
 
 // IDs and socket choices come from the CSPRNG, drawn from a refilled pool: one randomInt() call per query
 // costs more than the rest of the ID handling.
-const randomPool = Buffer.allocUnsafe(4096);
+const randomPool = new Uint8Array(4096);
 let randomAt = randomPool.length;
+
+let urandom = -1;
+
+/** Fills `buf` from the kernel's CSPRNG (/dev/urandom, kept open: getrandom's source without a syscall binding). */
+function fillRandom(buf: Uint8Array): void {
+  if (urandom < 0) urandom = files.open('/dev/urandom', 'read', 0);
+  for (let at = 0; at < buf.length; ) {
+    const n = files.read(urandom, buf.subarray(at));
+    if (n <= 0) throw new Error('/dev/urandom: short read');
+    at += n;
+  }
+}
 
 /** A uniformly random integer in [0, 65536) from the CSPRNG. */
 export function random16(): number {
   if (randomAt + 2 > randomPool.length) {
-    randomFillSync(randomPool);
+    fillRandom(randomPool);
     randomAt = 0;
   }
-  const v = randomPool.readUInt16BE(randomAt);
+  const v = read16(randomPool, randomAt);
   randomAt += 2;
   return v;
 }
@@ -80,8 +92,8 @@ export class PoolSocket implements DatagramHandler {
     return true;
   }
 
-  onDatagram(msg: Buffer, index: number): void {
-    const pending = msg.length < 2 ? undefined : this.pending.get(msg.readUInt16BE(0));
+  onDatagram(msg: Uint8Array, index: number): void {
+    const pending = msg.length < 2 ? undefined : this.pending.get(read16(msg, 0));
     if (pending === undefined) {
       this.onStray();
       return;
@@ -123,7 +135,7 @@ export interface PoolOptions {
 
 export class SocketPool {
   readonly sockets: PoolSocket[] = [];
-  private rotateTimer: NodeJS.Timeout | undefined;
+  private rotateTimer: TimerHandle | undefined;
   private closed = false;
 
   constructor(private readonly options: PoolOptions) {}
@@ -135,8 +147,7 @@ export class SocketPool {
       if (s) this.sockets.push(s);
     }
     if (this.options.rotateMs > 0) {
-      this.rotateTimer = setInterval(() => this.rotate(), this.options.rotateMs);
-      this.rotateTimer.unref();
+      this.rotateTimer = timers.every(this.options.rotateMs, () => this.rotate());
     }
   }
 
@@ -214,7 +225,7 @@ export class SocketPool {
 
   /** Sockets replaced by renew() that still wait for answers to what they sent, each with its own drain end. */
   private readonly draining: { socket: PoolSocket; until: number }[] = [];
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: TimerHandle | undefined;
   /** How many times renew() replaced the whole pool. */
   renewals = 0;
 
@@ -264,19 +275,18 @@ export class SocketPool {
       this.closeSocket(d.socket);
     }
     if (this.draining.length > 0 && this.sweepTimer === undefined) {
-      this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = timers.after(100, () => {
         this.sweepTimer = undefined;
         this.sweep();
-      }, 100);
-      this.sweepTimer.unref();
+      });
     }
   }
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.sweepTimer);
+    if (this.sweepTimer !== undefined) timers.clear(this.sweepTimer);
     for (const d of this.draining.splice(0)) this.closeSocket(d.socket);
-    if (this.rotateTimer) clearInterval(this.rotateTimer);
+    if (this.rotateTimer) timers.clear(this.rotateTimer);
     for (const s of this.sockets) this.closeSocket(s);
     this.sockets.length = 0;
   }

@@ -7,7 +7,9 @@
  * event never leaves a server believed reachable (libwebsockets' monitor does not resync after an overrun).
  * Reading routes needs no privilege; if netlink cannot be opened at all the forwarder runs without this.
  */
+
 import { type Address, Monitor, type MonitorEvent, Netlink, NetlinkError, type Route } from '@meshwan/netlink';
+import { type TimerHandle, timers } from '@meshwan/os';
 import type { Logger } from './log.js';
 import { formatRoute, type RouteState, routeChange, routeState } from './route-state.js';
 import type { Server } from './upstreams.js';
@@ -90,8 +92,8 @@ export class RouteWatch {
   /** Per server: the device(s) of its last reachable route, and whether its loss is being held as a renumbering. */
   private readonly lastDev = new Map<Server, string>();
   private readonly renumbering = new Set<Server>();
-  private renumberTimer: NodeJS.Timeout | undefined;
-  private scheduled: NodeJS.Immediate | undefined;
+  private renumberTimer: TimerHandle | undefined;
+  private scheduled: TimerHandle | undefined;
   private closed = false;
 
   private constructor(
@@ -137,7 +139,7 @@ export class RouteWatch {
   /** Evaluates again soon (one evaluation per batch of events): after a reload changed the server list. */
   schedule(): void {
     if (this.scheduled !== undefined || this.closed) return;
-    this.scheduled = setImmediate(() => {
+    this.scheduled = timers.after(0, () => {
       this.scheduled = undefined;
       this.evaluate();
     });
@@ -256,11 +258,10 @@ export class RouteWatch {
   /** While a renumbering is held, evaluate again when RENUMBER_MS runs out (no event may come to end it). */
   private armRenumberTimer(): void {
     if (this.renumbering.size === 0 || this.renumberTimer !== undefined || this.closed) return;
-    this.renumberTimer = setTimeout(() => {
+    this.renumberTimer = timers.after(this.renumberMs + 10, () => {
       this.renumberTimer = undefined;
       this.evaluate();
-    }, this.renumberMs + 10);
-    this.renumberTimer.unref();
+    });
   }
 
   /**
@@ -366,8 +367,8 @@ export class RouteWatch {
 
   close(): void {
     this.closed = true;
-    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
-    clearTimeout(this.renumberTimer);
+    if (this.scheduled !== undefined) timers.clear(this.scheduled);
+    if (this.renumberTimer !== undefined) timers.clear(this.renumberTimer);
     this.monitor.close();
     this.nl.close();
   }

@@ -1,9 +1,10 @@
 /**
  * One query over TCP to an upstream (RFC 7766 §8: two-byte length prefix), used when a UDP answer came back
- * truncated. The socket is created marked by the addon and its mark read back before connect(), because the
- * SYN is already a packet that must take the WAN table.
+ * truncated. The socket is created marked by the seam (native/netio.c) and its mark read back before connect(),
+ * because the SYN is already a packet that must take the WAN table.
  */
-import { Socket } from 'node:net';
+import { type OsError, streams, timers } from '@meshwan/os';
+import { read16, write16 } from './bytes.js';
 import { MarkError } from './errors.js';
 import { markSocket, type SockmarkAddon } from './mark.js';
 import type { Server } from './upstreams.js';
@@ -19,6 +20,26 @@ class TcpUpstreamError extends Error {
   }
 }
 
+/** Closes an exchange from outside (route-watch.ts: the route or the source address changed); AbortController's job. */
+export class Abort {
+  reason: string | undefined;
+  private listener: ((reason: string) => void) | undefined;
+
+  get aborted(): boolean {
+    return this.reason !== undefined;
+  }
+
+  abort(reason: string): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.listener?.(reason);
+  }
+
+  onAbort(fn: (reason: string) => void): void {
+    this.listener = fn;
+  }
+}
+
 /** Sends `query` to `server` over a marked TCP connection; resolves with the answer message (no length prefix). */
 export function tcpExchange(
   addon: SockmarkAddon | MarkError,
@@ -26,8 +47,8 @@ export function tcpExchange(
   mark: number,
   query: Uint8Array,
   timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<Buffer> {
+  abort?: Abort,
+): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     if (addon instanceof MarkError) return reject(new MarkError('load', mark, addon.code));
     let fd: number;
@@ -42,39 +63,38 @@ export function tcpExchange(
       addon.closeFd(fd);
       return reject(markErr);
     }
-    const socket = new Socket({ fd, readable: true, writable: true, pauseOnCreate: true } as ConstructorParameters<typeof Socket>[0]);
-    const chunks: Buffer[] = [];
-    let have = 0;
+    let got = new Uint8Array(0);
     let settled = false;
-    const done = (err: Error | undefined, answer?: Buffer): void => {
+    const done = (err: Error | undefined, answer?: Uint8Array): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(answer as Buffer);
+      timers.clear(timer);
+      stream.close();
+      if (err || answer === undefined) reject(err);
+      else resolve(answer);
     };
-    const timer = setTimeout(() => done(new TcpUpstreamError(server.key, `no answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = timers.after(timeoutMs, () => done(new TcpUpstreamError(server.key, `no answer within ${timeoutMs} ms`)));
+    const e = server.endpoint;
+    const stream = streams.connect(
+      { family: e.family, address: e.address, port: e.port, scope: e.scope, fd },
+      {
+        onConnect: () => {
+          const framed = new Uint8Array(2 + query.length);
+          write16(framed, query.length, 0);
+          framed.set(query, 2);
+          stream.write(framed);
+        },
+        onData: (chunk) => {
+          const all = new Uint8Array(got.length + chunk.length);
+          all.set(got);
+          all.set(chunk, got.length);
+          got = all;
+          if (got.length >= 2 && got.length >= 2 + read16(got, 0)) done(undefined, got.slice(2, 2 + read16(got, 0)));
+        },
+        onClose: (err: OsError | undefined) => done(new TcpUpstreamError(server.key, err ? err.code : 'closed before a whole answer')),
+      },
+    );
     // route-watch.ts closes the connection when the route to the server goes away or its source address changes.
-    signal?.addEventListener('abort', () => done(new TcpUpstreamError(server.key, `closed: ${String(signal.reason)} changed`)), {
-      once: true,
-    });
-    socket.on('error', (err) => done(new TcpUpstreamError(server.key, (err as NodeJS.ErrnoException).code ?? err.message)));
-    socket.on('close', () => done(new TcpUpstreamError(server.key, 'closed before a whole answer')));
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      have += chunk.length;
-      if (have < 2) return;
-      const all = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      const length = all.readUInt16BE(0);
-      if (have >= 2 + length) done(undefined, Buffer.from(all.subarray(2, 2 + length)));
-    });
-    socket.connect(server.endpoint.port, server.sendAddress, () => {
-      const framed = Buffer.allocUnsafe(2 + query.length);
-      framed.writeUInt16BE(query.length, 0);
-      framed.set(query, 2);
-      socket.resume();
-      socket.write(framed);
-    });
+    abort?.onAbort((reason) => done(new TcpUpstreamError(server.key, `closed: ${reason} changed`)));
   });
 }

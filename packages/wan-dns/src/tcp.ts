@@ -4,8 +4,9 @@
  * connection limits (global and per client address, idle connections evicted to make room: tcp-conns.ts) and
  * a per-connection in-flight limit.
  */
-import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { OsError, type Stream, type StreamEvents, streams, type TimerHandle, timers } from '@meshwan/os';
 import type { Endpoint } from '@meshwan/site';
+import { read16, write16 } from './bytes.js';
 import { LocalClients } from './clients.js';
 import { StartError } from './errors.js';
 import type { Forwarder } from './forwarder.js';
@@ -39,59 +40,103 @@ export function tcpConnections(limits: TcpLimits, counters: Counters): TcpConnec
   return new TcpConnections(limits.maxConnections, limits.maxPerClient ?? DEFAULT_TCP_PER_CLIENT, counters);
 }
 
-function serve(socket: Socket, forwarder: Forwarder, counters: Counters, limits: TcpLimits, conns: TcpConnections): void {
-  let buffer: Buffer = Buffer.alloc(0);
+/** A connection's inactivity timer (Node's socket.setTimeout): re-armed by every read and write. */
+class IdleTimer {
+  private timer: TimerHandle | undefined;
+  private ms = 0;
+
+  constructor(private readonly onIdle: () => void) {}
+
+  set(ms: number): void {
+    this.ms = ms;
+    this.touch();
+  }
+
+  touch(): void {
+    if (this.timer !== undefined) timers.clear(this.timer);
+    this.timer = timers.after(this.ms, () => {
+      this.timer = undefined;
+      this.onIdle();
+    });
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) timers.clear(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function serve(stream: Stream, forwarder: Forwarder, counters: Counters, limits: TcpLimits, conns: TcpConnections): StreamEvents {
+  let buffer: Uint8Array = new Uint8Array(0);
   let pending = 0;
   let closed = false;
   let queried = false;
+  let paused = false;
   const conn: TcpConn = {
-    source: socket.remoteAddress ?? '',
-    busy: () => pending > 0 || socket.writableLength > 0,
-    close: () => socket.destroy(),
+    source: stream.remoteAddress,
+    busy: () => pending > 0 || stream.pendingBytes > 0,
+    close: () => stream.close(),
+  };
+  const idle = new IdleTimer(() => {
+    // A query still waiting for its upstream keeps the connection (the forwarder's deadline bounds it).
+    if (conn.busy()) {
+      idle.touch();
+      return;
+    }
+    counters.tcpTimeouts++;
+    stream.close();
+  });
+  const events: StreamEvents = {
+    onData: (chunk) => {
+      idle.touch();
+      if (buffer.length === 0) buffer = chunk;
+      else {
+        const joined = new Uint8Array(buffer.length + chunk.length);
+        joined.set(buffer);
+        joined.set(chunk, buffer.length);
+        buffer = joined;
+      }
+      pump();
+    },
+    onClose: () => {
+      closed = true;
+      idle.stop();
+      conns.remove(conn);
+    },
   };
   if (!conns.admit(conn)) {
-    socket.destroy();
-    return;
-  }
-  socket.setNoDelay(true);
-  socket.setTimeout(limits.initialTimeoutMs ?? DEFAULT_TCP_INITIAL_MS);
-  // `on`, not setTimeout's callback (a `once`): the timer is re-armed by the next read or write.
-  socket.on('timeout', () => {
-    // A query still waiting for its upstream keeps the connection (the forwarder's deadline bounds it).
-    if (conn.busy()) return;
-    counters.tcpTimeouts++;
-    socket.destroy();
-  });
-  socket.on('error', () => {});
-  socket.on('close', () => {
     closed = true;
-    conns.remove(conn);
-  });
+    stream.close();
+    return { onData: () => {}, onClose: () => {} };
+  }
+  idle.set(limits.initialTimeoutMs ?? DEFAULT_TCP_INITIAL_MS);
   const pump = (): void => {
     while (buffer.length >= 2 && pending < limits.maxPipelined) {
-      const length = buffer.readUInt16BE(0);
+      const length = read16(buffer, 0);
       if (buffer.length < 2 + length) break;
-      const msg = Buffer.from(buffer.subarray(2, 2 + length));
+      const msg = buffer.slice(2, 2 + length);
       buffer = buffer.subarray(2 + length);
       counters.tcpQueries++;
       pending++;
       conns.touch(conn);
       if (!queried) {
         queried = true;
-        socket.setTimeout(limits.idleTimeoutMs);
+        idle.set(limits.idleTimeoutMs);
       }
       let willReply = false;
       try {
         willReply = forwarder.handle(msg, false, (answer) => {
           pending--;
           if (closed) return;
-          const framed = Buffer.allocUnsafe(2 + answer.length);
-          framed.writeUInt16BE(answer.length, 0);
-          answer.copy(framed, 2);
-          socket.write(framed);
+          const framed = new Uint8Array(2 + answer.length);
+          write16(framed, answer.length, 0);
+          framed.set(answer, 2);
+          stream.write(framed);
+          idle.touch();
           conns.touch(conn);
-          if (socket.isPaused() && pending < limits.maxPipelined) {
-            socket.resume();
+          if (paused && pending < limits.maxPipelined) {
+            paused = false;
+            stream.resume();
             pump();
           }
         });
@@ -101,12 +146,17 @@ function serve(socket: Socket, forwarder: Forwarder, counters: Counters, limits:
       // A dropped message (no header, a response, the in-flight limit) gets no reply: count it back.
       if (!willReply) pending--;
     }
-    if (pending >= limits.maxPipelined) socket.pause();
+    if (pending >= limits.maxPipelined && !paused) {
+      paused = true;
+      stream.pause();
+    }
   };
-  socket.on('data', (chunk: Buffer) => {
-    buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-    pump();
-  });
+  return events;
+}
+
+/** A TCP listener; close() stops accepting (open connections finish on their own timers). */
+export interface TcpListener {
+  close(): void;
 }
 
 export async function listenTcp(
@@ -116,20 +166,19 @@ export async function listenTcp(
   allowRemote: boolean,
   limits: TcpLimits,
   conns: TcpConnections = tcpConnections(limits, counters),
-): Promise<NetServer> {
+): Promise<TcpListener> {
   const clients = new LocalClients(allowRemote);
-  const server = createServer({ pauseOnConnect: false }, (socket) => {
-    counters.tcpConnections++;
-    if (!clients.allowed(socket.remoteAddress ?? '')) {
-      counters.refusedClients++;
-      socket.destroy();
-      return;
-    }
-    serve(socket, forwarder, counters, limits, conns);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new StartError(`tcp ${endpointKey(endpoint)}`, err.code ?? err.message)));
-    server.listen({ port: endpoint.port, host: endpoint.address, ipv6Only: endpoint.family === 6, exclusive: true }, () => resolve());
-  });
-  return server;
+  try {
+    return await streams.listen({ family: endpoint.family, address: endpoint.address, port: endpoint.port }, (stream) => {
+      counters.tcpConnections++;
+      if (!clients.allowed(stream.remoteAddress)) {
+        counters.refusedClients++;
+        stream.close();
+        return { onData: () => {}, onClose: () => {} };
+      }
+      return serve(stream, forwarder, counters, limits, conns);
+    });
+  } catch (err: unknown) {
+    throw new StartError(`tcp ${endpointKey(endpoint)}`, err instanceof OsError ? err.code : String(err));
+  }
 }

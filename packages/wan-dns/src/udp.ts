@@ -1,9 +1,8 @@
 /**
- * The UDP listeners: one socket per --listen address, handing each datagram to the forwarder. With the addon
- * the socket is a plain fd read and written in batches (batch-io.ts); without it (addon missing) a dgram
- * socket, so that clients still get their SERVFAIL instead of a timeout.
+ * The UDP listeners: one socket per --listen address, handing each datagram to the forwarder; a plain fd read and
+ * written in batches (batch-io.ts) through the seam's sockets.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { OsError } from '@meshwan/os';
 import type { Endpoint } from '@meshwan/site';
 import { type BatchIo, type DatagramHandler, peerOf } from './batch-io.js';
 import { LocalClients } from './clients.js';
@@ -39,7 +38,7 @@ class BatchedListener implements DatagramHandler, UdpListener {
     this.clients = new LocalClients(allowRemote);
   }
 
-  onDatagram(msg: Buffer, index: number): void {
+  onDatagram(msg: Uint8Array, index: number): void {
     // Port 0 cannot be answered: only a forged packet has it.
     if (
       this.io.sourcePort(index) === 0 ||
@@ -86,44 +85,9 @@ export function listenBatched(
   try {
     fd = io.addon.udpSocket(peer.family, peer.bytes(), peer.port, peer.scope);
   } catch (err: unknown) {
-    const code = (err as { code?: unknown }).code;
-    throw new StartError(`udp ${endpointKey(endpoint)}`, typeof code === 'string' ? code : String(err));
+    throw new StartError(`udp ${endpointKey(endpoint)}`, err instanceof OsError ? err.code : String(err));
   }
   const listener = new BatchedListener(fd, io, forwarder, counters, allowRemote);
   listener.tag = io.add(fd, listener);
   return listener;
-}
-
-/** The dgram listener, used only when the addon cannot be loaded. */
-export async function listenUdp(endpoint: Endpoint, forwarder: Forwarder, counters: Counters, allowRemote: boolean): Promise<UdpListener> {
-  const socket: Socket = createSocket({ type: endpoint.family === 6 ? 'udp6' : 'udp4', ipv6Only: endpoint.family === 6 });
-  const clients = new LocalClients(allowRemote);
-  socket.on('message', (msg, rinfo) => {
-    if (rinfo.port === 0 || !clients.allowed(rinfo.address)) {
-      counters.refusedClients++;
-      return;
-    }
-    counters.udpQueries++;
-    try {
-      forwarder.handle(msg, true, (answer) => {
-        socket.send(answer, rinfo.port, rinfo.address);
-      });
-    } catch (err: unknown) {
-      forwarder.internalError(err);
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => reject(new StartError(`udp ${endpointKey(endpoint)}`, err.code ?? err.message));
-    socket.once('error', onError);
-    socket.bind(
-      { port: endpoint.port, address: endpoint.scope ? `${endpoint.address}%${endpoint.scope}` : endpoint.address, exclusive: true },
-      () => {
-        socket.off('error', onError);
-        // A send error to one client (e.g. ICMP unreachable reported on the socket) must not end the listener.
-        socket.on('error', () => {});
-        resolve();
-      },
-    );
-  });
-  return { close: () => socket.close() };
 }

@@ -1,9 +1,11 @@
 /**
  * The fast path's DNS wire codec (RFC 1035 §4.1): header, question and a bounds-checked walk over the records,
  * without building objects for them. Pure: no sockets, no clock. Every length is checked before it is read;
- * a malformed message gives a DecodeError naming the offset, never an exception from Buffer.
+ * a malformed message gives a DecodeError naming the offset, never an exception from a read past the end.
  * The full decode (dns-packet) is used only where whole records matter (cache insertion).
  */
+
+import { latin1, write16, write32 } from './bytes.js';
 import { DecodeError } from './errors.js';
 
 export const HEADER_BYTES = 12;
@@ -171,29 +173,29 @@ export function sameQuestion(a: Uint8Array, aEnd: number, b: Uint8Array, bEnd: n
   return true;
 }
 
-const keyScratch = Buffer.allocUnsafe(260 + 8);
+const keyScratch = new Uint8Array(260 + 8);
 
 /** A cache key: the question lowercased, plus the DO and CD bits, which change what an upstream returns. */
 export function cacheKey(buf: Uint8Array, info: MessageInfo): string {
   const n = info.questionEnd - HEADER_BYTES;
   for (let i = 0; i < n; i++) keyScratch[i] = lower(buf[HEADER_BYTES + i] as number);
   keyScratch[n] = (info.dnssecOk ? 1 : 0) | (info.flags & FLAG_CD ? 2 : 0);
-  return keyScratch.toString('latin1', 0, n + 1);
+  return latin1(keyScratch, 0, n + 1);
 }
 
 /**
  * Builds an error answer to `query`: same ID, opcode and RD, QR set, the given RCODE, and the question echoed
  * when it was parsed (`questionEnd` > 12), else no question (FORMERR for an unreadable one).
  */
-export function errorAnswer(query: Uint8Array, questionEnd: number, rcode: number, truncated = false): Buffer {
-  const out = Buffer.allocUnsafe(questionEnd);
+export function errorAnswer(query: Uint8Array, questionEnd: number, rcode: number, truncated = false): Uint8Array {
+  const out = new Uint8Array(questionEnd);
   out.set(query.subarray(0, questionEnd));
   const flags = u16(query, 2);
   const answerFlags = FLAG_QR | (flags & 0x7900) | FLAG_RA | (truncated ? FLAG_TC : 0) | (flags & FLAG_CD) | rcode;
-  out.writeUInt16BE(answerFlags, 2);
-  out.writeUInt16BE(questionEnd > HEADER_BYTES ? 1 : 0, 4);
-  out.writeUInt32BE(0, 6);
-  out.writeUInt16BE(0, 10);
+  write16(out, answerFlags, 2);
+  write16(out, questionEnd > HEADER_BYTES ? 1 : 0, 4);
+  write32(out, 0, 6);
+  write16(out, 0, 10);
   return out;
 }
 

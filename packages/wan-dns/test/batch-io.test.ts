@@ -36,8 +36,8 @@ t.test('a burst arrives in batches; replies go back to each source; sources are 
   const seen: string[] = [];
   let thrown = false;
   const handler = (fd: number) => ({
-    onDatagram(msg: Buffer, i: number): void {
-      const text = msg.toString();
+    onDatagram(msg: Uint8Array, i: number): void {
+      const text = Buffer.from(msg).toString();
       if (text === 'throw' && !thrown) {
         thrown = true;
         throw new Error('handler bug');

@@ -14,6 +14,8 @@ export interface Running {
 }
 
 export interface SpawnOptions {
+  /** What runs it (default Node on bin/wan-dns.js; the QuickJS suite gives meshwan-js and a bundle). */
+  readonly command?: readonly string[];
   /** Runs it in this namespace (default: the host). */
   readonly ns?: Namespace;
   /** A command it runs behind, e.g. setpriv with its flags. */
@@ -23,7 +25,7 @@ export interface SpawnOptions {
 /** Starts `wan-dns ARGS` and waits until it listens; throws with its log when it exits first. */
 export async function spawnWanDns(t: Teardowns, args: readonly string[], o: SpawnOptions = {}): Promise<Running> {
   const prefix = o.prefix ?? [];
-  const [command = process.execPath, ...rest] = [...prefix, process.execPath, bin, ...args];
+  const [command = process.execPath, ...rest] = [...prefix, ...(o.command ?? [process.execPath, bin]), ...args];
   // Behind setpriv the child cannot write tap's process-info files: give it a plain environment.
   const env = prefix.length > 0 ? { PATH: process.env.PATH ?? '/usr/bin:/bin' } : process.env;
   let child: ChildProcess;

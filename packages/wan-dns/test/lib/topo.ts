@@ -106,9 +106,18 @@ export function forwarderArgs(o: ForwarderArgs): string[] {
   ];
 }
 
-/** Starts `wan-dns ARGS` in the node namespace (optionally behind `prefix`, e.g. setpriv) and waits until it listens. */
-export function startWanDns(t: Teardowns, topo: Topo, args: readonly string[], prefix: readonly string[] = []): Promise<Running> {
-  return spawnWanDns(t, args, { ns: topo.node, prefix });
+/**
+ * Starts `wan-dns ARGS` in the node namespace (optionally behind `prefix`, e.g. setpriv) and waits until it listens.
+ * `command`: what runs it (default Node on bin/wan-dns.js; the QuickJS suite gives meshwan-js and a bundle).
+ */
+export function startWanDns(
+  t: Teardowns,
+  topo: Topo,
+  args: readonly string[],
+  prefix: readonly string[] = [],
+  command?: readonly string[],
+): Promise<Running> {
+  return spawnWanDns(t, args, { ns: topo.node, prefix, ...(command === undefined ? {} : { command }) });
 }
 
 const missing = ['nsd', 'dig', 'tcpdump', 'setpriv'].filter((c) => !commandExists(c));
