@@ -21,7 +21,7 @@ import { type Capture, startCapture } from './topo-capture.js';
 export type { Capture } from './topo-capture.js';
 
 /** One side of the node: a namespace, and (with `dev`) the veth wire from the node to it. */
-export interface SideSpec {
+interface SideSpec {
   /** The far namespace's label (netns.ts prefixes it with this run's unique prefix). */
   readonly label: string;
   /** The node's device on this wire; without it the namespace is created but not connected. */
@@ -77,7 +77,7 @@ export interface GluonNode {
 const isV6 = (address: string): boolean => address.includes(':');
 
 /** Host `host` of network `net` as a CIDR: 198.51.100.4/30 and 1 give 198.51.100.5/30, fd00:a::/64 and 1 fd00:a::1/64. */
-export function hostOn(net: string, host: number): string {
+function hostOn(net: string, host: number): string {
   const [base = '', len = ''] = net.split('/');
   if (isV6(base)) {
     if (!base.endsWith('::')) throw new Error(`hostOn: ${net}: expected an IPv6 network ending in ::`);

@@ -4,6 +4,7 @@
  * Every failure throws OsError (code, this ABI's errno, syscall).
  */
 import type { OsError } from './errors.js';
+import type { IpFamily } from './ip-family.js';
 
 /** An open batch loop (ioOpen); opaque. */
 export type IoHandle = { readonly __io: unique symbol };
@@ -13,9 +14,9 @@ export interface Sockets {
   /** Throws OsError when the engine's binding is missing (Node: `ENOENT dlopen` naming where netio.node was looked for). */
   check(): void;
   /** A bound, non-blocking UDP socket (an IPv6 one is IPv6-only). */
-  udpSocket(family: 4 | 6, address: Uint8Array, port: number, scopeId: number): number;
+  udpSocket(family: IpFamily, address: Uint8Array, port: number, scopeId: number): number;
   /** A non-blocking TCP socket carrying `mark` before its SYN (connect it with streams.connect({ fd })). */
-  tcpSocket(family: 4 | 6, mark: number): number;
+  tcpSocket(family: IpFamily, mark: number): number;
   /** SO_MARK: needs CAP_NET_ADMIN; qemu-user fails it with ENOPROTOOPT. */
   setMark(fd: number, mark: number): void;
   getMark(fd: number): number;
@@ -46,13 +47,13 @@ export interface Sockets {
 }
 
 /** Where a stream server listens: a TCP address (IPv6: IPv6-only) or a unix socket path. */
-export type StreamAt = { family: 4 | 6; address: string; port: number } | { path: string };
+export type StreamAt = { family: IpFamily; address: string; port: number } | { path: string };
 
 /**
  * Where a stream connects: a TCP address (`scope`: the interface of a link-local IPv6 one; with `fd`, a socket from
  * sockets.tcpSocket: marked) or a unix path.
  */
-export type StreamTo = { family: 4 | 6; address: string; port: number; scope?: string; fd?: number } | { path: string };
+export type StreamTo = { family: IpFamily; address: string; port: number; scope?: string; fd?: number } | { path: string };
 
 /** What a stream tells its owner. */
 export interface StreamEvents {

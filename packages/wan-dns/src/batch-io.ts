@@ -7,7 +7,7 @@
  * that alone was slower than dnsmasq's whole work per query (BENCHMARKS.md).
  * Received datagrams are views of the shared buffer, valid only during the handler call: keep a copy.
  */
-import type { IoHandle, Sockets } from '@meshwan/os';
+import type { IoHandle, IpFamily, Sockets } from '@meshwan/os';
 import { MarkError } from './errors.js';
 
 /** Datagrams per batch (the C side's BATCH). */

@@ -3,7 +3,7 @@
  * upstream list from config.ts, reloaded on file change and SIGHUP (in-flight queries keep the servers they
  * were sent to); status on SIGUSR1 and on the control socket used by `wan-dns --status`.
  */
-import { type IpFamily, encodeUtf8, files, OsError, proc, type StreamServer, streams, type TimerHandle, timers } from '@meshwan/os';
+import { encodeUtf8, files, type IpFamily, OsError, proc, type StreamServer, streams, type TimerHandle, timers } from '@meshwan/os';
 import type { Endpoint } from '@meshwan/site';
 import { BatchIo } from './batch-io.js';
 import { Cache, cacheEntriesFor } from './cache.js';
@@ -85,7 +85,7 @@ export class Daemon {
     };
     this.ioError = seam instanceof MarkError ? seam : undefined;
     this.io = seam instanceof MarkError ? undefined : new BatchIo(seam, (err) => this.forwarder.internalError(err));
-    const pool = (family: 4 | 6): SocketPool =>
+    const pool = (family: IpFamily): SocketPool =>
       new SocketPool({
         family,
         io: this.io,

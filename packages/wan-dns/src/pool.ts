@@ -6,7 +6,7 @@
  * The sockets are plain fds made by the addon and read and written in batches by BatchIo (batch-io.ts).
  */
 
-import { type IpFamily, files, type TimerHandle, timers } from '@meshwan/os';
+import { files, type IpFamily, type TimerHandle, timers } from '@meshwan/os';
 import { type BatchAddon, type BatchIo, type DatagramHandler, type Peer, peerOf } from './batch-io.js';
 import { read16 } from './bytes.js';
 import { MarkError } from './errors.js';

@@ -6,6 +6,7 @@
 import * as netio from 'meshwan:netio';
 import * as os from 'os';
 import { OsError } from '../errors.js';
+import type { IpFamily } from '../ip-family.js';
 import { osError } from '../netlink-binding.js';
 import type { Sockets, Stream, StreamAt, StreamEvents, StreamServer, Streams, StreamTo } from '../socket-api.js';
 import { type SocketBinding, socketsOver } from '../socket-binding.js';
@@ -33,7 +34,7 @@ const READ_BYTES = 16384;
 
 const asOsError = (err: unknown): OsError => (err instanceof OsError ? err : new OsError('EIO', 5, String(err)));
 
-function addressBytes(family: 4 | 6, address: string, syscall: string): Uint8Array {
+function addressBytes(family: IpFamily, address: string, syscall: string): Uint8Array {
   const out = new Uint8Array(16);
   if (!netio.addrBytes(family, address, out)) throw new OsError('EINVAL', 22, `${syscall} ${address}`);
   return out;
