@@ -14,16 +14,20 @@ procd_close_instance() { echo close; }
 procd_set_param() { echo "param $*"; }
 procd_add_jail() { echo "jail $*"; }
 procd_send_signal() { echo "signal $*"; }
+procd_running() { echo "running? $*"; [ -n "$RUNNING" ]; }
+logger() { echo "logger $*"; }
 procd_add_reload_trigger() { echo "trigger $*"; }
 mkdir() { echo "mkdir $*"; }
 touch() { echo "touch $*"; }
 `;
 
-function call(script: string, fn: string): string {
-  const run = spawnSync(shell[0] ?? 'sh', [...shell.slice(1), '-c', `${stubs}\n. "${join(filesDir, script)}"\n${fn}`], {
+/** Runs `fn` of `script` with the stubs; RUNNING (non-empty) makes procd_running say an instance runs. */
+function call(script: string, fn: string, running = true): string {
+  const run = spawnSync(shell[0] ?? 'sh', [...shell.slice(1), '-c', `${stubs}\n. "${join(filesDir, script)}"\n${fn}\necho "exit $?"`], {
     encoding: 'utf8',
+    env: { ...process.env, RUNNING: running ? '1' : '' },
   });
-  return `${run.stdout}${run.stderr}`;
+  return `${run.stdout}${run.stderr}`.replace(/exit 0\n$/, '');
 }
 
 t.test('every shell file in files/ parses', async (t) => {
@@ -47,7 +51,12 @@ t.test('wan-dns: respawn forever, resolv file ready, SIGHUP on reload, reload on
   t.match(start, /^param respawn 3600 5 0$/m);
   t.match(start, /^close$/m);
   if (!existsSync('/sbin/ujail')) t.notMatch(start, /jail|param user/, 'no ujail: no user switch that would drop CAP_NET_ADMIN');
-  t.equal(call('etc/init.d/wan-dns', 'reload_service'), 'signal wan-dns * HUP\n');
+  t.equal(call('etc/init.d/wan-dns', 'reload_service'), 'running? wan-dns\nsignal wan-dns * HUP\n');
+  t.equal(
+    call('etc/init.d/wan-dns', 'reload_service', false),
+    'running? wan-dns\nlogger -t wan-dns -p daemon.err reload: no running wan-dns instance; nothing reloaded (see logread for why it stopped)\nexit 1\n',
+    'a reload with no instance to signal fails, in the log (procd discards the output of a trigger)',
+  );
   t.equal(call('etc/init.d/wan-dns', 'service_triggers'), 'trigger gluon-wan-dnsmasq\n');
 });
 
@@ -56,7 +65,11 @@ t.test('meshwan: the daemon, respawned, reloaded on network and firewall changes
     call('etc/init.d/meshwan', 'start_service'),
     'open \nparam command /usr/sbin/meshwan daemon\nparam respawn 3600 5 0\nparam stdout 1\nparam stderr 1\nclose\n',
   );
-  t.equal(call('etc/init.d/meshwan', 'reload_service'), 'signal meshwan * HUP\n');
+  t.equal(call('etc/init.d/meshwan', 'reload_service'), 'running? meshwan\nsignal meshwan * HUP\n');
+  t.match(
+    call('etc/init.d/meshwan', 'reload_service', false),
+    /^logger -t meshwan -p daemon.err reload: no running meshwan instance.*\nexit 1\n$/m,
+  );
   t.equal(call('etc/init.d/meshwan', 'service_triggers'), 'trigger network firewall gluon-wan-dnsmasq meshwan-uplinks\n');
 });
 
