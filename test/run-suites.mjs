@@ -81,7 +81,10 @@ const fileTimeoutMs = 600_000;
 
 function runBatch(dir, files, extraEnv) {
   return new Promise((done) => {
-    const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TERM: 'dumb', TAP: '1', ...extraEnv };
+    // tap's own timeout for the process's tests (its default is 30 s): a file 300 s, as tap's runner was told; a
+    // batch of files none (the kill timer below bounds it).
+    const tapTimeout = files.length === 1 ? '300' : '0';
+    const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TERM: 'dumb', TAP: '1', TAP_TIMEOUT: tapTimeout, ...extraEnv };
     const child = spawn(process.execPath, ['--import', register, batchRunner, ...files], { cwd: dir, env });
     const chunks = [];
     child.stdout.on('data', (c) => chunks.push(c));
