@@ -8,28 +8,27 @@
  * big-endian MIPS under qemu-user, where SO_MARK does not exist (ENOPROTOOPT, README): it answers, failing closed.
  */
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { stopProcess, waitFor } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
+import { engine } from '../../os/test/lib/probe.js';
+import { bundleEntry } from '../../os/test/lib/seam.js';
 import { digIn } from './lib/client.js';
 import { createTopo, missingPart, resolverV4, resolverV6, startWanDns, type Topo } from './lib/topo.js';
 
 requireParts(missingPart);
 t.setTimeout(600_000);
 
-const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const host = [join(root, 'build/host/meshwan-js')];
-const mips = ['qemu-mips-static', '-L', '/usr/mips-linux-gnu', join(root, 'build/mips_24kc/meshwan-js')];
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+// Each engine built first when it is not (a fresh clone builds mips's here), and each runs its own bytecode of
+// the bundle, as staging ships it.
+const host = [engine('host')];
+const mips = ['qemu-mips-static', '-L', '/usr/mips-linux-gnu', engine('mips_24kc')];
 
-async function bundle(dir: string): Promise<string> {
-  const loaded: unknown = await import(join(root, 'mk', 'bundle.mjs'));
-  const bundleFor: unknown = loaded && typeof loaded === 'object' ? Reflect.get(loaded, 'bundleFor') : undefined;
-  if (typeof bundleFor !== 'function') throw new Error('mk/bundle.mjs does not export bundleFor');
-  const out = join(dir, 'wan-dns.quickjs.mjs');
-  await bundleFor(join(root, 'packages/wan-dns/src/main.ts'), out, 'quickjs');
-  return out;
+function bundle(dir: string, runtime: 'host' | 'mips_24kc' = 'host'): Promise<string> {
+  return bundleEntry(main, runtime, dir);
 }
 
 const digNode = (topo: Topo, server: string, port: number, name: string, type: string, ...args: string[]) =>
@@ -110,7 +109,7 @@ t.test('meshwan-js: a bad flag is a clear error and exit 2 before anything liste
 
 t.test('mips_24kc under qemu-user: answers on loopback over UDP and TCP, failing closed without SO_MARK', async (t) => {
   const topo = await createTopo(t);
-  const file = await bundle(topo.dir);
+  const file = await bundle(topo.dir, 'mips_24kc');
   const args = ['--listen', '127.0.0.1:54', '--server', resolverV4, '--control', join(topo.dir, 'control'), '--no-route-watch'];
   const run = await startWanDns(t, topo, args, [], [...mips, file]);
   for (const transport of ['+notcp', '+tcp']) {
