@@ -28,6 +28,62 @@ static JSContext *new_context(JSRuntime *rt) {
   return ctx;
 }
 
+/*
+ * Unhandled rejections by Node's rule, not qjs's. qjs's tracker exits at the rejection itself, so `try { await f() }
+ * catch` of an async f that throws before its first await ended the process: f's promise is rejected before the
+ * caller's await attaches a handler. Here a rejection is remembered, forgotten when a handler is attached, and
+ * fatal only if still unhandled once the job queue has drained (a check job that re-queues itself behind the others).
+ */
+typedef struct {
+  JSValue promise;
+  JSValue reason;
+} rejection;
+static rejection *rejections;
+static size_t rejections_len, rejections_cap;
+static int check_queued;
+
+static JSValue check_rejections(JSContext *ctx, int argc, JSValueConst *argv) {
+  (void)argc;
+  (void)argv;
+  if (JS_IsJobPending(JS_GetRuntime(ctx))) {
+    if (JS_EnqueueJob(ctx, check_rejections, 0, NULL) == 0) return JS_UNDEFINED;
+  }
+  check_queued = 0;
+  if (rejections_len > 0) {
+    fprintf(stderr, "Possibly unhandled promise rejection: ");
+    JS_Throw(ctx, JS_DupValue(ctx, rejections[0].reason));
+    js_std_dump_error(ctx);
+    exit(1);
+  }
+  return JS_UNDEFINED;
+}
+
+static void track_rejection(JSContext *ctx, JSValueConst promise, JSValueConst reason, JS_BOOL is_handled, void *opaque) {
+  (void)opaque;
+  if (is_handled) {
+    for (size_t i = 0; i < rejections_len; i++) {
+      if (JS_VALUE_GET_PTR(rejections[i].promise) != JS_VALUE_GET_PTR(promise)) continue;
+      JS_FreeValue(ctx, rejections[i].promise);
+      JS_FreeValue(ctx, rejections[i].reason);
+      rejections[i] = rejections[--rejections_len];
+      return;
+    }
+    return;
+  }
+  if (rejections_len == rejections_cap) {
+    size_t cap = rejections_cap ? rejections_cap * 2 : 8;
+    rejection *grown = realloc(rejections, cap * sizeof *grown);
+    if (!grown) {
+      js_std_promise_rejection_tracker(ctx, promise, reason, is_handled, opaque); /* out of memory: qjs's rule */
+      return;
+    }
+    rejections = grown;
+    rejections_cap = cap;
+  }
+  rejections[rejections_len++] = (rejection){JS_DupValue(ctx, promise), JS_DupValue(ctx, reason)};
+  if (!check_queued && JS_EnqueueJob(ctx, check_rejections, 0, NULL) == 0) check_queued = 1;
+}
+
 static int has_suffix(const char *s, const char *suffix) {
   size_t n = strlen(s), m = strlen(suffix);
   return n >= m && strcmp(s + n - m, suffix) == 0;
@@ -147,8 +203,8 @@ int main(int argc, char **argv) {
 #else
   JS_SetModuleLoaderFunc(rt, NULL, js_module_loader, NULL);
 #endif
-  /* An unhandled rejection ends the process with the error, as qjs does: a daemon must not run half-started. */
-  JS_SetHostPromiseRejectionTracker(rt, js_std_promise_rejection_tracker, NULL);
+  /* An unhandled rejection ends the process with the error: a daemon must not run half-started (track_rejection). */
+  JS_SetHostPromiseRejectionTracker(rt, track_rejection, NULL);
 
   int status;
   if (file == NULL) {
@@ -160,6 +216,11 @@ int main(int argc, char **argv) {
     if (status == 0) js_std_loop(ctx);
   }
   js_std_free_handlers(rt);
+  for (size_t i = 0; i < rejections_len; i++) {
+    JS_FreeValue(ctx, rejections[i].promise);
+    JS_FreeValue(ctx, rejections[i].reason);
+  }
+  free(rejections);
   JS_FreeContext(ctx);
   JS_FreeRuntime(rt);
   return status;

@@ -29,3 +29,4 @@ export const timers: Timers = {
 };
 export { files } from './files.js';
 export { netlink } from './netlink.js';
+export { paths, programs, signals } from './proc.js';

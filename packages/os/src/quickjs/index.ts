@@ -39,3 +39,4 @@ export const timers: Timers = {
 };
 export { files } from './files.js';
 export { netlink } from './netlink.js';
+export { paths, programs, signals } from './proc.js';
