@@ -2,7 +2,7 @@
  * Address and CIDR checks for rule matches. Pure. A CIDR with host bits set (192.0.2.1/24) is refused: iptables
  * would silently mask it and nft would print it differently, so the rule would not mean what it says.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from '@meshwan/site';
 import type { Family } from './types.js';
 
 /** The address as a 32- or 128-bit number. Caller has checked it with isIPv4/isIPv6. */
