@@ -67,6 +67,8 @@ export interface Signals {
   on(signal: SignalName, fn: () => void): () => void;
   /** Sends `signal` to process `pid`. Throws OsError (`ESRCH`, syscall `kill`). */
   send(pid: number, signal: SignalName): void;
+  /** Whether process `pid` exists (kill(pid, 0); EPERM: it does, and is not ours). */
+  alive(pid: number): boolean;
 }
 
 /** The search of PATH both engines share: the first executable regular file. */

@@ -111,6 +111,14 @@ export const signals: Signals = {
       throw new OsError(code, 0, 'kill');
     }
   },
+  alive: (pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err: unknown) {
+      return err instanceof Error && 'code' in err && err.code === 'EPERM';
+    }
+  },
 };
 
 function call<T>(syscall: string, path: string, fn: () => T): T {

@@ -273,6 +273,10 @@ export const signals: Signals = {
     const r = os.kill(pid, numbers[signal]);
     if (r < 0) throw osError(-r, 'kill');
   },
+  alive: (pid) => {
+    const r = os.kill(pid, 0);
+    return r === 0 || netio.errnoCode(-r) === 'EPERM';
+  },
 };
 
 export const paths: Paths = {
