@@ -22,8 +22,8 @@ openwrt: deps-debian $(NPM_STAMP) ## build OpenWrt's netifd, ubusd, uci into ~/.
 	@node -e "import('./test/lib/run-bundled.mjs').then((m) => m.runBundled('test/lib/openwrt.ts', 'openwrt-tool', process.argv.slice(1)))"
 
 # QuickJS, the engine on the router: Debian's source package (pinned, sha256 checked) fetched once into
-# ~/.cache/meshwan/quickjs by mk/quickjs.sh, through a private apt list; then libquickjs for the host in build/host.
-quickjs: deps-debian ## fetch QuickJS's pinned source into ~/.cache/meshwan/quickjs and build libquickjs for the host
+# /var/cache/meshwan/quickjs (readable by every user) by mk/quickjs.sh, through a private apt list; then libquickjs for the host.
+quickjs: deps-debian ## fetch QuickJS's pinned source into /var/cache/meshwan/quickjs and build libquickjs for the host
 	@sh mk/quickjs.sh >/dev/null
 	@$(MAKE) --no-print-directory -C packages/os TARGET=host lib
 
@@ -60,9 +60,11 @@ lint: $(NPM_STAMP) ## biome (lint and format), knip (unused files, exports, depe
 format: $(NPM_STAMP) ## biome: rewrite files to the project's format
 	$(BIN)/biome check --write .
 
+# One tsc program over every package's src and tests (tsconfig.check.json): one start-up and one load of the
+# libraries' types instead of one per package (13 s of CPU instead of 45). The packages' tsconfig.test.json stay
+# for tap, which reads them to transpile a package's tests.
 typecheck: build ## tsc --noEmit over sources and tests of every package
-	@for f in packages/*/tsconfig.test.json upgrade-scripts/tsconfig.test.json lib-packetmark/tsconfig.test.json test/tsconfig.json; do \
-	  [ -f $$f ] || continue; echo "tsc -p $$f"; $(BIN)/tsc -p $$f || exit 1; done
+	$(BIN)/tsc -p tsconfig.check.json
 
 need-root:
 	@if [ "$$(id -u)" != 0 ]; then echo "make $(MAKECMDGOALS): needs root (network namespaces, firewall rules, SO_MARK); run it as root" >&2; exit 2; fi

@@ -1,9 +1,11 @@
 #!/bin/sh
-# QuickJS's source for builds and tests here: Debian's source package, fetched once into a cache
-# (~/.cache/meshwan/quickjs, as `make openwrt` uses ~/.cache/meshwan/openwrt), through a private apt sources list
-# and private list/cache directories, so the system's /etc/apt and /var/lib/apt are never read or written.
-# The version is pinned and the upstream tarball's sha256 checked: a mismatch fails loudly and nothing is unpacked.
-# Prints the source directory on success. QUICKJS_CACHE overrides the cache directory.
+# QuickJS's source for builds and tests here: Debian's source package, fetched once into a cache through a
+# private apt sources list and private list/cache directories, so the system's /etc/apt and /var/lib/apt are never
+# read or written. The version is pinned and the upstream tarball's sha256 checked: a mismatch fails loudly and
+# nothing is unpacked. Prints the source directory on success.
+# The cache: QUICKJS_CACHE when set; else /var/cache/meshwan/quickjs, which `make deps` (as root) fills and every
+# user reads, so `make check` as another user (nobody has no home) builds from the same pinned source; else, for
+# a user who cannot write there and finds nothing in it, ~/.cache/meshwan/quickjs.
 # In a firmware build OpenWrt's feed (lang/quickjs) provides the same upstream tarball instead.
 set -eu
 
@@ -13,7 +15,14 @@ ORIG=quickjs_$UPSTREAM.orig.tar.xz
 SHA256=ec81da5b3249ed648dbc7df4a1654988910e66a118d9b71cb63534216efcfbbe
 SUITE=trixie
 
-cache=${QUICKJS_CACHE:-${XDG_CACHE_HOME:-${HOME:?no HOME and no QUICKJS_CACHE}/.cache}/meshwan/quickjs}
+shared=/var/cache/meshwan/quickjs
+if [ -n "${QUICKJS_CACHE:-}" ]; then
+	cache=$QUICKJS_CACHE
+elif [ -f "$shared/quickjs-$UPSTREAM/.meshwan-stamp" ] || [ "$(id -u)" = 0 ]; then
+	cache=$shared
+else
+	cache=${XDG_CACHE_HOME:-${HOME:?no HOME, no QUICKJS_CACHE and nothing in $shared: run make deps as root first}/.cache}/meshwan/quickjs
+fi
 src=$cache/quickjs-$UPSTREAM
 if [ -f "$src/.meshwan-stamp" ] && [ "$(cat "$src/.meshwan-stamp")" = "$SHA256" ]; then
 	echo "$src"

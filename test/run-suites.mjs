@@ -91,40 +91,49 @@ function runTap(dir, files, logFile, coverage) {
   });
 }
 
-// make check's tier runs each file directly (node + mk/ts-register.mjs, several at once) instead of through tap's
-// runner: no coverage is gated there, and the runner's per-file cost made the tier take minutes.
+// make check's tier runs a package's files directly (node + mk/ts-register.mjs) instead of through tap's runner,
+// and several files in one process (test/run-unit-batch.mjs): no coverage is gated there, and a process per file
+// cost about a second of CPU each, which alone was most of the tier. A suite's files are dealt into two batches,
+// largest file first, each to the lighter batch (size stands in for cost: tap cannot time a file inside a batch).
 const register = join(root, 'mk', 'ts-register.mjs');
+const batchRunner = join(root, 'test', 'run-unit-batch.mjs');
 const directJobs = Math.max(2, cpus().length);
 
-function runFileDirect(dir, file) {
+function runBatch(dir, files) {
   return new Promise((done) => {
     const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TERM: 'dumb', TAP: '1' };
-    const child = spawn(process.execPath, ['--import', register, file], { cwd: dir, env });
+    const child = spawn(process.execPath, ['--import', register, batchRunner, ...files], { cwd: dir, env });
     const chunks = [];
     child.stdout.on('data', (c) => chunks.push(c));
     child.stderr.on('data', (c) => chunks.push(c));
     const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      done({ code: code ?? (signal ? 128 : 1), output: `# file: ${relative(root, file)}\n${Buffer.concat(chunks).toString('utf8')}` });
+      done({ code: code ?? (signal ? 128 : 1), output: Buffer.concat(chunks).toString('utf8') });
     });
   });
 }
 
+/** Deals `files` into `count` batches of about equal size (largest first, each to the lightest batch). */
+function deal(files, count) {
+  const cost = (f) => statSync(f).size;
+  const batches = Array.from({ length: count }, () => ({ files: [], cost: 0 }));
+  for (const f of [...files].sort((a, b) => cost(b) - cost(a))) {
+    const lightest = batches.reduce((a, b) => (b.cost < a.cost ? b : a));
+    lightest.files.push(f);
+    lightest.cost += cost(f);
+  }
+  return batches.filter((b) => b.files.length > 0).map((b) => b.files);
+}
+
 async function runDirect(dir, files, logFile) {
-  const queue = [...files];
-  const results = [];
-  await Promise.all(
-    Array.from({ length: Math.min(directJobs, queue.length) }, async () => {
-      for (let f = queue.shift(); f !== undefined; f = queue.shift()) results.push(await runFileDirect(dir, f));
-    }),
-  );
+  const results = await Promise.all(deal(files, Math.min(directJobs, files.length)).map((batch) => runBatch(dir, batch)));
   let pass = 0;
   let fail = 0;
   let code = 0;
   for (const r of results) {
     const one = parseSummary(r.output);
-    // A file that printed no summary (a crash before its tests ended) counts as a failure of its own.
+    // A batch that printed no summary (a crash before its tests ended) counts as a failure of its own.
     if (!one.found) fail += 1;
     pass += one.pass;
     fail += one.fail;

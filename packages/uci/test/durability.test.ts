@@ -1,19 +1,24 @@
-// Crash safety (SIGKILL at random moments of a commit loop) and multi-process commits to one package.
+// Crash safety (SIGKILL at random moments of a commit loop) and multi-process commits to one package, on the
+// engine a router runs uci with (meshwan-js, the child bundled and compiled to bytecode as staging ships it).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { requireParts } from '../../../test/lib/require.js';
+import { engine } from '../../os/test/lib/probe.js';
+import { bundleEntry, scratch } from '../../os/test/lib/seam.js';
 import { parseUci, UciParseError } from '../src/index.js';
 
 // Child processes start slowly on a loaded machine; this file needs more than tap's default 30 s.
 t.setTimeout(150_000);
 
-const child = new URL('./lib/child.mjs', import.meta.url).pathname;
-// The children run the built package, as a node runs it: `make test` builds first.
-const built = existsSync(new URL('../dist/index.js', import.meta.url));
-requireParts(built ? false : 'needs the built package: npx tsc -b packages/uci');
+const childEntry = fileURLToPath(new URL('./fixtures/durability-child.ts', import.meta.url));
+const bundles = scratch(t);
+const children = { host: await bundleEntry(childEntry, 'host', bundles), node: await bundleEntry(childEntry, 'node', bundles) };
+// The Node bundle finds the seam's addon beside it, as staging installs it.
+copyFileSync(fileURLToPath(new URL('../../os/build/netio.node', import.meta.url)), join(bundles, 'netio.node'));
+const meshwanJs = engine('host');
 
 function dirs(t: { teardown(fn: () => void): void }): { conf: string; save: string } {
   const root = mkdtempSync(join(tmpdir(), 'uci-dur-'));
@@ -24,8 +29,9 @@ function dirs(t: { teardown(fn: () => void): void }): { conf: string; save: stri
   return { conf, save: join(root, 'save') };
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  return spawn(process.execPath, [child, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+function run(args: string[], runtime: 'host' | 'node' = 'host', env: NodeJS.ProcessEnv = process.env) {
+  const argv = runtime === 'node' ? [process.execPath, children.node, ...args] : [meshwanJs, children.host, ...args];
+  return spawn(argv[0] ?? '', argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
 }
 
 function exited(c: ReturnType<typeof run>): Promise<{ code: number | null; stderr: string }> {
@@ -68,7 +74,7 @@ t.test('SIGKILL at any moment of a commit leaves the old file or the new one', a
     const commits = 1 + Math.floor(rnd() * 40);
     await new Promise<void>((r) => {
       let seen = '';
-      c.stdout?.on('data', (d: Buffer) => {
+      c.stderr?.on('data', (d: Buffer) => {
         seen += d.toString();
         if (seen.split('\n').length > commits) r();
       });
@@ -124,10 +130,10 @@ t.test('several processes committing to one package lose no change', async (t) =
   t.equal(readFileSync(join(save, 'p'), 'utf8'), '', 'nothing left staged');
 });
 
-t.test('without the addon, flock(1) on an inherited descriptor serializes commits too', async (t) => {
+t.test('on Node without the addon, flock(1) on an inherited descriptor serializes commits too', async (t) => {
   const { conf, save } = dirs(t);
   const env = { ...process.env, MESHWAN_OS_NO_ADDON: '1' };
-  const results = await Promise.all([0, 1].map((id) => exited(run(['concurrent', conf, save, String(id), '4'], env))));
+  const results = await Promise.all([0, 1].map((id) => exited(run(['concurrent', conf, save, String(id), '4'], 'node', env))));
   t.same(
     results.map((r) => r.code),
     [0, 0],

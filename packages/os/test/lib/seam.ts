@@ -56,12 +56,21 @@ export async function bundleFixture(fixture: string, runtime: Runtime, dir: stri
   return out;
 }
 
-/** Bundles any entry (a package's src or dist file) for `runtime`'s engine into `dir`; returns the bundle's path. */
+/**
+ * Bundles any entry (a package's src or dist file) for `runtime`'s engine into `dir`; returns what that runtime
+ * runs: the bundle for Node, and for meshwan-js the bundle compiled to bytecode by that very build (what a router
+ * runs: QuickJS 2025-04-26 writes bytecode a big-endian engine misreads when a little-endian one compiled it).
+ * Under qemu-user, parsing the source on every start costs about a second of CPU; the bytecode a tenth of that.
+ */
 export async function bundleEntry(entry: string, runtime: Runtime, dir: string): Promise<string> {
   const engine = runtime === 'node' ? 'node' : 'quickjs';
   const out = join(dir, `${entry.replace(/^.*\//, '').replace(/\W/g, '_')}.${engine}.mjs`);
   await (await bundler()).bundleFor(entry, out, engine);
-  return out;
+  if (runtime === 'node') return out;
+  const compiled = out.replace(/\.mjs$/, `.${runtime}.qbc`);
+  const ran = await runProgram([...(qemu[runtime] ?? []), engineBinary(runtime), '--compile', out, compiled]);
+  if (ran.status !== 0) throw new Error(`meshwan-js (${runtime}) --compile ${out}: exit ${ran.status}: ${ran.stderr}`);
+  return compiled;
 }
 
 /**
@@ -75,10 +84,16 @@ export function runBundle(
   env: Record<string, string> = {},
   wrapper: readonly string[] = [],
 ): Promise<Ran> {
-  const argv = [
-    ...wrapper,
-    ...(runtime === 'node' ? [process.execPath, bundle, ...args] : [...(qemu[runtime] ?? []), engineBinary(runtime), bundle, ...args]),
-  ];
+  return runProgram(
+    [
+      ...wrapper,
+      ...(runtime === 'node' ? [process.execPath, bundle, ...args] : [...(qemu[runtime] ?? []), engineBinary(runtime), bundle, ...args]),
+    ],
+    env,
+  );
+}
+
+function runProgram(argv: readonly string[], env: Record<string, string> = {}): Promise<Ran> {
   return new Promise((done, fail) => {
     const child = spawn(argv[0] ?? '', argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
