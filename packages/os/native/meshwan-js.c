@@ -39,6 +39,9 @@ typedef struct {
   JSValue reason;
 } rejection;
 static rejection *rejections;
+/* The main module's evaluation promise: its rejection is the program's error, printed as such. */
+static JSValue module_promise; /* set (and not null) once start() succeeded */
+static int have_module_promise;
 static size_t rejections_len, rejections_cap;
 static int check_queued;
 
@@ -50,8 +53,12 @@ static JSValue check_rejections(JSContext *ctx, int argc, JSValueConst *argv) {
   }
   check_queued = 0;
   if (rejections_len > 0) {
-    fprintf(stderr, "Possibly unhandled promise rejection: ");
-    JS_Throw(ctx, JS_DupValue(ctx, rejections[0].reason));
+    size_t which = 0;
+    for (size_t i = 0; i < rejections_len; i++)
+      if (have_module_promise && JS_VALUE_GET_PTR(rejections[i].promise) == JS_VALUE_GET_PTR(module_promise)) which = i;
+    if (!have_module_promise || JS_VALUE_GET_PTR(rejections[which].promise) != JS_VALUE_GET_PTR(module_promise))
+      fprintf(stderr, "Possibly unhandled promise rejection: ");
+    JS_Throw(ctx, JS_DupValue(ctx, rejections[which].reason));
     js_std_dump_error(ctx);
     exit(1);
   }
@@ -152,12 +159,22 @@ static int start(JSContext *ctx, const char *file) {
       val = JS_EvalFunction(ctx, val);
     }
   }
-  val = js_std_await(ctx, val);
   if (JS_IsException(val)) {
     js_std_dump_error(ctx);
     return 1;
   }
-  JS_FreeValue(ctx, val);
+  /* A module that throws before its first await fails here, before any event loop runs. Otherwise js_std_loop
+   * runs it to its end, not js_std_await: that one runs a single job per turn of the loop and then blocks in
+   * select(), so while a top-level await is pending (every command's main) a job queued behind another waited for
+   * the next fd event or timer, for ever when there was none (a daemon stopped by SIGTERM never got to close). */
+  if (JS_PromiseState(ctx, val) == JS_PROMISE_REJECTED) {
+    JS_Throw(ctx, JS_PromiseResult(ctx, val));
+    JS_FreeValue(ctx, val);
+    js_std_dump_error(ctx);
+    return 1;
+  }
+  module_promise = val;
+  have_module_promise = 1;
   return 0;
 }
 
@@ -213,7 +230,15 @@ int main(int argc, char **argv) {
   } else {
     js_std_add_helpers(ctx, argc - first, argv + first);
     status = start(ctx, file);
-    if (status == 0) js_std_loop(ctx);
+    if (status == 0) {
+      js_std_loop(ctx);
+      /* As Node: nothing left to wait for while the module's top-level await is still pending. */
+      if (JS_PromiseState(ctx, module_promise) == JS_PROMISE_PENDING) {
+        fprintf(stderr, "meshwan-js: %s: the program ended with its top-level await unsettled\n", file);
+        status = 13;
+      }
+    }
+    if (have_module_promise) JS_FreeValue(ctx, module_promise);
   }
   js_std_free_handlers(rt);
   for (size_t i = 0; i < rejections_len; i++) {

@@ -79,6 +79,7 @@ t.test('programs, signals and paths behave the same on every engine', async (t) 
         whichSh: true,
         whichMissing: null,
         signals: ['a', 'b'],
+        chainBeforeFarTimer: true,
         alive: [true, true, false],
         sendMissing: 'ESRCH kill ',
         readlink: 'target',
