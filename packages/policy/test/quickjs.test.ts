@@ -4,7 +4,7 @@
  * equal nodes, `apply` by meshwan-js and by Node make the same rules, routes and firewall; a second apply changes
  * nothing on either; `check` and `status` (text and --json) print the same as Node's on the same node.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -72,4 +72,41 @@ t.test('apply, check and status on meshwan-js equal Node', async (t) => {
   const usage = quickjs(bundle, byQuickjs, ['frobnicate']);
   t.equal(usage.status, 2, 'bad usage exits 2');
   t.match(usage.stderr, /meshwan: unknown command frobnicate\nusage: meshwan apply/);
+});
+
+/** Waits for `ok()` with a generous deadline (a loaded machine), checking every 50 ms. */
+async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+t.test('the daemon on meshwan-js repairs a deleted gate rule and stops on SIGTERM', async (t) => {
+  const dir = scratch(t);
+  const bundle = await bundleEntry(join(root, 'packages/policy/src/main.ts'), 'host', dir);
+  const n = createNode(t, dualNetworkText);
+  // `ip netns exec` execs the engine, so the child's pid is meshwan-js's own
+  const daemon = spawn('ip', ['netns', 'exec', n.node.name, meshwanJs, bundle, 'daemon', '--root', n.root], {
+    env: cliEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<number | null>((done) => daemon.once('exit', (code) => done(code)));
+  t.teardown(() => {
+    if (daemon.exitCode === null) daemon.kill('SIGKILL');
+  });
+  let log = '';
+  daemon.stderr.on('data', (d: Buffer) => {
+    log += d.toString('utf8');
+  });
+  await until('watching', () => log.includes('watching (netlink monitor)'));
+  const gate = () => n.node.exec('ip', '-6', 'rule', 'show', 'pref', '9001');
+  t.match(gate(), /9001/, 'the start-up apply made the gate');
+  n.node.ip('-6', 'rule', 'del', 'pref', '9001');
+  await until('the repair', () => gate().includes('9001'));
+  t.pass('the deleted rule is back');
+  daemon.kill('SIGTERM');
+  t.equal(await exited, 0, `exits 0 on SIGTERM (${log})`);
+  t.match(log, /stopped/);
 });
