@@ -6,8 +6,9 @@ BIN := $(ROOT)/node_modules/.bin
 NATIVE_DIRS := $(patsubst %/Makefile,%,$(wildcard packages/*/Makefile))
 DEB_PACKAGES := $(shell sed -e 's/\#.*//' mk/debian-packages.txt)
 NPM_STAMP := node_modules/.package-lock.json
+include mk/targets.mk
 
-.PHONY: help all deps deps-debian openwrt quickjs build native lint format typecheck check test test-unit sim bench install clean need-root need-destdir
+.PHONY: dist help all deps deps-debian openwrt quickjs build native lint format typecheck check test test-unit sim bench install clean need-root need-destdir
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
@@ -88,8 +89,19 @@ bench: need-root deps all ## run the benchmarks and rewrite their tables in BENC
 need-destdir:
 	@if [ -z "$(DESTDIR)" ]; then echo "make install: refusing without DESTDIR=/path (it would write into /)" >&2; exit 2; fi
 
-install: need-destdir all ## stage the firmware tree: make install DESTDIR=/path [SITE=site.ini]
-	node mk/stage.mjs --destdir "$(DESTDIR)" $(if $(SITE),--site "$(SITE)")
+# The payload (bundles, bytecode, MANIFEST: mk/stage.mjs) for the target's byte order, then mk/install.mk builds the
+# C for TARGET and installs it (PACKAGE=name: one OpenWrt package of feed/). Big-endian bytecode is compiled by the
+# mips_24kc engine under qemu-user, so TARGET=mips_24kc builds that first.
+PAYLOAD ?= $(ROOT)/build/payload-$(ENDIAN)
+install: need-destdir $(NPM_STAMP) build ## stage the firmware tree: make install DESTDIR=/path [TARGET=mips_24kc] [PACKAGE=meshwan] [SITE=site.ini]
+	@$(MAKE) --no-print-directory native TARGET=host
+	@$(if $(filter be,$(ENDIAN)),$(MAKE) --no-print-directory -C packages/os TARGET=mips_24kc)
+	@node mk/stage.mjs --payload "$(PAYLOAD)" --endian $(ENDIAN) $(if $(SITE),--site "$(SITE)")
+	@$(MAKE) --no-print-directory -f mk/install.mk ROOT=$(ROOT) PAYLOAD="$(PAYLOAD)" install-payload
+
+dist: all ## the release tarball out/meshwan-VERSION.tar.xz (bytecode for both byte orders, C, QuickJS's source, feed/): installs without Node
+	@$(MAKE) --no-print-directory -C packages/os TARGET=mips_24kc
+	@sh mk/dist.sh
 
 clean: ## remove build output
 	rm -rf out build packages/*/dist packages/*/build packages/*/.tap upgrade-scripts/dist upgrade-scripts/.tap .tap

@@ -1,35 +1,76 @@
 #!/usr/bin/env node
-// `make install DESTDIR=... [SITE=...]`: stages the firmware rootfs a community build copies into its image.
-//   /usr/lib/meshwan/<command>.mjs   one bundled file per command (esbuild; no node_modules on the device)
-//   /usr/lib/meshwan/*.node          native addons, found next to the bundle at run time
-//   /usr/bin, /usr/sbin              small sh wrappers that exec node on the bundle
-//   /lib/gluon/upgrade/NNN-name      upgrade scripts, one bundle each
-//   /lib/gluon/site.ini              the validated site file (defaults when SITE is not given)
-//   /usr/lib/libpacketmark.so        from lib-packetmark/ (its own Makefile)
-//   files/                           copied as it is
+// The payload of `make install` (and of the release tarball): everything a firmware tree needs that Node makes,
+// and the one list of what goes where, with the OpenWrt package that owns each file (feed/owners). mk/install.sh
+// copies it into DESTDIR for one target, or one package of it, with the C built for that target; it needs no Node,
+// so the release tarball (`make dist`) installs with the same two files.
+//
+//   node mk/stage.mjs --payload DIR [--site site.ini] [--endian le,be]
+//
+// DIR/MANIFEST, one line per staged path, tab-separated: OWNER WHEN SOURCE MODE KIND DEST SRC
+//   OWNER   the OpenWrt package (feed/owners)
+//   WHEN    all | host (a host tool: only TARGET=host) | node (runs on Node: only TARGET=host, refused elsewhere)
+//   SOURCE  where staging made it from (packages/wan-dns, files/etc/init.d/wan-dns, ...), for owners and errors
+//   KIND    file (DIR/SRC) | link (a symlink to SRC) | qbc (DIR/qbc-ENDIAN/SRC.qbc) | engine (meshwan-js) |
+//           packetmark (libpacketmark.so)
+// A package with "meshwan": { "runtime": "quickjs" } in its package.json ships each command as bytecode in
+// /usr/lib/meshwan/NAME.qbc and a symlink NAME -> meshwan-js (which runs $MESHWAN_JS_LIB/NAME.qbc); any other
+// package keeps its Node bundle, sh wrapper and native addons. `meshwan.hostOnlyCommands` are tools for hosts
+// without OpenWrt (no PATH entry, TARGET=host only); `meshwan.nodeCommands` are commands of a QuickJS package
+// that still need Node (host only: see README "Use it in a Gluon site").
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { bundleFor } from './bundle.mjs';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
-const { values } = parseArgs({ options: { destdir: { type: 'string' }, site: { type: 'string' } } });
-if (!values.destdir) {
-  console.error('stage: --destdir is required');
-  process.exit(2);
-}
-const dest = resolve(values.destdir);
-// Daemons and tools run by init scripts go to sbin, as on OpenWrt; the rest to bin.
-const sbinCommands = new Set(['meshwan', 'wan-dns', 'meshwan-reconfigure']);
-// ESM bundles of CommonJS dependencies (dns-packet) need a real `require`.
-const banner = {
-  js: "import { createRequire as __meshwanCreateRequire } from 'node:module';\nconst require = __meshwanCreateRequire(import.meta.url);",
-};
+const { values } = parseArgs({
+  options: { payload: { type: 'string' }, site: { type: 'string' }, endian: { type: 'string', default: 'le' } },
+});
 
 function fail(message) {
   console.error(`stage: error: ${message}`);
   process.exit(1);
+}
+
+if (!values.payload) fail('--payload DIR is required');
+const endians = values.endian.split(',');
+for (const e of endians) if (e !== 'le' && e !== 'be') fail(`--endian ${values.endian}: le, be or le,be`);
+const payload = resolve(values.payload);
+// Daemons and tools run by init scripts go to sbin, as on OpenWrt; the rest to bin.
+const sbinCommands = new Set(['meshwan', 'wan-dns', 'meshwan-reconfigure']);
+
+// QuickJS bytecode is not portable across byte order (a bundle compiled on x86-64 segfaults on big-endian MIPS);
+// each byte order's bytecode is compiled by an engine of that byte order (README "Use it in a Gluon site").
+const compilers = {
+  le: [join(root, 'build/host/meshwan-js')],
+  be: ['qemu-mips-static', '-L', '/usr/mips-linux-gnu', join(root, 'build/mips_24kc/meshwan-js')],
+};
+
+/** feed/owners: [source, package] pairs, longest source first. */
+function readOwners() {
+  const lines = readFileSync(join(root, 'feed/owners'), 'utf8').split('\n');
+  const owners = [];
+  for (const [i, raw] of lines.entries()) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (line === '') continue;
+    const fields = line.split(/\s+/);
+    if (fields.length !== 2) fail(`feed/owners:${i + 1}: expected "source package", got ${JSON.stringify(raw)}`);
+    owners.push(fields);
+  }
+  return owners.sort((a, b) => b[0].length - a[0].length);
+}
+const owners = readOwners();
+
+function ownerOf(source) {
+  const hit = owners.find(([s]) => source === s || source.startsWith(`${s}/`));
+  if (!hit) fail(`${source}: no OpenWrt package owns it (add a line to feed/owners)`);
+  return hit[1];
+}
+
+const manifest = [];
+function add(when, source, mode, kind, dest, src) {
+  manifest.push([ownerOf(source), when, source, mode, kind, dest, src].join('\t'));
 }
 
 function write(path, text, mode = 0o644) {
@@ -38,102 +79,161 @@ function write(path, text, mode = 0o644) {
   chmodSync(path, mode);
 }
 
-async function bundle(entry, outfile) {
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    banner,
-    external: ['*.node'],
-    logLevel: 'error',
-    legalComments: 'none',
-  });
-}
-
-// A package may ask for V8 flags for its commands (package.json "meshwan": {"nodeFlags": [...]}), e.g. a bounded
-// young generation for a long-running daemon; they land in the sh wrapper, so only plain `--name[=value]` passes.
-function nodeFlagsOf(manifest, dir) {
-  const flags = manifest.meshwan?.nodeFlags ?? [];
+/** A package's flags for Node (package.json "meshwan": {"nodeFlags": [...]}): only plain `--name[=value]`. */
+function nodeFlagsOf(manifestJson, dir) {
+  const flags = manifestJson.meshwan?.nodeFlags ?? [];
   for (const flag of flags) {
     if (typeof flag !== 'string' || !/^--[a-z0-9-]+(=[A-Za-z0-9._-]+)?$/.test(flag)) {
-      console.error(`stage: ${join(dir, 'package.json')}: meshwan.nodeFlags: not a plain V8/Node flag: ${JSON.stringify(flag)}`);
-      process.exit(1);
+      fail(`${join(dir, 'package.json')}: meshwan.nodeFlags: not a plain V8/Node flag: ${JSON.stringify(flag)}`);
     }
   }
   return flags.map((f) => `${f} `).join('');
 }
 
+/** One QuickJS bundle compiled to bytecode for every byte order asked for: payload/qbc-ENDIAN/NAME.qbc. */
+async function bytecode(entry, name) {
+  const js = join(payload, 'js', `${name}.js`);
+  await bundleFor(entry, js, 'quickjs', { minify: true });
+  for (const endian of endians) {
+    const out = join(payload, `qbc-${endian}`, `${name}.qbc`);
+    mkdirSync(join(out, '..'), { recursive: true });
+    const [cmd, ...args] = compilers[endian];
+    if (!existsSync(compilers[endian].at(-1)))
+      fail(`${compilers[endian].at(-1)} is absent (make native${endian === 'be' ? ' TARGET=mips_24kc' : ''})`);
+    const r = spawnSync(cmd, [...args, '--compile', js, out], { encoding: 'utf8' });
+    if (r.status !== 0) fail(`${name}: meshwan-js --compile (${endian}) exited ${r.status ?? r.signal}: ${r.stderr}${r.error ?? ''}`);
+  }
+}
+
+/** A command's entry for QuickJS: src/main.ts, the engine-free entry every ported package has. */
+function quickjsEntry(dir, command) {
+  const entry = join(dir, 'src/main.ts');
+  if (!existsSync(entry)) fail(`${relative(root, dir)}: runtime quickjs but no src/main.ts for ${command}`);
+  return entry;
+}
+
+rmSync(payload, { recursive: true, force: true });
+mkdirSync(payload, { recursive: true });
+
 // 1. The site file: refuse to stage a firmware from a site file with any error.
 const { loadSite, renderSiteExample } = await import(join(root, 'packages/site/dist/index.js'));
-const siteText = values.site ? readFileSync(values.site, 'utf8') : renderSiteExample();
 if (values.site) {
   try {
     loadSite(values.site);
   } catch (err) {
     console.error(err instanceof Error ? err.message : String(err));
-    console.error('stage: refusing to build a firmware from a bad site file');
-    process.exit(1);
+    fail('refusing to build a firmware from a bad site file');
   }
 }
-write(join(dest, 'lib/gluon/site.ini'), siteText);
+write(join(payload, 'site.ini'), values.site ? readFileSync(values.site, 'utf8') : renderSiteExample());
+add('all', 'site.ini', '644', 'file', '/lib/gluon/site.ini', 'site.ini');
 
 // 2. Commands: every workspace package's "bin".
 const packageDirs = readdirSync(join(root, 'packages'))
+  .sort()
   .map((n) => join(root, 'packages', n))
   .concat(join(root, 'upgrade-scripts'));
-const staged = [];
+let quickjsCommands = 0;
+let nodeCommands = 0;
+let unported = 0;
 for (const dir of packageDirs) {
-  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  // A command OpenWrt already has (`uci`: /sbin/uci) is a host tool here: its bundle is staged for hosts without
-  // OpenWrt (the simulation), but no wrapper goes on the PATH, so on a router one name keeps one implementation.
-  const hostOnly = new Set(manifest.meshwan?.hostOnlyCommands ?? []);
-  for (const [command, path] of Object.entries(manifest.bin ?? {})) {
-    await bundle(join(dir, path), join(dest, 'usr/lib/meshwan', `${command}.mjs`));
-    if (hostOnly.has(command)) {
-      staged.push(`/usr/lib/meshwan/${command}.mjs (host tool: no wrapper, OpenWrt's own ${command} stays the command)`);
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const source = relative(root, dir);
+  const quickjs = pkg.meshwan?.runtime === 'quickjs';
+  const hostOnly = new Set(pkg.meshwan?.hostOnlyCommands ?? []);
+  const onNode = new Set(pkg.meshwan?.nodeCommands ?? []);
+  for (const [command, path] of Object.entries(pkg.bin ?? {})) {
+    const binDir = sbinCommands.has(command) ? '/usr/sbin' : '/usr/bin';
+    if (quickjs && !onNode.has(command)) {
+      quickjsCommands++;
+      await bytecode(quickjsEntry(dir, command), command);
+      // A command OpenWrt already has (`uci`: /sbin/uci) is a host tool: its bytecode for hosts without OpenWrt
+      // (the simulation runs it with meshwan-js), no symlink, so on a router one name keeps one implementation.
+      const when = hostOnly.has(command) ? 'host' : 'all';
+      add(when, source, '644', 'qbc', `/usr/lib/meshwan/${command}.qbc`, command);
+      if (!hostOnly.has(command))
+        add(when, source, '777', 'link', `${binDir}/${command}`, binDir === '/usr/bin' ? 'meshwan-js' : '../bin/meshwan-js');
       continue;
     }
-    const binDir = sbinCommands.has(command) ? 'usr/sbin' : 'usr/bin';
-    write(join(dest, binDir, command), `#!/bin/sh\nexec node ${nodeFlagsOf(manifest, dir)}/usr/lib/meshwan/${command}.mjs "$@"\n`, 0o755);
-    staged.push(`/${binDir}/${command}`);
+    nodeCommands++;
+    // On Node: a host-side tool inside a QuickJS package (`when` host), or a package not ported yet (`when` node).
+    const when = quickjs ? 'host' : 'node';
+    if (!quickjs) unported++;
+    await bundleFor(join(dir, path), join(payload, 'node', `${command}.mjs`), 'node');
+    add(when, source, '644', 'file', `/usr/lib/meshwan/${command}.mjs`, `node/${command}.mjs`);
+    if (hostOnly.has(command)) continue;
+    write(join(payload, 'node', command), `#!/bin/sh\nexec node ${nodeFlagsOf(pkg, dir)}/usr/lib/meshwan/${command}.mjs "$@"\n`, 0o755);
+    add(when, source, '755', 'file', `${binDir}/${command}`, `node/${command}`);
   }
-  // A package with native code (its own Makefile) ships its addons; none built is a missing part, not an option.
-  if (!existsSync(join(dir, 'Makefile'))) continue;
+}
+
+// 3. The engine, once, when anything runs on it.
+if (quickjsCommands > 0) add('all', 'packages/os/meshwan-js', '755', 'engine', '/usr/bin/meshwan-js', 'meshwan-js');
+
+// 4. Native addons for Node bundles (packages/os's netio.node), found next to the bundle at run time: only while a
+// staged command still runs on Node. None built is a missing part, not an option.
+for (const dir of packageDirs.filter((d) => existsSync(join(d, 'Makefile')))) {
+  if (nodeCommands === 0) break;
   const buildDir = join(dir, 'build');
   const addons = existsSync(buildDir) ? readdirSync(buildDir).filter((f) => f.endsWith('.node')) : [];
   if (addons.length === 0) fail(`${basename(dir)}: no native addon in ${buildDir} (run make native first)`);
   for (const file of addons) {
-    mkdirSync(join(dest, 'usr/lib/meshwan'), { recursive: true });
-    copyFileSync(join(buildDir, file), join(dest, 'usr/lib/meshwan', file));
-    staged.push(`/usr/lib/meshwan/${file}`);
+    cpSync(join(buildDir, file), join(payload, 'node', file));
+    // beside host tools only (meshwan-reconfigure) once every router command is on QuickJS
+    add(unported > 0 ? 'node' : 'host', relative(root, dir), '644', 'file', `/usr/lib/meshwan/${file}`, `node/${file}`);
   }
 }
 
-// 3. Upgrade scripts: upgrade-scripts/src/upgrade/NNN-name.ts -> /lib/gluon/upgrade/NNN-name (executable bundle).
+// 5. Upgrade scripts: upgrade-scripts/src/upgrade/NNN-name.ts -> /lib/gluon/upgrade/NNN-name. On QuickJS a two-line
+// sh runs its bytecode: `meshwan-reconfigure --root DIR` runs them against a staged tree, where the engine and the
+// bytecode are under $MESHWAN_ROOT (empty on a node), which a symlink to meshwan-js could not follow.
 const upgradeDir = join(root, 'upgrade-scripts/dist/upgrade');
 // A part that is not built fails the staging: a firmware tree without it would boot a node that leaks or has no DNS.
 if (!existsSync(upgradeDir)) fail('upgrade-scripts/dist/upgrade is absent (run make all first)');
-for (const file of readdirSync(upgradeDir).filter((f) => /^\d{3}-[a-z0-9-]+\.js$/.test(f))) {
+const upgradeQuickjs = JSON.parse(readFileSync(join(root, 'upgrade-scripts/package.json'), 'utf8')).meshwan?.runtime === 'quickjs';
+for (const file of readdirSync(upgradeDir)
+  .filter((f) => /^\d{3}-[a-z0-9-]+\.js$/.test(f))
+  .sort()) {
   const name = basename(file, '.js');
-  const out = join(dest, 'lib/gluon/upgrade', name);
-  await bundle(join(upgradeDir, file), `${out}.tmp.mjs`);
-  write(out, `#!/usr/bin/env node\n${readFileSync(`${out}.tmp.mjs`, 'utf8')}`, 0o755);
-  spawnSync('rm', ['-f', `${out}.tmp.mjs`]);
-  staged.push(`/lib/gluon/upgrade/${name}`);
+  const source = `upgrade-scripts/upgrade/${name}`;
+  if (upgradeQuickjs) {
+    await bytecode(join(upgradeDir, file), name);
+    add('all', source, '644', 'qbc', `/usr/lib/meshwan/${name}.qbc`, name);
+    write(
+      join(payload, 'upgrade', name),
+      `#!/bin/sh\nexec "$MESHWAN_ROOT/usr/bin/meshwan-js" "$MESHWAN_ROOT/usr/lib/meshwan/${name}.qbc" "$@"\n`,
+      0o755,
+    );
+    add('all', source, '755', 'file', `/lib/gluon/upgrade/${name}`, `upgrade/${name}`);
+  } else {
+    const out = join(payload, 'upgrade', name);
+    await bundleFor(join(upgradeDir, file), `${out}.mjs`, 'node');
+    write(out, `#!/usr/bin/env node\n${readFileSync(`${out}.mjs`, 'utf8')}`, 0o755);
+    rmSync(`${out}.mjs`);
+    add('node', source, '755', 'file', `/lib/gluon/upgrade/${name}`, `upgrade/${name}`);
+  }
 }
 
-// 4. lib-packetmark, through its own Makefile.
-const packetmark = spawnSync('make', ['--no-print-directory', '-C', join(root, 'lib-packetmark'), 'install', `DESTDIR=${dest}`], {
-  stdio: 'inherit',
-});
-if (packetmark.status !== 0) fail(`lib-packetmark: make install exited ${packetmark.status ?? packetmark.signal}`);
-staged.push('/usr/lib/libpacketmark.so');
+// 6. lib-packetmark: built for the target by mk/install.sh's caller (its own Makefile).
+add('all', 'lib-packetmark', '755', 'packetmark', '/usr/lib/libpacketmark.so', 'libpacketmark.so');
 
-// 5. The rootfs overlay, as it is.
+// 7. The rootfs overlay, as it is (its README is documentation, not firmware).
 if (!existsSync(join(root, 'files/etc/init.d'))) fail('files/etc/init.d is absent');
-cpSync(join(root, 'files'), dest, { recursive: true, preserveTimestamps: true });
+function overlay(dir) {
+  for (const name of readdirSync(join(root, dir)).sort()) {
+    const path = `${dir}/${name}`;
+    if (path === 'files/README.md') continue;
+    if (statSync(join(root, path)).isDirectory()) {
+      overlay(path);
+      continue;
+    }
+    cpSync(join(root, path), join(payload, path), { preserveTimestamps: true });
+    const mode = (statSync(join(root, path)).mode & 0o111) !== 0 ? '755' : '644';
+    add('all', path, mode, 'file', path.slice('files'.length), path);
+  }
+}
+overlay('files');
 
-console.log(`staged into ${dest}:\n  /lib/gluon/site.ini\n${staged.map((s) => `  ${s}`).join('\n')}\n  files/ overlay`);
+rmSync(join(payload, 'js'), { recursive: true, force: true });
+writeFileSync(join(payload, 'MANIFEST'), `${manifest.join('\n')}\n`);
+console.log(`stage: ${manifest.length} paths in ${relative(process.cwd(), payload) || '.'}/MANIFEST (${endians.join(', ')})`);

@@ -20,8 +20,8 @@ const repoRoot = ((): string => {
 /** The parts a simulation step may need, each with what stages it. */
 const parts = {
   'upgrade-scripts': 'upgrade-scripts (meshwan-reconfigure, /lib/gluon/upgrade)',
-  'wan-dns': 'packages/wan-dns (/usr/lib/meshwan/wan-dns.mjs)',
-  policy: 'packages/policy (/usr/lib/meshwan/meshwan.mjs)',
+  'wan-dns': 'packages/wan-dns (/usr/lib/meshwan/wan-dns.mjs or .qbc)',
+  policy: 'packages/policy (/usr/lib/meshwan/meshwan.mjs or .qbc)',
   'lib-packetmark': 'lib-packetmark (/usr/lib/libpacketmark.so)',
   files: 'files/ (/etc/init.d)',
 } as const;
@@ -35,8 +35,11 @@ export function missingMessage(missing: readonly Part[]): string {
 export interface Firmware {
   /** The staged root (a temp dir). */
   readonly root: string;
-  /** Absolute path of a bundled command's .mjs in the staged root. */
-  bundle(command: string): string;
+  /**
+   * The argv head that runs a staged command here: `node ROOT/usr/lib/meshwan/X.mjs` for a command still on Node,
+   * `ROOT/usr/bin/meshwan-js ROOT/usr/lib/meshwan/X.qbc` for one on QuickJS; undefined when X is not staged.
+   */
+  command(name: string): string[] | undefined;
   /** Whether a part is in the staged tree. */
   has(part: Part): boolean;
   /** The parts that are not. */
@@ -49,6 +52,25 @@ export interface StageResult {
   firmware: Firmware;
 }
 
+/** `make install DESTDIR=root` without its build step: mk/stage.mjs's payload beside the root, then mk/install.mk. */
+function stageInto(root: string): { status: number | null; stdout: string; stderr: string } {
+  const payload = `${root}.payload`;
+  const stage = spawnSync(process.execPath, [join(repoRoot, 'mk/stage.mjs'), '--payload', payload], { encoding: 'utf8', cwd: repoRoot });
+  if (stage.status !== 0) return stage;
+  const make = [
+    '-s',
+    '--no-print-directory',
+    '-f',
+    'mk/install.mk',
+    `ROOT=${repoRoot}`,
+    `PAYLOAD=${payload}`,
+    `DESTDIR=${root}`,
+    'install-payload',
+  ];
+  const install = spawnSync('make', make, { encoding: 'utf8', cwd: repoRoot });
+  return { status: install.status, stdout: `${stage.stdout}${install.stdout}`, stderr: `${stage.stderr}${install.stderr}` };
+}
+
 /**
  * Stages the firmware: what `make install DESTDIR=` runs after `make all` (which `make sim` has just run), so
  * the build is not repeated. MESHWAN_SIM_ROOT=DIR copies a tree staged (and perhaps edited) beforehand instead.
@@ -59,21 +81,27 @@ export function stageFirmware(): StageResult {
   // A given tree is copied, never used in place: every run and test file gets its own root to configure.
   const r =
     given === undefined
-      ? spawnSync(process.execPath, [join(repoRoot, 'mk/stage.mjs'), '--destdir', root], { encoding: 'utf8', cwd: repoRoot })
+      ? stageInto(root)
       : existsSync(join(given, 'lib/gluon/site.ini'))
         ? spawnSync('cp', ['-a', `${given}/.`, root], { encoding: 'utf8' })
         : { status: 1, stdout: '', stderr: `MESHWAN_SIM_ROOT=${given}: not a staged tree (no lib/gluon/site.ini)` };
-  const bundle = (command: string): string => join(root, 'usr/lib/meshwan', `${command}.mjs`);
+  const lib = join(root, 'usr/lib/meshwan');
+  const command = (name: string): string[] | undefined =>
+    existsSync(join(lib, `${name}.mjs`))
+      ? [process.execPath, join(lib, `${name}.mjs`)]
+      : existsSync(join(lib, `${name}.qbc`))
+        ? [join(root, 'usr/bin/meshwan-js'), join(lib, `${name}.qbc`)]
+        : undefined;
   const has = (part: Part): boolean => {
     switch (part) {
       case 'upgrade-scripts': {
         const dir = join(root, 'lib/gluon/upgrade');
-        return existsSync(bundle('meshwan-reconfigure')) && existsSync(dir) && readdirSync(dir).length > 0;
+        return command('meshwan-reconfigure') !== undefined && existsSync(dir) && readdirSync(dir).length > 0;
       }
       case 'wan-dns':
-        return existsSync(bundle('wan-dns'));
+        return command('wan-dns') !== undefined;
       case 'policy':
-        return existsSync(bundle('meshwan'));
+        return command('meshwan') !== undefined;
       case 'lib-packetmark':
         return existsSync(join(root, 'usr/lib/libpacketmark.so'));
       case 'files':
@@ -82,7 +110,7 @@ export function stageFirmware(): StageResult {
   };
   const firmware: Firmware = {
     root,
-    bundle,
+    command,
     has,
     missing: () => (Object.keys(parts) as Part[]).filter((p) => !has(p)),
   };
@@ -118,9 +146,11 @@ export function cleanArgv(argv: readonly string[], env: Record<string, string> =
   return ['env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv];
 }
 
-/** Runs a staged command with node (as its /usr/sbin wrapper would), outside any namespace (config work only). */
+/** Runs a staged command (as its /usr/sbin entry would), outside any namespace (config work only). */
 function runStaged(fw: Firmware, command: string, args: readonly string[], input?: string): CommandResult {
-  const [cmd = 'env', ...argv] = cleanArgv([process.execPath, fw.bundle(command), ...args]);
+  const head = fw.command(command);
+  if (head === undefined) return { status: 127, output: `${command}: not in the staged tree` };
+  const [cmd = 'env', ...argv] = cleanArgv([...head, ...args]);
   const r = spawnSync(cmd, argv, { encoding: 'utf8', cwd: fw.root, timeout: 60_000, input });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }

@@ -275,7 +275,9 @@ export function lookupLoad(
 
 /** Runs a firmware command inside the node namespace with the firmware's environment; status and output. */
 export function runInNode(node: MeshwanNode, command: string, args: readonly string[]): { status: number | null; output: string } {
-  const argv = ['netns', 'exec', node.topo.node.name, ...cleanArgv([process.execPath, node.fw.bundle(command), ...args])];
+  const head = node.fw.command(command);
+  if (head === undefined) return { status: 127, output: `${command}: not in the staged tree` };
+  const argv = ['netns', 'exec', node.topo.node.name, ...cleanArgv([...head, ...args])];
   const r = spawnSync('ip', argv, { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }

@@ -75,16 +75,18 @@ function rootedScript(fw: Firmware, text: string, simBin: string): string {
     .replace(/^#!.*\n/, '')
     .replace(/(^|[\s"'=:(`])(\/(?:usr|etc|var|lib|sbin|bin|tmp)\/[^\s"';)|&]*)/gm, (_m, pre: string, path: string) => {
       const command = /^\/usr\/s?bin\/([\w.-]+)$/.exec(path)?.[1];
-      return `${pre}${command !== undefined && existsSync(fw.bundle(command)) ? join(simBin, command) : `${fw.root}${path}`}`;
+      return `${pre}${command !== undefined && fw.command(command) !== undefined ? join(simBin, command) : `${fw.root}${path}`}`;
     });
 }
 
-/** Wrappers in `simBin` for every staged bundle: `exec node ROOT/usr/lib/meshwan/X.mjs "$@"`. */
+/** Wrappers in `simBin` for every staged command: `exec node ROOT/usr/lib/meshwan/X.mjs "$@"` (or meshwan-js X.qbc). */
 function writeSimBin(fw: Firmware, simBin: string): void {
   mkdirSync(simBin, { recursive: true });
   const dir = join(fw.root, 'usr/lib/meshwan');
-  for (const f of existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.mjs')) : []) {
-    writeFileSync(join(simBin, f.slice(0, -4)), `#!/bin/sh\nexec ${process.execPath} ${join(dir, f)} "$@"\n`, { mode: 0o755 });
+  const names = existsSync(dir) ? readdirSync(dir).filter((n) => /\.(mjs|qbc)$/.test(n)) : [];
+  for (const name of new Set(names.map((n) => n.replace(/\.(mjs|qbc)$/, '')))) {
+    const head = fw.command(name) ?? [];
+    writeFileSync(join(simBin, name), `#!/bin/sh\nexec ${head.join(' ')} "$@"\n`, { mode: 0o755 });
   }
 }
 
@@ -105,13 +107,13 @@ export function serviceSpec(fw: Firmware, name: string, fallback: string[]): Ser
 }
 
 /**
- * Maps a firmware argv to one that runs here: a wrapper (/usr/sbin/X, /usr/bin/X) becomes `node ROOT/usr/lib/meshwan/X.mjs`,
+ * Maps a firmware argv to one that runs here: a wrapper (/usr/sbin/X, /usr/bin/X) becomes `node ROOT/usr/lib/meshwan/X.mjs` (or meshwan-js X.qbc),
  * and absolute paths that exist in the staged root get the root prefixed. `extra` flags are added when absent.
  */
 function localCommand(fw: Firmware, argv: readonly string[], extra: Record<string, string>): string[] {
   const [prog = '', ...rest] = argv;
   const name = prog.split('/').pop() ?? prog;
-  const head = existsSync(fw.bundle(name)) ? [process.execPath, fw.bundle(name)] : [prog];
+  const head = fw.command(name) ?? [prog];
   const mapped = rest.map((a) => (a.startsWith('/') && existsSync(join(fw.root, a)) ? join(fw.root, a) : a));
   for (const [flag, value] of Object.entries(extra)) {
     if (!mapped.includes(flag)) mapped.push(flag, value);
