@@ -2,8 +2,8 @@
  * Address and CIDR checks for rule matches. Pure. A CIDR with host bits set (192.0.2.1/24) is refused: iptables
  * would silently mask it and nft would print it differently, so the rule would not mean what it says.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import type { IpFamily } from '@meshwan/os';
+import { isIPv4, isIPv6 } from '@meshwan/site';
 
 /** The address as a 32- or 128-bit number. Caller has checked it with isIPv4/isIPv6. */
 function toBigInt(address: string, family: IpFamily): bigint {

@@ -7,8 +7,7 @@
  * `meshwan-fw apply --dns-redirect GID`) silently dropped the conntrack zone, the guard and the connmark rules it
  * did not know about, and `remove` dropped all of them.
  */
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { files, proc } from '@meshwan/os';
 import { detectBackend } from './detect.js';
 import { driftFamily } from './drift.js';
 import { DryRunBackend } from './dry-run.js';
@@ -41,7 +40,7 @@ export interface CliIo {
   err(text: string): void;
 }
 
-const processIo: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+const processIo: CliIo = { out: (t) => proc.writeStdout(t), err: (t) => proc.writeStderr(t) };
 
 function pickBackend(name: string, netns: string | undefined): Firewall {
   const ns = netns === undefined ? {} : { netns };
@@ -66,7 +65,7 @@ function loadRuleset(file: string | undefined): Ruleset {
   if (file === undefined) throw new UsageError('expected RULESET.json');
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = files.readText(file);
   } catch (err: unknown) {
     throw new UsageError(`${file}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -77,18 +76,43 @@ function loadRuleset(file: string | undefined): Ruleset {
   }
 }
 
+interface Options {
+  values: { backend: string; netns?: string; json: boolean; help: boolean };
+  positionals: string[];
+}
+
+/** The options as node:util's parseArgs read them (`--name value`, `--name=value`, `-h`, `--` ends them). */
+function parseOptions(args: readonly string[]): Options {
+  const values: Options['values'] = { backend: 'auto', json: false, help: false };
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (a === '--') {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      positionals.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    if (name === '--backend' || name === '--netns') {
+      const value = eq < 0 ? args[++i] : a.slice(eq + 1);
+      if (value === undefined) throw new UsageError(`Option '${name} <value>' argument missing`);
+      if (name === '--backend') values.backend = value;
+      else values.netns = value;
+    } else if ((name === '--json' || name === '--help' || name === '-h') && eq < 0) {
+      if (name === '--json') values.json = true;
+      else values.help = true;
+    } else throw new UsageError(`Unknown option '${a}'`);
+  }
+  return { values, positionals };
+}
+
 export async function runFirewallCli(args: readonly string[], io: CliIo = processIo): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        backend: { type: 'string', default: 'auto' },
-        netns: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    const { values, positionals } = parseOptions(args);
     if (values.help) {
       io.out(`${usage}\n`);
       return 0;
@@ -136,7 +160,7 @@ export async function runFirewallCli(args: readonly string[], io: CliIo = proces
       io.err(`meshwan-fw: ${err.message}\n`);
       return 3;
     }
-    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (err instanceof UsageError) {
       io.err(`meshwan-fw: ${err.message}\n${usage}\n`);
       return 2;
     }

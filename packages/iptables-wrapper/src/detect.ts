@@ -3,8 +3,7 @@
  * installed (OpenWrt 22.03+, whose own rules are nftables) or when nft is the only tool; else iptables, in the
  * variant `iptables -V` reports ("(nf_tables)" or "(legacy)").
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { files, programs } from '@meshwan/os';
 import { FirewallError } from './errors.js';
 import type { Firewall } from './firewall.js';
 import { IptablesBackend } from './iptables.js';
@@ -19,11 +18,12 @@ export interface Probe {
 }
 
 export const systemProbe: Probe = {
-  commandExists: (name) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore' }).status === 0,
-  fileExists: (path) => existsSync(path),
+  commandExists: (name) => programs.which(name) !== undefined,
+  fileExists: (path) => files.exists(path),
   iptablesVersion: () => {
-    const r = spawnSync('iptables', ['-V'], { encoding: 'utf8' });
-    return r.status === 0 ? r.stdout.trim() : undefined;
+    if (programs.which('iptables') === undefined) return undefined;
+    const r = programs.runSync(['iptables', '-V']);
+    return r.code === 0 ? r.stdout.trim() : undefined;
   },
 };
 

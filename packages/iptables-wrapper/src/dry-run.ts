@@ -3,7 +3,7 @@
  * instead of running them. It remembers the last ruleset "applied", so status() and a second apply() behave like
  * a real backend's.
  */
-import type { IpFamily } from '@meshwan/os';
+import { type IpFamily, proc } from '@meshwan/os';
 import type { DriftReport } from './drift.js';
 import type { ApplyResult, Firewall } from './firewall.js';
 import { parseSave, planIptables, type SavedState } from './iptables-plan.js';
@@ -32,7 +32,7 @@ export class DryRunBackend implements Firewall {
   private readonly out: (text: string) => void;
 
   constructor(readonly options: DryRunOptions) {
-    this.out = options.write ?? ((text) => process.stdout.write(text));
+    this.out = options.write ?? ((text) => proc.writeStdout(text));
   }
 
   /** The commands for `rules`, as shell text. */

@@ -2,7 +2,7 @@
  * The only place that starts firewall tools. With `netns` set, every command runs as `ip netns exec NS …`, so
  * tests (and a caller managing another namespace) never touch the host's own firewall.
  */
-import { spawn } from 'node:child_process';
+import { programs } from '@meshwan/os';
 
 export interface ToolResult {
   readonly command: readonly string[];
@@ -17,30 +17,14 @@ export function inNetns(netns: string | undefined, args: readonly string[]): str
 }
 
 /** Runs a command to completion, feeding `input` on stdin. Never throws for a non-zero exit; spawn errors become code null. */
-export function runTool(argv: readonly string[], input?: string): Promise<ToolResult> {
-  return new Promise((resolve) => {
-    const [command = '', ...args] = argv;
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    let spawnError: Error | undefined;
-    child.on('error', (e) => {
-      spawnError = e;
-    });
-    // EPIPE when the tool exits before reading all input; its exit status tells the story.
-    child.stdin.on('error', () => {});
-    child.on('close', (code) => {
-      resolve({
-        command: argv,
-        code: spawnError ? null : code,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: spawnError ? String(spawnError.message) : Buffer.concat(err).toString('utf8'),
-      });
-    });
-    child.stdin.end(input ?? '');
-  });
+export async function runTool(argv: readonly string[], input?: string): Promise<ToolResult> {
+  try {
+    const r = await programs.run(argv, input ?? '');
+    return { command: argv, code: r.code, stdout: r.stdout, stderr: r.stderr };
+  } catch (err: unknown) {
+    // OsError ENOENT spawn: the tool is not installed
+    return { command: argv, code: null, stdout: '', stderr: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 /** The line number a tool names in its error, else 0. iptables-restore: "line 3 failed" / "Error occurred at line: 3"; nft: "/dev/stdin:3:1-4:". */

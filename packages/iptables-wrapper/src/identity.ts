@@ -3,7 +3,7 @@
  * these ids, in order, with what we want, so drift is found without reproducing iptables-save's or nft's exact
  * print format (which differs between versions and between legacy and nft-compat). A user's comment follows the id.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './sha256.js';
 import type { Rule } from './types.js';
 
 /** JSON with object keys sorted, so equal rules give equal text whatever order their fields were written in. */
@@ -23,10 +23,7 @@ function canonical(value: unknown): string {
  * words the ids were first computed with, so the rules a node already has keep their ids (and are not drift).
  */
 export function ruleId(rule: Rule): string {
-  return createHash('sha256')
-    .update(canonical({ ...rule, family: `ipv${rule.family}` }))
-    .digest('hex')
-    .slice(0, 8);
+  return sha256Hex(canonical({ ...rule, family: `ipv${rule.family}` })).slice(0, 8);
 }
 
 /** The comment we attach: `mw:<id>` or `mw:<id> <user comment>`. */

@@ -6,16 +6,13 @@
  * kill -9 of the holder never leaves a stale lock. Without the `flock` command (util-linux, or BusyBox's applet)
  * only the in-process serialization applies.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type Child, files, proc, programs } from '@meshwan/os';
 import { type BackendName, FirewallError } from './errors.js';
 
 let flockAvailable: boolean | undefined;
 
 function hasFlock(): boolean {
-  flockAvailable ??= spawnSync('sh', ['-c', 'command -v flock'], { stdio: 'ignore' }).status === 0;
+  flockAvailable ??= programs.which('flock') !== undefined;
   return flockAvailable;
 }
 
@@ -26,8 +23,8 @@ function hasFlock(): boolean {
  * takes well under a second, so serializing all namespaces costs nothing that matters.
  */
 export function lockPath(): string {
-  const dir = existsSync('/var/lock') ? '/var/lock' : tmpdir();
-  return join(dir, 'meshwan-firewall.lock');
+  const dir = files.exists('/var/lock') ? '/var/lock' : (proc.env('TMPDIR') ?? '/tmp').replace(/(.)\/+$/, '$1');
+  return `${dir}/meshwan-firewall.lock`;
 }
 
 /**
@@ -38,21 +35,23 @@ export async function withFileLock<T>(path: string, backend: BackendName, fn: ()
   if (!hasFlock()) return fn();
   const argv = ['flock', '-x', '-w', String(timeoutSeconds), path, 'sh', '-c', 'echo; exec cat >/dev/null'];
   const [command = 'flock', ...args] = argv;
-  const holder = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  holder.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString('utf8');
+  let locked: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    locked = resolve;
   });
+  let holder: Child;
   try {
-    await new Promise<void>((resolve, reject) => {
-      holder.stdout.once('data', () => resolve());
-      holder.once('error', (err) => reject(new FirewallError(backend, argv, null, 0, '', err.message)));
-      holder.once('exit', (code) =>
-        reject(new FirewallError(backend, argv, code, 0, '', stderr || `the lock ${path} was not free within ${timeoutSeconds} s`)),
-      );
-    });
+    holder = programs.spawn([command, ...args], { onStdout: () => locked() });
+  } catch (err: unknown) {
+    throw new FirewallError(backend, argv, null, 0, '', err instanceof Error ? err.message : String(err));
+  }
+  try {
+    // the holder prints its line once it has the lock; it ends first when flock times out
+    const ended = await Promise.race([held.then(() => undefined), holder.done]);
+    if (ended !== undefined)
+      throw new FirewallError(backend, argv, ended.code, 0, '', ended.stderr || `the lock ${path} was not free within ${timeoutSeconds} s`);
     return await fn();
   } finally {
-    holder.stdin.end();
+    holder.endInput();
   }
 }

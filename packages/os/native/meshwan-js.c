@@ -28,6 +28,69 @@ static JSContext *new_context(JSRuntime *rt) {
   return ctx;
 }
 
+/*
+ * Unhandled rejections by Node's rule, not qjs's. qjs's tracker exits at the rejection itself, so `try { await f() }
+ * catch` of an async f that throws before its first await ended the process: f's promise is rejected before the
+ * caller's await attaches a handler. Here a rejection is remembered, forgotten when a handler is attached, and
+ * fatal only if still unhandled once the job queue has drained (a check job that re-queues itself behind the others).
+ */
+typedef struct {
+  JSValue promise;
+  JSValue reason;
+} rejection;
+static rejection *rejections;
+/* The main module's evaluation promise: its rejection is the program's error, printed as such. */
+static JSValue module_promise; /* set (and not null) once start() succeeded */
+static int have_module_promise;
+static size_t rejections_len, rejections_cap;
+static int check_queued;
+
+static JSValue check_rejections(JSContext *ctx, int argc, JSValueConst *argv) {
+  (void)argc;
+  (void)argv;
+  if (JS_IsJobPending(JS_GetRuntime(ctx))) {
+    if (JS_EnqueueJob(ctx, check_rejections, 0, NULL) == 0) return JS_UNDEFINED;
+  }
+  check_queued = 0;
+  if (rejections_len > 0) {
+    size_t which = 0;
+    for (size_t i = 0; i < rejections_len; i++)
+      if (have_module_promise && JS_VALUE_GET_PTR(rejections[i].promise) == JS_VALUE_GET_PTR(module_promise)) which = i;
+    if (!have_module_promise || JS_VALUE_GET_PTR(rejections[which].promise) != JS_VALUE_GET_PTR(module_promise))
+      fprintf(stderr, "Possibly unhandled promise rejection: ");
+    JS_Throw(ctx, JS_DupValue(ctx, rejections[which].reason));
+    js_std_dump_error(ctx);
+    exit(1);
+  }
+  return JS_UNDEFINED;
+}
+
+static void track_rejection(JSContext *ctx, JSValueConst promise, JSValueConst reason, JS_BOOL is_handled, void *opaque) {
+  (void)opaque;
+  if (is_handled) {
+    for (size_t i = 0; i < rejections_len; i++) {
+      if (JS_VALUE_GET_PTR(rejections[i].promise) != JS_VALUE_GET_PTR(promise)) continue;
+      JS_FreeValue(ctx, rejections[i].promise);
+      JS_FreeValue(ctx, rejections[i].reason);
+      rejections[i] = rejections[--rejections_len];
+      return;
+    }
+    return;
+  }
+  if (rejections_len == rejections_cap) {
+    size_t cap = rejections_cap ? rejections_cap * 2 : 8;
+    rejection *grown = realloc(rejections, cap * sizeof *grown);
+    if (!grown) {
+      js_std_promise_rejection_tracker(ctx, promise, reason, is_handled, opaque); /* out of memory: qjs's rule */
+      return;
+    }
+    rejections = grown;
+    rejections_cap = cap;
+  }
+  rejections[rejections_len++] = (rejection){JS_DupValue(ctx, promise), JS_DupValue(ctx, reason)};
+  if (!check_queued && JS_EnqueueJob(ctx, check_rejections, 0, NULL) == 0) check_queued = 1;
+}
+
 static int has_suffix(const char *s, const char *suffix) {
   size_t n = strlen(s), m = strlen(suffix);
   return n >= m && strcmp(s + n - m, suffix) == 0;
@@ -96,12 +159,22 @@ static int start(JSContext *ctx, const char *file) {
       val = JS_EvalFunction(ctx, val);
     }
   }
-  val = js_std_await(ctx, val);
   if (JS_IsException(val)) {
     js_std_dump_error(ctx);
     return 1;
   }
-  JS_FreeValue(ctx, val);
+  /* A module that throws before its first await fails here, before any event loop runs. Otherwise js_std_loop
+   * runs it to its end, not js_std_await: that one runs a single job per turn of the loop and then blocks in
+   * select(), so while a top-level await is pending (every command's main) a job queued behind another waited for
+   * the next fd event or timer, for ever when there was none (a daemon stopped by SIGTERM never got to close). */
+  if (JS_PromiseState(ctx, val) == JS_PROMISE_REJECTED) {
+    JS_Throw(ctx, JS_PromiseResult(ctx, val));
+    JS_FreeValue(ctx, val);
+    js_std_dump_error(ctx);
+    return 1;
+  }
+  module_promise = val;
+  have_module_promise = 1;
   return 0;
 }
 
@@ -147,8 +220,8 @@ int main(int argc, char **argv) {
 #else
   JS_SetModuleLoaderFunc(rt, NULL, js_module_loader, NULL);
 #endif
-  /* An unhandled rejection ends the process with the error, as qjs does: a daemon must not run half-started. */
-  JS_SetHostPromiseRejectionTracker(rt, js_std_promise_rejection_tracker, NULL);
+  /* An unhandled rejection ends the process with the error: a daemon must not run half-started (track_rejection). */
+  JS_SetHostPromiseRejectionTracker(rt, track_rejection, NULL);
 
   int status;
   if (file == NULL) {
@@ -157,9 +230,22 @@ int main(int argc, char **argv) {
   } else {
     js_std_add_helpers(ctx, argc - first, argv + first);
     status = start(ctx, file);
-    if (status == 0) js_std_loop(ctx);
+    if (status == 0) {
+      js_std_loop(ctx);
+      /* As Node: nothing left to wait for while the module's top-level await is still pending. */
+      if (JS_PromiseState(ctx, module_promise) == JS_PROMISE_PENDING) {
+        fprintf(stderr, "meshwan-js: %s: the program ended with its top-level await unsettled\n", file);
+        status = 13;
+      }
+    }
+    if (have_module_promise) JS_FreeValue(ctx, module_promise);
   }
   js_std_free_handlers(rt);
+  for (size_t i = 0; i < rejections_len; i++) {
+    JS_FreeValue(ctx, rejections[i].promise);
+    JS_FreeValue(ctx, rejections[i].reason);
+  }
+  free(rejections);
   JS_FreeContext(ctx);
   JS_FreeRuntime(rt);
   return status;

@@ -53,3 +53,43 @@ t.test('files behave the same on every engine: atomic writes, modes, listing, de
   }
   t.equal(new Set(results).size, 1, 'the same output on every engine');
 });
+
+t.test('programs, signals and paths behave the same on every engine', async (t) => {
+  const dir = scratch(t);
+  const results: string[] = [];
+  for (const runtime of runtimes) {
+    const bundle = await bundleFixture('programs.ts', runtime, dir);
+    const root = mkdtempSync(join(dir, `programs-${runtime}-`));
+    const ran = await runBundle(bundle, runtime, [root]);
+    t.equal(ran.status, 0, `${runtime}: exit (${ran.stderr})`);
+    t.equal(ran.stderr, '', `${runtime}: stderr`);
+    results.push(ran.stdout);
+    const seen: unknown = JSON.parse(ran.stdout);
+    t.same(
+      seen,
+      {
+        run: { code: 3, signal: null, same: true, stderr: 'to stderr é\n' },
+        killed: { code: null, signal: 'SIGTERM' },
+        missing: 'ENOENT spawn meshwan-no-such-program',
+        early: 'early',
+        missingSpawn: 'ENOENT spawn meshwan-no-such-program',
+        holder: { events: ['stdout 6', 'timer'], code: 0, stdout: 'ready\n', pidPositive: true },
+        sleeper: { code: null, signal: 'SIGKILL' },
+        sync: { code: 4, stdout: 'hi\n' },
+        whichSh: true,
+        whichMissing: null,
+        signals: ['a', 'b'],
+        chainBeforeFarTimer: true,
+        alive: [true, true, false],
+        sendMissing: 'ESRCH kill ',
+        readlink: 'target',
+        readlinkMissing: 'ENOENT readlink DIR/none',
+        mtimeRecent: true,
+        inPlace: 'new\n',
+        inPlaceMissing: 'ENOENT open DIR/none',
+      },
+      runtime,
+    );
+  }
+  t.equal(new Set(results).size, 1, 'the same output on every engine');
+});

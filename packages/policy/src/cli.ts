@@ -5,6 +5,7 @@
  */
 import { detectBackend, driftFamily, type Firewall } from '@meshwan/iptables-wrapper';
 import { Monitor, Netlink } from '@meshwan/netlink';
+import { proc, signals } from '@meshwan/os';
 import { applyAll } from './apply.js';
 import { runCheck } from './check.js';
 import { type Context, loadContext, resolvePaths } from './config.js';
@@ -63,7 +64,7 @@ export function parseArgs(argv: readonly string[]): Args {
 }
 
 function firewallFor(ctx: Context, log: (line: string) => void): Firewall | undefined {
-  if (process.env.MESHWAN_FIREWALL === 'none') return undefined;
+  if (proc.env('MESHWAN_FIREWALL') === 'none') return undefined;
   try {
     return detectBackend({ override: ctx.settings.firewall.backend });
   } catch (err: unknown) {
@@ -72,11 +73,11 @@ function firewallFor(ctx: Context, log: (line: string) => void): Firewall | unde
   }
 }
 
-const out = (text: string) => process.stdout.write(text);
-const err = (text: string) => process.stderr.write(`meshwan: ${text}\n`);
+const out = (text: string) => proc.writeStdout(text);
+const err = (text: string) => proc.writeStderr(`meshwan: ${text}\n`);
 
 function envMs(name: string, fallback: number): number {
-  const v = Number(process.env[name]);
+  const v = Number(proc.env(name));
   return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
@@ -101,7 +102,7 @@ async function run(args: Args): Promise<number> {
     case 'daemon': {
       const nl = Netlink.open();
       let monitor: Monitor | undefined;
-      if (process.env.MESHWAN_MONITOR !== 'off') {
+      if (proc.env('MESHWAN_MONITOR') !== 'off') {
         try {
           // A smaller buffer makes an overrun (ENOBUFS, then a resync) reachable with a smaller burst: tests, tuning.
           const rcvbufBytes = envMs('MESHWAN_MONITOR_RCVBUF', 0);
@@ -120,12 +121,11 @@ async function run(args: Args): Promise<number> {
         log: err,
       });
       const stop = () => daemon.stop();
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
-      process.on('SIGHUP', () => daemon.reload());
+      const off = [signals.on('SIGTERM', stop), signals.on('SIGINT', stop), signals.on('SIGHUP', () => daemon.reload())];
       try {
         await daemon.run();
       } finally {
+        for (const f of off) f();
         monitor?.close();
         nl.close();
       }
@@ -202,7 +202,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e: unknown) {
     if (!(e instanceof UsageError)) throw e;
     err(e.message);
-    process.stderr.write(`${usage}\n`);
+    proc.writeStderr(`${usage}\n`);
     return 2;
   }
   try {
@@ -213,5 +213,3 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
 }
-
-process.exitCode = await main(process.argv.slice(2));

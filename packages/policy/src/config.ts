@@ -4,12 +4,13 @@
  * in ROOT/tmp/.uci, the view netifd and procd's config_load get) and /etc/iproute2/rt_tables. Nothing here reads
  * site.ini: at run time uci is the only truth. `--root` (or $MESHWAN_ROOT) moves every path, the save dir included.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+
+import { files, proc } from '@meshwan/os';
 import { type NodeSettings, readSettings, SETTINGS_PACKAGE } from '@meshwan/site';
 import { configPaths, openConfig, sectionsIfPresent } from '@meshwan/uci';
 import { ConfigError } from './errors.js';
 import { type NetworkConfig, parseNetwork, parseTableNames, type TableNames } from './network.js';
+import { joinPath as join } from './path.js';
 import type { SplitParams } from './state.js';
 import { sectionsOf } from './uci-input.js';
 import { UPLINKS_CONFIG, UPLINKS_STATUS_FILE, type UplinksView, uplinksViewOf } from './uplinks.js';
@@ -29,14 +30,14 @@ export interface Paths {
   readonly watched: readonly string[];
 }
 
-export function resolvePaths(root = process.env.MESHWAN_ROOT ?? '/', uplinksStatus?: string): Paths {
+export function resolvePaths(root = proc.env('MESHWAN_ROOT') ?? '/', uplinksStatus?: string): Paths {
   const { confdir, savedir } = configPaths(root);
   const packages = ['network', UPLINKS_CONFIG, SETTINGS_PACKAGE];
   return {
     root,
     network: join(confdir, 'network'),
     rtTables: join(root, 'etc/iproute2/rt_tables'),
-    stateDir: process.env.MESHWAN_STATE_DIR ?? join(root, 'var/run/meshwan'),
+    stateDir: proc.env('MESHWAN_STATE_DIR') ?? join(root, 'var/run/meshwan'),
     uplinksConfig: join(confdir, UPLINKS_CONFIG),
     uplinksStatus: uplinksStatus ?? join(root, UPLINKS_STATUS_FILE),
     watched: packages.flatMap((p) => [join(confdir, p), join(savedir, p)]),
@@ -53,7 +54,7 @@ export interface Context {
 
 function readTables(path: string): TableNames {
   try {
-    return parseTableNames(readFileSync(path, 'utf8'));
+    return parseTableNames(files.readText(path));
   } catch {
     return new Map(); // no rt_tables: numbers and main/local/default still resolve
   }

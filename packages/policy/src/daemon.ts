@@ -6,9 +6,10 @@
  * (kept in step by the kernel's notifications) instead of dumping it again; see `FULL_READ_MS` for when it dumps.
  * SIGHUP re-reads the config; SIGTERM/SIGINT stop it after the current pass, leaving the split in place (fail closed).
  */
-import { statSync } from 'node:fs';
+
 import type { Firewall } from '@meshwan/iptables-wrapper';
 import type { Netlink } from '@meshwan/netlink';
+import { paths, timers } from '@meshwan/os';
 import { applyFirewall, applyRouting } from './apply.js';
 import { type Context, loadContext, type Paths } from './config.js';
 import type { KernelSource } from './kernel.js';
@@ -61,7 +62,7 @@ export class Daemon {
   private mtime(): string {
     const of = (path: string) => {
       try {
-        return statSync(path).mtimeMs;
+        return paths.mtimeMs(path);
       } catch {
         return 0;
       }
@@ -147,8 +148,11 @@ export class Daemon {
     while (!this.stopping) {
       if (!this.dirty) {
         await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, sleepMs);
+          const timer = timers.after(sleepMs, resolve);
+          this.wake = () => {
+            timers.clear(timer);
+            resolve();
+          };
         });
         this.wake = undefined;
       }

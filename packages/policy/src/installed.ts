@@ -5,11 +5,10 @@
  * policy's do on purpose), so only this record says which ones policy put there. The state dir is on tmpfs on a
  * node, like the routes themselves: both are gone after a reboot.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { IpFamily } from '@meshwan/os';
+import { files, type IpFamily } from '@meshwan/os';
 import { formatPrefix, type Prefix, parsePrefix } from './ip.js';
 import type { Route, RouteType } from './model.js';
+import { joinPath as join } from './path.js';
 import { writeStateFile } from './repairs.js';
 
 export function installedFile(stateDir: string): string {
@@ -92,7 +91,7 @@ export function decodeInstalled(text: string): Route[] {
 
 export function readInstalled(stateDir: string): Route[] {
   try {
-    return decodeInstalled(readFileSync(installedFile(stateDir), 'utf8'));
+    return decodeInstalled(files.readText(installedFile(stateDir)));
   } catch {
     return [];
   }

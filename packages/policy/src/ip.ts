@@ -2,7 +2,7 @@
  * Addresses and prefixes as (family, bigint) so that rules, routes and the kernel walk compare numbers, not text:
  * the kernel, iproute2 and uci all spell the same address differently (2001:db8::1 vs 2001:0db8:0:0::1).
  */
-import { isIP } from 'node:net';
+import { isIPv4, isIPv6 } from '@meshwan/site';
 
 import type { IpFamily } from '@meshwan/os';
 
@@ -19,7 +19,7 @@ export function bitsOf(family: IpFamily): number {
 /** Parses one address without prefix length; undefined when it is not one. IPv6 zone ids (%eth0) are refused. */
 export function parseAddress(text: string): { family: IpFamily; addr: bigint } | undefined {
   if (text.includes('%')) return undefined;
-  const kind = isIP(text);
+  const kind = isIPv4(text) ? 4 : isIPv6(text) ? 6 : 0;
   if (kind === 4) {
     const n = text.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
     return { family: 4, addr: n };

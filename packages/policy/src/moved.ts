@@ -6,10 +6,10 @@
  * the route no longer belongs there (desired.ts `stillBelongs`), when its RA lifetime has run out, or when the
  * kernel refuses to put it back. On tmpfs on a node, like the routes: both are gone after a reboot.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { files } from '@meshwan/os';
 import { fromJson, type RouteJson, toJson } from './installed.js';
 import type { Route } from './model.js';
+import { joinPath as join } from './path.js';
 import { writeStateFile } from './repairs.js';
 
 export interface MovedRoute {
@@ -53,7 +53,7 @@ function decodeMoved(text: string): MovedRoute[] {
 
 export function readMoved(stateDir: string): MovedRoute[] {
   try {
-    return decodeMoved(readFileSync(movedFile(stateDir), 'utf8'));
+    return decodeMoved(files.readText(movedFile(stateDir)));
   } catch {
     return []; // no pass has moved anything yet
   }

@@ -6,24 +6,24 @@
  * themselves cannot tell: netifd's rules carry no protocol (proto unspec), which is also what a hand-made
  * `ip rule add` and meshwan alone produce.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { files, paths } from '@meshwan/os';
+import { joinPath as join } from './path.js';
 
 /** `proc`: the procfs mount (tests point it elsewhere). A process that exits mid-scan is skipped. */
 export function netifdRunning(proc = '/proc'): boolean {
   let self: string;
   try {
-    self = readlinkSync(join(proc, 'self/ns/net'));
+    self = paths.readlink(join(proc, 'self/ns/net'));
   } catch (err: unknown) {
     // No procfs (not Linux): no netifd either.
     if (isMissing(err)) return false;
     throw err;
   }
-  for (const entry of readdirSync(proc)) {
+  for (const entry of files.list(proc)) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(join(proc, entry, 'comm'), 'utf8').trim() !== 'netifd') continue;
-      if (readlinkSync(join(proc, entry, 'ns/net')) === self) return true;
+      if (files.readText(join(proc, entry, 'comm')).trim() !== 'netifd') continue;
+      if (paths.readlink(join(proc, entry, 'ns/net')) === self) return true;
     } catch (err: unknown) {
       // The process exited between readdir and read, or is not ours to inspect (meshwan run without root).
       if (!isMissing(err) && !isDenied(err)) throw err;

@@ -1,7 +1,7 @@
 /** The daemon's record of its last repairs, read by `meshwan status`. Written atomically (temp, fsync, rename). */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { files } from '@meshwan/os';
 import { writeFileAtomic } from '@meshwan/uci';
+import { joinPath as join } from './path.js';
 
 export interface Repair {
   /** ISO 8601 time. */
@@ -17,7 +17,7 @@ function repairsFile(stateDir: string): string {
 
 export function readRepairs(stateDir: string): Repair[] {
   try {
-    const parsed: unknown = JSON.parse(readFileSync(repairsFile(stateDir), 'utf8'));
+    const parsed: unknown = JSON.parse(files.readText(repairsFile(stateDir)));
     return Array.isArray(parsed) ? (parsed as Repair[]) : [];
   } catch {
     return []; // no daemon has run yet

@@ -4,9 +4,7 @@
  * prints fwmark, from sock_diag's INET_DIAG_MARK)? A forwarder socket without the mark is gluon #3613: its
  * upstream queries would go wherever main routes them. Parsers are pure; the readers are thin.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import type { IpFamily } from '@meshwan/os';
+import { files, type IpFamily, programs } from '@meshwan/os';
 
 export interface ProcSocket {
   readonly family: IpFamily;
@@ -49,7 +47,7 @@ export function readProcSockets(procNet = '/proc/net'): ProcSocket[] {
     ['tcp6', 6, 'tcp'],
   ] as const) {
     try {
-      out.push(...parseProcNet(readFileSync(`${procNet}/${file}`, 'utf8'), family, protocol));
+      out.push(...parseProcNet(files.readText(`${procNet}/${file}`), family, protocol));
     } catch {
       // a kernel without IPv6 has no udp6: nothing listens there
     }
@@ -94,8 +92,9 @@ export function parseSs(text: string): SsSocket[] {
 
 /** Runs ss; undefined when it is missing (OpenWrt without ip-full's ss): the mark check is then skipped, and said so. */
 export function readSs(): SsSocket[] | undefined {
-  const r = spawnSync('ss', ['-Hanep', '-u', '-t'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) return undefined;
+  if (programs.which('ss') === undefined) return undefined;
+  const r = programs.runSync(['ss', '-Hanep', '-u', '-t']);
+  if (r.code !== 0) return undefined;
   return parseSs(r.stdout);
 }
 

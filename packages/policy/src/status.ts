@@ -1,10 +1,10 @@
 /** `meshwan status`: one screen (or one JSON object) of the split's state. Pure rendering over gathered data. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { renderStatus as renderUplinks } from '@meshwan/uplinks';
+import { files } from '@meshwan/os';
+import { renderStatus as renderUplinks } from '@meshwan/uplinks/view';
 import type { Context } from './config.js';
 import { formatAddress, parseAddress } from './ip.js';
 import { formatRoute, formatRule, RT_TABLE_MAIN } from './model.js';
+import { joinPath as join } from './path.js';
 import type { Repair } from './repairs.js';
 import { listensOn, type ProcSocket } from './sockets.js';
 import type { KernelState } from './state.js';
@@ -26,7 +26,7 @@ export interface Status {
 /** The resolv file the hotplug hook writes (files/lib/gluon/wan-dnsmasq/update). */
 export function readUpstreams(root: string): string[] {
   try {
-    const text = readFileSync(join(root, 'var/gluon/wan-dnsmasq/resolv.conf'), 'utf8');
+    const text = files.readText(join(root, 'var/gluon/wan-dnsmasq/resolv.conf'));
     return text
       .split('\n')
       .map((l) => /^nameserver\s+(\S+)/.exec(l)?.[1])

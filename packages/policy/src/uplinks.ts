@@ -5,8 +5,7 @@
  * closed. Policy also needs the daemon's objects (probe tables and rules) to recognise them as legitimate, and the
  * daemon's status file for `meshwan status`.
  */
-import { readFileSync } from 'node:fs';
-import type { IpFamily } from '@meshwan/os';
+import { files, type IpFamily } from '@meshwan/os';
 import { sectionsIfPresent, type Uci } from '@meshwan/uci';
 import {
   CONFIG_PACKAGE,
@@ -18,7 +17,7 @@ import {
   type SectionLike,
   type StatusFile,
   UplinksConfigError,
-} from '@meshwan/uplinks';
+} from '@meshwan/uplinks/view';
 import { sectionsOf } from './uci-input.js';
 
 export const UPLINKS_CONFIG = CONFIG_PACKAGE;
@@ -168,7 +167,7 @@ export function assessUplinks(input: StatusInput): UplinksReport {
 export function readUplinksReport(view: UplinksView, file: string, now = new Date()): UplinksReport {
   let text: string | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    text = files.readText(file);
   } catch {
     text = undefined;
   }

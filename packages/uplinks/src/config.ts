@@ -6,11 +6,10 @@
  * fail over in a minute; ours (interval 0.5 s, timeout 0.5 s, down 2) fail over within 2 s of the first missed
  * probe window. Pure: sections in, config out; the uci shell is loadConfig.
  */
-import { join } from 'node:path';
 import type { IpFamily } from '@meshwan/os';
 import { readUnsigned, sectionsIfPresent, type Uci } from '@meshwan/uci';
-import { checkQueryName, DNS_TYPES } from './dnswire.js';
 import { UplinksConfigError } from './errors.js';
+import { checkQueryName, DNS_TYPES } from './query-name.js';
 
 export const CONFIG_PACKAGE = 'meshwan-uplinks';
 
@@ -238,5 +237,5 @@ export function probeMark(globals: GlobalsConfig, index: number): { mark: number
  * changes, as netifd and procd see them). A missing file is an empty config.
  */
 export function loadConfig(uci: Uci): UplinksConfig {
-  return parseConfig(sectionsIfPresent(uci, CONFIG_PACKAGE) ?? [], join(uci.confdir, CONFIG_PACKAGE));
+  return parseConfig(sectionsIfPresent(uci, CONFIG_PACKAGE) ?? [], `${uci.confdir.replace(/\/+$/, '')}/${CONFIG_PACKAGE}`);
 }

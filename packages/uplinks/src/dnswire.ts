@@ -4,23 +4,12 @@
  */
 import { RCODE_NOERROR, RCODE_NXDOMAIN, sameQuestion, walkMessage } from '@meshwan/wan-dns';
 
-/** QTYPE mnemonics the config accepts besides a number (RFC 1035 §3.2.2, RFC 3596). */
-export const DNS_TYPES: Readonly<Record<string, number>> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28 };
+export { checkQueryName, DNS_TYPES } from './query-name.js';
 
 const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 const FLAG_QR = 0x8000;
 const FLAG_RD = 0x0100;
 const CLASS_IN = 1;
-
-/** Why a name cannot be asked, or undefined when it can (labels 1..63 bytes, whole name at most 253). Pure. */
-export function checkQueryName(name: string): string | undefined {
-  if (name === '.') return undefined;
-  const labels = name.replace(/\.$/, '').split('.');
-  if (name.length > 254) return 'longer than 253 characters';
-  if (!/^[\x21-\x7e]+$/.test(name)) return 'expected printable ASCII without spaces';
-  if (labels.some((l) => l.length === 0 || l.length > 63)) return 'expected labels of 1..63 characters';
-  return undefined;
-}
 
 /** A recursive query (RD) for `name`/`qtype` class IN with `id`. Pure; the name must pass checkQueryName. */
 export function encodeQuery(id: number, name: string, qtype: number): Buffer {

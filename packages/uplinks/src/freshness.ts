@@ -3,6 +3,7 @@
  * probe intervals, or one whose writer is gone or was a one-off `once`/`restore`, describes the past. Pure but for
  * pidAlive; shared by `meshwan-uplinks status` and `meshwan status` so that both say the same.
  */
+import { signals } from '@meshwan/os';
 import type { StatusFile } from './render.js';
 
 /** A live daemon rewrites the file after every probe round; this many intervals without a write means it is stuck. */
@@ -34,13 +35,8 @@ export function judgeStatusFile(s: StatusFile, now: Date, alive: (pid: number) =
   return { fresh: true, ageSeconds, summary: `running: pid ${writer?.pid}, updated ${ageSeconds} s ago` };
 }
 
-/** process.kill(pid, 0): EPERM still means the process exists. */
+/** kill(pid, 0): EPERM still means the process exists. */
 export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err: unknown) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return signals.alive(pid);
 }

@@ -39,4 +39,5 @@ export const timers: Timers = {
 };
 export { files } from './files.js';
 export { netlink } from './netlink.js';
+export { paths, programs, signals } from './proc.js';
 export { sockets, streams } from './sockets.js';

@@ -1,0 +1,145 @@
+/** The seam's programs and signals over node:child_process and process (the development side). */
+import { type ChildProcess, spawn as nodeSpawn, spawnSync } from 'node:child_process';
+import { closeSync, constants, openSync, readlinkSync, statSync, writeSync } from 'node:fs';
+import { OsError } from '../errors.js';
+import type { Paths } from '../paths-api.js';
+import { type Child, type Programs, type RunResult, type Signals, type SpawnOptions, searchPath } from '../proc-api.js';
+import { decodeUtf8 } from '../text.js';
+import { files } from './files.js';
+
+function statOrUndefined(path: string) {
+  try {
+    return files.stat(path);
+  } catch {
+    return undefined;
+  }
+}
+
+const which = (name: string) => searchPath(name, process.env.PATH, statOrUndefined);
+
+function resolve(argv: readonly string[]): [string, string[]] {
+  const [name = '', ...args] = argv;
+  const path = which(name);
+  if (path === undefined) throw new OsError('ENOENT', 2, 'spawn', name);
+  return [path, args];
+}
+
+function concat(chunks: readonly Uint8Array[]): string {
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  return decodeUtf8(all);
+}
+
+function spawn(argv: readonly string[], options: SpawnOptions = {}): Child {
+  const [path, args] = resolve(argv);
+  const inherit = options.stdio === 'inherit';
+  const child: ChildProcess = nodeSpawn(path, args, {
+    argv0: argv[0],
+    stdio: inherit ? 'inherit' : ['pipe', 'pipe', 'pipe'],
+    ...(options.env ? { env: { ...options.env } } : {}),
+  });
+  const out: Uint8Array[] = [];
+  const err: Uint8Array[] = [];
+  child.stdout?.on('data', (c: Uint8Array) => {
+    out.push(c);
+    options.onStdout?.(c);
+  });
+  child.stderr?.on('data', (c: Uint8Array) => err.push(c));
+  // EPIPE when the program exits before reading all input; its exit status tells the story.
+  child.stdin?.on('error', () => {});
+  const done = new Promise<RunResult>((settle) => {
+    let failure: Error | undefined;
+    child.on('error', (e) => {
+      failure = e;
+    });
+    child.on('close', (code, signal) =>
+      settle({
+        code: failure ? null : code,
+        signal,
+        stdout: concat(out),
+        stderr: failure ? failure.message : concat(err),
+      }),
+    );
+  });
+  if (options.input !== undefined) child.stdin?.end(options.input);
+  return {
+    pid: child.pid ?? 0,
+    endInput: () => {
+      child.stdin?.end();
+    },
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    done,
+  };
+}
+
+export const programs: Programs = {
+  spawn,
+  run: (argv, input) => {
+    try {
+      return spawn(argv, { input: input ?? '' }).done;
+    } catch (err: unknown) {
+      return Promise.reject(err);
+    }
+  },
+  runSync: (argv) => {
+    const [path, args] = resolve(argv);
+    const r = spawnSync(path, args, { argv0: argv[0], stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout ?? '' };
+  },
+  which,
+};
+
+export const signals: Signals = {
+  on: (signal, fn) => {
+    process.on(signal, fn);
+    return () => {
+      process.off(signal, fn);
+    };
+  },
+  send: (pid, signal) => {
+    try {
+      process.kill(pid, signal);
+    } catch (err: unknown) {
+      const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : 'EUNKNOWN';
+      throw new OsError(code, 0, 'kill');
+    }
+  },
+  alive: (pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err: unknown) {
+      return err instanceof Error && 'code' in err && err.code === 'EPERM';
+    }
+  },
+};
+
+function call<T>(syscall: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err: unknown) {
+    if (!(err instanceof Error) || !('code' in err) || typeof err.code !== 'string') throw err;
+    const errno = 'errno' in err && typeof err.errno === 'number' ? Math.abs(err.errno) : 0;
+    throw new OsError(err.code, errno, syscall, path);
+  }
+}
+
+export const paths: Paths = {
+  readlink: (path) => call('readlink', path, () => readlinkSync(path)),
+  mtimeMs: (path) => call('stat', path, () => statSync(path).mtimeMs),
+  writeInPlace: (path, text) => {
+    const fd = call('open', path, () => openSync(path, constants.O_WRONLY | constants.O_TRUNC));
+    try {
+      call('write', path, () => writeSync(fd, text));
+    } finally {
+      closeSync(fd);
+    }
+  },
+};
