@@ -8,10 +8,11 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { createNamespace } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
 import { bundleEntry, type Runtime, runBundle, scratch } from '../../os/test/lib/seam.js';
 import { dnsRedirectRuleset, type Ruleset } from '../src/index.js';
-import { backendCases, missingPart, namespace } from './lib.js';
+import { backendCases, missingPart } from './lib.js';
 
 t.setTimeout(300_000);
 requireParts(missingPart);
@@ -45,7 +46,7 @@ t.test('meshwan-fw print and status: the same output and exit code on Node, mesh
   await same(['print', `${files}/none.json`], 2, 'a missing ruleset');
   await same(['apply', file], 2, 'apply refused');
   for (const name of ['nft', 'iptables-nft', 'iptables-legacy'] as const) {
-    const ns = namespace(t, 'fwqjs');
+    const ns = createNamespace(t, 'fwqjs');
     const c = backendCases.find((b) => b.name === name);
     t.match(await same(['status', file, '--backend', name, '--netns', ns.name], 1, `${name}: drift`), /missing/);
     await c?.make(ns.name).apply(redirect);
@@ -65,7 +66,7 @@ t.test('applies from several meshwan-js processes at once end in one consistent 
   const b: Ruleset = dnsRedirectRuleset({ gid: 900, port: 5353 });
   const files = t.testdir({ 'a.json': JSON.stringify(redirect), 'b.json': JSON.stringify(b) });
   for (const name of ['iptables-nft', 'iptables-legacy'] as const) {
-    const ns = namespace(t, 'fwqjs');
+    const ns = createNamespace(t, 'fwqjs');
     const c = backendCases.find((x) => x.name === name);
     const ran = await Promise.all(
       [0, 1, 2, 3].map((i) =>

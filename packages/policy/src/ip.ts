@@ -2,9 +2,9 @@
  * Addresses and prefixes as (family, bigint) so that rules, routes and the kernel walk compare numbers, not text:
  * the kernel, iproute2 and uci all spell the same address differently (2001:db8::1 vs 2001:0db8:0:0::1).
  */
-import { isIPv4, isIPv6 } from '@meshwan/site';
 
 import type { IpFamily } from '@meshwan/os';
+import { isIPv4, isIPv6 } from '@meshwan/site';
 
 export interface Prefix {
   readonly family: IpFamily;
