@@ -17,6 +17,14 @@ PKG_MAINTAINER:=meshwan developers <meshwan@example.invalid>
 
 include $(INCLUDE_DIR)/package.mk
 
+# What every meshwan package says of itself (OpenWrt's Package/NAME/Default idiom).
+define Package/meshwan/Default
+  SECTION:=net
+  CATEGORY:=Network
+  SUBMENU:=meshwan
+  URL:=https://example.invalid/meshwan
+endef
+
 # The tarball's Makefile with OpenWrt's toolchain: QuickJS bytecode is per byte order, so ENDIAN follows the target;
 # 32-bit MIPS links -latomic for QuickJS's Atomics.
 MESHWAN_MAKE = $(MAKE) -C $(PKG_BUILD_DIR) TARGET=openwrt ENDIAN=$(if $(CONFIG_BIG_ENDIAN),be,le) \

@@ -144,9 +144,14 @@ static socklen_t to_sockaddr(const int32_t *rec, struct sockaddr_storage *ss) {
   return sizeof *s4;
 }
 
-int netio_udp_socket(int family, const uint8_t *address, unsigned port, unsigned scope_id) {
+/*
+ * A non-blocking, close-on-exec socket of `type` bound to address:port (IPv6 sockets IPv6-only: [::]:54 must not
+ * take 0.0.0.0:54 too), SO_REUSEADDR first when `reuse` (a TCP listener: a restart must not wait out TIME_WAIT, as
+ * Node's net sets it); then listening when `backlog` > 0. Returns the fd or -errno, closing what it opened.
+ */
+static int bound_socket(int type, int family, const uint8_t *address, unsigned port, unsigned scope_id, int reuse, int backlog) {
   if (port > 65535) return -EINVAL;
-  int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = socket(family == 6 ? AF_INET6 : AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail();
   int32_t rec[NETIO_REC] = {0};
   rec[3] = family == 6 ? 6 : 4;
@@ -156,13 +161,18 @@ int netio_udp_socket(int family, const uint8_t *address, unsigned port, unsigned
   struct sockaddr_storage ss;
   socklen_t len = to_sockaddr(rec, &ss);
   int one = 1;
-  /* An IPv6 socket for IPv6 only, as dgram's ipv6Only: [::]:54 must not take 0.0.0.0:54 too. */
-  if ((family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) || bind(fd, (struct sockaddr *)&ss, len) != 0) {
+  if ((reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) ||
+      (family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) || bind(fd, (struct sockaddr *)&ss, len) != 0 ||
+      (backlog > 0 && listen(fd, backlog) != 0)) {
     int e = errno;
     close(fd);
     return -e;
   }
   return fd;
+}
+
+int netio_udp_socket(int family, const uint8_t *address, unsigned port, unsigned scope_id) {
+  return bound_socket(SOCK_DGRAM, family, address, port, scope_id, 0, 0);
 }
 
 int netio_connect(int fd, const int32_t *rec) {
@@ -189,26 +199,7 @@ int netio_socket_error(int fd) {
 int netio_close(int fd) { return close(fd) == 0 ? 0 : fail(); }
 
 int netio_tcp_listen(int family, const uint8_t *address, unsigned port, unsigned scope_id) {
-  if (port > 65535) return -EINVAL;
-  int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail();
-  int32_t rec[NETIO_REC] = {0};
-  rec[3] = family == 6 ? 6 : 4;
-  rec[4] = (int32_t)port;
-  rec[5] = (int32_t)scope_id;
-  memcpy(rec + 8, address, family == 6 ? 16 : 4);
-  struct sockaddr_storage ss;
-  socklen_t len = to_sockaddr(rec, &ss);
-  int one = 1;
-  /* SO_REUSEADDR as Node's net sets it: a restart must not wait out TIME_WAIT; v6-only as the UDP listener. */
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      (family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) || bind(fd, (struct sockaddr *)&ss, len) != 0 ||
-      listen(fd, 511) != 0) {
-    int e = errno;
-    close(fd);
-    return -e;
-  }
-  return fd;
+  return bound_socket(SOCK_STREAM, family, address, port, scope_id, 1, 511);
 }
 
 int netio_accept(int fd, int32_t *rec) {
