@@ -52,7 +52,10 @@ export function scratch(t: { teardown(fn: () => void): void }): string {
 
 /** Bundles `fixture` (a path under test/fixtures) for `runtime`'s engine into `dir`; returns the bundle's path. */
 export async function bundleFixture(fixture: string, runtime: Runtime, dir: string): Promise<string> {
-  const engine = runtime === 'node' ? 'node' : 'quickjs';
+  // On Node the program runs from its source through the test loader (mk/ts-register.mjs), importing the built
+  // package (dist/, with tsc's source maps): the same code as a bundle, and what it covers counts for src/.
+  if (runtime === 'node') return join(packageDir, 'test', 'fixtures', fixture);
+  const engine = 'quickjs';
   const out = join(dir, `${fixture.replace(/\W/g, '_')}.${engine}.mjs`);
   await (await bundler()).bundleFor(join(packageDir, 'test', 'fixtures', fixture), out, engine);
   return out;
@@ -89,7 +92,9 @@ export function runBundle(
   return runProgram(
     [
       ...wrapper,
-      ...(runtime === 'node' ? [process.execPath, bundle, ...args] : [...(qemu[runtime] ?? []), engineBinary(runtime), bundle, ...args]),
+      ...(runtime === 'node'
+        ? [process.execPath, ...(bundle.endsWith('.ts') ? ['--import', join(repoRoot, 'mk', 'ts-register.mjs')] : []), bundle, ...args]
+        : [...(qemu[runtime] ?? []), engineBinary(runtime), bundle, ...args]),
     ],
     env,
   );
