@@ -277,7 +277,9 @@ export function lookupLoad(
 export function runInNode(node: MeshwanNode, command: string, args: readonly string[]): { status: number | null; output: string } {
   const head = node.fw.command(command);
   if (head === undefined) return { status: 127, output: `${command}: not in the staged tree` };
-  const argv = ['netns', 'exec', node.topo.node.name, ...cleanArgv([...head, ...args])];
+  // wan-dns --status finds the simulated node's control socket under its root, as the daemon made it there.
+  const rooted = command === 'wan-dns' && !args.includes('--root') ? ['--root', node.fw.root] : [];
+  const argv = ['netns', 'exec', node.topo.node.name, ...cleanArgv([...head, ...args, ...rooted])];
   const r = spawnSync('ip', argv, { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }

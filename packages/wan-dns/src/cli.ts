@@ -173,11 +173,21 @@ export function daemonOptions(args: CliArgs, log: Logger): DaemonOptions {
       idleTimeoutMs: (args.tcpIdleTimeout ?? 10) * 1000,
       maxPipelined: 64,
     },
-    controlPath: args.control ?? DEFAULT_CONTROL,
+    controlPath: controlPath(args),
     vpnGid: site.meshVpn.gid,
     log,
     routeWatch: args.noRouteWatch ? undefined : {},
   };
+}
+
+/**
+ * The control socket: --control, else /var/run/wan-dns.sock under --root (a staged root's own, so a simulated
+ * node's daemon and its `--status` never meet another's on the host).
+ */
+export function controlPath(args: Pick<CliArgs, 'control' | 'root'>): string {
+  if (args.control !== undefined) return args.control;
+  const root = (args.root ?? '/').replace(/\/+$/, '');
+  return `${root}${DEFAULT_CONTROL}`;
 }
 
 /** `--status`: reads the running daemon's status from its control socket. */
@@ -239,7 +249,7 @@ export async function runCli(argv: readonly string[], host: CliHost = {}): Promi
   }
   try {
     if (args.status) {
-      const report = await queryStatus(args.control ?? DEFAULT_CONTROL);
+      const report = await queryStatus(controlPath(args));
       proc.writeStdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
       return 0;
     }

@@ -7,7 +7,7 @@ import { openConfig } from '@meshwan/uci';
 import t from 'tap';
 import { isRoot, waitFor } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
-import { daemonOptions, FlagError, parseArgs, parseNumber, runCli } from '../src/cli.js';
+import { controlPath, daemonOptions, FlagError, parseArgs, parseNumber, runCli } from '../src/cli.js';
 import { checkGroup } from '../src/daemon.js';
 import { stderrLogger } from '../src/log.js';
 import { formatStatus } from '../src/stats.js';
@@ -129,7 +129,7 @@ t.test("options come from the node's uci (staged changes included) unless flags 
   t.equal(o.cacheSize, 33);
   t.equal(o.vpnGid, 900);
   t.same(o.listen, [v4('127.0.0.1', 5454)]);
-  t.equal(o.controlPath, '/var/run/wan-dns.sock');
+  t.equal(o.controlPath, `${site}/var/run/wan-dns.sock`, 'the control socket under the root');
   const f = daemonOptions(parseArgs(['--root', site, '--mark', '0x1', '--cache-size', '0', '--control', '/tmp/x']), log);
   t.equal(f.mark, 1);
   t.equal(f.cacheSize, 0);
@@ -184,4 +184,11 @@ t.test('a reload with a bad file keeps the old servers and says why', async (t) 
   d.daemon.logStatus();
   t.match(d.lines.join(''), /info: server 192\.0\.2\.2:53 up srtt - queries 0/);
   t.match(formatStatus(d.daemon.status()), /^upstreams from .*resolv\.conf$/m);
+});
+
+t.test('the control socket lives under --root unless --control names it', async (t) => {
+  t.equal(controlPath({}), '/var/run/wan-dns.sock');
+  t.equal(controlPath({ root: '/' }), '/var/run/wan-dns.sock');
+  t.equal(controlPath({ root: '/tmp/node/' }), '/tmp/node/var/run/wan-dns.sock');
+  t.equal(controlPath({ root: '/tmp/node', control: '/run/x.sock' }), '/run/x.sock');
 });
