@@ -1,10 +1,11 @@
-// The scripts as a node runs them: meshwan-reconfigure --root on a staged tree, each script its own process,
-// first from dist (thin wrappers), then bundled by esbuild exactly as mk/stage.mjs bundles them.
+// The scripts as a node runs them: meshwan-reconfigure --root on a staged tree, each script its own process, as
+// staged: a two-line sh that runs meshwan-js on the script's bytecode (mk/stage.mjs).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
 import t from 'tap';
+import { engine } from '../../packages/os/test/lib/probe.js';
+import { bundleEntry, scratch } from '../../packages/os/test/lib/seam.js';
 import { fixtures, makeRoot, read, snapshot, upgrade } from './lib.js';
 
 const bin = new URL('../bin/meshwan-reconfigure.js', import.meta.url).pathname;
@@ -13,7 +14,7 @@ const scripts = readdirSync(distUpgrade)
   .filter((f) => /^\d{3}-[a-z0-9-]+\.js$/.test(f))
   .map((f) => f.slice(0, -3));
 
-// Each script is a node process (about 30 of them here): generous for a loaded 2-core machine.
+// Each script is a process (about 30 of them here, on meshwan-js): generous for a loaded 2-core machine.
 t.setTimeout(240_000);
 
 /**
@@ -31,11 +32,17 @@ function etc(root: string): Map<string, string> {
   return out;
 }
 
+// Each script's QuickJS bundle compiled to bytecode by the host's meshwan-js, once for the file.
+const bytecodeDir = scratch(t);
+const bytecode = new Map<string, string>();
+for (const name of scripts) bytecode.set(name, await bundleEntry(join(distUpgrade, `${name}.js`), 'host', bytecodeDir));
+const meshwanJs = engine('host');
+
 function wrappers(root: string): void {
   const dir = join(root, 'lib/gluon/upgrade');
   mkdirSync(dir, { recursive: true });
   for (const name of scripts) {
-    writeFileSync(join(dir, name), `#!/bin/sh\nexec "${process.execPath}" "${join(distUpgrade, `${name}.js`)}"\n`);
+    writeFileSync(join(dir, name), `#!/bin/sh\nexec "${meshwanJs}" "${bytecode.get(name)}" "$@"\n`);
     chmodSync(join(dir, name), 0o755);
   }
 }
@@ -52,7 +59,7 @@ t.test('the five scripts exist, in Gluon ranges', async (t) => {
   t.same(scripts, ['105-meshwan-settings', '111-meshwan-network', '160-meshwan-wan-dns', '410-meshwan-mesh-vpn', '990-meshwan-commit']);
 });
 
-t.test('from dist: the same end state as the steps in-process, and a second run changes nothing', async (t) => {
+t.test('the same end state as the steps in-process, and a second run changes nothing', async (t) => {
   const viaRunner = makeRoot(t, gluonNode);
   const inProcess = makeRoot(t, gluonNode);
   wrappers(viaRunner);
@@ -90,29 +97,9 @@ t.test('a bad site file fails every script that reads it, naming file:line', asy
   t.match(run.stderr, /5 of 5 upgrade scripts failed/);
 });
 
-t.test('bundled as mk/stage.mjs does: /lib/gluon/upgrade/NNN-name with the site from the root', async (t) => {
+t.test('with a community site file under the root: its mark, table and gid', async (t) => {
   const root = makeRoot(t, gluonNode);
-  const dir = join(root, 'lib/gluon/upgrade');
-  mkdirSync(dir, { recursive: true });
-  for (const name of scripts) {
-    const tmp = join(dir, `${name}.tmp.mjs`);
-    await build({
-      entryPoints: [join(distUpgrade, `${name}.js`)],
-      outfile: tmp,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'esm',
-      banner: {
-        js: "import { createRequire as __meshwanCreateRequire } from 'node:module';\nconst require = __meshwanCreateRequire(import.meta.url);",
-      },
-      external: ['*.node'],
-      logLevel: 'error',
-    });
-    writeFileSync(join(dir, name), `#!/usr/bin/env node\n${readFileSync(tmp, 'utf8')}`);
-    chmodSync(join(dir, name), 0o755);
-    rmSync(tmp);
-  }
+  wrappers(root);
   writeFileSync(join(root, 'lib/gluon/site.ini'), '[wan]\nmark = 0x10\nmask = 0x10\ntable = 3\n[mesh_vpn]\ngid = 801\n');
   const run = reconfigure(root);
   t.equal(run.stderr, '');
