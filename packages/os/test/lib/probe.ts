@@ -28,13 +28,20 @@ const runners: Record<Target, readonly string[]> = {
 
 export const underQemu = (target: Target): boolean => runners[target].length > 0;
 
-/** Builds the target's meshwan-js (and the host's, which compiles bytecode for every target); returns its path. */
+const built = new Set<Target>();
+
+/**
+ * Builds the target's meshwan-js (and the host's) once per process (a suite asks before every run); returns its
+ * path.
+ */
 export function engine(target: Target): string {
   for (const want of new Set<Target>(['host', target])) {
+    if (built.has(want)) continue;
     const made = spawnSync('make', ['--no-print-directory', '-C', packageDir, `TARGET=${want}`, `${repoRoot}/build/${want}/meshwan-js`], {
       encoding: 'utf8',
     });
     if (made.status !== 0) throw new Error(`make TARGET=${want} failed (${made.status}): ${made.stderr.slice(-2000)}`);
+    built.add(want);
   }
   return join(repoRoot, 'build', target, 'meshwan-js');
 }
