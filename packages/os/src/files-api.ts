@@ -90,3 +90,22 @@ export function dirOf(path: string): string {
 export function byCodeUnit(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * Reads until end of file through `read(buf, offset, length)` (bytes read, 0 at the end), growing the buffer from
+ * `initial` bytes by doubling: the one loop both engines' readAll use over their own read call.
+ */
+export function readToEnd(read: (buf: Uint8Array, offset: number, length: number) => number, initial: number): Uint8Array {
+  let buf = new Uint8Array(Math.max(initial, 1));
+  let total = 0;
+  for (;;) {
+    const n = read(buf, total, buf.length - total);
+    if (n === 0) return buf.subarray(0, total);
+    total += n;
+    if (total === buf.length) {
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+  }
+}

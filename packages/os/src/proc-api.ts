@@ -84,3 +84,14 @@ export function searchPath(name: string, pathVar: string | undefined, stat: (pat
   }
   return undefined;
 }
+
+/** `run` over an engine's `spawn`: all its output once it ends; a spawn that throws (ENOENT) becomes a rejection. */
+export function runOver(spawn: Programs['spawn']): Programs['run'] {
+  return (argv, input) => {
+    try {
+      return spawn(argv, { input: input ?? '' }).done;
+    } catch (err: unknown) {
+      return Promise.reject(err);
+    }
+  };
+}

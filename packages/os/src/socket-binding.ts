@@ -3,22 +3,19 @@
  * errors turned into OsError. Only the batch loop's wake-up and fd readiness differ per engine.
  */
 import { osError } from './netlink-binding.js';
-import type { IoHandle, Sockets } from './socket-api.js';
+import type { Sockets } from './socket-api.js';
 
-/** The functions of netio.c both bindings export under the same names. */
-export interface SocketBinding {
+/**
+ * The functions of netio.c both bindings export under the same names: most as the seam declares them, the socket
+ * constructors taking any family number (the seam narrows it to IpFamily).
+ */
+export interface SocketBinding
+  extends Pick<
+    Sockets,
+    'setMark' | 'getMark' | 'localPort' | 'closeFd' | 'ifIndex' | 'addrText' | 'addrBytes' | 'ioAdd' | 'ioRemove' | 'ioSend'
+  > {
   udpSocket(family: number, address: Uint8Array, port: number, scopeId: number): number;
   tcpSocket(family: number, mark: number): number;
-  setMark(fd: number, mark: number): void;
-  getMark(fd: number): number;
-  localPort(fd: number): number;
-  closeFd(fd: number): void;
-  ifIndex(name: string): number;
-  addrText(family: number, address: Uint8Array, scopeId: number): string;
-  addrBytes(family: number, text: string, out: Uint8Array): boolean;
-  ioAdd(io: IoHandle, fd: number, tag: number): void;
-  ioRemove(io: IoHandle, fd: number): void;
-  ioSend(io: IoHandle, count: number): number;
 }
 
 /** What differs per engine: loading the binding, the batch loop's wake-up, readiness. */

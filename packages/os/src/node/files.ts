@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { OsError } from '../errors.js';
-import { byCodeUnit, dirOf, type FileStat, type Files, type LockMode, tempPath } from '../files-api.js';
+import { byCodeUnit, dirOf, type FileStat, type Files, type LockMode, readToEnd, tempPath } from '../files-api.js';
 import { decodeUtf8, encodeUtf8 } from '../text.js';
 
 /** node:fs's error as the seam's OsError, under the call the seam names (the same on both engines). */
@@ -93,18 +93,8 @@ function lock(fd: number, mode: LockMode): void {
 }
 
 function readAll(fd: number): Uint8Array {
-  let buf = new Uint8Array(Math.max(fstatSync(fd).size + 1, 4096));
-  let total = 0;
-  for (;;) {
-    const n = readSync(fd, buf, total, buf.length - total, total);
-    if (n === 0) return buf.subarray(0, total);
-    total += n;
-    if (total === buf.length) {
-      const bigger = new Uint8Array(buf.length * 2);
-      bigger.set(buf);
-      buf = bigger;
-    }
-  }
+  // positional reads from 0, whatever the descriptor's offset
+  return readToEnd((buf, offset, length) => readSync(fd, buf, offset, length, offset), Math.max(fstatSync(fd).size + 1, 4096));
 }
 
 function writeAt(fd: number, bytes: Uint8Array, position: number): void {

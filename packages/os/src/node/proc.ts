@@ -3,7 +3,7 @@ import { type ChildProcess, spawn as nodeSpawn, spawnSync } from 'node:child_pro
 import { closeSync, constants, openSync, readlinkSync, statSync, writeSync } from 'node:fs';
 import { OsError } from '../errors.js';
 import type { Paths } from '../paths-api.js';
-import { type Child, type Programs, type RunResult, type Signals, type SpawnOptions, searchPath } from '../proc-api.js';
+import { type Child, type Programs, type RunResult, runOver, type Signals, type SpawnOptions, searchPath } from '../proc-api.js';
 import { decodeUtf8 } from '../text.js';
 import { files } from './files.js';
 
@@ -81,13 +81,7 @@ function spawn(argv: readonly string[], options: SpawnOptions = {}): Child {
 
 export const programs: Programs = {
   spawn,
-  run: (argv, input) => {
-    try {
-      return spawn(argv, { input: input ?? '' }).done;
-    } catch (err: unknown) {
-      return Promise.reject(err);
-    }
-  },
+  run: runOver(spawn),
   runSync: (argv) => {
     const [path, args] = resolve(argv);
     const r = spawnSync(path, args, { argv0: argv[0], stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' });

@@ -5,7 +5,7 @@
 import * as netio from 'meshwan:netio';
 import * as os from 'os';
 import { OsError } from '../errors.js';
-import { type AtomicWriteOptions, byCodeUnit, dirOf, type FileStat, type Files, type LockMode, tempPath } from '../files-api.js';
+import { type AtomicWriteOptions, byCodeUnit, dirOf, type FileStat, type Files, type LockMode, readToEnd, tempPath } from '../files-api.js';
 import { decodeUtf8, encodeUtf8 } from '../text.js';
 
 /** The errno (positive) as OsError; its name comes from the C side, since MIPS numbers errnos differently. */
@@ -42,18 +42,7 @@ function stat(path: string): FileStat {
 
 function readAll(fd: number, path?: string): Uint8Array {
   check(os.seek(fd, 0, 0), 'lseek', path);
-  let buf = new Uint8Array(4096);
-  let total = 0;
-  for (;;) {
-    const n = check(os.read(fd, buf.buffer, total, buf.length - total), 'read', path);
-    if (n === 0) return buf.subarray(0, total);
-    total += n;
-    if (total === buf.length) {
-      const bigger = new Uint8Array(buf.length * 2);
-      bigger.set(buf);
-      buf = bigger;
-    }
-  }
+  return readToEnd((buf, offset, length) => check(os.read(fd, buf.buffer, offset, length), 'read', path), 4096);
 }
 
 function writeAt(fd: number, bytes: Uint8Array, position: number, path?: string): void {

@@ -8,7 +8,16 @@ import * as os from 'os';
 import * as std from 'std';
 import { OsError } from '../errors.js';
 import type { Paths } from '../paths-api.js';
-import { type Child, type Programs, type RunResult, type SignalName, type Signals, type SpawnOptions, searchPath } from '../proc-api.js';
+import {
+  type Child,
+  type Programs,
+  type RunResult,
+  runOver,
+  type SignalName,
+  type Signals,
+  type SpawnOptions,
+  searchPath,
+} from '../proc-api.js';
 import { decodeUtf8, encodeUtf8 } from '../text.js';
 import { files } from './files.js';
 
@@ -236,13 +245,7 @@ function runSync(argv: readonly string[]): { code: number | null; stdout: string
 
 export const programs: Programs = {
   spawn,
-  run: (argv, input) => {
-    try {
-      return spawn(argv, { input: input ?? '' }).done;
-    } catch (err: unknown) {
-      return Promise.reject(err);
-    }
-  },
+  run: runOver(spawn),
   runSync,
   which,
 };
