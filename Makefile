@@ -94,18 +94,15 @@ bench: need-root deps all ## run the benchmarks and rewrite their tables in BENC
 need-destdir:
 	@if [ -z "$(DESTDIR)" ]; then echo "make install: refusing without DESTDIR=/path (it would write into /)" >&2; exit 2; fi
 
-# The payload (bundles, bytecode, MANIFEST: mk/stage.mjs) for the target's byte order, then mk/install.mk builds the
-# C for TARGET and installs it (PACKAGE=name: one OpenWrt package of feed/). Big-endian bytecode is compiled by the
-# mips_24kc engine under qemu-user, so TARGET=mips_24kc builds that first.
-PAYLOAD ?= $(ROOT)/build/payload-$(ENDIAN)
+# The payload (bundles, bytecode, MANIFEST: mk/stage.mjs; the same for every target), then mk/install.mk builds the
+# C for TARGET and installs it (PACKAGE=name: one OpenWrt package of feed/).
+PAYLOAD ?= $(ROOT)/build/payload
 install: need-destdir $(NPM_STAMP) build ## stage the firmware tree: make install DESTDIR=/path [TARGET=mips_24kc] [PACKAGE=meshwan] [SITE=site.ini]
 	@$(MAKE) --no-print-directory native TARGET=host
-	@$(if $(filter be,$(ENDIAN)),$(MAKE) --no-print-directory -C packages/os TARGET=mips_24kc)
-	@node mk/stage.mjs --payload "$(PAYLOAD)" --endian $(ENDIAN) $(if $(SITE),--site "$(SITE)")
+	@node mk/stage.mjs --payload "$(PAYLOAD)" $(if $(SITE),--site "$(SITE)")
 	@$(MAKE) --no-print-directory -f mk/install.mk ROOT=$(ROOT) PAYLOAD="$(PAYLOAD)" install-payload
 
-dist: all ## the release tarball out/meshwan-VERSION.tar.xz (bytecode for both byte orders, C, QuickJS's source, feed/): installs without Node
-	@$(MAKE) --no-print-directory -C packages/os TARGET=mips_24kc
+dist: all ## the release tarball out/meshwan-VERSION.tar.xz (bytecode, C, QuickJS's patched source, feed/): installs without Node
 	@sh mk/dist.sh
 
 clean: ## remove build output

@@ -1,5 +1,5 @@
 # Shared by every package of the meshwan feed (feed/*/Makefile). The source is the release tarball (`make dist`):
-# bytecode for both byte orders, the C (meshwan-js, libpacketmark), QuickJS's source and the MANIFEST that says
+# bytecode (one for every target), the C (meshwan-js, libpacketmark), QuickJS's source and the MANIFEST that says
 # which package owns which file, so a firmware build needs OpenWrt's toolchain and no Node. Each package installs
 # itself by calling the tarball's `make install PACKAGE=NAME` (mk/install.sh): there is no second list of files.
 PKG_VERSION:=0.1.0
@@ -25,9 +25,9 @@ define Package/meshwan/Default
   URL:=https://example.invalid/meshwan
 endef
 
-# The tarball's Makefile with OpenWrt's toolchain: QuickJS bytecode is per byte order, so ENDIAN follows the target;
-# 32-bit MIPS links -latomic for QuickJS's Atomics.
-MESHWAN_MAKE = $(MAKE) -C $(PKG_BUILD_DIR) TARGET=openwrt ENDIAN=$(if $(CONFIG_BIG_ENDIAN),be,le) \
+# The tarball's Makefile with OpenWrt's toolchain (its bytecode is the same bytes for every target); 32-bit MIPS links
+# -latomic for QuickJS's Atomics.
+MESHWAN_MAKE = $(MAKE) -C $(PKG_BUILD_DIR) TARGET=openwrt \
 	TARGET_CC="$(TARGET_CC)" TARGET_AR="$(TARGET_AR)" TARGET_CFLAGS="$(TARGET_CFLAGS)" \
 	TARGET_LIBS="$(if $(CONFIG_mips)$(CONFIG_mipsel),-latomic)"
 

@@ -1,7 +1,7 @@
 # The release tarball's Makefile (installed as its top-level Makefile by `make dist`): installs the payload built by
 # mk/stage.mjs for one target with the C built here. No Node.
 #   make install DESTDIR=/path [TARGET=host|host-musl|mips_24kc|mipsel_24kc|aarch64] [PACKAGE=name]
-#   make install DESTDIR=… PACKAGE=… TARGET=openwrt ENDIAN=be|le TARGET_CC=… TARGET_AR=… TARGET_CFLAGS=…  (feed/)
+#   make install DESTDIR=… PACKAGE=… TARGET=openwrt TARGET_CC=… TARGET_AR=… TARGET_CFLAGS=…  (feed/)
 .DEFAULT_GOAL := help
 ROOT := $(abspath .)
 PAYLOAD := $(ROOT)/payload

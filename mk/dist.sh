@@ -1,7 +1,7 @@
 #!/bin/sh
-# `make dist`: out/meshwan-VERSION.tar.xz, what a firmware build needs without Node: mk/stage.mjs's payload for
-# both byte orders (bytecode, Node bundles, files/, MANIFEST), the C (packages/os/native, lib-packetmark/src) with
-# their Makefiles, QuickJS's pinned source, the feed and a Makefile (mk/dist.mk) that installs it.
+# `make dist`: out/meshwan-VERSION.tar.xz, what a firmware build needs without Node: mk/stage.mjs's payload
+# (bytecode, Node bundles, files/, MANIFEST), the C (packages/os/native, lib-packetmark/src) with
+# their Makefiles, QuickJS's pinned source with meshwan's patches applied, the feed and a Makefile (mk/dist.mk) that installs it.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 version=$(node -p "require('$root/package.json').version")
@@ -9,7 +9,7 @@ out=$root/out/dist
 tree=$out/meshwan-$version
 rm -rf "$tree" "$out/meshwan-$version.tar.xz"
 mkdir -p "$tree/mk" "$tree/packages/os" "$tree/lib-packetmark" "$tree/quickjs"
-node "$root/mk/stage.mjs" --payload "$tree/payload" --endian le,be
+node "$root/mk/stage.mjs" --payload "$tree/payload"
 cp "$root/mk/targets.mk" "$root/mk/install.mk" "$root/mk/install.sh" "$tree/mk/"
 cp "$root/mk/dist.mk" "$tree/Makefile"
 cp -r "$root/packages/os/Makefile" "$root/packages/os/native" "$tree/packages/os/"

@@ -2,13 +2,10 @@
 # Included by the repository's Makefile and by the release tarball's; ROOT is the tree holding packages/os,
 # lib-packetmark and mk. Needs no Node.
 #   make install DESTDIR=D [TARGET=…] [PACKAGE=name]          the whole tree, or one OpenWrt package (feed/owners)
-#   TARGET=openwrt ENDIAN=be|le TARGET_CC=… TARGET_AR=… TARGET_CFLAGS=…   from an OpenWrt package build (feed/)
+#   TARGET=openwrt TARGET_CC=… TARGET_AR=… TARGET_CFLAGS=…   from an OpenWrt package build (feed/)
 include $(ROOT)/mk/targets.mk
 OUT := $(ROOT)/build/$(TARGET)
 ifeq ($(TARGET),openwrt)
-  ifeq ($(filter be le,$(ENDIAN)),)
-    $(error TARGET=openwrt needs ENDIAN=be or ENDIAN=le)
-  endif
   PM_CC := $(TARGET_CC)
   PM_CFLAGS := $(TARGET_CFLAGS)
   # OpenWrt strips what a package installs itself (RSTRIP).
@@ -32,5 +29,5 @@ native-target:
 	@$(MAKE) --no-print-directory -C $(ROOT)/lib-packetmark BUILD=$(OUT)/packetmark CC='$(PM_CC)' CFLAGS='$(PM_CFLAGS)' $(OUT)/packetmark/libpacketmark.so
 
 install-payload: native-target
-	@PAYLOAD='$(PAYLOAD)' DESTDIR='$(abspath $(DESTDIR))' TARGET='$(TARGET)' ENDIAN='$(ENDIAN)' PACKAGE='$(PACKAGE)' STRIP='$(STRIP)' \
+	@PAYLOAD='$(PAYLOAD)' DESTDIR='$(abspath $(DESTDIR))' TARGET='$(TARGET)' PACKAGE='$(PACKAGE)' STRIP='$(STRIP)' \
 	  ENGINE='$(OUT)/meshwan-js' PACKETMARK='$(OUT)/packetmark/libpacketmark.so' sh $(ROOT)/mk/install.sh

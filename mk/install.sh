@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs a payload made by mk/stage.mjs into DESTDIR for one target, the whole tree or one OpenWrt package of it.
 # Plain sh, no Node: the repository's `make install` and the release tarball's both end here.
-#   PAYLOAD=DIR DESTDIR=DIR TARGET=host|... ENDIAN=le|be ENGINE=meshwan-js PACKETMARK=libpacketmark.so \
+#   PAYLOAD=DIR DESTDIR=DIR TARGET=host|... ENGINE=meshwan-js PACKETMARK=libpacketmark.so \
 #     [PACKAGE=name] [STRIP=strip] sh mk/install.sh
 # Before anything is written, a target other than host refuses every selected line that runs on Node, naming the
 # workspace package: a router cannot run it, and a tree without it would not be meshwan.
@@ -12,7 +12,7 @@ fail() {
 	exit 1
 }
 
-: "${PAYLOAD:?}" "${DESTDIR:?}" "${TARGET:?}" "${ENDIAN:?}" "${ENGINE:?}" "${PACKETMARK:?}"
+: "${PAYLOAD:?}" "${DESTDIR:?}" "${TARGET:?}" "${ENGINE:?}" "${PACKETMARK:?}"
 PACKAGE=${PACKAGE:-}
 STRIP=${STRIP:-}
 manifest=$PAYLOAD/MANIFEST
@@ -47,7 +47,7 @@ while IFS=$tab read -r owner when source mode kind dest src; do
 	[ "$when" != host ] || [ "$TARGET" = host ] || continue
 	case $kind in
 	file) copy "$PAYLOAD/$src" "$dest" "$mode" ;;
-	qbc) copy "$PAYLOAD/qbc-$ENDIAN/$src.qbc" "$dest" "$mode" ;;
+	qbc) copy "$PAYLOAD/qbc/$src.qbc" "$dest" "$mode" ;;
 	engine | packetmark)
 		[ "$kind" = engine ] && built=$ENGINE || built=$PACKETMARK
 		copy "$built" "$dest" "$mode"
@@ -60,4 +60,4 @@ while IFS=$tab read -r owner when source mode kind dest src; do
 	*) fail "$manifest: $dest: unknown kind $kind" ;;
 	esac
 done <"$manifest"
-echo "installed ${PACKAGE:-meshwan} for $TARGET ($ENDIAN) into $DESTDIR"
+echo "installed ${PACKAGE:-meshwan} for $TARGET into $DESTDIR"

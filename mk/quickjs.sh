@@ -2,7 +2,8 @@
 # QuickJS's source for builds and tests here: Debian's source package, fetched once into a cache through a
 # private apt sources list and private list/cache directories, so the system's /etc/apt and /var/lib/apt are never
 # read or written. The version is pinned and the upstream tarball's sha256 checked: a mismatch fails loudly and
-# nothing is unpacked. Prints the source directory on success.
+# nothing is unpacked. Prints the source directory on success: the pristine tree with meshwan's patches
+# (packages/os/quickjs-patches, applied in name order) in a directory of its own, named after the patches' hash.
 # The cache: QUICKJS_CACHE when set; else /var/cache/meshwan/quickjs, which `make deps` (as root) fills and every
 # user reads, so `make check` as another user (nobody has no home) builds from the same pinned source; else, for
 # a user who cannot write there and finds nothing in it, ~/.cache/meshwan/quickjs.
@@ -24,8 +25,35 @@ else
 	cache=${XDG_CACHE_HOME:-${HOME:?no HOME, no QUICKJS_CACHE and nothing in $shared: run make deps as root first}/.cache}/meshwan/quickjs
 fi
 src=$cache/quickjs-$UPSTREAM
+root=$(cd "$(dirname "$0")/.." && pwd)
+patches=$root/packages/os/quickjs-patches
+
+# The patched tree beside the pristine one: in the cache when this user can write it (make deps as root), else in
+# this clone's build/ (make check as nobody after a patch changed). Built aside and renamed, so a reader never
+# sees half of it.
+patched() {
+	phash=$(cat "$patches"/*.patch | sha256sum | cut -c1-12)
+	tree=$cache/quickjs-$UPSTREAM-meshwan-$phash
+	if [ ! -f "$tree/.meshwan-stamp" ] && ! { [ -w "$cache" ] || mkdir -p "$cache" 2>/dev/null; }; then
+		tree=$root/build/quickjs-$UPSTREAM-meshwan-$phash
+	fi
+	if [ ! -f "$tree/.meshwan-stamp" ]; then
+		command -v patch >/dev/null || { echo "quickjs: patch is missing (Debian package patch: make deps)" >&2; exit 2; }
+		mkdir -p "$(dirname "$tree")"
+		tmp=$(mktemp -d "$tree.tmp.XXXXXX")
+		cp -r "$src/." "$tmp/"
+		for p in "$patches"/*.patch; do
+			patch -s -d "$tmp" -p1 <"$p" >&2 || { rm -rf "$tmp"; echo "quickjs: $p does not apply to quickjs $UPSTREAM" >&2; exit 1; }
+		done
+		echo "$SHA256 $phash" >"$tmp/.meshwan-stamp"
+		[ -f "$tree/.meshwan-stamp" ] || rm -rf "$tree"
+		mv -T "$tmp" "$tree" 2>/dev/null || rm -rf "$tmp"
+	fi
+	echo "$tree"
+}
+
 if [ -f "$src/.meshwan-stamp" ] && [ "$(cat "$src/.meshwan-stamp")" = "$SHA256" ]; then
-	echo "$src"
+	patched
 	exit 0
 fi
 
@@ -57,4 +85,4 @@ tar -xJf "$work/download/$ORIG" -C "$cache"
 cp "$work/download/$ORIG" "$cache/"
 rm -rf "$work"
 echo "$SHA256" >"$src/.meshwan-stamp"
-echo "$src"
+patched

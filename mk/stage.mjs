@@ -4,13 +4,13 @@
 // copies it into DESTDIR for one target, or one package of it, with the C built for that target; it needs no Node,
 // so the release tarball (`make dist`) installs with the same two files.
 //
-//   node mk/stage.mjs --payload DIR [--site site.ini] [--endian le,be]
+//   node mk/stage.mjs --payload DIR [--site site.ini]
 //
 // DIR/MANIFEST, one line per staged path, tab-separated: OWNER WHEN SOURCE MODE KIND DEST SRC
 //   OWNER   the OpenWrt package (feed/owners)
 //   WHEN    all | host (a host tool: only TARGET=host) | node (runs on Node: only TARGET=host, refused elsewhere)
 //   SOURCE  where staging made it from (packages/wan-dns, files/etc/init.d/wan-dns, ...), for owners and errors
-//   KIND    file (DIR/SRC) | link (a symlink to SRC) | qbc (DIR/qbc-ENDIAN/SRC.qbc) | engine (meshwan-js) |
+//   KIND    file (DIR/SRC) | link (a symlink to SRC) | qbc (DIR/qbc/SRC.qbc) | engine (meshwan-js) |
 //           packetmark (libpacketmark.so)
 // A package with "meshwan": { "runtime": "quickjs" } in its package.json ships each command as bytecode in
 // /usr/lib/meshwan/NAME.qbc and a symlink NAME -> meshwan-js (which runs $MESHWAN_JS_LIB/NAME.qbc); any other
@@ -25,7 +25,7 @@ import { bundleFor } from './bundle.mjs';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const { values } = parseArgs({
-  options: { payload: { type: 'string' }, site: { type: 'string' }, endian: { type: 'string', default: 'le' } },
+  options: { payload: { type: 'string' }, site: { type: 'string' } },
 });
 
 function fail(message) {
@@ -34,18 +34,13 @@ function fail(message) {
 }
 
 if (!values.payload) fail('--payload DIR is required');
-const endians = values.endian.split(',');
-for (const e of endians) if (e !== 'le' && e !== 'be') fail(`--endian ${values.endian}: le, be or le,be`);
 const payload = resolve(values.payload);
 // Daemons and tools run by init scripts go to sbin, as on OpenWrt; the rest to bin.
 const sbinCommands = new Set(['meshwan', 'wan-dns', 'meshwan-reconfigure']);
 
-// QuickJS bytecode is not portable across byte order (a bundle compiled on x86-64 segfaults on big-endian MIPS);
-// each byte order's bytecode is compiled by an engine of that byte order (README "Use it in a Gluon site").
-const compilers = {
-  le: [join(root, 'build/host/meshwan-js')],
-  be: ['qemu-mips-static', '-L', '/usr/mips-linux-gnu', join(root, 'build/mips_24kc/meshwan-js')],
-};
+// The host's engine compiles the bytecode for every target: with packages/os/quickjs-patches QuickJS writes the
+// same bytes on every host, big-endian MIPS included (packages/os/test/bytecode.test.ts).
+const compiler = join(root, 'build/host/meshwan-js');
 
 /** feed/owners: [source, package] pairs, longest source first. */
 function readOwners() {
@@ -90,19 +85,15 @@ function nodeFlagsOf(manifestJson, dir) {
   return flags.map((f) => `${f} `).join('');
 }
 
-/** One QuickJS bundle compiled to bytecode for every byte order asked for: payload/qbc-ENDIAN/NAME.qbc. */
+/** One QuickJS bundle compiled to bytecode, for every target: payload/qbc/NAME.qbc. */
 async function bytecode(entry, name) {
   const js = join(payload, 'js', `${name}.js`);
   await bundleFor(entry, js, 'quickjs', { minify: true });
-  for (const endian of endians) {
-    const out = join(payload, `qbc-${endian}`, `${name}.qbc`);
-    mkdirSync(join(out, '..'), { recursive: true });
-    const [cmd, ...args] = compilers[endian];
-    if (!existsSync(compilers[endian].at(-1)))
-      fail(`${compilers[endian].at(-1)} is absent (make native${endian === 'be' ? ' TARGET=mips_24kc' : ''})`);
-    const r = spawnSync(cmd, [...args, '--compile', js, out], { encoding: 'utf8' });
-    if (r.status !== 0) fail(`${name}: meshwan-js --compile (${endian}) exited ${r.status ?? r.signal}: ${r.stderr}${r.error ?? ''}`);
-  }
+  const out = join(payload, 'qbc', `${name}.qbc`);
+  mkdirSync(join(out, '..'), { recursive: true });
+  if (!existsSync(compiler)) fail(`${compiler} is absent (make native)`);
+  const r = spawnSync(compiler, ['--compile', js, out], { encoding: 'utf8' });
+  if (r.status !== 0) fail(`${name}: meshwan-js --compile exited ${r.status ?? r.signal}: ${r.stderr}${r.error ?? ''}`);
 }
 
 /** A command's entry for QuickJS: src/main.ts, the engine-free entry every ported package has. */
@@ -236,4 +227,4 @@ overlay('files');
 
 rmSync(join(payload, 'js'), { recursive: true, force: true });
 writeFileSync(join(payload, 'MANIFEST'), `${manifest.join('\n')}\n`);
-console.log(`stage: ${manifest.length} paths in ${relative(process.cwd(), payload) || '.'}/MANIFEST (${endians.join(', ')})`);
+console.log(`stage: ${manifest.length} paths in ${relative(process.cwd(), payload) || '.'}/MANIFEST`);

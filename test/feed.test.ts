@@ -164,7 +164,7 @@ t.test('make dist: the tarball installs without Node, whole or one package at a 
         t.match(file.stdout, /MSB.*MIPS.*stripped/, 'a stripped big-endian MIPS engine');
         const meshwan = join(dir, 'mips_24kc-meshwan');
         if (existsSync(join(meshwan, 'usr/bin/meshwan-netlink'))) {
-          // big-endian bytecode on the big-endian engine: meshwan-netlink's route dump under qemu-user
+          // the one bytecode (compiled on the host) on the big-endian engine: meshwan-netlink's route dump under qemu-user
           const r = spawnSync('qemu-mips-static', ['-L', '/usr/mips-linux-gnu', '-0', 'meshwan-netlink', js, 'routes'], {
             encoding: 'utf8',
             env: { ...env, MESHWAN_JS_LIB: join(meshwan, 'usr/lib/meshwan') },

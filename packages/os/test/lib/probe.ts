@@ -28,6 +28,9 @@ const runners: Record<Target, readonly string[]> = {
 
 export const underQemu = (target: Target): boolean => runners[target].length > 0;
 
+/** The argv that starts the target's meshwan-js here (qemu-user first for a router's ABI); builds it once. */
+export const engineCommand = (target: Target): string[] => [...runners[target], engine(target)];
+
 const built = new Set<Target>();
 
 /**
@@ -127,7 +130,7 @@ export async function compileProbe(t: Teardowns): Promise<string> {
 
 /** Runs the probe (source or bytecode) on the target's engine inside ns. */
 export async function probe(ns: Namespace, target: Target, script: string): Promise<ProbeResult> {
-  const r = await runAsync(['ip', 'netns', 'exec', ns.name, ...runners[target], engine(target), script]);
+  const r = await runAsync(['ip', 'netns', 'exec', ns.name, ...engineCommand(target), script]);
   if (r.status !== 0) throw new Error(`probe on ${target} exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout) as ProbeResult;
 }

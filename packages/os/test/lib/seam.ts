@@ -10,16 +10,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { engine as engineBinary, type Target } from './probe.js';
+import { engine as engineBinary, engineCommand, type Target } from './probe.js';
 
 const packageDir = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const repoRoot = resolve(packageDir, '..', '..');
-
-const qemu: Partial<Record<Target, readonly string[]>> = {
-  mips_24kc: ['qemu-mips-static', '-L', '/usr/mips-linux-gnu'],
-  mipsel_24kc: ['qemu-mipsel-static', '-L', '/usr/mipsel-linux-gnu'],
-  aarch64: ['qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu'],
-};
 
 /** Where a program runs: Node, or a meshwan-js build. */
 export type Runtime = 'node' | Target;
@@ -61,21 +55,35 @@ export async function bundleFixture(fixture: string, runtime: Runtime, dir: stri
   return out;
 }
 
+/** One compile per bytecode file: the runtimes of a suite share it. */
+const compiled = new Map<string, Promise<string>>();
+
 /**
  * Bundles any entry (a package's src or dist file) for `runtime`'s engine into `dir`; returns what that runtime
- * runs: the bundle for Node, and for meshwan-js the bundle compiled to bytecode by that very build (what a router
- * runs: QuickJS 2025-04-26 writes bytecode a big-endian engine misreads when a little-endian one compiled it).
- * Under qemu-user, parsing the source on every start costs about a second of CPU; the bytecode a tenth of that.
+ * runs: the bundle for Node, and for meshwan-js the bundle compiled to bytecode by the host's build, as staging
+ * does (bytecode is the same bytes from every host since packages/os/quickjs-patches, so a router's build under
+ * qemu-user runs what the host compiled). Under qemu-user, parsing the source on every start costs about a second
+ * of CPU; the bytecode a tenth of that.
  */
 export async function bundleEntry(entry: string, runtime: Runtime, dir: string): Promise<string> {
   const engine = runtime === 'node' ? 'node' : 'quickjs';
   const out = join(dir, `${entry.replace(/^.*\//, '').replace(/\W/g, '_')}.${engine}.mjs`);
-  await (await bundler()).bundleFor(entry, out, engine);
-  if (runtime === 'node') return out;
-  const compiled = out.replace(/\.mjs$/, `.${runtime}.qbc`);
-  const ran = await runProgram([...(qemu[runtime] ?? []), engineBinary(runtime), '--compile', out, compiled]);
-  if (ran.status !== 0) throw new Error(`meshwan-js (${runtime}) --compile ${out}: exit ${ran.status}: ${ran.stderr}`);
-  return compiled;
+  if (runtime === 'node') {
+    await (await bundler()).bundleFor(entry, out, engine);
+    return out;
+  }
+  const qbc = out.replace(/\.mjs$/, '.qbc');
+  let pending = compiled.get(qbc);
+  if (pending === undefined) {
+    pending = (async () => {
+      await (await bundler()).bundleFor(entry, out, engine);
+      const ran = await runProgram([engineBinary('host'), '--compile', out, qbc]);
+      if (ran.status !== 0) throw new Error(`meshwan-js --compile ${out}: exit ${ran.status}: ${ran.stderr}`);
+      return qbc;
+    })();
+    compiled.set(qbc, pending);
+  }
+  return pending;
 }
 
 /**
@@ -94,7 +102,7 @@ export function runBundle(
       ...wrapper,
       ...(runtime === 'node'
         ? [process.execPath, ...(bundle.endsWith('.ts') ? ['--import', join(repoRoot, 'mk', 'ts-register.mjs')] : []), bundle, ...args]
-        : [...(qemu[runtime] ?? []), engineBinary(runtime), bundle, ...args]),
+        : [...engineCommand(runtime), bundle, ...args]),
     ],
     env,
   );
