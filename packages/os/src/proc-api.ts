@@ -4,6 +4,7 @@
  * implementation per engine (src/node/proc.ts over node:child_process, src/quickjs/proc.ts over os.exec, pipes,
  * read handlers and SIGCHLD), picked by `#engine` as the rest of the seam.
  */
+import type { OsError } from './errors.js';
 import type { FileStat } from './files-api.js';
 
 /** The signals meshwan sends or answers. Numbers differ per ABI (MIPS), so only names cross the seam. */
@@ -26,6 +27,13 @@ export interface SpawnOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** `inherit`: the program shares this process's stdin, stdout and stderr (nothing collected, no input). */
   readonly stdio?: 'pipe' | 'inherit';
+}
+
+export interface ExecOptions {
+  /** The whole environment of the program; absent: this process's. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The group to become first (setgroups to none, then setgid; xt_owner's --gid-owner sees it). */
+  readonly gid?: number;
 }
 
 /** A started program. */
@@ -60,6 +68,14 @@ export interface Programs {
   runSync(argv: readonly string[]): SyncResult;
   /** The path PATH finds for `name` (an executable regular file), or undefined. */
   which(name: string): string | undefined;
+  /**
+   * Becomes `argv` (Gluon's gluon-wan: setgid, then execvp): on QuickJS this process is the program from then on,
+   * same pid, stdio and the signals a shell delivers. Node cannot exec in place: it runs the program with this
+   * process's stdio, passes those signals on, and exits as it did (its code, or dying of its signal). Settles only
+   * when that fails, with the OsError (`ENOENT`: no such program; `EACCES`; `EPERM` from setgid), as a shell
+   * reports 127 or 126.
+   */
+  execInPlace(argv: readonly string[], options?: ExecOptions): Promise<OsError>;
 }
 
 export interface Signals {

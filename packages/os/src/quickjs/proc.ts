@@ -10,6 +10,7 @@ import { OsError } from '../errors.js';
 import type { Paths } from '../paths-api.js';
 import {
   type Child,
+  type ExecOptions,
   type Programs,
   type RunResult,
   runOver,
@@ -243,11 +244,31 @@ function runSync(argv: readonly string[]): { code: number | null; stdout: string
   return { code: decodeStatus(status).code, stdout: concat(chunks) };
 }
 
+/** A real exec(2): stdout and stderr flushed, setgid, execvp (native/netio.c); returns only a failure. */
+function execInPlace(argv: readonly string[], options: ExecOptions = {}): Promise<OsError> {
+  const env = Object.entries(options.env ?? std.getenviron()).map(([name, value]) => `${name}=${value}`);
+  try {
+    netio.exec(argv, env, options.gid ?? -1);
+  } catch (err: unknown) {
+    return Promise.resolve(asOsError(err, argv[0] ?? ''));
+  }
+  // exec returns only by throwing: unreachable, but a failure all the same rather than a success.
+  return Promise.resolve(new OsError('EUNKNOWN', 0, 'execvp', argv[0]));
+}
+
+/** meshwan:netio's thrown Error ({ errno, code, syscall }) as the seam's OsError naming the program. */
+function asOsError(err: unknown, path: string): OsError {
+  if (err instanceof Error && 'errno' in err && typeof err.errno === 'number' && 'syscall' in err && typeof err.syscall === 'string')
+    return osError(err.errno, err.syscall, path);
+  throw err; // a TypeError or RangeError: a bad argument is the caller's bug, not a failed exec
+}
+
 export const programs: Programs = {
   spawn,
   run: runOver(spawn),
   runSync,
   which,
+  execInPlace,
 };
 
 /** Handlers per signal: os.signal keeps one function per signal, so the seam multiplexes. */
