@@ -38,7 +38,7 @@ t.test('the program runs with its group, its environment, and ends as this proce
       '800',
       'sh',
       '-c',
-      'echo "pid=$$ gid=$(id -g) groups=$(id -G) probe=$EXEC_PROBE home=${HOME-unset}"; exit 7',
+      'echo "pid=$$ gid=$(id -g) groups=$(id -G) probe=$EXEC_PROBE home=$(printenv HOME || echo unset)"; exit 7',
     ]);
     t.equal(ran.status, 7, `${runtime}: the program's exit code (${ran.stderr})`);
     t.equal(ran.stderr, '', `${runtime}: stderr`);
