@@ -16,7 +16,7 @@
 // /usr/lib/meshwan/NAME.qbc and a symlink NAME -> meshwan-js (which runs $MESHWAN_JS_LIB/NAME.qbc); any other
 // package keeps its Node bundle, sh wrapper and native addons. `meshwan.hostOnlyCommands` are tools for hosts
 // without OpenWrt (no PATH entry, TARGET=host only); `meshwan.nodeCommands` are commands of a QuickJS package
-// that still need Node (host only: see README "Use it in a Gluon site").
+// that still need Node (host only); `meshwan.entries` names a command's QuickJS entry (default src/main.ts).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
@@ -96,10 +96,14 @@ async function bytecode(entry, name) {
   if (r.status !== 0) fail(`${name}: meshwan-js --compile exited ${r.status ?? r.signal}: ${r.stderr}${r.error ?? ''}`);
 }
 
-/** A command's entry for QuickJS: src/main.ts, the engine-free entry every ported package has. */
-function quickjsEntry(dir, command) {
-  const entry = join(dir, 'src/main.ts');
-  if (!existsSync(entry)) fail(`${relative(root, dir)}: runtime quickjs but no src/main.ts for ${command}`);
+/**
+ * A command's entry for QuickJS: its engine-free entry, `meshwan.entries[command]` in package.json when the
+ * package has several commands, else src/main.ts, which every ported package has.
+ */
+function quickjsEntry(dir, pkg, command) {
+  const file = pkg.meshwan?.entries?.[command] ?? 'src/main.ts';
+  const entry = join(dir, file);
+  if (!existsSync(entry)) fail(`${relative(root, dir)}: runtime quickjs but no ${file} for ${command}`);
   return entry;
 }
 
@@ -137,7 +141,7 @@ for (const dir of packageDirs) {
     const binDir = sbinCommands.has(command) ? '/usr/sbin' : '/usr/bin';
     if (quickjs && !onNode.has(command)) {
       quickjsCommands++;
-      await bytecode(quickjsEntry(dir, command), command);
+      await bytecode(quickjsEntry(dir, pkg, command), command);
       // A command OpenWrt already has (`uci`: /sbin/uci) is a host tool: its bytecode for hosts without OpenWrt
       // (the simulation runs it with meshwan-js), no symlink, so on a router one name keeps one implementation.
       const when = hostOnly.has(command) ? 'host' : 'all';

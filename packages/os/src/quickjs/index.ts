@@ -9,6 +9,7 @@ export const proc: Proc = {
   // scriptArgs is [script, ...arguments]: the same as Node's argv after the engine and the script.
   argv: scriptArgs.slice(1),
   env: (name) => std.getenv(name),
+  environment: () => std.getenviron(),
   exit: (code) => {
     std.out.flush();
     std.err.flush();

@@ -41,11 +41,6 @@ declare module 'os' {
   export function readlink(path: string): [string, number];
 }
 
-declare module 'std' {
-  /** This process's environment, as an object. */
-  export function getenviron(): Record<string, string>;
-}
-
 declare module 'meshwan:netio' {
   /** Becomes argv[0] (PATH searched) with `env` (NAME=value) in group `gid` (-1: unchanged); returns only by throwing. */
   export function exec(argv: readonly string[], env: readonly string[], gid: number): never;
