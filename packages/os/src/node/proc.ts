@@ -9,6 +9,7 @@ import {
   type ExecOptions,
   type Programs,
   type RunResult,
+  resolveProgram,
   runOver,
   type Signals,
   type SpawnOptions,
@@ -29,9 +30,7 @@ const which = (name: string) => searchPath(name, process.env.PATH, statOrUndefin
 
 function resolve(argv: readonly string[]): [string, string[]] {
   const [name = '', ...args] = argv;
-  const path = which(name);
-  if (path === undefined) throw new OsError('ENOENT', 2, 'spawn', name);
-  return [path, args];
+  return [resolveProgram(name, process.env.PATH, statOrUndefined), args];
 }
 
 function concat(chunks: readonly Uint8Array[]): string {
@@ -52,6 +51,7 @@ function spawn(argv: readonly string[], options: SpawnOptions = {}): Child {
     argv0: argv[0],
     stdio: inherit ? 'inherit' : ['pipe', 'pipe', 'pipe'],
     ...(options.env ? { env: { ...options.env } } : {}),
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
   });
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];

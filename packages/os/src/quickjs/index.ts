@@ -10,6 +10,7 @@ export const proc: Proc = {
   argv: scriptArgs.slice(1),
   env: (name) => std.getenv(name),
   environment: () => std.getenviron(),
+  cwd: () => os.getcwd()[0],
   exit: (code) => {
     std.out.flush();
     std.err.flush();

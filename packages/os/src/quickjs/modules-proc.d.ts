@@ -25,7 +25,10 @@ declare module 'os' {
     stdout?: number;
     stderr?: number;
     env?: Record<string, string>;
+    cwd?: string;
   }
+  /** [path, errno]. */
+  export function getcwd(): [string, number];
   /** The pid (block: false), else the exit status; the child exits 127 when exec fails. */
   export function exec(argv: string[], options?: ExecOptions): number;
   /** [pid or 0 or -errno, wait status]. */

@@ -13,6 +13,7 @@ import {
   type ExecOptions,
   type Programs,
   type RunResult,
+  resolveProgram,
   runOver,
   type SignalName,
   type Signals,
@@ -48,12 +49,7 @@ function statOrUndefined(path: string) {
 
 const which = (name: string) => searchPath(name, std.getenv('PATH'), statOrUndefined);
 
-function resolve(argv: readonly string[]): string {
-  const name = argv[0] ?? '';
-  const path = which(name);
-  if (path === undefined) throw new OsError('ENOENT', 2, 'spawn', name);
-  return path;
-}
+const resolve = (argv: readonly string[]): string => resolveProgram(argv[0] ?? '', std.getenv('PATH'), statOrUndefined);
 
 function pipe(): [number, number] {
   const fds = os.pipe();
@@ -138,13 +134,14 @@ function concat(chunks: readonly Uint8Array[]): string {
 }
 
 function execOptions(options: SpawnOptions): Record<string, unknown> {
-  return options.env ? { env: { ...options.env } } : {};
+  return { ...(options.env ? { env: { ...options.env } } : {}), ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) };
 }
 
 function spawn(argv: readonly string[], options: SpawnOptions = {}): Child {
   const file = resolve(argv);
   watchChildren();
   if (options.stdio === 'inherit') {
+    std.out.flush(); // the program writes to the same stdout: what we buffered comes first
     const pid = os.exec([...argv], { block: false, usePath: false, file, ...execOptions(options) });
     return started(pid, undefined, () => Promise.resolve({ stdout: '', stderr: '' }));
   }
