@@ -69,8 +69,9 @@ export interface DatagramHandler {
 }
 
 /**
- * Buffer sizes of a BatchIo: the forwarder's defaults hold 64 EDNS-sized datagrams each way (512 KB); a user with
- * a few small datagrams in flight (uplinks's DNS probes: no EDNS, so replies of at most 512 bytes) takes less.
+ * Buffer sizes of a BatchIo: the forwarder's defaults take 64 datagrams of up to 4 KB in (256 KB) and 80 KB out;
+ * a user with a few small datagrams in flight (uplinks's DNS probes: no EDNS, so replies of at most 512 bytes)
+ * takes less.
  */
 export interface BatchSizes {
   /** Bytes per received datagram (longer ones are cut and dropped). */
