@@ -1,9 +1,12 @@
 // Switching a node in place, as sysupgrade does it (it keeps /etc/config, /etc/passwd, /etc/group, /etc/shadow:
 // base-files' conffiles and keep.d), from stock Gluon to meshwan and back. The scripts run as staged (sh over
 // meshwan-js bytecode) through meshwan-reconfigure --root; Gluon's side is test/gluon-stock.ts, its Lua replayed.
+
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
+import { openwrtTools } from '../../test/lib/openwrt.js';
 import { gluonDhcp, gluonFirewall, gluonNetwork } from './gluon-stock.js';
 import { fixtures, makeRoot, read, sharedConfigs, snapshot, uciOf } from './lib.js';
 import { stageScripts } from './staged.js';
@@ -13,6 +16,7 @@ t.setTimeout(240_000);
 
 const staged = await stageScripts(t);
 const repo = new URL('../..', import.meta.url).pathname;
+const uciBin = openwrtTools().uci;
 
 /** gluon-mesh-vpn-core's files/lib/gluon/mesh-vpn/iptables.rules, byte for byte. */
 const gluonIptablesRules =
@@ -230,6 +234,38 @@ for (const meshVpnCore of [true, false]) {
     // fw3 (Gluon's firewall) skips a script include whose file is missing and loads the rest: firewall3
     // includes.c run_include(): stat() fails -> "Skipping due to path error".
     t.notOk(existsSync(join(node, String(backFirewall.meshwan_dns?.options.path))), "its script is not in Gluon's image");
+  });
+  t.test(`B (${variant}): after /usr/lib/meshwan/uninstall, stock Gluon's scripts bring back the stock config`, async (t) => {
+    const node = stockGluon(t, { meshVpnCore });
+    const stockRoot = stockGluon(t, { meshVpnCore });
+    copyFileSync(join(node, 'etc/config/network'), join(node, 'etc/config/network_gluon-old'));
+    meshwanFirmware(node);
+    reconfigure(t, node);
+    // As on the node: busybox-style sh with OpenWrt's own uci on the PATH.
+    const run = spawnSync('sh', [join(repo, 'files/usr/lib/meshwan/uninstall')], {
+      encoding: 'utf8',
+      env: { PATH: `${dirname(uciBin)}:/usr/bin:/bin`, MESHWAN_ROOT: node },
+    });
+    t.equal(run.stderr, '');
+    t.equal(run.status, 0);
+    const again = spawnSync('sh', [join(repo, 'files/usr/lib/meshwan/uninstall')], {
+      encoding: 'utf8',
+      env: { PATH: `${dirname(uciBin)}:/usr/bin:/bin`, MESHWAN_ROOT: node },
+    });
+    t.equal(again.status, 0, 'a second run finds nothing to do and succeeds');
+    stockFirmware(node, meshVpnCore);
+    gluonNetwork(node);
+    gluonFirewall(node);
+    gluonDhcp(node);
+    const back = etc(node);
+    const stock = etc(stockRoot);
+    const configs = (files: Map<string, string>): string[] => [...files.keys()].filter((p) => p.startsWith('etc/config/')).sort();
+    t.same(configs(back), configs(stock), "no file of meshwan's left in /etc/config");
+    for (const file of configs(stock)) {
+      if (file === 'etc/config/firewall')
+        t.same(sections(node, 'firewall'), sections(stockRoot, 'firewall'), 'firewall: the stock sections');
+      else t.equal(back.get(file), stock.get(file), `${file}: byte-identical to stock`);
+    }
   });
 }
 
