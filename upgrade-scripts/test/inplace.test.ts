@@ -1,9 +1,9 @@
 // Switching a node in place, as sysupgrade does it (it keeps /etc/config, /etc/passwd, /etc/group, /etc/shadow:
 // base-files' conffiles and keep.d), from stock Gluon to meshwan and back. The scripts run as staged (sh over
 // meshwan-js bytecode) through meshwan-reconfigure --root; Gluon's side is test/gluon-stock.ts, its Lua replayed.
-
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
 import { openwrtTools } from '../../test/lib/openwrt.js';
@@ -65,6 +65,14 @@ function stockFirmware(root: string, meshVpnCore: boolean): void {
   rmSync(join(root, 'usr/lib/meshwan'), { recursive: true, force: true });
   rmSync(join(root, 'lib/gluon/upgrade'), { recursive: true, force: true });
   if (meshVpnCore) firmwareFile(root, 'lib/gluon/mesh-vpn/iptables.rules', gluonIptablesRules);
+}
+
+/** files/usr/lib/meshwan/uninstall as on a node: sh with OpenWrt's own uci on the PATH. */
+function uninstall(root: string): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync('sh', [join(repo, 'files/usr/lib/meshwan/uninstall')], {
+    encoding: 'utf8',
+    env: { PATH: `${dirname(uciBin)}:/usr/bin:/bin`, MESHWAN_ROOT: root },
+  });
 }
 
 function reconfigure(t: Test, root: string): void {
@@ -241,17 +249,10 @@ for (const meshVpnCore of [true, false]) {
     copyFileSync(join(node, 'etc/config/network'), join(node, 'etc/config/network_gluon-old'));
     meshwanFirmware(node);
     reconfigure(t, node);
-    // As on the node: busybox-style sh with OpenWrt's own uci on the PATH.
-    const run = spawnSync('sh', [join(repo, 'files/usr/lib/meshwan/uninstall')], {
-      encoding: 'utf8',
-      env: { PATH: `${dirname(uciBin)}:/usr/bin:/bin`, MESHWAN_ROOT: node },
-    });
+    const run = uninstall(node);
     t.equal(run.stderr, '');
     t.equal(run.status, 0);
-    const again = spawnSync('sh', [join(repo, 'files/usr/lib/meshwan/uninstall')], {
-      encoding: 'utf8',
-      env: { PATH: `${dirname(uciBin)}:/usr/bin:/bin`, MESHWAN_ROOT: node },
-    });
+    const again = uninstall(node);
     t.equal(again.status, 0, 'a second run finds nothing to do and succeeds');
     stockFirmware(node, meshVpnCore);
     gluonNetwork(node);
@@ -286,3 +287,27 @@ function sectionsOfFile(path: string): Sections {
   const root = makeRoot(t, { 'etc/config/network': path });
   return sections(root, 'network');
 }
+
+t.test("B: site-seeded WAN DNS servers stay the node's; uninstall drops the ones with a port Gluon cannot use", async (t) => {
+  const node = stockGluon(t);
+  firmwareFile(node, 'lib/gluon/site.ini', '[wan_dns]\nserver[] = 192.0.2.53\nserver[] = [2001:db8::53]:5353\n');
+  meshwanFirmware(node);
+  reconfigure(t, node);
+  t.same(
+    uciOf(node).get('gluon-wan-dnsmasq', '@static[0]', 'server'),
+    ['192.0.2.53', '[2001:db8::53]:5353'],
+    'seeded into the shared list',
+  );
+  const run = uninstall(node);
+  t.equal(run.stderr, '');
+  t.equal(run.status, 0);
+  t.equal(
+    run.stdout,
+    "meshwan uninstall: removed WAN DNS server [2001:db8::53]:5353 from gluon-wan-dnsmasq (Gluon's dnsmasq takes no port)\n",
+  );
+  const servers = uciOf(node).get('gluon-wan-dnsmasq', '@static[0]', 'server');
+  t.same(servers, ['192.0.2.53'], "the port-53 server stays: to Gluon's update.lua it is the user's static server");
+  // Gluon's update.lua writes `nameserver <server>` for each; dnsmasq takes an address there (with %scope for fe80::).
+  for (const server of Array.isArray(servers) ? servers : []) t.not(isIP(server.replace(/%.*$/, '')), 0, `${server} is an address`);
+  t.equal(uninstall(node).stdout, '', 'a second run removes nothing');
+});
