@@ -15,7 +15,11 @@ const BATCH = 64;
 /** Bytes per received datagram: queries and answers are at most 1232 (we clamp EDNS) or 512 without it. */
 const SLOT = 4096;
 const REC = 12;
-const SEND_BYTES = 256 * 1024;
+/**
+ * The send batch's buffer: a batch is flushed when full, so this bounds memory, not answers. 64 datagrams of a
+ * clamped 1232 bytes fit; QuickJS zero-fills it on creation (RSS on the router), so no larger.
+ */
+const SEND_BYTES = 80 * 1024;
 
 /** The seam's UDP and batch calls (packages/os socket-api.ts) this module uses. */
 export type BatchAddon = Sockets;
