@@ -32,7 +32,7 @@ function openRoot(root: string): Uci {
 }
 
 /** The site.conf values Gluon's scripts read (site.dns, site.next_node), from the documentation ranges. */
-export const gluonSite = {
+const gluonSite = {
   dnsServers: ['2001:db8:1::53'],
   cacheEntries: '4096',
   nextNode: { names: ['nextnode.ffx'], ip4: '198.51.100.254', ip6: '2001:db8:1::254' },

@@ -18,7 +18,7 @@ export const scripts = readdirSync(distUpgrade)
   .map((f) => f.slice(0, -3))
   .sort();
 
-export interface Ran {
+interface Ran {
   status: number | null;
   stdout: string;
   stderr: string;
