@@ -7,7 +7,10 @@ import t from 'tap';
 import { type Procd, startProcd } from './lib/procd.js';
 
 /** Every service our init scripts start under procd. */
-const SERVICES = ['wan-dns', 'meshwan-uplinks'] as const;
+const SERVICES = ['meshwan', 'wan-dns', 'meshwan-uplinks'] as const;
+
+/** Each init script's START (its rc.d link after `enable`). */
+const START: Record<(typeof SERVICES)[number], number> = { meshwan: 21, 'wan-dns': 60, 'meshwan-uplinks': 22 };
 
 const NETWORK = `config interface 'loopback'
 \toption device 'lo'
@@ -29,10 +32,29 @@ config interface 'wan'
  * The command line an instance runs: procd's command, except that meshwan-uplinks is still a Node program whose
  * /usr/bin wrapper execs node with its bundle.
  */
-function runs(name: string): string[] {
-  return name === 'wan-dns'
-    ? ['/usr/sbin/wan-dns', '--resolv-file', '/var/gluon/wan-dnsmasq/resolv.conf']
-    : ['node', '/usr/lib/meshwan/meshwan-uplinks.mjs', 'daemon'];
+function runs(name: (typeof SERVICES)[number]): string[] {
+  if (name === 'meshwan') return ['/usr/sbin/meshwan', 'daemon'];
+  if (name === 'wan-dns') return ['/usr/sbin/wan-dns', '--resolv-file', '/var/gluon/wan-dnsmasq/resolv.conf'];
+  return ['node', '/usr/lib/meshwan/meshwan-uplinks.mjs', 'daemon'];
+}
+
+/** The uci packages whose change reloads each service (procd_add_reload_trigger). */
+const TRIGGERS: Record<(typeof SERVICES)[number], string[]> = {
+  meshwan: ['network', 'firewall', 'gluon-wan-dnsmasq', 'meshwan-uplinks'],
+  'wan-dns': ['gluon-wan-dnsmasq'],
+  'meshwan-uplinks': ['meshwan-uplinks'],
+};
+
+/** The packages of a service's config.change triggers, as procd holds them (`["if",["eq","package",P],…]`). */
+function triggers(p: Procd, name: string): string[] {
+  const found: string[] = [];
+  const walk = (v: unknown): void => {
+    if (!Array.isArray(v)) return;
+    if (v[0] === 'eq' && v[1] === 'package' && typeof v[2] === 'string') found.push(v[2]);
+    for (const x of v) walk(x);
+  };
+  walk(p.service(name)?.triggers);
+  return found;
 }
 
 function counter(p: Procd, name: string): number {
@@ -64,114 +86,179 @@ t.setTimeout(180_000);
 
 t.test('meshwan under OpenWrt procd', async (t) => {
   const p = await startProcd(t);
-  t.teardown(() => {
-    if (t.passing()) return;
-    t.comment(`procd log:\n${p.log().slice(-4000)}\nsyslog:\n${p.syslog().slice(-4000)}`);
-  });
-  // A WAN for the hooks: OpenWrt's netifd in the namespace (a static interface on a veth).
-  p.must('ip', 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'wan1');
-  p.must('ip', 'link', 'set', 'wan1', 'up');
-  p.must('sh', '-c', `cat > /etc/config/network <<'EOF'\n${NETWORK}EOF\nmkdir -p /lib/netifd/proto`);
-  p.must('sh', '-c', '(exec netifd -h /bin/true -S > /var/log/netifd.log 2>&1 &)');
-  await waitFor('netifd: wan up', () => p.run('ubus', 'call', 'network.interface.wan', 'status').stdout.includes('"up": true'));
-  // An enabled uplink, so meshwan-uplinks starts.
-  p.must('uci', 'set', 'meshwan-uplinks.wan.enabled=1');
-  p.must('uci', 'set', 'meshwan-uplinks.wan.device=wan0');
-  p.must('uci', 'commit', 'meshwan-uplinks');
-  // The baseline that reload_config compares against later (only gluon-wan-dnsmasq changes after it).
-  p.must('reload_config');
-
-  for (const name of SERVICES) {
-    const r = p.run(`/etc/init.d/${name}`, 'enable');
-    t.equal(r.status, 0, `${name} enable: ${r.stderr}`);
-    t.ok(p.readFile(`etc/rc.d/S${name === 'wan-dns' ? 60 : 22}${name}`) !== undefined, `${name}: rc.d start link`);
-    t.equal(p.run(`/etc/init.d/${name}`, 'start').status, 0, `${name} start`);
-  }
-
-  await t.test('instances: command line, env, the process itself', async (t) => {
-    for (const name of SERVICES) {
-      const pid = await p.runningPid(name);
-      const inst = p.instance(name);
-      // A fresh instance is procd's fork until it has exec'd its command.
-      await waitFor(`${name}: /proc/${pid}/cmdline`, () => p.procFile(pid, 'cmdline')[0] !== 'procd');
-      t.same(p.procFile(pid, 'cmdline'), runs(name), `${name}: /proc/${pid}/cmdline is procd's command`);
-      // What it logs reaches the syslog (procd relays captured stdout as NAME[PID]).
-      await waitFor(`${name}'s log in the syslog`, () => p.syslog().includes(`${name}[`));
-      t.same(inst?.respawn, { threshold: 3600, timeout: 5, retry: 0 }, `${name}: respawn forever`);
-      t.equal(inst?.jail, undefined, `${name}: no ujail in the root, so no jail parameters`);
-      const env = p.procFile(pid, 'environ');
-      // The trap: with `stdout 1` procd preloads libsetlbf over any LD_PRELOAD of the script's; none of ours sets one.
-      t.same(
-        env.filter((e) => e.startsWith('LD_PRELOAD=')),
-        ['LD_PRELOAD=/lib/libsetlbf.so'],
-        `${name}: LD_PRELOAD is procd's libsetlbf only`,
-      );
-      t.equal(inst?.env?.LD_PRELOAD, undefined, `${name}: the script sets no LD_PRELOAD`);
-    }
-    t.same(p.instance('wan-dns')?.command, ['/usr/sbin/wan-dns', '--resolv-file', '/var/gluon/wan-dnsmasq/resolv.conf']);
-    t.same(p.instance('meshwan-uplinks')?.command, ['/usr/bin/meshwan-uplinks', 'daemon']);
-    t.match(p.must('wan-dns', '--status'), /upstream-sockets \d+\/\d+ marked/, 'wan-dns answers --status on its control socket');
-  });
-
-  await t.test('respawn: a killed instance comes back under a new PID', async (t) => {
-    const pids = await Promise.all(SERVICES.map((name) => p.runningPid(name)));
-    for (const pid of pids) p.must('kill', '-9', String(pid));
-    // Both at once: procd waits its respawn timeout (5 s) before each restart.
-    const next = await Promise.all(SERVICES.map((name, i) => p.runningPid(name, pids[i])));
-    for (const [i, name] of SERVICES.entries()) {
-      const pid = next[i] ?? 0;
-      t.not(pid, pids[i], `${name}: respawned as ${pid}`);
-      await waitFor(`${name}: /proc/${pid}/cmdline`, () => p.procFile(pid, 'cmdline')[0] !== 'procd');
-      t.same(p.procFile(pid, 'cmdline'), runs(name), `${name}: the same command line`);
-    }
-  });
-
-  await t.test('reload_config → trigger → reload_service: wan-dns gets SIGHUP', async (t) => {
-    const uci = '/etc/config/gluon-wan-dnsmasq';
-    // The respawned instance answers on its control socket once it listens.
-    await waitFor('wan-dns --status', () => counter(p, 'reloads') >= 0);
-    // Written in one rename, so wan-dns's own one-second poll of its sources sees exactly one change.
-    const before = counter(p, 'reloads');
-    p.must('sh', '-c', `printf "config static\\n\\tlist server '192.0.2.54'\\n" > ${uci}.new && mv ${uci}.new ${uci}`);
-    await waitFor('wan-dns polled the new server', () => counter(p, 'reloads') === before + 1);
-    t.match(p.must('wan-dns', '--status'), /192\.0\.2\.54/);
+  try {
+    // A WAN for the hooks: OpenWrt's netifd in the namespace (a static interface on a veth).
+    p.must('ip', 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'wan1');
+    p.must('ip', 'link', 'set', 'wan1', 'up');
+    p.must('sh', '-c', `cat > /etc/config/network <<'EOF'\n${NETWORK}EOF\nmkdir -p /lib/netifd/proto`);
+    p.must('sh', '-c', '(exec netifd -h /bin/true -S > /var/log/netifd.log 2>&1 &)');
+    await waitFor('netifd: wan up', () => p.run('ubus', 'call', 'network.interface.wan', 'status').stdout.includes('"up": true'));
+    // An enabled uplink, so meshwan-uplinks starts.
+    p.must('uci', 'set', 'meshwan-uplinks.wan.enabled=1');
+    p.must('uci', 'set', 'meshwan-uplinks.wan.device=wan0');
+    p.must('uci', 'commit', 'meshwan-uplinks');
+    // The baseline that reload_config compares against later (only gluon-wan-dnsmasq changes after it).
     p.must('reload_config');
-    // procd runs the trigger after its 1 s debounce: /etc/init.d/wan-dns reload → procd_send_signal HUP.
-    await waitFor('wan-dns reloaded by SIGHUP', () => counter(p, 'reloads') === before + 2);
-    t.equal(counter(p, 'reloads'), before + 2, 'one reload from the poll, one from SIGHUP');
-    t.equal(p.instance('wan-dns')?.running, true, 'SIGHUP reloads, it does not end wan-dns');
-  });
 
-  await t.test('hotplug: ifup of wan rewrites the resolv file; an uplink gets SIGUSR1 through procd', async (t) => {
-    const pid = await p.runningPid('meshwan-uplinks');
-    const pokes = () =>
-      p
-        .syslog()
-        .split('\n')
-        .filter((l) => l.includes('meshwan-uplinks[') && l.includes('poked: resync')).length;
-    t.equal(pokes(), 0, 'no poke yet');
-    const r = hotplug(p, 'ifup', 'wan', 'wan0');
-    t.equal(r.status, 0);
-    t.equal(r.stderr, '', 'sourcing the hooks prints nothing to stderr');
-    t.equal(r.stdout, '', 'nor to stdout');
-    t.equal(
-      p.readFile('var/gluon/wan-dnsmasq/resolv.conf'),
-      'nameserver 192.0.2.53\nnameserver fe80::53%wan0\n',
-      "netifd's servers, the link-local one scoped",
-    );
-    // The daemon logs SIGUSR1 (`poked: resync`) to the syslog.
-    await waitFor('meshwan-uplinks logged the poke', () => pokes() === 1);
-    t.equal(p.instance('meshwan-uplinks')?.pid, pid, 'SIGUSR1 does not restart it');
-    const other = hotplug(p, 'ifup', 'lan', 'br-lan');
-    t.equal(other.stderr, '', 'an interface that is neither: nothing on stderr');
-  });
+    for (const name of SERVICES) {
+      const r = p.run(`/etc/init.d/${name}`, 'enable');
+      t.equal(r.status, 0, `${name} enable: ${r.stderr}`);
+      t.ok(p.readFile(`etc/rc.d/S${START[name]}${name}`) !== undefined, `${name}: rc.d start link`);
+      t.equal(p.run(`/etc/init.d/${name}`, 'start').status, 0, `${name} start`);
+    }
 
-  await t.test('a reload that cannot happen is in the syslog', async (t) => {
-    t.equal(p.run('/etc/init.d/wan-dns', 'stop').status, 0);
-    await waitFor('wan-dns gone from procd', () => p.instance('wan-dns') === undefined);
-    const r = p.run('/etc/init.d/wan-dns', 'reload');
-    t.not(r.status, 0, 'reload fails');
-    await waitFor('the syslog line', () => p.syslog().includes('reload: no running wan-dns instance'));
-    t.match(p.syslog(), /wan-dns: reload: no running wan-dns instance/);
-  });
+    await t.test('instances: command line, env, the process itself', async (t) => {
+      for (const name of SERVICES) {
+        const pid = await p.runningPid(name);
+        const inst = p.instance(name);
+        // A fresh instance is procd's fork until it has exec'd its command.
+        await waitFor(`${name}: /proc/${pid}/cmdline`, () => p.procFile(pid, 'cmdline')[0] !== 'procd');
+        t.same(p.procFile(pid, 'cmdline'), runs(name), `${name}: /proc/${pid}/cmdline is procd's command`);
+        // What it logs reaches the syslog (procd relays captured stdout as NAME[PID]).
+        await waitFor(`${name}'s log in the syslog`, () => p.syslog().includes(`${name}[`));
+        t.same(inst?.respawn, { threshold: 3600, timeout: 5, retry: 0 }, `${name}: respawn forever`);
+        t.equal(inst?.jail, undefined, `${name}: no ujail in the root, so no jail parameters`);
+        const env = p.procFile(pid, 'environ');
+        // The trap: with `stdout 1` procd preloads libsetlbf over any LD_PRELOAD of the script's; none of ours sets one.
+        t.same(
+          env.filter((e) => e.startsWith('LD_PRELOAD=')),
+          ['LD_PRELOAD=/lib/libsetlbf.so'],
+          `${name}: LD_PRELOAD is procd's libsetlbf only`,
+        );
+        t.equal(inst?.env?.LD_PRELOAD, undefined, `${name}: the script sets no LD_PRELOAD`);
+        t.equal(inst?.limits, undefined, `${name}: no procd_set_param limits`);
+        t.same(triggers(p, name), TRIGGERS[name], `${name}: reload triggers on ${TRIGGERS[name].join(', ')}`);
+      }
+      t.same(p.instance('wan-dns')?.command, ['/usr/sbin/wan-dns', '--resolv-file', '/var/gluon/wan-dnsmasq/resolv.conf']);
+      t.same(p.instance('meshwan-uplinks')?.command, ['/usr/bin/meshwan-uplinks', 'daemon']);
+      t.match(p.must('wan-dns', '--status'), /upstream-sockets \d+\/\d+ marked/, 'wan-dns answers --status on its control socket');
+    });
+
+    await t.test('respawn: a killed instance comes back under a new PID', async (t) => {
+      const pids = await Promise.all(SERVICES.map((name) => p.runningPid(name)));
+      for (const pid of pids) p.must('kill', '-9', String(pid));
+      // Both at once: procd waits its respawn timeout (5 s) before each restart.
+      const next = await Promise.all(SERVICES.map((name, i) => p.runningPid(name, pids[i])));
+      for (const [i, name] of SERVICES.entries()) {
+        const pid = next[i] ?? 0;
+        t.not(pid, pids[i], `${name}: respawned as ${pid}`);
+        await waitFor(`${name}: /proc/${pid}/cmdline`, () => p.procFile(pid, 'cmdline')[0] !== 'procd');
+        t.same(p.procFile(pid, 'cmdline'), runs(name), `${name}: the same command line`);
+      }
+    });
+
+    await t.test('reload_config → trigger → reload_service: wan-dns gets SIGHUP', async (t) => {
+      const uci = '/etc/config/gluon-wan-dnsmasq';
+      // The respawned instance answers on its control socket once it listens.
+      await waitFor('wan-dns --status', () => counter(p, 'reloads') >= 0);
+      // Written in one rename, so wan-dns's own one-second poll of its sources sees exactly one change.
+      const before = counter(p, 'reloads');
+      p.must('sh', '-c', `printf "config static\\n\\tlist server '192.0.2.54'\\n" > ${uci}.new && mv ${uci}.new ${uci}`);
+      await waitFor('wan-dns polled the new server', () => counter(p, 'reloads') === before + 1);
+      t.match(p.must('wan-dns', '--status'), /192\.0\.2\.54/);
+      p.must('reload_config');
+      // procd runs the trigger after its 1 s debounce: /etc/init.d/wan-dns reload → procd_send_signal HUP.
+      await waitFor('wan-dns reloaded by SIGHUP', () => counter(p, 'reloads') === before + 2);
+      t.equal(counter(p, 'reloads'), before + 2, 'one reload from the poll, one from SIGHUP');
+      t.equal(p.instance('wan-dns')?.running, true, 'SIGHUP reloads, it does not end wan-dns');
+    });
+
+    await t.test('hotplug: ifup of wan rewrites the resolv file; an uplink gets SIGUSR1 through procd', async (t) => {
+      const pid = await p.runningPid('meshwan-uplinks');
+      const pokes = () =>
+        p
+          .syslog()
+          .split('\n')
+          .filter((l) => l.includes('meshwan-uplinks[') && l.includes('poked: resync')).length;
+      t.equal(pokes(), 0, 'no poke yet');
+      const r = hotplug(p, 'ifup', 'wan', 'wan0');
+      t.equal(r.status, 0);
+      t.equal(r.stderr, '', 'sourcing the hooks prints nothing to stderr');
+      t.equal(r.stdout, '', 'nor to stdout');
+      t.equal(
+        p.readFile('var/gluon/wan-dnsmasq/resolv.conf'),
+        'nameserver 192.0.2.53\nnameserver fe80::53%wan0\n',
+        "netifd's servers, the link-local one scoped",
+      );
+      // The daemon logs SIGUSR1 (`poked: resync`) to the syslog.
+      await waitFor('meshwan-uplinks logged the poke', () => pokes() === 1);
+      t.equal(p.instance('meshwan-uplinks')?.pid, pid, 'SIGUSR1 does not restart it');
+      const other = hotplug(p, 'ifup', 'lan', 'br-lan');
+      t.equal(other.stderr, '', 'an interface that is neither: nothing on stderr');
+    });
+
+    await t.test('a reload that cannot happen is in the syslog, also when procd runs it as a trigger', async (t) => {
+      const line = 'wan-dns: reload: no running wan-dns instance';
+      const lines = () =>
+        p
+          .syslog()
+          .split('\n')
+          .filter((l) => l.includes(line)).length;
+      // The instance gone, the service (and its trigger) kept: what a crashed instance between respawns looks like.
+      p.must('ubus', 'call', 'service', 'delete', JSON.stringify({ name: 'wan-dns', instance: 'instance1' }));
+      await waitFor('the wan-dns instance gone', () => p.instance('wan-dns') === undefined && p.service('wan-dns') !== undefined);
+      const uci = '/etc/config/gluon-wan-dnsmasq';
+      p.must('sh', '-c', `printf "config static\\n\\tlist server '192.0.2.55'\\n" > ${uci}.new && mv ${uci}.new ${uci}`);
+      // procd runs the trigger with its output to /dev/null: only the syslog tells.
+      p.must('reload_config');
+      await waitFor('the trigger-run reload in the syslog', () => lines() === 1);
+      t.equal(lines(), 1, 'the failed trigger-run reload is logged');
+      // Run by hand after `stop`: the same line, and a non-zero exit.
+      t.equal(p.run('/etc/init.d/wan-dns', 'stop').status, 0);
+      await waitFor('wan-dns gone from procd', () => p.service('wan-dns') === undefined);
+      t.not(p.run('/etc/init.d/wan-dns', 'reload').status, 0, 'reload fails');
+      await waitFor('the second syslog line', () => lines() === 2);
+      t.match(p.syslog(), /wan-dns: reload: no running wan-dns instance; nothing reloaded/);
+    });
+
+    await t.test('with /sbin/ujail present: the jail arguments wan-dns gives procd', async (t) => {
+      // A ujail that records its arguments and runs the command after `--` (procd's jail_run builds them; the
+      // real ujail's user switch and capabilities are not run here).
+      p.must(
+        'sh',
+        '-c',
+        `cat > /sbin/ujail <<'EOF'
+#!/bin/sh
+printf '%s\\n' "$@" > /var/log/ujail.args
+while [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done
+shift
+exec "$@"
+EOF
+chmod 755 /sbin/ujail
+echo 'wan-dns:x:801:801:wan-dns:/var:/bin/false' >> /etc/passwd
+echo 'wan-dns:x:801:' >> /etc/group`,
+      );
+      t.equal(p.run('/etc/init.d/wan-dns', 'start').status, 0, 'wan-dns start');
+      const pid = await p.runningPid('wan-dns');
+      const inst = p.instance('wan-dns');
+      t.match(inst?.jail, { name: 'wan-dns' }, 'procd holds a jail for it');
+      t.equal(inst?.no_new_privs, true);
+      await waitFor('ujail ran', () => p.readFile('var/log/ujail.args') !== undefined);
+      t.same(
+        p.readFile('var/log/ujail.args')?.trimEnd().split('\n'),
+        [
+          '-t',
+          '5',
+          '-n',
+          'wan-dns',
+          '-U',
+          'wan-dns',
+          '-G',
+          'wan-dns',
+          '-C',
+          '/etc/capabilities/wan-dns.json',
+          '-c',
+          '--',
+          ...runs('wan-dns'),
+        ],
+        'user, group, capabilities and no_new_privs; no mount, log or procfs option, so ujail makes no mount namespace',
+      );
+      await waitFor(`wan-dns: /proc/${pid}/cmdline`, () => p.procFile(pid, 'cmdline')[0] === runs('wan-dns')[0]);
+      t.same(p.procFile(pid, 'cmdline'), runs('wan-dns'), 'the command runs under the jail');
+      t.equal(p.run('/etc/init.d/wan-dns', 'stop').status, 0);
+    });
+  } finally {
+    // Before the teardown ends the namespace: what procd and the services said, when something failed.
+    if (!t.passing() || process.env.PROCD_LOG) t.comment(`procd log:\n${p.log().slice(-4000)}\nsyslog:\n${p.syslog().slice(-6000)}`);
+  }
 });

@@ -49,6 +49,7 @@ export interface ProcdInstance {
   respawn?: { threshold: number; timeout: number; retry: number };
   limits?: Record<string, string>;
   jail?: Record<string, unknown>;
+  no_new_privs?: boolean;
   stdout?: boolean;
   stderr?: boolean;
 }
