@@ -8,12 +8,18 @@ DEB_PACKAGES := $(shell sed -e 's/\#.*//' mk/debian-packages.txt)
 NPM_STAMP := node_modules/.package-lock.json
 include mk/targets.mk
 
-.PHONY: dist help all deps deps-debian openwrt quickjs build native lint format typecheck check test test-unit test-unit-tier sim bench install clean need-root need-destdir
+.PHONY: dist help all engines deps deps-debian openwrt quickjs build native lint format typecheck check test test-unit test-unit-tier sim bench install clean need-root need-destdir
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
 
-all: $(NPM_STAMP) build native ## npm ci when needed, tsc -b, lib-packetmark and native addons
+all: $(NPM_STAMP) build native engines ## npm ci when needed, tsc -b, lib-packetmark, native addons, every target's meshwan-js
+
+# The engine for every target the suites run (cross-built; QuickJS's library comes from the cache, so each is our
+# C and a link): built here, not by the first suite that needs it.
+ENGINE_TARGETS := mips_24kc mipsel_24kc aarch64 host-musl
+engines: native
+	@for t in $(ENGINE_TARGETS); do $(MAKE) --no-print-directory -C packages/os TARGET=$$t || exit 1; done
 
 deps: deps-debian $(NPM_STAMP) openwrt quickjs ## install every Debian package (apt-get) and npm package (npm ci) the project needs
 

@@ -34,13 +34,14 @@ patches=$root/packages/os/quickjs-patches
 patched() {
 	phash=$(cat "$patches"/*.patch | sha256sum | cut -c1-12)
 	tree=$cache/quickjs-$UPSTREAM-meshwan-$phash
-	if [ ! -f "$tree/.meshwan-stamp" ] && ! { [ -w "$cache" ] || mkdir -p "$cache" 2>/dev/null; }; then
+	if [ ! -f "$tree/.meshwan-stamp" ] && [ ! -w "$cache" ]; then
 		tree=$root/build/quickjs-$UPSTREAM-meshwan-$phash
 	fi
 	if [ ! -f "$tree/.meshwan-stamp" ]; then
 		command -v patch >/dev/null || { echo "quickjs: patch is missing (Debian package patch: make deps)" >&2; exit 2; }
 		mkdir -p "$(dirname "$tree")"
 		tmp=$(mktemp -d "$tree.tmp.XXXXXX")
+		chmod 755 "$tmp" # mktemp's 700 would hide the tree from every other user
 		cp -r "$src/." "$tmp/"
 		for p in "$patches"/*.patch; do
 			patch -s -d "$tmp" -p1 <"$p" >&2 || { rm -rf "$tmp"; echo "quickjs: $p does not apply to quickjs $UPSTREAM" >&2; exit 1; }

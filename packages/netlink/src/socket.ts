@@ -40,7 +40,13 @@ export type Visit = (buf: Uint8Array, header: MessageHeader, offset: number, end
 /** Thrown inside dump() when the kernel flags NLM_F_DUMP_INTR; dump() retries, callers never see it. */
 class DumpInterrupted extends Error {}
 
-const RECV_BYTES = 1 << 20;
+/**
+ * One datagram per receive. The kernel builds a dump's datagrams at most 32 KiB (netlink_recvmsg caps
+ * max_recvmsg_len there), and an event is one message of its own size, so 64 KiB always fits (a larger one comes
+ * back as EMSGSIZE, never cut). It was 1 MiB: QuickJS zero-fills a typed array on creation, so each socket cost
+ * 1 MiB of RSS on the router (wan-dns has three), for nothing a dump gains.
+ */
+const RECV_BYTES = 64 * 1024;
 /** EAGAIN is 11 on every Linux ABI (MIPS too); receive() reports an empty socket as -EAGAIN. */
 const EAGAIN = 11;
 

@@ -5,7 +5,7 @@
  * fails the test, it is never skipped.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,9 +40,16 @@ const built = new Set<Target>();
 export function engine(target: Target): string {
   for (const want of new Set<Target>(['host', target])) {
     if (built.has(want)) continue;
-    const made = spawnSync('make', ['--no-print-directory', '-C', packageDir, `TARGET=${want}`, `${repoRoot}/build/${want}/meshwan-js`], {
-      encoding: 'utf8',
-    });
+    // One make at a time across the suites' processes (flock on build/): the first builds, the rest find it done.
+    mkdirSync(join(repoRoot, 'build'), { recursive: true });
+    const lock = join(repoRoot, 'build', '.engine-make.lock');
+    const made = spawnSync(
+      'flock',
+      [lock, 'make', '--no-print-directory', '-C', packageDir, `TARGET=${want}`, `${repoRoot}/build/${want}/meshwan-js`],
+      {
+        encoding: 'utf8',
+      },
+    );
     if (made.status !== 0) throw new Error(`make TARGET=${want} failed (${made.status}): ${made.stderr.slice(-2000)}`);
     built.add(want);
   }
