@@ -4,7 +4,8 @@
 // reload in the syslog, limits and jail parameters, LD_PRELOAD under stdout capture, and the hooks as
 // hotplug-call sources them beside OpenWrt's real netifd.
 import t from 'tap';
-import { type Procd, startProcd } from './lib/procd.js';
+import { waitFor } from './lib/netns.js';
+import { PROCD_DEADLINE_MS, type Procd, startProcd } from './lib/procd.js';
 
 /** Every service our init scripts start under procd. */
 const SERVICES = ['meshwan', 'wan-dns', 'meshwan-uplinks'] as const;
@@ -28,14 +29,11 @@ config interface 'wan'
 \tlist dns 'fe80::53'
 `;
 
-/**
- * The command line an instance runs: procd's command, except that meshwan-uplinks is still a Node program whose
- * /usr/bin wrapper execs node with its bundle.
- */
+/** The command line each init script gives procd (and so the process's /proc/PID/cmdline). */
 function runs(name: (typeof SERVICES)[number]): string[] {
   if (name === 'meshwan') return ['/usr/sbin/meshwan', 'daemon'];
   if (name === 'wan-dns') return ['/usr/sbin/wan-dns', '--resolv-file', '/var/gluon/wan-dnsmasq/resolv.conf'];
-  return ['node', '/usr/lib/meshwan/meshwan-uplinks.mjs', 'daemon'];
+  return ['/usr/bin/meshwan-uplinks', 'daemon'];
 }
 
 /** The uci packages whose change reloads each service (procd_add_reload_trigger). */
@@ -73,14 +71,6 @@ function hotplug(p: Procd, action: string, iface: string, device: string) {
   );
 }
 
-async function waitFor(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 // Start-up (make install, the layer) and procd's 5 s respawn delay; generous for a loaded machine.
 t.setTimeout(180_000);
 
@@ -92,7 +82,11 @@ t.test('meshwan under OpenWrt procd', async (t) => {
     p.must('ip', 'link', 'set', 'wan1', 'up');
     p.must('sh', '-c', `cat > /etc/config/network <<'EOF'\n${NETWORK}EOF\nmkdir -p /lib/netifd/proto`);
     p.must('sh', '-c', '(exec netifd -h /bin/true -S > /var/log/netifd.log 2>&1 &)');
-    await waitFor('netifd: wan up', () => p.run('ubus', 'call', 'network.interface.wan', 'status').stdout.includes('"up": true'));
+    await waitFor(
+      'netifd: wan up',
+      () => p.run('ubus', 'call', 'network.interface.wan', 'status').stdout.includes('"up": true'),
+      PROCD_DEADLINE_MS,
+    );
     // An enabled uplink, so meshwan-uplinks starts.
     p.must('uci', 'set', 'meshwan-uplinks.wan.enabled=1');
     p.must('uci', 'set', 'meshwan-uplinks.wan.device=wan0');
@@ -112,10 +106,13 @@ t.test('meshwan under OpenWrt procd', async (t) => {
         const pid = await p.runningPid(name);
         const inst = p.instance(name);
         // A fresh instance is procd's fork until it has exec'd its command.
-        await waitFor(`${name}: /proc/${pid}/cmdline`, () => p.procFile(pid, 'cmdline')[0] !== 'procd');
+        await waitFor(`${name}: /proc/${pid}/cmdline`, () => p.procFile(pid, 'cmdline')[0] !== 'procd', PROCD_DEADLINE_MS);
         t.same(p.procFile(pid, 'cmdline'), runs(name), `${name}: /proc/${pid}/cmdline is procd's command`);
+        t.same(inst?.command, runs(name), `${name}: procd's command`);
+        // The staged commands are meshwan-js (QuickJS), not Node.
+        t.equal(p.must('readlink', `/proc/${pid}/exe`).trim(), '/usr/bin/meshwan-js', `${name}: runs on meshwan-js`);
         // What it logs reaches the syslog (procd relays captured stdout as NAME[PID]).
-        await waitFor(`${name}'s log in the syslog`, () => p.syslog().includes(`${name}[`));
+        await waitFor(`${name}'s log in the syslog`, () => p.syslog().includes(`${name}[`), PROCD_DEADLINE_MS);
         t.same(inst?.respawn, { threshold: 3600, timeout: 5, retry: 0 }, `${name}: respawn forever`);
         t.equal(inst?.jail, undefined, `${name}: no ujail in the root, so no jail parameters`);
         const env = p.procFile(pid, 'environ');
@@ -142,7 +139,7 @@ t.test('meshwan under OpenWrt procd', async (t) => {
       for (const [i, name] of SERVICES.entries()) {
         const pid = next[i] ?? 0;
         t.not(pid, pids[i], `${name}: respawned as ${pid}`);
-        await waitFor(`${name}: /proc/${pid}/cmdline`, () => p.procFile(pid, 'cmdline')[0] !== 'procd');
+        await waitFor(`${name}: /proc/${pid}/cmdline`, () => p.procFile(pid, 'cmdline')[0] !== 'procd', PROCD_DEADLINE_MS);
         t.same(p.procFile(pid, 'cmdline'), runs(name), `${name}: the same command line`);
       }
     });
@@ -150,15 +147,15 @@ t.test('meshwan under OpenWrt procd', async (t) => {
     await t.test('reload_config → trigger → reload_service: wan-dns gets SIGHUP', async (t) => {
       const uci = '/etc/config/gluon-wan-dnsmasq';
       // The respawned instance answers on its control socket once it listens.
-      await waitFor('wan-dns --status', () => counter(p, 'reloads') >= 0);
+      await waitFor('wan-dns --status', () => counter(p, 'reloads') >= 0, PROCD_DEADLINE_MS);
       // Written in one rename, so wan-dns's own one-second poll of its sources sees exactly one change.
       const before = counter(p, 'reloads');
       p.must('sh', '-c', `printf "config static\\n\\tlist server '192.0.2.54'\\n" > ${uci}.new && mv ${uci}.new ${uci}`);
-      await waitFor('wan-dns polled the new server', () => counter(p, 'reloads') === before + 1);
+      await waitFor('wan-dns polled the new server', () => counter(p, 'reloads') === before + 1, PROCD_DEADLINE_MS);
       t.match(p.must('wan-dns', '--status'), /192\.0\.2\.54/);
       p.must('reload_config');
       // procd runs the trigger after its 1 s debounce: /etc/init.d/wan-dns reload → procd_send_signal HUP.
-      await waitFor('wan-dns reloaded by SIGHUP', () => counter(p, 'reloads') === before + 2);
+      await waitFor('wan-dns reloaded by SIGHUP', () => counter(p, 'reloads') === before + 2, PROCD_DEADLINE_MS);
       t.equal(counter(p, 'reloads'), before + 2, 'one reload from the poll, one from SIGHUP');
       t.equal(p.instance('wan-dns')?.running, true, 'SIGHUP reloads, it does not end wan-dns');
     });
@@ -181,7 +178,7 @@ t.test('meshwan under OpenWrt procd', async (t) => {
         "netifd's servers, the link-local one scoped",
       );
       // The daemon logs SIGUSR1 (`poked: resync`) to the syslog.
-      await waitFor('meshwan-uplinks logged the poke', () => pokes() === 1);
+      await waitFor('meshwan-uplinks logged the poke', () => pokes() === 1, PROCD_DEADLINE_MS);
       t.equal(p.instance('meshwan-uplinks')?.pid, pid, 'SIGUSR1 does not restart it');
       const other = hotplug(p, 'ifup', 'lan', 'br-lan');
       t.equal(other.stderr, '', 'an interface that is neither: nothing on stderr');
@@ -196,18 +193,22 @@ t.test('meshwan under OpenWrt procd', async (t) => {
           .filter((l) => l.includes(line)).length;
       // The instance gone, the service (and its trigger) kept: what a crashed instance between respawns looks like.
       p.must('ubus', 'call', 'service', 'delete', JSON.stringify({ name: 'wan-dns', instance: 'instance1' }));
-      await waitFor('the wan-dns instance gone', () => p.instance('wan-dns') === undefined && p.service('wan-dns') !== undefined);
+      await waitFor(
+        'the wan-dns instance gone',
+        () => p.instance('wan-dns') === undefined && p.service('wan-dns') !== undefined,
+        PROCD_DEADLINE_MS,
+      );
       const uci = '/etc/config/gluon-wan-dnsmasq';
       p.must('sh', '-c', `printf "config static\\n\\tlist server '192.0.2.55'\\n" > ${uci}.new && mv ${uci}.new ${uci}`);
       // procd runs the trigger with its output to /dev/null: only the syslog tells.
       p.must('reload_config');
-      await waitFor('the trigger-run reload in the syslog', () => lines() === 1);
+      await waitFor('the trigger-run reload in the syslog', () => lines() === 1, PROCD_DEADLINE_MS);
       t.equal(lines(), 1, 'the failed trigger-run reload is logged');
       // Run by hand after `stop`: the same line, and a non-zero exit.
       t.equal(p.run('/etc/init.d/wan-dns', 'stop').status, 0);
-      await waitFor('wan-dns gone from procd', () => p.service('wan-dns') === undefined);
+      await waitFor('wan-dns gone from procd', () => p.service('wan-dns') === undefined, PROCD_DEADLINE_MS);
       t.not(p.run('/etc/init.d/wan-dns', 'reload').status, 0, 'reload fails');
-      await waitFor('the second syslog line', () => lines() === 2);
+      await waitFor('the second syslog line', () => lines() === 2, PROCD_DEADLINE_MS);
       t.match(p.syslog(), /wan-dns: reload: no running wan-dns instance; nothing reloaded/);
     });
 
@@ -233,7 +234,7 @@ echo 'wan-dns:x:801:' >> /etc/group`,
       const inst = p.instance('wan-dns');
       t.match(inst?.jail, { name: 'wan-dns' }, 'procd holds a jail for it');
       t.equal(inst?.no_new_privs, true);
-      await waitFor('ujail ran', () => p.readFile('var/log/ujail.args') !== undefined);
+      await waitFor('ujail ran', () => p.readFile('var/log/ujail.args') !== undefined, PROCD_DEADLINE_MS);
       t.same(
         p.readFile('var/log/ujail.args')?.trimEnd().split('\n'),
         [
@@ -253,7 +254,7 @@ echo 'wan-dns:x:801:' >> /etc/group`,
         ],
         'user, group, capabilities and no_new_privs; no mount, log or procfs option, so ujail makes no mount namespace',
       );
-      await waitFor(`wan-dns: /proc/${pid}/cmdline`, () => p.procFile(pid, 'cmdline')[0] === runs('wan-dns')[0]);
+      await waitFor(`wan-dns: /proc/${pid}/cmdline`, () => p.procFile(pid, 'cmdline')[0] === runs('wan-dns')[0], PROCD_DEADLINE_MS);
       t.same(p.procFile(pid, 'cmdline'), runs('wan-dns'), 'the command runs under the jail');
       t.equal(p.run('/etc/init.d/wan-dns', 'stop').status, 0);
     });

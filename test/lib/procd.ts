@@ -151,7 +151,14 @@ export class Procd {
     const tools = openwrtTools();
     const base = openwrtBaseFiles();
     const stage = join(this.dir, 'stage');
-    const made = spawnSync('make', ['-s', '--no-print-directory', '-C', repoRoot, 'install', `DESTDIR=${stage}`], { encoding: 'utf8' });
+    // Its own payload directory: two runs at once must not share build/payload.
+    const made = spawnSync(
+      'make',
+      ['-s', '--no-print-directory', '-C', repoRoot, 'install', `DESTDIR=${stage}`, `PAYLOAD=${join(this.dir, 'payload')}`],
+      {
+        encoding: 'utf8',
+      },
+    );
     if (made.status !== 0) throw new ProcdError(`make install DESTDIR=${stage} failed:\n${made.stdout}${made.stderr}`);
     const layer = join(this.dir, 'layer');
     copyIntoLayer(stage, layer);
