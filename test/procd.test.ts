@@ -77,6 +77,16 @@ t.setTimeout(180_000);
 t.test('meshwan under OpenWrt procd', async (t) => {
   const p = await startProcd(t);
   try {
+    await t.test('uci-defaults as /etc/init.d/boot applies them (first boot after a flash)', async (t) => {
+      // base-files' uci_apply_defaults: each file sourced in a subshell from /etc/uci-defaults, removed on success.
+      const r = p.run('sh', '-c', 'cd /etc/uci-defaults && for file in *; do ( . "./$file" ) && rm -f "$file"; done');
+      t.equal(r.status, 0, r.stderr);
+      t.equal(r.stderr, '', 'nothing on stderr');
+      t.same(p.must('ls', '/etc/uci-defaults').trim(), '', 'zzz-meshwan-upgrade ran and was removed');
+      // meshwan-reconfigure wrote the configs, read back by OpenWrt's own uci.
+      t.equal(p.must('uci', '-q', 'get', 'network.wan6_lookup').trim(), 'rule6', "network's WAN lookup rule, as OpenWrt's uci reads it");
+      t.match(p.must('uci', 'show', 'meshwan'), /^meshwan\./m);
+    });
     // A WAN for the hooks: OpenWrt's netifd in the namespace (a static interface on a veth).
     p.must('ip', 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'wan1');
     p.must('ip', 'link', 'set', 'wan1', 'up');
