@@ -190,8 +190,12 @@ t.test('meshwan under OpenWrt procd', async (t) => {
       // The daemon logs SIGUSR1 (`poked: resync`) to the syslog.
       await waitFor('meshwan-uplinks logged the poke', () => pokes() === 1, PROCD_DEADLINE_MS);
       t.equal(p.instance('meshwan-uplinks')?.pid, pid, 'SIGUSR1 does not restart it');
+      const down = hotplug(p, 'ifdown', 'wan', 'wan0');
+      t.equal(down.stderr, '', 'ifdown: nothing on stderr');
+      await waitFor('meshwan-uplinks poked again on ifdown', () => pokes() === 2, PROCD_DEADLINE_MS);
       const other = hotplug(p, 'ifup', 'lan', 'br-lan');
       t.equal(other.stderr, '', 'an interface that is neither: nothing on stderr');
+      t.equal(p.instance('meshwan-uplinks')?.pid, pid, 'still the same instance');
     });
 
     await t.test('a reload that cannot happen is in the syslog, also when procd runs it as a trigger', async (t) => {
