@@ -36,7 +36,7 @@ export const PROCD_DEADLINE_MS = 30_000;
 const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Thrown when the namespace does not come up, or a command in it fails. */
-export class ProcdError extends Error {
+class ProcdError extends Error {
   override readonly name = 'ProcdError';
 }
 
