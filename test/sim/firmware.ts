@@ -21,14 +21,14 @@ const repoRoot = ((): string => {
 /** The parts a simulation step may need, each with what stages it. */
 const parts = {
   'upgrade-scripts': 'upgrade-scripts (meshwan-reconfigure, /lib/gluon/upgrade)',
-  'wan-dns': 'packages/wan-dns (/usr/lib/meshwan/wan-dns.mjs or .qbc)',
-  policy: 'packages/policy (/usr/lib/meshwan/meshwan.mjs or .qbc)',
+  'wan-dns': 'packages/wan-dns (/usr/lib/meshwan/wan-dns.qbc)',
+  policy: 'packages/policy (/usr/lib/meshwan/meshwan.qbc)',
   'lib-packetmark': 'lib-packetmark (/usr/lib/libpacketmark.so)',
   files: 'files/ (/etc/init.d)',
 } as const;
 export type Part = keyof typeof parts;
 
-/** "missing from the staged tree: packages/wan-dns (/usr/lib/meshwan/wan-dns.mjs)". */
+/** "missing from the staged tree: packages/wan-dns (/usr/lib/meshwan/wan-dns.qbc)". */
 export function missingMessage(missing: readonly Part[]): string {
   return `missing from the staged tree: ${missing.map((p) => parts[p]).join('; ')}`;
 }
@@ -37,8 +37,8 @@ export interface Firmware {
   /** The staged root (a temp dir). */
   readonly root: string;
   /**
-   * The argv head that runs a staged command here: `node ROOT/usr/lib/meshwan/X.mjs` for a command still on Node,
-   * `ROOT/usr/bin/meshwan-js ROOT/usr/lib/meshwan/X.qbc` for one on QuickJS; undefined when X is not staged.
+   * The argv head that runs a staged command here, `ROOT/usr/bin/meshwan-js ROOT/usr/lib/meshwan/X.qbc`;
+   * undefined when X is not staged; throws for a command staged for Node (the router runs none).
    */
   command(name: string): string[] | undefined;
   /** Whether a part is in the staged tree. */
@@ -87,12 +87,13 @@ export function stageFirmware(): StageResult {
         ? spawnSync('cp', ['-a', `${given}/.`, root], { encoding: 'utf8' })
         : { status: 1, stdout: '', stderr: `MESHWAN_SIM_ROOT=${given}: not a staged tree (no lib/gluon/site.ini)` };
   const lib = join(root, 'usr/lib/meshwan');
-  const command = (name: string): string[] | undefined =>
-    existsSync(join(lib, `${name}.mjs`))
-      ? [process.execPath, join(lib, `${name}.mjs`)]
-      : existsSync(join(lib, `${name}.qbc`))
-        ? [join(root, 'usr/bin/meshwan-js'), join(lib, `${name}.qbc`)]
-        : undefined;
+  // The router runs every command on QuickJS: the sim runs the staged meshwan-js and bytecode, and a command staged
+  // for Node (a host tool such as meshwan-site) is refused rather than run with the host's Node.
+  const command = (name: string): string[] | undefined => {
+    if (existsSync(join(lib, `${name}.qbc`))) return [join(root, 'usr/bin/meshwan-js'), join(lib, `${name}.qbc`)];
+    if (existsSync(join(lib, `${name}.mjs`))) throw new Error(`${name} is staged for Node, which the router does not run`);
+    return undefined;
+  };
   const has = (part: Part): boolean => {
     switch (part) {
       case 'upgrade-scripts': {

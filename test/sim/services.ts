@@ -68,7 +68,7 @@ function parseProcdOutput(name: string, source: string, output: string): Service
 /**
  * The init script's text with the firmware's absolute paths moved into the staged root, so sourcing it here
  * touches nothing of the host (its `mkdir -p /var/...` lands in the root), and with staged commands
- * (/usr/sbin/X) pointed at wrappers in `simBin` that run the bundles with node.
+ * (/usr/sbin/X) pointed at wrappers in `simBin` that run their bytecode on the staged meshwan-js.
  */
 function rootedScript(fw: Firmware, text: string, simBin: string): string {
   return text
@@ -79,12 +79,12 @@ function rootedScript(fw: Firmware, text: string, simBin: string): string {
     });
 }
 
-/** Wrappers in `simBin` for every staged command: `exec node ROOT/usr/lib/meshwan/X.mjs "$@"` (or meshwan-js X.qbc). */
+/** Wrappers in `simBin` for every staged command the router runs: `exec ROOT/usr/bin/meshwan-js ROOT/usr/lib/meshwan/X.qbc "$@"`. */
 function writeSimBin(fw: Firmware, simBin: string): void {
   mkdirSync(simBin, { recursive: true });
   const dir = join(fw.root, 'usr/lib/meshwan');
-  const names = existsSync(dir) ? readdirSync(dir).filter((n) => /\.(mjs|qbc)$/.test(n)) : [];
-  for (const name of new Set(names.map((n) => n.replace(/\.(mjs|qbc)$/, '')))) {
+  const names = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.qbc')) : [];
+  for (const name of names.map((n) => n.slice(0, -'.qbc'.length))) {
     const head = fw.command(name) ?? [];
     writeFileSync(join(simBin, name), `#!/bin/sh\nexec ${head.join(' ')} "$@"\n`, { mode: 0o755 });
   }
@@ -107,7 +107,7 @@ export function serviceSpec(fw: Firmware, name: string, fallback: string[]): Ser
 }
 
 /**
- * Maps a firmware argv to one that runs here: a wrapper (/usr/sbin/X, /usr/bin/X) becomes `node ROOT/usr/lib/meshwan/X.mjs` (or meshwan-js X.qbc),
+ * Maps a firmware argv to one that runs here: a wrapper (/usr/sbin/X, /usr/bin/X) becomes `ROOT/usr/bin/meshwan-js ROOT/usr/lib/meshwan/X.qbc`,
  * and absolute paths that exist in the staged root get the root prefixed. `extra` flags are added when absent.
  */
 function localCommand(fw: Firmware, argv: readonly string[], extra: Record<string, string>): string[] {
