@@ -5,7 +5,7 @@
  * unredirected to the mesh's NSD. Prints Markdown.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addr, answers, TeardownStack } from '../lib/topology.js';
 import { type StepResult, startNode } from '../sim/node.js';
@@ -35,6 +35,17 @@ function dnsperf(ns: string, server: string, file: string, seconds: number, rate
   };
 }
 
+/** A `/proc/PID/status` field in kB; a process that is not running fails the bench. */
+function statusKb(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
+  if (pid === undefined) throw new Error(`bench: a meshwan process is not running (${field})`);
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
+  const kb = Number(/(\d+)/.exec(line ?? '')?.[1]);
+  if (!Number.isFinite(kb)) throw new Error(`bench: no ${field} for pid ${pid}`);
+  return kb;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -61,12 +72,22 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       recovery.push(Date.now() - up);
     }
+    // RSS of every meshwan process at Gluon's defaults (the daemon and wan-dns; meshwan-uplinks runs only once an
+    // uplink is enabled): idle now, and the peak (VmHWM) after the load below.
+    const processes = [
+      ['meshwan daemon', node.daemon?.pid()],
+      ['wan-dns', node.wanDns?.pid()],
+    ] as const;
+    const idleKb = processes.map(([, pid]) => statusKb(pid, 'VmRSS'));
     const file = join(node.fw.root, 'tmp', 'dnsperf.txt');
     writeFileSync(file, Array.from({ length: 1000 }, (_, i) => `q${i}.meshwan.test TXT\n`).join(''));
     const seconds = quick ? 2 : 10;
     const rate = 2000;
     const viaWan = dnsperf(topo.node.name, addr.meshDns6, file, seconds, rate, gid);
     const direct = dnsperf(topo.node.name, addr.meshDns6, file, seconds, rate);
+    const peakKb = processes.map(([, pid]) => statusKb(pid, 'VmHWM'));
+    const mb = (kb: number) => (kb / 1024).toFixed(1);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     const row = (label: string, p: Perf) => `| ${label} | ${p.qps.toFixed(0)} | ${p.avgMs.toFixed(2)} | ${p.lost} of ${p.sent} |`;
     const out = [
       '## Whole node in namespaces (test/bench)',
@@ -85,6 +106,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       '|---|---|---|---|',
       row('VPN group: redirect -> wan-dns -> marked upstream -> ISP NSD', viaWan),
       row('any other process: straight to the mesh NSD', direct),
+      '',
+      "RSS of every meshwan process at Gluon's defaults (all on meshwan-js): idle after bring-up, and the peak (VmHWM) after the dnsperf runs above:",
+      '',
+      '| process | idle RSS MB | peak RSS MB |',
+      '|---|---:|---:|',
+      ...processes.map(([name], i) => `| ${name} | ${mb(idleKb[i] ?? 0)} | ${mb(peakKb[i] ?? 0)} |`),
+      `| together | ${mb(sum(idleKb))} | ${mb(sum(peakKb))} |`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
     return 0;
