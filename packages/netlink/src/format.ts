@@ -28,25 +28,69 @@ function nexthopFlags(flags: number): string {
   return out;
 }
 
-/** One route as `ip route show` prints it; `showTable` adds `table X` for tables other than main (`table all`). */
+/**
+ * One route as `ip route show` prints it; `showTable` adds `table X` for tables other than main (`table all`).
+ * Built by appending to one string (no array of parts): `meshwan-netlink routes` renders 100k of these on QuickJS.
+ */
 export function formatRoute(r: Route, dev: DevName, showTable: boolean): string {
-  const parts: string[] = [];
-  if (r.type !== 'unicast') parts.push(r.type);
-  parts.push(formatPrefix(r.dst, r.dstLength, r.family));
-  if (r.src !== undefined && r.srcLength > 0) parts.push(`from ${formatPrefix(r.src, r.srcLength, r.family)}`);
-  if (r.tos) parts.push(`tos ${hex(r.tos)}`);
-  if (r.gateway) parts.push(`via ${r.gateway}`);
-  if (r.oif !== undefined) parts.push(`dev ${dev(r.oif)}`);
-  if (showTable && r.table !== RT_TABLE_MAIN) parts.push(`table ${tableName(r.table)}`);
-  if (r.protocol !== 3 && r.protocol !== 0) parts.push(`proto ${protocolNames[r.protocol] ?? r.protocol}`);
-  if (r.scope !== 0 && r.family === 4) parts.push(`scope ${scopeNames[r.scope] ?? r.scope}`);
-  if (r.prefsrc) parts.push(`src ${r.prefsrc}`);
-  if (r.family === 6 || r.metric !== 0) parts.push(`metric ${r.metric}`);
-  let line = parts.join(' ') + nexthopFlags(r.flags);
+  let line = r.type === 'unicast' ? '' : `${r.type} `;
+  line += formatPrefix(r.dst, r.dstLength, r.family);
+  if (r.src !== undefined && r.srcLength > 0) line += ` from ${formatPrefix(r.src, r.srcLength, r.family)}`;
+  if (r.tos) line += ` tos ${hex(r.tos)}`;
+  if (r.gateway) line += ` via ${r.gateway}`;
+  if (r.oif !== undefined) line += ` dev ${dev(r.oif)}`;
+  if (showTable && r.table !== RT_TABLE_MAIN) line += ` table ${tableName(r.table)}`;
+  if (r.protocol !== 3 && r.protocol !== 0) line += ` proto ${protocolNames[r.protocol] ?? r.protocol}`;
+  if (r.scope !== 0 && r.family === 4) line += ` scope ${scopeNames[r.scope] ?? r.scope}`;
+  if (r.prefsrc) line += ` src ${r.prefsrc}`;
+  if (r.family === 6 || r.metric !== 0) line += ` metric ${r.metric}`;
+  if (r.flags) line += nexthopFlags(r.flags);
   if (r.pref) line += ` pref ${r.pref}`;
-  for (const nh of r.nexthops ?? [])
-    line += `\n\tnexthop${nh.gateway ? ` via ${nh.gateway}` : ''} dev ${dev(nh.oif)} weight ${nh.weight}${nexthopFlags(nh.flags)}`;
+  if (r.nexthops)
+    for (const nh of r.nexthops)
+      line += `\n\tnexthop${nh.gateway ? ` via ${nh.gateway}` : ''} dev ${dev(nh.oif)} weight ${nh.weight}${nexthopFlags(nh.flags)}`;
   return line;
+}
+
+let lastName = '';
+let lastQuoted = '""';
+/** A device name as a JSON string (one kept: a dump names the same few devices over and over). */
+function quoted(name: string): string {
+  if (name !== lastName) {
+    lastName = name;
+    lastQuoted = JSON.stringify(name);
+  }
+  return lastQuoted;
+}
+
+/**
+ * One route as `meshwan-netlink routes --json` prints it: an element of what `JSON.stringify(routes, familyWords,
+ * 2)` prints for the routes with `dev` (the name of `oif`) added and `unknown` left out, i.e. two spaces in, no
+ * separator. The keys come in the order decodeRoute's objects have them: the fixed ones, then the optional ones in
+ * the kernel's attribute order (rt6_fill_node, fib_dump_info), then `dev`. Written out rather than stringified:
+ * QuickJS's JSON.stringify of an object took twice this.
+ */
+export function formatRouteJson(r: Route, dev: DevName): string {
+  let json = `  {\n    "family": "${familyNames[r.family]}",\n    "table": ${r.table},\n    "type": "${r.type}",\n    "dst": "${r.dst}",\n    "dstLength": ${r.dstLength},\n    "srcLength": ${r.srcLength},\n    "tos": ${r.tos},\n    "metric": ${r.metric},\n    "protocol": ${r.protocol},\n    "scope": ${r.scope},\n    "flags": ${r.flags}`;
+  if (r.src !== undefined) json += `,\n    "src": "${r.src}"`;
+  if (r.iif !== undefined) json += `,\n    "iif": ${r.iif}`;
+  if (r.prefsrc !== undefined) json += `,\n    "prefsrc": "${r.prefsrc}"`;
+  if (r.gateway !== undefined) json += `,\n    "gateway": "${r.gateway}"`;
+  if (r.oif !== undefined) json += `,\n    "oif": ${r.oif}`;
+  if (r.nexthops) {
+    json += r.nexthops.length ? ',\n    "nexthops": [' : ',\n    "nexthops": []';
+    for (const [i, nh] of r.nexthops.entries()) {
+      json += `${i ? ',' : ''}\n      {\n        "oif": ${nh.oif},\n        "weight": ${nh.weight},\n        "flags": ${nh.flags}`;
+      if (nh.gateway !== undefined) json += `,\n        "gateway": "${nh.gateway}"`;
+      json += '\n      }';
+    }
+    if (r.nexthops.length) json += '\n    ]';
+  }
+  if (r.mark !== undefined) json += `,\n    "mark": ${r.mark}`;
+  if (r.expiresSeconds !== undefined) json += `,\n    "expiresSeconds": ${r.expiresSeconds}`;
+  if (r.pref !== undefined) json += `,\n    "pref": "${r.pref}"`;
+  if (r.oif !== undefined) json += `,\n    "dev": ${quoted(dev(r.oif))}`;
+  return `${json}\n  }`;
 }
 
 /** One rule as `ip rule show` prints it. */

@@ -25,16 +25,20 @@ export interface RawAttribute {
 }
 
 export function decodeHeader(buf: Uint8Array, offset: number, limit: number): MessageHeader {
+  return readHeader(buf, offset, limit, { length: 0, type: 0, flags: 0, seq: 0, pid: 0 });
+}
+
+/** decodeHeader into `into`, an object reused for every message of a receive buffer (no object per message). */
+export function readHeader(buf: Uint8Array, offset: number, limit: number, into: MessageHeader): MessageHeader {
   if (limit - offset < NLMSG_HDRLEN) throw new DecodeError(offset, `truncated nlmsghdr: ${limit - offset} bytes left, need 16`);
   const length = u32(buf, offset);
   if (length < NLMSG_HDRLEN || offset + length > limit) throw new DecodeError(offset, `nlmsg_len ${length} outside 16..${limit - offset}`);
-  return {
-    length,
-    type: u16(buf, offset + 4),
-    flags: u16(buf, offset + 6),
-    seq: u32(buf, offset + 8),
-    pid: u32(buf, offset + 12),
-  };
+  into.length = length;
+  into.type = u16(buf, offset + 4);
+  into.flags = u16(buf, offset + 6);
+  into.seq = u32(buf, offset + 8);
+  into.pid = u32(buf, offset + 12);
+  return into;
 }
 
 /**
