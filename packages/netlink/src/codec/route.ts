@@ -5,7 +5,7 @@
 
 import type { IpFamily } from '@meshwan/os';
 import { DecodeError, RequestError } from '../errors.js';
-import { i32, u16, u32 } from './bytes.js';
+import { B0, B1, B2, B3, H16, i32, L16, u16, u32 } from './bytes.js';
 import {
   AF_INET,
   AF_INET6,
@@ -30,7 +30,7 @@ import {
   RTM_F_LOOKUP_TABLE,
   routeTypes,
 } from './constants.js';
-import { formatIp, parsePrefix, requireIp } from './ip.js';
+import { formatIp, IpMemo, parsePrefix, requireIp } from './ip.js';
 import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readU32Attr } from './message.js';
 
 export interface Nexthop {
@@ -99,7 +99,7 @@ function decodeNexthops(buf: Uint8Array, start: number, end: number, alen: numbe
     forEachAttribute(buf, at + 8, at + len, (type, s, e) => {
       if (type === RTA_GATEWAY) {
         if (e - s !== alen) throw new DecodeError(s, `RTA_GATEWAY in nexthop: ${e - s} bytes, expected ${alen}`);
-        nh.gateway = formatIp(buf, s, alen);
+        nh.gateway = gatewayText.format(buf, s, alen);
       }
     });
     out.push(nh);
@@ -109,11 +109,15 @@ function decodeNexthops(buf: Uint8Array, start: number, end: number, alen: numbe
   return out;
 }
 
-/** An address attribute of the message's family (`alen` bytes) as text. */
-function ipAttribute(buf: Uint8Array, name: string, start: number, end: number, alen: number): string {
+/** An address attribute of the message's family (`alen` bytes) as text; `memo` for addresses that repeat. */
+function ipAttribute(buf: Uint8Array, name: string, start: number, end: number, alen: number, memo?: IpMemo): string {
   if (end - start !== alen) throw new DecodeError(start, `${name}: ${end - start} bytes, expected ${alen}`);
-  return formatIp(buf, start, alen);
+  return memo ? memo.format(buf, start, alen) : formatIp(buf, start, alen);
 }
+
+// gateways and preferred sources: a few, repeated over a whole dump
+const gatewayText = new IpMemo();
+const prefsrcText = new IpMemo();
 
 /**
  * Reads rtmsg and its attributes into `r`. Optional fields are assigned in the order their attributes come (the
@@ -139,11 +143,17 @@ function readRoute(buf: Uint8Array, offset: number, end: number, r: Route): Rout
   r.flags = u32(buf, body + 8);
   let at = body + 12;
   while (at + 4 <= end) {
-    const len = u16(buf, at);
-    const type = u16(buf, at + 2) & 0x3fff; // strip NLA_F_NESTED and NLA_F_NET_BYTEORDER
+    // reads inlined (bytes.ts's u16/u32 as expressions): at + len <= end <= buf.length keeps them in bounds
+    const len = (buf[at + L16] as number) | ((buf[at + H16] as number) << 8);
+    const type = ((buf[at + 2 + L16] as number) | ((buf[at + 2 + H16] as number) << 8)) & 0x3fff; // no NLA_F_ flags
     if (len < 4 || at + len > end) throw new DecodeError(at, `attribute type ${type} length ${len} outside 4..${end - at}`);
     const s = at + 4;
     const e = at + len;
+    const word =
+      len === 8
+        ? ((buf[s + B0] as number) | ((buf[s + B1] as number) << 8) | ((buf[s + B2] as number) << 16) | ((buf[s + B3] as number) << 24)) >>>
+          0
+        : -1;
     switch (type) {
       case RTA_DST:
         r.dst = ipAttribute(buf, 'RTA_DST', s, e, alen);
@@ -152,29 +162,29 @@ function readRoute(buf: Uint8Array, offset: number, end: number, r: Route): Rout
         r.src = ipAttribute(buf, 'RTA_SRC', s, e, alen);
         break;
       case RTA_GATEWAY:
-        r.gateway = ipAttribute(buf, 'RTA_GATEWAY', s, e, alen);
+        r.gateway = ipAttribute(buf, 'RTA_GATEWAY', s, e, alen, gatewayText);
         break;
       case RTA_PREFSRC:
-        r.prefsrc = ipAttribute(buf, 'RTA_PREFSRC', s, e, alen);
+        r.prefsrc = ipAttribute(buf, 'RTA_PREFSRC', s, e, alen, prefsrcText);
         break;
       case RTA_OIF:
-        r.oif = readU32Attr(buf, 'RTA_OIF', s, e);
+        r.oif = word < 0 ? readU32Attr(buf, 'RTA_OIF', s, e) : word;
         break;
       case RTA_IIF:
-        r.iif = readU32Attr(buf, 'RTA_IIF', s, e);
+        r.iif = word < 0 ? readU32Attr(buf, 'RTA_IIF', s, e) : word;
         break;
       case RTA_PRIORITY:
-        r.metric = readU32Attr(buf, 'RTA_PRIORITY', s, e);
+        r.metric = word < 0 ? readU32Attr(buf, 'RTA_PRIORITY', s, e) : word;
         break;
       case RTA_TABLE:
-        r.table = readU32Attr(buf, 'RTA_TABLE', s, e);
+        r.table = word < 0 ? readU32Attr(buf, 'RTA_TABLE', s, e) : word;
         break;
       case RTA_MARK:
-        r.mark = readU32Attr(buf, 'RTA_MARK', s, e);
+        r.mark = word < 0 ? readU32Attr(buf, 'RTA_MARK', s, e) : word;
         break;
       case RTA_EXPIRES:
         // the request form (seconds, what encodeRoute sends): dumps carry the expiry in RTA_CACHEINFO
-        r.expiresSeconds = readU32Attr(buf, 'RTA_EXPIRES', s, e);
+        r.expiresSeconds = word < 0 ? readU32Attr(buf, 'RTA_EXPIRES', s, e) : word;
         break;
       case RTA_PREF:
         if (e - s !== 1) throw new DecodeError(s, 'RTA_PREF: expected 1 byte');

@@ -1,0 +1,16 @@
+import { proc, timers } from '@meshwan/os';
+import { formatIp } from './src/codec/ip.js';
+import { u16 } from './src/codec/bytes.js';
+import { blankRoute, decodeRouteInto } from './src/codec/route.js';
+import { formatRoute } from './src/format.js';
+const b = new Uint8Array(64);
+b.set([0x20, 0x01, 0x0d, 0xb8, 0, 1, 0x23, 0x45], 0);
+b.set([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 16);
+const N = 200000;
+const time = (label: string, f: () => void) => { const t = timers.now(); f(); proc.writeStderr(`${label} ${((timers.now() - t) * 1000 / N).toFixed(2)} us/op\n`); };
+time('empty loop', () => { for (let i = 0; i < N; i++); });
+time('formatIp dst', () => { for (let i = 0; i < N; i++) formatIp(b, 0, 16); });
+time('formatIp gw', () => { for (let i = 0; i < N; i++) formatIp(b, 16, 16); });
+time('u16', () => { let a = 0; for (let i = 0; i < N; i++) a += u16(b, 4); });
+time('call noop', () => { const f = (x: number) => x; let a = 0; for (let i = 0; i < N; i++) a += f(i); });
+time('concat 8', () => { let s = ''; for (let i = 0; i < N; i++) { s = `${i} via ${'x'} dev ${'va'} table ${i} metric ${i} pref medium`; } });
