@@ -13,7 +13,6 @@ import type { Route } from './codec/route.js';
 import { AddonError, NetlinkError, RequestError } from './errors.js';
 import { type DevName, familyWords, formatAddress, formatLink, formatRoute, formatRouteJson, formatRule } from './format.js';
 import { Monitor, type MonitorEvent } from './monitor.js';
-import { streamRoutes } from './routes.js';
 import { dumpAll } from './snapshot.js';
 
 const usage = `usage: meshwan-netlink [-n NETNS] routes [--table T|all] [-4|-6] [--json]
@@ -60,7 +59,7 @@ function printRoutes(nl: Netlink, families: readonly IpFamily[], table: number |
     : (r: Route) => out.add(`${formatRoute(r, name, table === undefined)}\n`);
   let interrupted = false;
   for (const family of families) {
-    if (streamRoutes(nl.socket, { family, table }, visit)) interrupted = true;
+    if (nl.streamRoutes({ family, table }, visit)) interrupted = true;
   }
   if (json) out.add(first ? '[]\n' : '\n]\n');
   out.flush();
