@@ -37,3 +37,19 @@ export const u32 = (bytes: Uint8Array, at: number): number => i32(bytes, at) >>>
 export const setU16 = (bytes: Uint8Array, at: number, v: number): void => view(bytes).setUint16(at, v, LE);
 export const setU32 = (bytes: Uint8Array, at: number, v: number): void => view(bytes).setUint32(at, v, LE);
 export const setI32 = (bytes: Uint8Array, at: number, v: number): void => view(bytes).setInt32(at, v, LE);
+
+let wordsOf: Uint8Array | undefined;
+let words: Uint32Array | undefined;
+
+/**
+ * `bytes` as 32-bit words (host order), when it starts 4-aligned in its buffer (a socket's receive buffer does;
+ * netlink aligns every message and attribute to 4): an address is compared in 4 reads rather than 16. The view of
+ * the last buffer is kept, as for reads.
+ */
+export function wordsOfBytes(bytes: Uint8Array): Uint32Array | undefined {
+  if (bytes !== wordsOf) {
+    wordsOf = bytes;
+    words = (bytes.byteOffset & 3) === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2) : undefined;
+  }
+  return words;
+}

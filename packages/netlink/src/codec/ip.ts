@@ -5,6 +5,7 @@
 
 import type { IpFamily } from '@meshwan/os';
 import { RequestError } from '../errors.js';
+import { wordsOfBytes } from './bytes.js';
 
 function parse4(text: string): Uint8Array | undefined {
   const parts = text.split('.');
@@ -106,13 +107,23 @@ function hexWord(w: number): string {
 export function formatIp(buf: Uint8Array, offset = 0, length = buf.length - offset): string {
   if (length === 4) return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
   const w3 = ((buf[offset + 6] ?? 0) << 8) | (buf[offset + 7] ?? 0);
-  if (w3 !== 0 && lowerHalfZero(buf, offset)) {
-    // a prefix of at most 64 bits (most routes): the zero run is the lower half, no earlier run can be as long
+  const aligned = (offset & 3) === 0 ? wordsOfBytes(buf) : undefined;
+  if (w3 !== 0 && (aligned ? aligned[(offset >>> 2) + 2] === 0 && aligned[(offset >>> 2) + 3] === 0 : lowerHalfZero(buf, offset))) {
+    // a prefix of at most 64 bits (most routes): the zero run is the lower half, no earlier run can be as long;
+    // hexWord inlined (QuickJS's calls are dear, and this runs for every route of a dump)
     const w0 = ((buf[offset] ?? 0) << 8) | (buf[offset + 1] ?? 0);
     const w1 = ((buf[offset + 2] ?? 0) << 8) | (buf[offset + 3] ?? 0);
     const w2 = ((buf[offset + 4] ?? 0) << 8) | (buf[offset + 5] ?? 0);
-    // biome-ignore lint/style/useTemplate: see above
-    return hexWord(w0) + ':' + hexWord(w1) + ':' + hexWord(w2) + ':' + hexWord(w3) + '::';
+    return (
+      (w0 < 256 ? HEX8[w0] : (HEX8[w0 >>> 8] ?? '') + HEX8_PADDED[w0 & 0xff]) +
+      ':' +
+      (w1 < 256 ? HEX8[w1] : (HEX8[w1 >>> 8] ?? '') + HEX8_PADDED[w1 & 0xff]) +
+      ':' +
+      (w2 < 256 ? HEX8[w2] : (HEX8[w2 >>> 8] ?? '') + HEX8_PADDED[w2 & 0xff]) +
+      ':' +
+      (w3 < 256 ? HEX8[w3] : (HEX8[w3 >>> 8] ?? '') + HEX8_PADDED[w3 & 0xff]) +
+      '::'
+    );
   }
   // the words and the longest run of zero words (the first of equal length) in one pass
   let bestBase = -1;
@@ -162,19 +173,29 @@ function lowerHalfZero(buf: Uint8Array, offset: number): boolean {
 
 /**
  * formatIp that remembers the last address it formatted: a dump's gateways and preferred sources repeat route
- * after route, and comparing 16 bytes costs QuickJS a fraction of formatting them.
+ * after route, and comparing the address costs QuickJS a fraction of formatting it (4 word reads when the bytes
+ * are 4-aligned, as a receive buffer's attributes are).
  */
 export class IpMemo {
   private readonly bytes = new Uint8Array(16);
+  private readonly words = new Uint32Array(this.bytes.buffer);
   private length = 0;
   private text = '';
 
   format(buf: Uint8Array, offset: number, length: number): string {
-    const last = this.bytes;
-    let same = length === this.length;
-    for (let i = 0; same && i < length; i++) same = buf[offset + i] === last[i];
-    if (same) return this.text;
-    last.set(buf.subarray(offset, offset + length));
+    if (length === this.length) {
+      const w = (offset & 3) === 0 ? wordsOfBytes(buf) : undefined;
+      const mine = this.words;
+      if (w) {
+        const i = offset >>> 2;
+        if (w[i] === mine[0] && (length === 4 || (w[i + 1] === mine[1] && w[i + 2] === mine[2] && w[i + 3] === mine[3]))) return this.text;
+      } else {
+        let same = true;
+        for (let i = 0; same && i < length; i++) same = buf[offset + i] === this.bytes[i];
+        if (same) return this.text;
+      }
+    }
+    this.bytes.set(buf.subarray(offset, offset + length));
     this.length = length;
     this.text = formatIp(buf, offset, length);
     return this.text;
