@@ -13,7 +13,13 @@ include mk/targets.mk
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
 
-all: $(NPM_STAMP) build native engines ## npm ci when needed, tsc -b, lib-packetmark, native addons, every target's meshwan-js
+all: $(NPM_STAMP) build native engines build/dev/MANIFEST ## npm ci when needed, tsc -b, lib-packetmark, native addons, every target's meshwan-js, the development entries' bytecode
+
+# What the development entries (each QuickJS package's bin/NAME, node_modules/.bin/NAME: mk/dev-entry.sh) run: the
+# staged payload with every command's bytecode, remade when a source of it changes.
+DEV_SOURCES = $(shell find packages/*/src packages/*/package.json upgrade-scripts/src upgrade-scripts/package.json files feed/owners mk/stage.mjs mk/bundle.mjs -type f)
+build/dev/MANIFEST: $(DEV_SOURCES) | build native
+	@node mk/stage.mjs --payload build/dev >/dev/null
 
 # The engine for every target the suites run (cross-built; QuickJS's library comes from the cache, so each is our
 # C and a link): built here, not by the first suite that needs it.

@@ -8,5 +8,8 @@ cd "$(dirname "$0")/.."
 command -v shellcheck >/dev/null || { echo "lint: shellcheck is missing (make deps installs it)" >&2; exit 2; }
 shellcheck -s dash -e SC2034 files/etc/init.d/*
 shellcheck -s dash files/etc/hotplug.d/*/* files/etc/uci-defaults/* files/lib/gluon/wan-dnsmasq/update \
-	files/usr/lib/meshwan/*.include mk/shellcheck.sh mk/quickjs.sh
+	files/usr/lib/meshwan/*.include files/usr/lib/meshwan/uninstall mk/shellcheck.sh mk/quickjs.sh mk/install.sh mk/dist.sh \
+	mk/dev-entry.sh
+# The development entries (each QuickJS package's bin/NAME; bin/NAME.js are Node's).
+find packages/*/bin upgrade-scripts/bin -type f ! -name '*.js' -exec shellcheck -s dash {} +
 shellcheck -s bash .ci/run

@@ -172,6 +172,16 @@ t.test('make dist: the tarball installs without Node, whole or one package at a 
           t.equal(r.status, 0, r.stderr);
           t.match(r.stdout, /dev lo|dev \w+/, 'routes listed');
         }
+        // meshwan-uplinks, once on Node and refused here: its package installs, and its bytecode runs on the engine.
+        const uplinks = join(dir, 'mips_24kc-meshwan-uplinks');
+        t.equal(readlinkSync(join(uplinks, 'usr/bin/meshwan-uplinks')), 'meshwan-js', 'meshwan-uplinks: a symlink to the engine');
+        const status = spawnSync(
+          'qemu-mips-static',
+          ['-L', '/usr/mips-linux-gnu', '-0', 'meshwan-uplinks', js, 'status', '--status-file', join(dir, 'none.json')],
+          { encoding: 'utf8', env: { ...env, MESHWAN_JS_LIB: join(uplinks, 'usr/lib/meshwan') } },
+        );
+        t.equal(status.status, 1, `meshwan-uplinks status without a daemon: exit 1 (${status.stderr})`);
+        t.match(status.stderr, /meshwan-uplinks: no status at .*none\.json: is the daemon running\?/);
       }
     });
   }

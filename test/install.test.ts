@@ -36,6 +36,15 @@ t.test('stages QuickJS commands as bytecode, Node commands as wrappers, the site
     env: { PATH: '/usr/bin:/bin', MESHWAN_JS_LIB: join(dest, 'usr/lib/meshwan') },
   });
   t.match(`${help.stdout}${help.stderr}`, /meshwan-netlink/, 'the symlink runs its bytecode on meshwan-js');
+  // uplinks too: its daemon and CLI are the engine and bytecode; a bad argument is a clear error and exit 2.
+  t.equal(readlinkSync(join(dest, 'usr/bin/meshwan-uplinks')), 'meshwan-js');
+  t.notOk(existsSync(join(dest, 'usr/lib/meshwan/meshwan-uplinks.mjs')), 'no Node bundle for meshwan-uplinks');
+  const usage = spawnSync(join(dest, 'usr/bin/meshwan-uplinks'), ['frobnicate'], {
+    encoding: 'utf8',
+    env: { PATH: '/usr/bin:/bin', MESHWAN_JS_LIB: join(dest, 'usr/lib/meshwan') },
+  });
+  t.equal(usage.status, 2, 'meshwan-uplinks: bad usage exits 2');
+  t.match(usage.stderr, /meshwan-uplinks: unknown command frobnicate\nusage: meshwan-uplinks daemon/);
   // On a router /sbin/uci is OpenWrt's: ours is a library there, its CLI bytecode for hosts without OpenWrt.
   t.ok(existsSync(join(dest, 'usr/lib/meshwan/uci.qbc')), "uci's bytecode, for hosts without OpenWrt");
   for (const d of ['usr/bin', 'usr/sbin', 'bin', 'sbin']) t.notOk(existsSync(join(dest, d, 'uci')), `no ${d}/uci`);

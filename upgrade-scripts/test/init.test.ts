@@ -37,6 +37,7 @@ t.test('every shell file in files/ parses', async (t) => {
     'etc/hotplug.d/iface/50-gluon-wan-dnsmasq',
     'lib/gluon/wan-dnsmasq/update',
     'usr/lib/meshwan/firewall.include',
+    'usr/lib/meshwan/uninstall',
     'etc/uci-defaults/zzz-meshwan-upgrade',
   ]) {
     const run = spawnSync(shell[0] ?? 'sh', [...shell.slice(1), '-n', join(filesDir, f)], { encoding: 'utf8' });

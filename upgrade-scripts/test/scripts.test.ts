@@ -1,30 +1,13 @@
 // The scripts as a node runs them: meshwan-reconfigure --root on a staged tree, each script its own process, as
 // staged: a two-line sh that runs meshwan-js on the script's bytecode (mk/stage.mjs).
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
-import { engine } from '../../packages/os/test/lib/probe.js';
-import { bundleEntry, scratch } from '../../packages/os/test/lib/seam.js';
 import { fixtures, makeRoot, read, snapshot, upgrade } from './lib.js';
-
-const bin = new URL('../bin/meshwan-reconfigure.js', import.meta.url).pathname;
-const distUpgrade = new URL('../dist/upgrade', import.meta.url).pathname;
-const scripts = readdirSync(distUpgrade)
-  .filter((f) => /^\d{3}-[a-z0-9-]+\.js$/.test(f))
-  .map((f) => f.slice(0, -3));
+import { scripts, stageScripts } from './staged.js';
 
 // Each script is a process (about 30 of them here, on meshwan-js): generous for a loaded 2-core machine.
 t.setTimeout(240_000);
-
-/**
- * A clean environment, as on a node. tap's process tracking puts its loaders into every child's environment
- * (even a given env), which would hook the bundles' own module loading and slow every start: `env -i` drops it.
- */
-function reconfigure(root: string): { status: number | null; stdout: string; stderr: string } {
-  const path = `PATH=${dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`;
-  return spawnSync('/usr/bin/env', ['-i', path, process.execPath, bin, '--root', root], { encoding: 'utf8' });
-}
 
 function etc(root: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -32,20 +15,7 @@ function etc(root: string): Map<string, string> {
   return out;
 }
 
-// Each script's QuickJS bundle compiled to bytecode by the host's meshwan-js, once for the file.
-const bytecodeDir = scratch(t);
-const bytecode = new Map<string, string>();
-for (const name of scripts) bytecode.set(name, await bundleEntry(join(distUpgrade, `${name}.js`), 'host', bytecodeDir));
-const meshwanJs = engine('host');
-
-function wrappers(root: string): void {
-  const dir = join(root, 'lib/gluon/upgrade');
-  mkdirSync(dir, { recursive: true });
-  for (const name of scripts) {
-    writeFileSync(join(dir, name), `#!/bin/sh\nexec "${meshwanJs}" "${bytecode.get(name)}" "$@"\n`);
-    chmodSync(join(dir, name), 0o755);
-  }
-}
+const { install: wrappers, reconfigure } = await stageScripts(t);
 
 const gluonNode = {
   'etc/config/network': join(fixtures, 'gluon/network-old-style'),

@@ -8,15 +8,19 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { commandExists, isRoot, stopProcess, waitFor } from '../../../test/lib/netns.js';
 import { requireParts } from '../../../test/lib/require.js';
+import { engine } from '../../os/test/lib/probe.js';
+import { bundleEntry, scratch } from '../../os/test/lib/seam.js';
 import { startForwarder } from './lib/forwarder.js';
 import { cliEnv, createNode, meshwan, meshwanBin } from './lib/node.js';
 
 t.setTimeout(150_000);
 requireParts(!isRoot() ? 'needs root for network namespaces' : !commandExists('nft') ? 'needs nft' : false);
-const uplinksBin = new URL('../../uplinks/bin/meshwan-uplinks.js', import.meta.url).pathname;
+// meshwan-uplinks as the router runs it: its src/main.ts bundled and compiled to bytecode, run by meshwan-js.
+const uplinksMain = fileURLToPath(new URL('../../uplinks/src/main.ts', import.meta.url));
 
 interface RouteJson {
   dst: string;
@@ -84,7 +88,8 @@ config interface 'wan6'
   policy.stderr?.on('data', (d: Buffer) => {
     policyLog += d.toString();
   });
-  const uplinks = n.node.spawn(t, process.execPath, [uplinksBin, 'daemon', '--root', n.root, '--status-file', statusFile]);
+  const uplinksBin = await bundleEntry(uplinksMain, 'host', scratch(t));
+  const uplinks = n.node.spawn(t, engine('host'), [uplinksBin, 'daemon', '--root', n.root, '--status-file', statusFile]);
   uplinks.stderr?.on('data', (d: Buffer) => {
     uplinksLog += d.toString();
   });
@@ -172,7 +177,7 @@ config interface 'wan6'
   // the changed config, hands the parked WAN default back to table 1 (Gluon's behaviour).
   const conf = join(n.root, 'etc/config/meshwan-uplinks');
   writeFileSync(conf, readFileSync(conf, 'utf8').replace("option family 'ipv6'", "option family 'ipv6'\n\toption enabled '0'"));
-  n.node.exec(process.execPath, uplinksBin, 'flush', '--root', n.root, '--status-file', statusFile);
+  n.node.exec(engine('host'), uplinksBin, 'flush', '--root', n.root, '--status-file', statusFile);
   await waitFor('the WAN default back in table 1', () =>
     defaults('1').some((r) => r.type === undefined && r.gateway === '2001:db8:1::1' && r.protocol !== '78'),
   );

@@ -3,8 +3,9 @@
 // (b) marked traffic flowing again, for carrier loss and for a silent drop (only probes notice), and the time from
 // the end of the loss to the default back on the first uplink; with ping probes and with DNS probes (NSD on each
 // WAN router), and the shipped probe defaults (interval 0.5 s, timeout 0.5 s, down 2, up 3). Two uplinks in network
-// namespaces, the daemon running in the node namespace. Prints Markdown for BENCHMARKS.md. Needs root, NSD and a
-// build. --quick: 2 runs.
+// namespaces, the daemon running in the node namespace as the router runs it (src/main.ts bundled for QuickJS and
+// compiled to bytecode, on meshwan-js), with its idle RSS beside Node's. Prints Markdown for BENCHMARKS.md. Needs
+// root, NSD and a build. --quick: 2 runs.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,8 @@ const quick = process.argv.includes('--quick');
 const runs = quick ? 2 : 7;
 const prefix = `mwu${randomBytes(3).toString('hex')}`;
 const bin = new URL('../bin/meshwan-uplinks.js', import.meta.url).pathname;
+const repo = new URL('../../..', import.meta.url).pathname;
+const engine = join(repo, 'build', 'host', 'meshwan-js');
 const N = `${prefix}-n`;
 const A = `${prefix}-a`;
 const B = `${prefix}-b`;
@@ -81,9 +84,11 @@ function setup() {
 }
 
 /** The daemon's config for a probe method: ping the track address, or ask the router's DNS server for a TXT. */
+/** DIR/root-METHOD/etc/config/meshwan-uplinks; returns the root (`--root`). */
 function writeConfig(dir, method) {
-  const confdir = join(dir, `config-${method}`);
-  mkdirSync(confdir);
+  const root = join(dir, `root-${method}`);
+  const confdir = join(root, 'etc', 'config');
+  mkdirSync(confdir, { recursive: true });
   const probe = (track, dns) =>
     method === 'ping'
       ? `\tlist track_ip '${track}'\n`
@@ -96,7 +101,18 @@ function writeConfig(dir, method) {
       uplink('wana', 'wa', '2001:db8:a::1', '2001:db8:fa::1', '2001:db8:fa::53', 1) +
       uplink('wanb', 'wb', '2001:db8:b::1', '2001:db8:fb::1', '2001:db8:fb::53', 2),
   );
-  return confdir;
+  return root;
+}
+
+/** The daemon's resident set (VmRSS) in MB. */
+function rssMb(pid) {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  return (kb / 1024).toFixed(1);
+}
+
+/** Starts the daemon in the node namespace; `ip netns exec` execs the engine, so the child's pid is the daemon's. */
+function startDaemon(command, root, statusFile) {
+  return spawn('ip', ['netns', 'exec', N, ...command, 'daemon', '--root', root, '--status-file', statusFile], { stdio: 'ignore' });
 }
 
 /** NSD in router namespace `ns` serving meshwan.test on `address` (as test/lib/topo-nsd.ts, without tap). */
@@ -172,19 +188,32 @@ async function stop(child) {
 const dir = mkdtempSync(join(tmpdir(), 'uplinks-bench-'));
 const children = [];
 const rows = [];
+const rss = [];
 try {
+  // What the router runs: the QuickJS bundle compiled to bytecode by meshwan-js, as staging ships it.
+  const { bundleFor } = await import(join(repo, 'mk', 'bundle.mjs'));
+  await bundleFor(join(repo, 'packages', 'uplinks', 'src', 'main.ts'), join(dir, 'meshwan-uplinks.quickjs.mjs'), 'quickjs');
+  run(engine, '--compile', join(dir, 'meshwan-uplinks.quickjs.mjs'), join(dir, 'meshwan-uplinks.qbc'));
+  const quickjs = [engine, join(dir, 'meshwan-uplinks.qbc')];
   setup();
   children.push(startNsd(dir, A, '2001:db8:fa::53'), startNsd(dir, B, '2001:db8:fb::53'));
   await until('NSD on both routers', () => answersDns(A, '2001:db8:fa::53') && answersDns(B, '2001:db8:fb::53'));
   for (const method of ['ping', 'dns']) {
-    const confdir = writeConfig(dir, method);
+    const root = writeConfig(dir, method);
     const statusFile = join(dir, `status-${method}.json`);
-    const daemon = spawn('ip', ['netns', 'exec', N, process.execPath, bin, 'daemon', '--confdir', confdir, '--status-file', statusFile], {
-      stdio: 'ignore',
-    });
+    // Idle RSS on Node first, for comparison (10 s after both uplinks are up).
+    const onNode = startDaemon([process.execPath, bin], root, statusFile);
+    children.push(onNode);
+    await until('both uplinks up on Node', () => bothUp(statusFile, onNode.pid), 60_000);
+    await sleep(10_000);
+    const nodeRss = rssMb(onNode.pid);
+    await stop(onNode);
+    const daemon = startDaemon(quickjs, root, statusFile);
     children.push(daemon);
     // The previous daemon left its default in place (as on SIGTERM on a node): wait for this one's own verdicts.
     await until('both uplinks up in the new daemon', () => bothUp(statusFile, daemon.pid), 60_000);
+    await sleep(10_000);
+    rss.push(`| ${method} | ${rssMb(daemon.pid)} | ${nodeRss} |`);
     await until('default on wa', () => defaultDev() === 'wa');
     for (const [name, c] of Object.entries(cuts)) {
       const toRoute = [];
@@ -231,10 +260,17 @@ console.log(`Failover from uplink A to uplink B with the default probe settings 
 time from the cut to table 1's default on B, and to the first marked ping answered through B (polled every 5 ms); then
 time from the end of the cut to the default back on A. Probes: ping (ICMP echo to a track address) or dns (a TXT query
 to NSD on the WAN router, track_method 'dns'). The cut and the heal fall at a random phase of the probe interval.
+The daemon runs on meshwan-js (QuickJS, bytecode), as the router runs it.
 ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load} at the end${busy}.
 
 | probes | cut | runs | to default on B, median ms | max ms | to traffic on B, median ms | max ms | back on A after the heal, median ms | max ms |
 |---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
+
+The daemon's RSS (VmRSS), idle: 10 s after both uplinks are up, before the first cut.
+
+| probes | meshwan-js MB | Node MB |
+|---|---|---|
+${rss.join('\n')}
 
 \`node packages/uplinks/bench/run.mjs${quick ? ' --quick' : ''}\``);

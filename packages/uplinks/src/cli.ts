@@ -4,8 +4,8 @@
  * probes, the chosen default and why; `flush` removes everything of ours (the init script's reload, once no interface
  * is enabled any more). Exit codes: 0 ok, 1 failing closed / not restored / no status, 2 usage or config.
  */
-import { readFileSync, rmSync } from 'node:fs';
 import { Netlink } from '@meshwan/netlink';
+import { files, OsError, proc, signals } from '@meshwan/os';
 import { readSettings, SettingsError } from '@meshwan/site';
 import { openConfig, type Uci, UciParseError, writeFileAtomic } from '@meshwan/uci';
 import { loadConfig, RTPROT_UPLINKS, type UplinksConfig } from './config.js';
@@ -93,10 +93,19 @@ function flush(uci: Uci, statusFile: string, log: (line: string) => void): numbe
     const result = applyDesired(nl, { routes: [], rules: [] }, protocol);
     for (const c of result.changed) log(c);
     for (const e of result.errors) log(e.message);
-    rmSync(statusFile, { force: true });
+    removeIfPresent(statusFile);
     return result.errors.length > 0 ? 1 : 0;
   } finally {
     nl.close();
+  }
+}
+
+/** Removes `path`; one already gone is fine (a daemon that never wrote its status). */
+function removeIfPresent(path: string): void {
+  try {
+    files.remove(path);
+  } catch (err: unknown) {
+    if (!(err instanceof OsError && err.code === 'ENOENT')) throw err;
   }
 }
 
@@ -111,26 +120,26 @@ export function logLine(line: string, now = new Date()): string {
 export async function runUplinksCli(args: readonly string[]): Promise<number> {
   const o = parseArgs(args);
   if (typeof o === 'string') {
-    process.stderr.write(`meshwan-uplinks: ${o}\n${usage}\n`);
+    proc.writeStderr(`meshwan-uplinks: ${o}\n${usage}\n`);
     return 2;
   }
-  const log = (line: string) => process.stderr.write(logLine(line));
+  const log = (line: string) => proc.writeStderr(logLine(line));
   try {
     if (o.command === 'status') {
       let text: string;
       try {
-        text = readFileSync(o.statusFile, 'utf8');
+        text = files.readText(o.statusFile);
       } catch {
-        process.stderr.write(
+        proc.writeStderr(
           `meshwan-uplinks: no status at ${o.statusFile}: is the daemon running? (meshwan-uplinks once shows a one-off status)\n`,
         );
         return 1;
       }
       const s = JSON.parse(text) as StatusFile;
-      process.stdout.write(o.json ? text : renderStatus(s));
+      proc.writeStdout(o.json ? text : renderStatus(s));
       // A stale file is still the last known state: shown, and flagged on stderr (a one-off `once` says so too).
       const freshness = judgeStatusFile(s, new Date());
-      if (!freshness.fresh) process.stderr.write(`meshwan-uplinks: ${o.statusFile}: ${freshness.summary}\n`);
+      if (!freshness.fresh) proc.writeStderr(`meshwan-uplinks: ${o.statusFile}: ${freshness.summary}\n`);
       return 0;
     }
     const uci = openConfig({ root: o.root });
@@ -145,13 +154,16 @@ export async function runUplinksCli(args: readonly string[]): Promise<number> {
         log('poked: resync');
         d.poke();
       };
-      process.on('SIGUSR1', poke);
+      const offPoke = signals.on('SIGUSR1', poke);
       await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
+        const offs = (['SIGTERM', 'SIGINT'] as const).map((name) =>
+          signals.on(name, () => {
+            for (const off of offs) off();
+            resolve();
+          }),
+        );
       });
-      process.off('SIGUSR1', poke);
+      offPoke();
       d.stop();
       nl.close();
       return 0;
@@ -167,7 +179,7 @@ export async function runUplinksCli(args: readonly string[]): Promise<number> {
     const s: StatusFile = { ...engine.status(), writer: statusWriter(o.command === 'once' ? 'once' : 'restore', config) };
     nl.close();
     writeFileAtomic(o.statusFile, `${JSON.stringify(s, null, 2)}\n`, { mkdir: true });
-    process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : renderStatus(s));
+    proc.writeStdout(o.json ? `${JSON.stringify(s, null, 2)}\n` : renderStatus(s));
     if (o.command === 'restore') return reports.some((r) => r.restored) ? 0 : 1;
     return hasDefault(s) ? 0 : 1;
   } catch (err: unknown) {
@@ -178,7 +190,7 @@ export async function runUplinksCli(args: readonly string[]): Promise<number> {
       err instanceof StateFileError ||
       err instanceof ProbeError
     ) {
-      process.stderr.write(`meshwan-uplinks: ${err.message}\n`);
+      proc.writeStderr(`meshwan-uplinks: ${err.message}\n`);
       return 2;
     }
     throw err;

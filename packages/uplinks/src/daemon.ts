@@ -5,6 +5,7 @@
  * reconcile at once too. A slower tick re-reads links, gateways and the resolv file and repairs drift.
  */
 import { Monitor, type MonitorEvent, type Netlink } from '@meshwan/netlink';
+import { type TimerHandle, timers } from '@meshwan/os';
 import { writeFileAtomic } from '@meshwan/uci';
 import type { UplinksConfig } from './config.js';
 import { Engine } from './engine.js';
@@ -54,7 +55,7 @@ export async function startDaemon(nl: Netlink, opts: DaemonOptions): Promise<Run
   }
   sync();
 
-  const timers: NodeJS.Timeout[] = [];
+  const ticks: TimerHandle[] = [];
   for (const u of opts.config.uplinks.filter((x) => x.enabled)) {
     let inFlight = 0;
     const round = async () => {
@@ -71,9 +72,9 @@ export async function startDaemon(nl: Netlink, opts: DaemonOptions): Promise<Run
       }
     };
     void round();
-    timers.push(setInterval(() => void round(), u.intervalMs));
+    ticks.push(timers.every(u.intervalMs, () => void round()));
   }
-  timers.push(setInterval(sync, opts.resyncMs ?? 2000));
+  ticks.push(timers.every(opts.resyncMs ?? 2000, sync));
 
   let monitor: Monitor | undefined;
   try {
@@ -90,7 +91,7 @@ export async function startDaemon(nl: Netlink, opts: DaemonOptions): Promise<Run
     engine,
     poke: sync,
     stop() {
-      for (const t of timers) clearInterval(t);
+      for (const t of ticks) timers.clear(t);
       monitor?.close();
     },
   };

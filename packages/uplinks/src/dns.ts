@@ -4,7 +4,7 @@
  * comment (the form netifd writes into resolv.conf.auto) attributes the nameservers after it to NAME; servers
  * with no interface follow the default route and need no host route.
  */
-import { readFileSync } from 'node:fs';
+import { files, OsError } from '@meshwan/os';
 import type { UplinkConfig } from './config.js';
 import type { DnsAssignment } from './desired.js';
 
@@ -45,9 +45,9 @@ export function assignDns(uplinks: readonly UplinkConfig[], resolvText: string):
 /** Reads the resolv file; a missing file is empty (wan-dnsmasq has not written it yet). */
 export function readResolv(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return files.readText(path);
   } catch (err: unknown) {
-    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return '';
+    if (err instanceof OsError && err.code === 'ENOENT') return '';
     throw err;
   }
 }

@@ -1,23 +1,22 @@
 /**
  * DNS probes through one uplink (track_method 'dns'): a query for a configured name and type to the uplink's own
  * upstream DNS server, on a UDP socket carrying the uplink's probe mark (so it is routed by the uplink's probe
- * table, as ping's `-m` is). The mark is set and read back through the netio addon (packages/os) (the one marked-socket
- * facility); a socket that cannot be marked never sends. A WAN that answers ping but not DNS is useless to the
+ * table, as ping's `-m` is). The socket, its mark (set and read back) and its datagrams go through the seam's
+ * sockets (packages/os: the one marked-socket facility, on Node and QuickJS alike) and wan-dns's batch loop, with
+ * buffers sized for a few small datagrams; a socket that cannot be marked never sends. A WAN that answers ping but not DNS is useless to the
  * mesh VPN, which resolves its peers' names through it. Any reply with the query's ID and question from the
  * server's address and port decides: NOERROR or NXDOMAIN is up; SERVFAIL, REFUSED, any other RCODE or no reply
  * within the timeout is down.
  */
-import { randomInt } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
-import type { IpFamily } from '@meshwan/os';
-import { dgramFd, loadAddon, markSocket } from '@meshwan/wan-dns';
+import { type IpFamily, OsError, sockets, type TimerHandle, timers } from '@meshwan/os';
+import { BatchIo, loadAddon, MarkError, markSocket, peerOf, random16 } from '@meshwan/wan-dns';
 import { encodeQuery, judgeAnswer } from './dnswire.js';
 import type { ProbeResult } from './probe.js';
 
 export interface DnsProbeRequest {
   readonly uplink: string;
   readonly family: IpFamily;
-  /** the DNS server */
+  /** the DNS server (`fe80::1%wan` for a link-local one) */
   readonly target: string;
   readonly mark: number;
   readonly timeoutMs: number;
@@ -30,9 +29,11 @@ export interface DnsProbeRequest {
   readonly port?: number;
 }
 
-/** Strips an IPv4-mapped prefix so a sender's address compares with the target as written. */
-function plainAddress(address: string): string {
-  return address.toLowerCase().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+/** No EDNS in our queries, so a reply is at most 512 bytes; a few queries of at most 275 bytes go out at once. */
+const PROBE_SIZES = { slot: 512, sendBytes: 4096 };
+
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -42,59 +43,63 @@ function plainAddress(address: string): string {
  */
 export function runDnsProbe(req: DnsProbeRequest): Promise<ProbeResult> {
   const port = req.port ?? 53;
-  const started = performance.now();
+  const started = timers.now();
   return new Promise((resolve) => {
-    let socket: Socket | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let fd = -1;
+    let io: BatchIo | undefined;
+    let timer: TimerHandle | undefined;
     let stray = '';
+    let done = false;
     const finish = (ok: boolean, detail: string) => {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      const s = socket;
-      socket = undefined;
-      if (s === undefined) return;
-      s.close();
-      const rttMs = ok ? Math.round((performance.now() - started) * 10) / 10 : undefined;
+      if (done) return;
+      done = true;
+      if (timer !== undefined) timers.clear(timer);
+      io?.close();
+      if (fd >= 0) sockets.closeFd(fd);
+      const rttMs = ok ? Math.round((timers.now() - started) * 10) / 10 : undefined;
       resolve({ target: req.target, ok, rttMs, detail });
     };
-    const s = createSocket({ type: req.family === 6 ? 'udp6' : 'udp4' });
-    socket = s;
-    const queries = Array.from({ length: req.count }, () => encodeQuery(randomInt(0, 0x10000), req.name, req.qtype));
-    s.on('error', (err: Error) => finish(false, `socket: ${err.message}`));
-    s.on('message', (msg: Buffer, from) => {
-      if (plainAddress(from.address) !== plainAddress(req.target) || from.port !== port) {
-        stray = `ignored a datagram from ${from.address} port ${from.port}`;
-        return;
-      }
-      for (const q of queries) {
-        const j = judgeAnswer(q, msg);
-        if (!j.ours) {
-          stray = `ignored a reply: ${j.why}`;
-          continue;
-        }
-        const rtt = Math.round((performance.now() - started) * 10) / 10;
-        finish(j.ok, j.ok ? `${j.rcode} in ${rtt} ms` : `${j.rcode} from ${req.target}`);
-        return;
-      }
-    });
-    s.bind(0, () => {
-      // Marked and read back before the first send (gluon #3613): an unmarked probe would take the mesh or table 1.
-      const err = markSocket(loadAddon(), dgramFd(s), req.mark);
-      if (err !== undefined) {
-        finish(false, `not sent: ${err.message}`);
-        return;
-      }
-      timer = setTimeout(() => finish(false, `no DNS reply within ${req.timeoutMs} ms${stray ? ` (${stray})` : ''}`), req.timeoutMs);
-      for (const q of queries) {
-        try {
-          s.send(q, port, req.target, (sendErr: Error | null) => {
-            if (sendErr) finish(false, `send: ${sendErr.message}`);
-          });
-        } catch (sendErr: unknown) {
-          finish(false, `send: ${sendErr instanceof Error ? sendErr.message : String(sendErr)}`);
+    const addon = loadAddon();
+    if (addon instanceof MarkError) return finish(false, `not sent: ${addon.message}`);
+    const [address = '', scope] = req.target.split('%');
+    const peer = peerOf(addon, req.family, address, port, scope);
+    if (peer === undefined) return finish(false, `not sent: ${req.target} is not an IPv${req.family} address`);
+    let queries: Uint8Array[];
+    try {
+      queries = Array.from({ length: req.count }, () => encodeQuery(random16(), req.name, req.qtype));
+      fd = addon.udpSocket(req.family, new Uint8Array(16), 0, 0);
+    } catch (err: unknown) {
+      return finish(false, `not sent: ${err instanceof OsError ? `${err.syscall} ${err.code}` : reason(err)}`);
+    }
+    // Marked and read back before the first send (gluon #3613): an unmarked probe would take the mesh or table 1.
+    const markError = markSocket(addon, fd, req.mark);
+    if (markError !== undefined) return finish(false, `not sent: ${markError.message}`);
+    const batch = new BatchIo(addon, (err) => finish(false, `socket: ${reason(err)}`), PROBE_SIZES);
+    io = batch;
+    batch.add(fd, {
+      onDatagram(msg, i) {
+        if (!batch.sourceIs(i, peer)) {
+          stray = `ignored a datagram from ${batch.sourceText(i)} port ${batch.sourcePort(i)}`;
           return;
         }
-      }
+        for (const q of queries) {
+          const j = judgeAnswer(q, msg);
+          if (!j.ours) {
+            stray = `ignored a reply: ${j.why}`;
+            continue;
+          }
+          const rtt = Math.round((timers.now() - started) * 10) / 10;
+          finish(j.ok, j.ok ? `${j.rcode} in ${rtt} ms` : `${j.rcode} from ${req.target}`);
+          return;
+        }
+      },
+      onTruncated() {
+        stray = 'ignored a datagram longer than 512 bytes';
+      },
     });
+    timer = timers.after(req.timeoutMs, () => finish(false, `no DNS reply within ${req.timeoutMs} ms${stray ? ` (${stray})` : ''}`));
+    for (const q of queries) batch.sendTo(fd, peer, q);
+    // sendmmsg reports no errno per datagram: the kernel refusing every query (no route, firewall) ends the round.
+    if (batch.sendFailures >= queries.length) finish(false, `send: the kernel refused all ${queries.length} queries to ${req.target}`);
   });
 }

@@ -11,22 +11,23 @@ const FLAG_QR = 0x8000;
 const FLAG_RD = 0x0100;
 const CLASS_IN = 1;
 
-/** A recursive query (RD) for `name`/`qtype` class IN with `id`. Pure; the name must pass checkQueryName. */
-export function encodeQuery(id: number, name: string, qtype: number): Buffer {
+/** A recursive query (RD) for `name`/`qtype` class IN with `id`. Pure; the name must pass checkQueryName (ASCII). */
+export function encodeQuery(id: number, name: string, qtype: number): Uint8Array {
   const labels = name === '.' ? [] : name.replace(/\.$/, '').split('.');
-  const nameBytes = labels.reduce((n, l) => n + 1 + Buffer.byteLength(l, 'latin1'), 1);
-  const out = Buffer.alloc(12 + nameBytes + 4);
-  out.writeUInt16BE(id, 0);
-  out.writeUInt16BE(FLAG_RD, 2);
-  out.writeUInt16BE(1, 4);
+  const nameBytes = labels.reduce((n, l) => n + 1 + l.length, 1);
+  const out = new Uint8Array(12 + nameBytes + 4);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, id);
+  view.setUint16(2, FLAG_RD);
+  view.setUint16(4, 1);
   let pos = 12;
   for (const l of labels) {
     out[pos++] = l.length;
-    pos += out.write(l, pos, 'latin1');
+    for (let i = 0; i < l.length; i++) out[pos++] = l.charCodeAt(i) & 0xff;
   }
   out[pos++] = 0;
-  out.writeUInt16BE(qtype, pos);
-  out.writeUInt16BE(CLASS_IN, pos + 2);
+  view.setUint16(pos, qtype);
+  view.setUint16(pos + 2, CLASS_IN);
   return out;
 }
 
@@ -39,7 +40,7 @@ export type Judgement =
  * Judges `answer` against `query` (pure): ours only when it is a reply (QR) with the same ID and the same
  * question; then NOERROR and NXDOMAIN are good (the server resolves), every other RCODE is bad.
  */
-export function judgeAnswer(query: Buffer, answer: Uint8Array): Judgement {
+export function judgeAnswer(query: Uint8Array, answer: Uint8Array): Judgement {
   let info: ReturnType<typeof walkMessage>;
   try {
     info = walkMessage(answer, answer.length, false);
@@ -47,7 +48,7 @@ export function judgeAnswer(query: Buffer, answer: Uint8Array): Judgement {
     return { ours: false, why: err instanceof Error ? err.message : String(err) };
   }
   if ((info.flags & FLAG_QR) === 0) return { ours: false, why: 'not a reply (QR clear)' };
-  if (info.id !== query.readUInt16BE(0)) return { ours: false, why: `ID ${info.id} is not the query's` };
+  if (info.id !== (((query[0] ?? 0) << 8) | (query[1] ?? 0))) return { ours: false, why: `ID ${info.id} is not the query's` };
   if (info.qdcount !== 1 || !sameQuestion(query, query.length, answer, info.questionEnd)) {
     return { ours: false, why: 'the question differs from the query' };
   }

@@ -4,9 +4,8 @@
  * directory) and only when it changes, to spare flash. Unlike Althea's Rita, which reinstalls a saved route
  * blindly, a restore happens only after the gateway has answered on that device (see engine.ts).
  */
-import { readFileSync } from 'node:fs';
 import { familyNamed, familyWords } from '@meshwan/netlink';
-import type { IpFamily } from '@meshwan/os';
+import { files, type IpFamily, OsError } from '@meshwan/os';
 import { writeFileAtomic } from '@meshwan/uci';
 import { StateFileError } from './errors.js';
 
@@ -53,9 +52,9 @@ export function decodeLastGood(text: string, path: string): LastGood {
 export function readLastGood(path: string): LastGood | undefined {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = files.readText(path);
   } catch (err: unknown) {
-    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return undefined;
+    if (err instanceof OsError && err.code === 'ENOENT') return undefined;
     throw new StateFileError(path, `cannot read: ${err instanceof Error ? err.message : String(err)}`);
   }
   return decodeLastGood(text, path);

@@ -3,8 +3,7 @@
  * to the uplink's probe table) and bound to its device (`-I DEV`, SO_BINDTODEVICE), so an answer proves that
  * this uplink, and no other, reaches the target. As mwan3track's ping method, the reply count decides.
  */
-import { spawn } from 'node:child_process';
-import type { IpFamily } from '@meshwan/os';
+import { type Child, type IpFamily, OsError, programs, timers } from '@meshwan/os';
 import { ProbeError } from './errors.js';
 
 export interface ProbeRequest {
@@ -56,35 +55,22 @@ export function parsePingOutput(stdout: string): { received: number; rttMs: numb
 }
 
 /** Runs one probe. A lost echo is a result (ok false); a ping that cannot start at all is a ProbeError. */
-export function runProbe(req: ProbeRequest, ping = 'ping'): Promise<ProbeResult> {
-  const [command, ...args] = probeCommand(req, ping);
-  return new Promise((resolve, reject) => {
-    const child = spawn(command ?? 'ping', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    // A ping stuck in a DNS lookup or a full socket buffer must not stall the round: kill it past its deadline.
-    const deadline = setTimeout(() => child.kill('SIGKILL'), req.timeoutMs * req.count + 1000);
-    child.on('error', (err: Error) => {
-      clearTimeout(deadline);
-      reject(new ProbeError(req.uplink, [command ?? 'ping', ...args], err.message));
-    });
-    child.on('close', () => {
-      clearTimeout(deadline);
-      const { received, rttMs } = parsePingOutput(stdout);
-      const complaint = stderr.trim().split('\n').pop() ?? '';
-      const detail =
-        received > 0
-          ? `rtt ${rttMs ?? '?'} ms`
-          : complaint !== ''
-            ? complaint.replace(/^ping: /, '')
-            : `no reply within ${req.timeoutMs} ms`;
-      resolve({ target: req.target, ok: received > 0, rttMs, detail });
-    });
-  });
+export async function runProbe(req: ProbeRequest, ping = 'ping'): Promise<ProbeResult> {
+  const argv = probeCommand(req, ping);
+  let child: Child;
+  try {
+    child = programs.spawn(argv, { input: '' });
+  } catch (err: unknown) {
+    const why = err instanceof OsError ? `${err.syscall} ${err.path ?? ''} ${err.code}`.replace(/\s+/g, ' ') : String(err);
+    throw new ProbeError(req.uplink, argv, why);
+  }
+  // A ping stuck in a DNS lookup or a full socket buffer must not stall the round: kill it past its deadline.
+  const deadline = timers.after(req.timeoutMs * req.count + 1000, () => child.kill('SIGKILL'));
+  const { stdout, stderr } = await child.done;
+  timers.clear(deadline);
+  const { received, rttMs } = parsePingOutput(stdout);
+  const complaint = stderr.trim().split('\n').pop() ?? '';
+  const detail =
+    received > 0 ? `rtt ${rttMs ?? '?'} ms` : complaint !== '' ? complaint.replace(/^ping: /, '') : `no reply within ${req.timeoutMs} ms`;
+  return { target: req.target, ok: received > 0, rttMs, detail };
 }

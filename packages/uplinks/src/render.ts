@@ -4,6 +4,7 @@
  * daemon's view from a stale one: the writer's pid and command, and the probe interval that bounds how old a
  * live daemon's file can get (it is rewritten after every probe round).
  */
+import { proc } from '@meshwan/os';
 import type { UplinksConfig } from './config.js';
 import type { Status } from './engine.js';
 
@@ -21,7 +22,7 @@ export interface StatusFile extends Status {
 }
 
 /** Who is writing the status: this process, with the shortest probe interval of the enabled uplinks. */
-export function statusWriter(command: StatusWriter['command'], config: UplinksConfig, pid = process.pid): StatusWriter {
+export function statusWriter(command: StatusWriter['command'], config: UplinksConfig, pid = proc.pid): StatusWriter {
   const intervals = config.uplinks.filter((u) => u.enabled).map((u) => u.intervalMs);
   return { pid, command, intervalMs: intervals.length > 0 ? Math.min(...intervals) : 0 };
 }

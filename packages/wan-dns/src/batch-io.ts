@@ -68,11 +68,23 @@ export interface DatagramHandler {
   onTruncated(): void;
 }
 
+/**
+ * Buffer sizes of a BatchIo: the forwarder's defaults take 64 datagrams of up to 4 KB in (256 KB) and 80 KB out;
+ * a user with a few small datagrams in flight (uplinks's DNS probes: no EDNS, so replies of at most 512 bytes)
+ * takes less.
+ */
+export interface BatchSizes {
+  /** Bytes per received datagram (longer ones are cut and dropped). */
+  readonly slot: number;
+  /** Bytes of datagrams queued to send before a flush. */
+  readonly sendBytes: number;
+}
+
 export class BatchIo {
-  private readonly recvBuf = new Uint8Array(BATCH * SLOT);
+  private readonly recvBuf: Uint8Array;
   private readonly recvMeta = new Int32Array(BATCH * REC);
   private readonly recvBytes = new Uint8Array(this.recvMeta.buffer);
-  private readonly sendBuf = new Uint8Array(SEND_BYTES);
+  private readonly sendBuf: Uint8Array;
   private readonly sendMeta = new Int32Array(BATCH * REC);
   private readonly handle: IoHandle;
   private readonly handlers: (DatagramHandler | undefined)[] = [];
@@ -91,8 +103,11 @@ export class BatchIo {
   constructor(
     readonly addon: Sockets,
     private readonly onError: (err: unknown) => void,
+    sizes: BatchSizes = { slot: SLOT, sendBytes: SEND_BYTES },
   ) {
-    this.handle = addon.ioOpen(this.recvBuf, this.recvMeta, this.sendBuf, this.sendMeta, SLOT, (n) => this.onBatch(n));
+    this.recvBuf = new Uint8Array(BATCH * sizes.slot);
+    this.sendBuf = new Uint8Array(sizes.sendBytes);
+    this.handle = addon.ioOpen(this.recvBuf, this.recvMeta, this.sendBuf, this.sendMeta, sizes.slot, (n) => this.onBatch(n));
   }
 
   /** Watches `fd`; its datagrams go to `handler`. Returns the tag to remove it with. */
@@ -225,8 +240,8 @@ export class BatchIo {
   /** Copies `data` into the send buffer and fills the record's fd, offset and length; returns the record's index. */
   private reserve(fd: number, data: Uint8Array): number {
     if (this.closed) return -1;
-    if (this.queued === BATCH || this.sendAt + data.length > SEND_BYTES) this.flush();
-    if (data.length > SEND_BYTES) {
+    if (this.queued === BATCH || this.sendAt + data.length > this.sendBuf.length) this.flush();
+    if (data.length > this.sendBuf.length) {
       this.sendFailures++;
       return -1;
     }

@@ -147,6 +147,15 @@ t.test('questions compare case-insensitively, names and types must match', async
   const f = Buffer.from(a);
   f[13] = 0xf7;
   t.notOk(sameQuestion(e, ia.questionEnd, f, ia.questionEnd));
+  // The cache key folds ASCII only, whatever byte a label holds: each byte value gives the key a byte-at-a-time
+  // ASCII lowering gives (toLowerCase would fold 0xC0-0xDE too, and merge names DNS keeps apart).
+  const asciiLower = (buf: Uint8Array, end: number) =>
+    Array.from(buf.subarray(12, end), (x) => String.fromCharCode(x >= 0x41 && x <= 0x5a ? x | 0x20 : x)).join('');
+  for (let byte = 0; byte < 256; byte++) {
+    const g = Buffer.from(a);
+    g[13] = byte;
+    t.equal(cacheKey(g, ia), `${asciiLower(g, ia.questionEnd)}\u0000`, `byte 0x${byte.toString(16)}`);
+  }
   const dok = query('www.example.test', {
     additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: dnsPacket.DNSSEC_OK } as dnsPacket.Answer],
   });

@@ -128,11 +128,20 @@ export interface RunningDaemon {
   stderr(): string;
 }
 
-/** Starts `meshwan-uplinks daemon --root ROOT` in the node; its log is printed when the test fails. */
-export function startDaemon(t: Test, topo: Topology, root: string): RunningDaemon {
+/**
+ * Starts `meshwan-uplinks daemon --root ROOT` in the node; its log is printed when the test fails. `command`: what
+ * runs it (default Node on bin/meshwan-uplinks.js; test/quickjs.test.ts gives meshwan-js and the bytecode).
+ */
+export function startDaemon(
+  t: Test,
+  topo: Topology,
+  root: string,
+  command: readonly [string, ...string[]] = [process.execPath, bin],
+): RunningDaemon {
   const statusFile = join(topo.dir, 'status.json');
   let stderr = '';
-  const child = topo.node.spawn(t, process.execPath, [bin, 'daemon', '--root', root, '--status-file', statusFile]);
+  const [program, ...first] = command;
+  const child = topo.node.spawn(t, program, [...first, 'daemon', '--root', root, '--status-file', statusFile]);
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
