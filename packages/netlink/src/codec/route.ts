@@ -131,15 +131,16 @@ function readRoute(buf: Uint8Array, offset: number, end: number, r: Route): Rout
   const family = familyOfByte(buf[body], body);
   const alen = family === 4 ? 4 : 16;
   r.family = family;
-  r.table = buf[body + 4] ?? 0;
-  r.type = routeTypes[buf[body + 7] ?? 0] ?? 'unspec';
+  // in bounds: body + 12 <= end (checked above)
+  r.table = buf[body + 4] as number;
+  r.type = routeTypes[buf[body + 7] as number] ?? 'unspec';
   r.dst = family === 4 ? '0.0.0.0' : '::';
-  r.dstLength = buf[body + 1] ?? 0;
-  r.srcLength = buf[body + 2] ?? 0;
-  r.tos = buf[body + 3] ?? 0;
+  r.dstLength = buf[body + 1] as number;
+  r.srcLength = buf[body + 2] as number;
+  r.tos = buf[body + 3] as number;
   r.metric = 0;
-  r.protocol = buf[body + 5] ?? 0;
-  r.scope = buf[body + 6] ?? 0;
+  r.protocol = buf[body + 5] as number;
+  r.scope = buf[body + 6] as number;
   r.flags = u32(buf, body + 8);
   let at = body + 12;
   while (at + 4 <= end) {
@@ -154,44 +155,22 @@ function readRoute(buf: Uint8Array, offset: number, end: number, r: Route): Rout
         ? ((buf[s + B0] as number) | ((buf[s + B1] as number) << 8) | ((buf[s + B2] as number) << 16) | ((buf[s + B3] as number) << 24)) >>>
           0
         : -1;
+    // cases in the order the kernel sends them (rt6_fill_node, fib_dump_info): QuickJS tries a switch's cases in turn
     switch (type) {
+      case RTA_TABLE:
+        r.table = word < 0 ? readU32Attr(buf, 'RTA_TABLE', s, e) : word;
+        break;
       case RTA_DST:
         r.dst = ipAttribute(buf, 'RTA_DST', s, e, alen);
-        break;
-      case RTA_SRC:
-        r.src = ipAttribute(buf, 'RTA_SRC', s, e, alen);
-        break;
-      case RTA_GATEWAY:
-        r.gateway = ipAttribute(buf, 'RTA_GATEWAY', s, e, alen, gatewayText);
-        break;
-      case RTA_PREFSRC:
-        r.prefsrc = ipAttribute(buf, 'RTA_PREFSRC', s, e, alen, prefsrcText);
-        break;
-      case RTA_OIF:
-        r.oif = word < 0 ? readU32Attr(buf, 'RTA_OIF', s, e) : word;
-        break;
-      case RTA_IIF:
-        r.iif = word < 0 ? readU32Attr(buf, 'RTA_IIF', s, e) : word;
         break;
       case RTA_PRIORITY:
         r.metric = word < 0 ? readU32Attr(buf, 'RTA_PRIORITY', s, e) : word;
         break;
-      case RTA_TABLE:
-        r.table = word < 0 ? readU32Attr(buf, 'RTA_TABLE', s, e) : word;
+      case RTA_GATEWAY:
+        r.gateway = ipAttribute(buf, 'RTA_GATEWAY', s, e, alen, gatewayText);
         break;
-      case RTA_MARK:
-        r.mark = word < 0 ? readU32Attr(buf, 'RTA_MARK', s, e) : word;
-        break;
-      case RTA_EXPIRES:
-        // the request form (seconds, what encodeRoute sends): dumps carry the expiry in RTA_CACHEINFO
-        r.expiresSeconds = word < 0 ? readU32Attr(buf, 'RTA_EXPIRES', s, e) : word;
-        break;
-      case RTA_PREF:
-        if (e - s !== 1) throw new DecodeError(s, 'RTA_PREF: expected 1 byte');
-        r.pref = prefNames[buf[s] ?? 0] ?? 'medium';
-        break;
-      case RTA_MULTIPATH:
-        r.nexthops = decodeNexthops(buf, s, e, alen);
+      case RTA_OIF:
+        r.oif = word < 0 ? readU32Attr(buf, 'RTA_OIF', s, e) : word;
         break;
       case RTA_CACHEINFO: {
         // struct rta_cacheinfo: use counters and timers of this dump only, never sent back; kept out of the
@@ -202,6 +181,29 @@ function readRoute(buf: Uint8Array, offset: number, end: number, r: Route): Rout
         if (ticks !== 0) r.expiresSeconds = ticks > 0 ? Math.ceil(ticks / 100) : 0;
         break;
       }
+      case RTA_PREF:
+        if (e - s !== 1) throw new DecodeError(s, 'RTA_PREF: expected 1 byte');
+        r.pref = prefNames[buf[s] ?? 0] ?? 'medium';
+        break;
+      case RTA_PREFSRC:
+        r.prefsrc = ipAttribute(buf, 'RTA_PREFSRC', s, e, alen, prefsrcText);
+        break;
+      case RTA_SRC:
+        r.src = ipAttribute(buf, 'RTA_SRC', s, e, alen);
+        break;
+      case RTA_MULTIPATH:
+        r.nexthops = decodeNexthops(buf, s, e, alen);
+        break;
+      case RTA_IIF:
+        r.iif = word < 0 ? readU32Attr(buf, 'RTA_IIF', s, e) : word;
+        break;
+      case RTA_MARK:
+        r.mark = word < 0 ? readU32Attr(buf, 'RTA_MARK', s, e) : word;
+        break;
+      case RTA_EXPIRES:
+        // the request form (seconds, what encodeRoute sends): dumps carry the expiry in RTA_CACHEINFO
+        r.expiresSeconds = word < 0 ? readU32Attr(buf, 'RTA_EXPIRES', s, e) : word;
+        break;
       default:
         r.unknown.push({ type, bytes: copyBytes(buf, s, e) });
     }
