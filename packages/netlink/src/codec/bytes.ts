@@ -26,6 +26,9 @@ export const B0 = LE ? 0 : 3;
 export const B1 = LE ? 1 : 2;
 export const B2 = LE ? 2 : 1;
 export const B3 = LE ? 3 : 0;
+/** struct nlattr { u16 nla_len; u16 nla_type } read as one host-order u32: where each half sits */
+export const NLA_LEN_SHIFT = LE ? 0 : 16;
+export const NLA_TYPE_SHIFT = LE ? 16 : 0;
 /** of a u16: its low and high byte */
 export const L16 = LE ? 0 : 1;
 export const H16 = 1 - L16;

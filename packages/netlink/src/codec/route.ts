@@ -5,7 +5,7 @@
 
 import type { IpFamily } from '@meshwan/os';
 import { DecodeError, RequestError } from '../errors.js';
-import { B0, B1, B2, B3, H16, i32, L16, u16, u32 } from './bytes.js';
+import { i32, NLA_LEN_SHIFT, NLA_TYPE_SHIFT, u16, wordsOfBytes } from './bytes.js';
 import {
   AF_INET,
   AF_INET6,
@@ -126,6 +126,9 @@ const prefsrcText = new IpMemo();
  * string (the table's readers) several times slower than a literal one.
  */
 function readRoute(buf: Uint8Array, offset: number, end: number, r: Route): Route {
+  // the message as 32-bit words: a receive buffer's messages and attributes are 4-aligned (NLMSG_ALIGN, NLA_ALIGN)
+  const words = (offset & 3) === 0 ? wordsOfBytes(buf) : undefined;
+  if (!words) return readUnaligned(buf, offset, end, r);
   const body = offset + NLMSG_HDRLEN;
   if (end - body < 12) throw new DecodeError(body, `rtmsg needs 12 bytes, have ${end - body}`);
   const family = familyOfByte(buf[body], body);
@@ -141,20 +144,17 @@ function readRoute(buf: Uint8Array, offset: number, end: number, r: Route): Rout
   r.metric = 0;
   r.protocol = buf[body + 5] as number;
   r.scope = buf[body + 6] as number;
-  r.flags = u32(buf, body + 8);
+  r.flags = words[(body + 8) >>> 2] as number;
   let at = body + 12;
   while (at + 4 <= end) {
-    // reads inlined (bytes.ts's u16/u32 as expressions): at + len <= end <= buf.length keeps them in bounds
-    const len = (buf[at + L16] as number) | ((buf[at + H16] as number) << 8);
-    const type = ((buf[at + 2 + L16] as number) | ((buf[at + 2 + H16] as number) << 8)) & 0x3fff; // no NLA_F_ flags
+    // one word read for the attribute's header and one for a u32 payload (in bounds: at + 4 <= end, len checked)
+    const header = words[at >>> 2] as number;
+    const len = (header >>> NLA_LEN_SHIFT) & 0xffff;
+    const type = (header >>> NLA_TYPE_SHIFT) & 0x3fff; // no NLA_F_NESTED, NLA_F_NET_BYTEORDER
     if (len < 4 || at + len > end) throw new DecodeError(at, `attribute type ${type} length ${len} outside 4..${end - at}`);
     const s = at + 4;
     const e = at + len;
-    const word =
-      len === 8
-        ? ((buf[s + B0] as number) | ((buf[s + B1] as number) << 8) | ((buf[s + B2] as number) << 16) | ((buf[s + B3] as number) << 24)) >>>
-          0
-        : -1;
+    const word = len === 8 ? (words[(at >>> 2) + 1] as number) : -1;
     // cases in the order the kernel sends them (rt6_fill_node, fib_dump_info): QuickJS tries a switch's cases in turn
     switch (type) {
       case RTA_TABLE:
@@ -177,7 +177,7 @@ function readRoute(buf: Uint8Array, offset: number, end: number, r: Route): Rout
         // object because 100k copies of it cost ~20 MB in a full dump. Only rta_expires (offset 8, int32 clock_t,
         // negative once past; rtnl_put_cacheinfo) is read: it is the only place the kernel reports an expiry.
         if (e - s < 12) throw new DecodeError(s, `RTA_CACHEINFO: ${e - s} bytes, expected at least 12`);
-        const ticks = i32(buf, s + 8);
+        const ticks = (words[(s + 8) >>> 2] as number) | 0;
         if (ticks !== 0) r.expiresSeconds = ticks > 0 ? Math.ceil(ticks / 100) : 0;
         break;
       }
@@ -213,6 +213,19 @@ function readRoute(buf: Uint8Array, offset: number, end: number, r: Route): Rout
   if (at < end && (end - at >= 4 || buf.subarray(at, end).some((b) => b !== 0)))
     throw new DecodeError(at, `${end - at} trailing bytes after attributes`);
   return r;
+}
+
+/**
+ * A message that does not start 4-aligned in its buffer (never one from a socket): decoded from an aligned copy,
+ * a DecodeError's offset given back in the caller's buffer.
+ */
+function readUnaligned(buf: Uint8Array, offset: number, end: number, r: Route): Route {
+  try {
+    return readRoute(buf.slice(offset, end), 0, end - offset, r);
+  } catch (err: unknown) {
+    if (err instanceof DecodeError) throw new DecodeError(err.offset + offset, err.reason);
+    throw err;
+  }
 }
 
 /** A route with every required field zero: what decodeRoute fills, or what decodeRouteInto reuses. */
