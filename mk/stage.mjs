@@ -15,8 +15,8 @@
 // A package with "meshwan": { "runtime": "quickjs" } in its package.json ships each command as bytecode in
 // /usr/lib/meshwan/NAME.qbc and a symlink NAME -> meshwan-js (which runs $MESHWAN_JS_LIB/NAME.qbc); any other
 // package keeps its Node bundle, sh wrapper and native addons. `meshwan.hostOnlyCommands` are tools for hosts
-// without OpenWrt (no PATH entry, TARGET=host only); `meshwan.nodeCommands` are commands of a QuickJS package
-// that still need Node (host only: see README "Use it in a Gluon site").
+// without OpenWrt or the firmware build host (no PATH entry, TARGET=host only, on either engine); `meshwan.nodeCommands` are commands of a QuickJS package
+// that still need Node (host only); `meshwan.entries` names a command's QuickJS entry (default src/main.ts).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
@@ -96,10 +96,14 @@ async function bytecode(entry, name) {
   if (r.status !== 0) fail(`${name}: meshwan-js --compile exited ${r.status ?? r.signal}: ${r.stderr}${r.error ?? ''}`);
 }
 
-/** A command's entry for QuickJS: src/main.ts, the engine-free entry every ported package has. */
-function quickjsEntry(dir, command) {
-  const entry = join(dir, 'src/main.ts');
-  if (!existsSync(entry)) fail(`${relative(root, dir)}: runtime quickjs but no src/main.ts for ${command}`);
+/**
+ * A command's entry for QuickJS: its engine-free entry, `meshwan.entries[command]` in package.json when the
+ * package has several commands, else src/main.ts, which every ported package has.
+ */
+function quickjsEntry(dir, pkg, command) {
+  const file = pkg.meshwan?.entries?.[command] ?? 'src/main.ts';
+  const entry = join(dir, file);
+  if (!existsSync(entry)) fail(`${relative(root, dir)}: runtime quickjs but no ${file} for ${command}`);
   return entry;
 }
 
@@ -126,7 +130,6 @@ const packageDirs = readdirSync(join(root, 'packages'))
   .concat(join(root, 'upgrade-scripts'));
 let quickjsCommands = 0;
 let nodeCommands = 0;
-let unported = 0;
 for (const dir of packageDirs) {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   const source = relative(root, dir);
@@ -137,7 +140,7 @@ for (const dir of packageDirs) {
     const binDir = sbinCommands.has(command) ? '/usr/sbin' : '/usr/bin';
     if (quickjs && !onNode.has(command)) {
       quickjsCommands++;
-      await bytecode(quickjsEntry(dir, command), command);
+      await bytecode(quickjsEntry(dir, pkg, command), command);
       // A command OpenWrt already has (`uci`: /sbin/uci) is a host tool: its bytecode for hosts without OpenWrt
       // (the simulation runs it with meshwan-js), no symlink, so on a router one name keeps one implementation.
       const when = hostOnly.has(command) ? 'host' : 'all';
@@ -147,9 +150,9 @@ for (const dir of packageDirs) {
       continue;
     }
     nodeCommands++;
-    // On Node: a host-side tool inside a QuickJS package (`when` host), or a package not ported yet (`when` node).
-    const when = quickjs ? 'host' : 'node';
-    if (!quickjs) unported++;
+    // On Node: a host-side tool (`when` host: in a QuickJS package, or hostOnlyCommands, such as site.ini's
+    // validation on the firmware build host), or a router command not ported yet (`when` node).
+    const when = quickjs || hostOnly.has(command) ? 'host' : 'node';
     await bundleFor(join(dir, path), join(payload, 'node', `${command}.mjs`), 'node');
     add(when, source, '644', 'file', `/usr/lib/meshwan/${command}.mjs`, `node/${command}.mjs`);
     if (hostOnly.has(command)) continue;
@@ -170,8 +173,9 @@ for (const dir of packageDirs.filter((d) => existsSync(join(d, 'Makefile')))) {
   if (addons.length === 0) fail(`${basename(dir)}: no native addon in ${buildDir} (run make native first)`);
   for (const file of addons) {
     cpSync(join(buildDir, file), join(payload, 'node', file));
-    // beside host tools only (meshwan-reconfigure) once every router command is on QuickJS
-    add(unported > 0 ? 'node' : 'host', relative(root, dir), '644', 'file', `/usr/lib/meshwan/${file}`, `node/${file}`);
+    // Host only: every Node bundle it serves runs on TARGET=host only (a cross install refuses a Node command's own
+    // lines, naming its package), so on a router it would be dead weight that blocked its owner, meshwan.
+    add('host', relative(root, dir), '644', 'file', `/usr/lib/meshwan/${file}`, `node/${file}`);
   }
 }
 

@@ -163,6 +163,21 @@ t.test('make dist: the tarball installs without Node, whole or one package at a 
         const file = spawnSync('file', ['-b', js], { encoding: 'utf8' });
         t.match(file.stdout, /MSB.*MIPS.*stripped/, 'a stripped big-endian MIPS engine');
         const meshwan = join(dir, 'mips_24kc-meshwan');
+        // meshwan itself is on QuickJS, every command of it (meshwan-wan and meshwan-reconfigure were its last on Node).
+        t.notOk(onNode('meshwan'), 'the meshwan package has nothing on Node');
+        for (const [command, dirName] of [
+          ['meshwan-wan', 'usr/bin'],
+          ['meshwan-reconfigure', 'usr/sbin'],
+        ] as const) {
+          t.ok(existsSync(join(meshwan, 'usr/lib/meshwan', `${command}.qbc`)), `${command}: bytecode`);
+          t.match(readlinkSync(join(meshwan, dirName, command)), /meshwan-js$/, `${command}: a link to meshwan-js`);
+          const r = spawnSync('qemu-mips-static', ['-L', '/usr/mips-linux-gnu', '-0', command, js, '--help'], {
+            encoding: 'utf8',
+            env: { ...env, MESHWAN_JS_LIB: join(meshwan, 'usr/lib/meshwan') },
+          });
+          t.equal(r.status, 0, `${command} --help on big-endian MIPS (${r.stderr})`);
+          t.match(`${r.stdout}${r.stderr}`, `usage: ${command}`);
+        }
         if (existsSync(join(meshwan, 'usr/bin/meshwan-netlink'))) {
           // the one bytecode (compiled on the host) on the big-endian engine: meshwan-netlink's route dump under qemu-user
           const r = spawnSync('qemu-mips-static', ['-L', '/usr/mips-linux-gnu', '-0', 'meshwan-netlink', js, 'routes'], {

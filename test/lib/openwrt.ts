@@ -1,5 +1,5 @@
 /**
- * OpenWrt's real network daemons (netifd, ubusd, ubus, uci), built once into a cache (openwrtPrefix) and reused: tests run
+ * OpenWrt's real network daemons (netifd, ubusd, ubus, uci) and service manager (procd, libsetlbf.so), built once into a cache (openwrtPrefix) and reused: tests run
  * meshwan beside the netifd a router runs, not beside a model of it. Where ../shared/openwrt exists (pinned source
  * tarballs and their build.sh), its build.sh builds them; otherwise the same pinned commits are cloned from
  * OpenWrt's repositories and built here with cmake. Neither possible: OpenwrtToolsError says what is missing.
@@ -56,6 +56,13 @@ export const OPENWRT_SOURCES = [
   },
   { name: 'udebug', url: 'https://github.com/openwrt/udebug.git', commit: '875e1a7a', cmake: [] },
   { name: 'netifd', url: 'https://github.com/openwrt/netifd.git', commit: 'e97e36f9', cmake: [] },
+  {
+    name: 'procd',
+    url: 'https://github.com/openwrt/procd.git',
+    commit: '2c1834ab',
+    // A service manager only (build-procd.sh's flags): no ujail, seccomp or utrace; libsetlbf.so is its own target.
+    cmake: ['-DJAIL_SUPPORT=OFF', '-DSECCOMP_SUPPORT=OFF', '-DUTRACE_SUPPORT=OFF'],
+  },
 ] as const;
 
 /** Thrown when the tools cannot be built: no ../shared/openwrt and no way to clone or build the pinned sources. */
@@ -69,6 +76,12 @@ export interface OpenwrtTools {
   readonly ubusd: string;
   readonly ubus: string;
   readonly uci: string;
+  /** procd as a service manager (test/lib/procd.ts runs it beside ubusd in a pid + mount namespace). */
+  readonly procd: string;
+  /** What procd preloads into an instance that captures stdout (`procd_set_param stdout 1`). */
+  readonly libsetlbf: string;
+  /** libubox's jshn, which procd.sh's jshn.sh calls. */
+  readonly jshn: string;
 }
 
 function tools(prefix: string): OpenwrtTools {
@@ -78,11 +91,14 @@ function tools(prefix: string): OpenwrtTools {
     ubusd: join(prefix, 'sbin', 'ubusd'),
     ubus: join(prefix, 'bin', 'ubus'),
     uci: join(prefix, 'bin', 'uci'),
+    procd: join(prefix, 'sbin', 'procd'),
+    libsetlbf: join(prefix, 'lib', 'libsetlbf.so'),
+    jshn: join(prefix, 'bin', 'jshn'),
   };
 }
 
 function missingTools(t: OpenwrtTools): string[] {
-  return [t.netifd, t.ubusd, t.ubus, t.uci].filter((p) => !existsSync(p));
+  return [t.netifd, t.ubusd, t.ubus, t.uci, t.procd, t.libsetlbf, t.jshn].filter((p) => !existsSync(p));
 }
 
 function runStep(what: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
@@ -181,6 +197,34 @@ function clonePinned(srcDir: string, source: (typeof OPENWRT_SOURCES)[number]): 
   return dir;
 }
 
+/**
+ * procd is written for musl; glibc before 2.38 (Debian 12) has no strlcpy. As build-procd.sh does, a header
+ * (written into `prefix`) supplies it when the C library lacks it.
+ */
+function procdCflags(prefix: string): string {
+  const flags = '-Wno-error=format-overflow';
+  const probe = spawnSync('cc', ['-x', 'c', '-Werror=implicit-function-declaration', '-o', '/dev/null', '-'], {
+    input: '#define _GNU_SOURCE\n#include <string.h>\nint main(void){char b[2];return (int)strlcpy(b,"x",2);}\n',
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  if (probe.status === 0) return flags;
+  const header = join(prefix, 'glibc-compat.h');
+  writeFileSync(
+    header,
+    [
+      '#ifndef MESHWAN_PROCD_GLIBC_COMPAT_H',
+      '#define MESHWAN_PROCD_GLIBC_COMPAT_H',
+      '#include <stddef.h>',
+      'static inline size_t meshwan_strlcpy(char *d, const char *s, size_t n)',
+      '{ size_t l = __builtin_strlen(s); if (n) { size_t c = l >= n ? n - 1 : l; __builtin_memcpy(d, s, c); d[c] = 0; } return l; }',
+      '#define strlcpy meshwan_strlcpy',
+      '#endif',
+      '',
+    ].join('\n'),
+  );
+  return `${flags} -include ${header}`;
+}
+
 /** Builds the pinned clones with cmake into `prefix` (what ../shared/openwrt/build.sh does from its tarballs). */
 function buildFromClones(prefix: string): void {
   checkBuildPrerequisites();
@@ -205,6 +249,7 @@ function buildFromClones(prefix: string): void {
       const kflags = kernelHeaderFlags(prefix);
       extra.push(`-DCMAKE_C_FLAGS=-D_GNU_SOURCE= ${kflags} -I${prefix}/include/libnl-tiny`, `-DLIBNL_LIBS=${prefix}/lib/libnl-tiny.so`);
     }
+    if (source.name === 'procd') extra.push(`-DCMAKE_C_FLAGS=${procdCflags(prefix)}`);
     const what = `building ${source.name} @ ${source.commit}`;
     runStep(
       what,
@@ -225,8 +270,16 @@ function buildFromClones(prefix: string): void {
       ],
       env,
     );
-    runStep(what, 'cmake', ['--build', bdir, '-j2'], env);
-    runStep(what, 'cmake', ['--install', bdir], env);
+    if (source.name === 'procd') {
+      // Not its install target (that wants /sbin and the init files): the two binaries the tests run.
+      runStep(what, 'cmake', ['--build', bdir, '-j2', '--target', 'procd', 'setlbf'], env);
+      mkdirSync(join(prefix, 'sbin'), { recursive: true });
+      cpSync(join(bdir, 'procd'), join(prefix, 'sbin', 'procd'));
+      cpSync(join(bdir, 'libsetlbf.so'), join(prefix, 'lib', 'libsetlbf.so'));
+    } else {
+      runStep(what, 'cmake', ['--build', bdir, '-j2'], env);
+      runStep(what, 'cmake', ['--install', bdir], env);
+    }
     writeFileSync(stamp, `${source.commit}\n`);
   }
 }
@@ -236,9 +289,10 @@ function buildFromClones(prefix: string): void {
  * openwrt` does it before the suites run). Throws OpenwrtToolsError naming what is missing.
  */
 export function openwrtTools(prefix = openwrtPrefix): OpenwrtTools {
-  const buildSh = join(sharedOpenwrt, 'build.sh');
+  // build-procd.sh runs build.sh first: one call builds netifd, ubusd, ubus, uci and procd.
+  const buildSh = join(sharedOpenwrt, 'build-procd.sh');
   if (existsSync(buildSh)) {
-    runStep(`building OpenWrt's netifd with ${buildSh}`, 'bash', [buildSh, prefix]);
+    runStep(`building OpenWrt's netifd and procd with ${buildSh}`, 'bash', [buildSh, prefix]);
   } else {
     buildFromClones(prefix);
   }
@@ -252,10 +306,23 @@ export function openwrtTools(prefix = openwrtPrefix): OpenwrtTools {
 export async function main(_argv: readonly string[]): Promise<number> {
   try {
     const t = openwrtTools();
-    console.log(`openwrt: netifd, ubusd, ubus, uci in ${t.prefix}`);
+    console.log(`openwrt: netifd, ubusd, ubus, uci, procd in ${t.prefix}`);
     return 0;
   } catch (err: unknown) {
     console.error(err instanceof Error ? err.message : String(err));
     return 1;
   }
+}
+
+/**
+ * OpenWrt's base files that init scripts source (etc/rc.common, lib/functions.sh, lib/functions/procd.sh and
+ * service.sh, usr/share/libubox/jshn.sh) and sbin/reload_config, at the commits of ../shared/openwrt/README.md.
+ * Only ../shared/openwrt has them (the clone path builds programs, not openwrt/openwrt's package tree).
+ */
+export function openwrtBaseFiles(): string {
+  const dir = join(sharedOpenwrt, 'base-files');
+  for (const file of ['etc/rc.common', 'lib/functions/procd.sh', 'sbin/reload_config', 'usr/share/libubox/jshn.sh']) {
+    if (!existsSync(join(dir, file))) throw new OpenwrtToolsError(`OpenWrt's base files are missing: no ${join(dir, file)}`);
+  }
+  return dir;
 }

@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import '../dist/reconfigure-cli.js';
+import '../dist/main.js';

@@ -1,11 +1,9 @@
 /**
  * The runner behind meshwan-reconfigure, as Gluon's gluon-reconfigure: every script in <root>/lib/gluon/upgrade,
  * in numeric order, each in its own process; all of them run even after a failure, and the failures are named.
- * Scripts learn the root from MESHWAN_ROOT.
+ * Scripts learn the root from MESHWAN_ROOT. Over @meshwan/os, so it runs on meshwan-js as on Node.
  */
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { files, OsError, proc, programs, type RunResult } from '@meshwan/os';
 
 export interface ScriptResult {
   readonly name: string;
@@ -24,32 +22,44 @@ function order(a: string, b: string): number {
 
 /** Script names in run order: numeric prefix first (so 99-x runs before 110-y), then byte order. */
 export function listScripts(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((name) => !name.startsWith('.') && statSync(join(dir, name)).isFile())
+  return files
+    .list(dir)
+    .filter((name) => !name.startsWith('.') && files.stat(`${dir}/${name}`).type === 'file')
     .sort(order);
 }
 
 export interface RunOptions {
   readonly root: string;
   readonly log?: (line: string) => void;
-  readonly env?: NodeJS.ProcessEnv;
+  /** The scripts' environment (MESHWAN_ROOT is added); absent: this process's. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
-export function runScripts(options: RunOptions): ScriptResult[] {
-  const dir = join(options.root, 'lib/gluon/upgrade');
-  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const env = { ...(options.env ?? process.env), MESHWAN_ROOT: options.root };
+/** One script to its end, stdio shared; its failure as the runner names it, or undefined. */
+async function runScript(
+  path: string,
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+): Promise<{ status: number | null; failure?: string }> {
+  let done: RunResult;
+  try {
+    done = await programs.spawn([path], { cwd, env, stdio: 'inherit' }).done;
+  } catch (err: unknown) {
+    if (!(err instanceof OsError)) throw err;
+    return { status: null, failure: `cannot run: ${err.code}` };
+  }
+  if (done.signal !== null) return { status: null, failure: `killed by ${done.signal}` };
+  return done.code === 0 ? { status: 0 } : { status: done.code, failure: `exit ${done.code}` };
+}
+
+export async function runScripts(options: RunOptions): Promise<ScriptResult[]> {
+  const dir = `${options.root === '/' ? '' : options.root}/lib/gluon/upgrade`;
+  const log = options.log ?? ((line: string) => proc.writeStdout(`${line}\n`));
+  const env = { ...(options.env ?? proc.environment()), MESHWAN_ROOT: options.root };
   const results: ScriptResult[] = [];
   for (const name of listScripts(dir)) {
     log(`Configuring: ${name}`);
-    const run = spawnSync(join(dir, name), [], { cwd: dir, env, stdio: 'inherit' });
-    let failure: string | undefined;
-    if (run.error !== undefined) {
-      const code = 'code' in run.error && typeof run.error.code === 'string' ? run.error.code : run.error.message;
-      failure = `cannot run: ${code}`;
-    } else if (run.signal !== null) failure = `killed by ${run.signal}`;
-    else if (run.status !== 0) failure = `exit ${run.status}`;
-    results.push(failure === undefined ? { name, status: run.status } : { name, status: run.status, failure });
+    results.push({ name, ...(await runScript(`${dir}/${name}`, dir, env)) });
   }
   return results;
 }

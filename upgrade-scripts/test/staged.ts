@@ -1,15 +1,16 @@
 /**
  * The upgrade scripts as staged (mk/stage.mjs): each a two-line sh running meshwan-js on the script's bytecode,
- * compiled once per test file by the host's meshwan-js, and meshwan-reconfigure --root running them over a root.
+ * compiled once per test file by the host's meshwan-js, and meshwan-reconfigure --root running them over a root,
+ * itself its bytecode on meshwan-js.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Test } from 'tap';
 import { engine } from '../../packages/os/test/lib/probe.js';
 import { bundleEntry, scratch } from '../../packages/os/test/lib/seam.js';
 
-const bin = new URL('../bin/meshwan-reconfigure.js', import.meta.url).pathname;
+const runnerEntry = new URL('../src/main.ts', import.meta.url).pathname;
 const distUpgrade = new URL('../dist/upgrade', import.meta.url).pathname;
 
 /** The script names in dist/upgrade (NNN-name), in the runner's order. */
@@ -37,6 +38,7 @@ export async function stageScripts(t: Test): Promise<Staged> {
   const bytecode = new Map<string, string>();
   for (const name of scripts) bytecode.set(name, await bundleEntry(join(distUpgrade, `${name}.js`), 'host', dir));
   const meshwanJs = engine('host');
+  const runner = await bundleEntry(runnerEntry, 'host', dir);
   return {
     install(root: string): void {
       const target = join(root, 'lib/gluon/upgrade');
@@ -47,10 +49,9 @@ export async function stageScripts(t: Test): Promise<Staged> {
       }
     },
     reconfigure(root: string): Ran {
-      // tap's process tracking puts its loaders into every child's environment (even a given env), which would
-      // hook the bundles' own module loading and slow every start: `env -i` drops it.
-      const path = `PATH=${dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`;
-      return spawnSync('/usr/bin/env', ['-i', path, process.execPath, bin, '--root', root], { encoding: 'utf8' });
+      // A clean environment, as on a node (`env -i`: nothing of tap's reaches the scripts).
+      const path = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin';
+      return spawnSync('/usr/bin/env', ['-i', path, meshwanJs, runner, '--root', root], { encoding: 'utf8' });
     },
   };
 }

@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -476,6 +477,69 @@ static JSValue js_fstat(JSContext *ctx, JSValueConst this_val, int argc, JSValue
   return out;
 }
 
+/* A JS array of strings as a NULL-terminated char *[] (each string JS_ToCString'ed); NULL with an exception. */
+static char **arg_strings(JSContext *ctx, JSValueConst v, uint32_t *count, const char *usage) {
+  JSValue lenv = JS_GetPropertyStr(ctx, v, "length");
+  uint32_t n = 0;
+  int ok = JS_IsArray(ctx, v) > 0 && JS_ToUint32(ctx, &n, lenv) == 0;
+  JS_FreeValue(ctx, lenv);
+  if (!ok) {
+    if (!JS_HasException(ctx)) JS_ThrowTypeError(ctx, "%s: expected an array of strings", usage);
+    return NULL;
+  }
+  char **out = calloc((size_t)n + 1, sizeof *out);
+  if (!out) {
+    JS_ThrowOutOfMemory(ctx);
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    JSValue item = JS_GetPropertyUint32(ctx, v, i);
+    const char *text = JS_IsString(item) ? JS_ToCString(ctx, item) : NULL;
+    JS_FreeValue(ctx, item);
+    if (!text) {
+      if (!JS_HasException(ctx)) JS_ThrowTypeError(ctx, "%s: item %u is not a string", usage, i);
+      for (uint32_t j = 0; j < i; j++) JS_FreeCString(ctx, out[j]);
+      free(out);
+      return NULL;
+    }
+    out[i] = (char *)text;
+  }
+  *count = n;
+  return out;
+}
+
+static void free_strings(JSContext *ctx, char **list, uint32_t count) {
+  if (!list) return;
+  for (uint32_t i = 0; i < count; i++) JS_FreeCString(ctx, list[i]);
+  free(list);
+}
+
+/* exec(argv, env, gid): this process becomes argv[0] (PATH searched) with env (an array of NAME=value) in the
+ * group gid (-1: unchanged). Returns only by throwing the errno of the call that failed. */
+static JSValue js_exec(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  (void)this_val;
+  static const char usage[] = "exec(argv, env, gid)";
+  int32_t gid;
+  uint32_t nargs = 0, nenv = 0;
+  if (argc < 3 || !arg_int(ctx, argv[2], &gid, usage)) return JS_HasException(ctx) ? JS_EXCEPTION : JS_ThrowTypeError(ctx, "%s", usage);
+  char **args = arg_strings(ctx, argv[0], &nargs, usage);
+  if (!args) return JS_EXCEPTION;
+  if (nargs == 0) {
+    free_strings(ctx, args, nargs);
+    return JS_ThrowRangeError(ctx, "%s: argv is empty", usage);
+  }
+  char **env = arg_strings(ctx, argv[1], &nenv, usage);
+  if (!env) {
+    free_strings(ctx, args, nargs);
+    return JS_EXCEPTION;
+  }
+  const char *syscall = "execvp";
+  int r = netio_exec(args[0], args, env, gid, &syscall);
+  free_strings(ctx, args, nargs);
+  free_strings(ctx, env, nenv);
+  return throw_errno(ctx, -r, syscall);
+}
+
 /* errnoCode(errno) → 'ENOENT': QuickJS's os calls return -errno, and the numbers differ per ABI (MIPS). */
 static JSValue js_errno_code(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   (void)this_val;
@@ -524,6 +588,7 @@ static const JSCFunctionListEntry netio_funcs[] = {
     JS_CFUNC_MAGIC_DEF("fchmod", 2, js_file_call, 2),
     JS_CFUNC_MAGIC_DEF("ftruncate", 2, js_file_call, 3),
     JS_CFUNC_DEF("fstat", 1, js_fstat),
+    JS_CFUNC_DEF("exec", 3, js_exec),
     JS_PROP_INT32_DEF("LOCK_SH", LOCK_SH, 0),
     JS_PROP_INT32_DEF("LOCK_EX", LOCK_EX, 0),
     JS_PROP_INT32_DEF("LOCK_UN", LOCK_UN, 0),

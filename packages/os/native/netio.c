@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <grp.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -74,6 +76,7 @@ const char *netio_errno_code(int e) {
   case EPROTO: return "EPROTO";
   case ENOTCONN: return "ENOTCONN";
   case EALREADY: return "EALREADY";
+  case ENOEXEC: return "ENOEXEC";
   default: return "EUNKNOWN";
   }
 }
@@ -444,4 +447,27 @@ int netio_fstat(int fd, double out[4]) {
   out[2] = (double)st.st_mode;
   out[3] = (double)st.st_size;
   return 0;
+}
+
+/* Programs (the seam's programs.execInPlace: meshwan-wan). */
+
+int netio_exec(const char *file, char *const argv[], char *const envp[], long gid, const char **syscall) {
+  /* What the engine buffered is this process's output, and exec would drop it. */
+  fflush(stdout);
+  fflush(stderr);
+  if (gid >= 0) {
+    /* As libuv does for Node's spawn({ gid }): drop root's supplementary groups, so only `gid` is left; an
+     * unprivileged caller cannot (EPERM) and keeps its own, harmless ones. setgid itself must succeed. */
+    if (setgroups(0, NULL) != 0 && errno != EPERM) {
+      *syscall = "setgroups";
+      return fail();
+    }
+    if (setgid((gid_t)gid) != 0) {
+      *syscall = "setgid";
+      return fail();
+    }
+  }
+  execvpe(file, argv, envp);
+  *syscall = "execvp";
+  return fail();
 }

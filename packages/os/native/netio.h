@@ -101,4 +101,9 @@ int netio_ftruncate(int fd, double length);
 /* fstat: out = { st_dev, st_ino, st_mode, st_size }; 0 or -errno. */
 int netio_fstat(int fd, double out[4]);
 
+/* Programs: becomes `file` (execvpe: PATH searched as a shell does, ENOEXEC run by /bin/sh) with argv and envp,
+ * after setgroups(0) and setgid(gid) when gid >= 0; stdout and stderr are flushed first. Returns only when that
+ * fails: -errno, and *syscall names the call that failed ("setgid", "execvp"). */
+int netio_exec(const char *file, char *const argv[], char *const envp[], long gid, const char **syscall);
+
 #endif

@@ -10,6 +10,10 @@ export interface Proc {
   readonly argv: readonly string[];
   /** One environment variable, or undefined. */
   env(name: string): string | undefined;
+  /** The working directory (a relative path given on the command line is relative to it). */
+  cwd(): string;
+  /** The whole environment, a copy (to pass on with changes, as meshwan-wan does). */
+  environment(): Record<string, string>;
   /** Ends the process at once with `code`; buffered standard output is flushed first. */
   exit(code: number): never;
   writeStdout(text: string): void;

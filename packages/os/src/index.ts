@@ -10,6 +10,6 @@ export type { AtomicWriteOptions, FileStat, Files, LockMode, OpenHow } from './f
 export type { IpFamily } from './ip-family.js';
 export { hostLittleEndian, type NetlinkOpenOptions, type NetlinkSocket, type NetlinkTransport } from './netlink-api.js';
 export type { Paths } from './paths-api.js';
-export type { Child, Programs, RunResult, SignalName, Signals, SpawnOptions, SyncResult } from './proc-api.js';
+export type { Child, ExecOptions, Programs, RunResult, SignalName, Signals, SpawnOptions, SyncResult } from './proc-api.js';
 export type { IoHandle, Sockets, Stream, StreamAt, StreamEvents, StreamServer, Streams, StreamTo } from './socket-api.js';
 export { decodeUtf8, encodeUtf8 } from './text.js';

@@ -4,6 +4,7 @@
  * implementation per engine (src/node/proc.ts over node:child_process, src/quickjs/proc.ts over os.exec, pipes,
  * read handlers and SIGCHLD), picked by `#engine` as the rest of the seam.
  */
+import { OsError } from './errors.js';
 import type { FileStat } from './files-api.js';
 
 /** The signals meshwan sends or answers. Numbers differ per ABI (MIPS), so only names cross the seam. */
@@ -24,8 +25,20 @@ export interface SpawnOptions {
   readonly onStdout?: (bytes: Uint8Array) => void;
   /** The whole environment of the program; absent: this process's. */
   readonly env?: Readonly<Record<string, string>>;
-  /** `inherit`: the program shares this process's stdin, stdout and stderr (nothing collected, no input). */
+  /**
+   * `inherit`: the program shares this process's stdin, stdout and stderr (nothing collected, no input); what this
+   * process buffered for stdout is written first, so output keeps its order.
+   */
   readonly stdio?: 'pipe' | 'inherit';
+  /** The program's working directory; absent: this process's. */
+  readonly cwd?: string;
+}
+
+export interface ExecOptions {
+  /** The whole environment of the program; absent: this process's. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The group to become first (setgroups to none, then setgid; xt_owner's --gid-owner sees it). */
+  readonly gid?: number;
 }
 
 /** A started program. */
@@ -48,7 +61,8 @@ export interface SyncResult {
 export interface Programs {
   /**
    * Starts `argv` (a name without `/` is looked up in PATH first). Throws OsError `ENOENT` (syscall `spawn`,
-   * path the name) when there is no such program: the same, synchronously, on both engines.
+   * path the name) when there is no such program, `EACCES` when the path is not an executable file: the same,
+   * synchronously, on both engines.
    */
   spawn(argv: readonly string[], options?: SpawnOptions): Child;
   /** Runs `argv` to its end with `input` on stdin (empty when absent). Rejects only as spawn() throws. */
@@ -60,6 +74,14 @@ export interface Programs {
   runSync(argv: readonly string[]): SyncResult;
   /** The path PATH finds for `name` (an executable regular file), or undefined. */
   which(name: string): string | undefined;
+  /**
+   * Becomes `argv` (Gluon's gluon-wan: setgid, then execvp): on QuickJS this process is the program from then on,
+   * same pid, stdio and the signals a shell delivers. Node cannot exec in place: it runs the program with this
+   * process's stdio, passes those signals on, and exits as it did (its code, or dying of its signal). Settles only
+   * when that fails, with the OsError (`ENOENT`: no such program; `EACCES`; `EPERM` from setgid), as a shell
+   * reports 127 or 126.
+   */
+  execInPlace(argv: readonly string[], options?: ExecOptions): Promise<OsError>;
 }
 
 export interface Signals {
@@ -83,6 +105,18 @@ export function searchPath(name: string, pathVar: string | undefined, stat: (pat
     if (executable(candidate)) return candidate;
   }
   return undefined;
+}
+
+/**
+ * The program spawn() starts for `name`: a path with `/` as it is, else the first in PATH. Throws OsError
+ * `ENOENT` (syscall `spawn`, path the name) when there is none, and `EACCES` for a path that names something that
+ * is not an executable file, as exec(2) would (QuickJS's child could only exit 127, telling neither apart).
+ */
+export function resolveProgram(name: string, pathVar: string | undefined, stat: (path: string) => FileStat | undefined): string {
+  const path = searchPath(name, pathVar, stat);
+  if (path !== undefined) return path;
+  if (name.includes('/') && stat(name) !== undefined) throw new OsError('EACCES', 13, 'spawn', name);
+  throw new OsError('ENOENT', 2, 'spawn', name);
 }
 
 /** `run` over an engine's `spawn`: all its output once it ends; a spawn that throws (ENOENT) becomes a rejection. */

@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import '../dist/wan-cli.js';
+import '../dist/wan-main.js';

@@ -74,8 +74,9 @@ function missingParts(dump: string): string[] {
 }
 
 /** The installed command, as an operator runs it; it reaches into the namespace itself (--netns). */
+// The development entry is the router's build (a sh launcher of meshwan-js and its bytecode), not a Node script.
 function meshwanFwRun(args: readonly string[]) {
-  return spawnSync(process.execPath, [meshwanFw, ...args], { encoding: 'utf8', env: cliEnv() });
+  return spawnSync(meshwanFw, args, { encoding: 'utf8', env: cliEnv() });
 }
 
 for (const b of backends) {

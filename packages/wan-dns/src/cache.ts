@@ -98,7 +98,7 @@ export class Cache {
     if (info.rcode !== RCODE_NOERROR && info.rcode !== RCODE_NXDOMAIN) return 0;
     const negative = info.rcode === RCODE_NXDOMAIN || info.ancount === 0;
     // TTLs from the fast walk first: most uncacheable answers (TTL 0) never pay for the full decode.
-    const offsets = ttlOffsets(msg, info);
+    const offsets = ttlOffsets(info);
     let ttlSeconds = MAX_TTL_SECONDS;
     for (const o of offsets) {
       const ttl = ttlAt(msg, o);

@@ -105,6 +105,8 @@ export class Server {
 
 /** How often every server is probed in parallel so a slow server that got fast is noticed (dnsmasq: 10 s). */
 export const PROBE_INTERVAL_MS = 10_000;
+/** What probes() returns when no server is due: one shared empty list, not an allocation per query. */
+const NO_PROBES: readonly Server[] = [];
 
 export class Upstreams {
   private servers: Server[] = [];
@@ -156,8 +158,8 @@ export class Upstreams {
    * Servers to ask in parallel with the first choice: every other server once per PROBE_INTERVAL_MS, and a
    * failed server once its back-off has passed. Their answers update SRTT; the first valid answer wins.
    */
-  probes(nowMs: number, first: Server): Server[] {
-    const out: Server[] = [];
+  probes(nowMs: number, first: Server): readonly Server[] {
+    let out: Server[] | undefined;
     // The first interval starts with the first query: config order decides until then (no burst at start).
     if (this.lastFullProbeMs === 0) this.lastFullProbeMs = nowMs;
     const full = nowMs - this.lastFullProbeMs >= PROBE_INTERVAL_MS;
@@ -167,9 +169,10 @@ export class Upstreams {
       const due = s.consecutiveFailures > 0 && nowMs >= s.downUntilMs && nowMs - s.lastProbeMs >= 1000;
       if (full || due) {
         s.lastProbeMs = nowMs;
+        if (out === undefined) out = [];
         out.push(s);
       }
     }
-    return out;
+    return out ?? NO_PROBES;
   }
 }

@@ -48,6 +48,11 @@ export interface MessageInfo {
   dnssecOk: boolean;
   /** End of the last record; bytes after it are ignored. */
   end: number;
+  /**
+   * Each record's owner name as flat pairs `[start, end]` (end: where its TYPE begins), OPT included: what the
+   * TTL and QNAME scans need, from the one walk (on QuickJS each walk over the names was a tenth of a miss).
+   */
+  names: number[];
 }
 
 /**
@@ -102,6 +107,7 @@ export function walkMessage(buf: Uint8Array, length: number, isQuery: boolean): 
     udpSize: 0,
     dnssecOk: false,
     end: HEADER_BYTES,
+    names: [],
   };
   // One question is all anyone implements (RFC 9619 makes it a rule for QUERY).
   if (info.qdcount > 1) throw new DecodeError(4, `${info.qdcount} questions`);
@@ -119,6 +125,7 @@ export function walkMessage(buf: Uint8Array, length: number, isQuery: boolean): 
   for (let i = 0; i < records; i++) {
     const start = pos;
     pos = skipName(buf, pos, length, true);
+    info.names.push(start, pos);
     if (pos + 10 > length) throw new DecodeError(pos, 'record header runs past the end');
     const type = u16(buf, pos);
     const rdlength = u16(buf, pos + 8);
@@ -209,16 +216,10 @@ export function errorAnswer(query: Uint8Array, questionEnd: number, rcode: numbe
 }
 
 /** Offsets of every TTL field in a walked message, OPT excluded (its TTL field holds flags, RFC 6891 §6.1.3). */
-export function ttlOffsets(buf: Uint8Array, info: MessageInfo): number[] {
+export function ttlOffsets(info: MessageInfo): number[] {
   const offsets: number[] = [];
-  let pos = info.questionEnd;
-  const records = info.ancount + info.nscount + info.arcount;
-  for (let i = 0; i < records; i++) {
-    const start = pos;
-    pos = skipName(buf, pos, info.end, true);
-    if (start !== info.optOffset) offsets.push(pos + 4);
-    pos += 10 + u16(buf, pos + 8);
-  }
+  const names = info.names;
+  for (let i = 0; i < names.length; i += 2) if (names[i] !== info.optOffset) offsets.push((names[i + 1] as number) + 4);
   return offsets;
 }
 
@@ -235,14 +236,8 @@ const MAX_POINTER_HOPS = 127;
 export function qnameCopies(buf: Uint8Array, info: MessageInfo): number[] {
   const out: number[] = [];
   if (info.qdcount !== 1) return out;
-  const records = info.ancount + info.nscount + info.arcount;
-  let pos = info.questionEnd;
-  for (let i = 0; i < records; i++) {
-    const start = pos;
-    pos = skipName(buf, pos, info.end, true);
-    if (start !== info.optOffset) matchQname(buf, start, info, out);
-    pos += 10 + u16(buf, pos + 8);
-  }
+  const names = info.names;
+  for (let i = 0; i < names.length; i += 2) if (names[i] !== info.optOffset) matchQname(buf, names[i] as number, info, out);
   return out;
 }
 

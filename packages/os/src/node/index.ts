@@ -8,6 +8,12 @@ export const engine: EngineName = 'node';
 export const proc: Proc = {
   argv: process.argv.slice(2),
   env: (name) => process.env[name],
+  cwd: () => process.cwd(),
+  environment: () => {
+    const copy: Record<string, string> = {};
+    for (const [name, value] of Object.entries(process.env)) if (value !== undefined) copy[name] = value;
+    return copy;
+  },
   exit: (code) => process.exit(code),
   writeStdout: (text) => {
     process.stdout.write(text);

@@ -1,9 +1,20 @@
 /** The seam's programs and signals over node:child_process and process (the development side). */
 import { type ChildProcess, spawn as nodeSpawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync, readlinkSync, statSync, writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { OsError } from '../errors.js';
 import type { Paths } from '../paths-api.js';
-import { type Child, type Programs, type RunResult, runOver, type Signals, type SpawnOptions, searchPath } from '../proc-api.js';
+import {
+  type Child,
+  type ExecOptions,
+  type Programs,
+  type RunResult,
+  resolveProgram,
+  runOver,
+  type Signals,
+  type SpawnOptions,
+  searchPath,
+} from '../proc-api.js';
 import { decodeUtf8 } from '../text.js';
 import { files } from './files.js';
 
@@ -19,9 +30,7 @@ const which = (name: string) => searchPath(name, process.env.PATH, statOrUndefin
 
 function resolve(argv: readonly string[]): [string, string[]] {
   const [name = '', ...args] = argv;
-  const path = which(name);
-  if (path === undefined) throw new OsError('ENOENT', 2, 'spawn', name);
-  return [path, args];
+  return [resolveProgram(name, process.env.PATH, statOrUndefined), args];
 }
 
 function concat(chunks: readonly Uint8Array[]): string {
@@ -42,6 +51,7 @@ function spawn(argv: readonly string[], options: SpawnOptions = {}): Child {
     argv0: argv[0],
     stdio: inherit ? 'inherit' : ['pipe', 'pipe', 'pipe'],
     ...(options.env ? { env: { ...options.env } } : {}),
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
   });
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
@@ -79,6 +89,60 @@ function spawn(argv: readonly string[], options: SpawnOptions = {}): Child {
   };
 }
 
+/** The signals a shell delivers to a foreground job: passed on to the program while it runs. */
+const forwarded: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/** A spawn failure as the OsError a real exec gives (EPERM with a gid: setgid refused, as libuv reports it). */
+function execError(err: unknown, file: string, gid: number | undefined): OsError {
+  const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : 'EUNKNOWN';
+  const errno = err instanceof Error && 'errno' in err && typeof err.errno === 'number' ? Math.abs(err.errno) : 0;
+  return new OsError(code, errno, code === 'EPERM' && gid !== undefined ? 'setgid' : 'execvp', file);
+}
+
+/**
+ * exec semantics by hand (Node cannot exec in place): the program inherits stdio, the signals a shell would
+ * deliver to a foreground job are passed on, and its exit code (or its signal) becomes this process's.
+ */
+function execInPlace(argv: readonly string[], options: ExecOptions = {}): Promise<OsError> {
+  const [file = '', ...args] = argv;
+  return new Promise<OsError>((settle) => {
+    let child: ChildProcess;
+    try {
+      child = nodeSpawn(file, args, {
+        stdio: 'inherit',
+        ...(options.env ? { env: { ...options.env } } : {}),
+        ...(options.gid !== undefined ? { gid: options.gid } : {}),
+      });
+    } catch (err: unknown) {
+      settle(execError(err, file, options.gid));
+      return;
+    }
+    const handlers = forwarded.map((sig) => {
+      const h = () => child.kill(sig);
+      process.on(sig, h);
+      return [sig, h] as const;
+    });
+    const release = () => {
+      for (const [sig, h] of handlers) process.off(sig, h);
+    };
+    child.on('error', (err) => {
+      release();
+      settle(execError(err, file, options.gid));
+    });
+    child.on('exit', (code, signal) => {
+      release();
+      if (signal) {
+        // Die of the same signal, so the caller sees what a real exec would have shown.
+        process.kill(process.pid, signal);
+        // Should a handler someone else installed (a coverage hook) swallow it, exit as a shell reports a signal.
+        setTimeout(() => process.exit(128 + (osConstants.signals[signal] ?? 0)), 200);
+        return;
+      }
+      process.exitCode = code ?? 1;
+    });
+  });
+}
+
 export const programs: Programs = {
   spawn,
   run: runOver(spawn),
@@ -88,6 +152,7 @@ export const programs: Programs = {
     return { code: r.status, stdout: r.stdout ?? '' };
   },
   which,
+  execInPlace,
 };
 
 export const signals: Signals = {

@@ -9,6 +9,8 @@ export const proc: Proc = {
   // scriptArgs is [script, ...arguments]: the same as Node's argv after the engine and the script.
   argv: scriptArgs.slice(1),
   env: (name) => std.getenv(name),
+  environment: () => std.getenviron(),
+  cwd: () => os.getcwd()[0],
   exit: (code) => {
     std.out.flush();
     std.err.flush();

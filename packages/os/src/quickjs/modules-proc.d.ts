@@ -25,7 +25,10 @@ declare module 'os' {
     stdout?: number;
     stderr?: number;
     env?: Record<string, string>;
+    cwd?: string;
   }
+  /** [path, errno]. */
+  export function getcwd(): [string, number];
   /** The pid (block: false), else the exit status; the child exits 127 when exec fails. */
   export function exec(argv: string[], options?: ExecOptions): number;
   /** [pid or 0 or -errno, wait status]. */
@@ -39,4 +42,9 @@ declare module 'os' {
   export function setWriteHandler(fd: number, fn: (() => void) | null): void;
   /** [target, errno]. */
   export function readlink(path: string): [string, number];
+}
+
+declare module 'meshwan:netio' {
+  /** Becomes argv[0] (PATH searched) with `env` (NAME=value) in group `gid` (-1: unchanged); returns only by throwing. */
+  export function exec(argv: readonly string[], env: readonly string[], gid: number): never;
 }

@@ -13,6 +13,8 @@ declare module 'std' {
   export const out: StdFile;
   export const err: StdFile;
   export function getenv(name: string): string | undefined;
+  /** This process's environment, as a new object. */
+  export function getenviron(): Record<string, string>;
   export function exit(code: number): never;
 }
 

@@ -10,8 +10,10 @@ import { OsError } from '../errors.js';
 import type { Paths } from '../paths-api.js';
 import {
   type Child,
+  type ExecOptions,
   type Programs,
   type RunResult,
+  resolveProgram,
   runOver,
   type SignalName,
   type Signals,
@@ -47,12 +49,7 @@ function statOrUndefined(path: string) {
 
 const which = (name: string) => searchPath(name, std.getenv('PATH'), statOrUndefined);
 
-function resolve(argv: readonly string[]): string {
-  const name = argv[0] ?? '';
-  const path = which(name);
-  if (path === undefined) throw new OsError('ENOENT', 2, 'spawn', name);
-  return path;
-}
+const resolve = (argv: readonly string[]): string => resolveProgram(argv[0] ?? '', std.getenv('PATH'), statOrUndefined);
 
 function pipe(): [number, number] {
   const fds = os.pipe();
@@ -137,13 +134,14 @@ function concat(chunks: readonly Uint8Array[]): string {
 }
 
 function execOptions(options: SpawnOptions): Record<string, unknown> {
-  return options.env ? { env: { ...options.env } } : {};
+  return { ...(options.env ? { env: { ...options.env } } : {}), ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) };
 }
 
 function spawn(argv: readonly string[], options: SpawnOptions = {}): Child {
   const file = resolve(argv);
   watchChildren();
   if (options.stdio === 'inherit') {
+    std.out.flush(); // the program writes to the same stdout: what we buffered comes first
     const pid = os.exec([...argv], { block: false, usePath: false, file, ...execOptions(options) });
     return started(pid, undefined, () => Promise.resolve({ stdout: '', stderr: '' }));
   }
@@ -243,11 +241,31 @@ function runSync(argv: readonly string[]): { code: number | null; stdout: string
   return { code: decodeStatus(status).code, stdout: concat(chunks) };
 }
 
+/** A real exec(2): stdout and stderr flushed, setgid, execvp (native/netio.c); returns only a failure. */
+function execInPlace(argv: readonly string[], options: ExecOptions = {}): Promise<OsError> {
+  const env = Object.entries(options.env ?? std.getenviron()).map(([name, value]) => `${name}=${value}`);
+  try {
+    netio.exec(argv, env, options.gid ?? -1);
+  } catch (err: unknown) {
+    return Promise.resolve(asOsError(err, argv[0] ?? ''));
+  }
+  // exec returns only by throwing: unreachable, but a failure all the same rather than a success.
+  return Promise.resolve(new OsError('EUNKNOWN', 0, 'execvp', argv[0]));
+}
+
+/** meshwan:netio's thrown Error ({ errno, code, syscall }) as the seam's OsError naming the program. */
+function asOsError(err: unknown, path: string): OsError {
+  if (err instanceof Error && 'errno' in err && typeof err.errno === 'number' && 'syscall' in err && typeof err.syscall === 'string')
+    return osError(err.errno, err.syscall, path);
+  throw err; // a TypeError or RangeError: a bad argument is the caller's bug, not a failed exec
+}
+
 export const programs: Programs = {
   spawn,
   run: runOver(spawn),
   runSync,
   which,
+  execInPlace,
 };
 
 /** Handlers per signal: os.signal keeps one function per signal, so the seam multiplexes. */

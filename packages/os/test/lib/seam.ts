@@ -20,6 +20,10 @@ export type Runtime = 'node' | Target;
 
 export interface Ran {
   status: number | null;
+  /** The signal that ended it (status null then). */
+  signal: string | null;
+  /** The pid this harness started (a wrapper that execs, as `ip netns exec` and qemu-user do, keeps it). */
+  pid: number;
   stdout: string;
   stderr: string;
 }
@@ -119,6 +123,12 @@ async function runProgram(argv: readonly string[], env: Record<string, string> =
   const [command = '', ...args] = argv;
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   // 'close' comes once both pipes have ended; once() rejects on 'error' (a program that cannot start).
-  const [stdout, stderr, [status]] = await Promise.all([text(child.stdout), text(child.stderr), once(child, 'close')]);
-  return { status: typeof status === 'number' ? status : null, stdout, stderr };
+  const [stdout, stderr, [status, signal]] = await Promise.all([text(child.stdout), text(child.stderr), once(child, 'close')]);
+  return {
+    status: typeof status === 'number' ? status : null,
+    signal: typeof signal === 'string' ? signal : null,
+    pid: child.pid ?? 0,
+    stdout,
+    stderr,
+  };
 }

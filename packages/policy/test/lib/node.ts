@@ -12,7 +12,6 @@ import { createGluonNode } from '../../../../test/lib/gluon-node.js';
 import type { Namespace, Teardowns } from '../../../../test/lib/netns.js';
 
 export const meshwanBin = new URL('../../bin/meshwan.js', import.meta.url).pathname;
-export const meshwanWanBin = new URL('../../bin/meshwan-wan.js', import.meta.url).pathname;
 
 /** IPv6's split as Gluon's 110-network writes it: the fwmark rule to table 1 and table 1's unreachable floor. */
 export const ipv6SplitSections = `config rule6 'wan6_lookup'
