@@ -5,12 +5,13 @@
  */
 
 import type { IpFamily } from '@meshwan/os';
-import { proc } from '@meshwan/os';
+import { files, proc } from '@meshwan/os';
 import { NumberError, parseUnsigned } from '@meshwan/uci';
 import { RouteCache } from './cache.js';
 import { Netlink } from './client.js';
+import type { Route } from './codec/route.js';
 import { AddonError, NetlinkError, RequestError } from './errors.js';
-import { familyWords, formatAddress, formatLink, formatRoute, formatRule } from './format.js';
+import { type DevName, familyWords, formatAddress, formatLink, formatRoute, formatRouteJson, formatRule } from './format.js';
 import { Monitor, type MonitorEvent } from './monitor.js';
 import { dumpAll } from './snapshot.js';
 
@@ -26,7 +27,44 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
-const defaultIo: CliIo = { out: (s) => proc.writeStdout(s), err: (s) => proc.writeStderr(s) };
+/** stdout written as it is made, blocking: a dump held back by a slow reader waits rather than queueing. */
+export const defaultIo: CliIo = { out: (s) => files.writeText(1, s), err: (s) => proc.writeStderr(s) };
+
+/** Text gathered into chunks of about 64 KiB before each write: a 100k-route dump is a few hundred writes. */
+class Chunked {
+  private text = '';
+  constructor(private readonly write: (text: string) => void) {}
+  add(text: string): void {
+    this.text += text;
+    if (this.text.length >= 65536) this.flush();
+  }
+  flush(): void {
+    if (this.text) this.write(this.text);
+    this.text = '';
+  }
+}
+
+/**
+ * `routes`: each route printed as it is read (text as `ip route show`, or one element of the --json array), never
+ * the whole dump held. A dump the kernel flagged as interrupted gets iproute2's warning on stderr.
+ */
+function printRoutes(nl: Netlink, families: readonly IpFamily[], table: number | undefined, json: boolean, io: CliIo, name: DevName) {
+  const out = new Chunked(io.out);
+  let first = true;
+  const visit = json
+    ? (r: Route) => {
+        out.add(first ? `[\n${formatRouteJson(r, name)}` : `,\n${formatRouteJson(r, name)}`);
+        first = false;
+      }
+    : (r: Route) => out.add(`${formatRoute(r, name, table === undefined)}\n`);
+  let interrupted = false;
+  for (const family of families) {
+    if (nl.streamRoutes({ family, table }, visit)) interrupted = true;
+  }
+  if (json) out.add(first ? '[]\n' : '\n]\n');
+  out.flush();
+  if (interrupted) io.err('Dump was interrupted and may be inconsistent.\n');
+}
 
 class UsageError extends Error {}
 
@@ -136,16 +174,7 @@ export async function runNetlinkCli(args: readonly string[], io: CliIo = default
       if (p.positional.length) throw new UsageError('routes takes no arguments');
       const t = p.flags.get('--table') ?? 'main';
       const table = t === 'all' ? undefined : parseTable(t);
-      const routes = families(p).flatMap((family) => nl?.listRoutes({ family, table }) ?? []);
-      if (json)
-        io.out(
-          `${JSON.stringify(
-            routes.map((r) => ({ ...r, dev: r.oif !== undefined ? name(r.oif) : undefined, unknown: undefined })),
-            familyWords,
-            2,
-          )}\n`,
-        );
-      else for (const r of routes) io.out(`${formatRoute(r, name, table === undefined)}\n`);
+      printRoutes(nl, families(p), table, json, io, name);
       return 0;
     }
     if (p.command === 'rules') {

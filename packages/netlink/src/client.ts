@@ -67,6 +67,10 @@ export class Netlink {
   listRoutes(filter?: routes.RouteFilter): Route[] {
     return routes.listRoutes(this.socket, filter);
   }
+  /** listRoutes without the list: each route visited as read, in one reused object. True when interrupted. */
+  streamRoutes(filter: routes.RouteFilter, visit: (route: Route) => void): boolean {
+    return routes.streamRoutes(this.socket, filter, visit);
+  }
   private routeSpec(req: RouteRequest): RouteSpec {
     const { dev, nexthops, ...rest } = req;
     const spec: RouteSpec = { ...rest };

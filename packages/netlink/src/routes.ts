@@ -12,7 +12,17 @@ import {
   RTM_NEWROUTE,
   tableNames,
 } from './codec/constants.js';
-import { decodeRoute, encodeRoute, encodeRouteDump, encodeRouteQuery, type Route, type RouteQuery, type RouteSpec } from './codec/route.js';
+import {
+  blankRoute,
+  decodeRoute,
+  decodeRouteInto,
+  encodeRoute,
+  encodeRouteDump,
+  encodeRouteQuery,
+  type Route,
+  type RouteQuery,
+  type RouteSpec,
+} from './codec/route.js';
 import { NetlinkError } from './errors.js';
 import type { NetlinkSocket } from './socket.js';
 
@@ -53,6 +63,31 @@ export function listRoutes(sock: NetlinkSocket, filter: RouteFilter = {}): Route
   }
   if (!filter.family) out = out.slice();
   return out;
+}
+
+/**
+ * Visits every route as it is read from the socket (`meshwan-netlink routes`: a 100k-route dump printed without
+ * holding it): each is decoded into one reused Route, valid only during the call. Families in listRoutes' order.
+ * A dump the kernel flagged NLM_F_DUMP_INTR cannot be restarted once visited: returns true then (iproute2 warns).
+ */
+export function streamRoutes(sock: NetlinkSocket, filter: RouteFilter, visit: (route: Route) => void): boolean {
+  const route = blankRoute();
+  let interrupted = false;
+  const each = (buf: Uint8Array, h: { type: number }, off: number, end: number) => {
+    if (h.type !== RTM_NEWROUTE) return;
+    const r = decodeRouteInto(buf, off, end, route);
+    if (r.flags & RTM_F_CLONED || (filter.table !== undefined && r.table !== filter.table)) return;
+    visit(r);
+  };
+  for (const family of filter.family ? [filter.family] : ([4, 6] as const)) {
+    try {
+      const request = `${familyNames[family]}${filter.table !== undefined ? ` table ${filter.table}` : ''}`;
+      if (sock.dumpOnce(encodeRouteDump(RTM_GETROUTE, 0, family, filter.table), 'listRoutes', request, each)) interrupted = true;
+    } catch (err: unknown) {
+      if (!(err instanceof NetlinkError && err.code === 'ENOENT' && filter.table !== undefined)) throw err;
+    }
+  }
+  return interrupted;
 }
 
 function tableName(table: number): string {

@@ -20,7 +20,7 @@ import {
   NLMSG_NOOP,
   NLMSG_OVERRUN,
 } from './codec/constants.js';
-import { decodeError, decodeHeader, type MessageHeader, type MessageWriter } from './codec/message.js';
+import { decodeError, type MessageHeader, type MessageWriter, readHeader } from './codec/message.js';
 import { AddonError, NetlinkError } from './errors.js';
 
 export interface SocketOptions {
@@ -34,11 +34,11 @@ export interface SocketOptions {
   timeoutMs?: number;
 }
 
-/** Called for each reply message; `offset` is the nlmsghdr, `end` its end. */
+/**
+ * Called for each reply message; `offset` is the nlmsghdr, `end` its end. `header` and `buf` are the socket's own,
+ * reused for the next message: keep what they hold, never them.
+ */
 export type Visit = (buf: Uint8Array, header: MessageHeader, offset: number, end: number) => void;
-
-/** Thrown inside dump() when the kernel flags NLM_F_DUMP_INTR; dump() retries, callers never see it. */
-class DumpInterrupted extends Error {}
 
 /**
  * One datagram per receive. The kernel builds a dump's datagrams at most 32 KiB (netlink_recvmsg caps
@@ -62,6 +62,7 @@ export class NetlinkSocket {
   readonly fd: number;
   private seq = Math.floor(Math.random() * 0x7fffffff);
   private readonly buf = new Uint8Array(RECV_BYTES);
+  private readonly header: MessageHeader = { length: 0, type: 0, flags: 0, seq: 0, pid: 0 };
   private closed = false;
   /** How many dumps were restarted because the kernel flagged NLM_F_DUMP_INTR (for tests and diagnostics). */
   interruptedDumps = 0;
@@ -149,9 +150,9 @@ export class NetlinkSocket {
 
   /**
    * Sends one request and visits every reply with its sequence number until NLMSG_DONE (dumps) or the ack.
-   * Throws NetlinkError for NLMSG_ERROR with a negative code.
+   * Throws NetlinkError for NLMSG_ERROR with a negative code. Returns whether the kernel flagged NLM_F_DUMP_INTR.
    */
-  private exchange(writer: MessageWriter, flags: number, op: string, request: string, visit?: Visit): void {
+  private exchange(writer: MessageWriter, flags: number, op: string, request: string, visit?: Visit): boolean {
     const seq = this.nextSeq();
     const bytes = writer.finish(seq);
     setU16(bytes, 6, u16(bytes, 6) | flags | NLM_F_REQUEST);
@@ -162,22 +163,21 @@ export class NetlinkSocket {
       const n = this.recvOrThrow(op, request);
       let at = 0;
       while (at < n) {
-        const h = decodeHeader(this.buf, at, n);
+        const h = readHeader(this.buf, at, n, this.header);
         const end = at + h.length;
         if (h.seq === seq && h.pid === this.portid) {
           if (h.flags & NLM_F_DUMP_INTR) interrupted = true;
           if (h.type === NLMSG_ERROR) {
             const e = decodeError(this.buf, h, at);
             if (e.error < 0) throw new NetlinkError(-e.error, op, request, e.message);
-            if (!isDump) return;
+            if (!isDump) return false;
           } else if (h.type === NLMSG_DONE) {
             const code = h.length >= 20 ? i32(this.buf, at + 16) : 0;
             if (code < 0) throw new NetlinkError(-code, op, request);
-            if (interrupted) throw new DumpInterrupted();
-            return;
+            return interrupted;
           } else if (h.type !== NLMSG_NOOP && h.type !== NLMSG_OVERRUN) {
             visit?.(this.buf, h, at, end);
-            if (!isDump && !(flags & NLM_F_ACK)) return;
+            if (!isDump && !(flags & NLM_F_ACK)) return false;
           }
         }
         at += (h.length + 3) & ~3;
@@ -201,16 +201,22 @@ export class NetlinkSocket {
    */
   dump(writerFor: () => MessageWriter, op: string, request: string, visit: Visit, reset: () => void, attempts = 10): void {
     for (let attempt = 1; ; attempt++) {
-      try {
-        this.exchange(writerFor(), NLM_F_DUMP, op, request, visit);
-        return;
-      } catch (err: unknown) {
-        if (!(err instanceof DumpInterrupted)) throw err;
-        this.interruptedDumps++;
-        if (attempt >= attempts) throw new NetlinkError(4 /* EINTR */, op, `${request} (dump interrupted ${attempt} times)`);
-        reset();
-      }
+      if (!this.exchange(writerFor(), NLM_F_DUMP, op, request, visit)) return;
+      this.interruptedDumps++;
+      if (attempt >= attempts) throw new NetlinkError(4 /* EINTR */, op, `${request} (dump interrupted ${attempt} times)`);
+      reset();
     }
+  }
+
+  /**
+   * A dump visited once, for a caller that streams what it visits and so cannot take it back: returns true when
+   * the kernel flagged NLM_F_DUMP_INTR (a table changed during the dump; what was visited may be inconsistent),
+   * which the caller reports, as iproute2 does.
+   */
+  dumpOnce(writer: MessageWriter, op: string, request: string, visit: Visit): boolean {
+    const interrupted = this.exchange(writer, NLM_F_DUMP, op, request, visit);
+    if (interrupted) this.interruptedDumps++;
+    return interrupted;
   }
 
   /** Calls `onReadable` from the event loop whenever messages wait (multicast events). */

@@ -5,32 +5,11 @@
  * output must equal the Node build's and iproute2's.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import t from 'tap';
-import { fixture } from './helpers.js';
-
-const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-
-async function bundle(engine: 'node' | 'quickjs', dir: string, entry = 'src/main.ts'): Promise<string> {
-  const loaded: unknown = await import(join(root, 'mk', 'bundle.mjs'));
-  const bundleFor: unknown = loaded && typeof loaded === 'object' ? Reflect.get(loaded, 'bundleFor') : undefined;
-  if (typeof bundleFor !== 'function') throw new Error('mk/bundle.mjs does not export bundleFor');
-  const out = join(dir, `${entry.replace(/\W/g, '_')}.${engine}.mjs`);
-  // a Node bundle finds netio.node beside it, as mk/stage.mjs installs it
-  if (engine === 'node') copyFileSync(join(root, 'packages/os/build/netio.node'), join(dir, 'netio.node'));
-  await bundleFor(join(root, 'packages/netlink', entry), out, engine);
-  return out;
-}
-
-const norm = (s: string) =>
-  s
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .filter((l) => l && !/ (fe80|ff00)::/.test(l))
-    .join('\n');
+import { bundle, fixture, norm, root } from './helpers.js';
 
 t.test('routes and rules dumped on meshwan-js (host and mips_24kc under qemu) equal Node and iproute2', async (t) => {
   const { ns } = fixture(t, 'qjs');

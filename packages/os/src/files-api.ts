@@ -67,6 +67,12 @@ export interface Files {
   read(fd: number, into: Uint8Array): number;
   /** Writes all of `bytes` at the descriptor's position (stdout, stderr, a pipe). Blocks. */
   write(fd: number, bytes: Uint8Array): void;
+  /**
+   * Writes all of `text` as UTF-8 at the descriptor's position, encoded by the engine (a large output, such as a
+   * 100k-route dump in 64 KiB chunks, written as it is made). Blocks, so memory stays bounded however slow the
+   * reader; on QuickJS stdout and stderr go through std's FILE, flushed before it returns.
+   */
+  writeText(fd: number, text: string): void;
 }
 
 /** The temp file writeAtomic uses beside `path`: `tempName`, or `.NAME.tmp-XXXXXX`. */

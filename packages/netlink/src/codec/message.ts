@@ -4,7 +4,7 @@
  */
 import { decodeUtf8, encodeUtf8 } from '@meshwan/os';
 import { DecodeError } from '../errors.js';
-import { i32, setI32, setU16, setU32, u16, u32 } from './bytes.js';
+import { B0, B1, B2, B3, H16, i32, L16, setI32, setU16, setU32, u16, u32 } from './bytes.js';
 import { NLM_F_ACK_TLVS, NLM_F_CAPPED, NLMSG_ERROR, NLMSGERR_ATTR_MSG } from './constants.js';
 
 export const NLMSG_HDRLEN = 16;
@@ -25,16 +25,36 @@ export interface RawAttribute {
 }
 
 export function decodeHeader(buf: Uint8Array, offset: number, limit: number): MessageHeader {
+  return readHeader(buf, offset, limit, { length: 0, type: 0, flags: 0, seq: 0, pid: 0 });
+}
+
+/** decodeHeader into `into`, an object reused for every message of a receive buffer (no object per message). */
+export function readHeader(buf: Uint8Array, offset: number, limit: number, into: MessageHeader): MessageHeader {
   if (limit - offset < NLMSG_HDRLEN) throw new DecodeError(offset, `truncated nlmsghdr: ${limit - offset} bytes left, need 16`);
-  const length = u32(buf, offset);
+  // bytes.ts's reads inlined (offset + 16 <= limit keeps them in bounds): every message of a dump passes here
+  const length =
+    ((buf[offset + B0] as number) |
+      ((buf[offset + B1] as number) << 8) |
+      ((buf[offset + B2] as number) << 16) |
+      ((buf[offset + B3] as number) << 24)) >>>
+    0;
   if (length < NLMSG_HDRLEN || offset + length > limit) throw new DecodeError(offset, `nlmsg_len ${length} outside 16..${limit - offset}`);
-  return {
-    length,
-    type: u16(buf, offset + 4),
-    flags: u16(buf, offset + 6),
-    seq: u32(buf, offset + 8),
-    pid: u32(buf, offset + 12),
-  };
+  into.length = length;
+  into.type = (buf[offset + 4 + L16] as number) | ((buf[offset + 4 + H16] as number) << 8);
+  into.flags = (buf[offset + 6 + L16] as number) | ((buf[offset + 6 + H16] as number) << 8);
+  into.seq =
+    ((buf[offset + 8 + B0] as number) |
+      ((buf[offset + 8 + B1] as number) << 8) |
+      ((buf[offset + 8 + B2] as number) << 16) |
+      ((buf[offset + 8 + B3] as number) << 24)) >>>
+    0;
+  into.pid =
+    ((buf[offset + 12 + B0] as number) |
+      ((buf[offset + 12 + B1] as number) << 8) |
+      ((buf[offset + 12 + B2] as number) << 16) |
+      ((buf[offset + 12 + B3] as number) << 24)) >>>
+    0;
+  return into;
 }
 
 /**
@@ -88,7 +108,7 @@ function expectLength(type: string, start: number, end: number, want: number): v
 }
 
 export function readU32Attr(buf: Uint8Array, name: string, start: number, end: number): number {
-  expectLength(name, start, end, 4);
+  if (end - start !== 4) expectLength(name, start, end, 4);
   return u32(buf, start);
 }
 

@@ -5,8 +5,7 @@
 
 import type { IpFamily } from '@meshwan/os';
 import { DecodeError, RequestError } from '../errors.js';
-import { attributeTable, readAttributes } from './attributes.js';
-import { i32, u16, u32 } from './bytes.js';
+import { i32, NLA_LEN_SHIFT, NLA_TYPE_SHIFT, u16, wordsOfBytes } from './bytes.js';
 import {
   AF_INET,
   AF_INET6,
@@ -14,6 +13,7 @@ import {
   protocolNames,
   type RouteType,
   RT_TABLE_MAIN,
+  RTA_CACHEINFO,
   RTA_DST,
   RTA_EXPIRES,
   RTA_GATEWAY,
@@ -30,8 +30,8 @@ import {
   RTM_F_LOOKUP_TABLE,
   routeTypes,
 } from './constants.js';
-import { formatIp, parsePrefix, requireIp } from './ip.js';
-import { forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute } from './message.js';
+import { formatIp, IpMemo, parsePrefix, requireIp } from './ip.js';
+import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readU32Attr } from './message.js';
 
 export interface Nexthop {
   gateway?: string;
@@ -99,7 +99,7 @@ function decodeNexthops(buf: Uint8Array, start: number, end: number, alen: numbe
     forEachAttribute(buf, at + 8, at + len, (type, s, e) => {
       if (type === RTA_GATEWAY) {
         if (e - s !== alen) throw new DecodeError(s, `RTA_GATEWAY in nexthop: ${e - s} bytes, expected ${alen}`);
-        nh.gateway = formatIp(buf, s, alen);
+        nh.gateway = gatewayText.format(buf, s, alen);
       }
     });
     out.push(nh);
@@ -109,51 +109,164 @@ function decodeNexthops(buf: Uint8Array, start: number, end: number, alen: numbe
   return out;
 }
 
-const routeAttributes = attributeTable<Route>({
-  ip: { RTA_DST: 'dst', RTA_SRC: 'src', RTA_GATEWAY: 'gateway', RTA_PREFSRC: 'prefsrc' },
-  // RTA_EXPIRES is the request form (seconds, what encodeRoute sends): dumps carry the expiry in RTA_CACHEINFO
-  u32: { RTA_OIF: 'oif', RTA_IIF: 'iif', RTA_PRIORITY: 'metric', RTA_TABLE: 'table', RTA_MARK: 'mark', RTA_EXPIRES: 'expiresSeconds' },
-  read: {
-    RTA_PREF: (r, buf, s, e) => {
-      if (e - s !== 1) throw new DecodeError(s, 'RTA_PREF: expected 1 byte');
-      r.pref = prefNames[buf[s] ?? 0] ?? 'medium';
-    },
-    RTA_MULTIPATH: (r, buf, s, e, alen) => {
-      r.nexthops = decodeNexthops(buf, s, e, alen);
-    },
-    RTA_CACHEINFO: (r, buf, s, e) => {
-      // struct rta_cacheinfo: use counters and timers of this dump only, never sent back; kept out of the
-      // object because 100k copies of it cost ~20 MB in a full dump. Only rta_expires (offset 8, int32 clock_t,
-      // negative once past; rtnl_put_cacheinfo) is read: it is the only place the kernel reports an expiry.
-      if (e - s < 12) throw new DecodeError(s, `RTA_CACHEINFO: ${e - s} bytes, expected at least 12`);
-      const ticks = i32(buf, s + 8);
-      if (ticks !== 0) r.expiresSeconds = ticks > 0 ? Math.ceil(ticks / 100) : 0;
-    },
-  },
-});
+/** An address attribute of the message's family (`alen` bytes) as text; `memo` for addresses that repeat. */
+function ipAttribute(buf: Uint8Array, name: string, start: number, end: number, alen: number, memo?: IpMemo): string {
+  if (end - start !== alen) throw new DecodeError(start, `${name}: ${end - start} bytes, expected ${alen}`);
+  return memo ? memo.format(buf, start, alen) : formatIp(buf, start, alen);
+}
 
-/** Decodes an RTM_NEWROUTE/RTM_DELROUTE message whose nlmsghdr starts at `offset`. */
-export function decodeRoute(buf: Uint8Array, offset: number, end: number): Route {
+// gateways and preferred sources: a few, repeated over a whole dump
+const gatewayText = new IpMemo();
+const prefsrcText = new IpMemo();
+
+/**
+ * Reads rtmsg and its attributes into `r`. Optional fields are assigned in the order their attributes come (the
+ * kernel's fill order: rt6_fill_node, fib_dump_info), so a fresh object's keys, and its JSON, keep that order.
+ * A switch rather than attributes.ts's table: a dump decodes 100k routes, and QuickJS sets a field named by a
+ * string (the table's readers) several times slower than a literal one.
+ */
+function readRoute(buf: Uint8Array, offset: number, end: number, r: Route): Route {
+  // the message as 32-bit words: a receive buffer's messages and attributes are 4-aligned (NLMSG_ALIGN, NLA_ALIGN)
+  const words = (offset & 3) === 0 ? wordsOfBytes(buf) : undefined;
+  if (!words) return readUnaligned(buf, offset, end, r);
   const body = offset + NLMSG_HDRLEN;
   if (end - body < 12) throw new DecodeError(body, `rtmsg needs 12 bytes, have ${end - body}`);
   const family = familyOfByte(buf[body], body);
   const alen = family === 4 ? 4 : 16;
-  const r: Route = {
-    family,
-    table: buf[body + 4] ?? 0,
-    type: routeTypes[buf[body + 7] ?? 0] ?? 'unspec',
-    dst: family === 4 ? '0.0.0.0' : '::',
-    dstLength: buf[body + 1] ?? 0,
-    srcLength: buf[body + 2] ?? 0,
-    tos: buf[body + 3] ?? 0,
+  r.family = family;
+  // in bounds: body + 12 <= end (checked above)
+  r.table = buf[body + 4] as number;
+  r.type = routeTypes[buf[body + 7] as number] ?? 'unspec';
+  r.dst = family === 4 ? '0.0.0.0' : '::';
+  r.dstLength = buf[body + 1] as number;
+  r.srcLength = buf[body + 2] as number;
+  r.tos = buf[body + 3] as number;
+  r.metric = 0;
+  r.protocol = buf[body + 5] as number;
+  r.scope = buf[body + 6] as number;
+  r.flags = words[(body + 8) >>> 2] as number;
+  let at = body + 12;
+  while (at + 4 <= end) {
+    // one word read for the attribute's header and one for a u32 payload (in bounds: at + 4 <= end, len checked)
+    const header = words[at >>> 2] as number;
+    const len = (header >>> NLA_LEN_SHIFT) & 0xffff;
+    const type = (header >>> NLA_TYPE_SHIFT) & 0x3fff; // no NLA_F_NESTED, NLA_F_NET_BYTEORDER
+    if (len < 4 || at + len > end) throw new DecodeError(at, `attribute type ${type} length ${len} outside 4..${end - at}`);
+    const s = at + 4;
+    const e = at + len;
+    const word = len === 8 ? (words[(at >>> 2) + 1] as number) : -1;
+    // cases in the order the kernel sends them (rt6_fill_node, fib_dump_info): QuickJS tries a switch's cases in turn
+    switch (type) {
+      case RTA_TABLE:
+        r.table = word < 0 ? readU32Attr(buf, 'RTA_TABLE', s, e) : word;
+        break;
+      case RTA_DST:
+        r.dst = ipAttribute(buf, 'RTA_DST', s, e, alen);
+        break;
+      case RTA_PRIORITY:
+        r.metric = word < 0 ? readU32Attr(buf, 'RTA_PRIORITY', s, e) : word;
+        break;
+      case RTA_GATEWAY:
+        r.gateway = ipAttribute(buf, 'RTA_GATEWAY', s, e, alen, gatewayText);
+        break;
+      case RTA_OIF:
+        r.oif = word < 0 ? readU32Attr(buf, 'RTA_OIF', s, e) : word;
+        break;
+      case RTA_CACHEINFO: {
+        // struct rta_cacheinfo: use counters and timers of this dump only, never sent back; kept out of the
+        // object because 100k copies of it cost ~20 MB in a full dump. Only rta_expires (offset 8, int32 clock_t,
+        // negative once past; rtnl_put_cacheinfo) is read: it is the only place the kernel reports an expiry.
+        if (e - s < 12) throw new DecodeError(s, `RTA_CACHEINFO: ${e - s} bytes, expected at least 12`);
+        const ticks = (words[(s + 8) >>> 2] as number) | 0;
+        if (ticks !== 0) r.expiresSeconds = ticks > 0 ? Math.ceil(ticks / 100) : 0;
+        break;
+      }
+      case RTA_PREF:
+        if (e - s !== 1) throw new DecodeError(s, 'RTA_PREF: expected 1 byte');
+        r.pref = prefNames[buf[s] ?? 0] ?? 'medium';
+        break;
+      case RTA_PREFSRC:
+        r.prefsrc = ipAttribute(buf, 'RTA_PREFSRC', s, e, alen, prefsrcText);
+        break;
+      case RTA_SRC:
+        r.src = ipAttribute(buf, 'RTA_SRC', s, e, alen);
+        break;
+      case RTA_MULTIPATH:
+        r.nexthops = decodeNexthops(buf, s, e, alen);
+        break;
+      case RTA_IIF:
+        r.iif = word < 0 ? readU32Attr(buf, 'RTA_IIF', s, e) : word;
+        break;
+      case RTA_MARK:
+        r.mark = word < 0 ? readU32Attr(buf, 'RTA_MARK', s, e) : word;
+        break;
+      case RTA_EXPIRES:
+        // the request form (seconds, what encodeRoute sends): dumps carry the expiry in RTA_CACHEINFO
+        r.expiresSeconds = word < 0 ? readU32Attr(buf, 'RTA_EXPIRES', s, e) : word;
+        break;
+      default:
+        r.unknown.push({ type, bytes: copyBytes(buf, s, e) });
+    }
+    at += (len + 3) & ~3;
+  }
+  // trailing bytes shorter than an attribute header: padding the kernel never sends
+  if (at < end && (end - at >= 4 || buf.subarray(at, end).some((b) => b !== 0)))
+    throw new DecodeError(at, `${end - at} trailing bytes after attributes`);
+  return r;
+}
+
+/**
+ * A message that does not start 4-aligned in its buffer (never one from a socket): decoded from an aligned copy,
+ * a DecodeError's offset given back in the caller's buffer.
+ */
+function readUnaligned(buf: Uint8Array, offset: number, end: number, r: Route): Route {
+  try {
+    return readRoute(buf.slice(offset, end), 0, end - offset, r);
+  } catch (err: unknown) {
+    if (err instanceof DecodeError) throw new DecodeError(err.offset + offset, err.reason);
+    throw err;
+  }
+}
+
+/** A route with every required field zero: what decodeRoute fills, or what decodeRouteInto reuses. */
+export function blankRoute(): Route {
+  return {
+    family: 6,
+    table: 0,
+    type: 'unspec',
+    dst: '',
+    dstLength: 0,
+    srcLength: 0,
+    tos: 0,
     metric: 0,
-    protocol: buf[body + 5] ?? 0,
-    scope: buf[body + 6] ?? 0,
-    flags: u32(buf, body + 8),
+    protocol: 0,
+    scope: 0,
+    flags: 0,
     unknown: [],
   };
-  readAttributes(buf, body + 12, end, routeAttributes, r, alen);
-  return r;
+}
+
+/** Decodes an RTM_NEWROUTE/RTM_DELROUTE message whose nlmsghdr starts at `offset`. */
+export function decodeRoute(buf: Uint8Array, offset: number, end: number): Route {
+  return readRoute(buf, offset, end, blankRoute());
+}
+
+/**
+ * Decodes a route into `into`, an object reused for every route of a dump (no object per route): its optional
+ * fields and `unknown` are cleared first. What it returns is valid until the next call with the same object.
+ */
+export function decodeRouteInto(buf: Uint8Array, offset: number, end: number, into: Route): Route {
+  into.src = undefined;
+  into.gateway = undefined;
+  into.oif = undefined;
+  into.iif = undefined;
+  into.prefsrc = undefined;
+  into.pref = undefined;
+  into.nexthops = undefined;
+  into.mark = undefined;
+  into.expiresSeconds = undefined;
+  into.unknown.length = 0;
+  return readRoute(buf, offset, end, into);
 }
 
 export interface NexthopSpec {

@@ -213,4 +213,5 @@ export const files: Files = {
   truncate: (fd, length) => call('ftruncate', undefined, () => ftruncateSync(fd, length)),
   read: (fd, into) => call('read', undefined, () => readSome(fd, into)),
   write: (fd, bytes) => call('write', undefined, () => writeAll(fd, bytes)),
+  writeText: (fd, text) => call('write', undefined, () => writeAll(fd, Buffer.from(text, 'utf8'))),
 };

@@ -4,6 +4,7 @@
  */
 import * as netio from 'meshwan:netio';
 import * as os from 'os';
+import * as std from 'std';
 import { OsError } from '../errors.js';
 import { type AtomicWriteOptions, byCodeUnit, dirOf, type FileStat, type Files, type LockMode, readToEnd, tempPath } from '../files-api.js';
 import { decodeUtf8, encodeUtf8 } from '../text.js';
@@ -138,8 +139,22 @@ export const files: Files = {
   writeAt: (fd, bytes, position) => writeAt(fd, bytes, position),
   truncate: (fd, length) => native('ftruncate', undefined, () => netio.ftruncate(fd, length)),
   read: (fd, into) => check(os.read(fd, into.buffer, into.byteOffset, into.length), 'read'),
-  write: (fd, bytes) => {
-    let off = 0;
-    while (off < bytes.length) off += check(os.write(fd, bytes.buffer, bytes.byteOffset + off, bytes.length - off), 'write');
+  write: (fd, bytes) => writeAll(fd, bytes),
+  writeText: (fd, text) => {
+    // QuickJS has no native encoder but std's FILE (puts encodes in C): encodeUtf8 would cost a JS loop per byte.
+    const file = fd === 1 ? std.out : fd === 2 ? std.err : undefined;
+    if (!file) return writeAll(fd, encodeUtf8(text));
+    file.puts(text);
+    file.flush();
+    // std reports no errno: the FILE's error flag is all it keeps (EPIPE ends the process by SIGPIPE first)
+    if (file.error()) {
+      file.clearerr();
+      throw osError(5 /* EIO */, 'write');
+    }
   },
 };
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += check(os.write(fd, bytes.buffer, bytes.byteOffset + off, bytes.length - off), 'write');
+}

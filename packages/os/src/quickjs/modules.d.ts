@@ -6,6 +6,9 @@ declare module 'std' {
   interface StdFile {
     puts(text: string): void;
     flush(): void;
+    /** ferror(3): whether a write failed since the last clearerr. */
+    error(): boolean;
+    clearerr(): void;
   }
   export const out: StdFile;
   export const err: StdFile;

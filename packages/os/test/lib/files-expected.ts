@@ -14,6 +14,7 @@ export const filesExpected = {
   truncated: [1],
   sameFile: true,
   deltaMode: '600',
+  writeText: 'grüße € \u{1f600}\n',
   errors: {
     readMissing: { code: 'ENOENT', syscall: 'open', path: 'ROOT/nothing' },
     readDir: { code: 'EISDIR', syscall: 'read', path: 'ROOT/a' },
@@ -25,5 +26,6 @@ export const filesExpected = {
     openMissing: { code: 'ENOENT', syscall: 'open', path: 'ROOT/nothing' },
     writeIntoMissingDir: { code: 'ENOENT', syscall: 'open', path: 'ROOT/nothing/.file.tmp-XXXXXX' },
     lockClosed: { code: 'EBADF', syscall: 'flock' },
+    writeTextClosed: { code: 'EBADF', syscall: 'write' },
   },
 };

@@ -56,6 +56,14 @@ export function exerciseFiles(files: Files, root: string): Record<string, unknow
   files.close(fd);
   seen.deltaMode = (files.stat(`${root}/delta`).mode & 0o777).toString(8);
 
+  // Text written as UTF-8 by the engine, appended at the descriptor's position (a CLI's chunks of stdout).
+  const out = files.open(`${root}/text-out`, 'create', 0o600);
+  files.writeText(out, 'grüße ');
+  files.writeText(out, '€ \u{1f600}\n');
+  files.writeText(out, '');
+  files.close(out);
+  seen.writeText = files.readText(`${root}/text-out`);
+
   seen.errors = {
     readMissing: failure(() => files.readBytes(`${root}/nothing`)),
     readDir: failure(() => files.readText(`${root}/a`)),
@@ -67,6 +75,7 @@ export function exerciseFiles(files: Files, root: string): Record<string, unknow
     openMissing: failure(() => files.open(`${root}/nothing`, 'write')),
     writeIntoMissingDir: failure(() => files.writeAtomic(`${root}/nothing/file`, 'x')),
     lockClosed: failure(() => files.lock(fd, 'shared')),
+    writeTextClosed: failure(() => files.writeText(out, 'x')),
   };
   return seen;
 }
