@@ -29,9 +29,9 @@ engines: native
 
 deps: deps-debian $(NPM_STAMP) openwrt quickjs ## install every Debian package (apt-get) and npm package (npm ci) the project needs
 
-# OpenWrt's real netifd, ubusd, ubus, uci and procd for the tests (test/lib/openwrt.ts): built once into ~/.cache/meshwan/openwrt
+# OpenWrt's real netifd, ubusd, ubus, uci and procd for the tests (test/lib/openwrt.ts): built once into /var/cache/meshwan/openwrt
 # (about 3.5 minutes on a fresh clone, about a second after), from ../shared/openwrt or the pinned upstream commits.
-openwrt: deps-debian $(NPM_STAMP) ## build OpenWrt's netifd, ubusd, uci, procd into ~/.cache/meshwan/openwrt (once; a no-op after)
+openwrt: deps-debian $(NPM_STAMP) ## build OpenWrt's netifd, ubusd, uci, procd into /var/cache/meshwan/openwrt (once; a no-op after)
 	@node -e "import('./test/lib/run-bundled.mjs').then((m) => m.runBundled('test/lib/openwrt.ts', 'openwrt-tool', process.argv.slice(1)))"
 
 # QuickJS, the engine on the router: Debian's source package (pinned, sha256 checked) fetched once into

@@ -2,7 +2,7 @@
  * OpenWrt's real netifd in a test namespace: ubusd and netifd with their own config directory, ubus socket,
  * resolv.conf and an empty proto directory (`proto static` is built in), all under one temp root that is removed
  * at teardown; both stopped by PID. For policy's tests, the e2e suites and the sim: meshwan is tested beside the
- * daemon a router runs. The tools come from test/lib/openwrt.ts (built once into ~/.cache/meshwan/openwrt).
+ * daemon a router runs. The tools come from test/lib/openwrt.ts (built once into /var/cache/meshwan/openwrt).
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -13,16 +13,22 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** ../shared/openwrt from the project's root: the pinned tarballs, build.sh and its README. */
 export const sharedOpenwrt = resolve(repoRoot, '..', 'shared', 'openwrt');
+/** The machine's shared cache, which `make deps` (as root) fills and every user reads, as QuickJS's source. */
+const sharedPrefix = '/var/cache/meshwan/openwrt';
+
 /**
  * Where the tools are installed: a dependency cache of this machine's, like npm's, so a fresh clone (CI's) does not
  * spend minutes building the same pinned commits again (each build is stamped with its commit, and a changed pin
- * rebuilds). OPENWRT_PREFIX overrides; without a home, out/openwrt in the checkout.
+ * rebuilds). OPENWRT_PREFIX overrides; else /var/cache/meshwan/openwrt for root, and for any user once root has
+ * built it there (make check as nobody, who has no home); else the user's cache, or out/openwrt without a home.
  */
 export const openwrtPrefix =
   process.env.OPENWRT_PREFIX ??
-  (process.env.HOME
-    ? join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME, '.cache'), 'meshwan', 'openwrt')
-    : join(repoRoot, 'out', 'openwrt'));
+  (process.getuid?.() === 0 || existsSync(join(sharedPrefix, 'bin', 'uci'))
+    ? sharedPrefix
+    : process.env.HOME
+      ? join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME, '.cache'), 'meshwan', 'openwrt')
+      : join(repoRoot, 'out', 'openwrt'));
 
 /**
  * The pinned commits (../shared/openwrt/README.md's table), in build order. Only used when ../shared/openwrt is
