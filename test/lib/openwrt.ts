@@ -6,7 +6,7 @@
  * A second call (or a second run of `make openwrt`) finds the stamp and does nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -295,6 +295,13 @@ function buildFromClones(prefix: string): void {
  * openwrt` does it before the suites run). Throws OpenwrtToolsError naming what is missing.
  */
 export function openwrtTools(prefix = openwrtPrefix): OpenwrtTools {
+  if (existsSync(prefix) && !writable(prefix)) {
+    // Another user's build (root's, in the shared cache): used as it is; this user cannot rebuild it.
+    const built = tools(prefix);
+    const missing = missingTools(built);
+    if (missing.length > 0) throw new OpenwrtToolsError(`${prefix} lacks ${missing.join(', ')}: run make deps as root to build them there`);
+    return built;
+  }
   // build-procd.sh runs build.sh first: one call builds netifd, ubusd, ubus, uci and procd.
   const buildSh = join(sharedOpenwrt, 'build-procd.sh');
   if (existsSync(buildSh)) {
@@ -306,6 +313,15 @@ export function openwrtTools(prefix = openwrtPrefix): OpenwrtTools {
   const missing = missingTools(built);
   if (missing.length > 0) throw new OpenwrtToolsError(`the OpenWrt build left out ${missing.join(', ')}`);
   return built;
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `make openwrt` (through test/lib/run-bundled.mjs): builds the tools, prints where. */
