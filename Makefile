@@ -18,7 +18,7 @@ all: $(NPM_STAMP) build native engines build/dev/MANIFEST ## npm ci when needed,
 # What the development entries (each QuickJS package's bin/NAME, node_modules/.bin/NAME: mk/dev-entry.sh) run: the
 # staged payload with every command's bytecode, remade when a source of it changes.
 DEV_SOURCES = $(shell find packages/*/src packages/*/package.json upgrade-scripts/src upgrade-scripts/package.json files feed/owners mk/stage.mjs mk/bundle.mjs -type f)
-build/dev/MANIFEST: $(DEV_SOURCES) | build native
+build/dev/MANIFEST: $(DEV_SOURCES) $(wildcard build/host/meshwan-js) | build native
 	@node mk/stage.mjs --payload build/dev >/dev/null
 
 # The engine for every target the suites run (cross-built; QuickJS's library comes from the cache, so each is our

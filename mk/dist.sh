@@ -9,7 +9,10 @@ out=$root/out/dist
 tree=$out/meshwan-$version
 rm -rf "$tree" "$out/meshwan-$version.tar.xz"
 mkdir -p "$tree/mk" "$tree/packages/os" "$tree/lib-packetmark" "$tree/quickjs"
-node "$root/mk/stage.mjs" --payload "$tree/payload"
+# The payload `make all` staged for the development entries (build/dev, remade whenever a source of it changes;
+# `make dist` runs `make all` first): the same files, not staged a second time.
+[ -f "$root/build/dev/MANIFEST" ] || { echo "dist: $root/build/dev/MANIFEST is missing: run make all" >&2; exit 1; }
+cp -r "$root/build/dev" "$tree/payload"
 cp "$root/mk/targets.mk" "$root/mk/install.mk" "$root/mk/install.sh" "$tree/mk/"
 cp "$root/mk/dist.mk" "$tree/Makefile"
 cp -r "$root/packages/os/Makefile" "$root/packages/os/native" "$tree/packages/os/"

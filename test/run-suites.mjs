@@ -227,7 +227,7 @@ async function runSuite(dir) {
           gated ? { NODE_V8_COVERAGE: join(coverageDir, 'v8') } : {},
         );
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  if (tier === 'all') durations[name] = Number(seconds);
+  durations[name] = Number(seconds);
   const summary = parseSummary(output);
   passed += summary.pass;
   failed += summary.fail;
@@ -265,9 +265,9 @@ async function runSuite(dir) {
   }
 }
 
-// Longest suites first (as the last run measured them, out/test/durations.json; else by their number of test
-// files), so the lanes end together.
-const durationsFile = join(logDir, 'durations.json');
+// Longest suites first (as the last run of this tier measured them, out/test/durations[-unit].json; else by their
+// number of test files), so the lanes end together. Each tier keeps its own: a suite's share differs between them.
+const durationsFile = join(logDir, tier === 'all' ? 'durations.json' : 'durations-unit.json');
 const lastDurations = existsSync(durationsFile) ? JSON.parse(readFileSync(durationsFile, 'utf8')) : {};
 const weight = (dir) => lastDurations[relative(root, dir) || '.'] ?? testFiles(join(dir, 'test')).length;
 const queue = [...suites].sort((a, b) => weight(b) - weight(a));
