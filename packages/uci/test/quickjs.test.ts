@@ -1,14 +1,18 @@
 /**
- * `uci` as the router runs it: bundled for QuickJS by mk/bundle.mjs and run on meshwan-js here and on big-endian
- * MIPS under qemu-user, against the Node bundle and OpenWrt's own output (test/fixtures/expected, recorded from
- * OpenWrt's uci). Every path is under a temp root: confdir ROOT/etc/config, save dir ROOT/tmp/.uci.
+ * `uci` as it ships (a host tool for hosts without OpenWrt: bytecode on meshwan-js, never Node): bundled for QuickJS
+ * by mk/bundle.mjs and run on meshwan-js here and on big-endian MIPS under qemu-user, against OpenWrt's own uci
+ * (the real one, test/lib/openwrt.ts, on the same commands; and test/fixtures/expected, recorded from it). Every
+ * path is under a temp root: confdir ROOT/etc/config, save dir ROOT/tmp/.uci. (The library on Node is what the
+ * other suites test.)
  */
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { openwrtTools } from '../../../test/lib/openwrt.js';
 import { bundleEntry, type Runtime, runBundle, scratch } from '../../os/test/lib/seam.js';
 
-const runtimes: Runtime[] = ['node', 'host', 'mips_24kc'];
+const runtimes: Runtime[] = ['host', 'mips_24kc'];
 const main = new URL('../dist/main.js', import.meta.url).pathname;
 const configs = new URL('./fixtures/configs/', import.meta.url).pathname;
 const expected = new URL('./fixtures/expected/', import.meta.url).pathname;
@@ -22,7 +26,7 @@ interface Root {
   save: string;
 }
 
-function makeRoot(dir: string, runtime: Runtime): Root {
+function makeRoot(dir: string, runtime: Runtime | 'openwrt'): Root {
   const root = mkdtempSync(join(dir, `root-${runtime}-`));
   const conf = join(root, 'etc/config');
   const save = join(root, 'tmp/.uci');
@@ -32,7 +36,7 @@ function makeRoot(dir: string, runtime: Runtime): Root {
   return { conf, save };
 }
 
-t.test('uci show, export, set, add_list, changes and commit: the same bytes on Node, meshwan-js and MIPS', async (t) => {
+t.test('uci show, export, set, add_list, changes and commit: the same bytes on meshwan-js here and on MIPS', async (t) => {
   const dir = scratch(t);
   const outputs = new Map<Runtime, string[]>();
   const committed = new Map<Runtime, Buffer>();
@@ -74,14 +78,29 @@ t.test('uci show, export, set, add_list, changes and commit: the same bytes on N
       `${runtime}: no temp file left`,
     );
   }
-  const node = outputs.get('node');
-  t.match(node?.join(''), /get ow_firewall\.nothing → 1\nstderr: uci: Entry not found\n/);
-  t.match(
-    committed.get('node')?.toString('utf8'),
-    /config zone 'meshwan'\n\toption name 'mesh wan grüße'\n\tlist network 'wan'\n\tlist network 'wan6'\n/,
-  );
+  // OpenWrt's own uci on the same configs and commands: the reference for every output, exit code and byte.
+  const openwrt = openwrtTools().uci;
+  const { conf, save } = makeRoot(dir, 'openwrt');
+  const reference = [
+    ['set', 'ow_firewall.meshwan=zone'],
+    ['set', 'ow_firewall.meshwan.name=mesh wan grüße'],
+    ['add_list', 'ow_firewall.meshwan.network=wan'],
+    ['add_list', 'ow_firewall.meshwan.network=wan6'],
+    ['delete', 'ow_firewall.@zone[0].input'],
+    ['changes'],
+    ['get', 'ow_firewall.meshwan.name'],
+    ['get', 'ow_firewall.nothing'],
+    ['commit', 'ow_firewall'],
+    ['changes'],
+    ['show', 'ow_firewall.meshwan'],
+  ].map((args) => {
+    // argv[0] 'uci', as on a router: its messages start with it.
+    const ran = spawnSync(openwrt, ['-c', conf, '-t', save, ...args], { encoding: 'utf8', argv0: 'uci' });
+    return `${args.join(' ')} → ${ran.status}\n${ran.stdout}${ran.stderr === '' ? '' : `stderr: ${ran.stderr}`}`;
+  });
+  t.match(reference.join(''), /get ow_firewall\.nothing → 1\nstderr: uci: Entry not found\n/);
   for (const runtime of runtimes) {
-    t.same(outputs.get(runtime), node, `${runtime}: the same outputs and exit codes as Node`);
-    t.same(committed.get(runtime), committed.get('node'), `${runtime}: the same committed bytes as Node`);
+    t.same(outputs.get(runtime), reference, `${runtime}: the outputs and exit codes of OpenWrt's uci`);
+    t.same(committed.get(runtime), readFileSync(join(conf, 'ow_firewall')), `${runtime}: the bytes OpenWrt's uci commits`);
   }
 });
