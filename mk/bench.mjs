@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `make bench`: runs every benchmark (packages/*/bench/run.mjs, lib-packetmark/bench/run.mjs, test/bench/*.mjs) and
+// `make bench`: runs every benchmark (packages/*/bench/run.mjs, lib-packetmark/bench/run.mjs, feed/bench/run.mjs, test/bench/*.mjs) and
 // rewrites its block in BENCHMARKS.md. A benchmark prints Markdown on stdout: its table(s) and the command that
 // produced them. Its block is the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`, NAME being the
 // benchmark's directory (e.g. packages/wan-dns); a new benchmark's block is appended.
@@ -22,7 +22,7 @@ function discover() {
     const engines = join(root, 'packages', name, 'bench', 'engines.mjs');
     if (existsSync(engines)) found.push([`packages/${name} engines`, engines, true]);
   }
-  for (const dir of ['lib-packetmark', 'upgrade-scripts', 'test']) {
+  for (const dir of ['lib-packetmark', 'upgrade-scripts', 'feed', 'test']) {
     const script = join(root, dir, 'bench', 'run.mjs');
     if (existsSync(script)) found.push([dir, script, false]);
   }
