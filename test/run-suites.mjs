@@ -203,6 +203,20 @@ let skipped = 0;
 let rootOnly = 0;
 const problems = [];
 
+/**
+ * A suite's files for `make test`, likely longest first so the lanes end together: files that need root first
+ * (namespaces and daemons: they wait on events, the longest by far), then the larger first. A fresh clone (CI's)
+ * has no timings of its own to go by.
+ */
+function byExpectedLength(files) {
+  const key = (f) => [rootTier.test(readFileSync(f, 'utf8')) ? 1 : 0, statSync(f).size];
+  return [...files].sort((a, b) => {
+    const [ra, sa] = key(a);
+    const [rb, sb] = key(b);
+    return rb - ra || sb - sa;
+  });
+}
+
 async function runSuite(dir) {
   const name = relative(root, dir) || '.';
   const all = testFiles(join(dir, dir === join(root, 'test') ? '' : 'test'));
@@ -222,7 +236,7 @@ async function runSuite(dir) {
       ? await runDirect(dir, deal(files, Math.min(directJobs, files.length)), logFile)
       : await runDirect(
           dir,
-          files.map((f) => [f]),
+          byExpectedLength(files).map((f) => [f]),
           logFile,
           gated ? { NODE_V8_COVERAGE: join(coverageDir, 'v8') } : {},
         );
