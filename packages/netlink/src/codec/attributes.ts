@@ -7,7 +7,7 @@ import { DecodeError } from '../errors.js';
 import { u16 } from './bytes.js';
 import * as rtnl from './constants.js';
 import { formatIp } from './ip.js';
-import { copyBytes, type RawAttribute, readStringAttr, readU32Attr } from './message.js';
+import { checkAttributesEnd, copyBytes, type RawAttribute, readStringAttr, readU32Attr } from './message.js';
 
 type Constants = typeof rtnl;
 /** The C names of the numbers in constants.ts (RTA_DST, FRA_PRIORITY, IFLA_MTU, …). */
@@ -76,7 +76,5 @@ export function readAttributes<T extends { unknown: RawAttribute[] }>(
     else into.unknown.push({ type, bytes: copyBytes(buf, at + 4, at + len) });
     at += (len + 3) & ~3;
   }
-  // trailing bytes shorter than an attribute header: padding the kernel never sends
-  if (at < end && (end - at >= 4 || buf.subarray(at, end).some((b) => b !== 0)))
-    throw new DecodeError(at, `${end - at} trailing bytes after attributes`);
+  checkAttributesEnd(buf, at, end);
 }

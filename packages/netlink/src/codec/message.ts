@@ -75,11 +75,16 @@ export function forEachAttribute(
     visit(type, at + 4, at + len);
     at += align4(len);
   }
-  if (at < end && end - at !== 0 && at !== end) {
-    // trailing bytes shorter than an attribute header: padding the kernel never sends
-    if (end - at >= 4 || buf.subarray(at, end).some((b) => b !== 0))
-      throw new DecodeError(at, `${end - at} trailing bytes after attributes`);
-  }
+  checkAttributesEnd(buf, at, end);
+}
+
+/**
+ * After a walk over attributes stopped at `at`: what is left before `end` must be zero padding shorter than an
+ * attribute header (which the kernel never sends); anything else is a DecodeError. Every attribute loop ends here.
+ */
+export function checkAttributesEnd(buf: Uint8Array, at: number, end: number): void {
+  if (at < end && (end - at >= 4 || buf.subarray(at, end).some((b) => b !== 0)))
+    throw new DecodeError(at, `${end - at} trailing bytes after attributes`);
 }
 
 const SLAB_BYTES = 64 * 1024;

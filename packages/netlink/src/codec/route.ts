@@ -31,7 +31,7 @@ import {
   routeTypes,
 } from './constants.js';
 import { formatIp, IpMemo, parsePrefix, requireIp } from './ip.js';
-import { copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readU32Attr } from './message.js';
+import { checkAttributesEnd, copyBytes, forEachAttribute, MessageWriter, NLMSG_HDRLEN, type RawAttribute, readU32Attr } from './message.js';
 
 export interface Nexthop {
   gateway?: string;
@@ -209,9 +209,7 @@ function readRoute(buf: Uint8Array, offset: number, end: number, r: Route): Rout
     }
     at += (len + 3) & ~3;
   }
-  // trailing bytes shorter than an attribute header: padding the kernel never sends
-  if (at < end && (end - at >= 4 || buf.subarray(at, end).some((b) => b !== 0)))
-    throw new DecodeError(at, `${end - at} trailing bytes after attributes`);
+  checkAttributesEnd(buf, at, end);
   return r;
 }
 
