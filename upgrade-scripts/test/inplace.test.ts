@@ -81,6 +81,17 @@ function reconfigure(t: Test, root: string): void {
   t.equal(run.status, 0, 'meshwan-reconfigure succeeds');
 }
 
+/**
+ * A sysupgrade from stock Gluon to meshwan in place: the kept files stay, Gluon's 001-reset-uci has moved network
+ * to network_gluon-old (and its scripts made the same network again), meshwan's firmware files arrive, and the
+ * upgrade scripts run.
+ */
+function flashMeshwanOver(t: Test, root: string): void {
+  copyFileSync(join(root, 'etc/config/network'), join(root, 'etc/config/network_gluon-old'));
+  meshwanFirmware(root);
+  reconfigure(t, root);
+}
+
 /** The node's kept files (/etc), as text. */
 function etc(root: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -155,9 +166,7 @@ for (const meshVpnCore of [true, false]) {
     // and its scripts generated the same network again; then ours run.
     const node = stockGluon(t, { meshVpnCore });
     const stock = etc(node);
-    copyFileSync(join(node, 'etc/config/network'), join(node, 'etc/config/network_gluon-old'));
-    meshwanFirmware(node);
-    reconfigure(t, node);
+    flashMeshwanOver(t, node);
 
     const migrated = etc(node);
     const freshEtc = etc(fresh);
@@ -188,9 +197,7 @@ for (const meshVpnCore of [true, false]) {
     const node = stockGluon(t, { meshVpnCore });
     const stockRoot = stockGluon(t, { meshVpnCore });
     const stock = etc(stockRoot);
-    copyFileSync(join(node, 'etc/config/network'), join(node, 'etc/config/network_gluon-old'));
-    meshwanFirmware(node);
-    reconfigure(t, node);
+    flashMeshwanOver(t, node);
     const meshwan = etc(node);
 
     // What sysupgrade carries back: /etc/config (base-files' conffiles name the directory), passwd, group, shadow.
@@ -246,9 +253,7 @@ for (const meshVpnCore of [true, false]) {
   t.test(`B (${variant}): after /usr/lib/meshwan/uninstall, stock Gluon's scripts bring back the stock config`, async (t) => {
     const node = stockGluon(t, { meshVpnCore });
     const stockRoot = stockGluon(t, { meshVpnCore });
-    copyFileSync(join(node, 'etc/config/network'), join(node, 'etc/config/network_gluon-old'));
-    meshwanFirmware(node);
-    reconfigure(t, node);
+    flashMeshwanOver(t, node);
     const run = uninstall(node);
     t.equal(run.stderr, '');
     t.equal(run.status, 0);
@@ -273,9 +278,7 @@ for (const meshVpnCore of [true, false]) {
 t.test('A: a static WAN set in Gluon config mode carries over, and carries back', async (t) => {
   const node = stockGluon(t, { network: 'network-static' });
   const stockNetwork = read(node, 'etc/config/network');
-  copyFileSync(join(node, 'etc/config/network'), join(node, 'etc/config/network_gluon-old'));
-  meshwanFirmware(node);
-  reconfigure(t, node);
+  flashMeshwanOver(t, node);
   t.equal(read(node, 'etc/config/network'), stockNetwork, 'static addresses, gateway and Gluon options unchanged');
   noConflicts(t, node);
   stockFirmware(node, true);
