@@ -7,20 +7,16 @@
 // and a dnsmasq instance; libpacketmark) are a few KB of files: the comparison is in the printed note.
 // Prints a Markdown block for BENCHMARKS.md. Usage: node feed/bench/run.mjs   (needs mksquashfs: make deps)
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
 const targets = ['mips_24kc', 'mipsel_24kc', 'aarch64'];
-const packages = [
-  ...new Set(
-    readFileSync(join(root, 'feed/owners'), 'utf8')
-      .split('\n')
-      .map((l) => l.replace(/#.*/, '').trim().split(/\s+/)[1])
-      .filter(Boolean),
-  ),
-].sort();
+// The feed's packages: its directories with an OpenWrt Makefile (feed/owners, which staging reads, names the same).
+const packages = readdirSync(join(root, 'feed'))
+  .filter((d) => existsSync(join(root, 'feed', d, 'Makefile')))
+  .sort();
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: root });
@@ -51,7 +47,7 @@ function squashed(dir, scratch) {
 const scratch = mkdtempSync(join(tmpdir(), 'meshwan-size-'));
 try {
   const empty = join(scratch, 'empty');
-  run('mkdir', ['-p', empty]);
+  mkdirSync(empty);
   const rows = [];
   for (const target of targets) {
     const base = squashed(empty, scratch);
