@@ -2,14 +2,24 @@
 // meshwan-js, Node packages as bundles and wrappers (host only), and refusals for a bad site file, no DESTDIR,
 // and a cross target with a package still on Node.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 
 const root = new URL('..', import.meta.url).pathname;
 const make = (...args: string[]) => spawnSync('make', ['-s', '--no-print-directory', '-C', root, ...args], { encoding: 'utf8' });
-const manifestOf = (dir: string) => JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as { meshwan?: { runtime?: string } };
 
 function scratch(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'meshwan-stage-'));
@@ -53,14 +63,12 @@ t.test('stages QuickJS commands as bytecode, Node commands as wrappers, the site
   t.equal(script, '#!/bin/sh\nexec "$MESHWAN_ROOT/usr/bin/meshwan-js" "$MESHWAN_ROOT/usr/lib/meshwan/105-meshwan-settings.qbc" "$@"\n');
   // site.ini's validation is a firmware build host's tool (Node, meshwan.hostOnlyCommands): its bundle on the host
   // target, no PATH entry.
-  if (manifestOf('packages/site').meshwan?.runtime !== 'quickjs') {
-    t.notOk(existsSync(join(dest, 'usr/bin/meshwan-site')), 'no wrapper for a host-only command');
-    const shown = spawnSync(process.execPath, [join(dest, 'usr/lib/meshwan/meshwan-site.mjs'), 'show', join(dest, 'lib/gluon/site.ini')], {
-      encoding: 'utf8',
-      cwd: dest,
-    });
-    t.match(shown.stdout, /wan.table=7/);
-  }
+  t.notOk(existsSync(join(dest, 'usr/bin/meshwan-site')), 'no wrapper for a host-only command');
+  const shown = spawnSync(process.execPath, [join(dest, 'usr/lib/meshwan/meshwan-site.mjs'), 'show', join(dest, 'lib/gluon/site.ini')], {
+    encoding: 'utf8',
+    cwd: dest,
+  });
+  t.match(shown.stdout, /wan.table=7/);
   // No .node addon unless a staged command runs on Node, and no symlink dangles.
   const lib = readdirSync(join(dest, 'usr/lib/meshwan'));
   const nodeCommands = lib.filter((f) => f.endsWith('.mjs'));
@@ -89,15 +97,36 @@ t.test('make install refuses without DESTDIR', async (t) => {
 });
 
 t.test('a cross target refuses every package still on Node, naming each, and writes nothing', async (t) => {
-  // site's command is a build host's tool (hostOnlyCommands), never refused.
-  const onNode = ['packages/policy', 'packages/wan-dns', 'packages/uplinks', 'packages/iptables-wrapper'].filter(
-    (d) => manifestOf(d).meshwan?.runtime !== 'quickjs',
-  );
-  if (onNode.length === 0) return; // every package is ported: the feed test covers the cross tree
+  // Every router package is on QuickJS now, so a payload whose MANIFEST says packages/wan-dns and
+  // packages/uplinks were staged for Node (what mk/stage.mjs writes for a package without "runtime": "quickjs")
+  // stands in for one that went back. mk/install.sh must refuse it before copying anything.
   const dir = scratch(t);
-  const result = make('install', `DESTDIR=${join(dir, 'root')}`, 'TARGET=mipsel_24kc', `PAYLOAD=${join(dir, 'payload')}`);
-  t.equal(result.status, 2, 'make fails');
-  t.match(result.stderr, /TARGET=mipsel_24kc: still on Node/);
-  for (const d of onNode) t.match(result.stderr, d, `names ${d}`);
-  t.notOk(existsSync(join(dir, 'root')), 'nothing written');
+  const payload = join(dir, 'payload');
+  mkdirSync(payload);
+  const onNode = ['packages/wan-dns', 'packages/uplinks'];
+  const lines = readFileSync(join(root, 'build/dev/MANIFEST'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .map(([owner = '', when = '', source = '', ...rest]) => [owner, onNode.includes(source) ? 'node' : when, source, ...rest].join('\t'));
+  writeFileSync(join(payload, 'MANIFEST'), `${lines.join('\n')}\n`);
+  const install = (target: string) =>
+    spawnSync('sh', [join(root, 'mk/install.sh')], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        PAYLOAD: payload,
+        DESTDIR: join(dir, `root-${target}`),
+        TARGET: target,
+        ENGINE: '/nonexistent',
+        PACKETMARK: '/nonexistent',
+      },
+    });
+  const cross = install('mipsel_24kc');
+  t.equal(cross.status, 1, 'refused');
+  t.match(cross.stderr, /TARGET=mipsel_24kc: still on Node/);
+  for (const d of onNode) t.match(cross.stderr, d, `names ${d}`);
+  t.notOk(existsSync(join(dir, 'root-mipsel_24kc')), 'nothing written');
+  // The host takes Node commands: past the check, it stops only at the files this payload does not have.
+  t.notMatch(install('host').stderr, /still on Node/, 'the host is not refused');
 });
